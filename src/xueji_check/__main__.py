@@ -1,0 +1,3 @@
+from xueji_check.cli import main
+
+main()

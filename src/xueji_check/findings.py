@@ -1,0 +1,119 @@
+"""The findings frame: its columns, masking, fingerprints, order, baseline diff, summaries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+
+from xueji_check.normalize import mask_id
+
+COLUMNS = ["rule_id", "severity", "dataset", "file", "sheet", "row", "column", "student_id",
+           "id_masked", "name", "school", "message", "clause", "fingerprint", "status"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+# What a rule function returns (the engine adds rule id, severity, clause, masking, fingerprint).
+RAW_SCHEMA = {
+    "dataset": pl.String, "_file": pl.String, "_sheet": pl.String, "_row": pl.Int64,
+    "field": pl.String, "student_id": pl.String, "id_number": pl.String, "name": pl.String,
+    "school": pl.String, "message": pl.String, "key": pl.String, "_tid": pl.Int32,
+}
+
+
+def emit(lf: pl.LazyFrame, dataset: str, message: pl.Expr, *, field: str | None = None,
+         key: pl.Expr | None = None, columns: list[str] | None = None) -> pl.LazyFrame:
+    """Shape rows of a normalised table into raw findings."""
+    cols = set(columns if columns is not None else lf.collect_schema().names())
+
+    def col(name: str) -> pl.Expr:
+        return pl.col(name) if name in cols else pl.lit(None, dtype=RAW_SCHEMA.get(name, pl.String))
+
+    ident = pl.coalesce(col("id_number"), col("id_number__raw")) if "id_number__raw" in cols else col("id_number")
+    return lf.select(
+        pl.lit(dataset).alias("dataset"),
+        col("_file").alias("_file"), col("_sheet").alias("_sheet"), col("_row").cast(pl.Int64).alias("_row"),
+        pl.lit(field, dtype=pl.String).alias("field"),
+        col("student_id").alias("student_id"),
+        ident.alias("id_number"),
+        col("name").alias("name"),
+        col("school_name").alias("school"),
+        message.cast(pl.String).alias("message"),
+        (key if key is not None else col("_key")).cast(pl.String).alias("key"),
+        col("_tid").cast(pl.Int32).alias("_tid"),
+    )
+
+
+def empty_raw() -> pl.DataFrame:
+    return pl.DataFrame(schema=RAW_SCHEMA)
+
+
+def fingerprint_expr(salt: str) -> pl.Expr:
+    """A salted sha256 of rule, dataset and key (not the row), so it is stable between exports
+    and does not reveal the ID number."""
+
+    def _hash(s: pl.Series) -> pl.Series:
+        salt_b = salt.encode()
+        return pl.Series([hashlib.sha256(salt_b + b"|" + v.encode()).hexdigest()[:16] for v in s.to_list()],
+                         dtype=pl.String)
+
+    basis = pl.concat_str([pl.col("rule_id"), pl.col("dataset"), pl.col("key")], separator="|", ignore_nulls=True)
+    return basis.map_batches(_hash, return_dtype=pl.String)
+
+
+def finalize(raw: pl.DataFrame, meta: pl.DataFrame, headers: pl.DataFrame, salt: str,
+             show_pii: bool) -> pl.DataFrame:
+    """raw findings + rule metadata (rule_id, severity, clause) → the public findings frame."""
+    df = raw.join(headers, on=["_tid", "field"], how="left")
+    df = df.with_columns(
+        key=pl.coalesce(pl.col("key"), pl.concat_str([pl.col("_file"), pl.col("_sheet"), pl.col("_row").cast(pl.String), pl.col("field")], separator="#", ignore_nulls=True))
+    )
+    df = df.with_columns(fingerprint=fingerprint_expr(salt))
+    ident = pl.col("id_number") if show_pii else mask_id(pl.col("id_number"))
+    df = df.with_columns(
+        id_masked=ident,
+        status=pl.lit(None, dtype=pl.String),
+        _sev=pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int8),
+    ).sort(["_sev", "rule_id", "_file", "_sheet", "_row", "column", "fingerprint"], nulls_last=True)
+    return df.select(
+        "rule_id", "severity", "dataset", pl.col("_file").alias("file"), pl.col("_sheet").alias("sheet"),
+        pl.col("_row").alias("row"), "column", "student_id", "id_masked", "name", "school", "message",
+        "clause", "fingerprint", "status",
+    )
+
+
+def apply_baseline(df: pl.DataFrame, baseline: Path) -> tuple[pl.DataFrame, list[dict]]:
+    """Mark findings new/persisting against an earlier findings.json; return the resolved ones."""
+    data = json.loads(baseline.read_text(encoding="utf-8"))
+    old = data.get("findings", [])
+    old_fp = {f.get("fingerprint") for f in old}
+    now_fp = set(df["fingerprint"].to_list())
+    df = df.with_columns(
+        status=pl.when(pl.col("fingerprint").is_in(list(old_fp))).then(pl.lit("persisting")).otherwise(pl.lit("new"))
+    )
+    seen: set[str] = set()
+    resolved = []
+    for f in old:
+        fp = f.get("fingerprint")
+        if fp not in now_fp and fp not in seen:
+            seen.add(fp)
+            resolved.append({k: f.get(k) for k in ("rule_id", "severity", "school", "student_id", "id_masked",
+                                                     "name", "message", "fingerprint")})
+    return df, resolved
+
+
+def summary(df: pl.DataFrame) -> dict:
+    per_rule = {r: n for r, n in df.group_by("rule_id").len().sort("rule_id").iter_rows()}
+    per_sev = {s: n for s, n in df.group_by("severity").len().sort("severity").iter_rows()}
+    per_school: dict[str, dict[str, int]] = {}
+    for school, sev, n in (
+        df.with_columns(pl.col("school").fill_null("（未注明学校）"))
+        .group_by("school", "severity").len().sort("school", "severity").iter_rows()
+    ):
+        per_school.setdefault(school, {})[sev] = n
+    out = {"total": df.height, "per_rule": per_rule, "per_severity": per_sev, "per_school": per_school}
+    if df["status"].null_count() < df.height:
+        out["per_status"] = {s: n for s, n in df.group_by("status").len().sort("status").iter_rows()}
+    return out

@@ -1,0 +1,189 @@
+"""Vectorised normalisers (Polars expressions) for IDs, dates, numbers, yes/no, terms, enums.
+
+Every function takes an expression of raw text and returns an expression; nothing here loops
+over rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space, mapped to half-width.
+_FW = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+_HW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+TRUE_WORDS = ["是", "y", "yes", "true", "√", "✓", "✔", "1", "有", "已", "已签字", "已上传", "在职", "对"]
+FALSE_WORDS = ["否", "n", "no", "false", "×", "✗", "✘", "x", "0", "无", "未", "未签字", "未上传", "不在职", "错"]
+
+_CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "半": ".5"}
+
+
+def halfwidth(e: pl.Expr) -> pl.Expr:
+    return e.str.replace_many(_FW, _HW)
+
+
+def clean_text(e: pl.Expr) -> pl.Expr:
+    """Full-width to half-width, trim; empty string becomes null."""
+    s = halfwidth(e.cast(pl.String)).str.strip_chars()
+    return pl.when(s.str.len_chars() == 0).then(None).otherwise(s)
+
+
+def compact(e: pl.Expr) -> pl.Expr:
+    """clean_text with every inner whitespace removed."""
+    s = halfwidth(e.cast(pl.String)).str.replace_all(r"\s+", "")
+    return pl.when(s.str.len_chars() == 0).then(None).otherwise(s)
+
+
+# ---------------------------------------------------------------- ID numbers (GB 11643)
+def check_digit(body17: pl.Expr) -> pl.Expr:
+    """GB 11643 check character for a 17-digit string expression."""
+    total = pl.sum_horizontal(
+        [body17.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(ID_WEIGHTS)]
+    )
+    return pl.lit(ID_CHECK_CHARS).str.slice(total % 11, 1)
+
+
+def check_digit_py(body17: str) -> str:
+    total = sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def id_struct(raw: pl.Expr, as_of: dt.date) -> pl.Expr:
+    """Normalise an ID number column.
+
+    Returns a struct: ``id`` (18-char canonical or null), ``status`` (ok, empty, numeric,
+    length, chars, birth, check), ``birth`` (date from the ID), ``gender`` (男/女 from the ID).
+    """
+    s = compact(raw).str.to_uppercase()
+    sci = s.str.contains(r"^\d(\.\d+)?E\+?\d+$") | s.str.contains(r"^\d+\.\d+$")
+    digits_only = s.str.contains(r"^\d{16,19}$")
+    # A value that survives a round trip through a float64 came from a numeric cell: the
+    # trailing digits were already lost (Excel keeps 15 significant digits).
+    via_float = s.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
+    float_exact = digits_only & (via_float == s)
+    s15 = s.str.contains(r"^\d{15}$")
+    body = pl.when(s15).then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17))
+    full = pl.when(s15).then(body + check_digit(body)).otherwise(s)
+    shape_ok = full.str.contains(r"^\d{17}[\dX]$")
+    birth = full.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    birth_ok = birth.is_not_null() & (birth >= dt.date(1900, 1, 1)) & (birth <= as_of)
+    check_ok = full.str.slice(17, 1) == check_digit(full.str.slice(0, 17))
+    status = (
+        pl.when(s.is_null()).then(pl.lit("empty"))
+        .when(sci).then(pl.lit("numeric"))
+        .when(float_exact & ~check_ok).then(pl.lit("numeric"))
+        .when(~(s15 | s.str.len_chars().eq(18))).then(pl.lit("length"))
+        .when(~shape_ok).then(pl.lit("chars"))
+        .when(~birth_ok).then(pl.lit("birth"))
+        .when(~check_ok).then(pl.lit("check"))
+        .otherwise(pl.lit("ok"))
+    )
+    gender = (
+        pl.when(full.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
+        .then(pl.lit("男")).otherwise(pl.lit("女"))
+    )
+    ok = status == "ok"
+    return pl.struct(
+        id=pl.when(ok).then(full),
+        status=status,
+        birth=pl.when(ok).then(birth),
+        gender=pl.when(ok).then(gender),
+    )
+
+
+def mask_id(e: pl.Expr) -> pl.Expr:
+    """First 6 and last 4 characters kept, the rest `*` (110105********002X)."""
+    n = e.str.len_chars()
+    return (
+        pl.when(e.is_null()).then(None)
+        .when(n > 10).then(e.str.slice(0, 6) + pl.lit("*").repeat_by(n - 10).list.join("") + e.str.slice(-4, 4))
+        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+    )
+
+
+# ---------------------------------------------------------------- dates
+def date_struct(raw: pl.Expr) -> pl.Expr:
+    """Parse every date format of DATA.md. Struct of ``date`` and ``ym_only`` (year-month only)."""
+    s = compact(raw)
+    # text with a time part: keep the date part
+    s = s.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(T|\d{1,2}:).*$", "$1")
+    serial = s.str.contains(r"^\d{4,5}(\.\d+)?$") & ~s.str.contains(r"^\d{8}$")
+    serial_days = s.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
+    from_serial = pl.lit(EXCEL_EPOCH) + pl.duration(days=serial_days)
+    from_serial = pl.when(serial & serial_days.is_between(1, 2958465)).then(from_serial)
+    compact8 = pl.when(s.str.contains(r"^\d{8}$")).then(s.str.to_date("%Y%m%d", strict=False))
+    unified = (
+        s.str.replace_all(r"[年月/.]", "-").str.replace_all("日", "").str.replace_all("号", "")
+        .str.strip_chars("-")
+    )
+    parts = unified.str.extract_groups(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+    y, m, d = parts.struct.field("1"), parts.struct.field("2"), parts.struct.field("3")
+    ymd = (y + "-" + m.str.zfill(2) + "-" + d.fill_null("01").str.zfill(2)).str.to_date(
+        "%Y-%m-%d", strict=False
+    )
+    date = pl.coalesce(from_serial.cast(pl.Date), compact8, ymd)
+    ym_only = y.is_not_null() & d.is_null() & ymd.is_not_null()
+    return pl.struct(date=date, ym_only=ym_only)
+
+
+# ---------------------------------------------------------------- numbers, yes/no, grade
+def number(raw: pl.Expr) -> pl.Expr:
+    """`3`, `3年`, `三年`, `2.5年`, `两年半`, `1,000.00元` → Float64 (null when unreadable)."""
+    s = compact(raw).str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
+    s = s.str.replace_all(r"[,，元年¥￥]|人民币|RMB", "")
+    s = s.str.replace(r"^(\d+)\.5$", "$1.5").str.replace(r"^\.5$", "0.5")
+    return s.cast(pl.Float64, strict=False)
+
+
+def yes_no(raw: pl.Expr) -> pl.Expr:
+    s = compact(raw).str.to_lowercase()
+    return (
+        pl.when(s.is_in(TRUE_WORDS)).then(pl.lit(True))
+        .when(s.is_in(FALSE_WORDS)).then(pl.lit(False))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+    )
+
+
+def grade_year(raw: pl.Expr) -> pl.Expr:
+    """`一年级`, `1`, `二年级` → year of study; `2018级` (a cohort) → null."""
+    s = compact(raw).str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
+    n = s.str.extract(r"^(\d)(年级)?$", 1).cast(pl.Int32, strict=False)
+    return n
+
+
+# ---------------------------------------------------------------- terms
+def term_struct(raw: pl.Expr) -> pl.Expr:
+    """`2018年春季学期`, `2018春`, `2018秋季`, `2018-2019学年第一学期` (= 2018 autumn),
+    `…第二学期` (= 2019 spring), `2018.09` style months. Struct of ``year``, ``season``
+    (spring/autumn) and ``label`` (`2018春`)."""
+    s = compact(raw)
+    acad = s.str.extract_groups(r"^(\d{4})[-~至—–]+(\d{4})学?年?度?第?([一二12上下])学期")
+    a_first = acad.struct.field("1").cast(pl.Int32, strict=False)
+    a_sem = acad.struct.field("3")
+    acad_year = pl.when(a_sem.is_in(["一", "1", "上"])).then(a_first).otherwise(a_first + 1)
+    acad_season = pl.when(a_sem.is_in(["一", "1", "上"])).then(pl.lit("autumn")).otherwise(pl.lit("spring"))
+    simple = s.str.extract_groups(r"^(\d{4})年?(春|秋)")
+    s_year = simple.struct.field("1").cast(pl.Int32, strict=False)
+    s_season = pl.when(simple.struct.field("2") == "春").then(pl.lit("spring")).when(
+        simple.struct.field("2") == "秋").then(pl.lit("autumn"))
+    year = pl.when(a_first.is_not_null() & a_sem.is_not_null()).then(acad_year).otherwise(s_year)
+    season = pl.when(a_first.is_not_null() & a_sem.is_not_null()).then(acad_season).otherwise(s_season)
+    label = year.cast(pl.String) + pl.when(season == "spring").then(pl.lit("春")).otherwise(pl.lit("秋"))
+    return pl.struct(year=year, season=season, label=pl.when(year.is_not_null() & season.is_not_null()).then(label))
+
+
+# ---------------------------------------------------------------- enums
+def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str]) -> pl.Expr:
+    """Map synonyms to canonical values; values outside stay as written (S007 catches them)."""
+    s = compact(raw)
+    mapping = {k.replace(" ", ""): v for k, v in synonyms.items()}
+    # Upper-case keys too, so `m`/`f` and full-width variants meet their synonym.
+    mapping.update({k.upper(): v for k, v in mapping.items()})
+    return s.replace(mapping)

@@ -1,0 +1,277 @@
+"""The policy: thresholds, deadlines, severities. Defaults built in, `xueji.toml` overrides.
+
+One frozen object is built per run; nothing reads global state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class PolicyError(Exception):
+    """A bad policy file; the message is Chinese."""
+
+
+_MD = re.compile(r"^(\d{2})-(\d{2})$")
+SEASONS = ("spring", "autumn")
+
+
+@dataclass(frozen=True)
+class Policy:
+    over_age: int = 25
+    grant_per_term: float = 1000
+    grant_years: int = 2
+    fee_waiver_years: int = 3
+    change_report_workdays: int = 10
+    publicity_workdays: int = 5
+    aid_card_methods: tuple[str, ...] = ("资助卡", "中职资助卡")
+    terms: dict[str, str] = field(default_factory=lambda: {"spring": "03-01", "autumn": "09-01"})
+    deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {
+        "registration": {"spring": "04-20", "autumn": "10-20"},
+        "aid_application": {"spring": "04-30", "autumn": "10-30"},
+    })
+    deadline_years: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+    bulk_count: int = 50
+    bulk_share: float = 0.10
+    bulk_window: int = 10
+    extra_holidays: tuple[dt.date, ...] = ()
+    extra_workdays: tuple[dt.date, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fingerprint_salt: str = "xueji-check"
+    source: str | None = None
+
+    # ---------------------------------------------------------------- queries
+    def deadline(self, name: str, season: str, year: int) -> dt.date:
+        md = self.deadline_years.get(year, {}).get(name, {}).get(season) or self.deadlines[name][season]
+        m, d = (int(x) for x in md.split("-"))
+        return dt.date(year, m, d)
+
+    def term_start(self, season: str, year: int) -> dt.date:
+        m, d = (int(x) for x in self.terms[season].split("-"))
+        return dt.date(year, m, d)
+
+    def term_end(self, season: str, year: int) -> dt.date:
+        """The day before the next term starts."""
+        nxt = self.term_start("autumn", year) if season == "spring" else self.term_start("spring", year + 1)
+        return nxt - dt.timedelta(days=1)
+
+    def rule_enabled(self, rule_id: str) -> bool:
+        if self.severity.get(rule_id) == "off":
+            return False
+        if self.select and not any(rule_id.startswith(p) for p in self.select):
+            return False
+        return not any(rule_id.startswith(p) for p in self.ignore)
+
+    def severity_of(self, rule_id: str, default: str) -> str:
+        return self.severity.get(rule_id, default)
+
+    def differences(self) -> dict[str, Any]:
+        """Keys whose value differs from the defaults (for the summary sheet)."""
+        base = Policy()
+        out = {}
+        for k in self.__dataclass_fields__:
+            if k == "source":
+                continue
+            if getattr(self, k) != getattr(base, k):
+                v = getattr(self, k)
+                out[k] = [str(x) for x in v] if isinstance(v, tuple) else v
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        out = {}
+        for k in self.__dataclass_fields__:
+            v = getattr(self, k)
+            if isinstance(v, tuple):
+                v = [str(x) for x in v]
+            elif isinstance(v, dict):
+                v = {str(a): b for a, b in v.items()}
+            out[k] = v
+        return out
+
+
+TOP_KEYS = {
+    "over_age": int, "grant_per_term": (int, float), "grant_years": int, "fee_waiver_years": int,
+    "change_report_workdays": int, "publicity_workdays": int, "aid_card_methods": list,
+    "terms": dict, "deadlines": dict, "bulk_changes": dict, "holidays": dict, "severity": dict,
+    "rules": dict, "fingerprint_salt": str,
+}
+
+
+def _err(path: Path, msg: str) -> PolicyError:
+    return PolicyError(f"策略文件 {path} 有误：{msg}。可运行 `xueji-check init-config` 生成带注释的默认文件对照修改")
+
+
+def _md(path: Path, where: str, v: Any) -> str:
+    if not isinstance(v, str) or not _MD.match(v):
+        raise _err(path, f"{where} 应为 \"MM-DD\" 格式的日期，现为 {v!r}")
+    m, d = (int(x) for x in v.split("-"))
+    try:
+        dt.date(2000, m, d)
+    except ValueError as exc:
+        raise _err(path, f"{where} 不是有效日期：{v}") from exc
+    return v
+
+
+def _dates(path: Path, where: str, v: Any) -> tuple[dt.date, ...]:
+    if not isinstance(v, list):
+        raise _err(path, f"{where} 应为日期列表")
+    out = []
+    for x in v:
+        if isinstance(x, dt.date):
+            out.append(x)
+            continue
+        try:
+            out.append(dt.date.fromisoformat(str(x)))
+        except ValueError as exc:
+            raise _err(path, f"{where} 中的 {x!r} 不是 YYYY-MM-DD 日期") from exc
+    return tuple(out)
+
+
+def load_policy(path: Path | None) -> Policy:
+    if path is None:
+        return Policy()
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise PolicyError(f"找不到策略文件 {path}，请检查路径") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise _err(path, f"TOML 语法错误（{exc}）") from exc
+    kw: dict[str, Any] = {"source": str(path)}
+    for k, v in raw.items():
+        if k not in TOP_KEYS:
+            raise _err(path, f"未知的设置项 {k!r}（可用：{', '.join(sorted(TOP_KEYS))}）")
+        typ = TOP_KEYS[k]
+        if not isinstance(v, typ) or isinstance(v, bool):
+            raise _err(path, f"{k} 的值类型不对：{v!r}")
+    for k in ("over_age", "grant_years", "fee_waiver_years", "change_report_workdays", "publicity_workdays"):
+        if k in raw:
+            if raw[k] <= 0:
+                raise _err(path, f"{k} 应为正整数，现为 {raw[k]}")
+            kw[k] = raw[k]
+    if "grant_per_term" in raw:
+        if raw["grant_per_term"] <= 0:
+            raise _err(path, "grant_per_term 应为正数")
+        kw["grant_per_term"] = float(raw["grant_per_term"])
+    if "fingerprint_salt" in raw:
+        kw["fingerprint_salt"] = raw["fingerprint_salt"]
+    if "aid_card_methods" in raw:
+        if not all(isinstance(x, str) for x in raw["aid_card_methods"]):
+            raise _err(path, "aid_card_methods 应为文字列表")
+        kw["aid_card_methods"] = tuple(raw["aid_card_methods"])
+    if "terms" in raw:
+        terms = dict(Policy().terms)
+        for s, v in raw["terms"].items():
+            if s not in SEASONS:
+                raise _err(path, f"[terms] 只能有 spring/autumn，现有 {s!r}")
+            terms[s] = _md(path, f"terms.{s}", v)
+        kw["terms"] = terms
+    if "deadlines" in raw:
+        deadlines = {k: dict(v) for k, v in Policy().deadlines.items()}
+        years: dict[int, dict[str, dict[str, str]]] = {}
+        for k, v in raw["deadlines"].items():
+            if k.isdigit():
+                if not isinstance(v, dict):
+                    raise _err(path, f"[deadlines.{k}] 应为表")
+                for name, seasons in v.items():
+                    if name not in deadlines or not isinstance(seasons, dict):
+                        raise _err(path, f"[deadlines.{k}] 中未知的期限 {name!r}")
+                    for s, md in seasons.items():
+                        if s not in SEASONS:
+                            raise _err(path, f"deadlines.{k}.{name} 只能有 spring/autumn")
+                        years.setdefault(int(k), {}).setdefault(name, {})[s] = _md(path, f"deadlines.{k}.{name}.{s}", md)
+                continue
+            if k not in deadlines or not isinstance(v, dict):
+                raise _err(path, f"[deadlines] 中未知的期限 {k!r}（可用：registration, aid_application）")
+            for s, md in v.items():
+                if s not in SEASONS:
+                    raise _err(path, f"deadlines.{k} 只能有 spring/autumn")
+                deadlines[k][s] = _md(path, f"deadlines.{k}.{s}", md)
+        kw["deadlines"] = deadlines
+        kw["deadline_years"] = years
+    if "bulk_changes" in raw:
+        for k, v in raw["bulk_changes"].items():
+            if k == "count" and isinstance(v, int) and v > 0:
+                kw["bulk_count"] = v
+            elif k == "share" and isinstance(v, (int, float)) and 0 < v <= 1:
+                kw["bulk_share"] = float(v)
+            elif k == "window" and isinstance(v, int) and v > 0:
+                kw["bulk_window"] = v
+            else:
+                raise _err(path, f"bulk_changes.{k} 的值 {v!r} 无效（count/window 为正整数，share 在 0 到 1 之间）")
+    if "holidays" in raw:
+        for k, v in raw["holidays"].items():
+            if k == "extra_holidays":
+                kw["extra_holidays"] = _dates(path, "holidays.extra_holidays", v)
+            elif k == "extra_workdays":
+                kw["extra_workdays"] = _dates(path, "holidays.extra_workdays", v)
+            else:
+                raise _err(path, f"[holidays] 中未知的设置项 {k!r}")
+    from xueji_check.registry import CATALOG
+
+    if "severity" in raw:
+        sev = {}
+        for rid, v in raw["severity"].items():
+            if rid not in CATALOG:
+                raise _err(path, f"[severity] 中未知的规则编号 {rid!r}")
+            if v not in ("error", "warning", "info", "off"):
+                raise _err(path, f"[severity] {rid} 只能是 error/warning/info/off，现为 {v!r}")
+            sev[rid] = v
+        kw["severity"] = sev
+    if "rules" in raw:
+        for k, v in raw["rules"].items():
+            if k not in ("select", "ignore") or not isinstance(v, list):
+                raise _err(path, f"[rules] 只能有 select/ignore 列表，现有 {k!r}")
+            for p in v:
+                if not any(rid.startswith(str(p)) for rid in CATALOG):
+                    raise _err(path, f"[rules] {k} 中的 {p!r} 不匹配任何规则编号")
+            kw[k] = tuple(str(p) for p in v)
+    return Policy(**kw)
+
+
+DEFAULT_CONFIG = """\
+# xueji-check 策略文件（xueji.toml）。所有项都可省略，省略即用下列默认值。
+# 依据：人社厅发〔2018〕28号。各省可按本地规定修改数值与期限。
+
+over_age = 25                 # 大龄学生年龄阈值（周岁，入学时/学期开始时），R107、A307
+grant_per_term = 1000         # 国家助学金每学期标准（元），A308
+grant_years = 2               # 国家助学金覆盖第 1..2 学年，A305
+fee_waiver_years = 3          # 免学费覆盖第 1..3 学年，A305
+change_report_workdays = 10   # 学籍异动须在发生之日起 N 个工作日内申报，C201
+publicity_workdays = 5        # 资助公示不少于 N 个工作日，P401
+aid_card_methods = ["资助卡", "中职资助卡"]   # 合规的助学金发放方式，A309；以社保卡发放的省份可加 "社会保障卡"
+fingerprint_salt = "xueji-check"   # 问题指纹的盐：同一省份保持不变，指纹才能跨次比对
+
+[terms]                       # 学期开始的月-日；每学期到下一学期开始前一天结束
+spring = "03-01"
+autumn = "09-01"
+
+[deadlines]                   # 期限（月-日）；某一年不同可另写 [deadlines.2019]
+registration = { spring = "04-20", autumn = "10-20" }       # 新生学籍注册，R108
+aid_application = { spring = "04-30", autumn = "10-30" }    # 资助申报审批，A306
+# [deadlines.2019]
+# registration = { autumn = "10-25" }
+
+[bulk_changes]                # 大批量学籍异动，C202
+count = 50                    # 窗口内异动人数达到此数
+share = 0.10                  # 或达到在校生的此比例
+window = 10                   # 滑动窗口（工作日）
+
+[holidays]                    # 日历包尚未收录的年份（如 2027 年）按国务院通知补充
+extra_holidays = []           # ["2027-01-01", ...]
+extra_workdays = []           # 调休上班日
+
+[severity]                    # 调整规则级别：error / warning / info / off（关闭）
+# R107 = "off"
+
+[rules]                       # 只运行/忽略部分规则，可写编号或前缀
+# select = ["R1", "C"]
+# ignore = ["R107"]
+"""

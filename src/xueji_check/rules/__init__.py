@@ -1,0 +1,1 @@
+"""Rule families. Each module registers its rule functions with `registry.implements`."""

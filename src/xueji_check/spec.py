@@ -1,0 +1,118 @@
+"""Table kinds as data: read the TOML schema files (fields, aliases, enumerations)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+KINDS = ("roster", "changes", "aid", "publicity", "employed")
+KIND_TITLES = {
+    "roster": "学籍名册",
+    "changes": "学籍异动记录",
+    "aid": "资助申报与发放",
+    "publicity": "公示名单",
+    "employed": "在职参保名单",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    title: str
+    type: str
+    aliases: tuple[str, ...]
+    required: bool = False
+    required_column: bool = False
+    values: tuple[str, ...] = ()
+    synonyms: dict[str, str] = field(default_factory=dict)
+    open: bool = False
+    pii: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    title: str
+    fields: tuple[FieldSpec, ...]
+    required_one_of: tuple[tuple[str, ...], ...] = ()
+    detect_words: tuple[str, ...] = ()
+    detect_field: str | None = None
+
+    @property
+    def field_map(self) -> dict[str, FieldSpec]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [f.name for f in self.fields if f.required or f.required_column]
+
+    def alias_index(self) -> dict[str, str]:
+        """Normalised header text -> field name."""
+        out: dict[str, str] = {}
+        for f in self.fields:
+            for a in (f.name, f.title, *f.aliases):
+                out.setdefault(normalise_header(a), f.name)
+        return out
+
+
+def schemas_dir() -> Path:
+    """The packaged schemas (wheel), or the checkout's top-level schemas/ (editable install)."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "schemas", here.parent.parent / "schemas"):
+        if (cand / "roster.toml").is_file():
+            return cand
+    raise FileNotFoundError("找不到 schemas/ 目录（安装不完整），请重新安装 xueji-check")
+
+
+_HEADER_DROP = re.compile(r"[\s*＊※★·:：]+")
+
+
+def normalise_header(text: object) -> str:
+    """Trim, NFKC (full-width to half-width), drop spaces, line breaks, `*` marks."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _HEADER_DROP.sub("", s)
+    return s.strip().lower()
+
+
+def _field_from_toml(d: dict) -> FieldSpec:
+    return FieldSpec(
+        name=d["name"],
+        title=d.get("title", d["name"]),
+        type=d.get("type", "str"),
+        aliases=tuple(d.get("aliases", [])),
+        required=bool(d.get("required", False)),
+        required_column=bool(d.get("required_column", False)),
+        values=tuple(d.get("values", [])),
+        synonyms=dict(d.get("synonyms", {})),
+        open=bool(d.get("open", False)),
+        pii=bool(d.get("pii", False)),
+        min=d.get("min"),
+        max=d.get("max"),
+    )
+
+
+@cache
+def load_kind(kind: str) -> KindSpec:
+    path = schemas_dir() / f"{kind}.toml"
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    return KindSpec(
+        kind=raw.get("kind", kind),
+        title=raw.get("title", KIND_TITLES.get(kind, kind)),
+        fields=tuple(_field_from_toml(f) for f in raw.get("fields", [])),
+        required_one_of=tuple(tuple(g) for g in raw.get("required_one_of", [])),
+        detect_words=tuple(raw.get("detect_words", [])),
+        detect_field=raw.get("detect_field"),
+    )
+
+
+def all_kinds() -> dict[str, KindSpec]:
+    return {k: load_kind(k) for k in KINDS}
