@@ -414,5 +414,14 @@ def main() -> None:
     app()
 
 
+def _register_subcommands() -> None:
+    from xueji_check.publicity_cli import app as publicity_app
+
+    app.add_typer(publicity_app, name="publicity")
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":
     main()
