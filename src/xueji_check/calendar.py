@@ -44,6 +44,8 @@ class WorkCalendar:
         return d.weekday() < 5
 
     def holiday_name(self, d: dt.date) -> str | None:
+        if d in self.extra_workdays:
+            return None
         if d in self.extra_holidays:
             return "节假日（策略文件）"
         if self.year_known(d.year):
@@ -55,10 +57,22 @@ class WorkCalendar:
     def is_makeup_workday(self, d: dt.date) -> bool:
         return d.weekday() >= 5 and self.is_workday(d)
 
+    def mark_used(self, *dates: pl.Series) -> set[int]:
+        """Record the unknown years among whole date columns a rule depends on (for the run
+        summary); return them. One pass over each column, no per-row Python."""
+        years: set[int] = set()
+        for s in dates:
+            ys = s.dt.year().drop_nulls().unique()
+            years |= {y for y in ys.to_list() if not self.year_known(y)}
+        self.unknown_years_used |= years
+        return years
+
     def workdays_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` (exclusive) up to `end` (inclusive); negative if end < start."""
         if end < start:
             return -self.workdays_between(end, start)
+        if not self.year_known(start.year) or not self.year_known(end.year):
+            self.unknown_years_used.update(y for y in range(start.year, end.year + 1) if not self.year_known(y))
         return sum(1 for i in range(1, (end - start).days + 1) if self.is_workday(start + dt.timedelta(days=i)))
 
     def nth_workday_after(self, start: dt.date, n: int) -> dt.date:
@@ -125,22 +139,33 @@ class CalendarFrame:
     def workdays_between(self, lf: pl.LazyFrame, start: str, end: str, out: str) -> pl.LazyFrame:
         """Add `out`: working days from `start` (exclusive) to `end` (inclusive)."""
         cal = self.frame.lazy().select("date", "cum")
-        lf = lf.join(cal.rename({"date": start, "cum": "_c0"}), on=start, how="left")
-        lf = lf.join(cal.rename({"date": end, "cum": "_c1"}), on=end, how="left")
+        lf = lf.join(cal.rename({"date": start, "cum": "_c0"}), on=start, how="left", maintain_order="left")
+        lf = lf.join(cal.rename({"date": end, "cum": "_c1"}), on=end, how="left", maintain_order="left")
         return lf.with_columns((pl.col("_c1") - pl.col("_c0")).alias(out)).drop("_c0", "_c1")
 
     def nth_workday_after(self, lf: pl.LazyFrame, start: str, n: int | pl.Expr, out: str) -> pl.LazyFrame:
         """Add `out`: the n-th working day after `start`."""
         cal = self.frame.lazy()
         work = cal.filter(pl.col("workday")).select(pl.col("cum").alias("_target"), pl.col("date").alias(out))
-        lf = lf.join(cal.select(pl.col("date").alias(start), pl.col("cum").alias("_c0")), on=start, how="left")
-        lf = lf.with_columns(_target=pl.col("_c0") + n)
-        return lf.join(work, on="_target", how="left").drop("_c0", "_target")
+        lf = lf.join(cal.select(pl.col("date").alias(start), pl.col("cum").alias("_c0")), on=start, how="left",
+                     maintain_order="left")
+        lf = lf.with_columns(_target=(pl.col("_c0") + n).cast(pl.Int32))
+        return lf.join(work, on="_target", how="left", maintain_order="left").drop("_c0", "_target")
 
     def workdays_in(self, lf: pl.LazyFrame, first: str, last: str, out: str) -> pl.LazyFrame:
         cal = self.frame.lazy().select("date", "cum", "workday")
-        lf = lf.join(cal.rename({"date": first, "cum": "_c0", "workday": "_w0"}), on=first, how="left")
-        lf = lf.join(cal.select(pl.col("date").alias(last), pl.col("cum").alias("_c1")), on=last, how="left")
+        lf = lf.join(cal.rename({"date": first, "cum": "_c0", "workday": "_w0"}), on=first, how="left",
+                     maintain_order="left")
+        lf = lf.join(cal.select(pl.col("date").alias(last), pl.col("cum").alias("_c1")), on=last, how="left",
+                     maintain_order="left")
         return lf.with_columns(
             (pl.col("_c1") - pl.col("_c0") + pl.col("_w0").cast(pl.Int32)).alias(out)
         ).drop("_c0", "_c1", "_w0")
+
+    @staticmethod
+    def estimated(*cols: str | pl.Expr) -> pl.Expr:
+        """True where a span between these dates touches a year the installed calendar does not
+        know (weekends plus [holidays] only): the message should say so. Known years are one
+        contiguous range, so checking the ends is enough."""
+        exprs = [pl.col(c) if isinstance(c, str) else c for c in cols]
+        return pl.any_horizontal([~e.dt.year().is_between(KNOWN_MIN, KNOWN_MAX) for e in exprs]).fill_null(False)

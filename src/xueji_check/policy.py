@@ -50,12 +50,10 @@ class Policy:
     # ---------------------------------------------------------------- queries
     def deadline(self, name: str, season: str, year: int) -> dt.date:
         md = self.deadline_years.get(year, {}).get(name, {}).get(season) or self.deadlines[name][season]
-        m, d = (int(x) for x in md.split("-"))
-        return dt.date(year, m, d)
+        return _on_year(md, year)
 
     def term_start(self, season: str, year: int) -> dt.date:
-        m, d = (int(x) for x in self.terms[season].split("-"))
-        return dt.date(year, m, d)
+        return _on_year(self.terms[season], year)
 
     def term_end(self, season: str, year: int) -> dt.date:
         """The day before the next term starts."""
@@ -96,11 +94,20 @@ class Policy:
         return out
 
 
+def _on_year(md: str, year: int) -> dt.date:
+    """A "MM-DD" on a given year; 02-29 falls back to 02-28 in a common year."""
+    m, d = (int(x) for x in md.split("-"))
+    try:
+        return dt.date(year, m, d)
+    except ValueError:
+        return dt.date(year, m, 28)
+
+
 TOP_KEYS = {
     "over_age": int, "grant_per_term": (int, float), "grant_years": int, "fee_waiver_years": int,
     "change_report_workdays": int, "publicity_workdays": int, "aid_card_methods": list,
     "terms": dict, "deadlines": dict, "bulk_changes": dict, "holidays": dict, "severity": dict,
-    "rules": dict, "fingerprint_salt": str,
+    "rules": dict, "fingerprint_salt": str, "select": list, "ignore": list,
 }
 
 
@@ -124,6 +131,9 @@ def _dates(path: Path, where: str, v: Any) -> tuple[dt.date, ...]:
         raise _err(path, f"{where} 应为日期列表")
     out = []
     for x in v:
+        if isinstance(x, dt.datetime):  # a TOML date-time: keep the day
+            out.append(x.date())
+            continue
         if isinstance(x, dt.date):
             out.append(x)
             continue
@@ -172,12 +182,16 @@ def load_policy(path: Path | None) -> Policy:
             if s not in SEASONS:
                 raise _err(path, f"[terms] 只能有 spring/autumn，现有 {s!r}")
             terms[s] = _md(path, f"terms.{s}", v)
+        if terms["spring"] >= terms["autumn"]:
+            raise _err(path, f"terms.spring（{terms['spring']}）应早于 terms.autumn（{terms['autumn']}）")
         kw["terms"] = terms
     if "deadlines" in raw:
         deadlines = {k: dict(v) for k, v in Policy().deadlines.items()}
         years: dict[int, dict[str, dict[str, str]]] = {}
         for k, v in raw["deadlines"].items():
             if k.isdigit():
+                if not 1990 <= int(k) <= 2100:
+                    raise _err(path, f"[deadlines.{k}] 的年份不合理")
                 if not isinstance(v, dict):
                     raise _err(path, f"[deadlines.{k}] 应为表")
                 for name, seasons in v.items():
@@ -198,6 +212,8 @@ def load_policy(path: Path | None) -> Policy:
         kw["deadline_years"] = years
     if "bulk_changes" in raw:
         for k, v in raw["bulk_changes"].items():
+            if isinstance(v, bool):
+                raise _err(path, f"bulk_changes.{k} 的值 {v!r} 无效（count/window 为正整数，share 在 0 到 1 之间）")
             if k == "count" and isinstance(v, int) and v > 0:
                 kw["bulk_count"] = v
             elif k == "share" and isinstance(v, (int, float)) and 0 < v <= 1:
@@ -225,14 +241,19 @@ def load_policy(path: Path | None) -> Policy:
                 raise _err(path, f"[severity] {rid} 只能是 error/warning/info/off，现为 {v!r}")
             sev[rid] = v
         kw["severity"] = sev
-    if "rules" in raw:
-        for k, v in raw["rules"].items():
-            if k not in ("select", "ignore") or not isinstance(v, list):
-                raise _err(path, f"[rules] 只能有 select/ignore 列表，现有 {k!r}")
+    selection = {k: raw[k] for k in ("select", "ignore") if k in raw}
+    for k, v in raw.get("rules", {}).items():
+        if k not in ("select", "ignore") or not isinstance(v, list):
+            raise _err(path, f"[rules] 只能有 select/ignore 列表，现有 {k!r}")
+        if k in selection:
+            raise _err(path, f"{k} 同时写在顶层和 [rules] 中，请只保留一处")
+        selection[k] = v
+    if selection:
+        for k, v in selection.items():
             for p in v:
-                if not any(rid.startswith(str(p)) for rid in CATALOG):
-                    raise _err(path, f"[rules] {k} 中的 {p!r} 不匹配任何规则编号")
-            kw[k] = tuple(str(p) for p in v)
+                if not isinstance(p, str) or not p.strip() or not any(rid.startswith(p.strip().upper()) for rid in CATALOG):
+                    raise _err(path, f"{k} 中的 {p!r} 不匹配任何规则编号（写编号如 R107 或前缀如 R1、C）")
+            kw[k] = tuple(p.strip().upper() for p in v)
     return Policy(**kw)
 
 

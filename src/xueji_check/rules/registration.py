@@ -1,0 +1,329 @@
+"""R1xx registration rules (学籍注册，人社厅发〔2018〕28号 二、四（一）).
+
+Every rule is a pure function of the run `Context` returning a findings LazyFrame built with
+`findings.emit`; all of them are Polars expressions, joins and window functions over the
+normalised roster, never a Python loop over rows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from xueji_check.engine import Context
+from xueji_check.findings import emit
+from xueji_check.normalize import mask_id
+from xueji_check.registry import implements
+
+ACTIVE = ("在校", "休学")
+FULL_TIME = "全日制"
+EMPLOYED_SOURCES = ("企业职工", "在职职工")
+RESTRICTED_SOURCES = ("务农农民", "农民", "服刑人员", "服刑犯人")
+TRAINING_CLASSES = ("短期培训", "职业培训")
+FLEXIBLE_SYSTEMS = ("弹性学制", "学分制")
+GRADUATED = "毕业"
+GRADUATION_TOLERANCE_DAYS = 31
+# 工作单位 cells that mean "none".
+NO_EMPLOYER = ("无", "暂无", "没有", "无单位", "无工作单位", "待业", "无业", "学生", "在校学生", "/", "-", "--",
+               "—", "——", "0", "空", "null", "none", "n/a")
+MAX_LISTED = 5  # other rows named in a duplicate message
+
+
+# ------------------------------------------------------------------ helpers
+def _col(cols: list[str], name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
+    return pl.col(name) if name in cols else pl.lit(None, dtype=dtype)
+
+
+def _file_name() -> pl.Expr:
+    """The file's own name (the run may have been given a long path)."""
+    return pl.col("_file").str.replace(r"^.*[\\/]", "")
+
+
+def _where(cols: list[str]) -> pl.Expr:
+    """`西方技工学校（名册.xlsx 第 5 行` (without the closing bracket, so callers can add)."""
+    school = _col(cols, "school_name").fill_null("（未注明学校）")
+    return pl.concat_str([school, pl.lit("（"), _file_name(), pl.lit(" 第 "), pl.col("_row").cast(pl.String),
+                          pl.lit(" 行")])
+
+
+def _student_key(cols: list[str], *extra: str) -> pl.Expr:
+    """Fingerprint key: the student (ID, else 学籍号) at a school, never the row number.
+    Null when the student has no key at all; the engine then falls back to file/row."""
+    parts = [pl.col("_key"), _col(cols, "school_name").fill_null(""), *[pl.lit(x) for x in extra]]
+    return pl.concat_str(parts, separator="|")
+
+
+def _day(e: pl.Expr) -> pl.Expr:
+    return e.dt.strftime("%Y-%m-%d")
+
+
+def _num(e: pl.Expr) -> pl.Expr:
+    """3.0 → "3", 2.5 → "2.5"."""
+    return pl.when(e == e.round(0)).then(e.cast(pl.Int64).cast(pl.String)).otherwise(e.round(2).cast(pl.String))
+
+
+def _skip(ctx: Context, rule_id: str, reason: str) -> None:
+    ctx.options[f"skip:{rule_id}"] = reason
+    return None
+
+
+def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.LazyFrame:
+    """For rows sharing `group`, add `_others` (text naming up to MAX_LISTED other rows) and
+    `_n_others`. Linear per group: each row drops itself from the group's first few entries."""
+    lf = lf.sort([*group, "school_name", "_file", "_sheet", "_row"], nulls_last=True).with_columns(
+        _desc=desc, _r=pl.int_range(pl.len()).over(group))
+    groups = lf.group_by(group).agg(_descs=pl.col("_desc").head(MAX_LISTED + 1), _n=pl.len())
+    lf = lf.join(groups, on=group, how="left")
+    others = pl.concat_list(pl.col("_descs").list.slice(0, pl.col("_r")),
+                            pl.col("_descs").list.slice(pl.col("_r") + 1)).list.head(MAX_LISTED)
+    n_others = pl.col("_n") - 1
+    more = pl.when(n_others > MAX_LISTED).then(pl.format("等共 {} 条", n_others)).otherwise(pl.lit(""))
+    return lf.with_columns(_others=others.list.join("；") + more, _n_others=n_others)
+
+
+# ------------------------------------------------------------------ R101
+@implements("R101")
+def duplicate_registration(ctx: Context) -> pl.LazyFrame:
+    """The same (normalised) ID number active in more than one row, across all roster files."""
+    cols = ctx.columns("roster")
+    active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col("id_number").is_not_null())
+    dups = active.filter(pl.len().over("id_number") > 1)
+    if "school_name" not in cols:
+        dups = dups.with_columns(school_name=pl.lit(None, pl.String))
+        cols = [*cols, "school_name"]
+    desc = pl.concat_str([_where(cols), pl.lit("，"), pl.col("status"), pl.lit("）")])
+    dups = _others_in_group(dups, ["id_number"], desc)
+    msg = pl.concat_str([
+        pl.lit("同一身份证号另有 "), pl.col("_n_others").cast(pl.String), pl.lit(" 条在校/休学学籍："),
+        pl.col("_others"), pl.lit("。本行学籍状态为「"), pl.col("status"),
+        pl.lit("」；一人只能有一个有效学籍，请核实后注销重复学籍"),
+    ])
+    return emit(dups, "roster", msg, field="id_number", key=_student_key(cols))
+
+
+# ------------------------------------------------------------------ R102
+@implements("R102")
+def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
+    """Same name, birth date and gender, different ID numbers, both active."""
+    cols = ctx.columns("roster")
+    if "school_name" not in cols:
+        cols = [*cols, "school_name"]
+    birth = pl.coalesce(_col(cols, "id_number__birth", pl.Date), _col(cols, "birth_date", pl.Date))
+    gender = pl.coalesce(_col(cols, "id_number__gender"), _col(cols, "gender"))
+    ident = pl.coalesce(pl.col("id_number"), _col(cols, "id_number__raw"))
+    lf = ctx.lf("roster").with_columns(
+        _birth=birth, _gender=gender, _ident=ident,
+        school_name=_col(cols, "school_name"),
+    ).filter(pl.col("status").is_in(ACTIVE) & pl.col("name").is_not_null() & pl.col("_birth").is_not_null()
+             & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
+    group = ["name", "_birth", "_gender"]
+    cand = lf.filter(pl.col("_ident").n_unique().over(group) > 1).with_row_index("_i")
+    desc = pl.concat_str([_where(cols), pl.lit("，身份证号 "), mask_id(pl.col("_ident")), pl.lit("）")])
+    right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
+                        "school_name", "_file", "_sheet", "_row")
+    pairs = (
+        cand.select("_i", *group, "_ident")
+        .join(right, on=group, how="inner")
+        .filter(pl.col("_ident") != pl.col("_ident_r"))
+        .sort(["_i", "school_name", "_file", "_sheet", "_row"], nulls_last=True)
+        .group_by("_i")
+        .agg(_others=pl.col("_desc").head(MAX_LISTED).str.join("；"), _n=pl.len())
+    )
+    flagged = cand.join(pairs, on="_i", how="inner")
+    more = pl.when(pl.col("_n") > MAX_LISTED).then(pl.format("等共 {} 条", pl.col("_n"))).otherwise(pl.lit(""))
+    msg = pl.concat_str([
+        pl.lit("姓名「"), pl.col("name"), pl.lit("」、出生日期 "), _day(pl.col("_birth")), pl.lit("、性别「"),
+        pl.col("_gender"), pl.lit("」与另一条在校/休学学籍相同而身份证号不同："), pl.col("_others"), more,
+        pl.lit("。疑似同一人以不同证件号重复注册，请人工核对身份证件"),
+    ])
+    return emit(flagged, "roster", msg, field="id_number", key=_student_key(cols, "R102"))
+
+
+# ------------------------------------------------------------------ R103
+@implements("R103")
+def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
+    """全日制 while the student is an employed worker (source, employer, flag or 参保 list)."""
+    cols = ctx.columns("roster")
+    has_list = ctx.has("employed", "id_number")
+    if not ({"student_source", "employer", "employed"} & set(cols)) and not has_list:
+        return _skip(ctx, "R103", "学籍名册没有生源类别、工作单位、是否在职列，且未提供在职参保名单")
+    lf = ctx.lf("roster")
+    reasons: list[pl.Expr] = []
+    hits: list[pl.Expr] = []
+    if "student_source" in cols:
+        c = pl.col("student_source").is_in(EMPLOYED_SOURCES)
+        hits.append(c)
+        reasons.append(pl.when(c).then(pl.concat_str([pl.lit("生源类别为「"), pl.col("student_source"), pl.lit("」")])))
+    if "employer" in cols:
+        emp = pl.col("employer")
+        c = emp.is_not_null() & ~emp.str.to_lowercase().is_in(NO_EMPLOYER)
+        hits.append(c)
+        reasons.append(pl.when(c).then(pl.concat_str([pl.lit("工作单位填有「"), emp, pl.lit("」")])))
+    if "employed" in cols:
+        c = pl.col("employed").fill_null(False)
+        hits.append(c)
+        reasons.append(pl.when(c).then(pl.concat_str([pl.lit("是否在职为「"), pl.col("employed__raw"), pl.lit("」")])
+                                       if "employed__raw" in cols else pl.lit("是否在职为「是」")))
+    if has_list:
+        emp_cols = ctx.columns("employed")
+        listed = (
+            ctx.lf("employed").filter(pl.col("id_number").is_not_null())
+            .group_by("id_number")
+            .agg(_listed_employer=pl.col("employer").drop_nulls().first() if "employer" in emp_cols
+                 else pl.lit(None, pl.String))
+            .with_columns(_listed=pl.lit(True))
+        )
+        lf = lf.join(listed, on="id_number", how="left")
+        c = pl.col("_listed").fill_null(False)
+        hits.append(c)
+        reasons.append(pl.when(c).then(pl.concat_str([
+            pl.lit("在职参保名单中有此身份证号"),
+            pl.when(pl.col("_listed_employer").is_not_null())
+            .then(pl.concat_str([pl.lit("（参保单位「"), pl.col("_listed_employer"), pl.lit("」）")]))
+            .otherwise(pl.lit("")),
+        ])))
+    flagged = lf.filter((pl.col("study_mode") == FULL_TIME) & pl.any_horizontal(hits))
+    msg = pl.concat_str([
+        pl.lit("学习形式为全日制，但"), pl.concat_str(reasons, separator="，", ignore_nulls=True),
+        pl.lit("：在职职工只能注册为非全日制学籍，请核实后改为非全日制"),
+    ])
+    return emit(flagged, "roster", msg, field="study_mode", key=_student_key(cols))
+
+
+# ------------------------------------------------------------------ R104
+@implements("R104")
+def special_group_full_time(ctx: Context) -> pl.LazyFrame:
+    """全日制 for 务农农民 or 服刑人员, who may only be registered part-time."""
+    cols = ctx.columns("roster")
+    flagged = ctx.lf("roster").filter(
+        (pl.col("study_mode") == FULL_TIME) & pl.col("student_source").is_in(RESTRICTED_SOURCES))
+    msg = pl.concat_str([
+        pl.lit("生源类别为「"), pl.col("student_source"),
+        pl.lit("」却注册为全日制：招收务农农民、服刑人员等特定人员只能注册为非全日制学籍，请改为非全日制"),
+    ])
+    return emit(flagged, "roster", msg, field="study_mode", key=_student_key(cols))
+
+
+# ------------------------------------------------------------------ R105
+@implements("R105")
+def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
+    """A short-term/vocational training class, or a programme shorter than one year."""
+    cols = ctx.columns("roster")
+    has_class, has_years = "class_type" in cols, "program_years" in cols
+    if not (has_class or has_years):
+        return _skip(ctx, "R105", "学籍名册缺少列：班级类型、学制")
+    parts: list[pl.LazyFrame] = []
+    if has_class:
+        hit = ctx.lf("roster").filter(pl.col("class_type").is_in(TRAINING_CLASSES))
+        msg = pl.concat_str([pl.lit("班级类型为「"), pl.col("class_type"),
+                             pl.lit("」：短期培训、职业培训学员不得注册技工院校正式学籍，请撤销该学籍注册")])
+        parts.append(emit(hit, "roster", msg, field="class_type", key=_student_key(cols, "class")))
+    if has_years:
+        already = pl.col("class_type").is_in(TRAINING_CLASSES).fill_null(False) if has_class else pl.lit(False)
+        hit = ctx.lf("roster").filter((pl.col("program_years") < 1) & ~already)
+        msg = pl.concat_str([pl.lit("学制 "), _num(pl.col("program_years")),
+                             pl.lit(" 年，不足 1 年：属短期培训，不得注册技工院校正式学籍，请核实学制或撤销该学籍注册")])
+        parts.append(emit(hit, "roster", msg, field="program_years", key=_student_key(cols, "years")))
+    return pl.concat(parts)
+
+
+# ------------------------------------------------------------------ R106
+@implements("R106")
+def flexible_system_full_time(ctx: Context) -> pl.LazyFrame:
+    cols = ctx.columns("roster")
+    flagged = ctx.lf("roster").filter(
+        pl.col("schooling_system").is_in(FLEXIBLE_SYSTEMS) & (pl.col("study_mode") == FULL_TIME))
+    msg = pl.concat_str([
+        pl.lit("学制类型为「"), pl.col("schooling_system"),
+        pl.lit("」而学习形式为全日制：采用弹性学制、学分制开展的非全日制教育须单独注册、与全日制学籍区分，"
+               "请核实学习形式"),
+    ])
+    return emit(flagged, "roster", msg, field="study_mode", key=_student_key(cols))
+
+
+# ------------------------------------------------------------------ R107
+def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Age in whole years on a date (the birthday itself completes the year)."""
+    before_birthday = (on.dt.month().cast(pl.Int32) * 100 + on.dt.day()) < (
+        born.dt.month().cast(pl.Int32) * 100 + born.dt.day())
+    return on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
+
+
+@implements("R107")
+def over_age_full_time(ctx: Context) -> pl.LazyFrame:
+    cols = ctx.columns("roster")
+    limit = ctx.policy.over_age
+    age = whole_years(pl.col("id_number__birth"), pl.col("enroll_date"))
+    flagged = ctx.lf("roster").with_columns(_age=age).filter(
+        (pl.col("study_mode") == FULL_TIME) & (pl.col("_age") >= limit))
+    ym = _col(cols, "enroll_date__ym", pl.Boolean).fill_null(False)
+    msg = pl.concat_str([
+        pl.lit("按身份证号中的出生日期计算，入学时（入学日期 "), _day(pl.col("enroll_date")), pl.lit("）已满 "),
+        pl.col("_age").cast(pl.String), pl.lit(f" 周岁，达到大龄标准 {limit} 周岁"),
+        pl.when(ym).then(pl.lit("（入学日期只有年月，按当月 1 日计算）")).otherwise(pl.lit("")),
+        pl.lit("：全日制学籍需加大审核力度，请核实是否确为全日制在校学习"),
+    ])
+    return emit(flagged, "roster", msg, field="enroll_date", key=_student_key(cols))
+
+
+# ------------------------------------------------------------------ R108
+@implements("R108")
+def late_registration(ctx: Context) -> pl.LazyFrame:
+    """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn)."""
+    cols = ctx.columns("roster")
+    years = ctx.frames["roster"]["enroll_date"].dt.year().drop_nulls().unique().sort().to_list()
+    deadlines = pl.LazyFrame(
+        [(y, s, ctx.policy.deadline("registration", s, y)) for y in years for s in ("spring", "autumn")],
+        schema={"_year": pl.Int32, "_season": pl.String, "_deadline": pl.Date}, orient="row",
+    )
+    lf = ctx.lf("roster").filter(pl.col("register_date").is_not_null() & pl.col("enroll_date").is_not_null())
+    lf = lf.with_columns(
+        _year=pl.col("enroll_date").dt.year().cast(pl.Int32),
+        _season=pl.when(pl.col("enroll_date").dt.month() <= 6).then(pl.lit("spring")).otherwise(pl.lit("autumn")),
+    ).join(deadlines, on=["_year", "_season"], how="left")
+    flagged = lf.filter(pl.col("register_date") > pl.col("_deadline")).with_columns(
+        _late=(pl.col("register_date") - pl.col("_deadline")).dt.total_days())
+    msg = pl.concat_str([
+        pl.lit("入学日期 "), _day(pl.col("enroll_date")), pl.lit("（"), pl.col("_year").cast(pl.String),
+        pl.when(pl.col("_season") == "spring").then(pl.lit(" 年春季")).otherwise(pl.lit(" 年秋季")),
+        pl.lit("入学），注册日期 "), _day(pl.col("register_date")), pl.lit("，晚于新生学籍注册截止日 "),
+        _day(pl.col("_deadline")), pl.lit("（逾期 "), pl.col("_late").cast(pl.String),
+        pl.lit(" 天）：请查明逾期注册原因，核实是否为虚假或补录学籍"),
+    ])
+    return emit(flagged, "roster", msg, field="register_date", key=_student_key(cols))
+
+
+# ------------------------------------------------------------------ R109
+@implements("R109")
+def early_graduation(ctx: Context) -> pl.LazyFrame | None:
+    """毕业 before enroll_date + program_years (31 days' tolerance), or 毕业 without a photo."""
+    cols = ctx.columns("roster")
+    can_date = {"graduation_date", "enroll_date", "program_years"} <= set(cols)
+    can_photo = "graduation_photo" in cols
+    if not (can_date or can_photo):
+        return _skip(ctx, "R109", "学籍名册缺少列：毕业日期、毕业照片")
+    grads = ctx.lf("roster").filter(pl.col("status") == GRADUATED)
+    parts: list[pl.LazyFrame] = []
+    if can_date:
+        months = (pl.col("program_years") * 12).round(0).cast(pl.Int64)
+        due = pl.col("enroll_date").dt.offset_by(pl.format("{}mo", months))
+        early = grads.with_columns(_due=due).with_columns(
+            _early=(pl.col("_due") - pl.col("graduation_date")).dt.total_days(),
+        ).filter(pl.col("_early") > GRADUATION_TOLERANCE_DAYS)
+        msg = pl.concat_str([
+            pl.lit("入学日期 "), _day(pl.col("enroll_date")), pl.lit("，学制 "), _num(pl.col("program_years")),
+            pl.lit(" 年，应在 "), _day(pl.col("_due")), pl.lit(" 前后毕业，毕业日期 "), _day(pl.col("graduation_date")),
+            pl.lit(" 提前了 "), pl.col("_early").cast(pl.String),
+            pl.lit(f" 天（超过 {GRADUATION_TOLERANCE_DAYS} 天容差）：请核实是否未修完学制提前毕业"),
+        ])
+        parts.append(emit(early, "roster", msg, field="graduation_date", key=_student_key(cols, "date")))
+    if can_photo:
+        raw = _col(cols, "graduation_photo__raw")
+        no_photo = (pl.col("graduation_photo") == False) | raw.is_null()  # noqa: E712
+        missing = grads.filter(no_photo.fill_null(False))
+        msg = pl.concat_str([
+            pl.lit("学籍状态为毕业，但毕业照片"),
+            pl.when(raw.is_null()).then(pl.lit("未填写")).otherwise(pl.concat_str([pl.lit("为「"), raw, pl.lit("」")])),
+            pl.lit("：毕业生须有毕业照片，请补传照片后再办理毕业"),
+        ])
+        parts.append(emit(missing, "roster", msg, field="graduation_photo", key=_student_key(cols, "photo")))
+    return pl.concat(parts)
