@@ -55,47 +55,61 @@ def check_digit_py(body17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
-def id_struct(raw: pl.Expr, as_of: dt.date) -> pl.Expr:
-    """Normalise an ID number column.
-
-    Returns a struct: ``id`` (18-char canonical or null), ``status`` (ok, empty, numeric,
-    length, chars, birth, check), ``birth`` (date from the ID), ``gender`` (男/女 from the ID).
+def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) -> pl.LazyFrame:
+    """Normalise an ID number column of `lf` in stages (one nested expression makes the query
+    optimiser slow). Adds ``name`` (18-char canonical or null), ``name__raw``, ``name__status``
+    (ok, empty, numeric, length, chars, birth, check), ``name__birth`` and ``name__gender``.
     """
-    s = compact(raw).str.to_uppercase()
-    sci = s.str.contains(r"^\d(\.\d+)?E\+?\d+$") | s.str.contains(r"^\d+\.\d+$")
-    digits_only = s.str.contains(r"^\d{16,19}$")
+    s, full, chk = pl.col("_id_s"), pl.col("_id_full"), pl.col("_id_chk")
+    lf = lf.with_columns(compact(pl.col(raw_col)).alias(f"{name}__raw")).with_columns(
+        pl.col(f"{name}__raw").str.to_uppercase().alias("_id_s"))
+    lf = lf.with_columns(
+        pl.when(s.str.contains(r"^\d{15}$"))
+        .then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17)).alias("_id_body"),
+    ).with_columns(check_digit(pl.col("_id_body")).alias("_id_chk"))
+    lf = lf.with_columns(
+        pl.when(s.str.contains(r"^\d{15}$")).then(pl.col("_id_body") + chk).otherwise(s).alias("_id_full"))
     # A value that survives a round trip through a float64 came from a numeric cell: the
     # trailing digits were already lost (Excel keeps 15 significant digits).
     via_float = s.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
-    float_exact = digits_only & (via_float == s)
-    s15 = s.str.contains(r"^\d{15}$")
-    body = pl.when(s15).then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17))
-    full = pl.when(s15).then(body + check_digit(body)).otherwise(s)
-    shape_ok = full.str.contains(r"^\d{17}[\dX]$")
-    birth = full.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    lf = lf.with_columns(
+        (s.str.contains(r"^\d(\.\d+)?E\+?\d+$") | s.str.contains(r"^\d+\.\d+$")).alias("_id_sci"),
+        (s.str.contains(r"^\d{16,19}$") & (via_float == s)).alias("_id_float"),
+        full.str.contains(r"^\d{17}[\dX]$").alias("_id_shape"),
+        full.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("_id_birth"),
+        (full.str.slice(17, 1) == check_digit(full.str.slice(0, 17))).alias("_id_check_ok"),
+        (s.str.contains(r"^\d{15}$") | (s.str.len_chars() == 18)).alias("_id_len_ok"),
+    )
+    birth = pl.col("_id_birth")
     birth_ok = birth.is_not_null() & (birth >= dt.date(1900, 1, 1)) & (birth <= as_of)
-    check_ok = full.str.slice(17, 1) == check_digit(full.str.slice(0, 17))
+    check_ok = pl.col("_id_check_ok")
     status = (
         pl.when(s.is_null()).then(pl.lit("empty"))
-        .when(sci).then(pl.lit("numeric"))
-        .when(float_exact & ~check_ok).then(pl.lit("numeric"))
-        .when(~(s15 | s.str.len_chars().eq(18))).then(pl.lit("length"))
-        .when(~shape_ok).then(pl.lit("chars"))
+        .when(pl.col("_id_sci")).then(pl.lit("numeric"))
+        .when(pl.col("_id_float") & ~check_ok).then(pl.lit("numeric"))
+        .when(~pl.col("_id_len_ok")).then(pl.lit("length"))
+        .when(~pl.col("_id_shape")).then(pl.lit("chars"))
         .when(~birth_ok).then(pl.lit("birth"))
         .when(~check_ok).then(pl.lit("check"))
         .otherwise(pl.lit("ok"))
     )
-    gender = (
-        pl.when(full.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
-        .then(pl.lit("男")).otherwise(pl.lit("女"))
+    lf = lf.with_columns(status.alias(f"{name}__status"))
+    ok = pl.col(f"{name}__status") == "ok"
+    gender = pl.when(full.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
+    lf = lf.with_columns(
+        pl.when(ok).then(full).alias(name),
+        pl.when(ok).then(birth).alias(f"{name}__birth"),
+        pl.when(ok).then(gender).alias(f"{name}__gender"),
     )
-    ok = status == "ok"
-    return pl.struct(
-        id=pl.when(ok).then(full),
-        status=status,
-        birth=pl.when(ok).then(birth),
-        gender=pl.when(ok).then(gender),
-    )
+    return lf.drop("_id_s", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape", "_id_birth",
+                   "_id_check_ok", "_id_len_ok")
+
+
+def normalise_id(raw: pl.Series | list, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Convenience for tests and small lists: a frame with id, status, birth, gender."""
+    lf = pl.DataFrame({"raw": pl.Series(list(raw), dtype=pl.String)}).lazy()
+    out = add_id_columns(lf, "raw", "id", as_of or dt.date.today()).collect()
+    return out.select("id", status="id__status", birth="id__birth", gender="id__gender")
 
 
 def mask_id(e: pl.Expr) -> pl.Expr:
@@ -187,3 +201,22 @@ def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str]) 
     # Upper-case keys too, so `m`/`f` and full-width variants meet their synonym.
     mapping.update({k.upper(): v for k, v in mapping.items()})
     return s.replace(mapping)
+
+
+def id_struct(raw: pl.Expr, as_of: dt.date) -> pl.Expr:
+    """Expression form for scanning arbitrary cells (e.g. P402): struct of ``id`` and
+    ``status`` ("ok" or "invalid"). Flat on purpose: a nested form is slow to optimise.
+    Tables use `add_id_columns`, which also tells why an ID is invalid."""
+    s = compact(raw).str.to_uppercase()
+    is15 = s.str.contains(r"^\d{15}$")
+    is18 = s.str.contains(r"^\d{17}[\dX]$")
+    b18 = s.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    b15 = ("19" + s.str.slice(6, 6)).str.to_date("%Y%m%d", strict=False)
+    ok18 = is18 & (s.str.slice(17, 1) == check_digit(s.str.slice(0, 17))) & b18.is_between(dt.date(1900, 1, 1), as_of)
+    ok15 = is15 & b15.is_not_null()
+    body15 = s.str.slice(0, 6) + "19" + s.str.slice(6, 9)
+    ok = ok18 | ok15
+    return pl.struct(
+        id=pl.when(ok18).then(s).when(ok15).then(body15 + check_digit(body15)),
+        status=pl.when(ok).then(pl.lit("ok")).otherwise(pl.lit("invalid")),
+    )

@@ -17,14 +17,7 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
     raw = pl.col(col)
     n = f.name
     if f.type == "id_number":
-        st = nz.id_struct(raw, as_of)
-        return [
-            nz.compact(raw).alias(f"{n}__raw"),
-            st.struct.field("id").alias(n),
-            st.struct.field("status").alias(f"{n}__status"),
-            st.struct.field("birth").alias(f"{n}__birth"),
-            st.struct.field("gender").alias(f"{n}__gender"),
-        ]
+        return []  # staged in normalise_table (add_id_columns)
     if f.type == "date":
         ds = nz.date_struct(raw)
         return [nz.clean_text(raw).alias(f"{n}__raw"), ds.struct.field("date").alias(n),
@@ -52,9 +45,16 @@ def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.La
         pl.lit(tid, dtype=pl.Int32).alias("_tid"),
     ]
     fmap = spec.field_map
+    ids = []
     for name, col in t.field_cols.items():
+        if fmap[name].type == "id_number":
+            ids.append((name, col))
+            exprs.append(pl.col(col).alias(f"_idraw_{name}"))
         exprs.extend(field_exprs(fmap[name], col, as_of))
-    return t.raw.lazy().select(exprs)
+    lf = t.raw.lazy().select(exprs)
+    for name, _ in ids:
+        lf = nz.add_id_columns(lf, f"_idraw_{name}", name, as_of).drop(f"_idraw_{name}")
+    return lf
 
 
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
