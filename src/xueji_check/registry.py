@@ -156,3 +156,12 @@ def load_rule_modules() -> None:
 
     for mod in pkgutil.iter_modules(rules.__path__):
         importlib.import_module(f"xueji_check.rules.{mod.name}")
+
+
+def markdown_table() -> str:
+    """The README's rule table, generated from the catalogue (tests keep README in sync)."""
+    sev = {"error": "错误", "warning": "警告", "info": "提示"}
+    lines = ["| 编号 | 级别 | 名称 | 依据 |", "|---|---|---|---|"]
+    for r in CATALOG.values():
+        lines.append(f"| {r.id} | {sev[r.severity]} | {r.title} | {r.clause} |")
+    return "\n".join(lines)
