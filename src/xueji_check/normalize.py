@@ -32,13 +32,13 @@ def halfwidth(e: pl.Expr) -> pl.Expr:
 def clean_text(e: pl.Expr) -> pl.Expr:
     """Full-width to half-width, trim; empty string becomes null."""
     s = halfwidth(e.cast(pl.String)).str.strip_chars()
-    return pl.when(s.str.len_chars() == 0).then(None).otherwise(s)
+    return pl.when(s.str.len_chars() > 0).then(s)
 
 
 def compact(e: pl.Expr) -> pl.Expr:
     """clean_text with every inner whitespace removed."""
     s = halfwidth(e.cast(pl.String)).str.replace_all(r"\s+", "")
-    return pl.when(s.str.len_chars() == 0).then(None).otherwise(s)
+    return pl.when(s.str.len_chars() > 0).then(s)
 
 
 # ---------------------------------------------------------------- ID numbers (GB 11643)
@@ -74,7 +74,7 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) ->
     via_float = s.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
     lf = lf.with_columns(
         (s.str.contains(r"^\d(\.\d+)?E\+?\d+$") | s.str.contains(r"^\d+\.\d+$")).alias("_id_sci"),
-        (s.str.contains(r"^\d{16,19}$") & (via_float == s)).alias("_id_float"),
+        (s.str.contains(r"^\d{18}$") & (via_float == s)).alias("_id_float"),
         full.str.contains(r"^\d{17}[\dX]$").alias("_id_shape"),
         full.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("_id_birth"),
         (full.str.slice(17, 1) == check_digit(full.str.slice(0, 17))).alias("_id_check_ok"),
@@ -128,7 +128,8 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
     s = compact(raw)
     # text with a time part: keep the date part
     s = s.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(T|\d{1,2}:).*$", "$1")
-    serial = s.str.contains(r"^\d{4,5}(\.\d+)?$") & ~s.str.contains(r"^\d{8}$")
+    # Excel serials of realistic dates are five digits (1927-2173); `2018.9` is a year-month.
+    serial = s.str.contains(r"^\d{5}(\.\d+)?$")
     serial_days = s.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
     from_serial = pl.lit(EXCEL_EPOCH) + pl.duration(days=serial_days)
     from_serial = pl.when(serial & serial_days.is_between(1, 2958465)).then(from_serial)
