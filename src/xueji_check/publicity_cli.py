@@ -2,14 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(help="公示名单工具。示例：xueji-check publicity make --aid 资助.xlsx --start 2024-11-04 --out 公示名单.xlsx",
                   no_args_is_help=True, rich_markup_mode=None)
 
 
+def _date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
+    except ValueError:
+        typer.echo(f"错误：{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
-def make() -> None:
-    """生成合规的资助公示名单（开发中）。"""
-    typer.echo("错误：publicity make 尚未完成", err=True)
-    raise typer.Exit(2)
+def make(
+    aid: Annotated[Path, typer.Option("--aid", help="资助申报与发放表（xlsx/xls/csv）")],
+    start: Annotated[str, typer.Option("--start", help="公示开始日期，如 2024-11-04")],
+    out: Annotated[Path, typer.Option("--out", help="写出的公示名单 .xlsx")] = Path("公示名单.xlsx"),
+    roster: Annotated[Path | None, typer.Option("--roster", help="学籍名册（补充专业、年级、学校）")] = None,
+    term: Annotated[str | None, typer.Option("--term", help="只公示该学期，如 2024秋")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="只公示该学校")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="策略文件 xueji.toml（公示工作日数、节假日补充）")] = None,
+) -> None:
+    """生成合规的资助公示名单：只含姓名、学校、专业、年级、学期、资助类型、金额，
+    标题行写明覆盖规定工作日数的公示时间，写出前用 P401/P402 自检。
+
+    示例：xueji-check publicity make --aid 资助.xlsx --roster 名册.xlsx --start 2024-11-04 --out 公示名单.xlsx
+    """
+    from xueji_check.policy import PolicyError, load_policy
+    from xueji_check.publicity_maker import MakerError
+    from xueji_check.publicity_maker import make as make_list
+
+    first = _date(start, "--start")
+    try:
+        made = make_list(aid, out, first, roster_path=roster, term=term, school=school,
+                         policy=load_policy(config))
+    except (MakerError, PolicyError) as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人）")
+    typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
+    if not made.starts_on_workday:
+        typer.echo("提示：开始日期不是工作日，不计入公示的工作日数；请确认当天确实已张贴公示")
+    typer.echo("自检通过：公示期（P401）与个人敏感信息（P402）均符合要求")

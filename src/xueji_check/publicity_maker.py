@@ -1,0 +1,209 @@
+"""Make a compliant publicity list (公示名单) from an aid table, and check it with P401/P402.
+
+The list carries only name, school, major, grade, term, aid type and amount (教财厅函〔2017〕28号
+allows name, school, department, grade, major, class); no ID number, address, phone, birth date
+or card number. The title line states a period covering the required working days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from openpyxl.styles import Alignment, Font
+
+from xueji_check import normalize as nz
+from xueji_check.calendar import WorkCalendar
+from xueji_check.engine import Context
+from xueji_check.load import InputFile, Problem, Table, load_file
+from xueji_check.policy import Policy
+from xueji_check.report import neutralise_text
+from xueji_check.spec import all_kinds
+from xueji_check.tables import combine
+
+
+class MakerError(Exception):
+    """The list cannot be made; the message is Chinese and says what to do."""
+
+
+@dataclass
+class Made:
+    path: Path
+    rows: int
+    start: dt.date
+    end: dt.date
+    workdays: int
+    note: str
+    starts_on_workday: bool
+
+
+def zh_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def load_kind(path: Path, kind: str, as_of: dt.date) -> pl.DataFrame:
+    """Read one file with the project's loader and normalise it (exit with the loader's message)."""
+    if not path.exists():
+        raise MakerError(f"文件不存在：{path}，请检查路径是否正确")
+    problems: list[Problem] = []
+    inp = InputFile(path, str(path), kind)
+    load_file(inp, problems, all_kinds())
+    spec = all_kinds()[kind]
+    tables = [t for t in inp.tables if t.kind == kind and not t.missing]
+    if not tables:
+        missing = [t for t in inp.tables if t.missing]
+        if missing:
+            names = "、".join(spec.field_map[m].title if m in spec.field_map else
+                             "或".join(spec.field_map[x].title for x in m.split("/")) for m in missing[0].missing)
+            raise MakerError(f"{path} 不能作为{spec.title}使用：缺少必需列 {names}")
+        why = "；".join(p.message for p in problems if p.level == "error") or "没有可用的数据"
+        raise MakerError(f"无法读取{spec.title} {path}：{why}")
+    return combine(tables, spec, as_of, list(range(len(tables))))
+
+
+def publicity_end(cal: WorkCalendar, start: dt.date, workdays: int) -> dt.date:
+    """The last day of the shortest period from `start` with `workdays` working days (both ends)."""
+    return cal.nth_workday_after(start - dt.timedelta(days=1), workdays)
+
+
+def build_list(aid: pl.DataFrame, roster: pl.DataFrame | None, term: str | None,
+               school: str | None) -> pl.DataFrame:
+    """The publicity rows: 姓名, 学校, 专业, 年级, 学期, 资助类型, 金额（元）."""
+    lf = aid.lazy().filter(pl.col("name").is_not_null())
+    if term:
+        label = pl.select(nz.term_struct(pl.lit(term)).struct.field("label")).item()
+        if label is None:
+            raise MakerError(f"--term「{term}」无法识别，请写成 2018秋、2019年春季学期 或 2018-2019学年第一学期")
+        lf = lf.filter(pl.col("term") == label)
+    if school:
+        if "school_name" not in aid.columns:
+            raise MakerError("资助表没有学校名称列，不能按 --school 筛选")
+        lf = lf.filter(pl.col("school_name") == school)
+    cols = aid.columns
+    extra = {"major": None, "grade": None, "r_school": None}
+    if roster is not None:
+        rcols = roster.columns
+        pick = [pl.col(c).alias(a) for c, a in (("major", "major"), ("grade", "grade"), ("school_name", "r_school"))
+                if c in rcols]
+        if pick:
+            for k, label in (("id_number", "i"), ("student_id", "s")):
+                if k in rcols and k in cols:
+                    r = (roster.lazy().filter(pl.col(k).is_not_null()).unique(k, keep="first", maintain_order=True)
+                         .select(pl.col(k), *[p.name.suffix(f"_{label}") for p in pick]))
+                    lf = lf.join(r, on=k, how="left")
+            names = lf.collect_schema().names()
+            for a in ("major", "grade", "r_school"):
+                got = [pl.col(f"{a}_{s}") for s in ("i", "s") if f"{a}_{s}" in names]
+                if got:
+                    extra[a] = pl.coalesce(got)
+    grade = extra["grade"]
+    if "grade_year" in cols:
+        gy = pl.when(pl.col("grade_year").is_not_null()).then(
+            pl.col("grade_year").cast(pl.String) + pl.lit("年级"))
+        grade = pl.coalesce(grade, gy) if grade is not None else gy
+    school_expr = pl.col("school_name") if "school_name" in cols else None
+    if extra["r_school"] is not None:
+        school_expr = pl.coalesce(school_expr, extra["r_school"]) if school_expr is not None else extra["r_school"]
+    out = lf.select(
+        pl.col("name").alias("姓名"),
+        (school_expr if school_expr is not None else pl.lit(None, pl.String)).alias("学校"),
+        (extra["major"] if extra["major"] is not None else pl.lit(None, pl.String)).alias("专业"),
+        (grade if grade is not None else pl.lit(None, pl.String)).alias("年级"),
+        (pl.col("term") if "term" in cols else pl.lit(None, pl.String)).alias("学期"),
+        pl.col("aid_type").alias("资助类型"),
+        (pl.col("amount") if "amount" in cols else pl.lit(None, pl.Float64)).alias("金额（元）"),
+    ).unique(maintain_order=True).sort(["学校", "资助类型", "学期", "姓名"], nulls_last=True).collect()
+    if out.height == 0:
+        raise MakerError("资助表中没有可公示的学生（按 --term/--school 筛选后为空）")
+    keep = [c for c in out.columns if c in ("姓名", "资助类型") or out[c].null_count() < out.height]
+    return out.select(keep)
+
+
+def title_of(rows: pl.DataFrame) -> str:
+    schools = rows["学校"].drop_nulls().unique().sort().to_list() if "学校" in rows.columns else []
+    terms = rows["学期"].drop_nulls().unique().sort().to_list() if "学期" in rows.columns else []
+    types = rows["资助类型"].drop_nulls().unique().sort().to_list()
+    school = schools[0] if len(schools) == 1 else ""
+    term_txt = ""
+    if len(terms) == 1:
+        t = terms[0]
+        term_txt = f"{t[:4]}年{'春' if t.endswith('春') else '秋'}季学期"
+    return f"{school}{term_txt}{'和'.join(types) or '资助'}受助学生公示名单"
+
+
+def write_xlsx(path: Path, rows: pl.DataFrame, title: str, period_line: str) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "公示名单"
+    ws.append([title])
+    ws.append([period_line])
+    ws.append(["如对以下名单有异议，请在公示期内向学校学生资助管理部门反映。"])
+    ws.append(["序号", *rows.columns])
+    for i, r in enumerate(rows.iter_rows(), start=1):
+        ws.append([i, *[neutralise_text(v) for v in r]])
+    ws["A1"].font = Font(bold=True, size=14)
+    for c in ws[4]:
+        c.font = Font(bold=True)
+        c.alignment = Alignment(horizontal="center")
+    for col, width in zip("ABCDEFGH", (6, 10, 24, 18, 10, 10, 12, 10), strict=False):
+        ws.column_dimensions[col].width = width
+    wb.save(path)
+
+
+def self_check(path: Path, display: str, policy: Policy, as_of: dt.date) -> list[str]:
+    """Run P401 and P402 on the written file; return the findings' messages."""
+    from xueji_check.registry import load_rule_modules
+    from xueji_check.rules.publicity import sensitive_data_published, short_publicity
+
+    load_rule_modules()
+    problems: list[Problem] = []
+    inp = InputFile(path, display, "publicity")
+    load_file(inp, problems, all_kinds())
+    tables: list[Table] = [t for t in inp.tables if not t.missing]
+    if not tables:
+        return ["生成的文件无法作为公示名单读回：" + "；".join(p.message for p in problems)]
+    frame = combine(tables, all_kinds()["publicity"], as_of, list(range(len(tables))))
+    ctx = Context({"publicity": frame}, {"publicity": tables}, policy, as_of, WorkCalendar(policy), {})
+    msgs = []
+    p401 = short_publicity(ctx)
+    if p401 is None:
+        msgs.append("P401：" + ctx.options.get("skip:P401", "未找到公示期"))
+    else:
+        msgs += [f"P401：{m}" for m in p401.collect()["message"].to_list()]
+    msgs += [f"P402：{m}" for m in sensitive_data_published(ctx).collect()["message"].to_list()]
+    return msgs
+
+
+def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None = None,
+         term: str | None = None, school: str | None = None, policy: Policy | None = None,
+         as_of: dt.date | None = None) -> Made:
+    policy = policy or Policy()
+    as_of = as_of or dt.date.today()
+    if out.suffix.lower() != ".xlsx":
+        raise MakerError(f"--out 应为 .xlsx 文件，现为 {out}")
+    aid = load_kind(aid_path, "aid", as_of)
+    if "name" not in aid.columns:
+        raise MakerError(f"资助表 {aid_path} 没有姓名列，无法生成公示名单")
+    roster = load_kind(roster_path, "roster", as_of) if roster_path else None
+    rows = build_list(aid, roster, term, school)
+    cal = WorkCalendar(policy)
+    n = policy.publicity_workdays
+    end = publicity_end(cal, start, n)
+    note = cal.note_unknown({start.year, end.year})
+    period = f"公示时间：{zh_date(start)}至{zh_date(end)}（共 {n} 个工作日）"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.stem}.{os.getpid()}.tmp.xlsx"
+    try:
+        write_xlsx(tmp, rows, title_of(rows), period)
+        bad = self_check(tmp, str(out), policy, as_of)
+        if bad:
+            raise MakerError("生成的公示名单未通过自检，未写出文件：\n  " + "\n  ".join(bad)
+                             + "\n请先更正资助表或学籍名册中的相应内容（如专业、年级列中混入的电话、身份证号）再生成")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Made(out, rows.height, start, end, n, note, cal.is_workday(start))

@@ -1,0 +1,325 @@
+"""Fee waiver and grant rules 免学费和助学金 (notice 三): A301–A310.
+
+The aid table is joined once to the roster by the normalised ID number, then (for the rows not
+found) by 学籍号; when one key matches several roster rows the row of the same school that is
+at school wins. The join is collected once per run and shared by the rules.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from xueji_check.engine import Context
+from xueji_check.findings import emit
+from xueji_check.normalize import mask_id
+from xueji_check.registry import implements
+from xueji_check.rules.changes import base_name, day, money, student_key, term_text
+
+GRANT, WAIVER = "国家助学金", "免学费"
+# Roster statuses under which a student is no longer enrolled, and the change types that end it.
+GONE_STATUSES = ("退学", "转出", "转学", "毕业", "结业", "开除", "死亡")
+GONE_CHANGES = ("退学", "转出", "转学", "系统内转出", "系统外转出", "开除", "死亡")
+TRAINING = ("短期培训", "职业培训")
+ROSTER_FIELDS = ("status", "study_mode", "class_type", "enroll_date", "graduation_date", "school_name",
+                 "_file", "_row", "_key")
+CACHE = "_cache:aid_roster"
+
+
+def term_bounds(ctx: Context) -> tuple[pl.Expr, pl.Expr]:
+    """(first day, last day) of the aid row's term, from the policy's [terms]."""
+    (sm, sd), (am, ad) = ((int(x) for x in ctx.policy.terms[s].split("-")) for s in ("spring", "autumn"))
+    y = pl.col("term_year")
+    spring = pl.col("term_season") == "spring"
+    start = pl.when(spring).then(pl.date(y, sm, sd)).otherwise(pl.date(y, am, ad))
+    nxt = pl.when(spring).then(pl.date(y, am, ad)).otherwise(pl.date(y + 1, sm, sd))
+    return start, nxt - pl.duration(days=1)
+
+
+def with_roster(ctx: Context) -> pl.DataFrame:
+    """Every aid row (with `_aid` row index) plus the best roster row: columns r_<field>,
+    `_by` (身份证号/学籍号 or null when not found)."""
+    if CACHE in ctx.options:
+        return ctx.options[CACHE]
+    aid = ctx.lf("aid").with_row_index("_aid")
+    acols, rcols = ctx.columns("aid"), ctx.columns("roster")
+    present = [f for f in ROSTER_FIELDS if f in rcols]
+    ro = ctx.lf("roster").select(
+        *[pl.col(f).alias(f"r_{f}") for f in present],
+        *[pl.col(k).alias(f"_m_{k}") for k in ("id_number", "student_id") if k in rcols])
+    a_school = "school_name" in acols
+    cands = []
+    for k, label in (("id_number", "身份证号"), ("student_id", "学籍号")):
+        if k in acols and f"_m_{k}" in ro.collect_schema().names():
+            left = aid.filter(pl.col(k).is_not_null()).select("_aid", k, *(["school_name"] if a_school else []))
+            c = left.join(ro.filter(pl.col(f"_m_{k}").is_not_null()), left_on=k, right_on=f"_m_{k}", how="inner")
+            c = c.with_columns(_by=pl.lit(label), _pri=pl.lit(len(cands), pl.Int8))
+            cands.append(c.select("_aid", "_by", "_pri", *(["school_name"] if a_school else []),
+                                  *[f"r_{f}" for f in present]))
+    if cands:
+        allc = pl.concat(cands, how="vertical_relaxed")
+        same_school = (pl.col("school_name") == pl.col("r_school_name")).fill_null(False) \
+            if a_school and "school_name" in present else pl.lit(False)
+        at_school = pl.col("r_status").is_in(["在校", "休学"]).fill_null(False) if "status" in present else pl.lit(False)
+        order = [pl.col("_pri"), ~same_school, ~at_school]
+        if "enroll_date" in present:
+            order.append(pl.col("r_enroll_date").is_null())
+        best = (allc.with_columns(_o=pl.struct(*[o.alias(f"o{i}") for i, o in enumerate(order)]))
+                .sort("_aid", "_o").unique("_aid", keep="first").drop("_o", "_pri",
+                                                                       *(["school_name"] if a_school else [])))
+        out = aid.join(best, on="_aid", how="left")
+    else:
+        out = aid.with_columns(*[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
+    df = out.collect()
+    ctx.options[CACHE] = df
+    return df
+
+
+def joined(ctx: Context) -> pl.LazyFrame:
+    return with_roster(ctx).lazy()
+
+
+def where_in_roster() -> pl.Expr:
+    return pl.concat_str([pl.lit("（学籍名册 "), base_name(pl.col("r__file")), pl.lit(" 第 "),
+                          pl.col("r__row").cast(pl.String), pl.lit(" 行）")])
+
+
+def aid_key(cols: list[str]) -> pl.Expr:
+    return student_key(cols, pl.col("term") if "term" in cols else pl.lit(None),
+                       pl.col("aid_type") if "aid_type" in cols else pl.lit(None))
+
+
+def what(cols: list[str]) -> pl.Expr:
+    """2018年秋季学期国家助学金"""
+    parts = []
+    if "term_year" in cols:
+        parts.append(pl.when(pl.col("term_year").is_not_null())
+                     .then(term_text(pl.col("term_year"), pl.col("term_season"))).otherwise(pl.lit("")))
+    if "aid_type" in cols:
+        parts.append(pl.col("aid_type").fill_null("资助"))
+    return pl.concat_str(parts) if parts else pl.lit("资助")
+
+
+# ------------------------------------------------------------------ A301
+@implements("A301")
+def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
+    rcols = ctx.columns("roster")
+    if "study_mode" not in rcols and "class_type" not in rcols:
+        ctx.options["skip:A301"] = "学籍名册缺少列：学习形式、班级类型"
+        return None
+    lf = joined(ctx)
+    cols = lf.collect_schema().names()
+    part = (pl.col("r_study_mode") == "非全日制").fill_null(False) if "r_study_mode" in cols else pl.lit(False)
+    train = pl.col("r_class_type").is_in(list(TRAINING)).fill_null(False) if "r_class_type" in cols else pl.lit(False)
+    reason = pl.when(part).then(pl.lit("学习形式为「非全日制」")).otherwise(
+        pl.concat_str([pl.lit("班级类型为「"), pl.col("r_class_type") if "r_class_type" in cols else pl.lit(""),
+                       pl.lit("」")]))
+    msg = pl.concat_str([what(cols), pl.lit("的受助学生在学籍名册中"), reason, where_in_roster(),
+                         pl.lit("，免学费和国家助学金只资助全日制学历教育在校生；请核实并停止或追回资助")])
+    return emit(lf.filter(part | train), "aid", msg, field="aid_type", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A302
+@implements("A302")
+def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
+    lf = joined(ctx)
+    cols = lf.collect_schema().names()
+    rcols = ctx.columns("roster")
+    has_id = pl.col("id_number").is_not_null() if "id_number" in cols else pl.lit(False)
+    has_sid = pl.col("student_id").is_not_null() if "student_id" in cols else pl.lit(False)
+    lf = lf.filter(pl.col("_by").is_null() & (has_id | has_sid))
+    id_txt = pl.concat_str([pl.lit("身份证号「"), mask_id(pl.col("id_number")), pl.lit("」")]) \
+        if "id_number" in cols else pl.lit(None, pl.String)
+    sid_txt = pl.concat_str([pl.lit("学籍号「"), pl.col("student_id"), pl.lit("」")]) \
+        if "student_id" in cols else pl.lit(None, pl.String)
+    tried_id = pl.when(has_id).then(id_txt)
+    tried_sid = pl.when(has_sid).then(sid_txt)
+    if "student_id" not in rcols:
+        tried_sid = pl.when(has_sid & ~has_id).then(
+            pl.concat_str([sid_txt, pl.lit("（学籍名册没有学籍号列，无法按学籍号核对）")]))
+    tried = pl.concat_str([tried_id, tried_sid], separator="、再按", ignore_nulls=True)
+    n = ctx.frames["roster"].height
+    msg = pl.concat_str([what(cols), pl.lit("的受助学生按"), tried, pl.lit(f"在学籍名册（共 {n} 行）中均未找到"),
+                         pl.lit("，可能是虚假学籍套取资助；请核实该生是否真实在籍，或补交其所在学校的学籍名册")])
+    field = "id_number" if "id_number" in cols else "student_id"
+    return emit(lf, "aid", msg, field=field, key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A303
+@implements("A303")
+def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
+    lf = joined(ctx).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
+        if "r__key" in with_roster(ctx).columns else None
+    if lf is None:
+        ctx.options["skip:A303"] = "学籍名册缺少身份证号和学籍号，无法与资助表对应"
+        return None
+    cols = lf.collect_schema().names()
+    start, end = term_bounds(ctx)
+    lf = lf.with_columns(_ts=start, _te=end)
+    left_date = pl.lit(None, pl.Date)
+    if ctx.has("changes", "change_type", "occurred_date"):
+        gone = (ctx.lf("changes").filter(pl.col("change_type").is_in(list(GONE_CHANGES))
+                                          & pl.col("occurred_date").is_not_null() & pl.col("_key").is_not_null())
+                .group_by("_key").agg(pl.col("occurred_date").max().alias("_gone_date"))
+                .rename({"_key": "r__key"}))
+        lf = lf.join(gone, on="r__key", how="left")
+        left_date = pl.col("_gone_date")
+    if "r_graduation_date" in cols:
+        left_date = pl.when(pl.col("r_status").is_in(["毕业", "结业"])).then(
+            pl.coalesce(pl.col("r_graduation_date"), left_date)).otherwise(left_date)
+    lf = lf.with_columns(_left=left_date)
+    gone_before = ((pl.col("r_status").is_in(list(GONE_STATUSES)) if "r_status" in cols else pl.lit(False))
+                   & (pl.col("_left") < pl.col("_ts"))).fill_null(False)
+    late_enrol = ((pl.col("r_enroll_date") > pl.col("_te")) if "r_enroll_date" in cols else pl.lit(False)).fill_null(False)
+    msg_gone = pl.concat_str([
+        what(cols), pl.lit("：该生学籍状态为「"), pl.col("r_status") if "r_status" in cols else pl.lit(""),
+        pl.lit("」，"), day(pl.col("_left")), pl.lit(" 已离校，早于该学期开始日 "), day(pl.col("_ts")),
+        where_in_roster(), pl.lit("；该学期不在籍，不应享受资助，请核实并追回")])
+    msg_enrol = pl.concat_str([
+        what(cols), pl.lit("：该生入学日期 "), day(pl.col("r_enroll_date")) if "r_enroll_date" in cols else pl.lit(""),
+        pl.lit(" 晚于该学期结束日 "), day(pl.col("_te")), where_in_roster(),
+        pl.lit("；该学期尚未入学，不应享受资助，请核实")])
+    msg = pl.when(gone_before).then(msg_gone).otherwise(msg_enrol)
+    return emit(lf.filter(gone_before | late_enrol), "aid", msg, field="term", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A304
+@implements("A304")
+def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("aid")
+    keys = ["_key", "term", "aid_type"]
+    lf = ctx.lf("aid").filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
+    school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
+    place = pl.concat_str([school, pl.lit(" "), base_name(pl.col("_file")), pl.lit(" 第 "),
+                           pl.col("_row").cast(pl.String), pl.lit(" 行")])
+    lf = lf.with_columns(_place=place, _n=pl.len().over(keys))
+    dup = lf.filter(pl.col("_n") > 1)
+    places = dup.group_by(keys).agg(pl.col("_place").sort().head(10).str.join("、").alias("_places"),
+                                    (pl.col("amount").sum() if "amount" in cols else pl.lit(None, pl.Float64))
+                                    .alias("_total"))
+    dup = dup.join(places, on=keys, how="left")
+    total = pl.concat_str([pl.lit("，合计 "), money(pl.col("_total")), pl.lit(" 元")]) if "amount" in cols else pl.lit("")
+    msg = pl.concat_str([what(cols), pl.lit("对同一学生重复出现 "), pl.col("_n").cast(pl.String), pl.lit(" 次（"),
+                         pl.col("_places"), pl.when(pl.col("_n") > 10).then(pl.lit(" 等")).otherwise(pl.lit("")),
+                         pl.lit("）"), total.fill_null(""),
+                         pl.lit("；同一学期同一项目只能享受一次，请核实并追回多发部分")])
+    return emit(dup, "aid", msg, field="aid_type", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A305
+@implements("A305")
+def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
+    cols_aid = ctx.columns("aid")
+    has_enrol = ctx.has("roster", "enroll_date")
+    if not has_enrol and "grade_year" not in cols_aid:
+        ctx.options["skip:A305"] = "既没有学籍名册的入学日期，也没有资助表的在校年级，无法推算学年"
+        return None
+    lf = joined(ctx) if has_enrol else ctx.lf("aid")
+    cols = lf.collect_schema().names()
+    p = ctx.policy
+    term_idx = pl.col("term_year") * 2 + (pl.col("term_season") == "autumn").cast(pl.Int32)
+    from_enrol = pl.lit(None, pl.Int32)
+    if "r_enroll_date" in cols:
+        e = pl.col("r_enroll_date")
+        intake_idx = e.dt.year().cast(pl.Int32) * 2 + (e.dt.month() >= 7).cast(pl.Int32)
+        diff = term_idx - intake_idx
+        from_enrol = pl.when(diff >= 0).then(diff // 2 + 1)
+    grade = pl.col("grade_year").cast(pl.Int32) if "grade_year" in cols else pl.lit(None, pl.Int32)
+    lf = lf.with_columns(_year=pl.coalesce(from_enrol, grade), _from_enrol=from_enrol.is_not_null())
+    limit = pl.when(pl.col("aid_type") == GRANT).then(pl.lit(p.grant_years)).when(
+        pl.col("aid_type") == WAIVER).then(pl.lit(p.fee_waiver_years))
+    lf = lf.with_columns(_limit=limit).filter(pl.col("_year") > pl.col("_limit"))
+    basis = pl.when(pl.col("_from_enrol")).then(pl.concat_str([
+        pl.lit("该生 "), day(pl.col("r_enroll_date")) if "r_enroll_date" in cols else pl.lit(""),
+        pl.lit(" 入学"), where_in_roster() if "r__row" in cols else pl.lit(""), pl.lit("，")])).otherwise(
+        pl.lit("资助表填写的在校年级为 "))
+    msg = pl.concat_str([
+        what(cols), pl.lit("："), basis, pl.col("term").fill_null(""), pl.lit(" 为第 "), pl.col("_year").cast(pl.String),
+        pl.lit(" 学年；"), pl.col("aid_type"), pl.lit(" 只覆盖第 1–"), pl.col("_limit").cast(pl.String),
+        pl.lit(" 学年，请核实并追回超期资助")])
+    return emit(lf, "aid", msg, field="term", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A306
+@implements("A306")
+def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
+    df = ctx.frames["aid"]
+    terms = df.select("term_year", "term_season").drop_nulls().unique()
+    dl = pl.DataFrame(
+        [(y, s, ctx.policy.deadline("aid_application", s, y)) for y, s in terms.iter_rows()],
+        schema={"term_year": df.schema["term_year"], "term_season": pl.String, "_deadline": pl.Date}, orient="row")
+    lf = ctx.lf("aid").join(dl.lazy(), on=["term_year", "term_season"], how="inner")
+    lf = lf.filter(pl.col("apply_date") > pl.col("_deadline"))
+    cols = ctx.columns("aid")
+    msg = pl.concat_str([what(cols), pl.lit("申报日期 "), day(pl.col("apply_date")), pl.lit("，晚于申报期限 "),
+                         day(pl.col("_deadline")), pl.lit("（按规定逾期不予补报）；请核实该笔资助的审批依据")])
+    return emit(lf, "aid", msg, field="apply_date", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A307
+@implements("A307")
+def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
+    start, _ = term_bounds(ctx)
+    age_limit = ctx.policy.over_age
+    b = pl.col("id_number__birth")
+    lf = ctx.lf("aid").filter(b.is_not_null() & pl.col("term_year").is_not_null()).with_columns(_ts=start)
+    ts = pl.col("_ts")
+    age = (ts.dt.year().cast(pl.Int32) - b.dt.year().cast(pl.Int32)
+           - ((ts.dt.month().cast(pl.Int32) * 100 + ts.dt.day().cast(pl.Int32))
+              < (b.dt.month().cast(pl.Int32) * 100 + b.dt.day().cast(pl.Int32))).cast(pl.Int32))
+    lf = lf.with_columns(_age=age).filter(pl.col("_age") >= age_limit)
+    cols = ctx.columns("aid")
+    msg = pl.concat_str([what(cols), pl.lit("：按身份证号计算，该生在学期开始日 "), day(ts), pl.lit(" 已满 "),
+                         pl.col("_age").cast(pl.String),
+                         pl.lit(f" 周岁（不低于 {age_limit} 周岁）；大龄学生需加大审核力度，请核实是否为在职人员、是否真实在校学习")])
+    return emit(lf, "aid", msg, field="id_number", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A308
+@implements("A308")
+def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
+    std = ctx.policy.grant_per_term
+    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & (pl.col("amount") > std))
+    cols = ctx.columns("aid")
+    std_txt = f"{std:g}"
+    msg = pl.concat_str([what(cols), pl.lit("金额 "), money(pl.col("amount")),
+                         pl.lit(f" 元，超过每学期标准 {std_txt} 元（每年 {std * 2:g} 元）；请核实并追回超发部分")])
+    return emit(lf, "aid", msg, field="amount", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A309
+@implements("A309")
+def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
+    ok = list(ctx.policy.aid_card_methods)
+    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & pl.col("pay_method").is_not_null()
+                              & ~pl.col("pay_method").is_in(ok))
+    cols = ctx.columns("aid")
+    msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method"),
+                         pl.lit(f"」，国家助学金应通过{'、'.join(ok)}发放；请改为资助卡发放并核实资金去向")])
+    return emit(lf, "aid", msg, field="pay_method", key=aid_key(cols))
+
+
+# ------------------------------------------------------------------ A310
+@implements("A310")
+def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("aid")
+    has_sign, has_card = "signed" in cols, "card_number" in cols
+    if not has_sign and not has_card:
+        ctx.options["skip:A310"] = "资助表缺少列：学生签字、资助卡号"
+        return None
+    no_sign = ((pl.col("signed__raw").is_null() | (pl.col("signed") == False)).fill_null(False)  # noqa: E712
+               if has_sign else pl.lit(False))
+    no_card = pl.col("card_number").is_null() if has_card else pl.lit(False)
+    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & pl.col("pay_date").is_not_null() & (no_sign | no_card))
+    sign_txt = pl.when(no_sign).then(pl.concat_str([
+        pl.lit("学生签字为"), pl.when(pl.col("signed__raw").is_null()).then(pl.lit("空")).otherwise(
+            pl.concat_str([pl.lit("「"), pl.col("signed__raw"), pl.lit("」")]))])) if has_sign else pl.lit(None)
+    card_txt = pl.when(no_card).then(pl.lit("资助卡号为空")) if has_card else pl.lit(None)
+    missing = pl.concat_str([sign_txt, card_txt], separator="、", ignore_nulls=True)
+    msg = pl.concat_str([what(cols), pl.lit("已于 "), day(pl.col("pay_date")), pl.lit(" 发放，但"), missing,
+                         pl.lit("；发放台账应有学生签字和资助卡号，请补齐并核实资金是否发到学生本人")])
+    out = emit(lf.with_columns(_no_sign=no_sign), "aid", msg, field="signed" if has_sign else "card_number",
+               key=aid_key(cols))
+    if has_sign and has_card:  # point at the cell that is missing
+        out = out.with_columns(field=pl.when(pl.col("message").str.contains("学生签字为")).then(pl.lit("signed"))
+                               .otherwise(pl.lit("card_number")))
+    return out

@@ -1,0 +1,222 @@
+"""Status-change rules 学籍异动 (notice 二（三）, 四（一）): C201–C203.
+
+Also the small expression helpers the aid and publicity rules share (dates and money as text,
+the unknown-calendar note, a stable student key).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
+from xueji_check.engine import Context
+from xueji_check.findings import emit
+from xueji_check.registry import implements
+
+# Change types after which the roster should not say 在校, and the status it should say.
+LEAVING = {
+    "退学": "退学", "转出": "转出", "转学": "转出", "系统内转出": "转出", "系统外转出": "转出",
+    "休学": "休学", "入伍": "休学", "开除": "开除", "死亡": "死亡",
+}
+# Change types after which the roster should say 在校.
+RETURNING = ("复学", "转入", "系统内转入", "系统外转入")
+# Roster statuses that mean "not at school" (毕业/结业 are not contradicted by an old 复学).
+AWAY_STATUSES = ("休学", "退学", "转出", "转学", "开除", "死亡")
+ZH_SEASON = {"spring": "春", "autumn": "秋"}
+
+
+# ------------------------------------------------------------------ shared helpers
+def day(e: pl.Expr) -> pl.Expr:
+    """A date as 2018-09-28 text."""
+    return e.dt.strftime("%Y-%m-%d")
+
+
+def base_name(e: pl.Expr) -> pl.Expr:
+    """The file name of a display path."""
+    return e.str.extract(r"([^/\\]+)$", 1)
+
+
+def money(e: pl.Expr) -> pl.Expr:
+    """1500.0 → 1500, 1234.5 → 1234.5."""
+    return pl.when(e == e.round(0)).then(e.round(0).cast(pl.Int64).cast(pl.String)) \
+        .otherwise(e.round(2).cast(pl.String))
+
+
+def unknown_note(ctx: Context, first_year: pl.Expr, last_year: pl.Expr, years: set[int]) -> pl.Expr:
+    """The calendar note for the years between first_year and last_year that the installed
+    calendar does not know (empty text otherwise). `years` (the years the rule's data spans)
+    are registered with the run's calendar so that the run summary mentions them."""
+    unknown = {y for y in years if not ctx.calendar.year_known(y)}
+    if not unknown:
+        return pl.lit("")
+    ctx.calendar.note_unknown(unknown)
+    before, after = UNKNOWN_NOTE.split("{years}")
+    span = pl.int_ranges(first_year, last_year + 1).list.eval(
+        pl.element().filter(~pl.element().is_between(KNOWN_MIN, KNOWN_MAX)).cast(pl.String))
+    joined = span.list.join("、")
+    return pl.when(span.list.len() > 0).then(pl.lit(before) + joined + pl.lit(after)).otherwise(pl.lit(""))
+
+
+def years_spanned(df: pl.DataFrame, *cols: str, extra: tuple = ()) -> set[int]:
+    """Every year from the earliest to the latest of the given date columns."""
+    lo, hi = [], []
+    for c in cols:
+        if c in df.columns and df.schema[c] == pl.Date:
+            s = df[c].drop_nulls()
+            if len(s):
+                lo.append(s.min().year)
+                hi.append(s.max().year)
+    for d in extra:
+        lo.append(d.year)
+        hi.append(d.year)
+    if not lo:
+        return set()
+    return set(range(min(lo), min(max(hi), 2100) + 1))
+
+
+def student_key(cols: list[str], *extra: pl.Expr) -> pl.Expr:
+    """A stable key for fingerprints: the student key (ID, else 学籍号), else name+school,
+    else file and row; followed by `extra` parts."""
+    parts = []
+    if "_key" in cols:
+        parts.append(pl.col("_key"))
+    if "name" in cols:
+        parts.append(pl.concat_str([pl.lit("N:"), pl.col("name"),
+                                    pl.col("school_name") if "school_name" in cols else pl.lit("")]))
+    parts.append(pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)], separator="#"))
+    return pl.concat_str([pl.coalesce(parts), *[e.cast(pl.String) for e in extra]], separator="|",
+                         ignore_nulls=True)
+
+
+def term_text(year: pl.Expr, season: pl.Expr) -> pl.Expr:
+    """2018 + autumn → 2018年秋季学期."""
+    return pl.concat_str([year.cast(pl.String), pl.lit("年"),
+                          season.replace_strict(ZH_SEASON, default="?", return_dtype=pl.String), pl.lit("季学期")])
+
+
+# ------------------------------------------------------------------ C201
+@implements("C201")
+def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("changes")
+    if "reported_date" not in cols:
+        ctx.options["skip:C201"] = "学籍异动记录缺少列：申报日期（无法判断是否按时申报）"
+        return None
+    n = ctx.policy.change_report_workdays
+    df = ctx.frames["changes"]
+    cal = ctx.calframe
+    lf = ctx.lf("changes").filter(pl.col("occurred_date").is_not_null())
+    lf = lf.with_columns(_as_of=pl.lit(ctx.as_of))
+    lf = cal.nth_workday_after(lf, "occurred_date", n, "_deadline")
+    lf = cal.workdays_between(lf, "occurred_date", "reported_date", "_n")
+    lf = cal.workdays_between(lf, "occurred_date", "_as_of", "_n_now")
+    reported = pl.col("reported_date").is_not_null()
+    late = reported & (pl.col("_n") > n)
+    unreported = (pl.col("reported_date__raw").is_null() & pl.col("_deadline").is_not_null()
+                  & (pl.col("_deadline") < pl.lit(ctx.as_of)))
+    lf = lf.filter(late | unreported)
+    end = pl.coalesce(pl.col("reported_date"), pl.col("_as_of"))
+    note = unknown_note(ctx, pl.col("occurred_date").dt.year(), end.dt.year(),
+                        years_spanned(df, "occurred_date", "reported_date", extra=(ctx.as_of,)))
+    what = pl.concat_str([pl.lit("「"), pl.col("change_type").fill_null("异动"), pl.lit("」")]) \
+        if "change_type" in cols else pl.lit("")
+    msg_late = pl.concat_str([
+        what, pl.lit("异动日期 "), day(pl.col("occurred_date")), pl.lit("，申报日期 "), day(pl.col("reported_date")),
+        pl.lit("，相隔 "), pl.col("_n").cast(pl.String), pl.lit(f" 个工作日，超过规定的 {n} 个工作日（申报期限为 "),
+        day(pl.col("_deadline")), pl.lit("）；请核实逾期原因并督促学校按时申报"), note])
+    msg_unrep = pl.concat_str([
+        what, pl.lit("异动日期 "), day(pl.col("occurred_date")), pl.lit(f"，截至 {ctx.as_of.isoformat()} 仍未申报（申报日期为空），已过 "),
+        pl.col("_n_now").cast(pl.String), pl.lit(f" 个工作日，超过规定的 {n} 个工作日（申报期限为 "),
+        day(pl.col("_deadline")), pl.lit("）；请立即申报并说明逾期原因"), note])
+    msg = pl.when(reported).then(msg_late).otherwise(msg_unrep)
+    key = student_key(cols, pl.col("change_type") if "change_type" in cols else pl.lit(None),
+                      pl.col("occurred_date"))
+    return emit(lf, "changes", msg, field="reported_date", key=key)
+
+
+# ------------------------------------------------------------------ C202
+@implements("C202")
+def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
+    p = ctx.policy
+    w = p.bulk_window
+    cal = ctx.calframe.frame.lazy().select(pl.col("date").alias("occurred_date"), pl.col("cum").alias("_idx"))
+    ch = (ctx.lf("changes")
+          .filter(pl.col("occurred_date").is_not_null() & pl.col("school_name").is_not_null())
+          .select("school_name", "occurred_date", "_file", "_sheet", "_tid")
+          .join(cal, on="occurred_date", how="inner"))
+    has_roster = ctx.has("roster", "school_name")
+    if has_roster:
+        r = ctx.frames["roster"]
+        ident = pl.coalesce(pl.col("_key"), pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)]))
+        size = r.lazy().filter(pl.col("school_name").is_not_null()).group_by("school_name").agg(
+            ident.n_unique().alias("_size"))
+    else:
+        size = pl.LazyFrame(schema={"school_name": pl.String, "_size": pl.UInt32})
+    # Changes per school and working-day index, then a rolling sum over the window.
+    per_day = ch.group_by("school_name", "_idx").agg(pl.len().alias("_n")).sort("school_name", "_idx")
+    win = per_day.with_columns(
+        _total=pl.col("_n").rolling_sum_by("_idx", window_size=f"{w}i").over("school_name"))
+    win = win.join(size, on="school_name", how="left")
+    share = pl.col("_total") / pl.col("_size")
+    hit = (pl.col("_total") >= p.bulk_count) | (pl.col("_size").is_not_null() & (share >= p.bulk_share))
+    flagged = win.filter(hit).sort("school_name", "_idx")
+    # Overlapping flagged windows form one episode.
+    flagged = flagged.with_columns(
+        _ep=((pl.col("_idx") - pl.col("_idx").shift(1).over("school_name")).fill_null(w) >= w)
+        .cum_sum().over("school_name"))
+    episodes = flagged.group_by("school_name", "_ep").agg(
+        (pl.col("_idx").min() - w + 1).alias("_lo"), pl.col("_idx").max().alias("_hi"),
+        pl.col("_total").max().alias("_peak"), pl.col("_size").first().alias("_size"))
+    inside = ch.join(episodes, on="school_name", how="inner").filter(
+        pl.col("_idx").is_between(pl.col("_lo"), pl.col("_hi")))
+    out = inside.group_by("school_name", "_ep").agg(
+        pl.len().alias("_count"), pl.col("occurred_date").min().alias("_d1"),
+        pl.col("occurred_date").max().alias("_d2"), pl.col("_peak").first(), pl.col("_size").first(),
+        pl.col("_file").first(), pl.col("_sheet").first(), pl.col("_tid").first())
+    years = years_spanned(ctx.frames["changes"], "occurred_date")
+    note = unknown_note(ctx, pl.col("_d1").dt.year(), pl.col("_d2").dt.year(), years)
+    share_txt = pl.when(pl.col("_size").is_not_null()).then(pl.concat_str([
+        pl.lit("，占该校名册 "), pl.col("_size").cast(pl.String), pl.lit(" 人的 "),
+        (pl.col("_peak") / pl.col("_size") * 100).round(1).cast(pl.String), pl.lit("%")])).otherwise(
+        pl.lit("（未提供该校学籍名册，未按比例判断）" if has_roster else "（未提供学籍名册，未按比例判断）"))
+    msg = pl.concat_str([
+        pl.col("school_name"), pl.lit(" 在 "), day(pl.col("_d1")), pl.lit(" 至 "), day(pl.col("_d2")),
+        pl.lit(" 期间共有 "), pl.col("_count").cast(pl.String), pl.lit(f" 条学籍异动，其中任意 {w} 个工作日内最多 "),
+        pl.col("_peak").cast(pl.String), pl.lit(" 条"), share_txt,
+        pl.lit(f"，达到大批量异动标准（{p.bulk_count} 条或在校生的 {p.bulk_share * 100:g}%）；"
+               "请重点核查这些异动是否真实、是否有集中虚假注册后退学的情况"), note])
+    key = pl.concat_str([pl.lit("school:"), pl.col("school_name"), day(pl.col("_d1"))], separator="|")
+    return emit(out.with_columns(_row=pl.lit(None, pl.Int64)), "changes", msg, key=key)
+
+
+# ------------------------------------------------------------------ C203
+@implements("C203")
+def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
+    rcols, ccols = ctx.columns("roster"), ctx.columns("changes")
+    by_school = "school_name" in rcols and "school_name" in ccols
+    keys = ["_key", "school_name"] if by_school else ["_key"]
+    ch = ctx.lf("changes").filter(pl.col("_key").is_not_null() & pl.col("change_type").is_not_null()
+                                  & pl.col("occurred_date").is_not_null())
+    if "approval_status" in ccols:
+        ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    latest = (ch.with_row_index("_order")
+              .sort([*keys, "occurred_date", "_order"])
+              .group_by(keys, maintain_order=True)
+              .agg(pl.col("change_type").last().alias("_last_type"),
+                   pl.col("occurred_date").last().alias("_last_date"),
+                   pl.col("_row").last().alias("_change_row"),
+                   pl.col("_file").last().alias("_change_file")))
+    ro = ctx.lf("roster").filter(pl.col("_key").is_not_null() & pl.col("status").is_not_null())
+    j = ro.join(latest, on=keys, how="inner")
+    leaving = pl.col("_last_type").is_in(list(LEAVING))
+    returning = pl.col("_last_type").is_in(list(RETURNING))
+    bad = (leaving & (pl.col("status") == "在校")) | (returning & pl.col("status").is_in(list(AWAY_STATUSES)))
+    j = j.filter(bad)
+    expected = pl.when(leaving).then(
+        pl.col("_last_type").replace_strict(LEAVING, default="", return_dtype=pl.String)).otherwise(pl.lit("在校"))
+    msg = pl.concat_str([
+        pl.lit("学籍名册状态为「"), pl.col("status"), pl.lit("」，而学籍异动记录中该生最近一次异动为 "),
+        day(pl.col("_last_date")), pl.lit(" 的「"), pl.col("_last_type"), pl.lit("」（"),
+        base_name(pl.col("_change_file")), pl.lit(" 第 "), pl.col("_change_row").cast(pl.String),
+        pl.lit(" 行），名册应为「"), expected, pl.lit("」；请核实后更正名册或异动记录")])
+    key = student_key(rcols, pl.col("status"), pl.col("_last_type"))
+    return emit(j, "roster", msg, field="status", key=key)

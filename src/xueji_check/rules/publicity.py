@@ -1,0 +1,384 @@
+"""Publicity rules 公示 (notice 三（四）): P401–P403.
+
+A publicity list has no fixed columns, so P401/P402 work on the loaded tables (title lines,
+headers, raw text cells) as well as on the normalised frame. Loops here run over tables and
+columns, never over rows: cells are scanned with one Polars select per table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from xueji_check import normalize as nz
+from xueji_check.engine import Context
+from xueji_check.findings import RAW_SCHEMA, emit
+from xueji_check.load import Table
+from xueji_check.registry import implements
+from xueji_check.rules.aid import what
+from xueji_check.rules.changes import student_key
+from xueji_check.spec import normalise_header
+
+ALLOWED = "姓名、学校、院系、年级、专业、班级"
+# ------------------------------------------------------------------ publicity period
+_DATE = re.compile(r"(?:(\d{4})\s*[年./\-]\s*)?(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?")
+_DAY_ONLY = re.compile(r"^\s*(?:至|到|－|-|—|–|~|～)\s*(\d{1,2})\s*[日号]")
+_PERIOD_WORD = re.compile(r"公示(?:时间|日期|期限|期间|期)")
+
+
+@dataclass
+class Period:
+    start: dt.date | None
+    end: dt.date | None
+    source: str  # Chinese: where the period came from
+    field: str | None = None
+
+
+def _mk(y: int | None, m: str, d: str) -> dt.date | None:
+    if y is None:
+        return None
+    try:
+        return dt.date(y, int(m), int(d))
+    except ValueError:
+        return None
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
+    """`公示时间：2018年5月2日至2018年5月8日`, `公示期：2018.5.2-2018.5.8`, `…2018年5月2日至8日`."""
+    if "公示" not in text:
+        return None
+    m = _PERIOD_WORD.search(text)
+    seg = text[m.end():] if m else text[text.index("公示"):]
+    first = _DATE.search(seg)
+    if not first or not first.group(1):
+        first = next((x for x in _DATE.finditer(seg) if x.group(1)), None)
+        if first is None:
+            return None
+    y = int(first.group(1))
+    start = _mk(y, first.group(2), first.group(3))
+    rest = seg[first.end():]
+    day_only = _DAY_ONLY.match(rest)
+    if day_only and start:
+        try:
+            return start, start.replace(day=int(day_only.group(1)))
+        except ValueError:
+            return None
+    second = _DATE.search(rest)
+    if not second or start is None:
+        return None
+    end = _mk(int(second.group(1)) if second.group(1) else y, second.group(2), second.group(3))
+    return (start, end) if end else None
+
+
+def table_tids(ctx: Context) -> dict[tuple[str, str], int]:
+    df = ctx.frames.get("publicity")
+    if df is None or df.height == 0:
+        return {}
+    return {(f, s): t for f, s, t in df.select("_file", "_sheet", "_tid").unique().iter_rows()}
+
+
+def text_periods(t: Table) -> list[Period]:
+    """Periods written in the title lines or in any cell mentioning 公示 (footer lines)."""
+    out = []
+    for line in t.title_lines:
+        p = parse_period(line)
+        if p:
+            out.append(Period(p[0], p[1], f"标题行「{line[:60]}」"))
+    if out:
+        return out
+    cols = [c for c in t.raw.columns if c.startswith("c")]
+    if not cols:
+        return out
+    lines = (t.raw.select(pl.concat_str([pl.col(c).fill_null("") for c in cols], separator=" ").alias("_t"))
+             .filter(pl.col("_t").str.contains("公示")).head(20)["_t"].to_list())
+    for line in lines:
+        p = parse_period(line)
+        if p:
+            out.append(Period(p[0], p[1], f"表内文字「{line.strip()[:60]}」"))
+    return out
+
+
+def periods(ctx: Context, t: Table, tid: int) -> list[Period]:
+    o_start, o_end = ctx.options.get("publicity_start"), ctx.options.get("publicity_end")
+    if o_start and o_end:
+        return [Period(o_start, o_end, "命令行参数 --publicity-start/--publicity-end")]
+    found: list[Period] = []
+    df = ctx.frames.get("publicity")
+    if df is not None and ("publicity_start" in df.columns or "publicity_end" in df.columns):
+        sel = [pl.col(c) if c in df.columns else pl.lit(None, pl.Date).alias(c)
+               for c in ("publicity_start", "publicity_end")]
+        pairs = (df.filter(pl.col("_tid") == tid).select(sel).unique()
+                 .filter(pl.col("publicity_start").is_not_null() | pl.col("publicity_end").is_not_null())
+                 .sort(pl.all(), nulls_last=True))
+        for s, e in pairs.iter_rows():
+            found.append(Period(s, e, "公示开始日期/公示结束日期列", "publicity_end" if e else "publicity_start"))
+    if not found or any(p.start is None or p.end is None for p in found):
+        text = text_periods(t)
+        if text:
+            found = [Period(p.start or text[0].start, p.end or text[0].end, p.source, p.field) for p in found] or text
+    if o_start or o_end:
+        found = [Period(o_start or p.start, o_end or p.end, p.source + "（部分取自命令行参数）", p.field)
+                 for p in found] or [Period(o_start, o_end, "命令行参数")]
+    return found
+
+
+def _raw_row(ctx: Context, t: Table, tid: int, message: str, key: str, field: str | None = None) -> dict:
+    return {"dataset": "publicity", "_file": t.file, "_sheet": t.sheet, "_row": None, "field": field,
+            "student_id": None, "id_number": None, "name": None, "school": None, "message": message,
+            "key": key, "_tid": tid}
+
+
+def _frame(rows: list[dict]) -> pl.LazyFrame:
+    return pl.DataFrame(rows, schema=RAW_SCHEMA, orient="row").lazy() if rows else \
+        pl.DataFrame(schema=RAW_SCHEMA).lazy()
+
+
+def _tkey(t: Table, rule: str) -> str:
+    return f"{rule}#{Path(t.file).name}#{t.sheet}"
+
+
+def min_end(ctx: Context, start: dt.date) -> dt.date:
+    """The last day of the shortest compliant period starting on `start` (both ends counted)."""
+    return ctx.calendar.nth_workday_after(start - dt.timedelta(days=1), ctx.policy.publicity_workdays)
+
+
+@implements("P401")
+def short_publicity(ctx: Context) -> pl.LazyFrame | None:
+    n = ctx.policy.publicity_workdays
+    tids = table_tids(ctx)
+    rows, any_period, without = [], False, []
+    for t in ctx.tables.get("publicity", []):
+        tid = tids.get((t.file, t.sheet))
+        if tid is None:
+            continue
+        ps = periods(ctx, t, tid)
+        if not ps:
+            without.append(t)
+            continue
+        any_period = True
+        for p in ps:
+            key = f"{_tkey(t, 'P401')}#{p.start}#{p.end}"
+            if p.start is None or p.end is None:
+                rows.append(_raw_row(ctx, t, tid, f"只找到公示{'开始' if p.start else '结束'}日期"
+                                     f"（{p.start or p.end}，来源：{p.source}），无法确定公示期；"
+                                     "请写明公示起止日期（如 公示时间：2018年5月2日至2018年5月8日）", key, p.field))
+                continue
+            if p.end < p.start:
+                rows.append(_raw_row(ctx, t, tid, f"公示结束日期 {p.end} 早于开始日期 {p.start}（来源：{p.source}），"
+                                     "请核对公示期", key, p.field))
+                continue
+            wd = ctx.calendar.workdays_in(p.start, p.end)
+            if wd >= n:
+                continue
+            note = ctx.calendar.note_unknown({p.start.year, p.end.year, min_end(ctx, p.start).year})
+            rows.append(_raw_row(ctx, t, tid, (
+                f"公示期 {p.start} 至 {p.end}（来源：{p.source}）只有 {wd} 个工作日，少于规定的 {n} 个工作日"
+                f"（首尾两天都计入）；从 {p.start} 起应至少公示到 {min_end(ctx, p.start)}，请延长公示后再发放{note}"),
+                key, p.field))
+    if not any_period:
+        ctx.options["skip:P401"] = ("公示名单中未找到公示期（标题行「公示时间：…至…」、公示开始日期/公示结束日期列，"
+                                    "或 --publicity-start/--publicity-end）")
+        return None
+    for t in without:
+        tid = tids.get((t.file, t.sheet))
+        rows.append(_raw_row(ctx, t, tid, "该公示名单未写明公示期，无法确认是否公示满 "
+                             f"{n} 个工作日；请在标题行写明公示时间，或用 --publicity-start/--publicity-end 指定",
+                             _tkey(t, "P401") + "#none"))
+    return _frame(rows)
+
+
+# ------------------------------------------------------------------ sensitive data
+HEADER_MEANINGS = [
+    ("身份证号", re.compile(r"身份证|证件号|证件号码|公民身份|身份号码")),
+    ("银行卡号", re.compile(r"银行卡|银行账|银行帐|卡号|账号|帐号")),
+    ("联系电话", re.compile(r"电话|手机|联系方式")),
+    ("家庭住址", re.compile(r"住址|地址|户籍地|户籍所在|居住地|通讯地")),
+    ("出生日期", re.compile(r"出生|生日")),
+]
+_STUDENT_NO = re.compile(r"学籍号|学号|学籍编号|注册号|序号|编号")
+_OTHER_DATE = re.compile(r"日期|时间|年月")
+_ADDRESS = r"(省|市|县|区|旗|镇|乡).{0,30}?(\d+\s*(号|栋|幢|单元|室|楼|组|弄)|村|屯|社区|小区|街道|胡同)"
+_FULL_DATE = r"^((19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?( 00:00(:00)?)?$|^(19|20)\d{6}$"
+
+
+def col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def luhn_ok(s: pl.Expr) -> pl.Expr:
+    rev = s.str.reverse()
+    parts = []
+    for i in range(19):
+        d = rev.str.slice(i, 1).cast(pl.Int32, strict=False).fill_null(0)
+        parts.append(d if i % 2 == 0 else pl.when(d * 2 > 9).then(d * 2 - 9).otherwise(d * 2))
+    return pl.sum_horizontal(parts) % 10 == 0
+
+
+def cell_kinds(c: str, as_of: dt.date, ref_year: int, *, bank: bool, birth: bool, address: bool) -> dict[str, pl.Expr]:
+    """Counting expressions for one raw text column."""
+    s = nz.compact(pl.col(c))
+    digits = s.str.replace_all(r"[-\s]", "")
+    is_id = (nz.id_struct(pl.col(c), as_of).struct.field("status") == "ok") & s.str.contains(r"^\d{15}$|^\d{17}[\dXx]$")
+    out = {
+        "身份证号": is_id,
+        "手机号": digits.str.replace(r"^\+?86", "").str.contains(r"^1[3-9]\d{9}$"),
+    }
+    if bank:
+        out["银行卡号"] = digits.str.contains(r"^\d{16,19}$") & ~is_id.fill_null(False) & luhn_ok(digits)
+    if birth:
+        y = s.str.extract(r"^((19|20)\d{2})", 1).cast(pl.Int32, strict=False)
+        ds = nz.date_struct(pl.col(c))
+        out["出生日期"] = (s.str.contains(_FULL_DATE) & ds.struct.field("date").is_not_null()
+                       & y.is_between(ref_year - 70, ref_year - 12))
+    if address:
+        out["家庭住址"] = s.str.contains(_ADDRESS) & (s.str.len_chars() >= 6)
+    return {k: v.fill_null(False) for k, v in out.items()}
+
+
+@implements("P402")
+def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
+    tids = table_tids(ctx)
+    rows = []
+    for t in ctx.tables.get("publicity", []):
+        tid = tids.get((t.file, t.sheet))
+        if tid is None:
+            continue
+        by_col = {v: k for k, v in t.field_cols.items()}
+        ps = periods(ctx, t, tid)
+        ref_year = next((p.start.year for p in ps if p.start), ctx.as_of.year)
+        exprs, meta = [], {}
+        headers = {}
+        for c in t.raw.columns:
+            if not c.startswith("c") or not c[1:].isdigit():
+                continue
+            i = int(c[1:])
+            header = t.headers[i] if i < len(t.headers) else ""
+            h = normalise_header(header)
+            headers[c] = header
+            meaning = next((label for label, rx in HEADER_MEANINGS if rx.search(h)), None)
+            canonical = by_col.get(c)
+            free_text = canonical not in ("name", "school_name", "aid_type", "term")
+            kinds = cell_kinds(c, ctx.as_of, ref_year,
+                               bank=not _STUDENT_NO.search(h),
+                               birth=canonical not in ("publicity_start", "publicity_end")
+                               and not (_OTHER_DATE.search(h) and not re.search("出生|生日", h)),
+                               address=free_text)
+            meta[c] = (meaning, canonical)
+            exprs.append(pl.col(c).is_not_null().sum().alias(f"{c}|_filled"))
+            exprs.extend(e.sum().alias(f"{c}|{k}") for k, e in kinds.items())
+        if not exprs:
+            continue
+        counts = t.raw.select(exprs).row(0, named=True)
+        for c, (meaning, canonical) in meta.items():
+            found = {k.split("|", 1)[1]: v for k, v in counts.items() if k.startswith(c + "|") and v
+                     and not k.endswith("|_filled")}
+            if not meaning and not found:
+                continue
+            label = f"「{headers[c]}」" if headers[c] else "（无表头）"
+            where = f"第 {col_letter(int(c[1:]))} 列{label}"
+            parts = []
+            if meaning:
+                parts.append(f"表头表明该列是{meaning}（有内容的单元格 {counts[c + '|_filled']} 个）")
+            if found:
+                parts.append("单元格中有 " + "、".join(f"{v} 个{k}" for k, v in found.items()))
+            msg = (f"公示名单{where}公开了个人敏感信息：{'；'.join(parts)}。公示只能包含{ALLOWED}"
+                   f"（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
+            rows.append(_raw_row(ctx, t, tid, msg, f"{_tkey(t, 'P402')}#{headers[c] or c}", canonical))
+    return _frame(rows)
+
+
+# ------------------------------------------------------------------ recipients not publicised
+_TITLE_TERM = re.compile(r"(\d{4})\s*年?\s*(春|秋)")
+_TITLE_ACAD = re.compile(r"(\d{4})\s*[-~至—–]+\s*(\d{4})\s*学年\s*度?\s*第?\s*([一二12上下])\s*学期")
+
+
+def title_scope(t: Table) -> tuple[set[str], set[str]]:
+    """Terms (2018秋) and aid types named in a table's title lines and file name."""
+    text = " ".join(t.title_lines) + " " + Path(t.file).stem
+    terms = set()
+    for a, _b, sem in _TITLE_ACAD.findall(text):
+        terms.add(f"{a}秋" if sem in ("一", "1", "上") else f"{int(a) + 1}春")
+    if not terms:
+        terms = {f"{y}{s}" for y, s in _TITLE_TERM.findall(text)}
+    types = set()
+    if "助学金" in text:
+        types.add("国家助学金")
+    if "免学费" in text or "免除学费" in text:
+        types.add("免学费")
+    return terms, types
+
+
+@implements("P403")
+def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
+    pub = ctx.frames["publicity"]
+    acols = ctx.columns("aid")
+    a_school = "school_name" in acols
+    aid_schools = ctx.frames["aid"]["school_name"].drop_nulls().unique().to_list() if a_school else []
+    tids = table_tids(ctx)
+    pairs: list[pl.DataFrame] = []
+    terms: set[str] = set()
+    types: set[str] = set()
+    scoped_terms = scoped_types = True
+    for t in ctx.tables.get("publicity", []):
+        tid = tids.get((t.file, t.sheet))
+        if tid is None:
+            continue
+        part = pub.filter(pl.col("_tid") == tid)
+        names = part.select(pl.col("name")).drop_nulls()
+        t_terms, t_types = title_scope(t)
+        if "term" in part.columns and part["term"].drop_nulls().len():
+            t_terms |= set(part["term"].drop_nulls().to_list())
+        if "aid_type" in part.columns and part["aid_type"].drop_nulls().len():
+            t_types |= set(part["aid_type"].drop_nulls().to_list())
+        scoped_terms &= bool(t_terms)
+        scoped_types &= bool(t_types)
+        terms |= t_terms
+        types |= t_types
+        if "school_name" in part.columns and part["school_name"].drop_nulls().len():
+            pairs.append(part.select("name", pl.col("school_name").alias("_school")).drop_nulls("name"))
+            continue
+        text = " ".join(t.title_lines) + " " + Path(t.file).stem + " " + t.sheet
+        named = [s for s in aid_schools if s and s in text]
+        if named:
+            pairs.append(names.join(pl.DataFrame({"_school": named}), how="cross"))
+        else:
+            pairs.append(names.with_columns(_school=pl.lit(None, pl.String)))
+    if not pairs:
+        ctx.options["skip:P403"] = "公示名单中没有姓名"
+        return None
+    pub_pairs = pl.concat(pairs).unique()
+    lf = ctx.lf("aid").filter(pl.col("name").is_not_null())
+    approved = "approved_date" in acols
+    if approved:
+        lf = lf.filter(pl.col("approved_date").is_not_null())
+    if scoped_terms and terms and "term" in acols:
+        lf = lf.filter(pl.col("term").is_in(sorted(terms)))
+    if scoped_types and types and "aid_type" in acols:
+        lf = lf.filter(pl.col("aid_type").is_in(sorted(types)))
+    any_school = pub_pairs.filter(pl.col("_school").is_null()).select("name").unique()
+    known = pub_pairs.filter(pl.col("_school").is_not_null())
+    if a_school and any_school.height == 0:
+        lf = lf.filter(pl.col("school_name").is_in(known["_school"].unique().to_list()))
+    lf = lf.join(any_school.lazy(), on="name", how="anti")
+    if a_school:
+        lf = lf.join(known.lazy(), left_on=["name", "school_name"], right_on=["name", "_school"], how="anti")
+    else:
+        lf = lf.join(known.select("name").unique().lazy(), on="name", how="anti")
+    n_lists = len(tids)
+    who = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」"),
+                         *([pl.lit(" + 学校「"), pl.col("school_name").fill_null("未注明"), pl.lit("」")] if a_school else [])])
+    msg = pl.concat_str([what(acols), pl.lit("已审批的受助学生" if approved else "的受助学生"), pl.lit("按"), who,
+                         pl.lit(f"在 {n_lists} 份公示名单中均未找到；资助名单须经公示，请核实是否漏公示，"
+                                "或公示名单中的姓名、学校有误")])
+    return emit(lf, "aid", msg, field="name",
+                key=student_key(acols, pl.col("term") if "term" in acols else pl.lit(None),
+                                pl.col("aid_type") if "aid_type" in acols else pl.lit(None)))
