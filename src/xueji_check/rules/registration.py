@@ -86,7 +86,8 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     """The same (normalised) ID number active in more than one row, across all roster files."""
     cols = ctx.columns("roster")
     active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col("id_number").is_not_null())
-    dups = active.filter(pl.len().over("id_number") > 1)
+    shared = active.group_by("id_number").len().filter(pl.col("len") > 1).select("id_number")
+    dups = active.join(shared, on="id_number", how="semi")
     if "school_name" not in cols:
         dups = dups.with_columns(school_name=pl.lit(None, pl.String))
         cols = [*cols, "school_name"]
@@ -116,7 +117,8 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     ).filter(pl.col("status").is_in(ACTIVE) & pl.col("name").is_not_null() & pl.col("_birth").is_not_null()
              & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
     group = ["name", "_birth", "_gender"]
-    cand = lf.filter(pl.col("_ident").n_unique().over(group) > 1).with_row_index("_i")
+    shared = lf.group_by(group).agg(_u=pl.col("_ident").n_unique()).filter(pl.col("_u") > 1).drop("_u")
+    cand = lf.join(shared, on=group, how="semi").with_row_index("_i")
     desc = pl.concat_str([_where(cols), pl.lit("，身份证号 "), mask_id(pl.col("_ident")), pl.lit("）")])
     right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
                         "school_name", "_file", "_sheet", "_row")
