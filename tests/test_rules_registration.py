@@ -273,8 +273,8 @@ def test_r108_skipped_without_register_date(tmp_path, cli):
 def test_r109_graduation_before_programme_end(tmp_path, cli):
     grad = {"学籍状态": "毕业", "入学日期": "2021-09-01"}
     recs = [
-        rec(学籍号="1", 毕业日期="2024-08-01", **grad),  # 31 days early: within tolerance
-        rec(学籍号="2", 身份证号=ID_B, 性别="女", 毕业日期="2024-07-31", **grad),  # 32 days early
+        rec(学籍号="1", 毕业日期="2024-06-01", **grad),  # 92 days early: a normal June graduation
+        rec(学籍号="2", 身份证号=ID_B, 性别="女", 毕业日期="2024-05-31", **grad),  # 93 days early
         rec(学籍号="3", 身份证号=make_id("20030101"), 毕业日期="2023-06-30", 学制="2.5年", 学籍状态="毕业",
             入学日期="2021-01-01"),  # due 2023-07-01: 1 day early
         rec(学籍号="4", 身份证号=make_id("20030102"), 毕业日期="2022-06-30", **{"入学日期": "2021-09-01"}),  # 在校
@@ -282,7 +282,17 @@ def test_r109_graduation_before_programme_end(tmp_path, cli):
     res = check(cli, roster(tmp_path, "名册.xlsx", recs))
     assert res.rule("R109")["row"].to_list() == ["4"]
     m = messages(res, "R109")[0]
-    assert "学制 3 年" in m and "2024-09-01" in m and "提前了 32 天" in m
+    assert "学制 3 年" in m and "2024-09-01" in m and "提前了 93 天" in m
+
+
+def test_r109_tolerance_from_policy(tmp_path, cli):
+    grad = {"学籍状态": "毕业", "入学日期": "2021-09-01"}
+    recs = [rec(学籍号="1", 毕业日期="2024-08-01", **grad), rec(学籍号="2", 身份证号=ID_B, 性别="女", 毕业日期="2024-07-31", **grad)]
+    cfg = tmp_path / "xueji.toml"
+    cfg.write_text("graduation_tolerance_days = 31\n", encoding="utf-8")
+    res = check(cli, roster(tmp_path, "名册.xlsx", recs), extra=("--config", str(cfg)))
+    assert res.rule("R109")["row"].to_list() == ["4"]
+    assert "提前了 32 天（超过 31 天容差）" in messages(res, "R109")[0]
 
 
 def test_r109_graduate_without_photo(tmp_path, cli):

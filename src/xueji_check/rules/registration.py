@@ -21,7 +21,6 @@ RESTRICTED_SOURCES = ("务农农民", "农民", "服刑人员", "服刑犯人")
 TRAINING_CLASSES = ("短期培训", "职业培训")
 FLEXIBLE_SYSTEMS = ("弹性学制", "学分制")
 GRADUATED = "毕业"
-GRADUATION_TOLERANCE_DAYS = 31
 # 工作单位 cells that mean "none".
 NO_EMPLOYER = ("无", "暂无", "没有", "无单位", "无工作单位", "待业", "无业", "学生", "在校学生", "/", "-", "--",
                "—", "——", "0", "空", "null", "none", "n/a")
@@ -297,7 +296,8 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
 # ------------------------------------------------------------------ R109
 @implements("R109")
 def early_graduation(ctx: Context) -> pl.LazyFrame | None:
-    """毕业 before enroll_date + program_years (31 days' tolerance), or 毕业 without a photo."""
+    """毕业 before enroll_date + program_years (policy graduation_tolerance_days), or 毕业 without a photo."""
+    tolerance = ctx.policy.graduation_tolerance_days
     cols = ctx.columns("roster")
     can_date = {"graduation_date", "enroll_date", "program_years"} <= set(cols)
     can_photo = "graduation_photo" in cols
@@ -310,12 +310,12 @@ def early_graduation(ctx: Context) -> pl.LazyFrame | None:
         due = pl.col("enroll_date").dt.offset_by(pl.format("{}mo", months))
         early = grads.with_columns(_due=due).with_columns(
             _early=(pl.col("_due") - pl.col("graduation_date")).dt.total_days(),
-        ).filter(pl.col("_early") > GRADUATION_TOLERANCE_DAYS)
+        ).filter(pl.col("_early") > tolerance)
         msg = pl.concat_str([
             pl.lit("入学日期 "), _day(pl.col("enroll_date")), pl.lit("，学制 "), _num(pl.col("program_years")),
             pl.lit(" 年，应在 "), _day(pl.col("_due")), pl.lit(" 前后毕业，毕业日期 "), _day(pl.col("graduation_date")),
             pl.lit(" 提前了 "), pl.col("_early").cast(pl.String),
-            pl.lit(f" 天（超过 {GRADUATION_TOLERANCE_DAYS} 天容差）：请核实是否未修完学制提前毕业"),
+            pl.lit(f" 天（超过 {tolerance} 天容差）：请核实是否未修完学制提前毕业"),
         ])
         parts.append(emit(early, "roster", msg, field="graduation_date", key=_student_key(cols, "date")))
     if can_photo:
