@@ -407,7 +407,9 @@ def write_xlsx_stream(df: pl.DataFrame, path: Path, title: str, sheet: str, chun
             head, tail = xml.split("</sheetData>")
             total = (f'<row r="{df.height + 4}"><c r="A{df.height + 4}" t="inlineStr"><is><t>合计</t></is></c>'
                      f'<c r="B{df.height + 4}" t="inlineStr"><is><t>{df.height}人</t></is></c></row>')
-            with zout.open(zipfile.ZipInfo(item.filename, date_time=item.date_time), "w", force_zip64=True) as fh:
+            info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zout.open(info, "w", force_zip64=True) as fh:
                 fh.write(head.encode())
                 for start in range(0, df.height, chunk):
                     fh.write(_rows_xml(df.slice(start, chunk), start + 3).str.join("").item().encode())

@@ -78,29 +78,34 @@ def worker_stages(roster: str, aid: str, formats: str, annotate_all: bool) -> di
 
     def timed(label: str, fn):
         def wrapper(*a, **k):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return fn(*a, **k)
             finally:
                 with lock:
                     spans[label] = spans.get(label, 0.0) + time.perf_counter() - t
+                    spans[label + " [cpu]"] = spans.get(label + " [cpu]", 0.0) + time.process_time() - c
         return wrapper
 
     marks: list[tuple[str, float]] = []
+    cpu_marks: list[tuple[str, float]] = []
 
     class Recorder:
         def step(self, label, total=None):
             marks.append((label, time.perf_counter()))
+            cpu_marks.append((label, time.process_time()))
 
     real_run = engine.run
 
     def run(*a, **k):
         k["progress"] = Recorder()
         marks.append(("start", time.perf_counter()))
+        cpu_marks.append(("start", time.process_time()))
         try:
             return real_run(*a, **k)
         finally:
             marks.append(("end", time.perf_counter()))
+            cpu_marks.append(("end", time.process_time()))
 
     engine.run = run
     engine.load_file = timed("load_file (sum over threads)", engine.load_file)
@@ -121,23 +126,27 @@ def worker_stages(roster: str, aid: str, formats: str, annotate_all: bool) -> di
     finally:
         whole = time.perf_counter() - t
         shutil.rmtree(out_dir, ignore_errors=True)
-    m = dict(marks)  # step labels are engine.run's progress steps
     res = {"in_process_total": whole, "exit": code}
-    if "读取文件" in m and "规范化与校验" in m:
-        res["load (read + header, threads)"] = m["规范化与校验"] - m["读取文件"]
-    if "规范化与校验" in m and "执行规则" in m:
-        res["normalise+validate"] = m["执行规则"] - m["规范化与校验"]
-    if "执行规则" in m and "整理结果" in m:
-        res["rules"] = m["整理结果"] - m["执行规则"]
-    if "整理结果" in m and "end" in m:
-        res["findings"] = m["end"] - m["整理结果"]
-    if "end" in m and "start" in m:
-        res["engine.run"] = m["end"] - m["start"]
+    for suffix, m in (("", dict(marks)), (" [cpu]", dict(cpu_marks))):  # engine.run's progress steps
+        _phases(res, m, suffix)
     res.update(spans)
-    reports = sum(v for k, v in spans.items() if k.startswith("report "))
+    reports = sum(v for k, v in spans.items() if k.startswith("report ") and not k.endswith("[cpu]"))
     if "engine.run" in res:
         res["summary+json doc+other"] = whole - res["engine.run"] - reports
     return res
+
+
+def _phases(res: dict, m: dict, sfx: str) -> None:
+    if "读取文件" in m and "规范化与校验" in m:
+        res["load (read + header, threads)" + sfx] = m["规范化与校验"] - m["读取文件"]
+    if "规范化与校验" in m and "执行规则" in m:
+        res["normalise+validate" + sfx] = m["执行规则"] - m["规范化与校验"]
+    if "执行规则" in m and "整理结果" in m:
+        res["rules" + sfx] = m["整理结果"] - m["执行规则"]
+    if "整理结果" in m and "end" in m:
+        res["findings" + sfx] = m["end"] - m["整理结果"]
+    if "end" in m and "start" in m:
+        res["engine.run" + sfx] = m["end"] - m["start"]
 
 
 def _worker_main(argv: list[str]) -> None:
@@ -148,11 +157,16 @@ def _worker_main(argv: list[str]) -> None:
         res = worker_read(argv[1], argv[2])
     else:
         res = worker_stages(argv[1], argv[2], argv[3], argv[4] == "1")
-    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    res["peak_rss_mb"] = ru.ru_maxrss / 1024
+    res["cpu_seconds"] = ru.ru_utime + ru.ru_stime
     print("@@RESULT@@" + json.dumps(res, ensure_ascii=False))
 
 
 # ----------------------------------------------------------------------------- parent side
+LAST_CPU: list[float] = [0.0]
+
+
 def run_child_wait4(cmd: list[str], timeout: float | None = None) -> tuple[float, float, int, str]:
     """Like run_child but reaps with os.wait4 so the peak RSS is this child's own."""
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
@@ -169,6 +183,7 @@ def run_child_wait4(cmd: list[str], timeout: float | None = None) -> tuple[float
                 break
             time.sleep(0.02)
         secs = time.perf_counter() - t
+        LAST_CPU[0] = ru.ru_utime + ru.ru_stime
         p.returncode = os.waitstatus_to_exitcode(status)
         fo.seek(0)
         fe.seek(0)
@@ -184,6 +199,7 @@ def worker(kind: str, *args: str, timeout: float | None = None) -> dict:
         if line.startswith("@@RESULT@@"):
             res = json.loads(line[len("@@RESULT@@"):])
             res["process_wall"] = secs
+            res["load_avg_1m"] = os.getloadavg()[0]
             return res
     return {"error": f"exit {code}", "process_wall": secs}
 
@@ -208,7 +224,19 @@ def cli_run(args: list[str], timeout: float) -> dict:
             findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["summary"]
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return {"seconds": secs, "peak_rss_mb": rss, "exit": code, "outputs": sizes, "summary": findings}
+    return {"seconds": secs, "cpu_seconds": LAST_CPU[0], "load_avg_1m": os.getloadavg()[0], "peak_rss_mb": rss,
+            "exit": code, "outputs": sizes, "summary": findings}
+
+
+def _git_state() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=HERE).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True,
+                               cwd=HERE).stdout.strip()
+        return head + (" + uncommitted src changes" if dirty else "")
+    except OSError:
+        return "?"
 
 
 def machine() -> dict:
@@ -241,7 +269,7 @@ def machine() -> dict:
     except ImportError:
         pd = "-"
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "nproc": os.cpu_count(), "cpu": cpu, "ram": mem,
-            "python": platform.python_version(), "polars": pl.__version__, "fastexcel": fe, "pandas": pd,
+            "python": platform.python_version(), "git": _git_state(), "polars": pl.__version__, "fastexcel": fe, "pandas": pd,
             "os": platform.platform()}
 
 
@@ -287,7 +315,11 @@ def main() -> None:
             res = {**json.loads(result_file.read_text(encoding="utf-8")), **res}
         n = a.repeat
 
+        def save() -> None:
+            result_file.write_text(json.dumps(res, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
         def say(label: str, runs: list[dict], key: str) -> None:
+            save()
             vals = [fmt(x.get(key)) for x in runs]
             print(f"{rows:>9,} {label:34} median {fmt(med(runs, key)):>9}  runs {', '.join(vals)}", flush=True)
 
@@ -296,6 +328,7 @@ def main() -> None:
             res["read"] = {"runs": runs, **{k: med(runs, k) for k in ("read_parallel", "read_roster", "read_aid",
                                                                       "peak_rss_mb")}}
             say("read (calamine, 2 threads)", runs, "read_parallel")
+            say("read CPU s", runs, "cpu_seconds")
         if "stages" in only:
             runs = repeat(n, lambda: worker("stages", r, aid, "xlsx,csv,json,parquet", "0", timeout=a.timeout))
             keys = sorted({k for x in runs for k in x if isinstance(x.get(k), (int, float))})
@@ -305,12 +338,14 @@ def main() -> None:
         if "cli" in only:
             runs = repeat(n, lambda: cli_run(["--roster", r, "--aid", aid, "--format", "xlsx,csv,json,parquet"],
                                               a.timeout))
-            res["cli"] = {"runs": runs, "seconds": med(runs, "seconds"), "peak_rss_mb": max(x["peak_rss_mb"] for x in runs)}
+            res["cli"] = {"runs": runs, "seconds": med(runs, "seconds"), "cpu_seconds": med(runs, "cpu_seconds"),
+                          "peak_rss_mb": max(x["peak_rss_mb"] for x in runs)}
             say("cli whole run (xlsx inputs)", runs, "seconds")
+            say("cli whole run CPU s", runs, "cpu_seconds")
         if "csv" in only:
             c = str(paths["roster_csv"])
             runs = repeat(n, lambda: cli_run(["--roster", c, "--format", "csv,json"], a.timeout))
-            res["csv"] = {"runs": runs, "seconds": med(runs, "seconds"), "peak_rss_mb": max(x["peak_rss_mb"] for x in runs)}
+            res["csv"] = {"runs": runs, "seconds": med(runs, "seconds"), "cpu_seconds": med(runs, "cpu_seconds"), "peak_rss_mb": max(x["peak_rss_mb"] for x in runs)}
             say("cli GB18030 CSV roster (csv,json)", runs, "seconds")
             runs = repeat(n, lambda: cli_run(["--roster", c], a.timeout))
             res["csv_default"] = {"runs": runs, "seconds": med(runs, "seconds"),
@@ -323,7 +358,8 @@ def main() -> None:
             def base() -> dict:
                 secs, rss, code, stdout = run_child_wait4(
                     [PY, str(HERE / "baseline_pandas.py"), r, aid, "--as-of", AS_OF, "--out", str(out)], a.timeout)
-                d = {"seconds": secs, "peak_rss_mb": rss, "exit": code}
+                d = {"seconds": secs, "cpu_seconds": LAST_CPU[0], "load_avg_1m": os.getloadavg()[0],
+                     "peak_rss_mb": rss, "exit": code}
                 for line in stdout.splitlines():
                     if line.startswith("@@RESULT@@"):
                         d.update(json.loads(line[len("@@RESULT@@"):]))
@@ -331,13 +367,14 @@ def main() -> None:
 
             runs = repeat(bn, base)
             shutil.rmtree(out, ignore_errors=True)
-            res["baseline"] = {"runs": runs, "seconds": med(runs, "seconds"),
+            res["baseline"] = {"runs": runs, "seconds": med(runs, "seconds"), "cpu_seconds": med(runs, "cpu_seconds"),
                                "peak_rss_mb": max(x["peak_rss_mb"] for x in runs)}
             say("baseline pandas+openpyxl", runs, "seconds")
+            say("baseline CPU s", runs, "cpu_seconds")
         if "annotate" in only:
             runs = repeat(1, lambda: cli_run(["--roster", r, "--aid", aid, "--format", "xlsx", "--annotate-all"],
                                               a.timeout))
-            res["annotate_all"] = {"runs": runs, "seconds": med(runs, "seconds"),
+            res["annotate_all"] = {"runs": runs, "seconds": med(runs, "seconds"), "cpu_seconds": med(runs, "cpu_seconds"),
                                    "peak_rss_mb": max(x["peak_rss_mb"] for x in runs)}
             say("cli --annotate-all (xlsx only)", runs, "seconds")
         read_ref = res.get("read", {}).get("read_parallel")
@@ -346,8 +383,10 @@ def main() -> None:
             res["ratio_whole_to_read"] = whole / read_ref
         if whole and res.get("baseline", {}).get("seconds"):
             res["speedup_vs_baseline"] = res["baseline"]["seconds"] / whole
+        if res.get("cli", {}).get("cpu_seconds") and res.get("baseline", {}).get("cpu_seconds"):
+            res["speedup_vs_baseline_cpu"] = res["baseline"]["cpu_seconds"] / res["cli"]["cpu_seconds"]
         result_file.write_text(json.dumps(res, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        for k in ("ratio_whole_to_read", "speedup_vs_baseline"):
+        for k in ("ratio_whole_to_read", "speedup_vs_baseline", "speedup_vs_baseline_cpu"):
             if k in res:
                 print(f"{rows:>9,} {k:34} {res[k]:.2f}")
         print(f"wrote {result_file}")
