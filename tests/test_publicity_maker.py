@@ -1,0 +1,86 @@
+"""`xueji-check publicity make`: a compliant list that passes its own P401/P402 check."""
+
+from __future__ import annotations
+
+import openpyxl
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_xlsx
+
+A, B, C = make_id("20030101", seq="123"), make_id("20030102", seq="133"), make_id("20030103", seq="143")
+AID = [["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额", "资助卡号", "在校年级"],
+       ["S1", "张三", A, "东方技工学校", "2018秋", "国家助学金", "1000", "6217000000000001", "一年级"],
+       ["S2", "李四", B, "东方技工学校", "2018秋", "免学费", "2000", "", "1"],
+       ["S3", "王五", C, "东方技工学校", "2019春", "国家助学金", "1000", "6217000000000002", ""]]
+
+
+def roster_with(tmp_path, major=("数控加工", "数控加工", "电工")):
+    headers = [*ROSTER_HEADERS, "专业", "年级", "家庭住址", "联系电话"]
+    rows = [roster_row(s, n, i) + [m, "2018级", "河南省郑州市金水区花园路12号", "13812345678"]
+            for (s, n, i), m in zip((("S1", "张三", A), ("S2", "李四", B), ("S3", "王五", C)), major, strict=True)]
+    return write_xlsx(tmp_path / "名册.xlsx", [headers, *rows], title="学生名册")
+
+
+def cells(path):
+    ws = openpyxl.load_workbook(path).active
+    return [[v for v in r] for r in ws.iter_rows(values_only=True)]
+
+
+def test_make_writes_compliant_list_that_passes_p401_p402(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID, title="东方技工学校资助申报表")
+    out = tmp_path / "out" / "公示名单.xlsx"
+    r = cli("publicity", "make", "--aid", aid, "--roster", roster_with(tmp_path), "--start", "2018-09-28",
+            "--term", "2018秋", "--out", out)
+    assert r.code == 0, r.stdout + r.stderr
+    # 09-28 Fri, 09-29/30 make-up working days, holiday to 10-07: the 5th working day is 10-09.
+    assert "2018-10-09" in r.stdout and "自检通过" in r.stdout
+    rows = cells(out)
+    assert rows[0][0] == "东方技工学校2018年秋季学期免学费和国家助学金受助学生公示名单"
+    assert rows[1][0] == "公示时间：2018年9月28日至2018年10月9日（共 5 个工作日）"
+    header = rows[3]
+    assert header[:5] == ["序号", "姓名", "学校", "专业", "年级"], header
+    text = repr(rows)
+    for secret in (A, B, "13812345678", "花园路", "6217000000000001", "身份证"):
+        assert secret not in text
+    assert "王五" not in text  # other term filtered out
+    # The real checker agrees.
+    chk = cli("check", "--publicity", out, "--as-of", "2018-12-31", "--format", "csv,json")
+    assert chk.rule("P401").height == 0 and chk.rule("P402").height == 0
+    assert "P401" not in chk.json["run"]["skipped_rules"] and "P402" not in chk.json["run"]["skipped_rules"]
+
+
+def test_make_without_roster_and_weekend_start(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID)
+    out = tmp_path / "公示.xlsx"
+    r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-03", "--out", out)  # a Saturday
+    assert r.code == 0, r.stderr
+    assert "2018-11-09" in r.stdout and "不是工作日" in r.stdout
+    rows = cells(out)
+    assert rows[3][:3] == ["序号", "姓名", "学校"] and "专业" not in rows[3]
+    assert {r[1] for r in rows[4:]} == {"张三", "李四", "王五"}
+
+
+def test_make_refuses_when_self_check_finds_sensitive_data(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID)
+    out = tmp_path / "公示.xlsx"
+    roster = roster_with(tmp_path, major=("数控加工", "13912345678", "电工"))  # a phone typed into 专业
+    r = cli("publicity", "make", "--aid", aid, "--roster", roster, "--start", "2018-11-05", "--out", out)
+    assert r.code == 2
+    assert "未通过自检" in r.stderr and "P402" in r.stderr and "手机号" in r.stderr
+    assert not out.exists() and not list(tmp_path.glob(".公示*"))
+
+
+def test_list_with_id_column_fails_the_check(tmp_path, cli):
+    f = write_xlsx(tmp_path / "公示名单.xlsx", [["姓名", "学校", "身份证号码"], ["张三", "东方技工学校", A]],
+                   title="公示时间：2018年11月5日至2018年11月9日")
+    r = cli("check", "--publicity", f, "--as-of", "2018-12-31", "--format", "csv,json")
+    assert r.code == 1 and r.rule("P402").height == 1
+
+
+def test_make_bad_inputs_exit_2(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID)
+    r = cli("publicity", "make", "--aid", tmp_path / "无.xlsx", "--start", "2018-11-05", "--out", tmp_path / "o.xlsx")
+    assert r.code == 2 and "文件不存在" in r.stderr
+    r = cli("publicity", "make", "--aid", aid, "--start", "2018-13-05", "--out", tmp_path / "o.xlsx")
+    assert r.code == 2 and "无法识别" in r.stderr
+    r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-05", "--term", "2030秋", "--out", tmp_path / "o.xlsx")
+    assert r.code == 2 and "没有可公示的学生" in r.stderr

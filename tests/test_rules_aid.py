@@ -1,0 +1,224 @@
+"""A301–A310: fee waiver and grant rules, through the real CLI on real spreadsheets."""
+
+from __future__ import annotations
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
+
+AID_HEADERS = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额", "申报日期", "发放日期",
+               "发放方式", "学生签字", "资助卡号"]
+A = make_id("20030101", seq="123")
+B = make_id("20030102", seq="133")
+C = make_id("20030103", seq="143")
+
+
+def check(cli, *args, as_of="2021-06-30"):
+    return cli("check", *args, "--as-of", as_of, "--format", "csv,json")
+
+
+def aid_row(sid, name, idn, term="2018秋", kind="国家助学金", amount="1000", apply="2018-10-10",
+            pay="2018-12-01", method="资助卡", signed="是", card="6217000000000000", school="东方技工学校"):
+    return [sid, name, idn, school, term, kind, amount, apply, pay, method, signed, card]
+
+
+def files(tmp_path, aid_rows, roster_rows=None, aid_headers=AID_HEADERS):
+    out = [write_xlsx(tmp_path / "资助.xlsx", [aid_headers, *aid_rows], title="东方技工学校资助发放表")]
+    if roster_rows is not None:
+        out.append(write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *roster_rows], title="学生名册"))
+    args = ["--aid", out[0]]
+    if roster_rows is not None:
+        args += ["--roster", out[1]]
+    return args
+
+
+def std_roster(**kw):
+    return [roster_row("S1", "张三", A, enroll="2018-09-01", **kw), roster_row("S2", "李四", B, enroll="2018-09-01")]
+
+
+# ------------------------------------------------------------------ A301
+def test_a301_part_time_and_training(tmp_path, cli):
+    roster = [roster_row("S1", "张三", A, mode="非全日制", enroll="2018-09-01"),
+              roster_row("S2", "李四", B, enroll="2018-09-01")]
+    r = check(cli, *files(tmp_path, [aid_row("S1", "张三", A), aid_row("S2", "李四", B)], roster))
+    a = r.rule("A301")
+    assert a["student_id"].to_list() == ["S1"], a
+    assert "非全日制" in a["message"][0] and "名册.xlsx 第 3 行" in a["message"][0]
+
+
+def test_a301_skipped_without_roster(tmp_path, cli):
+    r = check(cli, *files(tmp_path, [aid_row("S1", "张三", A)]))
+    skipped = r.json["run"]["skipped_rules"]
+    for rid in ("A301", "A302", "A303"):
+        assert skipped[rid] == "未提供学籍名册"
+
+
+# ------------------------------------------------------------------ A302
+def test_a302_not_in_roster_says_which_keys(tmp_path, cli):
+    r = check(cli, *files(tmp_path, [aid_row("S1", "张三", A), aid_row("S9", "王五", C)], std_roster()))
+    a = r.rule("A302")
+    assert a["student_id"].to_list() == ["S9"], a
+    msg = a["message"][0]
+    assert "身份证号「410105" in msg and "学籍号「S9」" in msg and C not in msg
+
+
+def test_a302_not_fired_for_format_differences(tmp_path, cli):
+    old15 = make_id("19800101", seq="123")
+    roster = [roster_row("S1", "张三", A.replace("X", "x")), roster_row("S2", "李四", old15),
+              roster_row("S3", "王五", C)]
+    aid = [aid_row("", "张三", " " + A[:6] + " " + A[6:]),  # spaces inside
+           aid_row("", "李四", old15[:6] + old15[8:17]),  # 15-digit old-style number
+           aid_row("S3", "王五", C[:-1] + ("1" if C[-1] != "1" else "2"))]  # wrong ID, right 学籍号
+    r = check(cli, *files(tmp_path, aid, roster))
+    assert r.rule("A302").height == 0, r.rule("A302")["message"].to_list()
+
+
+def test_a302_only_student_id(tmp_path, cli):
+    headers = ["学号", "姓名", "学校名称", "学期", "资助类型"]
+    aid = write_csv(tmp_path / "资助.csv", [headers, ["S1", "张三", "东方技工学校", "2018年秋季学期", "助学金"],
+                                           ["S7", "某某", "东方技工学校", "2018-2019学年第二学期", "免学费"]],
+                    encoding="gb18030")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *std_roster()])
+    r = check(cli, "--aid", aid, "--roster", roster)
+    a = r.rule("A302")
+    assert a["student_id"].to_list() == ["S7"] and "学籍号「S7」" in a["message"][0]
+    assert "身份证号" not in a["message"][0].split("在学籍名册")[0]
+
+
+# ------------------------------------------------------------------ A303
+def test_a303_term_after_leaving_and_before_enrolment(tmp_path, cli):
+    roster = [roster_row("S1", "张三", A, status="退学", enroll="2018-09-01"),
+              roster_row("S2", "李四", B, enroll="2019-09-01")]
+    changes = write_xlsx(tmp_path / "异动.xlsx", [["身份证号", "姓名", "学校名称", "异动类型", "异动日期", "申报日期"],
+                                                  [A, "张三", "东方技工学校", "退学", "2019-01-10", "2019-01-11"]])
+    aid = [aid_row("S1", "张三", A, term="2018秋"),  # enrolled then: fine
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-10"),  # left 01-10, before 03-01
+           aid_row("S2", "李四", B, term="2019春", apply="2019-04-10"),  # enrolled 2019-09: after term end
+           aid_row("S2", "李四", B, term="2019秋")]
+    r = check(cli, *files(tmp_path, aid, roster), "--changes", changes)
+    a = r.rule("A303").sort("row")
+    assert a["row"].to_list() == ["4", "5"], a
+    assert "退学" in a["message"][0] and "2019-01-10" in a["message"][0] and "2019-03-01" in a["message"][0]
+    assert "2019-09-01" in a["message"][1] and "2019-08-31" in a["message"][1]
+
+
+def test_a303_transfer_out_at_one_school_in_at_another(tmp_path, cli):
+    roster = [roster_row("S1", "张三", A, status="转出", enroll="2018-09-01"),
+              roster_row("S1B", "张三", A, school="西方技工学校", enroll="2019-02-20")]
+    changes = write_xlsx(tmp_path / "异动.xlsx", [["身份证号", "姓名", "学校名称", "异动类型", "异动日期", "申报日期"],
+                                                  [A, "张三", "东方技工学校", "转出", "2019-02-15", "2019-02-18"]])
+    aid = [aid_row("S1B", "张三", A, term="2019春", apply="2019-04-10", school="西方技工学校"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-10")]
+    r = check(cli, *files(tmp_path, aid, roster), "--changes", changes)
+    a = r.rule("A303")
+    assert a["school"].to_list() == ["东方技工学校"], a
+
+
+# ------------------------------------------------------------------ A304
+def test_a304_same_term_twice_across_schools(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A), aid_row("S1", "张三", A.lower(), school="西方技工学校"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01"),  # other term: fine
+           aid_row("S1", "张三", A, kind="免学费", amount="2000")]  # other type: fine
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    a = r.rule("A304").sort("row")
+    assert a["row"].to_list() == ["3", "4"], a
+    assert "西方技工学校" in a["message"][0] and "2 次" in a["message"][0] and "2000 元" in a["message"][0]
+
+
+# ------------------------------------------------------------------ A305
+def test_a305_second_year_spring_allowed_third_year_not(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A, term="2020春", apply="2020-04-01"),  # autumn-2018 intake: year 2
+           aid_row("S1", "张三", A, term="2020秋", apply="2020-10-01"),  # year 3: no grant
+           aid_row("S1", "张三", A, term="2020秋", kind="免学费", amount="2000", apply="2020-10-01"),  # waiver ok
+           aid_row("S1", "张三", A, term="2021秋", kind="免学费", amount="2000", apply="2021-10-01")]  # year 4
+    r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2022-01-31")
+    a = r.rule("A305").sort("row")
+    assert a["row"].to_list() == ["4", "6"], a
+    assert "第 3 学年" in a["message"][0] and "第 1–2 学年" in a["message"][0] and "2018-09-01" in a["message"][0]
+    assert "第 4 学年" in a["message"][1] and "第 1–3 学年" in a["message"][1]
+
+
+def test_a305_from_grade_year_without_roster(tmp_path, cli):
+    headers = ["身份证号", "姓名", "学期", "资助项目", "在校年级"]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [headers, [A, "张三", "2020秋", "国家助学金", "三年级"],
+                                              [B, "李四", "2020秋", "国家助学金", "二年级"],
+                                              [C, "王五", "2020秋", "国家助学金", "2018级"]])
+    r = check(cli, "--aid", aid)
+    a = r.rule("A305")
+    assert a["name"].to_list() == ["张三"] and "在校年级" in a["message"][0]
+
+
+def test_a305_skipped_without_year_information(tmp_path, cli):
+    r = check(cli, *files(tmp_path, [aid_row("S1", "张三", A)]))
+    assert "入学日期" in r.json["run"]["skipped_rules"]["A305"]
+
+
+# ------------------------------------------------------------------ A306
+def test_a306_deadline(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A, apply="2018-10-30"), aid_row("S2", "李四", B, apply="2018年10月31日"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-05-01")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    a = r.rule("A306").sort("row")
+    assert a["row"].to_list() == ["4", "5"], a
+    assert "2018-10-31" in a["message"][0] and "2018-10-30" in a["message"][0] and "逾期不予补报" in a["message"][0]
+    assert "2019-04-30" in a["message"][1]
+
+
+def test_a306_policy_year_override_and_skip(tmp_path, cli):
+    cfg = tmp_path / "xueji.toml"
+    cfg.write_text('[deadlines.2018]\naid_application = { autumn = "11-15" }\n', encoding="utf-8")
+    aid = [aid_row("S2", "李四", B, apply="2018-10-31")]
+    r = check(cli, *files(tmp_path, aid, std_roster()), "--config", cfg)
+    assert r.rule("A306").height == 0
+    no_apply = write_xlsx(tmp_path / "b" / "资助.xlsx", [["身份证号", "姓名", "学期", "资助类型"], [A, "张三", "2018秋", "免学费"]])
+    r2 = check(cli, "--aid", no_apply)
+    assert "申报日期" in r2.json["run"]["skipped_rules"]["A306"]
+
+
+# ------------------------------------------------------------------ A307
+def test_a307_age_at_term_start(tmp_path, cli):
+    old = make_id("19930901", seq="153")  # 25 on 2018-09-01
+    young = make_id("19930902", seq="163")  # 24 on 2018-09-01
+    roster = [roster_row("S5", "老五", old), roster_row("S6", "小六", young)]
+    r = check(cli, *files(tmp_path, [aid_row("S5", "老五", old), aid_row("S6", "小六", young)], roster))
+    a = r.rule("A307")
+    assert a["student_id"].to_list() == ["S5"], a
+    assert "25 周岁" in a["message"][0] and "2018-09-01" in a["message"][0] and "1993" not in a["message"][0]
+
+
+# ------------------------------------------------------------------ A308–A310
+def test_a308_grant_above_standard(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A, amount="1,500元"), aid_row("S2", "李四", B, amount="1000"),
+           aid_row("S1", "张三", A, kind="免学费", amount="3000")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    a = r.rule("A308")
+    assert a["row"].to_list() == ["3"] and "1500 元" in a["message"][0] and "1000 元" in a["message"][0]
+
+
+def test_a309_not_via_aid_card_and_policy_methods(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A, method="现金"), aid_row("S2", "李四", B, method="社保卡"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", method="中职学生资助卡")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert sorted(r.rule("A309")["row"].to_list()) == ["3", "4"]
+    assert "「现金」" in r.rule("A309").sort("row")["message"][0]
+    cfg = tmp_path / "xueji.toml"
+    cfg.write_text('aid_card_methods = ["资助卡", "中职资助卡", "社会保障卡"]\n', encoding="utf-8")
+    r2 = check(cli, *files(tmp_path, aid, std_roster()), "--config", cfg)
+    assert r2.rule("A309")["row"].to_list() == ["3"]
+
+
+def test_a310_ledger_incomplete(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A, signed="否"), aid_row("S2", "李四", B, signed="李四"),  # a written name
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", signed="√", card=""),
+           aid_row("S2", "李四", B, term="2019春", apply="2019-04-01", signed="", pay="")]  # not paid yet
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    a = r.rule("A310").sort("row")
+    assert a["row"].to_list() == ["3", "5"], a
+    assert "学生签字为「否」" in a["message"][0] and a["column"][0] == "学生签字"
+    assert "资助卡号为空" in a["message"][1] and a["column"][1] == "资助卡号"
+
+
+def test_a310_skipped_without_ledger_columns(tmp_path, cli):
+    headers = ["身份证号", "姓名", "学期", "资助类型", "发放日期"]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [headers, [A, "张三", "2018秋", "国家助学金", "2018-12-01"]])
+    r = check(cli, "--aid", aid)
+    assert "学生签字" in r.json["run"]["skipped_rules"]["A310"]
+    assert "发放方式" in r.json["run"]["skipped_rules"]["A309"]

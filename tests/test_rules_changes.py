@@ -1,0 +1,175 @@
+"""C201–C203: status-change rules, through the real CLI on real spreadsheets."""
+
+from __future__ import annotations
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
+
+CHANGE_HEADERS = ["学籍号", "姓名", "身份证号", "学校名称", "异动类型", "异动日期", "申报日期"]
+
+
+def check(cli, *args, as_of="2019-06-30"):
+    return cli("check", *args, "--as-of", as_of, "--format", "csv,json")
+
+
+def changes_file(tmp_path, rows, name="异动.xlsx", title="东方技工学校学籍异动记录"):
+    return write_xlsx(tmp_path / name, [CHANGE_HEADERS, *rows], title=title)
+
+
+def policy(tmp_path, text):
+    p = tmp_path / "xueji.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+# ------------------------------------------------------------------ C201
+def test_c201_late_report_message_has_dates_count_and_deadline(tmp_path, cli):
+    a = make_id("20030101", seq="123")
+    f = changes_file(tmp_path, [["S1", "张三", a, "东方技工学校", "退学", "2018-09-28", "2018-10-19"]])
+    r = check(cli, "--changes", f)
+    c = r.rule("C201")
+    assert c.height == 1, r.stdout
+    msg = c["message"][0]
+    for part in ("2018-09-28", "2018-10-19", "12 个工作日", "10 个工作日", "2018-10-17"):
+        assert part in msg, msg
+    assert c["row"][0] == "3" and c["column"][0] == "申报日期"
+    assert a not in msg and a not in "".join(c["id_masked"].to_list())
+
+
+def test_c201_tenth_working_day_across_national_day_is_on_time(tmp_path, cli):
+    # 2018-09-29/30 were make-up working days, 10-01..07 holidays: 10-17 is the 10th working day.
+    a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
+    f = changes_file(tmp_path, [
+        ["S1", "张三", a, "东方技工学校", "退学", "2018-09-28", "2018-10-17"],
+        ["S2", "李四", b, "东方技工学校", "休学", "2018年9月28日", "2018/10/18"],
+    ])
+    r = check(cli, "--changes", f)
+    c = r.rule("C201")
+    assert c.height == 1 and c["student_id"][0] == "S2", c
+    assert "11 个工作日" in c["message"][0]
+
+
+def test_c201_unreported_past_deadline_on_as_of(tmp_path, cli):
+    a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
+    f = changes_file(tmp_path, [
+        ["S1", "张三", a, "东方技工学校", "退学", "2019-06-10", ""],  # deadline 2019-06-24, as_of 06-30
+        ["S2", "李四", b, "东方技工学校", "退学", "2019-06-20", ""],  # deadline in July: not yet late
+    ])
+    r = check(cli, "--changes", f, as_of="2019-06-30")
+    c = r.rule("C201")
+    assert c["student_id"].to_list() == ["S1"], c
+    msg = c["message"][0]
+    assert "仍未申报" in msg and "2019-06-10" in msg and "2019-06-24" in msg and "2019-06-30" in msg
+
+
+def test_c201_messy_gbk_csv_with_title_rows(tmp_path, cli):
+    a = make_id("20030101", seq="123")
+    # Excel's "save as CSV" pads the title row with commas to the table's width.
+    f = write_csv(tmp_path / "异动.csv", [["东方技工学校学籍异动记录", "", "", "", "", "", ""], [],
+                                          ["学籍号", "学生姓名", " 身份证号码 ", "学校", "异动类别", "异动发生日期", "上报日期"],
+                                          ["S1", "张三", a.lower(), "东方技工学校", "自动退学", "20180928", "2018.10.19"]],
+                  encoding="gbk")
+    r = check(cli, "--changes", f)
+    assert r.rule("C201").height == 1, r.stdout + r.stderr
+
+
+def test_c201_skipped_without_reported_column_or_changes(tmp_path, cli):
+    a = make_id("20030101", seq="123")
+    f = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "身份证号", "学校名称", "异动类型", "异动日期"],
+                                            ["S1", "张三", a, "东方技工学校", "退学", "2018-09-28"]])
+    r = check(cli, "--changes", f)
+    assert r.rule("C201").height == 0
+    assert "申报日期" in r.json["run"]["skipped_rules"]["C201"]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", a)])
+    r2 = check(cli, "--roster", roster)
+    assert "C201" in r2.json["run"]["skipped_rules"] and "C202" in r2.json["run"]["skipped_rules"]
+
+
+def test_c201_unknown_calendar_year_is_noted(tmp_path, cli):
+    a = make_id("20030101", seq="123")
+    f = changes_file(tmp_path, [["S1", "张三", a, "东方技工学校", "退学", "2027-03-01", "2027-03-30"]])
+    r = check(cli, "--changes", f, as_of="2027-04-30")
+    c = r.rule("C201")
+    assert c.height == 1 and "2027 年的节假日安排日历未收录" in c["message"][0]
+    assert "2027" in r.json["run"]["calendar_note"]
+
+
+# ------------------------------------------------------------------ C202
+def _bulk_rows(dates, school="东方技工学校"):
+    return [[f"S{i}", f"学生{i}", make_id("20030101", seq=f"{100 + i:03d}"), school, "退学", d, d]
+            for i, d in enumerate(dates)]
+
+
+def test_c202_count_in_sliding_window(tmp_path, cli):
+    cfg = policy(tmp_path, "[bulk_changes]\ncount = 5\nshare = 0.9\nwindow = 10\n")
+    # 2024-03-04 (Mon) and 2024-03-15 (Fri) are 9 working days apart: one window.
+    f = changes_file(tmp_path, _bulk_rows(["2024-03-04"] * 4 + ["2024-03-15"]))
+    r = check(cli, "--changes", f, "--config", cfg, as_of="2024-12-31")
+    c = r.rule("C202")
+    assert c.height == 1, r.stdout
+    msg = c["message"][0]
+    assert "东方技工学校" in msg and "最多 5 条" in msg and "2024-03-04" in msg and "2024-03-15" in msg
+    assert c["row"][0] is None and c["school"][0] == "东方技工学校"
+
+
+def test_c202_near_miss_outside_window(tmp_path, cli):
+    cfg = policy(tmp_path, "[bulk_changes]\ncount = 5\nshare = 0.9\nwindow = 10\n")
+    # 2024-03-18 is the 10th working day after 03-04: not in the same 10-day window.
+    f = changes_file(tmp_path, _bulk_rows(["2024-03-04"] * 4 + ["2024-03-18"]))
+    r = check(cli, "--changes", f, "--config", cfg, as_of="2024-12-31")
+    assert r.rule("C202").height == 0
+
+
+def test_c202_share_of_roster(tmp_path, cli):
+    roster_rows = [roster_row(f"S{i}", f"学生{i}", make_id("20030101", seq=f"{100 + i:03d}")) for i in range(20)]
+    other = [roster_row(f"T{i}", f"乙{i}", make_id("20030102", seq=f"{100 + i:03d}"), school="西方技工学校")
+             for i in range(40)]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *roster_rows, *other])
+    changes = changes_file(tmp_path, _bulk_rows(["2024-03-04", "2024-03-05"])
+                           + _bulk_rows(["2024-03-04", "2024-03-05"], school="西方技工学校"))
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-12-31")
+    c = r.rule("C202")
+    assert c["school"].to_list() == ["东方技工学校"], c  # 2/20 = 10%; 2/40 = 5% is not
+    assert "20 人" in c["message"][0] and "10.0%" in c["message"][0]
+
+
+def test_c202_skipped_without_school(tmp_path, cli):
+    f = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "异动类型", "异动日期", "申报日期"],
+                                            ["S1", "张三", "退学", "2024-03-04", "2024-03-05"]])
+    r = check(cli, "--changes", f, as_of="2024-12-31")
+    assert "学校名称" in r.json["run"]["skipped_rules"]["C202"]
+
+
+# ------------------------------------------------------------------ C203
+def test_c203_roster_active_but_latest_change_is_leave(tmp_path, cli):
+    a, b, c_ = make_id("20030101", seq="123"), make_id("20030102", seq="133"), make_id("20030103", seq="143")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", a),
+                                                 roster_row("S2", "李四", b),
+                                                 roster_row("S3", "王五", c_, status="休学")])
+    changes = changes_file(tmp_path, [
+        ["S1", "张三", a, "东方技工学校", "退学", "2024-10-08", "2024-10-09"],
+        ["S2", "李四", b, "东方技工学校", "休学", "2024-03-04", "2024-03-05"],  # then 复学: 在校 is right
+        ["S2", "李四", b, "东方技工学校", "复学", "2024-09-02", "2024-09-03"],
+        ["S3", "王五", c_, "东方技工学校", "复学", "2024-09-02", "2024-09-03"],  # reverse: roster still 休学
+    ])
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-12-31")
+    c = r.rule("C203").sort("row")
+    assert c["student_id"].to_list() == ["S1", "S3"], c
+    assert c["dataset"][0] == "roster" and c["column"][0] == "学籍状态"
+    assert "退学" in c["message"][0] and "2024-10-08" in c["message"][0] and "异动.xlsx 第 3 行" in c["message"][0]
+    assert "复学" in c["message"][1] and "应为「在校」" in c["message"][1]
+
+
+def test_c203_messy_ids_match_across_files(tmp_path, cli):
+    a = make_id("19800101", seq="123")  # 15-digit form in the changes file
+    old = a[:6] + a[8:17]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("", "张三", a)])
+    changes = write_xlsx(tmp_path / "异动.xlsx", [["姓名", "身份证号", "学校名称", "异动类型", "异动日期", "申报日期"],
+                                                  ["张三", old, " 东方技工学校 ", "自动退学", "2024年10月8日", "2024-10-09"]])
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-12-31")
+    assert r.rule("C203").height == 1, r.stdout
+
+
+def test_c203_skipped_without_roster(tmp_path, cli):
+    f = changes_file(tmp_path, [["S1", "张三", make_id(), "东方技工学校", "退学", "2024-10-08", "2024-10-09"]])
+    r = check(cli, "--changes", f, as_of="2024-12-31")
+    assert r.json["run"]["skipped_rules"]["C203"] == "未提供学籍名册"

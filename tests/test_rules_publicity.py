@@ -1,0 +1,161 @@
+"""P401–P403: publicity rules, through the real CLI on real spreadsheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import make_id, write_csv, write_xlsx
+from xueji_check.rules.publicity import parse_period
+
+A = make_id("20030101", seq="123")
+OK_HEADERS = ["序号", "姓名", "学校", "专业", "班级", "资助类型"]
+
+
+def check(cli, *args, as_of="2018-12-31"):
+    return cli("check", *args, "--as-of", as_of, "--format", "csv,json")
+
+
+def pub(tmp_path, title, rows=None, headers=OK_HEADERS, name="公示名单.xlsx"):
+    rows = rows if rows is not None else [["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"]]
+    return write_xlsx(tmp_path / name, [headers, *rows], title=title)
+
+
+def luhn_complete(body: str) -> str:
+    digits = [int(c) for c in (body + "0")[::-1]]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    return body + str((10 - total % 10) % 10)
+
+
+# ------------------------------------------------------------------ P401
+@pytest.mark.parametrize("text,expected", [
+    ("公示时间：2018年5月2日至2018年5月8日", (dt.date(2018, 5, 2), dt.date(2018, 5, 8))),
+    ("公示期：2018.5.2-2018.5.8", (dt.date(2018, 5, 2), dt.date(2018, 5, 8))),
+    ("公示期为2018-11-05至11-09", (dt.date(2018, 11, 5), dt.date(2018, 11, 9))),
+    ("东方技工学校2018年秋季学期助学金公示（公示时间 2018年11月5日至9日）", (dt.date(2018, 11, 5), dt.date(2018, 11, 9))),
+    ("2018年秋季学期国家助学金名单", None),
+])
+def test_parse_period_forms(text, expected):
+    assert parse_period(text) == expected
+
+
+def test_p401_weekend_spanning_five_working_days_is_enough(tmp_path, cli):
+    # Wed 2018-05-02 .. Tue 2018-05-08: 5 working days around a weekend.
+    f = pub(tmp_path, "东方技工学校国家助学金公示名单 公示时间：2018年5月2日至2018年5月8日")
+    r = check(cli, "--publicity", f)
+    assert r.rule("P401").height == 0 and "P401" not in r.json["run"]["skipped_rules"]
+
+
+def test_p401_short_period_from_title(tmp_path, cli):
+    f = pub(tmp_path, "公示期：2018.5.2-2018.5.7")
+    r = check(cli, "--publicity", f)
+    p = r.rule("P401")
+    assert p.height == 1 and p["row"][0] is None
+    msg = p["message"][0]
+    assert "2018-05-02 至 2018-05-07" in msg and "4 个工作日" in msg and "2018-05-08" in msg and "标题行" in msg
+
+
+def test_p401_national_day_make_up_days_count(tmp_path, cli):
+    # 09-28 Fri, 09-29/30 make-up working days, 10-01..07 holiday, 10-08 Mon: 4 working days.
+    r = check(cli, "--publicity", pub(tmp_path, "公示"), "--publicity-start", "2018-09-28",
+              "--publicity-end", "2018-10-08")
+    p = r.rule("P401")
+    assert p.height == 1 and "4 个工作日" in p["message"][0] and "2018-10-09" in p["message"][0]
+    r2 = check(cli, "--publicity", pub(tmp_path, "公示"), "--publicity-start", "2018-11-05",
+               "--publicity-end", "2018-11-09")
+    assert r2.rule("P401").height == 0
+
+
+def test_p401_from_columns_messy_csv(tmp_path, cli):
+    f = write_csv(tmp_path / "助学金公示.csv", [
+        ["姓名", "学校", "公示开始日期", "公示结束日期"],
+        ["张三", "东方技工学校", "2018/11/5", "2018年11月8日"],
+        ["李四", "东方技工学校", "2018/11/5", "2018年11月8日"],
+    ], encoding="gbk")
+    r = check(cli, "--publicity", f)
+    p = r.rule("P401")
+    assert p.height == 1 and "4 个工作日" in p["message"][0] and p["column"][0] == "公示结束日期"
+
+
+def test_p401_skipped_without_period(tmp_path, cli):
+    r = check(cli, "--publicity", pub(tmp_path, "东方技工学校助学金公示名单"))
+    assert r.rule("P401").height == 0
+    assert "公示期" in r.json["run"]["skipped_rules"]["P401"]
+    r2 = check(cli, "--aid", write_xlsx(tmp_path / "资助.xlsx", [["身份证号", "姓名", "学期", "资助类型"],
+                                                                [A, "张三", "2018秋", "免学费"]]))
+    assert r2.json["run"]["skipped_rules"]["P401"] == "未提供公示名单"
+
+
+# ------------------------------------------------------------------ P402
+def test_p402_compliant_list_is_clean(tmp_path, cli):
+    rows = [["1", "张三", "东方技工学校", "数控加工", "2018级数控1班", "国家助学金"],
+            ["2", "李四", "西安市路桥技工学校", "市场营销", "2018级", "国家助学金"]]
+    r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows))
+    assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()
+
+
+def test_p402_header_and_cell_values_one_finding_per_column(tmp_path, cli):
+    card = luhn_complete("621700001001234567")  # 19 digits, Luhn-valid
+    headers = ["姓名", "学校", "身份证号", "出生年月", "备注", "学籍号"]
+    rows = [["张三", "东方技工学校", A, "2003-01-01", "13812345678", luhn_complete("201800100000001")],
+            ["李四", "东方技工学校", A[:6] + "********" + A[-4:], "2003年1月", f"卡号 {card}", "2018001"],
+            ["王五", "东方技工学校", "", "", card, ""],
+            ["赵六", "东方技工学校", "", "", "河南省郑州市金水区花园路12号", ""],
+            ["钱七", "东方技工学校", "", "", "2002-03-04", ""]]
+    r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows, headers))
+    p = r.rule("P402")
+    msgs = p["message"].to_list()
+    assert p.height == 3, msgs  # 身份证号, 出生年月, 备注 (学籍号 digits are not taken for a card)
+    by = {m.split("」")[0].split("「")[-1]: m for m in msgs}
+    assert set(by) == {"身份证号", "出生年月", "备注"}
+    assert "表头表明该列是身份证号" in by["身份证号"] and "1 个身份证号" in by["身份证号"]
+    assert "1 个手机号" in by["备注"] and "1 个银行卡号" in by["备注"] and "1 个家庭住址" in by["备注"]
+    assert "1 个出生日期" in by["备注"]
+    assert all(A not in m and "13812345678" not in m for m in msgs)
+    assert all("教财厅函〔2017〕28号" in m for m in msgs)
+
+
+def test_p402_id_values_in_an_unlabelled_column(tmp_path, cli):
+    headers = ["姓名", "学校", "证明材料"]
+    rows = [["张三", "东方技工学校", A], ["李四", "东方技工学校", A[:6] + A[8:17]]]  # 18 and 15 digits
+    r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows, headers))
+    p = r.rule("P402")
+    assert p.height == 1 and "2 个身份证号" in p["message"][0] and "第 C 列" in p["message"][0]
+
+
+# ------------------------------------------------------------------ P403
+def test_p403_recipients_missing_from_publicity(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型", "审批日期"],
+        [A, "张三", "东方技工学校", "2018秋", "国家助学金", "2018-11-20"],
+        [make_id("20030102", seq="133"), "李四", "东方技工学校", "2018秋", "国家助学金", "2018-11-20"],
+        [make_id("20030103", seq="143"), "王五", "东方技工学校", "2018秋", "国家助学金", ""],  # not approved
+        [make_id("20030104", seq="153"), "赵六", "西方技工学校", "2018秋", "国家助学金", "2018-11-20"],  # other school
+        [make_id("20030105", seq="163"), "孙七", "东方技工学校", "2019春", "国家助学金", "2019-05-20"],  # other term
+        [make_id("20030106", seq="173"), "李 四", "东方技工学校", "2018秋", "国家助学金", "2018-11-20"],
+    ])
+    rows = [["1", "张三", "东方技工学校", "数控加工", "1班", "国家助学金"]]
+    f = pub(tmp_path, "东方技工学校2018年秋季学期国家助学金公示名单 公示时间：2018年11月5日至2018年11月9日", rows)
+    r = check(cli, "--publicity", f, "--aid", aid)
+    p = r.rule("P403")
+    assert sorted(p["name"].to_list()) == ["李四", "李四"], p
+    assert "姓名「李四」" in p["message"][0] and "东方技工学校" in p["message"][0] and "已审批" in p["message"][0]
+
+
+def test_p403_school_from_title_when_no_school_column(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型"],
+        [A, "张三", "东方技工学校", "2018秋", "免学费"],
+        [make_id("20030102", seq="133"), "李四", "东方技工学校", "2018秋", "免学费"],
+        [make_id("20030104", seq="153"), "李四", "西方技工学校", "2018秋", "免学费"],
+    ])
+    f = write_xlsx(tmp_path / "东方技工学校免学费公示.xlsx", [["姓名", "专业"], ["张三", "数控"], ["李四", "数控"]],
+                   title="东方技工学校免学费公示名单")
+    r = check(cli, "--publicity", f, "--aid", aid)
+    assert r.rule("P403").height == 0, r.rule("P403")["message"].to_list()
+
+
+def test_p403_skipped_without_aid(tmp_path, cli):
+    r = check(cli, "--publicity", pub(tmp_path, "公示"))
+    assert r.json["run"]["skipped_rules"]["P403"] == "未提供资助申报与发放"
