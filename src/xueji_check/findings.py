@@ -84,27 +84,44 @@ def finalize(raw: pl.DataFrame, meta: pl.DataFrame, headers: pl.DataFrame, salt:
     )
 
 
+def load_baseline(baseline: Path) -> list[dict]:
+    """The findings of an earlier findings.json. Raises ValueError (Chinese) when it is not one."""
+    try:
+        data = json.loads(baseline.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"无法读取基线文件 {baseline}（{exc}）") from exc
+    old = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(old, list) or not all(isinstance(f, dict) for f in old):
+        raise ValueError(f"基线文件 {baseline} 不是 xueji-check 输出的 findings.json（缺少 findings 列表）")
+    if old and not any(f.get("fingerprint") for f in old):
+        raise ValueError(f"基线文件 {baseline} 中的问题没有 fingerprint，无法比较")
+    return old
+
+
 def apply_baseline(df: pl.DataFrame, baseline: Path) -> tuple[pl.DataFrame, list[dict]]:
-    """Mark findings new/persisting against an earlier findings.json; return the resolved ones."""
-    data = json.loads(baseline.read_text(encoding="utf-8"))
-    old = data.get("findings", [])
-    old_fp = {f.get("fingerprint") for f in old}
-    now_fp = set(df["fingerprint"].to_list())
+    """Mark findings `new` or `persisting` against an earlier findings.json (by fingerprint, which
+    does not depend on row numbers) and return the earlier findings that are gone (`resolved`),
+    one per fingerprint, in the earlier file's order."""
+    old = load_baseline(baseline)
+    old_fp = sorted({str(f["fingerprint"]) for f in old if f.get("fingerprint")})
+    now_fp = set(df["fingerprint"].drop_nulls().to_list())
     df = df.with_columns(
-        status=pl.when(pl.col("fingerprint").is_in(list(old_fp))).then(pl.lit("persisting")).otherwise(pl.lit("new"))
+        status=pl.when(pl.col("fingerprint").is_in(old_fp)).then(pl.lit("persisting")).otherwise(pl.lit("new"))
     )
     seen: set[str] = set()
     resolved = []
     for f in old:
         fp = f.get("fingerprint")
-        if fp not in now_fp and fp not in seen:
-            seen.add(fp)
-            resolved.append({k: f.get(k) for k in ("rule_id", "severity", "school", "student_id", "id_masked",
-                                                     "name", "message", "fingerprint")})
+        if not fp or fp in now_fp or fp in seen:
+            continue
+        seen.add(fp)
+        resolved.append({**{k: f.get(k) for k in COLUMNS}, "status": "resolved"})
     return df, resolved
 
 
-def summary(df: pl.DataFrame) -> dict:
+def summary(df: pl.DataFrame, resolved: list[dict] | None = None) -> dict:
+    """Counts per rule, severity and school; with a baseline also per status and the resolved
+    count (pass `resolved` so that a run with no findings still reports them)."""
     per_rule = {r: n for r, n in df.group_by("rule_id").len().sort("rule_id").iter_rows()}
     per_sev = {s: n for s, n in df.group_by("severity").len().sort("severity").iter_rows()}
     per_school: dict[str, dict[str, int]] = {}
@@ -114,6 +131,16 @@ def summary(df: pl.DataFrame) -> dict:
     ):
         per_school.setdefault(school, {})[sev] = n
     out = {"total": df.height, "per_rule": per_rule, "per_severity": per_sev, "per_school": per_school}
-    if df["status"].null_count() < df.height:
-        out["per_status"] = {s: n for s, n in df.group_by("status").len().sort("status").iter_rows()}
+    if resolved is not None or df["status"].null_count() < df.height:
+        counts = {s: n for s, n in df.group_by("status").len().iter_rows() if s is not None}
+        out["per_status"] = {"new": counts.get("new", 0), "persisting": counts.get("persisting", 0)}
+        per_rule_status: dict[str, dict[str, int]] = {}
+        for rid, st, n in df.group_by("rule_id", "status").len().sort("rule_id", "status").iter_rows():
+            per_rule_status.setdefault(rid, {"new": 0, "persisting": 0, "resolved": 0})[st] = n
+        for f in resolved or []:
+            rid = str(f.get("rule_id"))
+            per_rule_status.setdefault(rid, {"new": 0, "persisting": 0, "resolved": 0})["resolved"] += 1
+        out["per_rule_status"] = dict(sorted(per_rule_status.items()))
+        if resolved is not None:
+            out["resolved"] = len(resolved)
     return out

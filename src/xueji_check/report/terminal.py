@@ -7,6 +7,7 @@ import sys
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from xueji_check.findings import SEVERITY_ZH
@@ -16,7 +17,9 @@ SEV_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def console(stderr: bool = False) -> Console:
-    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    stream = sys.stderr if stderr else sys.stdout
+    tty = hasattr(stream, "isatty") and stream.isatty()
     return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or not tty,
                    highlight=False, soft_wrap=not tty, width=None if tty else 120)
 
@@ -24,43 +27,86 @@ def console(stderr: bool = False) -> Console:
 def print_problems(con: Console, problems) -> None:
     for p in problems:
         label = {"error": "错误", "warning": "警告", "info": "提示"}[p.level]
-        con.print(f"[{SEV_STYLE[p.level]}]{label}[/]：{p.where()}：{p.message}", markup=True)
+        con.print(f"[{SEV_STYLE[p.level]}]{label}[/]：{escape(p.where())}：{escape(p.message)}", markup=True)
+
+
+SCHOOLS_SHOWN = 15
+
+
+def _has_status(findings: pl.DataFrame, resolved: list | None) -> bool:
+    return resolved is not None or (findings.height > 0 and findings["status"].null_count() < findings.height)
+
+
+def rule_table(findings: pl.DataFrame, baseline: bool) -> RichTable | None:
+    if findings.height == 0:
+        return None
+    per = (findings.group_by("rule_id", "severity")
+           .agg(pl.len().alias("n"), (pl.col("status") == "new").sum().alias("new"),
+                (pl.col("status") == "persisting").sum().alias("persisting")))
+    order = {rid: i for i, rid in enumerate(CATALOG)}
+    t = RichTable(title="按规则统计")
+    for h in ("规则", "级别", "名称"):
+        t.add_column(h)
+    t.add_column("数量", justify="right")
+    if baseline:
+        t.add_column("新增", justify="right")
+        t.add_column("持续", justify="right")
+    for rid, sev, n, new, persisting in sorted(per.iter_rows(), key=lambda r: (order.get(r[0], 999), r[0])):
+        title = CATALOG[rid].title if rid in CATALOG else ""
+        cells = [escape(rid), f"[{SEV_STYLE.get(sev, '')}]{SEVERITY_ZH.get(sev, sev)}[/]", escape(title), str(n)]
+        if baseline:
+            cells += [str(new), str(persisting)]
+        t.add_row(*cells)
+    return t
+
+
+def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | None, int]:
+    if findings.height == 0:
+        return None, 0
+    sevs = ("error", "warning", "info")
+    agg = (findings.with_columns(pl.col("school").fill_null("（未注明学校）"))
+           .group_by("school").agg(*[(pl.col("severity") == s).sum().alias(s) for s in sevs],
+                                   (pl.col("status") == "new").sum().alias("new"))
+           .sort(["error", "warning", "info", "school"], descending=[True, True, True, False]))
+    t = RichTable(title="按学校统计（按错误数排序）")
+    t.add_column("学校")
+    for s in sevs:
+        t.add_column(f"[{SEV_STYLE[s]}]{SEVERITY_ZH[s]}[/]", justify="right")
+    if baseline:
+        t.add_column("新增", justify="right")
+    for school, e, w, i, new in agg.head(SCHOOLS_SHOWN).iter_rows():
+        t.add_row(escape(school), str(e), str(w), str(i), *([str(new)] if baseline else []))
+    return t, max(0, agg.height - SCHOOLS_SHOWN)
 
 
 def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str], resolved: list | None,
                   calendar_note: str, outputs: list[str], exit_code: int) -> None:
-    per_rule = {r: n for r, n in findings.group_by("rule_id").len().iter_rows()}
-    t = RichTable(title="按规则统计", show_lines=False)
-    t.add_column("规则")
-    t.add_column("级别")
-    t.add_column("名称")
-    t.add_column("数量", justify="right")
-    for rid, rule in CATALOG.items():
-        n = per_rule.get(rid, 0)
-        if n:
-            sev = findings.filter(pl.col("rule_id") == rid)["severity"][0]
-            t.add_row(rid, f"[{SEV_STYLE.get(sev, '')}]{SEVERITY_ZH.get(sev, sev)}[/]", rule.title, str(n))
-    if per_rule:
+    baseline = _has_status(findings, resolved)
+    t = rule_table(findings, baseline)
+    if t is not None:
         con.print(t)
-    if findings.height:
-        st = RichTable(title="按学校统计")
-        st.add_column("学校")
-        for s in ("error", "warning", "info"):
-            st.add_column(SEVERITY_ZH[s], justify="right")
-        agg = (findings.with_columns(pl.col("school").fill_null("（未注明学校）"))
-               .group_by("school").agg([(pl.col("severity") == s).sum().alias(s) for s in ("error", "warning", "info")])
-               .sort(["error", "warning", "school"], descending=[True, True, False]))
-        for school, e, w, i in agg.iter_rows():
-            st.add_row(school, str(e), str(w), str(i))
+    st, more = school_table(findings, baseline)
+    if st is not None:
         con.print(st)
+        if more:
+            con.print(f"……另有 {more} 所学校，见 report.xlsx 的「学校汇总」")
     if skipped:
-        con.print("未执行的规则：" + "；".join(f"{rid}（{why}）" for rid, why in skipped.items()))
+        con.print("未执行的规则：" + "；".join(f"{rid}（{escape(why)}）" for rid, why in skipped.items()))
     if calendar_note:
-        con.print(f"[yellow]注意[/]：{calendar_note.strip('（）')}")
-    if resolved is not None:
-        con.print(f"与基线相比：已整改 {len(resolved)} 项")
+        con.print(f"[yellow]注意[/]：{escape(calendar_note.strip('（）'))}")
+    if baseline:
+        status = {s: n for s, n in findings.group_by("status").len().iter_rows()}
+        line = (f"与基线相比：新增 [bold]{status.get('new', 0)}[/]，持续 {status.get('persisting', 0)}，"
+                f"已整改 [green]{len(resolved or [])}[/]")
+        per: dict[str, int] = {}
+        for r in resolved or []:
+            per[str(r.get("rule_id"))] = per.get(str(r.get("rule_id")), 0) + 1
+        if per:
+            line += "（" + "，".join(f"{escape(k)} {v}" for k, v in sorted(per.items())) + "）"
+        con.print(line)
     sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
-    con.print(f"共发现 {findings.height} 个问题：错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}，"
-              f"提示 {sev.get('info', 0)}。退出码 {exit_code}。")
+    colour = "red" if exit_code else "green"
+    con.print(f"共发现 {findings.height} 个问题：[red]错误 {sev.get('error', 0)}[/]，[yellow]警告 {sev.get('warning', 0)}[/]，"
+              f"提示 {sev.get('info', 0)}。[{colour}]退出码 {exit_code}[/]。")
     for o in outputs:
-        con.print(f"输出：{o}")
+        con.print(f"输出：{escape(o)}")

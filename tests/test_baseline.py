@@ -1,0 +1,128 @@
+"""--baseline: new / persisting / resolved, and --fail-on new (回头看)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import polars as pl
+import pytest
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_xlsx
+from xueji_check.findings import apply_baseline, summary
+
+
+def _rows(fixed: bool = False, extra: bool = False) -> list[list]:
+    rows = [ROSTER_HEADERS,
+            roster_row("B1", "" if not fixed else "钱七", make_id(seq="611")),  # S002 until fixed
+            roster_row("B2", "孙八", make_id(seq="613"), mode="半日制"),  # S007 stays
+            roster_row("B3", "周九", make_id(seq="615"), school="西城技工学校")]
+    if extra:
+        rows.append(roster_row("B4", "吴十", "410105200801011234", school="西城技工学校"))  # S003, new
+    return rows
+
+
+@pytest.fixture
+def first(tmp_path, cli):
+    f = write_xlsx(tmp_path / "run1" / "名册.xlsx", _rows(), title="东方技工学校学生名册")
+    r = cli("check", f, "--as-of", "2025-01-01", out=tmp_path / "out1")
+    assert r.code == 1, r.stdout + r.stderr
+    return f, r
+
+
+def test_second_run_all_persisting(tmp_path, cli, first):
+    f, r1 = first
+    r2 = cli("check", f, "--as-of", "2025-01-01", "--baseline", r1.out / "findings.json", "--fail-on", "new",
+             "--format", "xlsx,csv,json,html", out=tmp_path / "out2")
+    assert r2.code == 0, r2.stdout + r2.stderr
+    doc = r2.json
+    assert doc["findings"] and {x["status"] for x in doc["findings"]} == {"persisting"}
+    assert doc["resolved"] == [] and doc["summary"]["resolved"] == 0
+    assert doc["summary"]["per_status"] == {"new": 0, "persisting": len(doc["findings"])}
+    assert set(r2.findings["status"].to_list()) == {"persisting"}
+    assert "新增 0" in r2.stdout and "已整改 0" in r2.stdout
+    wb = openpyxl.load_workbook(r2.out / "report.xlsx")
+    overview = [str(c.value) for row in wb["总览"].iter_rows() for c in row if c.value is not None]
+    assert "与基线（上次检查）比较" in overview
+    statuses = {row[15].value for row in wb["问题清单"].iter_rows(min_row=2)}
+    assert statuses == {"持续"}
+
+
+def test_fixed_row_is_resolved_and_fail_on_new(tmp_path, cli, first):
+    f, r1 = first
+    old = r1.json["findings"]
+    s002 = [x for x in old if x["rule_id"] == "S002"]
+    assert len(s002) == 1
+    # fix the empty name in a copy of the input; move the rows down by one (a new title line),
+    # which must not matter: fingerprints do not depend on row numbers
+    fixed = tmp_path / "run2" / "名册.xlsx"
+    fixed.parent.mkdir()
+    shutil.copy(f, fixed)
+    wb = openpyxl.load_workbook(fixed)
+    ws = wb.active
+    assert ws["A3"].value == "B1" and ws["B3"].value is None
+    ws["B3"] = "钱七"
+    ws.insert_rows(1)
+    ws["A1"] = "2025年春季学期"
+    wb.save(fixed)
+    r2 = cli("check", fixed, "--as-of", "2025-01-01", "--baseline", r1.out / "findings.json",
+             "--fail-on", "new", "--format", "xlsx,csv,json,html", out=tmp_path / "out2")
+    assert r2.code == 0, r2.stdout + r2.stderr  # errors remain, but none is new
+    doc = r2.json
+    assert [x["fingerprint"] for x in doc["resolved"]] == [s002[0]["fingerprint"]]
+    assert doc["resolved"][0]["status"] == "resolved" and doc["resolved"][0]["rule_id"] == "S002"
+    assert doc["summary"]["resolved"] == 1
+    assert {x["status"] for x in doc["findings"]} == {"persisting"}
+    assert len(doc["findings"]) == len(old) - 1
+    assert "已整改 1" in r2.stdout
+    wb = openpyxl.load_workbook(r2.out / "report.xlsx")
+    rows = [[c.value for c in row] for row in wb["总览"].iter_rows()]
+    assert ["已整改（上次有，本次没有）", 1] == rows[next(i for i, r in enumerate(rows)
+                                                   if r[0] == "已整改（上次有，本次没有）")][:2]
+    assert any(r[0] == "S002" and r[6] == s002[0]["message"] for r in rows)  # listed under 已整改的问题
+    html = (r2.out / "report.html").read_text(encoding="utf-8")
+    assert "已整改（上次有、本次没有）：1 项" in html
+
+    # a new problem makes --fail-on new fail, and only it is `new`
+    worse = tmp_path / "run3" / "名册.xlsx"
+    write_xlsx(worse, _rows(fixed=True, extra=True), title="东方技工学校学生名册")
+    r3 = cli("check", worse, "--as-of", "2025-01-01", "--baseline", r2.out / "findings.json",
+             "--fail-on", "new", out=tmp_path / "out3")
+    assert r3.code == 1, r3.stdout + r3.stderr
+    new = r3.findings.filter(pl.col("status") == "new")
+    assert new["rule_id"].to_list() == ["S003"]
+    assert "新增 1" in r3.stdout
+
+
+def test_bad_baseline_exits_2(tmp_path, cli, first):
+    f, _ = first
+    bad = tmp_path / "bad.json"
+    for text in ("not json", "[]", '{"findings": [1, 2]}'):
+        bad.write_text(text, encoding="utf-8")
+        r = cli("check", f, "--as-of", "2025-01-01", "--baseline", bad, out=tmp_path / "o")
+        assert r.code == 2, (text, r.stdout, r.stderr)
+        assert "基线" in r.stderr
+
+
+def _frame(fps: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"rule_id": ["S002"] * len(fps), "severity": ["error"] * len(fps),
+                         "school": ["甲校"] * len(fps), "fingerprint": fps,
+                         "status": pl.Series([None] * len(fps), dtype=pl.String)})
+
+
+def test_apply_baseline_unit(tmp_path):
+    base = tmp_path / "findings.json"
+    base.write_text(json.dumps({"findings": [
+        {"rule_id": "S002", "fingerprint": "a", "message": "旧"}, {"rule_id": "S003", "fingerprint": "b"},
+        {"rule_id": "S003", "fingerprint": "b"}, {"rule_id": "S004", "fingerprint": None}]}), encoding="utf-8")
+    df, resolved = apply_baseline(_frame(["a", "c"]), base)
+    assert df["status"].to_list() == ["persisting", "new"]
+    assert [r["fingerprint"] for r in resolved] == ["b"]  # once, nulls ignored
+    s = summary(df, resolved)
+    assert s["per_status"] == {"new": 1, "persisting": 1} and s["resolved"] == 1
+    assert s["per_rule_status"]["S003"] == {"new": 0, "persisting": 0, "resolved": 1}
+    # no findings at all: status counts are still reported
+    empty, res = apply_baseline(_frame([]), base)
+    assert summary(empty, res)["per_status"] == {"new": 0, "persisting": 0}
+    assert "per_status" not in summary(_frame(["a"]))

@@ -1,0 +1,77 @@
+"""Terminal summary: tables per rule and per school, colours only on a TTY, NO_COLOR, paths last."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import polars as pl
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_xlsx
+from xueji_check.findings import COLUMNS
+from xueji_check.report import terminal
+
+COLOUR = re.compile(r"\x1b\[(?:[\d;]*;)?(?:3[0-7]|38;[25];[\d;]+)(?:;[\d;]*)?m")  # foreground colours
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _findings() -> pl.DataFrame:
+    rows = [
+        {"rule_id": "S002", "severity": "error", "school": "东方技工学校[1]", "status": None},
+        {"rule_id": "S005", "severity": "warning", "school": "西城技工学校", "status": None},
+        {"rule_id": "S005", "severity": "warning", "school": None, "status": None},
+    ]
+    return pl.DataFrame([{c: r.get(c) for c in COLUMNS} for r in rows],
+                        schema={c: (pl.Int64 if c == "row" else pl.String) for c in COLUMNS})
+
+
+def _render(monkeypatch, *, tty: bool, no_color: str | None) -> str:
+    stream = _Tty() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stream)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    con = terminal.console()
+    terminal.print_summary(con, _findings(), {"C201": "未提供学籍异动记录"}, None, "", ["out/report.xlsx"], 1)
+    return stream.getvalue()
+
+
+def test_colours_on_tty_only_and_no_color(monkeypatch):
+    assert COLOUR.search(_render(monkeypatch, tty=True, no_color=None))
+    assert not COLOUR.search(_render(monkeypatch, tty=True, no_color="1"))
+    plain = _render(monkeypatch, tty=False, no_color=None)
+    assert "\x1b[" not in plain
+    assert "按规则统计" in plain and "按学校统计" in plain
+    assert "东方技工学校[1]" in plain  # markup-like text printed as is
+    assert "（未注明学校）" in plain
+    assert plain.rstrip().splitlines()[-1] == "输出：out/report.xlsx"
+
+
+def test_school_table_is_capped(monkeypatch):
+    df = pl.DataFrame({c: [None] * 20 for c in COLUMNS}, schema={c: pl.String for c in COLUMNS}).with_columns(
+        rule_id=pl.lit("S002"), severity=pl.lit("error"),
+        school=pl.Series([f"学校{i:02d}" for i in range(20)]))
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stream)
+    terminal.print_summary(terminal.console(), df, {}, [], "", [], 1)
+    out = stream.getvalue()
+    assert "学校14" in out and "学校15" not in out and "另有 5 所学校" in out
+    assert "与基线相比：新增 0，持续 0，已整改 0" in out
+
+
+def test_cli_output_plain_paths_last_and_quiet(tmp_path, cli):
+    f = write_xlsx(tmp_path / "in" / "名册.xlsx", [ROSTER_HEADERS, roster_row("Q1", "", make_id(seq="811"))])
+    r = cli("check", f, "--as-of", "2025-01-01", "--format", "csv,json")
+    assert r.code == 1
+    assert "\x1b[" not in r.stdout
+    lines = r.stdout.rstrip().splitlines()
+    assert lines[-2:] == [f"输出：{r.out / 'findings.csv'}", f"输出：{r.out / 'findings.json'}"]
+    assert "按规则统计" in r.stdout and "按学校统计" in r.stdout and "S002" in r.stdout
+    q = cli("check", f, "--as-of", "2025-01-01", "--format", "json", "--quiet", out=tmp_path / "q")
+    assert q.code == 1 and len(q.stdout.strip().splitlines()) == 1
