@@ -19,9 +19,7 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
     if f.type == "id_number":
         return []  # staged in normalise_table (add_id_columns)
     if f.type == "date":
-        ds = nz.date_struct(raw)
-        return [nz.clean_text(raw).alias(f"{n}__raw"), ds.struct.field("date").alias(n),
-                ds.struct.field("ym_only").alias(f"{n}__ym")]
+        return []  # staged in normalise_table (add_date_columns)
     if f.type == "number":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.number(raw).alias(n)]
     if f.type == "bool":
@@ -47,13 +45,17 @@ def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.La
     fmap = spec.field_map
     ids = []
     for name, col in t.field_cols.items():
-        if fmap[name].type == "id_number":
+        if fmap[name].type in ("id_number", "date"):
             ids.append((name, col))
             exprs.append(pl.col(col).alias(f"_idraw_{name}"))
         exprs.extend(field_exprs(fmap[name], col, as_of))
     lf = t.raw.lazy().select(exprs)
     for name, _ in ids:
-        lf = nz.add_id_columns(lf, f"_idraw_{name}", name, as_of).drop(f"_idraw_{name}")
+        if fmap[name].type == "id_number":
+            lf = nz.add_id_columns(lf, f"_idraw_{name}", name, as_of)
+        else:
+            lf = nz.add_date_columns(lf, f"_idraw_{name}", name)
+        lf = lf.drop(f"_idraw_{name}")
     return lf
 
 
