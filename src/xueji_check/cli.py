@@ -7,7 +7,7 @@ import json
 import platform
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     error = "error"
     warning = "warning"
     new = "new"
@@ -144,18 +144,68 @@ def check(
         return _check(paths or [], {"roster": roster or [], "changes": changes or [], "aid": aid or [],
                                     "publicity": publicity or [], "employed": employed or []},
                       config, as_of, out, fail_on, baseline, formats, publicity_start, publicity_end,
-                      annotate_all, show_pii, quiet)
+                      annotate_all, show_pii, quiet, debug)
 
     code = _guard(debug, _run)
     raise typer.Exit(code)
 
 
+OUTPUT_FILES = {"csv": "findings.csv", "json": "findings.json", "parquet": "findings.parquet",
+                "xlsx": "report.xlsx", "html": "report.html"}
+
+
+def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_all, policy) -> list[str]:
+    """Write every output into a staging folder inside `out`, then move each into place: a run
+    that fails leaves the last good report as it was, never a half-written one."""
+    import os
+    import shutil
+    import tempfile
+
+    from xueji_check.report import files as rfiles
+
+    try:
+        if out.exists() and not out.is_dir():
+            raise NotADirectoryError(20, "这是一个文件，不是文件夹")
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".xueji-tmp-", dir=out))
+    except OSError as exc:
+        raise UsageError(f"无法写入输出文件夹 {out}（{exc.strerror or exc}），请用 --out 换一个可写的文件夹") from exc
+    try:
+        names = [OUTPUT_FILES[f] for f in ("csv", "json", "parquet", "xlsx", "html") if f in fmts]
+        for name in names:
+            target = stage / name
+            if name == "findings.csv":
+                rfiles.write_csv(findings, target)
+            elif name == "findings.json":
+                rfiles.write_json(doc, target)
+            elif name == "findings.parquet":
+                rfiles.write_parquet(findings, target)
+            elif name == "report.xlsx":
+                from xueji_check.report import excel
+
+                excel.write_report(findings, result, doc, target, annotate_all=annotate_all, policy=policy)
+            else:
+                from xueji_check.report import html
+
+                html.write_html(findings, result, doc, target)
+        for name in names:
+            if (out / name).is_dir():
+                raise IsADirectoryError(21, f"{name} 是一个文件夹")
+        for name in names:
+            os.replace(stage / name, out / name)
+    except OSError as exc:
+        raise UsageError(f"无法写入输出文件夹 {out}（{exc.strerror or exc}），上次的报告未被改动；"
+                         "请检查磁盘空间和权限，或用 --out 换一个文件夹") from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return [str(out / n) for n in names]
+
+
 def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_start, pub_end,
-           annotate_all, show_pii, quiet) -> int:
+           annotate_all, show_pii, quiet, debug: bool = False) -> int:
     from xueji_check import engine
     from xueji_check.findings import apply_baseline, summary
     from xueji_check.policy import load_policy
-    from xueji_check.report import files as rfiles
     from xueji_check.report import terminal
 
     started = dt.datetime.now().astimezone()
@@ -213,31 +263,16 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         if resolved is not None:
             doc["summary"]["resolved"] = len(resolved)
             doc["resolved"] = resolved
-        outputs = []
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            if "csv" in fmts:
-                outputs.append(str(rfiles.write_csv(findings, out / "findings.csv")))
-            if "json" in fmts:
-                outputs.append(str(rfiles.write_json(doc, out / "findings.json")))
-            if "parquet" in fmts:
-                outputs.append(str(rfiles.write_parquet(findings, out / "findings.parquet")))
-            if "xlsx" in fmts:
-                from xueji_check.report import excel
-
-                outputs.append(str(excel.write_report(findings, result, doc, out / "report.xlsx",
-                                                      annotate_all=annotate_all, policy=policy)))
-            if "html" in fmts:
-                from xueji_check.report import html
-
-                outputs.append(str(html.write_html(findings, result, doc, out / "report.html")))
-        except PermissionError as exc:
-            raise UsageError(f"无法写入输出文件夹 {out}（{exc.strerror}），请用 --out 换一个可写的文件夹") from exc
+        outputs = _write_outputs(out, fmts, findings, result, doc, annotate_all, policy)
     finally:
         progress.stop()
     con = terminal.console()
     errcon = terminal.console(stderr=True)
     terminal.print_problems(errcon, result.problems)
+    if debug:
+        for p in result.problems:
+            if p.detail:
+                typer.echo(f"--- {p.where()}\n{p.detail}", err=True)
     if quiet:
         sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
         typer.echo(f"xueji-check：{findings.height} 个问题（错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}），"
@@ -265,7 +300,8 @@ def validate(
     def _run() -> int:
         cfg = _select_only_s()
         try:
-            return _check(paths, {}, cfg, as_of, out, fail_on, None, "csv,json", None, None, False, False, quiet)
+            return _check(paths, {}, cfg, as_of, out, fail_on, None, "csv,json", None, None, False, False, quiet,
+                          debug)
         finally:
             cfg.unlink(missing_ok=True)
 
