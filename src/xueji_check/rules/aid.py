@@ -51,6 +51,8 @@ def with_roster(ctx: Context) -> pl.DataFrame:
     for k, label in (("id_number", "身份证号"), ("student_id", "学籍号")):
         if k in acols and f"_m_{k}" in ro.collect_schema().names():
             left = aid.filter(pl.col(k).is_not_null()).select("_aid", k, *(["school_name"] if a_school else []))
+            if cands:  # 学籍号 only for the rows the ID did not find
+                left = left.join(cands[0].select("_aid"), on="_aid", how="anti")
             c = left.join(ro.filter(pl.col(f"_m_{k}").is_not_null()), left_on=k, right_on=f"_m_{k}", how="inner")
             c = c.with_columns(_by=pl.lit(label), _pri=pl.lit(len(cands), pl.Int8))
             cands.append(c.select("_aid", "_by", "_pri", *(["school_name"] if a_school else []),
@@ -60,12 +62,14 @@ def with_roster(ctx: Context) -> pl.DataFrame:
         same_school = (pl.col("school_name") == pl.col("r_school_name")).fill_null(False) \
             if a_school and "school_name" in present else pl.lit(False)
         at_school = pl.col("r_status").is_in(["在校", "休学"]).fill_null(False) if "status" in present else pl.lit(False)
-        order = [pl.col("_pri"), ~same_school, ~at_school]
+        score = (pl.col("_pri").cast(pl.Int32) * 8 + (~same_school).cast(pl.Int32) * 4
+                 + (~at_school).cast(pl.Int32) * 2)
         if "enroll_date" in present:
-            order.append(pl.col("r_enroll_date").is_null())
-        best = (allc.with_columns(_o=pl.struct(*[o.alias(f"o{i}") for i, o in enumerate(order)]))
-                .sort("_aid", "_o").unique("_aid", keep="first").drop("_o", "_pri",
-                                                                       *(["school_name"] if a_school else [])))
+            score = score + pl.col("r_enroll_date").is_null().cast(pl.Int32)
+        best = (allc.with_columns(_score=score)
+                .filter(pl.col("_score") == pl.col("_score").min().over("_aid"))
+                .unique("_aid", keep="any")
+                .drop("_score", "_pri", *(["school_name"] if a_school else [])))
         out = aid.join(best, on="_aid", how="left")
     else:
         out = aid.with_columns(*[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))

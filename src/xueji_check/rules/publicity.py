@@ -223,76 +223,95 @@ def luhn_ok(s: pl.Expr) -> pl.Expr:
     return pl.sum_horizontal(parts) % 10 == 0
 
 
-def cell_kinds(c: str, as_of: dt.date, ref_year: int, *, bank: bool, birth: bool, address: bool) -> dict[str, pl.Expr]:
-    """Counting expressions for one raw text column."""
-    s = nz.compact(pl.col(c))
-    digits = s.str.replace_all(r"[-\s]", "")
-    is_id = (nz.id_struct(pl.col(c), as_of).struct.field("status") == "ok") & s.str.contains(r"^\d{15}$|^\d{17}[\dXx]$")
-    out = {
-        "身份证号": is_id,
-        "手机号": digits.str.replace(r"^\+?86", "").str.contains(r"^1[3-9]\d{9}$"),
-    }
-    if bank:
-        out["银行卡号"] = digits.str.contains(r"^\d{16,19}$") & ~is_id.fill_null(False) & luhn_ok(digits)
-    if birth:
-        y = s.str.extract(r"^((19|20)\d{2})", 1).cast(pl.Int32, strict=False)
-        ds = nz.date_struct(pl.col(c))
-        out["出生日期"] = (s.str.contains(_FULL_DATE) & ds.struct.field("date").is_not_null()
-                       & y.is_between(ref_year - 70, ref_year - 12))
-    if address:
-        out["家庭住址"] = s.str.contains(_ADDRESS) & (s.str.len_chars() >= 6)
-    return {k: v.fill_null(False) for k, v in out.items()}
+KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住址")
+
+
+def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """(_tid, _col, _kind) for every cell holding personal data. `cells` has `_v` (text) and, per
+    column, the flags `_bank`, `_birth`, `_addr` (whether that detector applies) and `_ref`
+    (reference year for birth dates). Cheap patterns pick the candidates first, so the costly
+    checks (ID checksum, Luhn, date parsing) only see the few cells that could match."""
+    cells = cells.with_columns(_s=nz.compact(pl.col("_v"))).with_columns(
+        _d=pl.col("_s").str.replace_all(r"[-\s]", ""))
+    s, d = pl.col("_s"), pl.col("_d")
+
+    def tag(lf: pl.LazyFrame, kind: str) -> pl.LazyFrame:
+        return lf.select("_tid", "_col", pl.lit(kind).alias("_kind"))
+
+    phone = cells.filter(d.str.replace(r"^\+?86", "").str.contains(r"^1[3-9]\d{9}$"))
+    numeric = cells.filter(d.str.contains(r"^\d{15,19}$|^\d{17}[Xx]$")).with_columns(
+        _id=(nz.id_struct(s, as_of).struct.field("status") == "ok")
+        & s.str.contains(r"^\d{15}$|^\d{17}[\dXx]$"))
+    ids = numeric.filter(pl.col("_id"))
+    cards = numeric.filter(pl.col("_bank") & ~pl.col("_id") & d.str.contains(r"^\d{16,19}$") & luhn_ok(d))
+    y = s.str.extract(r"^((19|20)\d{2})", 1).cast(pl.Int32, strict=False)
+    births = cells.filter(pl.col("_birth") & s.str.contains(_FULL_DATE)).filter(
+        nz.date_struct(s).struct.field("date").is_not_null() & y.is_between(pl.col("_ref") - 70, pl.col("_ref") - 12))
+    addresses = cells.filter(pl.col("_addr") & s.str.contains(_ADDRESS) & (s.str.len_chars() >= 6))
+    return pl.concat([tag(ids, "身份证号"), tag(phone, "手机号"), tag(cards, "银行卡号"),
+                      tag(births, "出生日期"), tag(addresses, "家庭住址")])
 
 
 @implements("P402")
 def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
+    """All cells of all lists in one long frame, scanned by one set of expressions; then one
+    finding per column whose header or cells carry personal data."""
     tids = table_tids(ctx)
-    rows = []
+    metas, longs, where = [], [], {}
     for t in ctx.tables.get("publicity", []):
         tid = tids.get((t.file, t.sheet))
         if tid is None:
             continue
+        where[tid] = t
         by_col = {v: k for k, v in t.field_cols.items()}
-        ps = periods(ctx, t, tid)
-        ref_year = next((p.start.year for p in ps if p.start), ctx.as_of.year)
-        exprs, meta = [], {}
-        headers = {}
-        for c in t.raw.columns:
-            if not c.startswith("c") or not c[1:].isdigit():
-                continue
+        ref_year = next((p.start.year for p in periods(ctx, t, tid) if p.start), ctx.as_of.year)
+        cols = [c for c in t.raw.columns if c.startswith("c") and c[1:].isdigit()]
+        for c in cols:
             i = int(c[1:])
             header = t.headers[i] if i < len(t.headers) else ""
             h = normalise_header(header)
-            headers[c] = header
-            meaning = next((label for label, rx in HEADER_MEANINGS if rx.search(h)), None)
             canonical = by_col.get(c)
-            free_text = canonical not in ("name", "school_name", "aid_type", "term")
-            kinds = cell_kinds(c, ctx.as_of, ref_year,
-                               bank=not _STUDENT_NO.search(h),
-                               birth=canonical not in ("publicity_start", "publicity_end")
-                               and not (_OTHER_DATE.search(h) and not re.search("出生|生日", h)),
-                               address=free_text)
-            meta[c] = (meaning, canonical)
-            exprs.append(pl.col(c).is_not_null().sum().alias(f"{c}|_filled"))
-            exprs.extend(e.sum().alias(f"{c}|{k}") for k, e in kinds.items())
-        if not exprs:
-            continue
-        counts = t.raw.select(exprs).row(0, named=True)
-        for c, (meaning, canonical) in meta.items():
-            found = {k.split("|", 1)[1]: v for k, v in counts.items() if k.startswith(c + "|") and v
-                     and not k.endswith("|_filled")}
-            if not meaning and not found:
-                continue
-            label = f"「{headers[c]}」" if headers[c] else "（无表头）"
-            where = f"第 {col_letter(int(c[1:]))} 列{label}"
-            parts = []
-            if meaning:
-                parts.append(f"表头表明该列是{meaning}（有内容的单元格 {counts[c + '|_filled']} 个）")
-            if found:
-                parts.append("单元格中有 " + "、".join(f"{v} 个{k}" for k, v in found.items()))
-            msg = (f"公示名单{where}公开了个人敏感信息：{'；'.join(parts)}。公示只能包含{ALLOWED}"
-                   f"（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
-            rows.append(_raw_row(ctx, t, tid, msg, f"{_tkey(t, 'P402')}#{headers[c] or c}", canonical))
+            metas.append({
+                "_tid": tid, "_col": c, "_header": header, "_canonical": canonical,
+                "_meaning": next((label for label, rx in HEADER_MEANINGS if rx.search(h)), None),
+                "_bank": not _STUDENT_NO.search(h),
+                "_birth": canonical not in ("publicity_start", "publicity_end")
+                and not (_OTHER_DATE.search(h) and not re.search("出生|生日", h)),
+                "_addr": canonical not in ("name", "school_name", "aid_type", "term"),
+                "_ref": ref_year,
+            })
+        if cols:
+            longs.append(t.raw.select(pl.lit(tid, pl.Int32).alias("_tid"), *[pl.col(c).cast(pl.String) for c in cols])
+                         .unpivot(index="_tid", on=cols, variable_name="_col", value_name="_v")
+                         .filter(pl.col("_v").str.strip_chars().str.len_chars() > 0))
+    if not metas:
+        return _frame([])
+    meta = pl.DataFrame(metas, schema={"_tid": pl.Int32, "_col": pl.String, "_header": pl.String,
+                                       "_canonical": pl.String, "_meaning": pl.String, "_bank": pl.Boolean,
+                                       "_birth": pl.Boolean, "_addr": pl.Boolean, "_ref": pl.Int32})
+    cells = pl.concat(longs).lazy().join(meta.lazy().select("_tid", "_col", "_bank", "_birth", "_addr", "_ref"),
+                                         on=["_tid", "_col"], how="left")
+    filled = cells.group_by("_tid", "_col").agg(pl.len().alias("_filled"))
+    found = sensitive_cells(cells, ctx.as_of).group_by("_tid", "_col", "_kind").len()
+    kinds = [(pl.col("_kind") == k).cast(pl.UInt32).mul(pl.col("len")).sum().alias(k) for k in KINDS]
+    counts = filled.join(found.group_by("_tid", "_col").agg(kinds), on=["_tid", "_col"], how="left").collect()
+    hits = meta.join(counts, on=["_tid", "_col"], how="left").with_columns(
+        pl.col("_filled", *KINDS).fill_null(0))
+    hits = hits.filter(pl.col("_meaning").is_not_null() | pl.any_horizontal([pl.col(k) > 0 for k in KINDS]))
+    rows = []
+    for r in hits.iter_rows(named=True):  # one per offending column
+        t = where[r["_tid"]]
+        header = r["_header"]
+        label = f"「{header}」" if header else "（无表头）"
+        parts = []
+        if r["_meaning"]:
+            parts.append(f"表头表明该列是{r['_meaning']}（有内容的单元格 {r['_filled']} 个）")
+        found = [f"{r[k]} 个{k}" for k in KINDS if r[k]]
+        if found:
+            parts.append("单元格中有 " + "、".join(found))
+        msg = (f"公示名单第 {col_letter(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
+               f"公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
+        rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(t, 'P402')}#{header or r['_col']}", r["_canonical"]))
     return _frame(rows)
 
 
@@ -328,11 +347,12 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     terms: set[str] = set()
     types: set[str] = set()
     scoped_terms = scoped_types = True
+    by_tid = pub.partition_by("_tid", as_dict=True)
     for t in ctx.tables.get("publicity", []):
         tid = tids.get((t.file, t.sheet))
-        if tid is None:
+        if tid is None or (tid,) not in by_tid:
             continue
-        part = pub.filter(pl.col("_tid") == tid)
+        part = by_tid[(tid,)]
         names = part.select(pl.col("name")).drop_nulls()
         t_terms, t_types = title_scope(t)
         if "term" in part.columns and part["term"].drop_nulls().len():
