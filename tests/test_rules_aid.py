@@ -121,6 +121,7 @@ def test_a304_same_term_twice_across_schools(tmp_path, cli):
     a = r.rule("A304").sort("row")
     assert a["row"].to_list() == ["3", "4"], a
     assert "西方技工学校" in a["message"][0] and "2 次" in a["message"][0] and "2000 元" in a["message"][0]
+    assert a["message"][0].index("第 3 行") < a["message"][0].index("第 4 行")
 
 
 # ------------------------------------------------------------------ A305

@@ -43,8 +43,8 @@ def with_roster(ctx: Context) -> pl.DataFrame:
     aid = ctx.lf("aid").with_row_index("_aid")
     acols, rcols = ctx.columns("aid"), ctx.columns("roster")
     present = [f for f in ROSTER_FIELDS if f in rcols]
-    ro = ctx.lf("roster").select(
-        *[pl.col(f).alias(f"r_{f}") for f in present],
+    ro = ctx.lf("roster").with_row_index("_rix").select(
+        "_rix", *[pl.col(f).alias(f"r_{f}") for f in present],
         *[pl.col(k).alias(f"_m_{k}") for k in ("id_number", "student_id") if k in rcols])
     a_school = "school_name" in acols
     cands = []
@@ -55,7 +55,7 @@ def with_roster(ctx: Context) -> pl.DataFrame:
                 left = left.join(cands[0].select("_aid"), on="_aid", how="anti")
             c = left.join(ro.filter(pl.col(f"_m_{k}").is_not_null()), left_on=k, right_on=f"_m_{k}", how="inner")
             c = c.with_columns(_by=pl.lit(label), _pri=pl.lit(len(cands), pl.Int8))
-            cands.append(c.select("_aid", "_by", "_pri", *(["school_name"] if a_school else []),
+            cands.append(c.select("_aid", "_rix", "_by", "_pri", *(["school_name"] if a_school else []),
                                   *[f"r_{f}" for f in present]))
     if cands:
         allc = pl.concat(cands, how="vertical_relaxed")
@@ -68,8 +68,8 @@ def with_roster(ctx: Context) -> pl.DataFrame:
             score = score + pl.col("r_enroll_date").is_null().cast(pl.Int32)
         best = (allc.with_columns(_score=score)
                 .filter(pl.col("_score") == pl.col("_score").min().over("_aid"))
-                .unique("_aid", keep="any")
-                .drop("_score", "_pri", *(["school_name"] if a_school else [])))
+                .filter(pl.col("_rix") == pl.col("_rix").min().over("_aid"))  # ties: the first roster row
+                .drop("_score", "_pri", "_rix", *(["school_name"] if a_school else [])))
         out = aid.join(best, on="_aid", how="left")
     else:
         out = aid.with_columns(*[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
@@ -197,7 +197,7 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
                            pl.col("_row").cast(pl.String), pl.lit(" 行")])
     lf = lf.with_columns(_place=place, _n=pl.len().over(keys))
     dup = lf.filter(pl.col("_n") > 1)
-    places = dup.group_by(keys).agg(pl.col("_place").sort().head(10).str.join("、").alias("_places"),
+    places = dup.group_by(keys).agg(pl.col("_place").sort_by("_file", "_row").head(10).str.join("、").alias("_places"),
                                     (pl.col("amount").sum() if "amount" in cols else pl.lit(None, pl.Float64))
                                     .alias("_total"))
     dup = dup.join(places, on=keys, how="left")
