@@ -89,7 +89,7 @@ DONG[15].update(enroll="2021-09-01", register="2021-10-15", status="毕业", gra
 DONG[16].update(idn=DUP_ID, name="赵一鸣", birth="2009-03-12", gender="男", note="R101 与南山重复在校")
 DONG[17].update(idn=MOVED_ID, name="钱晓雨", birth="2008-07-20", gender="女", status="转出", note="近似：转出后在西城在校，不报 R101")
 DONG[18].update(status="退学", enroll="2024-09-01", note="退学 2024-12-02，却领 2025 春助学金（A303）")
-DONG[19].update(mode="非全日制", note="非全日制，却领助学金（A301）")
+DONG[19].update(mode="非全日制", enroll="2024-09-01", register="2024-10-12", note="非全日制，却领助学金（A301）")
 DONG[20].update(enroll="2022-09-01", register="2022-10-15", grade="2022级", note="第 3 学年领国家助学金（A305）")
 DONG[21].update(enroll="2023-09-01", register="2023-10-15", grade="2023级", note="近似：第 2 学年春季领助学金，不报 A305")
 
