@@ -34,9 +34,9 @@ class LoadError(Exception):
     """A file that cannot be read at all; the message is Chinese and says what to do."""
 
 
-# Digits that look like an ID number (15/18) or a mobile number: masked in every message about
+# Digit runs that may be an ID number (15 digits or more) or a mobile number: masked in every message about
 # an input, since messages quote header rows and cell values.
-_PII_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,8})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+_PII_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,})([0-9]{3}[0-9Xx])(?![0-9])")
 _PHONE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
 
 
