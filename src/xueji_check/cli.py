@@ -233,7 +233,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             try:
                 findings, resolved = apply_baseline(findings, baseline)
             except (ValueError, KeyError) as exc:
-                raise UsageError(f"基线文件 {baseline} 不是有效的 findings.json") from exc
+                raise UsageError(str(exc) if isinstance(exc, ValueError) else
+                                 f"基线文件 {baseline} 不是有效的 findings.json") from exc
         code = 2 if result.fatal else _exit_code(findings, fail_on)
         progress.step("写出报告")
         ended = dt.datetime.now().astimezone()
@@ -257,11 +258,10 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "calendar_note": result.calendar_note,
                 "exit_status": code,
             },
-            "summary": summary(findings),
+            "summary": summary(findings, resolved),
             "findings": findings.to_dicts(),
         }
         if resolved is not None:
-            doc["summary"]["resolved"] = len(resolved)
             doc["resolved"] = resolved
         outputs = _write_outputs(out, fmts, findings, result, doc, annotate_all, policy)
     finally:
@@ -438,7 +438,7 @@ def workdays(
             elif cal.is_makeup_workday(d):
                 typer.echo(f"  {d} 星期{'一二三四五六日'[d.weekday()]} 调休上班")
             d += dt.timedelta(days=1)
-        note = cal.note_unknown({a.year, b.year})
+        note = cal.note_unknown(set(cal.unknown_years_used) | {a.year, b.year})
         if note:
             typer.echo("注意：" + note.strip("（）"))
         return 0

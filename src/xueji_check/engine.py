@@ -167,6 +167,9 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
             if not p.exists():
                 problems.append(Problem("error", str(p), None, None, "文件不存在，请检查路径是否正确"))
                 continue
+            if p.resolve() in {i.path.resolve() for i in inputs}:
+                # the same file given by folder and by option: the explicit kind wins, read once
+                inputs = [i for i in inputs if i.path.resolve() != p.resolve()]
             inputs.append(InputFile(p, str(p), kind))
     specs = all_kinds()
     step = progress.step if progress else (lambda *a, **k: None)

@@ -76,7 +76,8 @@ def finalize(raw: pl.DataFrame, meta: pl.DataFrame, headers: pl.DataFrame, salt:
         id_masked=ident,
         status=pl.lit(None, dtype=pl.String),
         _sev=pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int8),
-    ).sort(["_sev", "rule_id", "_file", "_sheet", "_row", "column", "fingerprint"], nulls_last=True)
+    ).sort(["_sev", "rule_id", "_file", "_sheet", "_row", "column", "fingerprint", "message"],
+           nulls_last=True, maintain_order=True)
     return df.select(
         "rule_id", "severity", "dataset", pl.col("_file").alias("file"), pl.col("_sheet").alias("sheet"),
         pl.col("_row").alias("row"), "column", "student_id", "id_masked", "name", "school", "message",

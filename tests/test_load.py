@@ -1,0 +1,110 @@
+"""Loader paths: xlsx with title rows, xls, GB18030/BOM CSV, multi-sheet, decorated header aliases,
+kind recognition, unknown kinds, row numbers as Excel shows them."""
+
+from __future__ import annotations
+
+import xlwt
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
+
+AID_HEADERS = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+
+
+def test_xlsx_title_rows_totals_and_blank_rows_keep_excel_row_numbers(tmp_path, cli):
+    rows = [["填报单位：东方技工学校"], ROSTER_HEADERS, roster_row("1", "甲", make_id(seq="101")), [],
+            roster_row("2", "", make_id(seq="103")), ["合计", "2人"]]
+    f = write_xlsx(tmp_path / "in" / "名册.xlsx", rows, title="东方技工学校2024年秋季学期学生名册")
+    r = cli("check", f, "--as-of", "2025-01-01")
+    s002 = r.rule("S002")
+    assert s002["row"].to_list() == ["6"]  # title(1) + unit(2) + header(3) + row(4) + blank(5) + row(6)
+    sheet = r.json["run"]["inputs"][0]["sheets"][0]
+    assert sheet["kind"] == "roster" and sheet["header_row"] == 3 and sheet["rows"] == 2
+
+
+def test_decorated_headers_map_through_aliases(tmp_path, cli):
+    headers = ["*学籍号", " 学生姓名 ", "公民身份\n号码", "性别", "技工院校名称", "学制（年）", "*学习方式",
+               "入学时间", "在校状态"]
+    f = write_xlsx(tmp_path / "名册.xlsx", [headers, roster_row("1", "甲", make_id()[:17] + "0", mode="半日制")])
+    r = cli("check", f, "--as-of", "2025-01-01")
+    assert r.rule("S007")["column"].to_list() == ["*学习方式"]
+    assert set(r.findings["rule_id"]) >= {"S003", "S007"}
+    assert "S001" not in set(r.findings["rule_id"])
+
+
+def test_gb18030_csv_and_bom_csv_read_the_same(tmp_path, cli):
+    rows = [ROSTER_HEADERS, roster_row("1", "张晓燕", make_id(seq="102"), gender="女", mode="函授")]
+    for enc in ("gb18030", "utf-8-sig", "utf-8"):
+        f = write_csv(tmp_path / enc / "名册.csv", rows, encoding=enc)
+        r = cli("check", f, "--as-of", "2025-01-01", out=tmp_path / f"out-{enc}")
+        # 函授 is a synonym of 非全日制: no S007; the Chinese name survives decoding
+        assert r.findings.height == 0, r.findings
+        assert r.json["run"]["inputs"][0]["sheets"][0]["rows"] == 1
+
+
+def test_gbk_csv_values_are_decoded(tmp_path, cli):
+    rows = [ROSTER_HEADERS, roster_row("1", "欧阳", make_id(seq="101"), mode="半日制")]
+    f = write_csv(tmp_path / "名册.csv", rows, encoding="gbk")
+    r = cli("check", f, "--as-of", "2025-01-01")
+    assert r.rule("S007")["name"].to_list() == ["欧阳"]
+
+
+def test_xls_biff8(tmp_path, cli):
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("名册")
+    for r_i, row in enumerate([ROSTER_HEADERS, roster_row("1", "", make_id())]):
+        for c_i, v in enumerate(row):
+            ws.write(r_i, c_i, v)
+    f = tmp_path / "名册.xls"
+    wb.save(str(f))
+    r = cli("check", f, "--as-of", "2025-01-01")
+    assert r.rule("S002")["row"].to_list() == ["2"]
+
+
+def test_multi_sheet_workbook_each_sheet_its_kind(tmp_path, cli):
+    idn = make_id()
+    f = write_xlsx(tmp_path / "合并导出.xlsx", [ROSTER_HEADERS, roster_row("1", "甲", idn)], sheet="名册",
+                   extra_sheets={"资助": [AID_HEADERS, ["1", "乙", idn, "东方技工学校", "2024秋", "国家助学金", "1000"]],
+                                 "空表": []})
+    r = cli("check", f, "--as-of", "2025-01-01")
+    kinds = {s["sheet"]: s["kind"] for s in r.json["run"]["inputs"][0]["sheets"]}
+    assert kinds == {"名册": "roster", "资助": "aid"}
+    assert r.rule("S008")["sheet"].to_list() == ["资助"]  # 乙 vs 甲 for the same ID
+
+
+def test_unknown_kind_is_reported_with_headers_and_nearest_missing(tmp_path, cli):
+    f = write_xlsx(tmp_path / "杂表.xlsx", [["姓名", "身份证号", "备注"], ["甲", make_id(), "x"]])
+    r = cli("check", f, "--as-of", "2025-01-01")
+    assert r.code == 2
+    assert "无法识别文件类型" in r.stderr and "杂表.xlsx" in r.stderr and "缺少列" in r.stderr
+
+
+def test_explicit_kind_with_missing_required_column_is_s001_and_exit_2(tmp_path, cli):
+    f = write_xlsx(tmp_path / "名册.xlsx", [["学籍号", "姓名", "身份证号", "学校名称"], ["1", "甲", make_id(), "东方"]])
+    r = cli("check", "--roster", f, "--as-of", "2025-01-01")
+    assert r.code == 2
+    s001 = r.rule("S001")
+    assert s001.height == 1 and "学制" in s001["message"][0] and "学籍状态" in s001["message"][0]
+
+
+def test_other_files_still_checked_when_one_is_unreadable(tmp_path, cli):
+    good = write_xlsx(tmp_path / "in" / "名册.xlsx", [ROSTER_HEADERS, roster_row("1", "", make_id())])
+    (tmp_path / "in" / "坏文件.xlsx").write_bytes(b"this is not a spreadsheet")
+    r = cli("check", good.parent, "--as-of", "2025-01-01")
+    assert r.code == 1  # the roster was checked; the bad file is reported, not fatal
+    assert "坏文件.xlsx" in r.stderr
+    assert r.rule("S002").height == 1
+
+
+def test_missing_path_exits_2_with_one_line_reason(tmp_path, cli):
+    r = cli("check", tmp_path / "不存在.xlsx", "--as-of", "2025-01-01")
+    assert r.code == 2
+    assert "文件不存在" in r.stderr and "Traceback" not in r.stderr + r.stdout
+
+
+def test_extra_columns_are_kept_in_the_table(tmp_path):
+    from xueji_check.load import InputFile, load_file
+
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS + ["备注"], roster_row("1", "甲", make_id()) + ["留级生"]])
+    inp = InputFile(f, str(f), None)
+    load_file(inp, [])
+    t = inp.tables[0]
+    assert t.headers[-1] == "备注" and t.raw[f"c{len(ROSTER_HEADERS)}"].to_list() == ["留级生"]
