@@ -159,3 +159,16 @@ def test_p403_school_from_title_when_no_school_column(tmp_path, cli):
 def test_p403_skipped_without_aid(tmp_path, cli):
     r = check(cli, "--publicity", pub(tmp_path, "公示"))
     assert r.json["run"]["skipped_rules"]["P403"] == "未提供资助申报与发放"
+
+
+def test_p402_finding_names_the_column_as_written(tmp_path, cli):
+    """The column of a column-level finding is the header the school wrote, even when it is not a
+    canonical field of the publicity list."""
+    from conftest import make_id, write_xlsx
+
+    f = write_xlsx(tmp_path / "资助公示.xlsx", [["公示时间：2024年11月4日至2024年11月8日"], ["姓名", "学校", "手机号码"],
+                                              ["甲", "东方技工学校", "13800138000"]], title="国家助学金公示")
+    r = cli("check", "--publicity", f, "--as-of", "2025-01-01")
+    p402 = r.rule("P402")
+    assert p402["column"].to_list() == ["手机号码"]
+    assert make_id() not in r.stdout

@@ -200,7 +200,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
                     "_row": [None], "field": [None], "student_id": [None], "id_number": [None], "name": [None],
                     "school": [None], "message": [f"{spec.title}缺少必需列：{names}（表头在第 {t.header_row} 行），"
                                                   f"该工作表未参与检查；请补上这些列后重新导出"],
-                    "key": [f"{t.file}#{t.sheet}#S001"], "_tid": [tid],
+                    "key": [f"{t.file}#{t.sheet}#S001"], "_tid": [tid], "column": [None],
                 }, schema={**RAW_SCHEMA, "rule_id": pl.String}))
             else:
                 tables[t.kind].append(t)

@@ -20,6 +20,9 @@ RAW_SCHEMA = {
     "dataset": pl.String, "_file": pl.String, "_sheet": pl.String, "_row": pl.Int64,
     "field": pl.String, "student_id": pl.String, "id_number": pl.String, "name": pl.String,
     "school": pl.String, "message": pl.String, "key": pl.String, "_tid": pl.Int32,
+    # the header as written, for findings on a column that is not a canonical field (P402);
+    # otherwise filled from (_tid, field)
+    "column": pl.String,
 }
 
 
@@ -43,6 +46,7 @@ def emit(lf: pl.LazyFrame, dataset: str, message: pl.Expr, *, field: str | None 
         message.cast(pl.String).alias("message"),
         (key if key is not None else col("_key")).cast(pl.String).alias("key"),
         col("_tid").cast(pl.Int32).alias("_tid"),
+        pl.lit(None, dtype=pl.String).alias("column"),
     )
 
 
@@ -66,7 +70,8 @@ def fingerprint_expr(salt: str) -> pl.Expr:
 def finalize(raw: pl.DataFrame, meta: pl.DataFrame, headers: pl.DataFrame, salt: str,
              show_pii: bool) -> pl.DataFrame:
     """raw findings + rule metadata (rule_id, severity, clause) → the public findings frame."""
-    df = raw.join(headers, on=["_tid", "field"], how="left")
+    df = raw.join(headers, on=["_tid", "field"], how="left", suffix="_h").with_columns(
+        column=pl.coalesce("column", "column_h")).drop("column_h")
     df = df.with_columns(
         key=pl.coalesce(pl.col("key"), pl.concat_str([pl.col("_file"), pl.col("_sheet"), pl.col("_row").cast(pl.String), pl.col("field")], separator="#", ignore_nulls=True))
     )

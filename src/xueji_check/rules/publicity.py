@@ -126,10 +126,11 @@ def periods(ctx: Context, t: Table, tid: int) -> list[Period]:
     return found
 
 
-def _raw_row(ctx: Context, t: Table, tid: int, message: str, key: str, field: str | None = None) -> dict:
+def _raw_row(ctx: Context, t: Table, tid: int, message: str, key: str, field: str | None = None,
+             column: str | None = None) -> dict:
     return {"dataset": "publicity", "_file": t.file, "_sheet": t.sheet, "_row": None, "field": field,
             "student_id": None, "id_number": None, "name": None, "school": None, "message": message,
-            "key": key, "_tid": tid}
+            "key": key, "_tid": tid, "column": column}
 
 
 def _frame(rows: list[dict]) -> pl.LazyFrame:
@@ -311,7 +312,8 @@ def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
             parts.append("单元格中有 " + "、".join(found))
         msg = (f"公示名单第 {col_letter(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
                f"公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
-        rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(t, 'P402')}#{header or r['_col']}", r["_canonical"]))
+        rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(t, 'P402')}#{header or r['_col']}", r["_canonical"],
+                             column=header or None))
     return _frame(rows)
 
 
