@@ -7,6 +7,7 @@ process so that its peak RSS is its own.
     python benchmarks/bench_report.py                      # 1,000,000 rows, 2% flagged
     python benchmarks/bench_report.py --rows 200000 --modes xlsx,html
     python benchmarks/bench_report.py --modes xlsx-all     # full annotated copy (--annotate-all)
+    python benchmarks/bench_report.py --rows 5000 --verify # xlsx fast path == xlsxwriter cell by cell
 
 Prints one line per mode: seconds, peak RSS of the child, output size.
 """
@@ -106,13 +107,54 @@ def child(mode: str, rows: int, share: float, out: Path) -> dict:
             "rss_after_build_mb": round(rss_build), "size_mb": round(target.stat().st_size / 1e6, 1)}
 
 
+def verify(rows: int, share: float) -> None:
+    """report.xlsx with its big sheets rendered by Polars (the fast path) must be byte for byte
+    the workbook xlsxwriter writes cell by cell. Run this after upgrading xlsxwriter."""
+    import zipfile
+
+    from xueji_check.report import excel
+
+    findings, result, doc = build(rows, share)
+    t = result.inputs[0].tables[0]
+    awkward = ["_x0041_", "a&b<c>\"'", " lead", "trail ", "x\ry", "{=1+2}", "http://x.cn", "0012", "中文\u3000",
+               "tab\tx", "\uffff", "=1+2", ""]
+    # no "<r>x</r>": cell by cell that is written as a rich string (excel._write_text), same text
+    t.raw = t.raw.with_columns(pl.Series("c5", [awkward[i % len(awkward)] for i in range(t.raw.height)]),
+                               pl.when(pl.col("_row") % 7 == 0).then(None).otherwise(pl.col("c6")).alias("c6"))
+    extra = findings.head(3).with_columns(pl.Series("row", [3, 3, 5], dtype=findings.schema["row"]),
+                                          pl.Series("column", [None, "不存在", "姓名"]),
+                                          pl.Series("severity", ["error", "other", "other"]),
+                                          pl.Series("message", ["m\r_x0041_ <&>", None, " x"]))
+    findings = pl.concat([findings, extra])
+    fast = excel._raw_rows_supported
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        for annotate_all in (False, True):
+            parts = []
+            for supported in (fast, lambda ws: False):
+                excel._raw_rows_supported = supported
+                target = Path(d) / f"r{len(parts)}.xlsx"
+                excel.write_report(findings, result, doc, target, annotate_all=annotate_all, row_limit=rows // 2)
+                with zipfile.ZipFile(target) as z:
+                    parts.append({n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")})
+            excel._raw_rows_supported = fast
+            differ = [n for n in parts[0].keys() | parts[1].keys() if parts[0].get(n) != parts[1].get(n)]
+            print(f"annotate_all={annotate_all}: fast path {'differs in ' + ', '.join(differ) if differ else 'identical'}"
+                  f" (fast path in use: {fast.__name__})")
+            ok = ok and not differ
+    raise SystemExit(0 if ok else 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--share", type=float, default=0.02, help="share of rows with a finding")
     ap.add_argument("--modes", default="xlsx,html", help="xlsx (default limit), xlsx-all (--annotate-all), html")
+    ap.add_argument("--verify", action="store_true", help="check the xlsx fast path against xlsxwriter cell by cell")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.verify:
+        verify(args.rows, args.share)
     if args.child:
         with tempfile.TemporaryDirectory() as d:
             print(json.dumps(child(args.child, args.rows, args.share, Path(d))))

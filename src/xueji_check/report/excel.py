@@ -1,8 +1,10 @@
 """report.xlsx: 总览, 问题清单, 学校汇总, then one annotated copy of each input sheet.
 
-Written with openpyxl in write-only (streaming) mode: rows go to disk as they are appended, so
-memory stays flat however large the inputs are. Sheets are therefore written in order, and
-everything a sheet refers to (annotated sheet names, target cells) is planned first.
+Written with xlsxwriter in constant_memory mode: each row goes to disk as soon as the next one
+starts, so memory stays flat however large the inputs are. Rows are therefore written in order,
+and everything a sheet refers to (annotated sheet names, target cells, the annotations of each
+row) is planned first, with Polars. Text is always written with write_string, so that IDs keep
+their original text and nothing is turned into a number, formula or link.
 """
 
 from __future__ import annotations
@@ -14,13 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.registry import CATALOG
@@ -34,14 +31,11 @@ KIND_ZH = {"roster": "学籍名册", "changes": "学籍异动", "aid": "资助�
            "employed": "在职参保名单"}
 FAMILIES = {"S": "数据质量", "R": "学籍注册", "C": "学籍异动", "A": "资助", "P": "公示"}
 SEV_COLOUR = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
-FILL = {s: PatternFill("solid", fgColor=c) for s, c in SEV_COLOUR.items()}
 CHART_COLOUR = {"error": "C0504D", "warning": "F2C314", "info": "4F81BD"}
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-FOCUS_FILL = PatternFill("solid", fgColor="F8CBAD")
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
-LINK = Font(color="0563C1", underline="single")
-WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER_COLOUR = "D9E1F2"
+FOCUS_COLOUR = "F8CBAD"
+LINK_COLOUR = "0563C1"
+CM = 96 / 2.54  # pixels per centimetre
 
 ROW_LIMIT = 100_000  # inputs above this are copied with only their flagged rows, unless annotate_all
 EXCEL_MAX_ROWS = 1_048_576
@@ -152,7 +146,7 @@ def locate(findings: pl.DataFrame, plans: list[SheetPlan]) -> pl.DataFrame:
         seen: dict[str, int] = {}
         for i, h in enumerate(t.headers):
             seen.setdefault(h, i)
-        cols += [(t.file, t.sheet, h, get_column_letter(i + 3)) for h, i in seen.items()]
+        cols += [(t.file, t.sheet, h, xl_col_to_name(i + 2)) for h, i in seen.items()]
         sheets.append((t.file, t.sheet, sheet_ref(p.name)))
     cols_df = pl.DataFrame(cols, schema={"file": pl.String, "sheet": pl.String, "column": pl.String,
                                          "_letter": pl.String}, orient="row")
@@ -208,67 +202,126 @@ FOCUS_RULE = ("按「每百名学生问题数」从高到低排名；排名前 1
 
 
 # ------------------------------------------------------------------ writing helpers
-def _cell(ws, value, *, font=None, fill=None, link: str | None = None, comment: str | None = None,
-          align=None) -> Cell:
-    c = WriteOnlyCell(ws, value=cell_text(value))
-    if font is not None:
-        c.font = font
-    if fill is not None:
-        c.fill = fill
-    if align is not None:
-        c.alignment = align
-    if link is not None:
-        c.hyperlink = Hyperlink(ref="", location=link, display=str(value))
-        c.font = LINK
-    if comment:
-        lines = comment.count("\n") + 1 + len(comment) // 30
-        c.comment = Comment(comment[:MAX_COMMENT_CHARS], "xueji-check", width=320,
-                            height=min(400, 20 + 16 * lines))
-    return c
+class Styles:
+    """The workbook's cell formats (xlsxwriter formats belong to one workbook)."""
+
+    def __init__(self, wb) -> None:
+        def solid(colour: str, **extra) -> object:
+            return wb.add_format({"pattern": 1, "bg_color": "#" + colour, **extra})
+
+        self.fill = {s: solid(c) for s, c in SEV_COLOUR.items()}
+        self.header = solid(HEADER_COLOUR, bold=True)
+        self.focus = solid(FOCUS_COLOUR)
+        self.focus_bold = solid(FOCUS_COLOUR, bold=True)
+        self.bold = wb.add_format({"bold": True})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.section = wb.add_format({"bold": True, "font_size": 12})
+        self.link = wb.add_format({"font_color": "#" + LINK_COLOUR, "underline": 1})
+        # fix the formats' xf indices up front, in this order, so that rows rendered by Polars
+        # (see _stream) and rows written by xlsxwriter refer to the same numbers
+        for f in (*self.fill.values(), self.header, self.focus, self.focus_bold, self.bold, self.title,
+                  self.section, self.link):
+            f._get_xf_index()
 
 
-def _header(ws, labels: list[str]) -> list[Cell]:
-    return [_cell(ws, v, font=BOLD, fill=HEADER_FILL) for v in labels]
+@dataclass
+class Styled:
+    """A cell with a format, an internal link (e.g. 'x'!A1) and/or a comment."""
+
+    value: object
+    fmt: object = None
+    link: str | None = None
+    comment: str | None = None
+
+
+def _comment_options(comment: str) -> dict:
+    lines = comment.count("\n") + 1 + len(comment) // 30
+    return {"author": "xueji-check", "width": 320, "height": min(400, 20 + 16 * lines)}
+
+
+def _write_text(ws, r: int, c: int, v: str, fmt=None) -> None:
+    """write_string, except for text that looks like "<r>...</r>": xlsxwriter's constant_memory
+    mode would put that into the sheet XML unescaped, as if it were a rich string's runs, so it
+    is written as a rich string of three runs instead (same text)."""
+    if v.startswith("<r>") and v.endswith("</r>"):
+        ws.write_rich_string(r, c, v[:1], v[1:2], v[2:], *([fmt] if fmt is not None else []))
+    else:
+        ws.write_string(r, c, v, fmt)
+
+
+def _put(ws, r: int, c: int, v: object, fmt=None, styles: Styles | None = None) -> None:
+    """Write one value: text always as text (cleaned), numbers as numbers, None as nothing."""
+    if isinstance(v, Styled):
+        if v.link is not None:
+            ws.write_url(r, c, "internal:" + v.link, styles.link if styles else None,
+                         string=str(cell_text(str(v.value))))
+        else:
+            _put(ws, r, c, v.value, v.fmt)
+        if v.comment:
+            text = re.sub(ILLEGAL, "", v.comment)
+            ws.write_comment(r, c, text[:MAX_COMMENT_CHARS], _comment_options(text))
+        return
+    if isinstance(v, str):
+        v = cell_text(v)
+        if v:
+            _write_text(ws, r, c, v, fmt)
+        elif fmt is not None:
+            ws.write_blank(r, c, None, fmt)
+    elif v is None:
+        if fmt is not None:
+            ws.write_blank(r, c, None, fmt)
+    elif isinstance(v, bool):
+        ws.write_boolean(r, c, v, fmt)
+    elif isinstance(v, (int, float)) and math.isfinite(v):
+        ws.write_number(r, c, v, fmt)
+    else:
+        _put(ws, r, c, str(v), fmt)
+
+
+def _header(ws, styles: Styles, labels: list, row: int = 0) -> None:
+    for c, v in enumerate(labels):
+        _put(ws, row, c, v, styles.header)
 
 
 def _print_setup(ws, fit_width: bool = True) -> None:
     """Landscape A4, as wide as one page, so that printing or PDF export is readable."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
     if fit_width:
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+        ws.fit_to_pages(1, 0)
 
 
 class _Overview:
-    """Appends rows to the 总览 sheet, counting them so the chart can refer to its data."""
+    """Writes rows to the 总览 sheet in order, counting them so the chart can refer to its data."""
 
-    def __init__(self, ws) -> None:
+    def __init__(self, ws, styles: Styles) -> None:
         self.ws = ws
-        self.n = 0
+        self.styles = styles
+        self.n = 0  # rows written so far (= the 1-based number of the last row)
 
     def row(self, values: list) -> int:
-        self.ws.append([v if isinstance(v, Cell) else cell_text(v) for v in values])
+        for c, v in enumerate(values):
+            _put(self.ws, self.n, c, v, styles=self.styles)
         self.n += 1
         return self.n
 
     def section(self, title: str, headers: list[str] | None = None) -> None:
         self.row([])
-        self.row([_cell(self.ws, title, font=Font(bold=True, size=12))])
+        self.row([Styled(title, self.styles.section)])
         if headers:
-            self.row(_header(self.ws, headers))
+            _header(self.ws, self.styles, headers, self.n)
+            self.n += 1
 
 
 # ------------------------------------------------------------------ the sheets
-def _write_overview(wb, findings, result, doc, plans, policy, schools, notes) -> None:
-    ws = wb.create_sheet("总览")
-    for col, w in zip("ABCDEFGH", (40, 24, 14, 12, 12, 14, 24, 20), strict=True):
-        ws.column_dimensions[col].width = w
+def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, schools, notes) -> None:
+    ws = wb.add_worksheet("总览")
+    for i, w in enumerate((40, 24, 14, 12, 12, 14, 24, 20)):
+        ws.set_column(i, i, w)
     _print_setup(ws)
-    o = _Overview(ws)
+    o = _Overview(ws, styles)
     run = doc.get("run", {})
-    o.row([_cell(ws, "xueji-check 检查报告（人社厅发〔2018〕28号）", font=TITLE)])
+    o.row([Styled("xueji-check 检查报告（人社厅发〔2018〕28号）", styles.title)])
     o.row(["运行时间", f"{run.get('started', '')} 至 {run.get('ended', '')}"])
     o.row(["检查基准日", run.get("as_of", "")])
     o.row(["版本", run.get("version", "")])
@@ -287,29 +340,23 @@ def _write_overview(wb, findings, result, doc, plans, policy, schools, notes) ->
     top = schools.filter(pl.col("findings") > 0).sort(["findings", "school"], descending=[True, False]).head(CHART_SCHOOLS)
     if top.height:
         o.section("各学校问题数（按级别，问题最多的学校）", ["学校", "错误", "警告", "提示"])
-        head = o.n
+        head = o.n  # 1-based row of the header = 0-based row of the first school
         for school, e, w, i in top.select("school", "error", "warning", "info").iter_rows():
             o.row([school, e, w, i])
-        chart = BarChart()
-        chart.type = "bar"
-        chart.grouping = "stacked"
-        chart.overlap = 100
-        chart.title = "各学校问题数（按级别）"
-        chart.y_axis.title = "问题数"
-        chart.x_axis.scaling.orientation = "maxMin"  # most findings on top
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=head, max_row=o.n), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=head + 1, max_row=o.n))
-        for series, sev_name in zip(chart.series, ("error", "warning", "info"), strict=True):
-            series.graphicalProperties.solidFill = CHART_COLOUR[sev_name]
-            series.graphicalProperties.line.solidFill = CHART_COLOUR[sev_name]
-        chart.height = max(7.5, 2.5 + 0.7 * top.height)  # cm
-        chart.width = 20
-        ws.add_chart(chart, f"F{head}")
+        chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+        for k, sev_name in enumerate(("error", "warning", "info"), start=1):
+            colour = "#" + CHART_COLOUR[sev_name]
+            chart.add_series({"name": ["总览", head - 1, k], "categories": ["总览", head, 0, o.n - 1, 0],
+                              "values": ["总览", head, k, o.n - 1, k], "fill": {"color": colour},
+                              "border": {"color": colour}, "overlap": 100})
+        chart.set_title({"name": "各学校问题数（按级别）"})
+        chart.set_x_axis({"name": "问题数"})  # in a bar chart x is the value axis
+        chart.set_y_axis({"reverse": True})  # most findings on top
+        height = max(7.5, 2.5 + 0.7 * top.height)  # cm
+        chart.set_size({"width": round(20 * CM), "height": round(height * CM)})
+        ws.insert_chart(head - 1, 5, chart)
         # keep the next sections below the chart (a default row is about 0.53 cm)
-        while o.n < head + math.ceil(chart.height / 0.5):
-            o.row([])
+        o.n = max(o.n, head + math.ceil(height / 0.5))
 
     # inputs
     o.section("输入文件", ["文件", "工作表", "类型", "表头行", "数据行数", "参与检查", "标注副本"])
@@ -319,7 +366,7 @@ def _write_overview(wb, findings, result, doc, plans, policy, schools, notes) ->
             o.row([inp.display, "", "", "", 0, "无法读取"])
         for t in inp.tables:
             p = by_table.get((t.file, t.sheet))
-            link = _cell(ws, p.name, link=f"{sheet_ref(p.name)}!A1") if p else ""
+            link = Styled(p.name, link=f"{sheet_ref(p.name)}!A1") if p else ""
             o.row([t.file, t.sheet, KIND_ZH.get(t.kind, t.kind), t.header_row, t.raw.height,
                    "是" if t.checkable else "否（缺少必需列）", link])
     problems = result.problems if result is not None else []
@@ -364,12 +411,12 @@ def _write_overview(wb, findings, result, doc, plans, policy, schools, notes) ->
                                   SEVERITY_ORDER.get(k[1], 9)))
     for rid, s in order:
         n, nw, ps = rows.get((rid, s), (0, 0, 0))
-        sev_cell = _cell(ws, SEVERITY_ZH.get(s, s or ""), fill=FILL.get(s))
+        sev_cell = Styled(SEVERITY_ZH.get(s, s or ""), styles.fill.get(s))
         vals = [rid, CATALOG[rid].title if rid in CATALOG else "", sev_cell, n]
         if baseline:
             vals += [nw, ps, res_rule.get(rid, 0)]
         o.row(vals)
-    o.row([_cell(ws, "合计", font=BOLD), "", "", findings.height]
+    o.row([Styled("合计", styles.bold), "", "", findings.height]
           + ([int(per_rule["new"].sum()), int(per_rule["persisting"].sum()), len(resolved or [])] if baseline else []))
 
     # baseline
@@ -391,132 +438,315 @@ def _write_overview(wb, findings, result, doc, plans, policy, schools, notes) ->
                 o.row([f"……另有 {len(resolved) - RESOLVED_SHOWN} 项，完整列表见 findings.json 的 resolved"])
 
 
-
-def _write_findings(wb, located: pl.DataFrame) -> None:
-    ws = wb.create_sheet("问题清单")
+def _write_findings(wb, styles: Styles, located: pl.DataFrame) -> None:
+    ws = wb.add_worksheet("问题清单")
     labels = ["定位"] + [HEADERS_ZH[c] for c in COLUMNS]
     widths = {"定位": 10, "规则": 7, "级别": 6, "数据": 8, "文件": 28, "工作表": 12, "行号": 7, "列": 12,
               "学籍号": 14, "身份证号": 20, "姓名": 8, "学校": 20, "问题说明": 70, "依据": 24, "指纹": 18, "状态": 7}
-    for i, h in enumerate(labels, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 10)
-    ws.freeze_panes = "B2"
+    for i, h in enumerate(labels):
+        ws.set_column(i, i, widths.get(h, 10))
+    ws.freeze_panes(1, 1)
     _print_setup(ws, fit_width=False)
-    ws.print_title_rows = "1:1"
+    ws.repeat_rows(0)
     n = min(located.height, EXCEL_MAX_ROWS - 1)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(labels))}{n + 1}"
-    ws.append(_header(ws, labels))
-    sev_i = COLUMNS.index("severity") + 1
-    st_i = COLUMNS.index("status") + 1
-    frame = clean_frame(located.head(n).select(["_target", "_cell", *COLUMNS]))
-    frame = frame.with_columns(pl.col("row").cast(pl.Int64))
+    ws.autofilter(0, 0, n, len(labels) - 1)
+    _header(ws, styles, labels)
+    sev_i = COLUMNS.index("severity")
+    row_i = COLUMNS.index("row")
+    frame = located.head(n).select(
+        "_target", pl.concat_str([pl.lit("查看 "), pl.col("_cell")]).alias("_show"),
+        pl.col("severity").alias("_sev"),
+        *[pl.col(c).replace(SEVERITY_ZH) if c == "severity" else pl.col(c).replace(STATUS_ZH) if c == "status"
+          else pl.col(c) for c in COLUMNS])
+    frame = clean_frame(frame).with_columns(pl.col("row").cast(pl.Int64))
+    if _raw_rows_supported(ws):
+        _stream_findings(ws, styles, frame)
+        return
+    write_number, write_url = ws.write_number, ws.write_url
+    fills, link_fmt = styles.fill, styles.link
     links = 0
-    for rec in frame.iter_rows():
-        target, cell = rec[0], rec[1]
-        vals: list = list(rec[2:])
-        sev = vals[sev_i - 1]
-        vals[sev_i - 1] = _cell(ws, SEVERITY_ZH.get(sev, sev), fill=FILL.get(sev))
-        vals[st_i - 1] = STATUS_ZH.get(vals[st_i - 1], vals[st_i - 1])
+    for r, rec in enumerate(frame.iter_rows(), start=1):
+        target, show, sev = rec[0], rec[1], rec[2]
         if target is not None and links < EXCEL_MAX_LINKS:
-            first = _cell(ws, f"查看 {cell}", link=target)
+            write_url(r, 0, "internal:" + target, link_fmt, string=show)
             links += 1
-        else:
-            first = None
-        ws.append([first, *vals])
+        for c, v in enumerate(rec[3:]):
+            if c == sev_i:
+                _put(ws, r, c + 1, v, fills.get(sev))
+            elif c == row_i:
+                if v is not None:
+                    write_number(r, c + 1, v)
+            elif v:
+                _write_text(ws, r, c + 1, v)
 
 
-def _write_schools(wb, schools: pl.DataFrame, baseline: bool) -> None:
-    ws = wb.create_sheet("学校汇总")
+def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool) -> None:
+    ws = wb.add_worksheet("学校汇总")
     labels = (["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "错误", "警告", "提示"]
               + [f"{k} {v}" for k, v in FAMILIES.items()] + (["新增"] if baseline else []))
-    for i, w in enumerate([6, 28, 10, 8, 8, 16, 7, 7, 7] + [11] * len(FAMILIES) + [7], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = "C2"
+    for i, w in enumerate([6, 28, 10, 8, 8, 16, 7, 7, 7] + [11] * len(FAMILIES) + [7]):
+        ws.set_column(i, i, w)
+    ws.freeze_panes(1, 2)
     _print_setup(ws)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(labels))}{schools.height + 1}"
-    ws.append(_header(ws, labels))
-    for rec in schools.iter_rows(named=True):
+    ws.autofilter(0, 0, schools.height, len(labels) - 1)
+    _header(ws, styles, labels)
+    r = 0
+    for r, rec in enumerate(schools.iter_rows(named=True), start=1):
         vals = [rec["rank"], rec["school"], "重点监管学校" if rec["focus"] else "", rec["students"],
                 rec["findings"], rec["per100"], rec["error"], rec["warning"], rec["info"],
                 *[rec[f"fam_{k}"] for k in FAMILIES]] + ([rec["new"]] if baseline else [])
-        if rec["focus"]:
-            vals = [_cell(ws, v, fill=FOCUS_FILL, font=BOLD if i < 3 else None) for i, v in enumerate(vals)]
-        ws.append([cell_text(v) for v in vals])
-    ws.append([])
-    ws.append([None, FOCUS_RULE])
+        for c, v in enumerate(vals):
+            fmt = (styles.focus_bold if c < 3 else styles.focus) if rec["focus"] else None
+            _put(ws, r, c, v, fmt)
+    _put(ws, r + 2, 1, FOCUS_RULE)
 
 
-def _comment_text(items: list[tuple]) -> str:
-    parts = []
-    for rid, sev, msg, clause, _col in items:
-        title = CATALOG[rid].title if rid in CATALOG else ""
-        parts.append(f"{rid} {title}（{SEVERITY_ZH.get(sev, sev)}）\n{msg or ''}\n依据：{clause or ''}")
-    return "\n\n".join(parts)
+def _item_text() -> pl.Expr:
+    """What one finding says in a cell comment: rule, title, severity, message, clause."""
+    return pl.concat_str([pl.col("rule_id").fill_null(""), pl.lit(" "), pl.col("_title"), pl.lit("（"),
+                          pl.col("severity").replace(SEVERITY_ZH).fill_null(""), pl.lit("）\n"),
+                          pl.col("message").fill_null(""), pl.lit("\n依据："), pl.col("clause").fill_null("")])
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+def _comment_exprs(text: pl.Expr, name: str) -> list[pl.Expr]:
+    """Comment text without control characters, capped, and the height its box needs (pixels)."""
+    text = text.str.replace_all(ILLEGAL, "")
+    lines = text.str.count_matches("\n") + 1 + text.str.len_chars() // 30
+    return [text.str.slice(0, MAX_COMMENT_CHARS).alias(name),
+            pl.min_horizontal(pl.lit(400), 20 + 16 * lines).alias(name + "_h")]
 
 
-def _worst(items: list[tuple]) -> str:
-    return min((it[1] for it in items), key=lambda s: SEVERITY_ORDER.get(s, 9))
-
-
-def _write_annotated(wb, plan: SheetPlan, located: pl.DataFrame) -> None:
-    t = plan.table
-    ws = wb.create_sheet(plan.name)
-    ncols = len(t.headers)
-    ws.column_dimensions["A"].width = 40
-    ws.column_dimensions["B"].width = 7
-    for i in range(ncols):
-        ws.column_dimensions[get_column_letter(i + 3)].width = 14
-    ws.freeze_panes = "C2"
-    _print_setup(ws, fit_width=ncols <= 16)
-    ws.print_title_rows = "1:1"
-    ws.auto_filter.ref = f"A1:{get_column_letter(ncols + 2)}{plan.rows.height + 1}"
-    ws.append(_header(ws, ["问题", "行号" if not plan.limited else "原行号", *t.headers]))
-
-    mine = located.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet) & pl.col("row").is_not_null())
-    col_index = {}
+def annotations(located: pl.DataFrame, t) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per source row of table `t`: the 问题 cell (summary, worst severity, comment on row-level
+    findings; one row per flagged source row) and the flagged data cells (position `_ci`, worst
+    severity, comment; one row per cell). Computed with Polars group_by, not per row in Python."""
+    col_index: dict[str, int] = {}
     for i, h in enumerate(t.headers):
         col_index.setdefault(h, i)
-    by_row: dict[int, dict] = {}
-    for row, col, rid, sev, msg, clause in mine.select("row", "column", "rule_id", "severity", "message",
-                                                       "clause").iter_rows():
-        entry = by_row.setdefault(row, {"row_level": [], "cells": {}, "all": []})
-        item = (rid, sev, msg, clause, col)
-        entry["all"].append(item)
-        ci = col_index.get(col) if col is not None else None
-        if ci is None:
-            entry["row_level"].append(item)
-        else:
-            entry["cells"].setdefault(ci, []).append(item)
+    mine = located.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet) & pl.col("row").is_not_null())
+    if mine.height == 0:
+        return (pl.DataFrame(schema={"row": pl.Int64, "_summary": pl.String, "_worst": pl.String,
+                                     "_comment": pl.String, "_comment_h": pl.Int64}),
+                pl.DataFrame(schema={"row": pl.Int64, "_ci": pl.Int64, "_worst": pl.String,
+                                     "_comment": pl.String, "_comment_h": pl.Int64}))
+    cols_df = pl.DataFrame({"column": list(col_index), "_ci": list(col_index.values())},
+                           schema={"column": pl.String, "_ci": pl.Int64})
+    titles = pl.DataFrame({"rule_id": list(CATALOG), "_title": [CATALOG[r].title for r in CATALOG]},
+                          schema={"rule_id": pl.String, "_title": pl.String})
+    m = (mine.select("row", "column", "rule_id", "severity", "message", "clause").with_row_index("_k")
+         .join(cols_df, on="column", how="left").join(titles, on="rule_id", how="left").sort("_k")
+         .with_columns(pl.col("_title").fill_null(""),
+                       _rank=pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int64)))
+    m = m.with_columns(_item=_item_text())
+    # the worst severity of a group: the first item with the lowest rank
+    worst = pl.col("severity").sort_by("_rank", maintain_order=True).first()
 
+    cells = (m.filter(pl.col("_ci").is_not_null())
+             .group_by("row", "_ci", maintain_order=True)
+             .agg(worst.alias("_worst"), pl.col("_item").str.join("\n\n").alias("_text"))
+             .with_columns(*_comment_exprs(pl.col("_text"), "_comment")))
+    named = pl.col("_ci").is_not_null() & (pl.col("column") != "")
+    part = pl.concat_str([pl.col("rule_id").fill_null(""), pl.lit(" "), pl.col("_title"),
+                          pl.when(named).then(pl.concat_str([pl.lit("（"), pl.col("column").str.replace_all(r"\s+", ""),
+                                                             pl.lit("）")]))
+                          .otherwise(pl.concat_str([pl.lit("："), pl.col("message").fill_null("None")]))])
+    row_level = pl.col("_ci").is_null()
+    rows = (m.group_by("row", maintain_order=True)
+            .agg(part.str.join("；").alias("_summary"), worst.alias("_worst"),
+                 pl.col("_item").filter(row_level).str.join("\n\n").alias("_text"),
+                 row_level.sum().alias("_n_row_level"))
+            .with_columns(clean_text_expr(pl.col("_summary")), *_comment_exprs(pl.col("_text"), "_comment")))
+    rows = rows.with_columns(_comment=pl.when(pl.col("_n_row_level") > 0).then(pl.col("_comment")))
+    return (rows.select("row", "_summary", "_worst", "_comment", "_comment_h"),
+            cells.select("row", "_ci", "_worst", "_comment", "_comment_h"))
+
+
+def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame) -> None:
+    t = plan.table
+    ws = wb.add_worksheet(plan.name)
+    ncols = len(t.headers)
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 7)
+    if ncols:
+        ws.set_column(2, ncols + 1, 14)
+    ws.freeze_panes(1, 2)
+    _print_setup(ws, fit_width=ncols <= 16)
+    ws.repeat_rows(0)
+    ws.autofilter(0, 0, plan.rows.height, ncols + 1)
+    _header(ws, styles, ["问题", "行号" if not plan.limited else "原行号", *t.headers])
+
+    rows_df, cells_df = annotations(located, t)
     data_cols = [f"c{i}" for i in range(ncols)]
     present = [c for c in data_cols if c in t.raw.columns]
     src = t.raw.select(pl.col("_row").cast(pl.Int64), *[clean_text_expr(pl.col(c).cast(pl.String)).alias(c)
                                                           for c in present])
     src = src.join(plan.rows.select("row"), left_on="_row", right_on="row", how="semi")
-    for rec in src.iter_rows():
-        row_no = rec[0]
-        entry = by_row.get(row_no)
-        if entry is None:
-            ws.append([None, row_no, *rec[1:]])
+    if _raw_rows_supported(ws):
+        _stream_annotated(ws, styles, src, present, rows_df, cells_df)
+        return
+    by_row = {row: (summary, sev, comment, h) for row, summary, sev, comment, h in rows_df.iter_rows()}
+    by_cell: dict[int, list[tuple]] = {}
+    for row, ci, sev, comment, h in cells_df.iter_rows():
+        by_cell.setdefault(row, []).append((ci, sev, comment, h))
+    for r, rec in enumerate(src.iter_rows(), start=1):
+        _write_row(ws, styles, r, rec, by_row, by_cell)
+
+
+def _write_row(ws, styles: Styles, r: int, rec: tuple, by_row: dict, by_cell: dict) -> None:
+    """One row of an annotated copy, cell by cell: (source row number, *values)."""
+    fills = styles.fill
+    row_no = rec[0]
+    ws.write_number(r, 1, row_no)
+    flagged = {ci: (sev, comment, h) for ci, sev, comment, h in by_cell.get(row_no, ())}
+    for i, v in enumerate(rec[1:]):
+        ann = flagged.get(i)
+        if ann is None:
+            if v:
+                _write_text(ws, r, i + 2, v)
             continue
-        vals: list = [None, row_no]
-        cells = entry["cells"]
-        for i, v in enumerate(rec[1:]):
-            items = cells.get(i)
-            if items:
-                vals.append(_cell(ws, v, fill=FILL.get(_worst(items)), comment=_comment_text(items)))
+        sev, comment, h = ann
+        if v:
+            _write_text(ws, r, i + 2, v, fills.get(sev))
+        else:
+            ws.write_blank(r, i + 2, None, fills.get(sev))
+        ws.write_comment(r, i + 2, comment, {"author": "xueji-check", "width": 320, "height": h})
+    entry = by_row.get(row_no)
+    if entry is not None:
+        summary, sev, comment, h = entry
+        _put(ws, r, 0, summary, fills.get(sev))
+        if comment:
+            ws.write_comment(r, 0, comment, {"author": "xueji-check", "width": 320, "height": h})
+
+
+# Fast path. xlsxwriter costs ~20 µs per cell (a cell object, then XML built in Python), which is
+# minutes for a full copy of a 1M-row roster. So the big sheets (问题清单 and the annotated copies)
+# have their rows rendered to sheet XML by Polars, byte for byte as xlsxwriter's constant_memory
+# mode writes them (<row r=..>, numbers, inline strings with _xHHHH_ and XML escapes, the formats'
+# xf indices), and appended to the worksheet's row stream. Comments and hyperlinks are still
+# registered through xlsxwriter (write_comment, write_url without its cell), which writes them at
+# close. This relies on xlsxwriter's constant_memory internals, checked by _raw_rows_supported;
+# without them every cell is written through xlsxwriter's public API instead (same workbook).
+FAST_CHUNK = 20_000
+
+
+def _raw_rows_supported(ws) -> bool:
+    return bool(getattr(ws, "constant_memory", False) and getattr(ws, "excel_version", None) == 2007
+                and getattr(ws, "fh", None) is not None and getattr(ws, "row_data_fh", None) is ws.fh
+                and hasattr(ws, "_write_single_row") and hasattr(ws, "_check_dimensions")
+                and hasattr(ws, "previous_row") and hasattr(ws, "ignore_write_string")
+                and getattr(ws, "default_row_height", None) == getattr(ws, "original_row_height", 0)
+                and not getattr(ws, "row_info", None))
+
+
+def _x_style(xf: pl.Expr | None) -> pl.Expr:
+    if xf is None:
+        return pl.lit("")
+    return pl.when(xf.is_not_null()).then(pl.concat_str([pl.lit(' s="'), xf.cast(pl.String), pl.lit('"')])) \
+        .otherwise(pl.lit(""))
+
+
+def _x_string(letter: str, rn: pl.Expr, v: pl.Expr, xf: pl.Expr | None = None) -> pl.Expr:
+    """An inline-string cell as xlsxwriter writes it; a styled empty cell if there is a format but
+    no text; nothing otherwise."""
+    # clean_text_expr left no control character but \r, which xlsxwriter writes as _x000D_
+    text = (v.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
+            .str.replace_all("\r", "_x000D_", literal=True)
+            .str.replace_all("\ufffe", "_xFFFE_", literal=True).str.replace_all("\uffff", "_xFFFF_", literal=True)
+            .str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
+            .str.replace_all(">", "&gt;", literal=True))
+    preserve = pl.when(v.str.contains(r"^\s") | v.str.contains(r"\s$")).then(pl.lit(' xml:space="preserve"')) \
+        .otherwise(pl.lit(""))
+    style = _x_style(xf)
+    cell = pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), style, pl.lit(' t="inlineStr"><is><t'),
+                          preserve, pl.lit(">"), text, pl.lit("</t></is></c>")])
+    out = pl.when(v.is_not_null() & (v != "")).then(cell)
+    if xf is not None:
+        out = out.when(xf.is_not_null()).then(pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), style,
+                                                               pl.lit("/>")]))
+    return out.otherwise(pl.lit(""))
+
+
+def _x_number(letter: str, rn: pl.Expr, v: pl.Expr) -> pl.Expr:
+    return pl.when(v.is_not_null()).then(pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"><v>'),
+                                                        v.cast(pl.String), pl.lit("</v></c>")])).otherwise(pl.lit(""))
+
+
+def _stream(ws, frame: pl.DataFrame, cells, last_col: int) -> None:
+    """Append frame's rows as sheet rows 2.. (0-based 1..). `cells(rn)` gives the cell expressions
+    of a row, rn being its 1-based number as text. The caller has flushed the header row
+    (ws._write_single_row(1)) and registered the comments and links of these rows."""
+    for off in range(0, frame.height, FAST_CHUNK):
+        part = frame.slice(off, FAST_CHUNK)
+        rn = (pl.int_range(pl.len(), dtype=pl.Int64) + off + 2).cast(pl.String)
+        xml = pl.concat_str([pl.lit('<row r="'), rn, pl.lit('">'), *cells(rn), pl.lit("</row>")])
+        ws.fh.write(part.select(xml.str.join("")).item())
+    if frame.height:
+        ws._check_dimensions(frame.height, last_col)
+    ws.previous_row = frame.height + 1  # nothing pending: xlsxwriter must not write these rows again
+
+
+def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str], rows_df: pl.DataFrame,
+                      cells_df: pl.DataFrame) -> None:
+    xf = pl.DataFrame({"_worst": list(styles.fill), "_xf": [f._get_xf_index() for f in styles.fill.values()]},
+                      schema={"_worst": pl.String, "_xf": pl.Int64})
+    idx = src.select(pl.col("_row").alias("row")).with_row_index("_r", offset=1)
+    rows = rows_df.join(xf, on="_worst", how="left").join(idx, on="row", how="inner")
+    cells = (cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left")
+             .join(idx, on="row", how="inner"))
+    # comments first (xlsxwriter accepts them only for rows not yet flushed), in sheet order
+    comments = pl.concat([rows.filter(pl.col("_comment").is_not_null()).select("_r", pl.lit(0, pl.Int64).alias("_c"),
+                                                                                "_comment", "_comment_h"),
+                          cells.select("_r", (pl.col("_ci") + 2).alias("_c"), "_comment", "_comment_h")]).sort("_r", "_c")
+    ws._write_single_row(1)  # flush the header row; from here on the row stream is ours
+    for r, c, text, h in comments.iter_rows():
+        ws.write_comment(r, c, text, {"author": "xueji-check", "width": 320, "height": h})
+    frame = src.join(rows.select("row", "_summary", pl.col("_xf").alias("_xfA")), left_on="_row", right_on="row",
+                     how="left", maintain_order="left")
+    if cells.height:
+        wide = cells.select("row", "_ci", "_xf").pivot(on="_ci", index="row", values="_xf")
+        wide = wide.rename({c: f"_xf{c}" for c in wide.columns if c != "row"})
+        frame = frame.join(wide, left_on="_row", right_on="row", how="left", maintain_order="left")
+    names = set(frame.columns)
+
+    def cells_of(rn: pl.Expr) -> list[pl.Expr]:
+        out = [_x_string("A", rn, pl.col("_summary"), pl.col("_xfA")), _x_number("B", rn, pl.col("_row"))]
+        for i, c in enumerate(present):
+            xfc = pl.col(f"_xf{i}") if f"_xf{i}" in names else None
+            out.append(_x_string(xl_col_to_name(i + 2), rn, pl.col(c), xfc))
+        return out
+
+    _stream(ws, frame, cells_of, len(present) + 1)
+
+
+def _stream_findings(ws, styles: Styles, frame: pl.DataFrame) -> None:
+    sev_xf = {s: f._get_xf_index() for s, f in styles.fill.items()}
+    link_xf = styles.link._get_xf_index()
+    frame = frame.with_row_index("_r", offset=1).with_columns(
+        _link=pl.col("_target").is_not_null()
+        & (pl.col("_target").is_not_null().cast(pl.Int64).cum_sum() <= EXCEL_MAX_LINKS),
+        _sxf=pl.col("_sev").replace_strict(sev_xf, default=None, return_dtype=pl.Int64))
+    ws._write_single_row(1)  # flush the header row; from here on the row stream is ours
+    ws.ignore_write_string = True  # register the link only; its cell is rendered below
+    try:
+        for r, target, show in frame.filter(pl.col("_link")).select("_r", "_target", "_show").iter_rows():
+            ws.write_url(r, 0, "internal:" + target, styles.link, string=show)
+    finally:
+        ws.ignore_write_string = False
+
+    def cells_of(rn: pl.Expr) -> list[pl.Expr]:
+        out = [_x_string("A", rn, pl.when(pl.col("_link")).then(pl.col("_show")),
+                         pl.when(pl.col("_link")).then(pl.lit(link_xf, pl.Int64)))]
+        for i, c in enumerate(COLUMNS):
+            letter = xl_col_to_name(i + 1)
+            if c == "row":
+                out.append(_x_number(letter, rn, pl.col(c)))
+            elif c == "severity":
+                out.append(_x_string(letter, rn, pl.col(c), pl.col("_sxf")))
             else:
-                vals.append(v)
-        summary = "；".join(
-            f"{rid} {CATALOG[rid].title if rid in CATALOG else ''}" + (f"（{_one_line(col)}）" if col and col in col_index
-                                                                      else f"：{msg}")
-            for rid, _s, msg, _c, col in entry["all"])
-        vals[0] = _cell(ws, summary, fill=FILL.get(_worst(entry["all"])),
-                        comment=_comment_text(entry["row_level"]) if entry["row_level"] else None)
-        ws.append(vals)
+                out.append(_x_string(letter, rn, pl.col(c)))
+        return out
+
+    _stream(ws, frame, cells_of, len(COLUMNS))
 
 
 # ------------------------------------------------------------------ entry point
@@ -540,13 +770,19 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
         notes.append(f"问题清单前 {EXCEL_MAX_LINKS} 项带有跳转链接（Excel 单表超链接上限）")
     notes.append(FOCUS_RULE)
 
-    wb = Workbook(write_only=True)
-    _write_overview(wb, findings, result, doc, plans, policy, schools, notes)
-    _write_findings(wb, located)
-    baseline = findings["status"].null_count() < findings.height or doc.get("resolved") is not None
-    _write_schools(wb, schools, baseline)
-    for p in plans:
-        _write_annotated(wb, p, located)
     with atomic_path(target) as tmp:
-        wb.save(tmp)
+        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
+                                            "strings_to_formulas": False, "strings_to_urls": False})
+        try:
+            styles = Styles(wb)
+            _write_overview(wb, styles, findings, result, doc, plans, policy, schools, notes)
+            _write_findings(wb, styles, located)
+            baseline = findings["status"].null_count() < findings.height or doc.get("resolved") is not None
+            _write_schools(wb, styles, schools, baseline)
+            for p in plans:
+                _write_annotated(wb, styles, p, located)
+        except BaseException:
+            wb.fileclosed = True  # nothing to save; keep xlsxwriter's destructor quiet
+            raise
+        wb.close()
     return target
