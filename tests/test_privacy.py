@@ -114,8 +114,6 @@ def test_no_full_id_in_any_output_or_terminal(run):
     assert masked and all(re.fullmatch(r"\d{6}\*+[\dX*]{4}", m) or set(m) == {"*"} for m in masked), masked
 
 
-@pytest.mark.xfail(reason="report/excel.py copies input sheets with ID numbers unmasked (fix sent to lead)",
-                   strict=False)
 def test_annotated_copies_mask_ids(run):
     r, ids = run()
     text = _xlsx_text(r.out / "report.xlsx")

@@ -136,14 +136,32 @@ def test_annotated_copy_fills_comments_and_problem_column(report):
     assert clean[0].value is None and all(c.comment is None for c in clean)
 
 
-def test_annotated_ids_equal_original_text(report):
+def test_annotated_ids_equal_original_text_with_show_pii(report, tmp_path):
+    """With --show-pii the copy holds the IDs exactly as the user typed them."""
+    out = tmp_path / "pii"
+    res = CliRunner().invoke(app, ["check", str(report["roster"].parent), "--as-of", "2025-01-01", "--out", str(out),
+                                   "--format", "xlsx", "--show-pii"], catch_exceptions=False)
+    assert res.exit_code == 1
     src = openpyxl.load_workbook(report["roster"])
     original = {r[0]: r[2] for r in src.active.iter_rows(min_row=3, values_only=True)}
-    ws = _annotated(report["wb"])
+    ws = _annotated(openpyxl.load_workbook(out / "report.xlsx"))
     copied = {r[2]: r[4] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert copied == original
     for idn in ODD_IDS:
         assert idn in copied.values()
+
+
+def test_annotated_ids_masked_by_default(report):
+    """Without --show-pii the copy masks every ID (first 6 and last 4 kept), other columns as written."""
+    src = openpyxl.load_workbook(report["roster"])
+    original = {r[0]: r for r in src.active.iter_rows(min_row=3, values_only=True)}
+    ws = _annotated(report["wb"])
+    for r in ws.iter_rows(min_row=2, values_only=True):
+        orig = original[r[2]]
+        assert r[3] == orig[1]  # name as written
+        raw = "".join(str(orig[2]).split()) if orig[2] is not None else None
+        if raw and len(raw) > 10:
+            assert r[4] == raw[:6] + "*" * (len(raw) - 10) + raw[-4:]
 
 
 def test_school_summary_ranked_with_focus_on_top(report):

@@ -19,6 +19,7 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from xueji_check.normalize import mask_id
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
@@ -561,7 +562,20 @@ def annotations(located: pl.DataFrame, t) -> tuple[pl.DataFrame, pl.DataFrame]:
             cells.select("row", "_ci", "_worst", "_comment", "_comment_h"))
 
 
-def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame) -> None:
+def _masked_values(t, present: list[str], show_pii: bool) -> list[pl.Expr]:
+    """The copy's values: the original text, with ID numbers masked unless --show-pii (the ID
+    column by mask_id; any other long digit run that looks like an ID as well)."""
+    id_col = t.field_cols.get("id_number")
+    out = []
+    for c in present:
+        e = clean_text_expr(pl.col(c).cast(pl.String))
+        if not show_pii:
+            e = mask_id(e.str.replace_all(r"\s+", "")) if c == id_col else e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
+        out.append(e.alias(c))
+    return out
+
+
+def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame, show_pii: bool = False) -> None:
     t = plan.table
     ws = wb.add_worksheet(plan.name)
     ncols = len(t.headers)
@@ -578,8 +592,7 @@ def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame)
     rows_df, cells_df = annotations(located, t)
     data_cols = [f"c{i}" for i in range(ncols)]
     present = [c for c in data_cols if c in t.raw.columns]
-    src = t.raw.select(pl.col("_row").cast(pl.Int64), *[clean_text_expr(pl.col(c).cast(pl.String)).alias(c)
-                                                          for c in present])
+    src = t.raw.select(pl.col("_row").cast(pl.Int64), *_masked_values(t, present, show_pii))
     src = src.join(plan.rows.select("row"), left_on="_row", right_on="row", how="semi")
     if _raw_rows_supported(ws):
         _stream_annotated(ws, styles, src, present, rows_df, cells_df)
@@ -780,7 +793,7 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
             baseline = findings["status"].null_count() < findings.height or doc.get("resolved") is not None
             _write_schools(wb, styles, schools, baseline)
             for p in plans:
-                _write_annotated(wb, styles, p, located)
+                _write_annotated(wb, styles, p, located, show_pii=bool(doc["run"].get("parameters", {}).get("show_pii")))
         except BaseException:
             wb.fileclosed = True  # nothing to save; keep xlsxwriter's destructor quiet
             raise
