@@ -4,6 +4,7 @@ kind recognition, unknown kinds, row numbers as Excel shows them."""
 from __future__ import annotations
 
 import xlwt
+
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
 
 AID_HEADERS = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]

@@ -49,7 +49,7 @@ def test_planted_rows_match_the_sample_readme(sample_run, rule_id, file_part, ro
 
 def test_near_misses_do_not_fire(sample_run):
     _, df = sample_run
-    assert "18" not in df.filter((df["rule_id"] == "R108"))["row"].to_list()  # registered on the deadline day
-    assert "4" not in df.filter((df["rule_id"] == "C201"))["row"].to_list()   # 10th working day across National Day
+    assert "18" not in df.filter(df["rule_id"] == "R108")["row"].to_list()  # registered on the deadline day
+    assert "4" not in df.filter(df["rule_id"] == "C201")["row"].to_list()   # 10th working day across National Day
     assert "钱晓雨" not in df.filter(df["rule_id"] == "R101")["name"].to_list()  # 转出 + 在校 elsewhere
     assert df.filter((df["rule_id"] == "P401") & df["file"].str.contains("南山")).height == 0

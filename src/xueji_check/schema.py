@@ -6,8 +6,8 @@ case, and the failure index is joined back to file, sheet and row.
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 from pandera.errors import SchemaErrors
 
 from xueji_check.spec import FieldSpec, KindSpec

@@ -19,8 +19,8 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from xueji_check.normalize import mask_id
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
+from xueji_check.normalize import mask_id
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
 
