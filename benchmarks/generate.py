@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
 DATA = Path(__file__).resolve().parent / "data"
 AS_OF = "2019-06-30"
@@ -351,13 +352,6 @@ def write_xlsx(df: pl.DataFrame, path: Path, title: str, sheet: str) -> None:
     os.replace(tmp, path)
 
 
-def _col_letters(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _rows_xml(df: pl.DataFrame, first_row: int) -> pl.Series:
@@ -367,7 +361,7 @@ def _rows_xml(df: pl.DataFrame, first_row: int) -> pl.Series:
     cells = []
     for i, c in enumerate(df.columns):
         v = pl.col(c).cast(pl.String)
-        ref = pl.lit(f'<c r="{_col_letters(i)}') + r
+        ref = pl.lit(f'<c r="{xl_col_to_name(i)}') + r
         esc = v.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True) \
             .str.replace_all(">", "&gt;", literal=True)
         num = v.str.replace(r"^#(NUM|SERIAL)#", "")
@@ -402,7 +396,7 @@ def write_xlsx_stream(df: pl.DataFrame, path: Path, title: str, sheet: str, chun
                 zout.writestr(item, data)
                 continue
             xml = data.decode("utf-8")
-            xml = re.sub(r"<dimension ref=\"[^\"]*\"/>", f'<dimension ref="A1:{_col_letters(df.width - 1)}'
+            xml = re.sub(r"<dimension ref=\"[^\"]*\"/>", f'<dimension ref="A1:{xl_col_to_name(df.width - 1)}'
                          f'{df.height + 4}"/>', xml)
             head, tail = xml.split("</sheetData>")
             total = (f'<row r="{df.height + 4}"><c r="A{df.height + 4}" t="inlineStr"><is><t>合计</t></is></c>'

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
 from xueji_check import normalize as nz
 from xueji_check.engine import Context
@@ -206,13 +207,6 @@ _ADDRESS = r"(省|市|县|区|旗|镇|乡).{0,30}?(\d+\s*(号|栋|幢|单元|室
 _FULL_DATE = r"^((19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?( 00:00(:00)?)?$|^(19|20)\d{6}$"
 
 
-def col_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def luhn_ok(s: pl.Expr) -> pl.Expr:
@@ -310,7 +304,7 @@ def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
         found = [f"{r[k]} 个{k}" for k in KINDS if r[k]]
         if found:
             parts.append("单元格中有 " + "、".join(found))
-        msg = (f"公示名单第 {col_letter(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
+        msg = (f"公示名单第 {xl_col_to_name(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
                f"公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
         rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(t, 'P402')}#{header or r['_col']}", r["_canonical"],
                              column=header or None))
