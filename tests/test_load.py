@@ -109,3 +109,18 @@ def test_extra_columns_are_kept_in_the_table(tmp_path):
     load_file(inp, [])
     t = inp.tables[0]
     assert t.headers[-1] == "备注" and t.raw[f"c{len(ROSTER_HEADERS)}"].to_list() == ["留级生"]
+
+
+def test_csv_with_a_wider_line_far_below_the_head_keeps_its_cells(tmp_path, cli):
+    """The width is taken from the head; a wider record further down is not cut."""
+    rows = [ROSTER_HEADERS] + [roster_row(str(i), f"学生{i}", make_id(seq=f"{i % 900 + 100:03d}"[:3]))
+                               for i in range(1, 700)]
+    rows.append(roster_row("999", "", make_id(seq="999")) + ["备注一", "备注二"])
+    f = write_csv(tmp_path / "名册.csv", rows)
+    from xueji_check.load import InputFile, load_file
+
+    inp = InputFile(f, str(f), None)
+    load_file(inp, [])
+    t = inp.tables[0]
+    last = t.raw.tail(1).row(0)
+    assert "备注二" in last and t.raw.height == 700

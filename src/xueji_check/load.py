@@ -551,31 +551,48 @@ def read_csv_text(data: bytes, display: str, stem: str, problems: list[Problem])
     sep = max([",", "\t", ";", "|"], key=lambda c: first.count(c))
     if first.count(sep) == 0:
         sep = ","
-    # Title lines have one field: the width is the widest record, not the first one.
-    schema = {f"c{i}": pl.String for i in range(_csv_width(text, sep))}
-    try:
-        df = pl.read_csv(
-            io.StringIO(text), has_header=False, schema=schema, separator=sep, missing_columns="insert",
-            truncate_ragged_lines=True, raise_if_empty=False, quote_char='"',
-        )
-    except Exception:
-        try:  # a stray quote: read again without quoting rather than give up
-            df = pl.read_csv(io.StringIO(text), has_header=False, schema=schema, separator=sep,
-                             missing_columns="insert", truncate_ragged_lines=True, raise_if_empty=False,
-                             quote_char=None)
-            problems.append(Problem("warning", display, None, None,
-                                    "文件中的引号不成对，已按不带引号的方式读取；请核对含逗号或换行的单元格"))
-        except Exception as exc:
-            raise LoadError(f"无法解析该 CSV 文件（{_first_line(exc)[:160]}），请用 Excel 打开后另存为 CSV（UTF-8）再检查") from exc
+    # Title lines have one field: the width is the widest record, not the first one. The head
+    # gives it; spare columns catch a wider line further down without parsing the file twice
+    # (only when even the spares fill up is the whole file measured and read again).
+    raw_utf8 = text.encode("utf-8")  # bytes: Polars parses them natively (a StringIO goes through Python)
+    width = _csv_width(text, sep)
+    df = _read_csv_bytes(raw_utf8, sep, width + CSV_SPARE_COLUMNS, display, problems)
+    if df.width and df[:, -1].null_count() < df.height:
+        df = _read_csv_bytes(raw_utf8, sep, _csv_width(text, sep, full=True), display, problems)
+    else:
+        used = [c for c in df.columns[width:] if df[c].null_count() < df.height]
+        last = max((int(c[1:]) for c in used), default=width - 1)
+        df = df.select(df.columns[: last + 1])
     df = df.rename({c: f"c{i}" for i, c in enumerate(df.columns)})
     return RawSheet(display, stem, df, enc)
 
 
-def _csv_width(text: str, sep: str) -> int:
+CSV_SPARE_COLUMNS = 16
+
+
+def _read_csv_bytes(data: bytes, sep: str, width: int, display: str, problems: list[Problem]) -> pl.DataFrame:
+    schema = {f"c{i}": pl.String for i in range(width)}
     try:
-        return max((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)), default=1) or 1
+        return pl.read_csv(data, has_header=False, schema=schema, separator=sep, missing_columns="insert",
+                           truncate_ragged_lines=True, raise_if_empty=False, quote_char='"')
+    except Exception:
+        try:  # a stray quote: read again without quoting rather than give up
+            df = pl.read_csv(data, has_header=False, schema=schema, separator=sep, missing_columns="insert",
+                             truncate_ragged_lines=True, raise_if_empty=False, quote_char=None)
+            problems.append(Problem("warning", display, None, None,
+                                    "文件中的引号不成对，已按不带引号的方式读取；请核对含逗号或换行的单元格"))
+            return df
+        except Exception as exc:
+            raise LoadError(f"无法解析该 CSV 文件（{_first_line(exc)[:160]}），请用 Excel 打开后另存为 CSV（UTF-8）再检查") from exc
+
+
+def _csv_width(text: str, sep: str, full: bool = False) -> int:
+    """The widest record of the first 500 lines (or of the whole file with `full`)."""
+    part = text if full else "\n".join(text.split("\n", 500)[:500])
+    try:
+        return max((len(r) for r in csv.reader(io.StringIO(part), delimiter=sep)), default=1) or 1
     except csv.Error:  # a field beyond the csv module's limit: count separators instead
-        return max(line.count(sep) for line in text.split("\n")) + 1
+        return max(line.count(sep) for line in part.split("\n")) + 1
 
 
 def read_csv_sheet(path: Path, problems: list[Problem]) -> RawSheet:
