@@ -56,7 +56,7 @@ def _parse_date(text: str | None, what: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text.replace("/", "-"))
     except ValueError as exc:
-        raise UsageError(f"{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式") from exc
+        raise UsageError(f"{what}「{text}」无法识别为日期，请写成 2018-09-01 格式") from exc
 
 
 class Progress:
@@ -202,7 +202,7 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
 
 
 def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_start, pub_end,
-           annotate_all, show_pii, quiet, debug: bool = False) -> int:
+           annotate_all, show_pii, quiet, debug: bool = False, validate_only: bool = False) -> int:
     from xueji_check import engine
     from xueji_check.findings import apply_baseline, summary
     from xueji_check.policy import load_policy
@@ -221,7 +221,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         raise UsageError("--fail-on new 需要同时给出 --baseline 上次的 findings.json")
     if not paths and not any(explicit.values()):
         raise UsageError("没有给出要检查的文件。示例：xueji-check check sample_data")
-    options = {"publicity_start": _parse_date(pub_start, "--publicity-start"),
+    options = {"validate_only": validate_only, "publicity_start": _parse_date(pub_start, "--publicity-start"),
                "publicity_end": _parse_date(pub_end, "--publicity-end")}
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
@@ -263,16 +263,22 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         }
         if resolved is not None:
             doc["resolved"] = resolved
-        outputs = _write_outputs(out, fmts, findings, result, doc, annotate_all, policy)
+        # Nothing could be read or checked (no finding at all, not even S001): no report is
+        # written, so the last good one stays where a nightly job expects it.
+        nothing_checked = result.fatal and findings.height == 0 and not any(result.tables.values())
+        outputs = [] if nothing_checked else _write_outputs(out, fmts, findings, result, doc, annotate_all, policy)
     finally:
         progress.stop()
     con = terminal.console()
     errcon = terminal.console(stderr=True)
-    terminal.print_problems(errcon, result.problems)
+    terminal.print_problems(errcon, [p for p in result.problems if not quiet or p.level == "error"])
     if debug:
         for p in result.problems:
             if p.detail:
                 typer.echo(f"--- {p.where()}\n{p.detail}", err=True)
+    if nothing_checked:
+        typer.echo(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件", err=True)
+        return 2
     if quiet:
         sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
         typer.echo(f"xueji-check：{findings.height} 个问题（错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}），"
@@ -295,17 +301,14 @@ def validate(
 
     示例：xueji-check validate sample_data/学籍名册_东方技工学校.xlsx
     """
-    from xueji_check.registry import CATALOG
-
     def _run() -> int:
         cfg = _select_only_s()
         try:
             return _check(paths, {}, cfg, as_of, out, fail_on, None, "csv,json", None, None, False, False, quiet,
-                          debug)
+                          debug, validate_only=True)
         finally:
             cfg.unlink(missing_ok=True)
 
-    assert CATALOG
     raise typer.Exit(_guard(debug, _run))
 
 
@@ -343,7 +346,8 @@ def rules(
     for h in ("编号", "级别", "名称", "依据", "说明"):
         t.add_column(h)
     for r in CATALOG.values():
-        t.add_row(r.id, r.severity, r.title + ("" if r.implemented else "（未实现）"), r.clause, r.doc)
+        t.add_row(r.id, {"error": "错误", "warning": "警告", "info": "提示"}[r.severity],
+                  r.title + ("" if r.implemented else "（未实现）"), r.clause, r.doc)
     console().print(t)
 
 

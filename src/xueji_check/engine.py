@@ -232,7 +232,12 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     lazies: list[tuple[str, pl.LazyFrame]] = []
     for rid, rule in CATALOG.items():
         if not policy.rule_enabled(rid):
-            skipped[rid] = "策略文件中已关闭"
+            if (options or {}).get("validate_only"):
+                skipped[rid] = "validate 只做格式校验"
+            elif policy.severity.get(rid) == "off":
+                skipped[rid] = "策略文件中已关闭"
+            else:
+                skipped[rid] = "未选中（策略文件 [rules] select/ignore）"
             continue
         if rule.family == "S":
             continue

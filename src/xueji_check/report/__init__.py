@@ -28,6 +28,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600; give the file the mode any new file of this user gets (umask)
+        umask = os.umask(0)
+        os.umask(umask)
+        if tmp_path.exists():
+            os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

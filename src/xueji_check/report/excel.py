@@ -23,6 +23,7 @@ from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.normalize import mask_id
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
+from xueji_check.spec import all_kinds
 
 HEADERS_ZH = {"rule_id": "规则", "severity": "级别", "dataset": "数据", "file": "文件", "sheet": "工作表",
               "row": "行号", "column": "列", "student_id": "学籍号", "id_masked": "身份证号", "name": "姓名",
@@ -566,11 +567,20 @@ def _masked_values(t, present: list[str], show_pii: bool) -> list[pl.Expr]:
     """The copy's values: the original text, with ID numbers masked unless --show-pii (the ID
     column by mask_id; any other long digit run that looks like an ID as well)."""
     id_col = t.field_cols.get("id_number")
+    spec = all_kinds().get(t.kind)
+    pii_cols = {t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols}
     out = []
     for c in present:
         e = clean_text_expr(pl.col(c).cast(pl.String))
         if not show_pii:
-            e = mask_id(e.str.replace_all(r"\s+", "")) if c == id_col else e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
+            if c == id_col:
+                e = mask_id(e.str.replace_all(r"\s+", ""))
+            elif c in pii_cols:  # address, phone, card number: keep a hint, never the whole value
+                e = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
+                    .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
+            else:  # IDs and mobile numbers typed into any other column
+                e = (e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
+                     .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
         out.append(e.alias(c))
     return out
 
