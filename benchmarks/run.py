@@ -43,7 +43,7 @@ CLI = [PY, "-m", "xueji_check"]
 
 # ----------------------------------------------------------------------------- workers
 def worker_read(roster: str, aid: str) -> dict:
-    """Calamine read of the inputs exactly as load.read_excel_sheets asks for them."""
+    """Calamine read of the inputs exactly as load.read_excel_bytes asks for them."""
     from concurrent.futures import ThreadPoolExecutor
 
     import polars as pl

@@ -111,9 +111,6 @@ def _guard(debug: bool, fn):
         raise typer.Exit(2) from None
 
 
-PathList = Annotated[list[Path] | None, typer.Option(help="")]
-
-
 @app.command()
 def check(
     paths: Annotated[list[Path] | None, typer.Argument(help="要检查的文件或文件夹（按表头自动识别类型）")] = None,

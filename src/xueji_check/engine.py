@@ -73,7 +73,7 @@ class RunResult:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _s_message(code: str, title: str, ftype: str) -> pl.Expr:
+def _s_message(code: str, title: str) -> pl.Expr:
     raw = pl.col("_raw").fill_null("")
     if code == "S002":
         return pl.lit(f"{title}为空，请补填")
@@ -114,7 +114,7 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
             msg = pl.concat_str([pl.lit("性别「"), pl.col("gender"), pl.lit("」与身份证号的性别码（"),
                                  pl.col("id_number__gender"), pl.lit("）不符，请核对")])
         else:
-            msg = _s_message(code, f.title, f.type)
+            msg = _s_message(code, f.title)
         key = pl.concat_str([pl.coalesce(pl.col("_key"), pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)], separator="#")),
                              pl.lit(fname)], separator="|")
         found = emit(rows.lazy(), kind, msg, field=fname, key=key).collect()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from xueji_check.spec import KINDS, KindSpec, all_kinds, normalise_header
+from xueji_check.spec import KindSpec, all_kinds, normalise_header
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -93,10 +93,6 @@ class Table:
     title_lines: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields not found
 
-    def header_of(self, field_name: str) -> str:
-        col = self.field_cols.get(field_name)
-        return self.headers[int(col[1:])] if col else ""
-
     @property
     def checkable(self) -> bool:
         return not self.missing
@@ -168,14 +164,6 @@ def discover(paths: list[Path], problems: list[Problem]) -> list[Path]:
         else:
             problems.append(Problem("error", str(p), None, None, "文件不存在，请检查路径是否正确"))
     return out
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------------- reading
@@ -494,13 +482,6 @@ def _content_hint(data: bytes) -> str:
         return "无法识别的内容"
 
 
-def read_excel_sheets(path: Path) -> list[RawSheet]:
-    """Read a workbook from a path (kept for callers outside the run; problems are dropped)."""
-    with path.open("rb") as fh:
-        data = fh.read()
-    return read_excel_bytes(data, str(path), [])
-
-
 def decode_text(data: bytes) -> tuple[str, str, bool]:
     """Return (text, encoding, lossy). UTF-8/UTF-8 BOM/UTF-16 (BOM or not), else GB18030."""
     if data.startswith(codecs.BOM_UTF8):
@@ -593,12 +574,6 @@ def _csv_width(text: str, sep: str, full: bool = False) -> int:
         return max((len(r) for r in csv.reader(io.StringIO(part), delimiter=sep)), default=1) or 1
     except csv.Error:  # a field beyond the csv module's limit: count separators instead
         return max(line.count(sep) for line in part.split("\n")) + 1
-
-
-def read_csv_sheet(path: Path, problems: list[Problem]) -> RawSheet:
-    with path.open("rb") as fh:
-        data = fh.read()
-    return read_csv_text(data, str(path), path.stem, problems)
 
 
 # ------------------------------------------------------------------------- header and kind
@@ -826,10 +801,3 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
             else:
                 msg = "文件中没有可检查的数据（所有工作表都是空的），请确认导出是否完整"
             problems.append(Problem("error", inp.display, None, None, msg))
-
-
-def kinds_label(kind: str) -> str:
-    return all_kinds()[kind].title if kind in KINDS else kind
-
-
-_SAFE = re.compile(r"[\\/:*?\"<>|]")

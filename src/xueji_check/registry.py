@@ -6,7 +6,7 @@ policy file's keys.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 NOTICE = "人社厅发〔2018〕28号"
 
@@ -21,7 +21,6 @@ class Rule:
     needs: dict[str, tuple[str, ...]]  # kind -> fields (all needed)
     doc: str  # what it does / why / example, Chinese
     func: Callable | None = None
-    needs_any: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> at least one
 
     @property
     def family(self) -> str:
