@@ -602,8 +602,12 @@ def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame,
     rows_df, cells_df = annotations(located, t)
     data_cols = [f"c{i}" for i in range(ncols)]
     present = [c for c in data_cols if c in t.raw.columns]
-    src = t.raw.select(pl.col("_row").cast(pl.Int64), *_masked_values(t, present, show_pii))
-    src = src.join(plan.rows.select("row"), left_on="_row", right_on="row", how="semi")
+    # pick the copied rows first, then clean and mask only those (a limited copy of a 1M-row
+    # input holds a few percent of its rows)
+    src = t.raw.with_columns(pl.col("_row").cast(pl.Int64))
+    if plan.rows.height < t.raw.height:
+        src = src.join(plan.rows.select("row"), left_on="_row", right_on="row", how="semi")
+    src = src.select("_row", *_masked_values(t, present, show_pii))
     if _raw_rows_supported(ws):
         _stream_annotated(ws, styles, src, present, rows_df, cells_df)
         return
