@@ -60,25 +60,26 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) ->
     optimiser slow). Adds ``name`` (18-char canonical or null), ``name__raw``, ``name__status``
     (ok, empty, numeric, length, chars, birth, check), ``name__birth`` and ``name__gender``.
     """
-    s, full, chk = pl.col("_id_s"), pl.col("_id_full"), pl.col("_id_chk")
+    s, full, chk, is15 = pl.col("_id_s"), pl.col("_id_full"), pl.col("_id_chk"), pl.col("_id_15")
     lf = lf.with_columns(compact(pl.col(raw_col)).alias(f"{name}__raw")).with_columns(
         pl.col(f"{name}__raw").str.to_uppercase().alias("_id_s"))
+    lf = lf.with_columns(s.str.contains(r"^\d{15}$").alias("_id_15"))
     lf = lf.with_columns(
-        pl.when(s.str.contains(r"^\d{15}$"))
-        .then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17)).alias("_id_body"),
+        pl.when(is15).then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17)).alias("_id_body"),
     ).with_columns(check_digit(pl.col("_id_body")).alias("_id_chk"))
-    lf = lf.with_columns(
-        pl.when(s.str.contains(r"^\d{15}$")).then(pl.col("_id_body") + chk).otherwise(s).alias("_id_full"))
+    # The body is the first 17 characters of the full number in every case, so its check
+    # character (computed once) is what the 18th character must be.
+    lf = lf.with_columns(pl.when(is15).then(pl.col("_id_body") + chk).otherwise(s).alias("_id_full"))
     # A value that survives a round trip through a float64 came from a numeric cell: the
     # trailing digits were already lost (Excel keeps 15 significant digits).
     via_float = s.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
     lf = lf.with_columns(
-        (s.str.contains(r"^\d(\.\d+)?E\+?\d+$") | s.str.contains(r"^\d+\.\d+$")).alias("_id_sci"),
+        s.str.contains(r"^\d(\.\d+)?E\+?\d+$|^\d+\.\d+$").alias("_id_sci"),
         (s.str.contains(r"^\d{18}$") & (via_float == s)).alias("_id_float"),
         full.str.contains(r"^\d{17}[\dX]$").alias("_id_shape"),
         full.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("_id_birth"),
-        (full.str.slice(17, 1) == check_digit(full.str.slice(0, 17))).alias("_id_check_ok"),
-        (s.str.contains(r"^\d{15}$") | (s.str.len_chars() == 18)).alias("_id_len_ok"),
+        (full.str.slice(17, 1) == chk).alias("_id_check_ok"),
+        (is15 | (s.str.len_chars() == 18)).alias("_id_len_ok"),
     )
     birth = pl.col("_id_birth")
     birth_ok = birth.is_not_null() & (birth >= dt.date(1900, 1, 1)) & (birth <= as_of)
@@ -101,7 +102,7 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) ->
         pl.when(ok).then(birth).alias(f"{name}__birth"),
         pl.when(ok).then(gender).alias(f"{name}__gender"),
     )
-    return lf.drop("_id_s", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape", "_id_birth",
+    return lf.drop("_id_s", "_id_15", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape", "_id_birth",
                    "_id_check_ok", "_id_len_ok")
 
 

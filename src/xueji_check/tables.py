@@ -37,26 +37,50 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
     return [nz.clean_text(raw).alias(n)]
 
 
+# Field types whose values repeat a lot (a few terms, enum words, a few thousand dates):
+# they are normalised once per distinct raw value and joined back, instead of once per row.
+# ID numbers are unique per row and free text is cheap, so those stay row-wise.
+BY_VALUE = {"enum", "term", "number", "bool", "grade_year", "date"}
+
+
+def _by_value(f: FieldSpec, values: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """Normalised columns of one field for a frame of its distinct raw values (column `_v`)."""
+    if f.type == "date":
+        return nz.add_date_columns(values, "_v", f.name)
+    return values.select(pl.col("_v"), *field_exprs(f, "_v", as_of))
+
+
 def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.LazyFrame:
     exprs: list[pl.Expr] = [
         pl.lit(t.file).alias("_file"), pl.lit(t.sheet).alias("_sheet"), pl.col("_row"),
         pl.lit(tid, dtype=pl.Int32).alias("_tid"),
     ]
     fmap = spec.field_map
-    ids = []
+    ids, by_value, order = [], [], [e.meta.output_name() for e in exprs]
     for name, col in t.field_cols.items():
-        if fmap[name].type in ("id_number", "date"):
-            ids.append((name, col))
+        f = fmap[name]
+        if f.type == "id_number":
+            ids.append(name)
             exprs.append(pl.col(col).alias(f"_idraw_{name}"))
-        exprs.extend(field_exprs(fmap[name], col, as_of))
-    lf = t.raw.lazy().select(exprs)
-    for name, _ in ids:
-        if fmap[name].type == "id_number":
-            lf = nz.add_id_columns(lf, f"_idraw_{name}", name, as_of)
+        elif f.type in BY_VALUE:
+            derived = _by_value(f, t.raw.lazy().select(pl.col(col).alias("_v")).head(0), as_of)
+            by_value.append((f, col, derived.collect_schema().names()[1:]))
+            exprs.append(pl.col(col).alias(f"_v_{name}"))
+            order += [c for c in by_value[-1][2] if c != "_v"]
         else:
-            lf = nz.add_date_columns(lf, f"_idraw_{name}", name)
-        lf = lf.drop(f"_idraw_{name}")
-    return lf
+            direct = field_exprs(f, col, as_of)
+            exprs.extend(direct)
+            order += [e.meta.output_name() for e in direct]
+    lf = t.raw.lazy().select(exprs)
+    for f, col, _ in by_value:
+        values = t.raw.lazy().select(pl.col(col).unique().alias("_v"))
+        # collected on its own: a few rows (inside the main plan the optimiser is slow with it)
+        derived = _by_value(f, values, as_of).rename({"_v": f"_v_{f.name}"}).collect().lazy()
+        lf = lf.join(derived, on=f"_v_{f.name}", how="left", nulls_equal=True, maintain_order="left")
+    for name in ids:
+        lf = nz.add_id_columns(lf, f"_idraw_{name}", name, as_of)
+        order += [f"{name}__raw", name, f"{name}__status", f"{name}__birth", f"{name}__gender"]
+    return lf.select(order)
 
 
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
