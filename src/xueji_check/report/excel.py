@@ -9,14 +9,19 @@ their original text and nothing is turned into a number, formula or link.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.comments import CommentType
+from xlsxwriter.packager import Packager
 from xlsxwriter.utility import xl_col_to_name
 
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
@@ -219,6 +224,7 @@ class Styles:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.section = wb.add_format({"bold": True, "font_size": 12})
         self.link = wb.add_format({"font_color": "#" + LINK_COLOUR, "underline": 1})
+        self.packaged = False  # the workbook writes pre-rendered comments (_Packager)
         # fix the formats' xf indices up front, in this order, so that rows rendered by Polars
         # (see _stream) and rows written by xlsxwriter refer to the same numbers
         for f in (*self.fill.values(), self.header, self.focus, self.focus_bold, self.bold, self.title,
@@ -646,23 +652,62 @@ def _write_row(ws, styles: Styles, r: int, rec: tuple, by_row: dict, by_cell: di
 
 
 # Fast path. xlsxwriter costs ~20 µs per cell (a cell object, then XML built in Python), which is
-# minutes for a full copy of a 1M-row roster. So the big sheets (问题清单 and the annotated copies)
-# have their rows rendered to sheet XML by Polars, byte for byte as xlsxwriter's constant_memory
-# mode writes them (<row r=..>, numbers, inline strings with _xHHHH_ and XML escapes, the formats'
-# xf indices), and appended to the worksheet's row stream. Comments and hyperlinks are still
-# registered through xlsxwriter (write_comment, write_url without its cell), which writes them at
-# close. This relies on xlsxwriter's constant_memory internals, checked by _raw_rows_supported;
-# without them every cell is written through xlsxwriter's public API instead (same workbook).
+# minutes for a full copy of a 1M-row roster, and ~100 µs per comment. So the big parts are
+# rendered to XML by Polars, byte for byte as xlsxwriter writes them:
+# - the rows of 问题清单 and of the annotated copies (<row r=..>, numbers, inline strings with
+#   _xHHHH_ and XML escapes, the formats' xf indices): appended as UTF-8 bytes to the worksheet's
+#   row stream (constant_memory mode), which is copied into the sheet XML as bytes at close;
+# - the <hyperlinks> element of 问题清单 (internal links only);
+# - the comments of an annotated copy: xl/commentsN.xml and the VML drawing of their boxes
+#   (xl/drawings/vmlDrawingN.vml; each box where xlsxwriter's own geometry puts it), written by
+#   _Packager over the empty parts xlsxwriter packages for that sheet.
+# This relies on xlsxwriter internals, checked by _raw_rows_supported; without them every cell,
+# link and comment goes through xlsxwriter's public API instead (same workbook;
+# benchmarks/bench_report.py --verify compares the two byte for byte).
 FAST_CHUNK = 20_000
+COMMENT_OPTIONS = {"author": "xueji-check", "width": 320}
 
 
 def _raw_rows_supported(ws) -> bool:
     return bool(getattr(ws, "constant_memory", False) and getattr(ws, "excel_version", None) == 2007
                 and getattr(ws, "fh", None) is not None and getattr(ws, "row_data_fh", None) is ws.fh
+                and hasattr(ws.fh, "buffer") and getattr(ws, "row_data_filename", None)
                 and hasattr(ws, "_write_single_row") and hasattr(ws, "_check_dimensions")
                 and hasattr(ws, "previous_row") and hasattr(ws, "ignore_write_string")
+                and hasattr(ws, "_write_optimized_sheet_data") and hasattr(ws, "_write_hyperlinks")
+                and hasattr(ws, "dim_rowmin") and hasattr(ws, "_xml_start_tag")
                 and getattr(ws, "default_row_height", None) == getattr(ws, "original_row_height", 0)
                 and not getattr(ws, "row_info", None))
+
+
+def _comments_supported(ws) -> bool:
+    """Comments can be pre-rendered: no comment, button or header image is
+    registered otherwise, comments are hidden, and every row has the default (integer) height, so
+    that a comment box one row lower is the same box moved down by one row height."""
+    return bool(_raw_rows_supported(ws) and hasattr(ws, "_prepare_vml_objects") and hasattr(ws, "_comment_vertices")
+                and not getattr(ws, "comments", True) and not getattr(ws, "buttons_list", True)
+                and not getattr(ws, "has_vml", True) and not getattr(ws, "has_header_vml", True)
+                and getattr(ws, "comments_visible", True) is False
+                and isinstance(getattr(ws, "default_row_height", None), int)
+                and getattr(ws, "row_sizes", True) == {})
+
+
+def _x_text(v: pl.Expr) -> pl.Expr:
+    """Text as xlsxwriter writes it into XML: _xHHHH_ look-alikes escaped, then CR and the two
+    non-characters as _xHHHH_, and & < > (clean text holds no other control character)."""
+    return (v.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
+            .str.replace_many(["\r", "\ufffe", "\uffff", "&", "<", ">"],
+                              ["_x000D_", "_xFFFE_", "_xFFFF_", "&amp;", "&lt;", "&gt;"]))
+
+
+def _x_attr(v: pl.Expr) -> pl.Expr:
+    """An attribute value as xlsxwriter escapes it."""
+    return v.str.replace_many(["&", '"', "<", ">", "\n"], ["&amp;", "&quot;", "&lt;", "&gt;", "&#xA;"])
+
+
+def _x_preserve(v: pl.Expr) -> pl.Expr:
+    return pl.when(v.str.contains(r"^\s") | v.str.contains(r"\s$")).then(pl.lit(' xml:space="preserve"')) \
+        .otherwise(pl.lit(""))
 
 
 def _x_style(xf: pl.Expr | None) -> pl.Expr:
@@ -675,17 +720,9 @@ def _x_style(xf: pl.Expr | None) -> pl.Expr:
 def _x_string(letter: str, rn: pl.Expr, v: pl.Expr, xf: pl.Expr | None = None) -> pl.Expr:
     """An inline-string cell as xlsxwriter writes it; a styled empty cell if there is a format but
     no text; nothing otherwise."""
-    # clean_text_expr left no control character but \r, which xlsxwriter writes as _x000D_
-    text = (v.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
-            .str.replace_all("\r", "_x000D_", literal=True)
-            .str.replace_all("\ufffe", "_xFFFE_", literal=True).str.replace_all("\uffff", "_xFFFF_", literal=True)
-            .str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-            .str.replace_all(">", "&gt;", literal=True))
-    preserve = pl.when(v.str.contains(r"^\s") | v.str.contains(r"\s$")).then(pl.lit(' xml:space="preserve"')) \
-        .otherwise(pl.lit(""))
     style = _x_style(xf)
     cell = pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), style, pl.lit(' t="inlineStr"><is><t'),
-                          preserve, pl.lit(">"), text, pl.lit("</t></is></c>")])
+                          _x_preserve(v), pl.lit(">"), _x_text(v), pl.lit("</t></is></c>")])
     out = pl.when(v.is_not_null() & (v != "")).then(cell)
     if xf is not None:
         out = out.when(xf.is_not_null()).then(pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), style,
@@ -698,18 +735,141 @@ def _x_number(letter: str, rn: pl.Expr, v: pl.Expr) -> pl.Expr:
                                                         v.cast(pl.String), pl.lit("</v></c>")])).otherwise(pl.lit(""))
 
 
+def _write_bytes(frame: pl.DataFrame, expr: pl.Expr, fh) -> None:
+    """Write the text of expr for each row of frame to a binary file, back to back (Polars'
+    CSV writer with one column, no quoting and no line ends: no Python string in between)."""
+    frame.select(expr.alias("x")).write_csv(fh, include_header=False, quote_style="never", line_terminator="")
+
+
+def _copy_rows(ws) -> None:
+    """Worksheet._write_optimized_sheet_data, copying the row stream as bytes instead of decoding
+    and re-encoding it."""
+    if ws.dim_rowmin is None:
+        ws._xml_empty_tag("sheetData")
+        return
+    ws._xml_start_tag("sheetData")
+    ws.row_data_fh.close()
+    ws.fh.flush()
+    with open(ws.row_data_filename, "rb") as rows:
+        shutil.copyfileobj(rows, ws.fh.buffer, 1 << 20)
+    os.unlink(ws.row_data_filename)
+    ws._xml_end_tag("sheetData")
+
+
 def _stream(ws, frame: pl.DataFrame, cells, last_col: int) -> None:
     """Append frame's rows as sheet rows 2.. (0-based 1..). `cells(rn)` gives the cell expressions
     of a row, rn being its 1-based number as text. The caller has flushed the header row
     (ws._write_single_row(1)) and registered the comments and links of these rows."""
+    ws.fh.flush()
     for off in range(0, frame.height, FAST_CHUNK):
-        part = frame.slice(off, FAST_CHUNK)
         rn = (pl.int_range(pl.len(), dtype=pl.Int64) + off + 2).cast(pl.String)
         xml = pl.concat_str([pl.lit('<row r="'), rn, pl.lit('">'), *cells(rn), pl.lit("</row>")])
-        ws.fh.write(part.select(xml.str.join("")).item())
+        _write_bytes(frame.slice(off, FAST_CHUNK), xml, ws.fh.buffer)
+    ws.fh.buffer.flush()
     if frame.height:
         ws._check_dimensions(frame.height, last_col)
     ws.previous_row = frame.height + 1  # nothing pending: xlsxwriter must not write these rows again
+    ws._write_optimized_sheet_data = functools.partial(_copy_rows, ws)
+
+
+def _register_comments(ws, comments: pl.DataFrame, packaged: bool) -> None:
+    """Comments (_r, _c, _comment, _comment_h; in sheet order): pre-rendered at close if the
+    workbook uses _Packager and the sheet allows it, otherwise through write_comment."""
+    if not comments.height:
+        return
+    if not (packaged and _comments_supported(ws)):
+        for r, c, text, h in comments.iter_rows():
+            ws.write_comment(r, c, text, {**COMMENT_OPTIONS, "height": h})
+        return
+    ws.has_vml = ws.has_comments = True
+    ws._xj_comments = comments
+    prepare = ws._prepare_vml_objects
+    n = comments.height
+
+    def prepare_vml_objects(vml_data_id, vml_shape_id, vml_drawing_id, comment_id):
+        prepare(vml_data_id, vml_shape_id, vml_drawing_id, comment_id)  # the part links; no comment of its own
+        ws.vml_data_id = ",".join(str(vml_data_id + i) for i in range(n // 1024 + 1))
+        return n
+
+    ws._prepare_vml_objects = prepare_vml_objects
+
+
+def _comment_parts(ws, vml_fh, comments_fh) -> None:
+    """Write the VML drawing and the comments part of ws's pre-rendered comments, as xlsxwriter's
+    Vml and Comments classes would (after Worksheet._prepare_vml_objects)."""
+    c = ws._xj_comments.rename({"_r": "r", "_c": "c", "_comment": "text", "_comment_h": "h"})
+    # a box's place: xlsxwriter's own geometry for one comment per column, height and kind of row
+    # (rows near the top and bottom edge are placed differently), then moved down by whole rows
+    edge = (pl.col("r") == 0) | (pl.col("r") >= EXCEL_MAX_ROWS - 3)
+    c = c.with_columns(kr=pl.when(edge).then(pl.col("r")).otherwise(pl.lit(1, pl.Int64)))
+    geo = []
+    for kr, col, h in c.select("kr", "c", "h").unique().iter_rows():
+        probe = CommentType(kr, col, "", {**COMMENT_OPTIONS, "height": h})
+        col_start, row_start, x1, y1, col_end, row_end, x2, y2, x_abs, y_abs, width, height = \
+            ws._comment_vertices(probe)
+        geo.append((kr, col, h, row_start, row_end, y_abs,
+                    f'" type="#_x0000_t202" style="position:absolute;margin-left:{x_abs * 0.75:.15g}pt;margin-top:',
+                    f"pt;width:{width * 0.75:.15g}pt;height:{height * 0.75:.15g}pt;z-index:",
+                    f';visibility:hidden" fillcolor="{probe.color._vml_rgb_hex_value()}" o:insetmode="auto">'
+                    '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+                    '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+                    '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>'
+                    f"{col_start}, {x1}, ", f", {y1}, {col_end}, {x2}, ", f", {y2}</x:Anchor><x:AutoFill>False"
+                    "</x:AutoFill><x:Row>", xl_col_to_name(col)))
+    geo_df = pl.DataFrame(geo, orient="row", schema={
+        "kr": pl.Int64, "c": pl.Int64, "h": pl.Int64, "row_start": pl.Int64, "row_end": pl.Int64, "y_abs": pl.Int64,
+        "g1": pl.String, "g2": pl.String, "g3": pl.String, "g4": pl.String, "g5": pl.String, "letter": pl.String})
+    c = c.join(geo_df, on=["kr", "c", "h"], how="left", maintain_order="left").with_row_index("k", offset=1)
+    shift = pl.col("r") - pl.col("kr")
+    y4 = (pl.col("y_abs") + shift * ws.default_row_height) * 3  # margin-top in points, times 4
+    top = pl.concat_str([(y4 // 4).cast(pl.String),
+                         (y4 % 4).replace_strict([0, 1, 2, 3], ["", ".25", ".5", ".75"], return_dtype=pl.String)])
+    shape = pl.concat_str([
+        pl.lit('<v:shape id="_x0000_s'), (pl.col("k") + ws.vml_shape_id).cast(pl.String), pl.col("g1"), top,
+        pl.col("g2"), pl.col("k").cast(pl.String), pl.col("g3"), (pl.col("row_start") + shift).cast(pl.String),
+        pl.col("g4"), (pl.col("row_end") + shift).cast(pl.String), pl.col("g5"), pl.col("r").cast(pl.String), pl.lit("</x:Row><x:Column>"), pl.col("c").cast(pl.String),
+        pl.lit("</x:Column></x:ClientData></v:shape>")])
+    vml_fh.write(('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+                  'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" '
+                  f'data="{ws.vml_data_id}"/></o:shapelayout><v:shapetype id="_x0000_t202" coordsize="21600,21600" '
+                  'o:spt="202" path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path '
+                  'gradientshapeok="t" o:connecttype="rect"/></v:shapetype>').encode())
+    _write_bytes(c, shape, vml_fh)
+    vml_fh.write(b"</xml>")
+
+    author = COMMENT_OPTIONS["author"]
+    comments_fh.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns='
+                       '"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors>'
+                       f"<author>{author}</author></authors><commentList>").encode())
+    text = pl.col("text")
+    comment = pl.concat_str([
+        pl.lit('<comment ref="'), pl.col("letter"), (pl.col("r") + 1).cast(pl.String),
+        pl.lit('" authorId="0"><text><r><rPr><sz val="8"/><color indexed="81"/><rFont val="Tahoma"/>'
+               '<family val="2"/></rPr><t'), _x_preserve(text), pl.lit(">"), _x_text(text),
+        pl.lit("</t></r></text></comment>")])
+    _write_bytes(c, comment, comments_fh)
+    comments_fh.write(b"</commentList></comments>")
+
+
+class _Packager(Packager):
+    """xlsxwriter's packager; the comments and VML drawing of a sheet with pre-rendered comments
+    (_register_comments) are written over the empty parts xlsxwriter made for it."""
+
+    def _create_package(self):
+        files = super()._create_package()
+        if self.in_memory:
+            return files
+        path = {xml_name: os_name for os_name, xml_name, _ in self.filenames}
+        vml_i = comments_i = 0
+        for ws in self.workbook.worksheets():  # numbered as in _write_vml_files, _write_comment_files
+            vml_i += bool(ws.has_vml)
+            comments_i += bool(ws.has_comments)
+            if getattr(ws, "_xj_comments", None) is not None:
+                with (open(path[f"xl/drawings/vmlDrawing{vml_i}.vml"], "wb") as vml,
+                      open(path[f"xl/comments{comments_i}.xml"], "wb") as comments):
+                    _comment_parts(ws, vml, comments)
+            vml_i += bool(getattr(ws, "has_header_vml", False))
+        return files
 
 
 def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str], rows_df: pl.DataFrame,
@@ -725,8 +885,7 @@ def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str],
                                                                                 "_comment", "_comment_h"),
                           cells.select("_r", (pl.col("_ci") + 2).alias("_c"), "_comment", "_comment_h")]).sort("_r", "_c")
     ws._write_single_row(1)  # flush the header row; from here on the row stream is ours
-    for r, c, text, h in comments.iter_rows():
-        ws.write_comment(r, c, text, {"author": "xueji-check", "width": 320, "height": h})
+    _register_comments(ws, comments, styles.packaged)
     frame = src.join(rows.select("row", "_summary", pl.col("_xf").alias("_xfA")), left_on="_row", right_on="row",
                      how="left", maintain_order="left")
     if cells.height:
@@ -753,12 +912,13 @@ def _stream_findings(ws, styles: Styles, frame: pl.DataFrame) -> None:
         & (pl.col("_target").is_not_null().cast(pl.Int64).cum_sum() <= EXCEL_MAX_LINKS),
         _sxf=pl.col("_sev").replace_strict(sev_xf, default=None, return_dtype=pl.Int64))
     ws._write_single_row(1)  # flush the header row; from here on the row stream is ours
-    ws.ignore_write_string = True  # register the link only; its cell is rendered below
-    try:
-        for r, target, show in frame.filter(pl.col("_link")).select("_r", "_target", "_show").iter_rows():
-            ws.write_url(r, 0, "internal:" + target, styles.link, string=show)
-    finally:
-        ws.ignore_write_string = False
+    # the <hyperlinks> element, as xlsxwriter writes internal links (write_url) at close
+    links = frame.filter(pl.col("_link")).select(pl.concat_str([
+        pl.lit('<hyperlink ref="A'), (pl.col("_r") + 1).cast(pl.String), pl.lit('" location="'),
+        _x_attr(pl.col("_target")), pl.lit('" display="'), _x_attr(pl.col("_show")), pl.lit('"/>')]).alias("x"))
+    if links.height:
+        xml = "<hyperlinks>" + links["x"].str.join("").item() + "</hyperlinks>"
+        ws._write_hyperlinks = lambda: ws.fh.write(xml)
 
     def cells_of(rn: pl.Expr) -> list[pl.Expr]:
         out = [_x_string("A", rn, pl.when(pl.col("_link")).then(pl.col("_show")),
@@ -802,6 +962,9 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
                                             "strings_to_formulas": False, "strings_to_urls": False})
         try:
             styles = Styles(wb)
+            if hasattr(wb, "_get_packager") and not getattr(wb, "in_memory", True):
+                wb._get_packager = _Packager
+                styles.packaged = True
             _write_overview(wb, styles, findings, result, doc, plans, policy, schools, notes)
             _write_findings(wb, styles, located)
             baseline = findings["status"].null_count() < findings.height or doc.get("resolved") is not None
