@@ -717,12 +717,26 @@ def _x_style(xf: pl.Expr | None) -> pl.Expr:
         .otherwise(pl.lit(""))
 
 
-def _x_string(letter: str, rn: pl.Expr, v: pl.Expr, xf: pl.Expr | None = None) -> pl.Expr:
+def _text_needs(frame: pl.DataFrame, cols: list[str]) -> dict[str, tuple[bool, bool]]:
+    """Per text column: does any value need escaping (_x_text), does any need xml:space?"""
+    esc = [(pl.col(c).str.contains("_x", literal=True) | pl.col(c).str.contains("[\r\ufffe\uffff&<>]")).any()
+           for c in cols]
+    pre = [(pl.col(c).str.contains(r"^\s") | pl.col(c).str.contains(r"\s$")).any() for c in cols]
+    row = frame.select(*[e.alias(f"e{i}") for i, e in enumerate(esc)],
+                       *[e.alias(f"p{i}") for i, e in enumerate(pre)]).row(0) if cols else ()
+    return {c: (bool(row[i]), bool(row[len(cols) + i])) for i, c in enumerate(cols)}
+
+
+def _x_string(letter: str, rn: pl.Expr, v: pl.Expr, xf: pl.Expr | None = None,
+              needs: tuple[bool, bool] = (True, True)) -> pl.Expr:
     """An inline-string cell as xlsxwriter writes it; a styled empty cell if there is a format but
-    no text; nothing otherwise."""
+    no text; nothing otherwise. `needs` (_text_needs) skips escaping and the whitespace test for
+    columns without any value that needs them."""
     style = _x_style(xf)
+    esc, pre = needs
     cell = pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), style, pl.lit(' t="inlineStr"><is><t'),
-                          _x_preserve(v), pl.lit(">"), _x_text(v), pl.lit("</t></is></c>")])
+                          _x_preserve(v) if pre else pl.lit(""), pl.lit(">"), _x_text(v) if esc else v,
+                          pl.lit("</t></is></c>")])
     out = pl.when(v.is_not_null() & (v != "")).then(cell)
     if xf is not None:
         out = out.when(xf.is_not_null()).then(pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), style,
@@ -893,12 +907,14 @@ def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str],
         wide = wide.rename({c: f"_xf{c}" for c in wide.columns if c != "row"})
         frame = frame.join(wide, left_on="_row", right_on="row", how="left", maintain_order="left")
     names = set(frame.columns)
+    needs = _text_needs(frame, ["_summary", *present])
 
     def cells_of(rn: pl.Expr) -> list[pl.Expr]:
-        out = [_x_string("A", rn, pl.col("_summary"), pl.col("_xfA")), _x_number("B", rn, pl.col("_row"))]
+        out = [_x_string("A", rn, pl.col("_summary"), pl.col("_xfA"), needs["_summary"]),
+               _x_number("B", rn, pl.col("_row"))]
         for i, c in enumerate(present):
             xfc = pl.col(f"_xf{i}") if f"_xf{i}" in names else None
-            out.append(_x_string(xl_col_to_name(i + 2), rn, pl.col(c), xfc))
+            out.append(_x_string(xl_col_to_name(i + 2), rn, pl.col(c), xfc, needs[c]))
         return out
 
     _stream(ws, frame, cells_of, len(present) + 1)
@@ -920,17 +936,19 @@ def _stream_findings(ws, styles: Styles, frame: pl.DataFrame) -> None:
         xml = "<hyperlinks>" + links["x"].str.join("").item() + "</hyperlinks>"
         ws._write_hyperlinks = lambda: ws.fh.write(xml)
 
+    needs = _text_needs(frame, ["_show", *(c for c in COLUMNS if c != "row")])
+
     def cells_of(rn: pl.Expr) -> list[pl.Expr]:
         out = [_x_string("A", rn, pl.when(pl.col("_link")).then(pl.col("_show")),
-                         pl.when(pl.col("_link")).then(pl.lit(link_xf, pl.Int64)))]
+                         pl.when(pl.col("_link")).then(pl.lit(link_xf, pl.Int64)), needs["_show"])]
         for i, c in enumerate(COLUMNS):
             letter = xl_col_to_name(i + 1)
             if c == "row":
                 out.append(_x_number(letter, rn, pl.col(c)))
             elif c == "severity":
-                out.append(_x_string(letter, rn, pl.col(c), pl.col("_sxf")))
+                out.append(_x_string(letter, rn, pl.col(c), pl.col("_sxf"), needs[c]))
             else:
-                out.append(_x_string(letter, rn, pl.col(c)))
+                out.append(_x_string(letter, rn, pl.col(c), None, needs[c]))
         return out
 
     _stream(ws, frame, cells_of, len(COLUMNS))
