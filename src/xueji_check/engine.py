@@ -13,6 +13,7 @@ from xueji_check import schema as sc
 from xueji_check.calendar import CalendarFrame, WorkCalendar
 from xueji_check.findings import RAW_SCHEMA, emit, empty_raw, finalize
 from xueji_check.load import InputFile, Problem, Table, discover, load_file
+from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
@@ -127,15 +128,20 @@ def name_mismatch(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     roster = frames.get("roster")
     if roster is None or "name" not in roster.columns:
         return empty_raw()
-    ref = roster.filter(pl.col("_key").is_not_null() & pl.col("name").is_not_null()).group_by("_key").agg(
-        pl.col("name").unique().sort().str.join("、").alias("_roster_names"), pl.col("name").alias("_names"))
+    # (key, name) pairs and anti joins: no per-row list of names is built (1M ⋈ 1M stays light)
+    pairs = roster.lazy().filter(pl.col("_key").is_not_null() & pl.col("name").is_not_null()) \
+        .select("_key", "name").unique().collect().lazy()
     out = []
     for kind in ("aid", "changes"):
         df = frames.get(kind)
         if df is None or "name" not in df.columns or df.height == 0:
             continue
-        j = df.lazy().join(ref.lazy(), on="_key", how="inner").filter(
-            pl.col("name").is_not_null() & ~pl.col("name").is_in(pl.col("_names")))
+        odd = (df.lazy().filter(pl.col("name").is_not_null() & pl.col("_key").is_not_null())
+               .join(pairs, on=["_key", "name"], how="anti").collect().lazy())
+        # the roster's names, gathered only for the students that differ
+        names = pairs.join(odd.select("_key"), on="_key", how="semi").group_by("_key").agg(
+            pl.col("name").sort().str.join("、").alias("_roster_names"))
+        j = odd.join(names, on="_key", how="inner")
         msg = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」与学籍名册中同一学生的姓名「"),
                              pl.col("_roster_names"), pl.lit("」不一致，请核对是否录错或冒名")])
         out.append(emit(j, kind, msg, field="name", key=pl.concat_str([pl.col("_key"), pl.lit("name")], separator="|"))
@@ -179,6 +185,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
         list(pool.map(lambda ip: load_file(ip[1], local[ip[0]], specs), enumerate(inputs)))
     for lp in local:
         problems.extend(lp)
+    release_free_memory()  # the readers' freed heap, before the normalised frames are built
 
     tables: dict[str, list[Table]] = {k: [] for k in KINDS}
     raw_parts: list[pl.DataFrame] = []
