@@ -108,14 +108,30 @@ def child(mode: str, rows: int, share: float, out: Path) -> dict:
 
 
 def verify(rows: int, share: float) -> None:
-    """report.xlsx with its big sheets rendered by Polars (the fast path) must be byte for byte
-    the workbook xlsxwriter writes cell by cell. Run this after upgrading xlsxwriter."""
+    """report.xlsx with its big parts rendered by Polars (the fast path: sheet rows, the links of
+    问题清单, the comments and VML drawings of the annotated copies) must be byte for byte the
+    workbook xlsxwriter writes cell by cell, link by link, comment by comment. Run this after
+    upgrading xlsxwriter."""
+    import copy
     import zipfile
 
     from xueji_check.report import excel
 
     findings, result, doc = build(rows, share)
     t = result.inputs[0].tables[0]
+    # a second input (its sheet name has & < > and quotes), so that a second VML drawing continues
+    # the shape ids of the first, with a row-level finding on each of 1,100 rows: more than 1024
+    # comments on one sheet
+    t2 = copy.copy(t)
+    t2.file = 'benchmarks/data/roster &<2>\'s "copy".xlsx'  # links to it need escaping
+    t2.raw = t.raw.head(min(rows, 1_100))
+    inp2 = copy.copy(result.inputs[0])
+    inp2.display, inp2.tables = t2.file, [t2]
+    result.inputs.append(inp2)
+    more = findings.head(1).select(pl.exclude("row", "file", "column", "message")).join(
+        t2.raw.select(pl.col("_row").cast(findings.schema["row"]).alias("row")), how="cross").with_columns(
+        pl.lit(t2.file).alias("file"), pl.lit(None, pl.String).alias("column"),
+        pl.format("第 {} 行：\t前导空格 <&> _x0041_ ", pl.col("row")).alias("message")).select(findings.columns)
     awkward = ["_x0041_", "a&b<c>\"'", " lead", "trail ", "x\ry", "{=1+2}", "http://x.cn", "0012", "中文\u3000",
                "tab\tx", "\uffff", "=1+2", ""]
     # no "<r>x</r>": cell by cell that is written as a rich string (excel._write_text), same text
@@ -125,7 +141,7 @@ def verify(rows: int, share: float) -> None:
                                           pl.Series("column", [None, "不存在", "姓名"]),
                                           pl.Series("severity", ["error", "other", "other"]),
                                           pl.Series("message", ["m\r_x0041_ <&>", None, " x"]))
-    findings = pl.concat([findings, extra])
+    findings = pl.concat([findings, extra, more])
     fast = excel._raw_rows_supported
     ok = True
     with tempfile.TemporaryDirectory() as d:

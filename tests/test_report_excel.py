@@ -303,3 +303,104 @@ def test_libreoffice_opens_report(report, tmp_path):
     pdf = tmp_path / "report.pdf"
     assert proc.returncode == 0 and pdf.exists() and pdf.stat().st_size > 1000, proc.stdout + proc.stderr
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if not n.startswith("docProps/")}
+
+
+def test_fast_links_and_comments_equal_public_api(tmp_path, monkeypatch):
+    """Rows, hyperlinks, comments and VML drawings rendered by Polars are byte for byte what
+    xlsxwriter's public API writes, and read back as the right text, targets and fills."""
+    from xueji_check.report import excel
+
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("A1", "甲", make_id(seq="411")),
+                                              roster_row("A2", "乙", make_id(seq="413")),
+                                              roster_row("A3", "丙", make_id(seq="415"))])
+    g = write_xlsx(tmp_path / "名册2.xlsx", [ROSTER_HEADERS, roster_row("B1", "丁", make_id(seq="417"))])
+    result = _run_engine([f, g])
+    shown = {Path(t.file).name: t.file for i in result.inputs for t in i.tables}
+    awkward = [" lead & <tag>", "trail\r\n_x0041_ ", "\uffff\t\"q\"", "普通说明"]
+    extra = pl.DataFrame({
+        "rule_id": ["S002", "R101", "S005", "R107", "S002"], "severity": ["error", "error", "warning", "warning", "error"],
+        "dataset": ["roster"] * 5, "file": [shown[f.name]] * 4 + [shown[g.name]], "sheet": ["Sheet1"] * 5,
+        "row": [2, 2, 3, 4, 2], "column": ["姓名", None, "性别", "姓名", "姓名"],
+        "student_id": ["A1", "A1", "A2", "A3", "B1"], "id_masked": [None] * 5, "name": ["甲", "甲", "乙", "丙", "丁"],
+        "school": ["东方技工学校"] * 5, "message": [*awkward, "空"], "clause": ["二（三）"] * 5,
+        "fingerprint": [f"f{i}" for i in range(5)], "status": [None] * 5,
+    }, schema=result.findings.schema)
+    findings = pl.concat([result.findings, extra])
+    used = []
+    real = excel._comment_parts
+    monkeypatch.setattr(excel, "_comment_parts", lambda *a: used.append(1) or real(*a))
+    fast = write_report(findings, result, _doc(result), tmp_path / "fast.xlsx")
+    assert len(used) == 2  # both annotated copies had their comments pre-rendered
+    monkeypatch.setattr(excel, "_raw_rows_supported", lambda ws: False)
+    slow = write_report(findings, result, _doc(result), tmp_path / "slow.xlsx")
+    a, b = _parts(fast), _parts(slow)
+    assert sorted(a) == sorted(b)
+    assert [n for n in a if a[n] != b[n]] == []
+
+    wb = openpyxl.load_workbook(fast)
+    ws = wb[wb.sheetnames[3]]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == 2)
+    name = row[header.index("姓名")]
+    assert name.fill.fgColor.rgb.endswith(RED)
+    assert "S002" in name.comment.text and " lead & <tag>" in name.comment.text
+    # openpyxl does not undo xlsxwriter's _xHHHH_ escapes (Excel does): CR, and _x0041_ kept as text
+    assert "R101" in row[0].comment.text and "trail_x000D_\n_x005F_x0041_ " in row[0].comment.text
+    gender = next(r for r in ws.iter_rows(min_row=2) if r[1].value == 3)[header.index("性别")]
+    assert gender.fill.fgColor.rgb.endswith(YELLOW) and "_xFFFF_\t\"q\"" in gender.comment.text
+    links = [(r[0].value, r[0].hyperlink.location, r[1].value, r[6].value, r[7].value)
+             for r in wb["问题清单"].iter_rows(min_row=2) if r[0].hyperlink is not None]
+    assert len(links) == wb["问题清单"].max_row - 1
+    for show, location, rule, src_row, col in links:
+        sheet, cell = location.rsplit("!", 1)
+        target = wb[sheet.strip("'").replace("''", "'")][cell]
+        assert show == "查看 " + cell
+        assert rule in target.comment.text
+        assert wb[sheet.strip("'")].cell(row=target.row, column=2).value == src_row
+        if col:
+            assert wb[sheet.strip("'")].cell(row=1, column=target.column).value == col
+
+
+def test_comment_boxes_placed_as_xlsxwriter_places_them(tmp_path):
+    """Pre-rendered comments (_register_comments + _Packager) against write_comment, on two sheets,
+    with more than 1024 comments (a VML idmap of two blocks) and rows at Excel's bottom edge."""
+    import xlsxwriter
+
+    from xueji_check.report import excel
+
+    spots = [(r, c, f"说明 {r}/{c} <&>", 20 + 16 * (r % 7)) for r in range(1, 600) for c in (0, 3)]
+    spots += [(r, 2, "edge", 36) for r in range(excel.EXCEL_MAX_ROWS - 4, excel.EXCEL_MAX_ROWS)]
+    out = []
+    for fast in (True, False):
+        path = tmp_path / f"c{fast}.xlsx"
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        if fast:
+            wb._get_packager = excel._Packager
+        for n, share in enumerate((spots, spots[:50])):
+            ws = wb.add_worksheet(f"s{n}")
+            ws.set_column(0, 0, 40)
+            ws.set_column(1, 1, 7)
+            ws.set_column(2, 9, 14)
+            frame = pl.DataFrame(share, schema={"_r": pl.Int64, "_c": pl.Int64, "_comment": pl.String,
+                                                "_comment_h": pl.Int64}, orient="row")
+            if fast:
+                assert excel._comments_supported(ws)
+                excel._register_comments(ws, frame, True)
+            else:
+                for r, c, text, h in share:
+                    ws.write_comment(r, c, text, {**excel.COMMENT_OPTIONS, "height": h})
+        wb.close()
+        out.append(_parts(path))
+    fast_parts, api = out
+    names = [n for n in api if "comments" in n or "vml" in n or "_rels" in n or n == "[Content_Types].xml"]
+    assert len([n for n in names if n.endswith(".vml")]) == 2
+    assert b'data="1,2"' in api["xl/drawings/vmlDrawing1.vml"]
+    for n in names:
+        assert fast_parts.get(n) == api[n], n
