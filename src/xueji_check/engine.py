@@ -99,10 +99,11 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
         return empty_raw()
     fmap = spec.field_map
     out = []
-    base = df.with_row_index("index")
+    # the failing rows only, gathered once (not one join over the whole table per check)
+    failing = df.with_row_index("index").filter(pl.col("index").is_in(fails["index"].unique().implode()))
     for (fname, code), part in fails.group_by(["field", "code"], maintain_order=True):
         f = fmap[fname]
-        rows = base.join(part.select("index"), on="index", how="semi")
+        rows = failing.join(part.select("index"), on="index", how="semi", maintain_order="left")
         raw_col = f"{fname}__raw" if f"{fname}__raw" in df.columns else fname
         rows = rows.with_columns(
             _raw=pl.col(raw_col).cast(pl.String),
