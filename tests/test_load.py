@@ -4,6 +4,8 @@ kind recognition, unknown kinds, row numbers as Excel shows them."""
 from __future__ import annotations
 
 import xlwt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
 
@@ -124,3 +126,88 @@ def test_csv_with_a_wider_line_far_below_the_head_keeps_its_cells(tmp_path, cli)
     t = inp.tables[0]
     last = t.raw.tail(1).row(0)
     assert "备注二" in last and t.raw.height == 700
+
+
+# ---------------------------------------------------------------- CSV decoding and cleaning
+def _reference_csv(data: bytes):
+    """What the CSV reader must give: decode, drop BOMs and control characters, every line
+    break as \\n, then parse (the straightforward passes over the whole text)."""
+    from xueji_check import load
+
+    text, enc, _ = load.decode_text(data)
+    clean = load._clean_text(text)
+    first = "\n".join(clean.split("\n", 20)[:20])
+    sep = max([",", "\t", ";", "|"], key=lambda c: first.count(c))
+    sep = sep if first.count(sep) else ","
+    width = load._csv_width("\n".join(clean.split("\n", 500)[:500]), sep)
+    df = load._read_csv_bytes(clean.encode("utf-8"), sep, width + load.CSV_SPARE_COLUMNS, "f.csv", [])
+    if df.width and df[:, -1].null_count() < df.height:
+        df = load._read_csv_bytes(clean.encode("utf-8"), sep, load._csv_width(clean, sep), "f.csv", [])
+    else:
+        used = [c for c in df.columns[width:] if df[c].null_count() < df.height]
+        df = df.select(df.columns[: max((int(c[1:]) for c in used), default=width - 1) + 1])
+    return df.rows(), enc
+
+
+def _fast_csv(data: bytes):
+    from xueji_check.load import read_csv_text
+
+    sheet = read_csv_text(data, "f.csv", "f", [])
+    return sheet.frame.rows(), sheet.encoding
+
+
+CELLS = ["学生", "a", "", " ", "合计", '"x,\r\ny"', '"x\ny"', '"q"', '"a""b"', "\ufeffz", "k\x02", '"a\x03"',
+         "张\r三", "\x7f", "１２"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(CELLS), min_size=1, max_size=5), min_size=1, max_size=12),
+       st.lists(st.sampled_from(["\r\n", "\n", "\r"]), min_size=1, max_size=3),
+       st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+def test_csv_cleaning_in_few_passes_reads_like_cleaning_everything(rows, ends, enc):
+    """Line breaks are rewritten only when a bare \\r or a \\r inside quotes needs it, control
+    characters and BOMs only when there are any: the result is the same as doing it all."""
+    text = "".join(",".join(r) + ends[i % len(ends)] for i, r in enumerate(rows))
+    if not text.replace("\ufeff", "").strip(" \r\n\x02\x03\x7f,"):
+        return
+    data = text.encode(enc)
+    assert _fast_csv(data) == _reference_csv(data)
+
+
+def test_crlf_file_with_a_quoted_line_break_keeps_the_cell_as_lf(tmp_path):
+    from xueji_check.load import read_csv_text
+
+    data = ('学籍号,姓名,"学校\r\n名称"\r\n1,张三,"东方\r\n分校"\r\n2,\x01李四,西校\r\n').encode("gb18030")
+    sheet = read_csv_text(data, "f.csv", "f", [])
+    assert sheet.encoding == "gb18030"
+    assert sheet.frame.rows() == [("学籍号", "姓名", "学校\n名称"), ("1", "张三", "东方\n分校"), ("2", "李四", "西校")]
+
+
+def test_crlf_file_without_breaks_in_cells_is_parsed_as_is():
+    from xueji_check import load
+
+    raw = '学籍号,"姓名\n(中文)"\r\n1,张三\r\n'.encode()
+    assert load._clean_utf8(raw, False, True) is raw  # no rewrite: Polars reads \r\n itself
+    assert load.read_csv_text(raw, "f.csv", "f", []).frame.rows() == [("学籍号", "姓名\n(中文)"), ("1", "张三")]
+
+
+def test_decoding_looks_at_the_head_only_to_skip_a_utf8_attempt():
+    from xueji_check.load import UTF8_SAMPLE, decode_text
+
+    gb = ("学生," * 20000).encode("gb18030")
+    assert decode_text(gb) == (gb.decode("gb18030"), "gb18030", False)
+    # a UTF-8 character cut by the 64 KB sample is not a reason to give up UTF-8
+    u = ("中" * (UTF8_SAMPLE // 3 + 5)).encode()
+    assert len(u) > UTF8_SAMPLE and UTF8_SAMPLE % 3
+    assert decode_text(u) == (u.decode(), "utf-8", False)
+    # a bad byte far below the head: still the lossy comparison, as before
+    text, enc, lossy = decode_text(u + b"\xff" + "尾".encode())
+    assert (enc, lossy) == ("utf-8", True) and text.endswith("\ufffd尾")
+
+
+def test_control_bytes_are_whole_characters_in_utf8():
+    """Deleting the control bytes from UTF-8 deletes exactly the control characters."""
+    from xueji_check import load
+
+    text = "".join(chr(c) for c in range(0x2000)) + "中文\U0001f600"
+    assert text.encode().translate(None, load._CONTROL_BYTES).decode() == load._CONTROL.sub("", text)
