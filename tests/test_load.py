@@ -211,3 +211,19 @@ def test_control_bytes_are_whole_characters_in_utf8():
 
     text = "".join(chr(c) for c in range(0x2000)) + "中文\U0001f600"
     assert text.encode().translate(None, load._CONTROL_BYTES).decode() == load._CONTROL.sub("", text)
+
+
+# ---------------------------------------------------------------- rows dropped after the header
+def test_blank_and_total_rows_are_dropped_exactly():
+    import polars as pl
+
+    from xueji_check.load import _drop_blank_and_total_rows
+
+    df = pl.DataFrame({
+        "_row": list(range(1, 9)),
+        "c0": ["1", None, " ", "合 计", "2", "\u3000", "x", None],
+        "c1": ["a", None, None, "10", "  小计：", "", "y", "总计"],
+        "c2": ["b", None, "\t", None, "3", None, "共计", None],
+    }, schema={"_row": pl.Int64, "c0": pl.String, "c1": pl.String, "c2": pl.String})
+    out = _drop_blank_and_total_rows(df, ["c0", "c1", "c2"])
+    assert out["_row"].to_list() == [1, 7]

@@ -769,14 +769,37 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
         .slice(guess.row_index + 1)
         .with_columns(pl.col("_row").cast(pl.Int64))
     )
-    value_cols = [c for c in df.columns]
-    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in value_cols])
-    total = pl.any_horizontal([pl.col(c).str.strip_chars().str.contains(TOTAL_ROW).fill_null(False)
-                               for c in value_cols[: min(len(value_cols), 4)]])
-    data = data.filter(~blank & ~total)
+    data = _drop_blank_and_total_rows(data, list(df.columns))
     return Table(kind=kind, file=sheet.file, sheet=sheet.sheet, header_row=guess.row_index + 1,
                  headers=headers, field_cols=guess.mapping, raw=data,
                  title_lines=_title_lines(rows, guess.row_index), missing=missing)
+
+
+def _blank_cell(c: str) -> pl.Expr:
+    return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+
+
+def _drop_blank_and_total_rows(data: pl.DataFrame, value_cols: list[str]) -> pl.DataFrame:
+    """Drop rows whose cells are all empty and total rows (合计/总计/小计 in one of the first
+    four cells). Each test first looks at a cheap necessary condition, so the exact one runs only
+    on the few rows that may match instead of on every cell of the table."""
+    if data.height == 0 or not value_cols:
+        return data
+    blank = pl.all_horizontal([_blank_cell(c) for c in value_cols])
+    first = value_cols[: min(len(value_cols), 4)]
+    total = pl.any_horizontal([pl.col(c).str.strip_chars().str.contains(TOTAL_ROW).fill_null(False)
+                               for c in first])
+    # A blank row is blank in the fullest column; a total row has 计 in one of the first cells.
+    fullest = min(value_cols, key=lambda c: data.get_column(c).null_count())
+    maybe_blank = _blank_cell(fullest)
+    maybe_total = pl.any_horizontal([pl.col(c).str.contains("计", literal=True).fill_null(False) for c in first])
+    cand = data.filter(maybe_blank | maybe_total)
+    if cand.height == 0:
+        return data
+    drop = cand.filter(blank | total).get_column("_row")
+    if drop.len() == 0:
+        return data
+    return data.filter(~pl.col("_row").is_in(drop.to_list()))
 
 
 def nearest_kind_message(sheet: RawSheet, specs: dict[str, KindSpec]) -> str:
