@@ -227,3 +227,25 @@ def test_blank_and_total_rows_are_dropped_exactly():
     }, schema={"_row": pl.Int64, "c0": pl.String, "c1": pl.String, "c2": pl.String})
     out = _drop_blank_and_total_rows(df, ["c0", "c1", "c2"])
     assert out["_row"].to_list() == [1, 7]
+
+
+# ---------------------------------------------------------------- workbooks
+def test_sheet_scan_finds_the_same_marks_whatever_the_chunks():
+    from xueji_check.load import _Scanner
+
+    xml = (b'<dimension ref="B1:D9"/><sheetData>' + b"<c r=\"B1\" t=\"inlineStr\"><is><t>x</t></is></c>" * 150
+           + b'<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>' + b"y" * 5000
+           + b'<c r="D3" s="1" t="e"><v>#N/A</v></c></sheetData>'
+           + b'<mergeCells count="2"><mergeCell ref="B1:C1"/><mergeCell ref="B4:B6"/></mergeCells>')
+
+    def scan(size: int):
+        s = _Scanner()
+        for i in range(0, len(xml), size):
+            s(xml[i:i + size])
+        r = s.close()
+        return r.merges, r.errors, r.first_col
+
+    whole = scan(len(xml))
+    assert whole == ([(0, 1, 0, 2), (3, 1, 5, 1)], [("C2", "#DIV/0!"), ("D3", "#N/A")], 1)
+    for size in (3, 7, 100, 4095, 4096, 4097, 6000, 9000):
+        assert scan(size) == whole, size

@@ -268,7 +268,23 @@ class _Scanner:
         self.dim_seen = False
 
     def __call__(self, chunk: bytes) -> None:
+        if self.dim_seen and not self._marked(chunk):
+            # Nothing can match in tail + chunk (almost every chunk of a big sheet): keep only
+            # the new overlap, without copying the chunk.
+            if len(chunk) >= self.OVERLAP:
+                self.tail = chunk[-self.OVERLAP:]
+            else:
+                self.tail = (self.tail + chunk)[-self.OVERLAP:]
+            return
         self._scan(self.tail + chunk, final=False)
+
+    def _marked(self, chunk: bytes) -> bool:
+        """Whether tail + chunk holds the start of a merge or error-cell match (the text every
+        match contains), looked for without joining the two."""
+        marks = [b"<mergeCell"]
+        if len(self.scan.errors) < 10_000:
+            marks.append(b't="e"')
+        return any(m in chunk or m in self.tail + chunk[: len(m) - 1] for m in marks)
 
     def close(self) -> SheetScan:
         self._scan(self.tail, final=True)
