@@ -249,3 +249,53 @@ def test_sheet_scan_finds_the_same_marks_whatever_the_chunks():
     assert whole == ([(0, 1, 0, 2), (3, 1, 5, 1)], [("C2", "#DIV/0!"), ("D3", "#N/A")], 1)
     for size in (3, 7, 100, 4095, 4096, 4097, 6000, 9000):
         assert scan(size) == whole, size
+
+
+def test_workbook_is_hashed_and_read_through_the_open_file(tmp_path):
+    import hashlib
+
+    from xueji_check.load import InputFile, load_file
+
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("1", "甲", make_id())])
+    inp = InputFile(f, str(f), None)
+    load_file(inp, [])
+    assert inp.ok and inp.tables[0].raw.height == 1
+    assert inp.sha256 == hashlib.sha256(f.read_bytes()).hexdigest() and inp.size == f.stat().st_size
+
+
+def test_workbook_from_a_pipe_is_read_from_its_bytes(tmp_path):
+    import os
+    import threading
+
+    from xueji_check.load import InputFile, load_file
+
+    src = write_xlsx(tmp_path / "src.xlsx", [ROSTER_HEADERS, roster_row("1", "甲", make_id())]).read_bytes()
+    fifo = tmp_path / "名册.xlsx"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(src))
+    writer.start()
+    inp = InputFile(fifo, str(fifo), None)
+    problems: list = []
+    load_file(inp, problems)
+    writer.join()
+    assert inp.ok, problems
+    assert inp.tables[0].raw.height == 1 and inp.size == len(src)
+
+
+def test_freed_reader_memory_is_handed_back_after_a_workbook(tmp_path, monkeypatch):
+    from xueji_check import load
+
+    calls: list[int] = []
+    monkeypatch.setattr(load, "_MALLOC_TRIM", calls.append)
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("1", "甲", make_id())])
+    inp = load.InputFile(f, str(f), None)
+    load.load_file(inp, [])
+    assert inp.ok and calls == [0]
+
+
+def test_csv_bytes_handed_over_are_released():
+    from xueji_check.load import read_csv_text
+
+    box = ["学籍号,姓名\r\n1,张三\r\n".encode("gb18030")]
+    sheet = read_csv_text(box, "f.csv", "f", [])
+    assert box == [] and sheet.frame.rows() == [("学籍号", "姓名"), ("1", "张三")]

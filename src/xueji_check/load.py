@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import codecs
 import csv
+import ctypes
 import hashlib
 import io
+import os
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -335,10 +338,11 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def scan_zip(data: bytes) -> dict[str, SheetScan]:
+def scan_zip(data: bytes | BinaryIO) -> dict[str, SheetScan]:
     """Refuse corrupt zips and zip bombs (bounded memory: entries are measured by streaming,
-    never trusted from the header); return per-sheet merges and error cells."""
-    fh = io.BytesIO(data)
+    never trusted from the header); return per-sheet merges and error cells. `data` is the
+    workbook's bytes or the open (seekable, binary) file."""
+    fh = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     try:
         zf = zipfile.ZipFile(fh)
         infos = zf.infolist()
@@ -376,8 +380,16 @@ def scan_zip(data: bytes) -> dict[str, SheetScan]:
     return scans
 
 
-def _is_encrypted_ole(data: bytes) -> bool:
-    return any(m in data[:1 << 20] or m in data[-(1 << 20):] for m in ENCRYPTED_MARKS)
+def _is_encrypted_ole(data: bytes | BinaryIO) -> bool:
+    if isinstance(data, bytes | bytearray):
+        head, tail = data[:1 << 20], data[-(1 << 20):]
+    else:
+        data.seek(0)
+        head = data.read(1 << 20)
+        data.seek(max(0, data.seek(0, io.SEEK_END) - (1 << 20)))
+        tail = data.read()
+        data.seek(0)
+    return any(m in head or m in tail for m in ENCRYPTED_MARKS)
 
 
 ENCRYPTED_MSG = "文件已加密（设置了打开密码），请在 Excel 中取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后另存再检查"
@@ -408,25 +420,71 @@ def _apply_merges(df: pl.DataFrame, scan: SheetScan) -> tuple[pl.DataFrame, int]
     return df.with_columns(pl.Series(f"c{c}", v, dtype=pl.String) for c, v in cols.items()), n
 
 
-def read_excel_bytes(data: bytes, display: str, problems: list[Problem]) -> list[RawSheet]:
-    """Read every sheet of a workbook (xlsx/xlsm/xls/ods, found from the content) as text."""
-    import fastexcel
-
-    if not data:
+def read_excel_bytes(data: bytes | BinaryIO, display: str, problems: list[Problem]) -> list[RawSheet]:
+    """Read every sheet of a workbook (xlsx/xlsm/xls/ods, found from the content) as text.
+    `data` is the workbook's bytes or the open (seekable, binary) file: calamine then reads the
+    file itself, so the workbook is not held in memory twice (once here, once in calamine)."""
+    fh = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    fh.seek(0)
+    head = fh.read(4096)
+    if not head:
         raise LoadError("文件是空的（0 字节），请重新导出")
     scans: dict[str, SheetScan] = {}
-    if data.startswith(b"PK"):
-        scans = scan_zip(data)
-    elif data.startswith(OLE_MAGIC):
-        if _is_encrypted_ole(data):
+    if head.startswith(b"PK"):
+        scans = scan_zip(fh)
+    elif head.startswith(OLE_MAGIC):
+        if _is_encrypted_ole(fh):
             raise LoadError(ENCRYPTED_MSG)
     else:
-        raise LoadError(f"文件内容不是 Excel 格式（{_content_hint(data)}），请用 Excel 打开后另存为 .xlsx 再检查")
+        raise LoadError(f"文件内容不是 Excel 格式（{_content_hint(head)}），请用 Excel 打开后另存为 .xlsx 再检查")
+    try:
+        return _read_workbook(data, fh, scans, display, problems)
+    finally:
+        _trim_c_heap()
+
+
+def _open_workbook(data: bytes | BinaryIO, fh: BinaryIO):
+    """calamine's reader: on the open file through /proc/self/fd (the same file that was hashed
+    and scanned, read by calamine without a copy of it in Python), else on the bytes."""
+    import fastexcel
+
+    if not isinstance(data, bytes | bytearray):
+        proc = f"/proc/self/fd/{fh.fileno()}"
+        if os.path.exists(proc):
+            try:
+                reader = fastexcel.read_excel(proc)
+                return reader, reader.sheet_names
+            except Exception:  # read the bytes instead: calamine's own message for them
+                pass
+        fh.seek(0)
+        data = fh.read()
     try:
         reader = fastexcel.read_excel(data)
-        names = reader.sheet_names
+        return reader, reader.sheet_names
     except Exception as exc:  # calamine errors are varied; name the cause
         raise _excel_error(exc) from exc
+
+
+_MALLOC_TRIM = None
+
+
+def _trim_c_heap() -> None:
+    """Hand the memory calamine freed back to the system. calamine allocates with the C
+    allocator and Polars with its own, so what glibc keeps for reuse after a big workbook
+    (about half a gigabyte per million rows) would otherwise stay unused for the whole run."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+def _read_workbook(data: bytes | BinaryIO, fh: BinaryIO, scans: dict[str, SheetScan], display: str,
+                   problems: list[Problem]) -> list[RawSheet]:
+    reader, names = _open_workbook(data, fh)
     out = []
     for name in names:
         try:
@@ -837,28 +895,42 @@ def nearest_kind_message(sheet: RawSheet, specs: dict[str, KindSpec]) -> str:
             f"还缺少列：{'、'.join(missing) or '（无）'}。请核对表头，或用 --{k} 等选项指明文件类型")
 
 
-def _read_sheets(inp: InputFile, data: bytes, problems: list[Problem]) -> list[RawSheet]:
+def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem]) -> list[RawSheet]:
+    """Read the open input: sets its size and sha256, returns its sheets. A CSV or Parquet file
+    is read whole; a workbook is hashed and scanned through the file, then read by calamine."""
     path = inp.path
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        df = pl.read_parquet(io.BytesIO(data))
-        df = pl.concat([pl.DataFrame([list(map(str, df.columns))], schema=df.columns, orient="row"),
-                        df.cast(pl.String)])
-        return [RawSheet(inp.display, path.stem, df.rename({c: f"c{i}" for i, c in enumerate(df.columns)}))]
-    is_excel_content = data.startswith((b"PK\x03\x04", OLE_MAGIC))
+    head = fh.read(8)
+    is_excel_content = head.startswith((b"PK\x03\x04", OLE_MAGIC))
+    if suffix == ".parquet" or (suffix in CSV_SUFFIXES and not is_excel_content) or not fh.seekable():
+        data = head + fh.read()
+        inp.size = len(data)
+        inp.sha256 = hashlib.sha256(data).hexdigest()
+        if suffix == ".parquet":
+            df = pl.read_parquet(io.BytesIO(data))
+            df = pl.concat([pl.DataFrame([list(map(str, df.columns))], schema=df.columns, orient="row"),
+                            df.cast(pl.String)])
+            return [RawSheet(inp.display, path.stem, df.rename({c: f"c{i}" for i, c in enumerate(df.columns)}))]
+        if suffix in CSV_SUFFIXES and not is_excel_content:
+            box = [data]  # handed over, so the CSV reader can drop the raw bytes once decoded
+            del data
+            return [read_csv_text(box, inp.display, path.stem, problems)]
+        src: bytes | BinaryIO = data
+    else:
+        fh.seek(0)
+        inp.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+        inp.size = fh.tell()
+        src = fh
     if suffix in CSV_SUFFIXES:
-        if is_excel_content:
-            problems.append(Problem("warning", inp.display, None, None,
-                                    f"文件扩展名是 {suffix}，内容却是 Excel 工作簿，已按 Excel 读取；请改正扩展名"))
-            return read_excel_bytes(data, inp.display, problems)
-        return [read_csv_text(data, inp.display, path.stem, problems)]
-    if suffix in {".xlsx", ".xlsm"} and data.startswith(OLE_MAGIC) and not _is_encrypted_ole(data):
+        problems.append(Problem("warning", inp.display, None, None,
+                                f"文件扩展名是 {suffix}，内容却是 Excel 工作簿，已按 Excel 读取；请改正扩展名"))
+    elif suffix in {".xlsx", ".xlsm"} and head.startswith(OLE_MAGIC) and not _is_encrypted_ole(src):
         problems.append(Problem("warning", inp.display, None, None,
                                 f"文件扩展名是 {suffix}，内容却是旧版 .xls 工作簿，已按 .xls 读取；请改正扩展名"))
-    elif suffix == ".xls" and data.startswith(b"PK\x03\x04"):
+    elif suffix == ".xls" and head.startswith(b"PK\x03\x04"):
         problems.append(Problem("warning", inp.display, None, None,
                                 "文件扩展名是 .xls，内容却是 .xlsx 工作簿，已按 .xlsx 读取；请改正扩展名"))
-    return read_excel_bytes(data, inp.display, problems)
+    return read_excel_bytes(src, inp.display, problems)
 
 
 def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec] | None = None) -> None:
@@ -868,11 +940,7 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
     path = inp.path
     try:
         with path.open("rb") as fh:  # read-only; the input is never written
-            data = fh.read()
-        inp.size = len(data)
-        inp.sha256 = hashlib.sha256(data).hexdigest()
-        sheets = _read_sheets(inp, data, problems)
-        del data
+            sheets = _read_sheets(inp, fh, problems)
     except LoadError as exc:
         inp.ok = False
         problems.append(Problem("error", inp.display, None, None, str(exc), detail=_detail(exc)))
