@@ -83,8 +83,14 @@ def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.La
     return lf.select(order)
 
 
-def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
-    frames = [normalise_table(t, spec, as_of, i).collect() for t, i in zip(tables, tids, strict=True)]
+def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int],
+            done: dict[int, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """One frame for all tables of a kind. `done` holds tables already normalised (keyed by
+    ``id(table)``, e.g. by the loading threads while other files were still being read); their
+    ``_tid`` is set here."""
+    done = done or {}
+    frames = [done[id(t)].with_columns(pl.lit(i, dtype=pl.Int32).alias("_tid")) if id(t) in done
+              else normalise_table(t, spec, as_of, i).collect() for t, i in zip(tables, tids, strict=True)]
     if not frames:
         return pl.DataFrame()
     df = pl.concat(frames, how="diagonal_relaxed")
