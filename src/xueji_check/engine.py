@@ -18,7 +18,7 @@ from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
 from xueji_check.spec import KINDS, all_kinds
-from xueji_check.tables import combine, normalise_table
+from xueji_check.tables import EARLY_MIN_ROWS, combine, normalise_table
 
 ID_REASON = {"length": "位数不对", "chars": "含非法字符", "birth": "出生日期不存在", "check": "校验位错误"}
 
@@ -189,7 +189,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
         # still reading theirs (a small file does not wait for the biggest one).
         load_file(inputs[i], local[i], specs)
         for t in inputs[i].tables:
-            if not t.missing:
+            if not t.missing and t.raw.height >= EARLY_MIN_ROWS:
                 try:
                     done[id(t)] = normalise_table(t, specs[t.kind], as_of, 0).collect()
                 except Exception:  # noqa: BLE001 - normalised again below, where errors surface

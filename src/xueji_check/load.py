@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import ctypes
 import hashlib
 import io
 import os
@@ -22,6 +21,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from xueji_check.memory import release_free_memory
 from xueji_check.spec import KindSpec, all_kinds, normalise_header
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -440,7 +440,13 @@ def read_excel_bytes(data: bytes | BinaryIO, display: str, problems: list[Proble
     try:
         return _read_workbook(data, fh, scans, display, problems)
     finally:
-        _trim_c_heap()
+        # calamine's freed heap, before the next workbook is parsed; only after big workbooks
+        # (trimming walks the whole heap: after each of thousands of small files it would add up)
+        if fh.seek(0, io.SEEK_END) >= TRIM_AFTER_BYTES:
+            release_free_memory()
+
+
+TRIM_AFTER_BYTES = 8 * 1024**2
 
 
 def _open_workbook(data: bytes | BinaryIO, fh: BinaryIO):
@@ -463,23 +469,6 @@ def _open_workbook(data: bytes | BinaryIO, fh: BinaryIO):
         return reader, reader.sheet_names
     except Exception as exc:  # calamine errors are varied; name the cause
         raise _excel_error(exc) from exc
-
-
-_MALLOC_TRIM = None
-
-
-def _trim_c_heap() -> None:
-    """Hand the memory calamine freed back to the system. calamine allocates with the C
-    allocator and Polars with its own, so what glibc keeps for reuse after a big workbook
-    (about half a gigabyte per million rows) would otherwise stay unused for the whole run."""
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        try:
-            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
 
 
 def _read_workbook(data: bytes | BinaryIO, fh: BinaryIO, scans: dict[str, SheetScan], display: str,

@@ -17,9 +17,9 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
     raw = pl.col(col)
     n = f.name
     if f.type == "id_number":
-        return []  # staged in normalise_table (add_id_columns)
+        return []  # staged in normalise_fields (add_id_columns)
     if f.type == "date":
-        return []  # staged in normalise_table (add_date_columns)
+        return []  # staged in normalise_fields (add_date_columns)
     if f.type == "number":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.number(raw).alias(n)]
     if f.type == "bool":
@@ -50,50 +50,95 @@ def _by_value(f: FieldSpec, values: pl.LazyFrame, as_of: dt.date) -> pl.LazyFram
     return values.select(pl.col("_v"), *field_exprs(f, "_v", as_of))
 
 
-def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.LazyFrame:
-    exprs: list[pl.Expr] = [
+# Below this many rows a field is normalised row by row: the per-value plan and join cost
+# more than they save on a small table.
+BY_VALUE_MIN_ROWS = 20_000
+# Tables at least this big are normalised by their loading thread (see engine.run); smaller
+# ones are stacked with the other tables of the same layout and normalised together.
+EARLY_MIN_ROWS = 50_000
+
+
+# What the staged normalisers add, in the order every path puts them.
+STAGED_OUTPUTS = {
+    "id_number": lambda n: [f"{n}__raw", n, f"{n}__status", f"{n}__birth", f"{n}__gender"],
+    "date": lambda n: [f"{n}__raw", n, f"{n}__ym"],
+}
+
+
+def _fields_frame(t: Table, tid: int) -> pl.LazyFrame:
+    """A table's raw text under field names (`_f_<field>`), with file, sheet, row and table id."""
+    return t.raw.lazy().select(
         pl.lit(t.file).alias("_file"), pl.lit(t.sheet).alias("_sheet"), pl.col("_row"),
         pl.lit(tid, dtype=pl.Int32).alias("_tid"),
-    ]
+        *[pl.col(col).alias(f"_f_{name}") for name, col in t.field_cols.items()],
+    )
+
+
+def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: dt.date,
+                     rows: int) -> pl.LazyFrame:
+    """Normalise the `_f_<field>` raw columns of `lf` (a `_fields_frame` or a stack of them)."""
     fmap = spec.field_map
-    ids, by_value, order = [], [], [e.meta.output_name() for e in exprs]
-    for name, col in t.field_cols.items():
-        f = fmap[name]
-        if f.type == "id_number":
-            ids.append(name)
-            exprs.append(pl.col(col).alias(f"_idraw_{name}"))
-        elif f.type in BY_VALUE:
-            derived = _by_value(f, t.raw.lazy().select(pl.col(col).alias("_v")).head(0), as_of)
-            by_value.append((f, col, derived.collect_schema().names()[1:]))
-            exprs.append(pl.col(col).alias(f"_v_{name}"))
-            order += [c for c in by_value[-1][2] if c != "_v"]
+    by_value_ok = rows >= BY_VALUE_MIN_ROWS
+    exprs: list[pl.Expr] = [pl.col("_file"), pl.col("_sheet"), pl.col("_row"), pl.col("_tid")]
+    staged, by_value, order = [], [], ["_file", "_sheet", "_row", "_tid"]
+    for name in names:
+        f, col = fmap[name], f"_f_{name}"
+        if f.type in ("id_number", "date") and not (f.type == "date" and by_value_ok):
+            staged.append(f)
+            exprs.append(pl.col(col))
+            order += STAGED_OUTPUTS[f.type](name)
+        elif f.type in BY_VALUE and by_value_ok:
+            by_value.append(f)
+            exprs.append(pl.col(col))
+            order += STAGED_OUTPUTS[f.type](name) if f.type == "date" else \
+                [e.meta.output_name() for e in field_exprs(f, col, as_of)]
         else:
             direct = field_exprs(f, col, as_of)
             exprs.extend(direct)
             order += [e.meta.output_name() for e in direct]
-    lf = t.raw.lazy().select(exprs)
-    for f, col, _ in by_value:
-        values = t.raw.lazy().select(pl.col(col).unique().alias("_v"))
+    src = lf.select(exprs).collect().lazy() if by_value else lf.select(exprs)
+    out = src
+    for f in by_value:
+        col = f"_f_{f.name}"
+        values = src.select(pl.col(col).unique().alias("_v"))
         # collected on its own: a few rows (inside the main plan the optimiser is slow with it)
-        derived = _by_value(f, values, as_of).rename({"_v": f"_v_{f.name}"}).collect().lazy()
-        lf = lf.join(derived, on=f"_v_{f.name}", how="left", nulls_equal=True, maintain_order="left")
-    for name in ids:
-        lf = nz.add_id_columns(lf, f"_idraw_{name}", name, as_of)
-        order += [f"{name}__raw", name, f"{name}__status", f"{name}__birth", f"{name}__gender"]
-    return lf.select(order)
+        derived = _by_value(f, values, as_of).rename({"_v": col}).collect().lazy()
+        out = out.join(derived, on=col, how="left", nulls_equal=True, maintain_order="left")
+    for f in staged:  # ID numbers (and dates of small tables): staged expressions
+        if f.type == "id_number":
+            out = nz.add_id_columns(out, f"_f_{f.name}", f.name, as_of)
+        else:
+            out = nz.add_date_columns(out, f"_f_{f.name}", f.name)
+    return out.select(order)
+
+
+def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.LazyFrame:
+    return normalise_fields(_fields_frame(t, tid), list(t.field_cols), spec, as_of, t.raw.height)
 
 
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int],
             done: dict[int, pl.DataFrame] | None = None) -> pl.DataFrame:
-    """One frame for all tables of a kind. `done` holds tables already normalised (keyed by
-    ``id(table)``, e.g. by the loading threads while other files were still being read); their
-    ``_tid`` is set here."""
+    """One frame for all tables of a kind, in table order. `done` holds tables already
+    normalised (keyed by ``id(table)``, by the loading threads while other files were still
+    being read); their ``_tid`` is set here. The other tables are stacked by layout (a province
+    folder of school exports has one or two layouts) and each stack is normalised once."""
     done = done or {}
-    frames = [done[id(t)].with_columns(pl.lit(i, dtype=pl.Int32).alias("_tid")) if id(t) in done
-              else normalise_table(t, spec, as_of, i).collect() for t, i in zip(tables, tids, strict=True)]
+    frames: list[pl.DataFrame] = []
+    stacks: dict[tuple[str, ...], list[tuple[Table, int]]] = {}
+    for t, i in zip(tables, tids, strict=True):
+        if id(t) in done:
+            frames.append(done[id(t)].with_columns(pl.lit(i, dtype=pl.Int32).alias("_tid")))
+        else:
+            stacks.setdefault(tuple(t.field_cols), []).append((t, i))
+    for names, members in stacks.items():
+        lf = pl.concat([_fields_frame(t, i) for t, i in members], how="vertical_relaxed")
+        rows = sum(t.raw.height for t, _ in members)
+        frames.append(normalise_fields(lf, list(names), spec, as_of, rows).collect())
     if not frames:
         return pl.DataFrame()
     df = pl.concat(frames, how="diagonal_relaxed")
+    if len(frames) > 1:
+        df = df.sort("_tid", maintain_order=True)
     # Student key: normalised ID number, else 学籍号.
     key_parts = []
     if "id_number" in df.columns:
