@@ -44,7 +44,7 @@ FOCUS_COLOUR = "F8CBAD"
 LINK_COLOUR = "0563C1"
 CM = 96 / 2.54  # pixels per centimetre
 
-ROW_LIMIT = 100_000  # inputs above this are copied with only their flagged rows, unless annotate_all
+ROW_LIMIT = 20_000  # inputs above this (a big school; a city or province export) are copied with only their flagged rows, unless annotate_all
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_LINKS = 65_530  # Excel refuses more hyperlinks than this on one sheet
 MAX_CELL_CHARS = 32_767
