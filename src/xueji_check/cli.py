@@ -174,7 +174,7 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
             if name == "findings.csv":
                 rfiles.write_csv(findings, target)
             elif name == "findings.json":
-                rfiles.write_json(doc, target)
+                rfiles.write_json(doc, target, findings)
             elif name == "findings.parquet":
                 rfiles.write_parquet(findings, target)
             elif name == "report.xlsx":
@@ -256,7 +256,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "exit_status": code,
             },
             "summary": summary(findings, resolved),
-            "findings": findings.to_dicts(),
+            "findings": [],  # written from the frame by write_json
         }
         if resolved is not None:
             doc["resolved"] = resolved
