@@ -97,13 +97,17 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
             exprs.extend(direct)
             order += [e.meta.output_name() for e in direct]
     src = lf.select(exprs).collect().lazy() if by_value else lf.select(exprs)
-    out = src
+    parts = [src]
     for f in by_value:
         col = f"_f_{f.name}"
         values = src.select(pl.col(col).unique().alias("_v"))
         # collected on its own: a few rows (inside the main plan the optimiser is slow with it)
         derived = _by_value(f, values, as_of).rename({"_v": col}).collect().lazy()
-        out = out.join(derived, on=col, how="left", nulls_equal=True, maintain_order="left")
+        # a narrow join (one field's columns), put side by side below: joining the wide
+        # frame would copy every column once per field
+        parts.append(src.select(col).join(derived, on=col, how="left", nulls_equal=True,
+                                          maintain_order="left").drop(col))
+    out = pl.concat(parts, how="horizontal") if len(parts) > 1 else src
     for f in staged:  # ID numbers (and dates of small tables): staged expressions
         if f.type == "id_number":
             out = nz.add_id_columns(out, f"_f_{f.name}", f.name, as_of)
