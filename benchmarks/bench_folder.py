@@ -296,9 +296,16 @@ def run_child(cmd: list[str], timeout: float, nofile: int | None = None) -> dict
 def code_state() -> str:
     """HEAD and whether src/ has uncommitted changes, with the time: the child process imports
     the package from the working tree, which other sessions may be changing."""
-    import run
-
-    return f"{run._git_state()} @ {time.strftime('%H:%M:%S')}"
+    root = HERE.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "src"], capture_output=True,
+                               text=True).stdout.split()
+    except OSError:
+        head, dirty = "?", []
+    changed = [x for x in dirty if x.startswith("src/")]
+    return f"{head}{' + uncommitted ' + ','.join(changed) if changed else ''} @ {time.strftime('%H:%M:%S')}"
 
 
 def _text_stats(text: str) -> dict:
