@@ -237,6 +237,52 @@ def test_large_input_copies_only_flagged_rows_unless_annotate_all(tmp_path):
     assert ws.max_row == 41 and ws["B1"].value == "行号"
 
 
+def _school_files(tmp_path: Path, n: int, bad: set[int]) -> list[Path]:
+    """n small school rosters (10 rows each); the schools in `bad` have one empty name (S002)."""
+    out = []
+    for k in range(n):
+        rows = [ROSTER_HEADERS] + [roster_row(f"S{k}-{i}", f"学生{k}号{i}", make_id(seq=f"{(2 * (k * 10 + i) + 1) % 1000:03d}"),
+                                              school=f"第{k}技工学校") for i in range(10)]
+        if k in bad:
+            rows[3][1] = ""  # Excel row 4
+        out.append(write_xlsx(tmp_path / f"名册_{k:02d}.xlsx", rows))
+    return out
+
+
+def test_row_limit_counts_the_whole_run_and_skips_clean_sheets(tmp_path):
+    files = _school_files(tmp_path, 6, bad={1, 4})
+    result = _run_engine(files)
+    out = write_report(result.findings, result, _doc(result), tmp_path / "r.xlsx", row_limit=50)  # 60 rows in all
+    wb = openpyxl.load_workbook(out)
+    copies = wb.sheetnames[3:]
+    assert copies == ["名册_01", "名册_04"]  # only the schools with findings, flagged rows only
+    assert [r[1] for r in wb["名册_01"].iter_rows(min_row=2, values_only=True)] == [4]
+    notes = [str(c.value) for r in wb["总览"].iter_rows() for c in r if c.value]
+    assert any("输入共 60 行" in n for n in notes)
+    # under the limit every sheet is copied in full
+    full = openpyxl.load_workbook(write_report(result.findings, result, _doc(result), tmp_path / "f.xlsx",
+                                               row_limit=100))
+    assert len(full.sheetnames[3:]) == 6 and full["名册_00"].max_row == 11
+
+
+def test_annotated_copies_are_capped_with_the_worst_sheets_kept(tmp_path, monkeypatch):
+    from xueji_check.report import excel
+
+    monkeypatch.setattr(excel, "MAX_ANNOTATED_SHEETS", 2)
+    files = _school_files(tmp_path, 5, bad={0, 2, 3})
+    result = _run_engine(files)
+    extra = result.findings.filter(pl.col("file") == str(files[3])).with_columns(fingerprint=pl.lit("x"))
+    findings = pl.concat([result.findings, extra])  # school 3 has two findings: kept first
+    out = write_report(findings, result, _doc(result), tmp_path / "r.xlsx", row_limit=1000)
+    wb = openpyxl.load_workbook(out)
+    assert len(wb.sheetnames[3:]) == 2 and "名册_03" in wb.sheetnames
+    notes = [str(c.value) for r in wb["总览"].iter_rows() for c in r if c.value]
+    assert any("另有 3 个工作表" in n and "最多 2 个" in n for n in notes)
+    # findings of sheets without a copy have no link into the workbook
+    rows = list(wb["问题清单"].iter_rows(min_row=2))
+    assert rows and all(not any(c.hyperlink for c in r) for r in rows if str(files[1]) in str(r[3].value or ""))
+
+
 def test_row_level_finding_fills_problem_cell_and_school_level_links_to_sheet(tmp_path):
     f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("A1", "甲", make_id(seq="411")),
                                               roster_row("A2", "乙", make_id(seq="413"))])

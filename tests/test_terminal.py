@@ -75,3 +75,25 @@ def test_cli_output_plain_paths_last_and_quiet(tmp_path, cli):
     assert "按规则统计" in r.stdout and "按学校统计" in r.stdout and "S002" in r.stdout
     q = cli("check", f, "--as-of", "2025-01-01", "--format", "json", "--quiet", out=tmp_path / "q")
     assert q.code == 1 and len(q.stdout.strip().splitlines()) == 1
+
+
+def test_input_problems_grouped_errors_first_and_capped():
+    from rich.console import Console
+
+    from xueji_check.load import Problem
+
+    merged = [Problem("info", f"学校{i}.xlsx", "名册", None, "有 1 处合并单元格，已把每处左上角的值填入整个合并区域")
+              for i in range(2500)]
+    odd = [Problem("warning", f"怪{i}.csv", None, None, f"第 {i} 种问题") for i in range(30)]
+    broken = Problem("error", "坏.xlsx", None, None, "文件已损坏")
+    buf = io.StringIO()
+    terminal.print_problems(Console(file=buf, width=200, color_system=None), [*merged, *odd, broken])
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("错误：坏.xlsx")
+    assert len(lines) == terminal.PROBLEMS_SHOWN + 1
+    # the 2,500 identical notes would be one line, but the cap comes first: 19 warnings shown
+    assert sum(line.startswith("警告") for line in lines) == terminal.PROBLEMS_SHOWN - 1
+    assert lines[-1].startswith("……另有 2511 条读取提示未列出")
+    buf = io.StringIO()
+    terminal.print_problems(Console(file=buf, width=200, color_system=None), merged)
+    assert buf.getvalue().splitlines() == ["提示：学校0.xlsx，工作表「名册」 等 2500 处：有 1 处合并单元格，已把每处左上角的值填入整个合并区域"]

@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 KINDS = ("roster", "changes", "aid", "publicity", "employed")
@@ -44,7 +44,7 @@ class KindSpec:
     detect_words: tuple[str, ...] = ()
     detect_field: str | None = None
 
-    @property
+    @cached_property
     def field_map(self) -> dict[str, FieldSpec]:
         return {f.name: f for f in self.fields}
 
@@ -53,7 +53,12 @@ class KindSpec:
         return [f.name for f in self.fields if f.required or f.required_column]
 
     def alias_index(self) -> dict[str, str]:
-        """Normalised header text -> field name."""
+        """Normalised header text -> field name (built once per spec: the header search asks
+        for it on every row it tries, in every file)."""
+        return self._alias_index
+
+    @cached_property
+    def _alias_index(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for f in self.fields:
             for a in (f.name, f.title, *f.aliases):

@@ -44,6 +44,9 @@ FOCUS_COLOUR = "F8CBAD"
 LINK_COLOUR = "0563C1"
 CM = 96 / 2.54  # pixels per centimetre
 
+# An annotated copy per input sheet: a province folder of 2,500 school files would make a
+# workbook nobody can open (and xlsxwriter keeps a temporary file open per sheet).
+MAX_ANNOTATED_SHEETS = 100
 ROW_LIMIT = 20_000  # inputs above this (a big school; a city or province export) are copied with only their flagged rows, unless annotate_all
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_LINKS = 65_530  # Excel refuses more hyperlinks than this on one sheet
@@ -117,26 +120,42 @@ def _table_display_name(t, multi: bool) -> str:
     return f"{stem}-{t.sheet}" if multi else stem
 
 
-def plan_sheets(findings: pl.DataFrame, result, annotate_all: bool, row_limit: int) -> list[SheetPlan]:
+def plan_sheets(findings: pl.DataFrame, result, annotate_all: bool, row_limit: int,
+                max_sheets: int | None = None) -> tuple[list[SheetPlan], list]:
+    """Which input sheets get an annotated copy, and which rows. Above `row_limit` input rows in
+    the run (one big export, or a folder of many school files) the copies hold only flagged rows
+    and sheets without findings are left out; at most `max_sheets` copies are made (those with
+    the most findings), the rest is returned as the second element."""
+    max_sheets = MAX_ANNOTATED_SHEETS if max_sheets is None else max_sheets
+    tables = [(inp, t) for inp in result.inputs for t in inp.tables]
+    limited = sum(t.raw.height for _, t in tables) > row_limit and not annotate_all
+    flagged_all = findings.filter(pl.col("row").is_not_null()).select(
+        "file", "sheet", pl.col("row").cast(pl.Int64)).unique()
+    counts = {(f, sh): n for f, sh, n in findings.group_by("file", "sheet").len().iter_rows()}
+    candidates = [(inp, t) for inp, t in tables if not limited or counts.get((t.file, t.sheet))]
+    if len(candidates) > max_sheets:
+        ranked = sorted(range(len(candidates)), key=lambda i: -counts.get((candidates[i][1].file,
+                                                                            candidates[i][1].sheet), 0))
+        keep = set(ranked[:max_sheets])
+        left_out = [t for i, (_, t) in enumerate(candidates) if i not in keep]
+        candidates = [c for i, c in enumerate(candidates) if i in keep]
+    else:
+        left_out = []
     namer = SheetNamer()
     plans = []
-    for inp in result.inputs:
-        multi = len(inp.tables) > 1
-        for t in inp.tables:
-            name = namer(_table_display_name(t, multi))
-            limited = t.raw.height > row_limit and not annotate_all
-            src = t.raw.select(pl.col("_row").cast(pl.Int64).alias("row"))
-            if limited:
-                flagged = findings.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet)
-                                          & pl.col("row").is_not_null()).select(pl.col("row").cast(pl.Int64)).unique()
-                src = src.join(flagged, on="row", how="semi")
-            cut = max(0, src.height - (EXCEL_MAX_ROWS - 1))
-            src = src.head(EXCEL_MAX_ROWS - 1)
-            rows = src.with_row_index("out_row", offset=2).select(
-                pl.lit(t.file).alias("file"), pl.lit(t.sheet).alias("sheet"), "row",
-                pl.col("out_row").cast(pl.Int64))
-            plans.append(SheetPlan(t, name, limited, rows, cut))
-    return plans
+    for inp, t in candidates:
+        name = namer(_table_display_name(t, len(inp.tables) > 1))
+        src = t.raw.select(pl.col("_row").cast(pl.Int64).alias("row"))
+        if limited:
+            flagged = flagged_all.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet)).select("row")
+            src = src.join(flagged, on="row", how="semi")
+        cut = max(0, src.height - (EXCEL_MAX_ROWS - 1))
+        src = src.head(EXCEL_MAX_ROWS - 1)
+        rows = src.with_row_index("out_row", offset=2).select(
+            pl.lit(t.file).alias("file"), pl.lit(t.sheet).alias("sheet"), "row",
+            pl.col("out_row").cast(pl.Int64))
+        plans.append(SheetPlan(t, name, limited, rows, cut))
+    return plans, left_out
 
 
 def locate(findings: pl.DataFrame, plans: list[SheetPlan]) -> pl.DataFrame:
@@ -959,14 +978,19 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
                  policy=None, row_limit: int = ROW_LIMIT) -> Path:
     """Write report.xlsx atomically. `result` is the engine's RunResult (inputs, frames, skipped)."""
     findings = findings.with_columns(pl.col("row").cast(pl.Int64))
-    plans = plan_sheets(findings, result, annotate_all, row_limit) if result is not None else []
+    plans, left_out = plan_sheets(findings, result, annotate_all, row_limit) if result is not None else ([], [])
     located = locate(findings, plans)
     schools = school_table(findings, result)
     notes: list[str] = []
+    if any(p.limited for p in plans):
+        total = sum(t.raw.height for inp in result.inputs for t in inp.tables)
+        notes.append(f"输入共 {total} 行（超过 {row_limit} 行），标注副本只含有问题的行（保留原行号），没有问题的工作表不复制；"
+                     "如需完整副本请加 --annotate-all")
+    if left_out:
+        files = len({t.file for t in left_out})
+        notes.append(f"另有 {len(left_out)} 个工作表（{files} 个文件）的标注副本未生成：标注副本最多 {MAX_ANNOTATED_SHEETS} 个，"
+                     "按问题数从多到少选取；其余问题见「问题清单」与 findings.csv，学校自查请只给出本校文件")
     for p in plans:
-        if p.limited:
-            notes.append(f"「{p.name}」原有 {p.table.raw.height} 行（超过 {row_limit} 行），标注副本只含有问题的行，"
-                         "保留原行号；如需完整副本请加 --annotate-all")
         if p.cut:
             notes.append(f"「{p.name}」超过 Excel 行数上限，另有 {p.cut} 行未复制")
     if findings.height > EXCEL_MAX_ROWS - 1:

@@ -24,10 +24,25 @@ def console(stderr: bool = False) -> Console:
                    highlight=False, soft_wrap=not tty, width=None if tty else 120)
 
 
+PROBLEMS_SHOWN = 20
+
+
 def print_problems(con: Console, problems) -> None:
-    for p in problems:
-        label = {"error": "错误", "warning": "警告", "info": "提示"}[p.level]
-        con.print(f"[{SEV_STYLE[p.level]}]{label}[/]：{escape(p.where())}：{escape(p.message)}", markup=True)
+    """Input problems, errors first. The same message in many files (a merged title row in every
+    school's export) is one line naming how many files; at most PROBLEMS_SHOWN lines, the rest
+    is counted (all of them are in findings.json and on the report's 总览 sheet)."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups: dict[tuple[str, str], list] = {}
+    for p in sorted(problems, key=lambda p: order[p.level]):
+        groups.setdefault((p.level, p.message), []).append(p)
+    items = list(groups.items())
+    for (level, message), ps in items[:PROBLEMS_SHOWN]:
+        label = {"error": "错误", "warning": "警告", "info": "提示"}[level]
+        where = ps[0].where() if len(ps) == 1 else f"{ps[0].where()} 等 {len(ps)} 处"
+        con.print(f"[{SEV_STYLE[level]}]{label}[/]：{escape(where)}：{escape(message)}", markup=True)
+    rest = sum(len(ps) for _, ps in items[PROBLEMS_SHOWN:])
+    if rest:
+        con.print(f"……另有 {rest} 条读取提示未列出，完整列表见 findings.json（run.problems）和 report.xlsx 的「总览」")
 
 
 SCHOOLS_SHOWN = 15
