@@ -110,8 +110,6 @@ def worker_stages(roster: str, aid: str, formats: str, annotate_all: bool) -> di
     engine.run = run
     engine.load_file = timed("load_file (sum over threads)", engine.load_file)
     engine.combine = timed("normalise", engine.combine)
-    # big tables are normalised by their loading thread while other files are still read
-    engine.normalise_table = timed("normalise in loading threads (sum over threads)", engine.normalise_table)
     engine.validation_findings = timed("validate (pandera S-checks)", engine.validation_findings)
     engine.name_mismatch = timed("validate (S008 names)", engine.name_mismatch)
     engine.finalize = timed("findings (finalize)", engine.finalize)

@@ -56,8 +56,7 @@ def test_stacked_small_tables_keep_table_order_and_identity() -> None:
     cols = {k: v for k, v in AID_HEADERS.items() if k not in ("pay_method", "signed")}
     c = Table("aid", "三校.xlsx", "资助", 1, list(cols), cols, a.raw)
     big = aid_table(MESSY, "大.xlsx")
-    done = {id(big): T.normalise_table(big, spec, AS_OF, 0).collect()}
-    df = T.combine([a, c, big, b], spec, AS_OF, [0, 1, 2, 3], done)
+    df = T.combine([a, c, big, b], spec, AS_OF, [0, 1, 2, 3])
     assert df["_file"].to_list() == ["一校.xlsx"] * 3 + ["三校.xlsx"] * 3 + ["大.xlsx"] * 6 + ["二校.xlsx"] * 3
     assert df["_tid"].to_list() == [0] * 3 + [1] * 3 + [2] * 6 + [3] * 3
     assert df["_row"].to_list() == [2, 3, 4] * 2 + list(range(2, 8)) + [2, 3, 4]

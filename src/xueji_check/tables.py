@@ -53,9 +53,6 @@ def _by_value(f: FieldSpec, values: pl.LazyFrame, as_of: dt.date) -> pl.LazyFram
 # Below this many rows a field is normalised row by row: the per-value plan and join cost
 # more than they save on a small table.
 BY_VALUE_MIN_ROWS = 20_000
-# Tables at least this big are normalised by their loading thread (see engine.run); smaller
-# ones are stacked with the other tables of the same layout and normalised together.
-EARLY_MIN_ROWS = 50_000
 
 
 # What the staged normalisers add, in the order every path puts them.
@@ -105,8 +102,9 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
         derived = _by_value(f, values, as_of).rename({"_v": col}).collect().lazy()
         # a narrow join (one field's columns), put side by side below: joining the wide
         # frame would copy every column once per field
+        # (collected one by one: run side by side, ten 1M-row joins made the memory peak erratic)
         parts.append(src.select(col).join(derived, on=col, how="left", nulls_equal=True,
-                                          maintain_order="left").drop(col))
+                                          maintain_order="left").drop(col).collect().lazy())
     out = pl.concat(parts, how="horizontal") if len(parts) > 1 else src
     for f in staged:  # ID numbers (and dates of small tables): staged expressions
         if f.type == "id_number":
@@ -120,20 +118,13 @@ def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.La
     return normalise_fields(_fields_frame(t, tid), list(t.field_cols), spec, as_of, t.raw.height)
 
 
-def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int],
-            done: dict[int, pl.DataFrame] | None = None) -> pl.DataFrame:
-    """One frame for all tables of a kind, in table order. `done` holds tables already
-    normalised (keyed by ``id(table)``, by the loading threads while other files were still
-    being read); their ``_tid`` is set here. The other tables are stacked by layout (a province
-    folder of school exports has one or two layouts) and each stack is normalised once."""
-    done = done or {}
+def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
+    """One frame for all tables of a kind, in table order. Tables are stacked by layout (a
+    province folder of school exports has one or two layouts) and each stack is normalised once."""
     frames: list[pl.DataFrame] = []
     stacks: dict[tuple[str, ...], list[tuple[Table, int]]] = {}
     for t, i in zip(tables, tids, strict=True):
-        if id(t) in done:
-            frames.append(done[id(t)].with_columns(pl.lit(i, dtype=pl.Int32).alias("_tid")))
-        else:
-            stacks.setdefault(tuple(t.field_cols), []).append((t, i))
+        stacks.setdefault(tuple(t.field_cols), []).append((t, i))
     for names, members in stacks.items():
         lf = pl.concat([_fields_frame(t, i) for t, i in members], how="vertical_relaxed")
         rows = sum(t.raw.height for t, _ in members)
