@@ -406,7 +406,7 @@ def worker_stages(folder: str, formats: str) -> dict:
     engine.run = run
     engine.load_file = timed("load_file (sum over threads)", engine.load_file)
     load.read_excel_bytes = timed("  read_excel_bytes (zip scan + calamine)", load.read_excel_bytes)
-    load.scan_zip = timed("    scan_zip (merged/error cells, zip-bomb guard)", load.scan_zip)
+    load.xlsx.scan_zip = timed("    scan_zip (merged/error cells, zip-bomb guard)", load.xlsx.scan_zip)
     load.build_table = timed("  build_table (header search, blank/total rows)", load.build_table)
     engine.combine = timed("normalise (combine: one collect per table)", engine.combine)
     engine.validation_findings = timed("validate (S-checks)", engine.validation_findings)

@@ -285,14 +285,15 @@ def test_workbook_from_a_pipe_is_read_from_its_bytes(tmp_path):
 
 def test_freed_reader_memory_is_handed_back_after_a_big_workbook_only(tmp_path, monkeypatch):
     from xueji_check import load
+    from xueji_check.load import xlsx
 
     calls: list[int] = []
-    monkeypatch.setattr(load, "release_free_memory", lambda: calls.append(1))
+    monkeypatch.setattr(xlsx, "release_free_memory", lambda: calls.append(1))
     f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("1", "甲", make_id())])
     inp = load.InputFile(f, str(f), None)
     load.load_file(inp, [])
     assert inp.ok and calls == []  # small: not worth a walk over the heap
-    monkeypatch.setattr(load, "TRIM_AFTER_BYTES", 1)
+    monkeypatch.setattr(xlsx, "TRIM_AFTER_BYTES", 1)
     inp = load.InputFile(f, str(f), None)
     load.load_file(inp, [])
     assert inp.ok and calls == [1]

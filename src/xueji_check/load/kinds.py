@@ -1,0 +1,89 @@
+"""Which kind a table is: headers mapped to fields through the schema aliases, the header row
+searched for, and a message naming the nearest kind when none fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from xueji_check.load.model import RawSheet
+from xueji_check.spec import KindSpec, normalise_header
+
+HEADER_SCAN_ROWS = 60
+
+
+def _row_texts(df: pl.DataFrame, n: int) -> list[list[str]]:
+    head = df.head(n)
+    return [["" if v is None else str(v) for v in row] for row in head.iter_rows()]
+
+
+@dataclass
+class HeaderGuess:
+    row_index: int  # 0-based index in the raw frame
+    kind: str | None
+    score: int
+    mapping: dict[str, str]  # field -> cN
+    duplicates: list[str]
+
+
+def _map_row(cells: list[str], spec: KindSpec) -> tuple[dict[str, str], list[str]]:
+    index = spec.alias_index()
+    mapping: dict[str, str] = {}
+    dups: list[str] = []
+    for i, text in enumerate(cells):
+        f = index.get(normalise_header(text))
+        if f is None:
+            continue
+        if f in mapping:
+            dups.append(text.strip())
+            continue
+        mapping[f] = f"c{i}"
+    return mapping, dups
+
+
+TABLE_KINDS = ("roster", "changes", "aid")
+
+
+def guess_header(rows: list[list[str]], kind_hint: str | None, specs: dict[str, KindSpec]) -> HeaderGuess | None:
+    best: HeaderGuess | None = None
+    kinds = [kind_hint] if kind_hint else list(TABLE_KINDS)
+    for ri, cells in enumerate(rows):
+        if sum(1 for c in cells if c.strip()) < 1:
+            continue
+        for k in kinds:
+            mapping, dups = _map_row(cells, specs[k])
+            required = set(specs[k].required_columns)
+            score = len(mapping) * 2 + len(required & set(mapping))
+            if best is None or score > best.score:
+                best = HeaderGuess(ri, k, score, mapping, dups)
+    if best is None or len(best.mapping) < (1 if kind_hint else 2):
+        return None
+    if not kind_hint and best.kind in TABLE_KINDS:
+        # A bare file is taken for a kind only when most of its required columns are there;
+        # otherwise it is reported as unrecognised (with the nearest kind), not guessed.
+        required = set(specs[best.kind].required_columns)
+        if required and len(required & set(best.mapping)) * 2 < len(required):
+            return None
+    return best
+
+
+
+def nearest_kind_message(sheet: RawSheet, specs: dict[str, KindSpec]) -> str:
+    rows = _row_texts(sheet.frame, HEADER_SCAN_ROWS)
+    best = None
+    for k in TABLE_KINDS:
+        for cells in rows:
+            mapping, _ = _map_row(cells, specs[k])
+            if best is None or len(mapping) > best[1]:
+                best = (k, len(mapping), cells, mapping)
+    first = next((r for r in rows if any(c.strip() for c in r)), [])
+    headers = "、".join(c.strip() for c in (best[2] if best and best[1] else first) if c.strip())[:200]
+    if best is None:
+        return "无法识别文件类型：没有任何内容"
+    k, _, _, mapping = best
+    spec = specs[k]
+    missing = [spec.field_map[f].title for f in spec.required_columns if f not in mapping]
+    return (f"无法识别文件类型。现有表头：{headers or '（无）'}；最接近「{spec.title}」，"
+            f"还缺少列：{'、'.join(missing) or '（无）'}。请核对表头，或用 --{k} 等选项指明文件类型")
+

@@ -1,0 +1,101 @@
+"""What the loader hands on: the tables it found, the problems it met, and the error for a file
+that cannot be read at all. Every message about an input is masked here (`redact`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+
+class LoadError(Exception):
+    """A file that cannot be read at all; the message is Chinese and says what to do."""
+
+
+# Digit runs that may be an ID number (15 digits or more) or a mobile number: masked in every message about
+# an input, since messages quote header rows and cell values.
+_PII_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,})([0-9]{3}[0-9Xx])(?![0-9])")
+_PHONE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
+
+
+def redact(text: str) -> str:
+    """Mask ID-number-like and mobile-number-like digit runs in a message."""
+    text = _PII_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+
+
+@dataclass
+class Problem:
+    """A message about an input (not a finding about a student). `detail` is the traceback of
+    the cause, shown only with --debug."""
+
+    level: str  # error | warning | info
+    file: str
+    sheet: str | None
+    row: int | None
+    message: str
+    detail: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.message = redact(self.message)
+
+    def where(self) -> str:
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"工作表「{self.sheet}」")
+        if self.row:
+            parts.append(f"第 {self.row} 行")
+        return "，".join(parts)
+
+
+@dataclass
+class RawSheet:
+    file: str
+    sheet: str
+    frame: pl.DataFrame  # columns c0..cn, text; row i is Excel row i+1
+    encoding: str | None = None
+    hidden: bool = False
+
+
+@dataclass
+class Table:
+    """One sheet of one kind, header located and mapped."""
+
+    kind: str
+    file: str
+    sheet: str
+    header_row: int  # 1-based, as in Excel
+    headers: list[str]  # original header text by position (c0..cn)
+    field_cols: dict[str, str]  # field -> raw column name (c3)
+    raw: pl.DataFrame  # data rows only: _row plus c0..cn as text
+    title_lines: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # required fields not found
+
+    @property
+    def checkable(self) -> bool:
+        return not self.missing
+
+
+@dataclass
+class InputFile:
+    path: Path
+    display: str
+    kind_hint: str | None
+    sha256: str = ""
+    size: int = 0
+    tables: list[Table] = field(default_factory=list)
+    ok: bool = True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _detail(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(exc))
+
