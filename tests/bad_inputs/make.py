@@ -750,6 +750,16 @@ def output_folder_read_only(t: Path) -> Case:
     return Case([good], (2,), ["无法写入输出文件夹", "--out"], out=out, check=None)
 
 
+def _load_area_modules() -> None:
+    """More cases live beside this file, one module per area (`cases_<area>.py`), each
+    registering with `@case` from here; importing them fills CASES."""
+    import importlib
+
+    sys.modules.setdefault("bad_inputs.make", sys.modules[__name__])  # when run as a script
+    for f in sorted(Path(__file__).resolve().parent.glob("cases_*.py")):
+        importlib.import_module(f"bad_inputs.{f.stem}")
+
+
 def write_all(target: Path) -> list[str]:
     """Write every case under target/<case>/ (for looking at them by hand)."""
     names = []
@@ -760,6 +770,8 @@ def write_all(target: Path) -> list[str]:
         names.append(name)
     return names
 
+
+_load_area_modules()
 
 if __name__ == "__main__":
     print("\n".join(write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs_out"))))
