@@ -1,4 +1,4 @@
-"""The rule registry: every rule id of RULES.md with its metadata, and the functions that
+"""The rule registry: every rule id of the catalogue (docs/rules.md) with its metadata, and the functions that
 implement them. The one source of `xueji-check rules`, the README's rule table and the
 policy file's keys.
 """
@@ -79,7 +79,7 @@ _ROWS: list[tuple] = [
      "注册日期晚于入学学期的注册期限（春季 04-20，秋季 10-20，入学月份 1–6 为春季、7–12 为秋季）。截止日当天注册不算逾期。"),
     ("R109", "warning", "提前毕业或毕业无照片", "graduation before the programme ends / without photo", _c("二（四）"),
      {"roster": ("status",)},
-     "状态为毕业而毕业日期早于入学日期加学制超过 graduation_tolerance_days 天（默认 92 天：RULES.md 写的 31 天会把 6–7 月正常毕业的学生全部标出，故放宽并可在策略文件调整）；或状态为毕业而未上传毕业照片（有该列时）。"),
+     "状态为毕业而毕业日期早于入学日期加学制超过 graduation_tolerance_days 天（默认 92 天：只容许 31 天会把 9 月入学、6–7 月正常毕业的学生全部标出，故放宽，可在策略文件调整）；或状态为毕业而未上传毕业照片（有该列时）。"),
     ("C201", "error", "学籍异动申报逾期", "change reported late", _c("二（三）"),
      {"changes": ("occurred_date",)},
      "异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（按国务院节假日安排，含调休上班日）。未申报且截至 --as-of 已超过期限的，报为未申报。"),

@@ -1,0 +1,163 @@
+"""The project's user documentation under `docs/`, generated from the sources it describes: the
+rule registry (rules.md), the schema files (data.md), the finding columns and outputs (outputs.md)
+and the default policy file (policy.md). A test keeps the committed files equal to what this
+module renders, so the documentation cannot drift from the code.
+
+Regenerate after changing a rule, a schema file or the outputs:
+
+    python -m xueji_check.docs docs
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from xueji_check.findings import COLUMNS
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+TYPE_ZH = {"str": "文本", "id_number": "证件号码", "date": "日期", "number": "数值", "bool": "是/否",
+           "enum": "枚举", "term": "学期", "grade_year": "在校年级"}
+GENERATED = "<!-- 本文件由 `python -m xueji_check.docs docs` 生成，请勿手改 -->"
+
+COLUMN_DOC = {
+    "rule_id": "规则编号（S/R/C/A/P 开头，见 [rules.md](rules.md)），公开约定，不会改变含义",
+    "severity": "`error`（错误）、`warning`（警告）或 `info`（提示）；策略文件可调整",
+    "dataset": "数据类型：`roster` 学籍名册、`changes` 学籍异动记录、`aid` 资助申报与发放、`publicity` 公示名单、`employed` 在职参保名单",
+    "file": "输入文件的路径（按命令行给出的写法）",
+    "sheet": "工作表名（CSV 为文件名去掉扩展名）",
+    "row": "Excel 中看到的行号；整个文件或整列的问题为空",
+    "column": "源文件中写的表头；整行的问题为空",
+    "student_id": "学籍号",
+    "id_masked": "证件号码打码：身份证号保留前 6 位和后 4 位（`110105********002X`）；只有 `--show-pii` 时为完整号码",
+    "name": "姓名（原样）",
+    "school": "学校名称",
+    "message": "中文说明，含触发问题的取值（其中的证件号、手机号、银行卡号已打码）",
+    "clause": "依据条款，如 `人社厅发〔2018〕28号 二（三）`",
+    "fingerprint": "问题指纹：规则、数据类型和学生/学期键加盐后的 sha256 前 16 位；不含路径、文件名、工作表名和行号，下月重新导出后仍相同",
+    "status": "有 `--baseline` 时为 `new`（新增）或 `persisting`（持续）；已整改的列在 findings.json 的 `resolved` 中",
+}
+
+
+def rules_md() -> str:
+    """docs/rules.md: every rule of the registry with its severity, clause, the data it needs
+    and its documentation."""
+    from xueji_check.registry import CATALOG, load_rule_modules
+    from xueji_check.spec import all_kinds
+
+    load_rule_modules()
+    specs = all_kinds()
+    out = [GENERATED, "", "# 规则目录", "",
+           "每条规则有固定编号（公开约定）、级别、依据条款和所需数据。缺少某规则所需的文件或列时，该规则不执行，"
+           "并在结果中列为“未执行”（不会当作通过）。级别和开关可在策略文件中调整（见 [policy.md](policy.md)）。",
+           "`xueji-check rules` 在终端显示同样的内容，`xueji-check rules --json` 给程序读。", "",
+           "| 编号 | 级别 | 名称 | 依据 |", "|---|---|---|---|"]
+    for r in CATALOG.values():
+        out.append(f"| [{r.id}](#{r.id.lower()}) | {SEVERITY_ZH[r.severity]} | {r.title} | {r.clause} |")
+    for r in CATALOG.values():
+        out += ["", f"## {r.id}", "", f"**{r.title}**（{r.title_en}）  ", f"级别：{SEVERITY_ZH[r.severity]}  ",
+                f"依据：{r.clause}  "]
+        if r.needs:
+            parts = []
+            for kind, fields in r.needs.items():
+                spec = specs[kind]
+                names = "、".join(spec.field_map[f].title for f in fields if f in spec.field_map)
+                parts.append(spec.title + (f"（{names}）" if names else ""))
+            out.append(f"所需数据：{'；'.join(parts)}")
+        else:
+            out.append("所需数据：任何输入表格")
+        out += ["", r.doc.strip()]
+    return "\n".join(out) + "\n"
+
+
+def data_md() -> str:
+    """docs/data.md: the data dictionary, one table per kind, from schemas/*.toml."""
+    from xueji_check.spec import KINDS, all_kinds
+
+    specs = all_kinds()
+    out = [GENERATED, "", "# 数据字典", "",
+           "xueji-check 读取的五类表格。表头按别名匹配（匹配前去掉空格、`*`、换行，全角转半角，不分大小写）；"
+           "别名、枚举取值和同义词写在安装目录的 `schemas/*.toml` 中，各省可自行增加，无需改代码"
+           "（`xueji-check schema roster` 显示当前生效的定义）。表中没有的列原样保留，并带入标注副本。", "",
+           "“必需”：该列必须有，且每行都要填；“必需列”：该列必须有，值可以空；至少需要其中一列的写在表后。", ""]
+    for k in KINDS:
+        spec = specs[k]
+        out += [f"## {spec.kind}：{spec.title}", ""]
+        if spec.detect_words:
+            field = spec.field_map.get(spec.detect_field or "")
+            out += [f"识别方式：文件名、工作表名或标题行含「{'」或「'.join(spec.detect_words)}」，且有"
+                    f"{field.title if field else spec.detect_field}列。", ""]
+        out += ["| 字段 | 中文名 | 类型 | 必需 | 表头别名 | 取值 |", "|---|---|---|---|---|---|"]
+        for f in spec.fields:
+            req = "必需" if f.required else ("必需列" if f.required_column else "")
+            values = "、".join(f.values)
+            if f.synonyms:
+                values += "（同义词：" + "，".join(f"{a}→{b}" for a, b in f.synonyms.items()) + "）"
+            if f.open:
+                values += "（其他取值照原样保留）"
+            if f.min is not None or f.max is not None:
+                values += f"{'' if f.min is None else f.min} – {'' if f.max is None else f.max}"
+            pii = "（个人信息）" if f.pii else ""
+            out.append(f"| `{f.name}` | {f.title}{pii} | {TYPE_ZH.get(f.type, f.type)} | {req} | "
+                       f"{'、'.join(f.aliases)} | {values.replace('|', '/')} |")
+        if spec.required_one_of:
+            groups = ["或".join(spec.field_map[n].title for n in g) for g in spec.required_one_of]
+            out += ["", "至少需要：" + "；".join(groups)]
+        out.append("")
+    return "\n".join(out)
+
+
+def outputs_md() -> str:
+    """docs/outputs.md: the output files, the finding columns in their order, the exit status."""
+    out = [GENERATED, "", "# 输出约定", "",
+           "`--out` 指定的文件夹（默认 `xueji-report`）中，`--format` 选择写出哪些文件（默认 `xlsx,csv,json`）。", "",
+           "| 文件 | 内容 |", "|---|---|",
+           "| `findings.csv` | 问题清单，UTF-8 带 BOM（Excel 直接打开不乱码），每行一个问题，列见下表 |",
+           "| `findings.json` | `{\"run\": …, \"summary\": …, \"findings\": […]}`：工具版本、起止时间、检查基准日、参数、策略、"
+           "每个输入文件的 sha256 与行数、读取提示、未执行的规则；按规则、级别、学校的统计；问题清单 |",
+           "| `report.xlsx` | 总览、问题清单（可筛选）、学校汇总（按每百名学生问题数排名），以及标出问题单元格的原表副本 |",
+           "| `report.html` | 单文件网页报告（内嵌样式和图表，不联网） |",
+           "| `findings.parquet` | 问题清单的 Parquet 版本，供大规模后续分析 |", "",
+           "## 问题清单的列（findings.csv / findings.json，按此顺序）", "",
+           "| 列 | 含义 |", "|---|---|"]
+    out += [f"| `{c}` | {COLUMN_DOC[c]} |" for c in COLUMNS]
+    out += ["", "## 退出码", "",
+            "| 退出码 | 含义 |", "|---|---|",
+            "| 0 | 没有达到 `--fail-on` 级别的问题（默认 `error`；`warning` 含警告；`new` 只看新增；`never` 总是 0） |",
+            "| 1 | 有达到 `--fail-on` 级别的问题 |",
+            "| 2 | 无法完成检查：文件无法读取、某类表格缺少必需列而完全无法检查、选项有误 |", ""]
+    return "\n".join(out)
+
+
+def policy_md() -> str:
+    """docs/policy.md: the default policy file, as `xueji-check init-config` writes it."""
+    from xueji_check.policy import DEFAULT_CONFIG
+
+    return "\n".join([GENERATED, "", "# 策略文件 xueji.toml", "",
+                      "各省的阈值、期限、级别在策略文件中调整，所有项都可省略。`xueji-check init-config xueji.toml` "
+                      "写出下面这份带注释的默认文件，`xueji-check check … --config xueji.toml` 使用它。", "",
+                      "```toml", DEFAULT_CONFIG.rstrip("\n"), "```", ""])
+
+
+DOCS = {"rules.md": rules_md, "data.md": data_md, "outputs.md": outputs_md, "policy.md": policy_md}
+
+
+def render_all() -> dict[str, str]:
+    """File name -> Markdown text of every generated document."""
+    return {name: fn() for name, fn in DOCS.items()}
+
+
+def write_all(folder: Path) -> list[Path]:
+    """Write every generated document into `folder` (created if needed); returns the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in render_all().items():
+        p = folder / name
+        p.write_text(text, encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+if __name__ == "__main__":
+    for p in write_all(Path(sys.argv[1] if len(sys.argv) > 1 else "docs")):
+        print(p)
