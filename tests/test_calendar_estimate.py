@@ -18,6 +18,7 @@ from xueji_check.calendar import (
     _china,
     _lib_announced_years,
     estimate_year,
+    estimate_year_most_workdays,
     year_plan,
 )
 from xueji_check.policy import Policy
@@ -256,3 +257,49 @@ def test_note_writes_long_runs_of_years_as_ranges():
     note = cal.note_unknown(set(range(1990, 2004)) | set(range(2027, 2101)) | {2026})
     assert "1990–2003、2027–2100 年" in note
     assert cal.unknown_years_used >= {1990, 2100}
+
+
+# ------------------------------------------------------------------ the opposite bound (P401)
+@pytest.mark.parametrize("year", range(2014, 2027))
+def test_most_workdays_bound_never_misses_a_real_working_day(year):
+    rest, makeup = estimate_year_most_workdays(year)
+
+    def work(d):
+        return d in makeup or (d.weekday() < 5 and d not in rest)
+    missed = [d for d in _days(year) if _real_workday(d) and not work(d)]
+    assert missed == ([D(2015, 9, 6)] if year == 2015 else [])  # the 70th-anniversary make-up day
+    # statutory days and 补假 only: every one a real day off
+    assert [d for d in rest if _real_workday(d)] == []
+    assert all(d.weekday() >= 5 for d in makeup)
+
+
+def test_for_minimums_counts_more_in_estimated_years_only():
+    cal = WorkCalendar()
+    lo = cal.workdays_in(D(2027, 9, 27), D(2027, 10, 8))
+    hi = cal.for_minimums().workdays_in(D(2027, 9, 27), D(2027, 10, 8))
+    assert (lo, hi) == (4, 7)  # 10-06..08 are bridging days in one estimate, working days in the other
+    assert cal.for_minimums().workdays_in(D(2027, 10, 11), D(2027, 10, 13)) == 3
+    # a weekend next to a break may be a make-up day: counted by the bound for minimums
+    assert cal.for_minimums().is_workday(D(2027, 9, 26)) and not cal.is_workday(D(2027, 9, 26))
+    assert not cal.for_minimums().is_workday(D(2027, 7, 17))  # a Saturday far from any break
+    assert cal.unknown_years_used == {2027}  # shared with the derived calendar
+    k = WorkCalendar()
+    assert k.for_minimums().workdays_in(D(2025, 9, 26), D(2025, 10, 10)) == k.workdays_in(D(2025, 9, 26),
+                                                                                          D(2025, 10, 10))
+
+
+def test_p401_in_an_estimated_year_does_not_accuse_on_the_estimate(tmp_path, cli):
+    title = "东方技工学校国家助学金公示名单"
+    rows = [["序号", "姓名", "学校", "专业", "班级", "资助类型"],
+            ["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"]]
+    f = write_xlsx(tmp_path / "公示名单.xlsx", rows, title=title)
+
+    def run(start, end):
+        return cli("check", "--publicity", f, "--publicity-start", start, "--publicity-end", end,
+                   "--as-of", "2027-12-31", "--format", "csv,json")
+
+    # across the estimated 国庆 break: 4 working days by the deadline estimate, up to 7 in reality
+    assert run("2027-09-27", "2027-10-08").rule("P401").height == 0
+    # 3 working days whatever the arrangement: still flagged, with the estimate noted
+    p = run("2027-10-11", "2027-10-13").rule("P401")
+    assert p.height == 1 and "3 个工作日" in p["message"][0] and "估计" in p["message"][0]

@@ -55,9 +55,14 @@ Saturdays/Sundays, so in an estimated year the tool may miss a report that was a
 around a break. Years the package does not compute (before 1950, after 2100) have weekends only,
 still marked as estimated.
 
-The other direction: a minimum-length check (P401, 公示满 5 个工作日) would rather have too many
-working days; the same estimate can make a publicity period that spans a break look a day or two
-shorter than it was. Such a message carries the estimate note too.
+The other direction: a minimum-length check (P401, 公示满 5 个工作日) must not count too few
+working days, or a publicity period spanning a break would look shorter than it was. For it
+``WorkCalendar.for_minimums()`` uses the opposite bound (``estimate_year_most_workdays``): only the
+statutory days and 补假 are days off, and every Saturday/Sunday within 8 days of a break counts as a
+possible make-up workday (all make-up days of 2014–2026 but 2015's one-off lay that close). It is
+loose (about 35 weekend days a year counted as working), so in an estimated year P401 flags only
+a period that is short whatever the arrangement turns out to be; its advice (公示到哪天) still comes
+from the deadline estimate, the later date. Both carry the estimate note.
 
 What differs between the ``holidays`` package and chinese-calendar (2018–2026, every day): with the
 State Council notices it carries, nothing. Without them (its computation for a year not yet
@@ -211,15 +216,40 @@ def estimate_year(year: int) -> dict[dt.date, str]:
     return out
 
 
+MAKEUP_REACH = 8  # days: every make-up weekend of 2014–2026 but 2015's one-off lay this near a break
+
+
+def estimate_year_most_workdays(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+    """The opposite bound, for minimum-length checks (P401): (rest, makeup) where rest is only
+    the statutory days and their 补假 (each a real day off in every year 2014–2026) and makeup
+    every other Saturday/Sunday within MAKEUP_REACH days of a break of `estimate_year` (the
+    notices' make-up weekends all lay there). A span never has fewer working days under it than
+    under the real calendar (checked on 2014–2026 in the tests)."""
+    near = {**estimate_year(year - 1), **estimate_year(year), **estimate_year(year + 1)} \
+        if dt.MINYEAR < year < dt.MAXYEAR else estimate_year(year)
+    rest = {d: n for d, n in estimate_year(year).items() if "调休" not in n}
+    makeup: set[dt.date] = set()
+    for d in near:
+        for i in range(-MAKEUP_REACH, MAKEUP_REACH + 1):
+            m = d + dt.timedelta(days=i)
+            if m.year == year and m.weekday() >= 5 and m not in rest:
+                makeup.add(m)
+    return rest, frozenset(makeup)
+
+
 @cache
-def year_plan(year: int) -> YearPlan:
+def year_plan(year: int, most_workdays: bool = False) -> YearPlan:
     """The plan of a year outside chinese-calendar: the `holidays` package's announced
-    arrangement if it carries the year's notice, else the estimate (`estimate_year`)."""
+    arrangement if it carries the year's notice, else the estimate (`estimate_year`, or with
+    `most_workdays` the opposite bound `estimate_year_most_workdays`)."""
     if year in _lib_announced_years():
         h = _china([year, year + 1], announced=True)
         rest = {d: "、".join(_base(n) for n in h.get_list(d)) for d in sorted(h) if d.year == year}
         makeup = frozenset(d for d in h.weekend_workdays if d.year == year)
         return YearPlan(year, rest, makeup, estimated=False)
+    if most_workdays:
+        rest, makeup = estimate_year_most_workdays(year)
+        return YearPlan(year, rest, makeup, estimated=True)
     return YearPlan(year, estimate_year(year), frozenset(), estimated=True)
 
 
@@ -228,11 +258,22 @@ class WorkCalendar:
     not know, the policy's [holidays] overrides on top. `unknown_years_used` collects the
     estimated years a computation touched (for the run summary)."""
 
-    def __init__(self, policy: Policy | None = None) -> None:
+    def __init__(self, policy: Policy | None = None, *, most_workdays: bool = False) -> None:
         policy = policy or Policy()
+        self.policy = policy
+        self.most_workdays = most_workdays
         self.extra_holidays = set(policy.extra_holidays)
         self.extra_workdays = set(policy.extra_workdays)
         self.unknown_years_used: set[int] = set()
+
+    def for_minimums(self) -> WorkCalendar:
+        """The same calendar with the opposite estimate (`estimate_year_most_workdays`), for a
+        check that a period lasted at least N working days (P401): in an estimated year it never
+        counts fewer working days than the real calendar would. Known years are unchanged; the
+        estimated years it touches are recorded in this calendar's `unknown_years_used`."""
+        other = WorkCalendar(self.policy, most_workdays=True)
+        other.unknown_years_used = self.unknown_years_used
+        return other
 
     @staticmethod
     def year_known(year: int) -> bool:
@@ -250,7 +291,7 @@ class WorkCalendar:
             return False
         if self._in_cc(d.year):
             return chinese_calendar.is_workday(d)
-        plan = year_plan(d.year)
+        plan = year_plan(d.year, self.most_workdays)
         if plan.estimated:
             self.unknown_years_used.add(d.year)
         if d in plan.makeup:
@@ -275,7 +316,7 @@ class WorkCalendar:
             if on_holiday and name:
                 return _HOLIDAY_ZH.get(name, name)
             return None
-        plan = year_plan(d.year)
+        plan = year_plan(d.year, self.most_workdays)
         if d in plan.makeup:
             return None
         return plan.rest.get(d)
@@ -325,7 +366,7 @@ class WorkCalendar:
         make: list[dt.date] = [d for d in cc_constants.workdays if first <= d <= last]
         for y in range(first.year, last.year + 1):
             if not self._in_cc(y):
-                plan = year_plan(y)
+                plan = year_plan(y, self.most_workdays)
                 rest += [d for d in plan.rest if first <= d <= last]
                 make += [d for d in plan.makeup if first <= d <= last]
         policy = sorted(self.extra_workdays | self.extra_holidays)
