@@ -104,20 +104,21 @@ def test_estimated_flag_marks_spans_into_unknown_years():
     assert df.select(CalendarFrame.estimated("a", "b"))[:, 0].to_list() == [True, False, True]
 
 
-def test_unknown_year_falls_back_to_weekends_plus_overrides():
+def test_unknown_year_is_estimated_and_policy_overrides_it():
     assert KNOWN_MAX < 2027
     plain = WorkCalendar()
-    assert plain.is_workday(D(2027, 1, 1))  # a Friday: no data, so a workday
-    assert plain.workdays_between(D(2026, 12, 31), D(2027, 1, 8)) == 6
+    assert not plain.is_workday(D(2027, 1, 1))  # a Friday, but 元旦 is computed for any year
+    assert plain.holiday_name(D(2027, 1, 1)) == "元旦（估计）"
+    assert plain.workdays_between(D(2026, 12, 31), D(2027, 1, 8)) == 5
     assert plain.unknown_years_used == {2027}
     assert "2027" in plain.note_unknown({2026, 2027})
-    pol = Policy(extra_holidays=(D(2027, 1, 1),), extra_workdays=(D(2027, 1, 2),))
+    pol = Policy(extra_holidays=(D(2027, 1, 4),), extra_workdays=(D(2027, 1, 1), D(2027, 1, 2)))
     cal = WorkCalendar(pol)
-    assert not cal.is_workday(D(2027, 1, 1)) and cal.is_workday(D(2027, 1, 2))
-    assert cal.holiday_name(D(2027, 1, 1)) == "节假日（策略文件）"
+    assert cal.is_workday(D(2027, 1, 1)) and not cal.is_workday(D(2027, 1, 4))
+    assert cal.holiday_name(D(2027, 1, 4)) == "节假日（策略文件）" and cal.holiday_name(D(2027, 1, 1)) is None
     assert cal.is_makeup_workday(D(2027, 1, 2))
-    assert cal.workdays_between(D(2026, 12, 31), D(2027, 1, 8)) == 6  # -1 holiday, +1 make-up
-    assert cal.nth_workday_after(D(2026, 12, 31), 1) == D(2027, 1, 2)
+    assert cal.workdays_between(D(2026, 12, 31), D(2027, 1, 8)) == 6  # +1-1 policy, +1 Saturday
+    assert cal.nth_workday_after(D(2026, 12, 31), 2) == D(2027, 1, 2)
     marked = WorkCalendar().mark_used(pl.Series([D(2026, 5, 1), D(2027, 3, 1), None]))
     assert marked == {2027}
 
@@ -134,15 +135,16 @@ def test_cli_workdays_lists_holidays_and_makeup_days(cli):
 
 def test_cli_workdays_unknown_year_with_policy_overrides(tmp_path, cli):
     cfg = tmp_path / "xueji.toml"
-    cfg.write_text('[holidays]\nextra_holidays = ["2027-01-01"]\nextra_workdays = ["2027-01-02"]\n',
+    cfg.write_text('[holidays]\nextra_holidays = ["2027-01-04"]\nextra_workdays = ["2027-01-02"]\n',
                    encoding="utf-8")
     res = cli("workdays", "2026-12-31", "2027-01-08", "--config", cfg)
     assert res.code == 0
-    assert "6 个工作日" in res.stdout
-    assert "2027-01-01 星期五 放假" in res.stdout and "2027-01-02 星期六 调休上班" in res.stdout
+    assert "5 个工作日（估计）" in res.stdout
+    assert "2027-01-01 星期五 放假：元旦（估计）" in res.stdout
+    assert "2027-01-04 星期一 放假：节假日（策略文件）" in res.stdout and "2027-01-02 星期六 调休上班" in res.stdout
     assert "注意" in res.stdout and "2027" in res.stdout
     res = cli("workdays", "2026-12-31", "2027-01-08")
-    assert "6 个工作日" in res.stdout and "放假" not in res.stdout
+    assert "5 个工作日" in res.stdout and "策略文件）" not in res.stdout
 
 
 def test_cli_workdays_bad_date_exits_2(cli):

@@ -419,6 +419,8 @@ def workdays(
 ) -> None:
     """计算两个日期之间的工作日数（不含起始日、含结束日），并列出其间的节假日和调休上班日。
 
+    尚未公布放假安排的年份按估计计算，估计的日子标“（估计）”。
+
     示例：xueji-check workdays 2024-09-27 2024-10-14
     """
     from xueji_check.calendar import WorkCalendar
@@ -429,16 +431,16 @@ def workdays(
         b = _parse_date(end, "结束日期")
         cal = WorkCalendar(load_policy(config))
         n = cal.workdays_between(a, b)
-        typer.echo(f"{a} 至 {b}：{n} 个工作日（不含 {a}，含 {b}）")
         lo, hi = min(a, b), max(a, b)
-        d = lo + dt.timedelta(days=1)
-        while d <= hi:
+        days = [lo + dt.timedelta(days=i) for i in range(1, (hi - lo).days + 1)]
+        estimated = any(cal.is_estimated(d) for d in days)
+        typer.echo(f"{a} 至 {b}：{n} 个工作日{'（估计）' if estimated else ''}（不含 {a}，含 {b}）")
+        for d in days:
             name = cal.holiday_name(d)
             if name:
                 typer.echo(f"  {d} 星期{'一二三四五六日'[d.weekday()]} 放假：{name}")
             elif cal.is_makeup_workday(d):
                 typer.echo(f"  {d} 星期{'一二三四五六日'[d.weekday()]} 调休上班")
-            d += dt.timedelta(days=1)
         note = cal.note_unknown(set(cal.unknown_years_used) | {a.year, b.year})
         if note:
             typer.echo("注意：" + note.strip("（）"))

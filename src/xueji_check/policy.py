@@ -288,9 +288,9 @@ count = 50                    # 窗口内异动人数达到此数
 share = 0.10                  # 或达到在校生的此比例
 window = 10                   # 滑动窗口（工作日）
 
-[holidays]                    # 日历包尚未收录的年份（如 2027 年）按国务院通知补充
-extra_holidays = []           # ["2027-01-01", ...]
-extra_workdays = []           # 调休上班日
+[holidays]                    # 尚未收录的年份按估计计算；国务院通知公布后可在此补正（优先于日历）
+extra_holidays = []           # 放假日，如 ["2027-10-06", "2027-10-07"]
+extra_workdays = []           # 调休上班日，如 ["2027-09-26"]
 
 [severity]                    # 调整规则级别：error / warning / info / off（关闭）
 # R107 = "off"
