@@ -238,8 +238,8 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
             oserr = _os_error_of(exc)
             if oserr is None:
                 raise
-            if temp_dir_of(oserr.filename):
-                raise OutputError(f"{describe_os_error(oserr)}；{out} 中上次的报告未被改动") from exc
+            if temp_dir_of(oserr.filename, out):
+                raise OutputError(f"{describe_os_error(oserr, out)}；{out} 中上次的报告未被改动") from exc
             raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(oserr)}），上次的报告未被改动；"
                               f"{os_todo(oserr)}，或用 --out 换一个文件夹") from exc
         stage.commit(names)

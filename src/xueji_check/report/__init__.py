@@ -65,17 +65,24 @@ def _system_temp() -> str | None:
         return None
 
 
-def temp_dir_of(path: str | os.PathLike | None) -> str | None:
-    """The system temporary folder (TMPDIR/TEMP) when `path` lies in it, else None."""
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def temp_dir_of(path: str | os.PathLike | None, own: str | os.PathLike | None = None) -> str | None:
+    """The system temporary folder (TMPDIR/TEMP) when `path` lies in it and not in `own` (the
+    folder the tool was asked to write to, which may itself be under /tmp), else None."""
     tmp = _system_temp()
     if not path or not tmp:
         return None
     try:
         tmp = os.path.realpath(tmp)
         p = os.path.realpath(os.fspath(path))
+        if own is not None and _within(p, os.path.realpath(os.fspath(own))):
+            return None
     except (OSError, ValueError, TypeError):
         return None
-    return tmp if p == tmp or p.startswith(tmp.rstrip(os.sep) + os.sep) else None
+    return tmp if _within(p, tmp) else None
 
 
 def os_reason(exc: OSError) -> str:
@@ -96,12 +103,12 @@ def os_todo(exc: OSError) -> str:
 
 def describe_os_error(exc: OSError, where: str | os.PathLike | None = None, *, override: bool = False) -> str:
     """`exc` in Chinese: what happened, where (the file of the error, or `where`; `where` first
-    when `override`), and what to do. A failure in the system temporary folder names TMPDIR
-    (not the output folder)."""
+    when `override`), and what to do. A failure in the system temporary folder (outside `where`)
+    names TMPDIR, not the output folder."""
     code = errno.EBUSY if getattr(exc, "winerror", None) in (32, 33) else exc.errno
     what = os_reason(exc)
     place = (where or exc.filename) if override else (exc.filename or where)
-    tmp = temp_dir_of(exc.filename)
+    tmp = temp_dir_of(exc.filename, where)
     if tmp is not None:
         return (f"临时文件夹 {tmp} {what}（由环境变量 TMPDIR 指定）；"
                 f"{_TODO_ZH.get(code, '请检查它')}，或把 TMPDIR 设为空间足够、可写的文件夹后重试")

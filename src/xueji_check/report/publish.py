@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from xueji_check.report import OutputError, describe_os_error, os_reason, os_todo
+from xueji_check.report import OutputError, os_reason, os_todo
 
 STAGE_PREFIX = ".xueji-tmp-"
 STALE_AFTER = 6 * 3600  # seconds; only for folders whose lock cannot be tested
@@ -199,9 +199,8 @@ class Stage:
                         os.rename(t, old / name)
                     except OSError as exc:
                         raise OutputError(
-                            f"无法替换 {t}（{os_reason(exc)}），"
-                            "可能正在 Excel/WPS 中打开或被设为只读/不可修改。本次没有写出任何报告文件，"
-                            f"{out} 中上次的报告未被改动；请关闭或解除锁定该文件后重新运行，或用 --out 换一个文件夹"
+                            f"无法替换 {t}：{os_reason(exc)}。本次没有写出任何报告文件，{out} 中上次的报告未被改动；"
+                            "请在 Excel/WPS 等程序中关闭该文件，或解除它的只读/锁定后重新运行，或用 --out 换一个文件夹"
                         ) from exc
                     moved.append(name)
                 for name in names:
@@ -216,7 +215,7 @@ class Stage:
                 except OSError as undo:
                     self.keep = True
                     raise OutputError(
-                        f"替换报告时出错（{describe_os_error(undo)}），未能把上次的报告全部放回原处；"
+                        f"替换报告时出错（{os_reason(undo)}），未能把上次的报告全部放回原处；"
                         f"上次的报告文件保存在 {old}，请把其中的文件移回 {out}") from exc
                 if isinstance(exc, OSError):
                     raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(exc)}），上次的报告未被改动；"
@@ -243,15 +242,11 @@ def staging(out: Path) -> Iterator[Stage]:
         raise OutputError(f"无法写入输出文件夹 {out}：它是一个文件，不是文件夹；请用 --out 给出一个文件夹")
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"无法写入输出文件夹 {out}（无法创建：{describe_os_error(exc)}），"
-                          "或用 --out 换一个文件夹") from exc
-    clean_stale(out)
-    try:
+        clean_stale(out)
         stage = Stage(out)
     except OSError as exc:
-        raise OutputError(f"无法写入输出文件夹 {out}：{describe_os_error(exc, out)}，"
-                          "或用 --out 换一个可写的文件夹") from exc
+        raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(exc)}），上次的报告未被改动；"
+                          f"{os_todo(exc)}，或用 --out 换一个可写的文件夹") from exc
     saved = tempfile.tempdir
     tempfile.tempdir = str(stage.path / "tmp")
     try:
