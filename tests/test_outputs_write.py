@@ -268,6 +268,29 @@ def test_signal_while_writing_leaves_no_staging_folder(tmp_path, cli, sig):
     assert _snapshot(out) == before
 
 
+def test_signal_during_the_replacement_is_acted_on_after_it(tmp_path, cli, monkeypatch):
+    """Ctrl-C or SIGTERM while files are being renamed into place: the replacement finishes (or
+    is undone) first, and the message says which."""
+    out, other = _two_runs(tmp_path, cli)
+    real = os.replace
+    sent = []
+
+    def replace(a, b, *args, **kw):
+        real(a, b, *args, **kw)
+        if ".xueji-tmp-" in str(a) and Path(b).parent == out and not sent:
+            sent.append(b)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(publish.os, "replace", replace)
+    r = cli("check", other, "--as-of", AS_OF, "--format", "xlsx,csv,json,html", out=out)
+    assert sent and r.code == 2 and "新的报告在中断前已完整写出" in r.stderr, r.stderr
+    assert not _stages(out)
+    monkeypatch.undo()
+    assert r.findings.filter(r.findings["student_id"].is_in(["S8", "S9"])).height == 2
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert {x["student_id"] for x in doc["findings"]} == {"S8", "S9"}
+
+
 def test_killed_run_is_cleaned_up_by_the_next_run(tmp_path, cli):
     out, other = _two_runs(tmp_path, cli)
     proc, marker = _spawn(tmp_path, "hang", "check", other, "--as-of", AS_OF, "--out", out)

@@ -119,8 +119,11 @@ def _guard(debug: bool, fn):
     except (UsageError, PolicyError, OutputError) as exc:
         _echo_err(f"错误：{exc}")
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        _echo_err("已中断，未写出新的报告（上次的报告未被改动）")
+    except KeyboardInterrupt as exc:
+        if getattr(exc, "published", False):
+            _echo_err("已中断；新的报告在中断前已完整写出")
+        else:
+            _echo_err("已中断，未写出新的文件（上次的报告和已有的文件未被改动）")
         raise typer.Exit(2) from None
     except MemoryError:
         _echo_err("错误：内存不足，检查未完成。请关闭其他占用内存的程序，或把输入分成几批分别检查")

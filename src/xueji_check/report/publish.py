@@ -45,9 +45,23 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT/SIGTERM acted on after a held-back block; `published` when the new report was
+    already complete in place by then."""
+
+    def __init__(self, published: bool = False) -> None:
+        super().__init__()
+        self.published = published
+
+
+class _Held:
+    published = False
+
+
 @contextlib.contextmanager
-def hold_signals() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM back for the block, then act on them (KeyboardInterrupt)."""
+def hold_signals() -> Iterator[_Held]:
+    """Hold SIGINT/SIGTERM back for the block, then act on them (`Interrupted`)."""
+    held = _Held()
     got: list[int] = []
     prev = {}
     for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
@@ -58,12 +72,12 @@ def hold_signals() -> Iterator[None]:
         except (ValueError, OSError):  # not the main thread
             pass
     try:
-        yield
+        yield held
     finally:
         for sig, handler in prev.items():
             signal.signal(sig, handler)
         if got:
-            raise KeyboardInterrupt
+            raise Interrupted(held.published)
 
 
 def _try_lock(fd: int) -> bool | None:
@@ -180,7 +194,7 @@ class Stage:
         """Replace out/NAME by the staged NAME for every name, all or none (module doc). Raises
         OutputError (Chinese) naming the file that could not be replaced."""
         out, old = self.out, self.path / ".old"
-        with hold_signals(), _folder_lock(out):
+        with hold_signals() as held, _folder_lock(out):
             for name in names:
                 t = out / name
                 if t.is_dir() and not t.is_symlink():
@@ -222,6 +236,7 @@ class Stage:
                                       f"{os_todo(exc)}，或用 --out 换一个文件夹") from exc
                 raise
             (self.path / "done").touch()
+            held.published = True
 
     def close(self) -> None:
         """Remove the staging folder (unless `keep`) and release its lock."""
