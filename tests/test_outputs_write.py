@@ -360,20 +360,33 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
-def test_full_disk_says_so_and_keeps_the_last_report(tmp_path, cli, tiny_disk):
+def _fill(disk: Path, leave: int = 0) -> None:
+    """Fill `disk` up to `leave` bytes free."""
+    st = os.statvfs(disk)
+    size = max(0, st.f_bavail * st.f_frsize - leave)
+    with contextlib.suppress(OSError), open(disk / "filler", "wb") as fh:
+        while size > 0:
+            size -= fh.write(b"\0" * min(size, 65536))
+
+
+@pytest.mark.parametrize("leave", [0, 100_000])
+def test_full_disk_says_so_and_keeps_the_last_report(tmp_path, cli, tiny_disk, leave):
+    """No room for the staging folder (0), or room that runs out while writing (100 KB)."""
     good = _roster(tmp_path / "名册.xlsx")
     out = tiny_disk / "out"
     r = cli("check", good, "--as-of", AS_OF, "--format", "csv,json", out=out)
     assert r.code == 1
     before = _snapshot(out)
-    with contextlib.suppress(OSError), open(tiny_disk / "filler", "wb") as fh:
-        while True:
-            fh.write(b"\0" * 65536)
-    r = cli("check", good, "--as-of", AS_OF, "--format", "csv,json,xlsx", out=out)
-    assert r.code == 2
-    assert "磁盘空间不足" in r.stderr and "请清理磁盘空间" in r.stderr and "上次的报告未被改动" in r.stderr
-    _no_bug_report(r.stderr)
-    assert _snapshot(out) == before and not _stages(out)
+    many = tmp_path / "many.csv"
+    many.write_text("\n".join([",".join(ROSTER_HEADERS)] + [",".join(roster_row(f"S{i}", "", make_id(seq=f"{i % 1000:03d}")))
+                                                            for i in range(3000)]), encoding="utf-8")
+    _fill(tiny_disk, leave)
+    for fmt in ("csv", "json", "xlsx", "html", *(() if leave else ("parquet",))):  # parquet fits in 100 KB
+        r = cli("check", many, "--as-of", AS_OF, "--format", fmt, out=out)
+        assert r.code == 2, (fmt, r.stderr)
+        assert "磁盘空间不足" in r.stderr and "请清理磁盘空间" in r.stderr and "上次的报告未被改动" in r.stderr, r.stderr
+        _no_bug_report(r.stderr)
+        assert _snapshot(out) == before and not _stages(out)
 
 
 def _run_env(tmp_path: Path, env: dict, *args) -> subprocess.CompletedProcess:
@@ -384,9 +397,7 @@ def _run_env(tmp_path: Path, env: dict, *args) -> subprocess.CompletedProcess:
 
 def test_full_or_missing_tmpdir_does_not_matter(tmp_path, tiny_disk):
     """The tool writes no temporary file to TMPDIR (xlsxwriter's go into the staging folder)."""
-    with contextlib.suppress(OSError), open(tiny_disk / "filler", "wb") as fh:
-        while True:
-            fh.write(b"\0" * 65536)
+    _fill(tiny_disk)
     good = _roster(tmp_path / "名册.xlsx")
     for tmpdir in (tiny_disk, tmp_path / "没有这个文件夹"):
         out = tmp_path / f"out-{tmpdir.name}"

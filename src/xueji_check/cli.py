@@ -438,13 +438,15 @@ def schema_cmd(
                 wb.save(tmp)
             typer.echo(f"已写出模板：{template}")
             return 0
-        for k in chosen:
+        from xueji_check.report.terminal import safe
+
+        for k in chosen:  # schemas/*.toml may be a province's own: printed as text only
             s = specs[k]
-            typer.echo(f"# {k}（{s.title}）")
+            typer.echo(safe(f"# {k}（{s.title}）"))
             for f in s.fields:
                 req = "必需" if f.required else ("必需列" if f.required_column else "可选")
                 extra = f"；取值：{'、'.join(f.values)}" if f.values else ""
-                typer.echo(f"  {f.name:18} {f.title}（{f.type}，{req}）别名：{'、'.join(f.aliases)}{extra}")
+                typer.echo(safe(f"  {f.name:18} {f.title}（{f.type}，{req}）别名：{'、'.join(f.aliases)}{extra}"))
         return 0
 
     raise typer.Exit(_guard(False, _run))

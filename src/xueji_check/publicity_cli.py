@@ -16,7 +16,9 @@ def _date(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
     except ValueError:
-        typer.echo(f"错误：{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式", err=True)
+        from xueji_check.report.terminal import safe
+
+        typer.echo(safe(f"错误：{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式"), err=True)
         raise typer.Exit(2) from None
 
 

@@ -85,27 +85,37 @@ def temp_dir_of(path: str | os.PathLike | None, own: str | os.PathLike | None = 
     return tmp if _within(p, tmp) else None
 
 
+_RUST_ERRNO = re.compile(r"\(os error (\d+)\)")
+
+
+def _errno(exc: OSError) -> int | None:
+    """The errno of `exc`; Polars' OSErrors carry it only in the text ("(os error 28)")."""
+    if getattr(exc, "winerror", None) in (32, 33):  # ERROR_SHARING_VIOLATION / LOCK_VIOLATION
+        return errno.EBUSY
+    if exc.errno is not None:
+        return exc.errno
+    m = _RUST_ERRNO.search(str(exc))
+    if m:
+        return int(m.group(1))
+    return errno.EACCES if isinstance(exc, PermissionError) else None
+
+
 def os_reason(exc: OSError) -> str:
     """What went wrong, in Chinese, in a few words (磁盘空间不足, 没有写入权限, …)."""
-    code = exc.errno
-    if code is None and isinstance(exc, PermissionError):
-        code = errno.EACCES
-    if getattr(exc, "winerror", None) in (32, 33):  # ERROR_SHARING_VIOLATION / LOCK_VIOLATION
-        code = errno.EBUSY
-    return _ERRNO_ZH.get(code) or (exc.strerror or type(exc).__name__)
+    text = str(exc).strip()
+    return _ERRNO_ZH.get(_errno(exc)) or exc.strerror or (text.splitlines()[0][:200] if text else type(exc).__name__)
 
 
 def os_todo(exc: OSError) -> str:
     """What the user can do about `exc`, in Chinese (请清理磁盘空间, …)."""
-    code = errno.EBUSY if getattr(exc, "winerror", None) in (32, 33) else exc.errno
-    return _TODO_ZH.get(code, "请检查磁盘和权限后重试")
+    return _TODO_ZH.get(_errno(exc), "请检查磁盘和权限后重试")
 
 
 def describe_os_error(exc: OSError, where: str | os.PathLike | None = None, *, override: bool = False) -> str:
     """`exc` in Chinese: what happened, where (the file of the error, or `where`; `where` first
     when `override`), and what to do. A failure in the system temporary folder (outside `where`)
     names TMPDIR, not the output folder."""
-    code = errno.EBUSY if getattr(exc, "winerror", None) in (32, 33) else exc.errno
+    code = _errno(exc)
     what = os_reason(exc)
     place = (where or exc.filename) if override else (exc.filename or where)
     tmp = temp_dir_of(exc.filename, where)
