@@ -19,7 +19,8 @@ Commits of two runs into the same folder are serialised by a lock on the folder 
 SIGINT and SIGTERM are held back during a commit and while the staging folder is removed, and
 acted on right after (`hold_signals`). While a report is written, the system temporary folder
 (TMPDIR) is not used: libraries that write temporary files (xlsxwriter) write them into the
-staging folder, so a full TMPDIR cannot fail a run and nothing is left there.
+staging folder, so a full TMPDIR cannot fail a run and nothing is left there. The staged files
+are flushed to disk (fsync) before the commit and the folder after it.
 """
 
 from __future__ import annotations
@@ -121,6 +122,23 @@ def _folder_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _fsync(path: Path, directory: bool = False) -> None:
+    """Flush a file (or a folder's entries, POSIX) to disk, so that a power loss right after a
+    commit cannot leave an empty new file in place of the earlier report."""
+    if directory and os.name == "nt":  # pragma: no cover
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _restore(stage: Path, out: Path) -> None:
     """Undo an unfinished commit recorded in `stage` (see the module doc)."""
     manifest = stage / "commit.json"
@@ -194,6 +212,8 @@ class Stage:
         """Replace out/NAME by the staged NAME for every name, all or none (module doc). Raises
         OutputError (Chinese) naming the file that could not be replaced."""
         out, old = self.out, self.path / ".old"
+        for name in names:
+            _fsync(self.path / name)
         with hold_signals() as held, _folder_lock(out):
             for name in names:
                 t = out / name
@@ -236,6 +256,7 @@ class Stage:
                                       f"{os_todo(exc)}，或用 --out 换一个文件夹") from exc
                 raise
             (self.path / "done").touch()
+            _fsync(out, directory=True)
             held.published = True
 
     def close(self) -> None:
