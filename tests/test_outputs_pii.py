@@ -190,6 +190,8 @@ def test_baseline_from_show_pii_run_is_masked_again(tmp_path, cli):
     base["findings"].append({"rule_id": "S007", "fingerprint": "f" * 16, "message": f"旧「{secrets['m1']}」",
                              "id_masked": secrets["b"], "student_id": "G" + secrets["c"],
                              "name": secrets["d"], "school": secrets["card"], "column": secrets["m2"], "row": 7})
+    base["findings"].append({"rule_id": secrets["e"], "fingerprint": "e" * 16, "file": f"{secrets['m1']}.xlsx",
+                             "sheet": secrets["fw"], "clause": secrets["a"], "dataset": secrets["m2"]})
     (r1.out / "findings.json").write_text(json.dumps(base, ensure_ascii=False), encoding="utf-8")
     fixed = write_xlsx(tmp_path / "fixed" / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "甲", make_id(seq="111"))],
                        title="东方技工学校学生名册")

@@ -131,12 +131,12 @@ def _guard(debug: bool, fn):
     except OSError as exc:
         # a fault of the environment (disk, permissions, temporary folder), not of the tool
         if debug:
-            traceback.print_exc()
+            _echo_err(traceback.format_exc())
         _echo_err(f"错误：{describe_os_error(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _echo_err(traceback.format_exc())
         else:
             _echo_err(f"错误：运行失败（{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}）。"
                       "加 --debug 可查看详细信息，请把它和输入文件的情况一起反馈")

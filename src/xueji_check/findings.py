@@ -171,7 +171,7 @@ def _baseline_value(k: str, v: object, show_pii: bool) -> object:
         return cut_text(v if show_pii else mask_text(v))
     if k == "id_masked":
         return clip_text(v if show_pii else _mask_id_text(v), ID_LIMIT)
-    if not show_pii and k in ("student_id", "name", "school", "column"):
+    if not show_pii and k != "fingerprint":  # every other field, even a rule id or a path
         v = mask_text(v, ID_ONLY if k == "student_id" else None)
     return clip_text(v)
 
