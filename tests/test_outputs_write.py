@@ -80,6 +80,20 @@ def test_publicity_make_refuses_existing_and_input_files(tmp_path, cli):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_publicity_make_removes_temp_files_of_killed_runs(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".公示.{dead.stdout.strip()}.tmp.xlsx"  # a run killed with kill -9
+    left.write_bytes(b"PK half")
+    live = tmp_path / f".公示.{os.getppid()}.tmp.xlsx"  # a process that lives: left alone
+    live.write_bytes(b"PK other")
+    other = tmp_path / ".公示.备份.tmp.xlsx"
+    other.write_bytes(b"not ours")
+    r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-05", "--out", tmp_path / "公示.xlsx")
+    assert r.code == 0, r.stderr
+    assert not left.exists() and live.exists() and other.exists()
+
+
 def test_init_config_refuses_folder_and_existing(tmp_path, cli):
     r = cli("init-config", tmp_path)
     assert r.code == 2 and "文件夹" in r.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,25 @@ def self_check(path: Path, display: str, policy: Policy, as_of: dt.date) -> list
     return msgs
 
 
+def _remove_stale_temp(out: Path) -> None:
+    """Remove `.NAME.PID.tmp.xlsx` files beside `out` left by a killed run (POSIX: only when no
+    process PID lives; a live one, or one we cannot tell about, is left alone)."""
+    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there
+        return
+    head, tail = f".{out.stem}.", ".tmp.xlsx"
+    for f in out.parent.glob(f"{glob.escape(head)}*{tail}"):
+        pid = f.name[len(head):-len(tail)]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                f.unlink()
+        except OSError:
+            continue
+
+
 def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None = None,
          term: str | None = None, school: str | None = None, policy: Policy | None = None,
          as_of: dt.date | None = None) -> Made:
@@ -201,6 +221,7 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     tmp = out.parent / f".{out.stem}.{os.getpid()}.tmp.xlsx"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp(out)
         write_xlsx(tmp, rows, title_of(rows), period)
         bad = self_check(tmp, str(out), policy, as_of)
         if bad:
