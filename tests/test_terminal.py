@@ -86,14 +86,34 @@ def test_input_problems_grouped_errors_first_and_capped():
               for i in range(2500)]
     odd = [Problem("warning", f"怪{i}.csv", None, None, f"第 {i} 种问题") for i in range(30)]
     broken = Problem("error", "坏.xlsx", None, None, "文件已损坏")
+    full = "findings.json（run.problems）"
     buf = io.StringIO()
-    terminal.print_problems(Console(file=buf, width=200, color_system=None), [*merged, *odd, broken])
+    terminal.print_problems(Console(file=buf, width=200, color_system=None), [*merged, *odd, broken], full_list=full)
     lines = buf.getvalue().splitlines()
     assert lines[0].startswith("错误：坏.xlsx")
     assert len(lines) == terminal.PROBLEMS_SHOWN + 1
     # the 2,500 identical notes would be one line, but the cap comes first: 19 warnings shown
     assert sum(line.startswith("警告") for line in lines) == terminal.PROBLEMS_SHOWN - 1
-    assert lines[-1].startswith("……另有 2511 条读取提示未列出")
+    assert lines[-1] == f"……另有 2511 条读取提示未列出，完整列表见 {full}"
     buf = io.StringIO()
-    terminal.print_problems(Console(file=buf, width=200, color_system=None), merged)
-    assert buf.getvalue().splitlines() == ["提示：学校0.xlsx，工作表「名册」 等 2500 处：有 1 处合并单元格，已把每处左上角的值填入整个合并区域"]
+    terminal.print_problems(Console(file=buf, width=400, color_system=None), merged, full_list=full)
+    assert buf.getvalue().splitlines() == [
+        "提示：学校0.xlsx，工作表「名册」；学校1.xlsx，工作表「名册」；学校2.xlsx，工作表「名册」 等 2500 处"
+        f"（全部列在 {full}）：有 1 处合并单元格，已把每处左上角的值填入整个合并区域"]
+
+
+def test_grouped_problems_name_every_file_when_no_report_lists_them():
+    """No findings.json/report.xlsx/report.html to point at: every place is printed."""
+    from rich.console import Console
+
+    from xueji_check.load import Problem
+
+    ps = [Problem("error", f"学校{i}.xlsx", None, None, "文件已损坏，请重新导出") for i in range(30)]
+    ps += [Problem("warning", f"怪{i}.csv", None, None, f"第 {i} 种问题") for i in range(30)]
+    buf = io.StringIO()
+    terminal.print_problems(Console(file=buf, width=200, color_system=None), ps, full_list=None)
+    text = buf.getvalue()
+    for i in range(30):
+        assert f"  学校{i}.xlsx\n" in text and f"怪{i}.csv" in text
+    assert "另有" not in text
+    assert text.splitlines()[0] == "错误：以下 30 处：文件已损坏，请重新导出"

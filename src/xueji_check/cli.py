@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import platform
@@ -88,27 +89,61 @@ def _exit_code(findings: pl.DataFrame, fail_on: FailOn) -> int:
     return 1 if findings.filter(pl.col("severity").is_in(sevs)).height else 0
 
 
-def _guard(debug: bool, fn):
-    """Run fn; turn every failure into a Chinese one-line message and exit 2."""
-    from xueji_check.policy import PolicyError
+def _echo_err(text: str) -> None:
+    """A message on stderr, with control and escape sequences of input-derived text removed."""
+    from xueji_check.report.terminal import safe
 
+    typer.echo(safe(text, newlines=True), err=True)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _guard(debug: bool, fn):
+    """Run fn; turn every failure into a Chinese one-line message and exit 2. SIGTERM is handled
+    as Ctrl-C (KeyboardInterrupt), so that every `finally` runs and no staging folder or
+    temporary file is left behind."""
+    import signal
+
+    from xueji_check.policy import PolicyError
+    from xueji_check.report import OutputError, describe_os_error
+
+    previous = None
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread / no SIGTERM
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         return fn()
     except typer.Exit:
         raise
-    except (UsageError, PolicyError) as exc:
-        typer.echo(f"错误：{exc}", err=True)
+    except (UsageError, PolicyError, OutputError) as exc:
+        _echo_err(f"错误：{exc}")
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        typer.echo("已中断", err=True)
+    except KeyboardInterrupt as exc:
+        if getattr(exc, "published", False):
+            _echo_err("已中断；新的报告在中断前已完整写出")
+        else:
+            _echo_err("已中断，未写出新的文件（上次的报告和已有的文件未被改动）")
+        raise typer.Exit(2) from None
+    except MemoryError:
+        _echo_err("错误：内存不足，检查未完成。请关闭其他占用内存的程序，或把输入分成几批分别检查")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        # a fault of the environment (disk, permissions, temporary folder), not of the tool
+        if debug:
+            _echo_err(traceback.format_exc())
+        _echo_err(f"错误：{describe_os_error(exc)}")
         raise typer.Exit(2) from None
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _echo_err(traceback.format_exc())
         else:
-            typer.echo(f"错误：运行失败（{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}）。"
-                       "加 --debug 可查看详细信息，请把它和输入文件的情况一起反馈", err=True)
+            _echo_err(f"错误：运行失败（{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}）。"
+                      "加 --debug 可查看详细信息，请把它和输入文件的情况一起反馈")
         raise typer.Exit(2) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -151,73 +186,104 @@ OUTPUT_FILES = {"csv": "findings.csv", "json": "findings.json", "parquet": "find
                 "xlsx": "report.xlsx", "html": "report.html"}
 
 
-def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_all, policy) -> list[str]:
-    """Write every output into a staging folder inside `out`, then move each into place: a run
-    that fails leaves the last good report as it was, never a half-written one."""
-    import os
-    import shutil
-    import tempfile
+def _os_error_of(exc: BaseException) -> OSError | None:
+    """The OSError behind a writer's failure (xlsxwriter wraps it in FileCreateError)."""
+    if isinstance(exc, OSError):
+        return exc
+    for inner in (*getattr(exc, "args", ()), exc.__cause__, exc.__context__):
+        if isinstance(inner, OSError):
+            return inner
+    return None
 
+
+def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_all, policy,
+                   inputs: list[Path]) -> list[str]:
+    """Write every output into a staging folder inside `out`, then replace the earlier report
+    all-or-nothing (report.publish): a run that fails or is interrupted leaves the last good
+    report as it was, never a half-written or mixed one. An output name that is one of the
+    run's `inputs` is refused before anything is written."""
+    from xueji_check.report import (
+        OutputError,
+        describe_os_error,
+        os_reason,
+        os_todo,
+        same_file,
+        temp_dir_of,
+    )
     from xueji_check.report import files as rfiles
+    from xueji_check.report.publish import staging
 
-    try:
-        if out.exists() and not out.is_dir():
-            raise NotADirectoryError(20, "这是一个文件，不是文件夹")
-        out.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=".xueji-tmp-", dir=out))
-    except OSError as exc:
-        raise UsageError(f"无法写入输出文件夹 {out}（{exc.strerror or exc}），请用 --out 换一个可写的文件夹") from exc
-    try:
-        names = [OUTPUT_FILES[f] for f in ("csv", "json", "parquet", "xlsx", "html") if f in fmts]
-        for name in names:
-            target = stage / name
-            if name == "findings.csv":
-                rfiles.write_csv(findings, target)
-            elif name == "findings.json":
-                rfiles.write_json(doc, target, findings)
-            elif name == "findings.parquet":
-                rfiles.write_parquet(findings, target)
-            elif name == "report.xlsx":
-                from xueji_check.report import excel
+    names = [OUTPUT_FILES[f] for f in ("csv", "json", "parquet", "xlsx", "html") if f in fmts]
+    for name in names:
+        for p in inputs:
+            if same_file(out / name, p):
+                raise UsageError(f"{out / name} 是本次的输入文件，报告不能写在它上面（未写出任何报告）；"
+                                 "请用 --out 换一个输出文件夹")
+    with staging(out) as stage:
+        try:
+            for name in names:
+                target = stage.path / name
+                if name == "findings.csv":
+                    rfiles.write_csv(findings, target)
+                elif name == "findings.json":
+                    rfiles.write_json(doc, target, findings)
+                elif name == "findings.parquet":
+                    rfiles.write_parquet(findings, target)
+                elif name == "report.xlsx":
+                    from xueji_check.report import excel
 
-                excel.write_report(findings, result, doc, target, annotate_all=annotate_all, policy=policy)
-            else:
-                from xueji_check.report import html
+                    excel.write_report(findings, result, doc, target, annotate_all=annotate_all, policy=policy)
+                else:
+                    from xueji_check.report import html
 
-                html.write_html(findings, result, doc, target)
-        for name in names:
-            if (out / name).is_dir():
-                raise IsADirectoryError(21, f"{name} 是一个文件夹")
-        for name in names:
-            os.replace(stage / name, out / name)
-    except OSError as exc:
-        raise UsageError(f"无法写入输出文件夹 {out}（{exc.strerror or exc}），上次的报告未被改动；"
-                         "请检查磁盘空间和权限，或用 --out 换一个文件夹") from exc
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+                    html.write_html(findings, result, doc, target)
+        except Exception as exc:
+            oserr = _os_error_of(exc)
+            if oserr is None:
+                raise
+            if temp_dir_of(oserr.filename, out):
+                raise OutputError(f"{describe_os_error(oserr, out)}；{out} 中上次的报告未被改动") from exc
+            raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(oserr)}），上次的报告未被改动；"
+                              f"{os_todo(oserr)}，或用 --out 换一个文件夹") from exc
+        stage.commit(names)
     return [str(out / n) for n in names]
 
 
 def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_start, pub_end,
            annotate_all, show_pii, quiet, debug: bool = False, validate_only: bool = False) -> int:
+    from dataclasses import replace
+
     from xueji_check import engine
-    from xueji_check.findings import apply_baseline, summary
+    from xueji_check.findings import apply_baseline, load_baseline, summary
     from xueji_check.policy import load_policy
-    from xueji_check.report import terminal
+    from xueji_check.report import same_file, terminal
 
     started = dt.datetime.now().astimezone()
     policy = load_policy(config)
+    if validate_only:
+        policy = replace(policy, select=("S",), ignore=())
     as_of_date = _parse_date(as_of, "--as-of") or dt.date.today()
     fmts = {f.strip().lower() for f in formats.split(",") if f.strip()}
     unknown = fmts - {"xlsx", "csv", "json", "html", "parquet"}
     if unknown:
         raise UsageError(f"--format 不认识 {'、'.join(sorted(unknown))}（可用 xlsx,csv,json,html,parquet）")
-    if baseline is not None and not baseline.is_file():
-        raise UsageError(f"找不到基线文件 {baseline}（应为上次输出的 findings.json）")
     if fail_on == FailOn.new and baseline is None:
         raise UsageError("--fail-on new 需要同时给出 --baseline 上次的 findings.json")
     if not paths and not any(explicit.values()):
         raise UsageError("没有给出要检查的文件。示例：xueji-check check sample_data")
+    given = [*paths, *(p for ps in explicit.values() for p in ps), *([config] if config else [])]
+    if out.exists() and not out.is_dir():
+        if any(same_file(out, p) for p in given):
+            raise UsageError(f"无法写入输出文件夹 {out}：它是本次的输入文件，报告不会写在输入文件上；"
+                             "请用 --out 给出一个文件夹")
+        raise UsageError(f"无法写入输出文件夹 {out}：它是一个文件，不是文件夹；请用 --out 给出一个文件夹")
+    # the baseline is read (and checked) before the run, not after minutes of work
+    old = None
+    if baseline is not None:
+        try:
+            old = load_baseline(baseline)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     options = {"validate_only": validate_only, "publicity_start": _parse_date(pub_start, "--publicity-start"),
                "publicity_end": _parse_date(pub_end, "--publicity-end")}
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
@@ -226,12 +292,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                             progress=progress)
         findings = result.findings
         resolved = None
-        if baseline is not None:
-            try:
-                findings, resolved = apply_baseline(findings, baseline)
-            except (ValueError, KeyError) as exc:
-                raise UsageError(str(exc) if isinstance(exc, ValueError) else
-                                 f"基线文件 {baseline} 不是有效的 findings.json") from exc
+        if old is not None:
+            findings, resolved = apply_baseline(findings, old, show_pii=show_pii)
         code = 2 if result.fatal else _exit_code(findings, fail_on)
         progress.step("写出报告")
         ended = dt.datetime.now().astimezone()
@@ -263,18 +325,24 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         # Nothing could be read or checked (no finding at all, not even S001): no report is
         # written, so the last good one stays where a nightly job expects it.
         nothing_checked = result.fatal and findings.height == 0 and not any(result.tables.values())
-        outputs = [] if nothing_checked else _write_outputs(out, fmts, findings, result, doc, annotate_all, policy)
+        inputs = [i.path for i in result.inputs] + ([config] if config else [])
+        outputs = [] if nothing_checked else _write_outputs(out, fmts, findings, result, doc, annotate_all,
+                                                            policy, inputs)
     finally:
         progress.stop()
     con = terminal.console()
     errcon = terminal.console(stderr=True)
-    terminal.print_problems(errcon, [p for p in result.problems if not quiet or p.level == "error"])
+    full = [f"{Path(o).name}{where}" for o, where in
+            ((out / "findings.json", "（run.problems）"), (out / "report.xlsx", " 的「总览」"), (out / "report.html", ""))
+            if str(o) in outputs]
+    terminal.print_problems(errcon, [p for p in result.problems if not quiet or p.level == "error"],
+                            full_list="、".join(full) or None)
     if debug:
         for p in result.problems:
             if p.detail:
-                typer.echo(f"--- {p.where()}\n{p.detail}", err=True)
+                _echo_err(f"--- {p.where()}\n{p.detail}")
     if nothing_checked:
-        typer.echo(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件", err=True)
+        _echo_err(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件")
         return 2
     if quiet:
         sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
@@ -299,23 +367,10 @@ def validate(
     示例：xueji-check validate sample_data/学籍名册_东方技工学校.xlsx
     """
     def _run() -> int:
-        cfg = _select_only_s()
-        try:
-            return _check(paths, {}, cfg, as_of, out, fail_on, None, "csv,json", None, None, False, False, quiet,
-                          debug, validate_only=True)
-        finally:
-            cfg.unlink(missing_ok=True)
+        return _check(paths, {}, None, as_of, out, fail_on, None, "csv,json", None, None, False, False, quiet,
+                      debug, validate_only=True)
 
     raise typer.Exit(_guard(debug, _run))
-
-
-def _select_only_s() -> Path:
-    import tempfile
-
-    fd, name = tempfile.mkstemp(suffix=".toml")
-    with open(fd, "w", encoding="utf-8") as fh:
-        fh.write('[rules]\nselect = ["S"]\n')
-    return Path(name)
 
 
 @app.command()
@@ -352,6 +407,7 @@ def rules(
 def schema_cmd(
     kind: Annotated[str | None, typer.Argument(help="表格类型：roster/changes/aid/publicity/employed")] = None,
     template: Annotated[Path | None, typer.Option("--template", help="写出一个只有规范表头的空白模板 .xlsx")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的模板文件")] = False,
 ) -> None:
     """显示表格的字段与表头别名，或写出空白模板。
 
@@ -369,8 +425,11 @@ def schema_cmd(
                 raise UsageError("写模板时请指定表格类型，如 xueji-check schema roster --template 模板.xlsx")
             import openpyxl
 
-            from xueji_check.report import atomic_path
+            from xueji_check.report import atomic_path, check_target
 
+            if template.suffix.lower() != ".xlsx":
+                raise UsageError(f"--template 应为 .xlsx 文件，现为 {template}")
+            check_target(template, [], force=force, option="--template")
             wb = openpyxl.Workbook()
             ws = wb.active
             ws.title = specs[kind].title
@@ -379,13 +438,15 @@ def schema_cmd(
                 wb.save(tmp)
             typer.echo(f"已写出模板：{template}")
             return 0
-        for k in chosen:
+        from xueji_check.report.terminal import safe
+
+        for k in chosen:  # schemas/*.toml may be a province's own: printed as text only
             s = specs[k]
-            typer.echo(f"# {k}（{s.title}）")
+            typer.echo(safe(f"# {k}（{s.title}）"))
             for f in s.fields:
                 req = "必需" if f.required else ("必需列" if f.required_column else "可选")
                 extra = f"；取值：{'、'.join(f.values)}" if f.values else ""
-                typer.echo(f"  {f.name:18} {f.title}（{f.type}，{req}）别名：{'、'.join(f.aliases)}{extra}")
+                typer.echo(safe(f"  {f.name:18} {f.title}（{f.type}，{req}）别名：{'、'.join(f.aliases)}{extra}"))
         return 0
 
     raise typer.Exit(_guard(False, _run))
@@ -401,14 +462,16 @@ def init_config(
     示例：xueji-check init-config xueji.toml
     """
     from xueji_check.policy import DEFAULT_CONFIG
-    from xueji_check.report import atomic_path
+    from xueji_check.report import atomic_path, check_target
 
-    if path.exists() and not force:
-        typer.echo(f"错误：{path} 已存在；如要覆盖请加 --force", err=True)
-        raise typer.Exit(2)
-    with atomic_path(path) as tmp:
-        tmp.write_text(DEFAULT_CONFIG, encoding="utf-8")
-    typer.echo(f"已写出策略文件：{path}")
+    def _run() -> int:
+        check_target(path, [], force=force, option="init-config")
+        with atomic_path(path) as tmp:
+            tmp.write_text(DEFAULT_CONFIG, encoding="utf-8")
+        typer.echo(f"已写出策略文件：{path}")
+        return 0
+
+    raise typer.Exit(_guard(False, _run))
 
 
 @app.command()

@@ -9,6 +9,15 @@ from pathlib import Path
 import polars as pl
 
 from xueji_check.normalize import mask_id
+from xueji_check.pii import (
+    ID_ONLY,
+    clip_expr,
+    clip_text,
+    cut_series,
+    cut_text,
+    mask_series,
+    mask_text,
+)
 
 COLUMNS = ["rule_id", "severity", "dataset", "file", "sheet", "row", "column", "student_id",
            "id_masked", "name", "school", "message", "clause", "fingerprint", "status"]
@@ -83,33 +92,103 @@ def finalize(raw: pl.DataFrame, meta: pl.DataFrame, headers: pl.DataFrame, salt:
         _sev=pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int8),
     ).sort(["_sev", "rule_id", "_file", "_sheet", "_row", "column", "fingerprint", "message"],
            nulls_last=True, maintain_order=True)
-    return df.select(
+    return publishable(df.select(
         "rule_id", "severity", "dataset", pl.col("_file").alias("file"), pl.col("_sheet").alias("sheet"),
         pl.col("_row").alias("row"), "column", "student_id", "id_masked", "name", "school", "message",
         "clause", "fingerprint", "status",
-    )
+    ), show_pii)
+
+
+ID_LIMIT = 40  # characters of id_masked kept (an ID is at most 18; a longer value is not one)
+
+
+def publishable(df: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
+    """What the findings frame quotes from the inputs, made safe to publish: every ID-, mobile-
+    and bank-card-shaped number masked in `message`, `name`, `school` and `column` (pii.py), ID
+    numbers inside `student_id` (G410105…) masked, unless `show_pii`; and, always, quoted values
+    cut to pii.QUOTE_LIMIT characters and the message to pii.TEXT_LIMIT (a 1 MB cell is not
+    copied into every finding). Vectorised; the patterns run only on rows that may need them."""
+    cols = {}
+    for c in ("message", "student_id", "name", "school", "column"):
+        s = df[c]
+        if not show_pii:
+            s = mask_series(s, ID_ONLY if c == "student_id" else None)
+        cols[c] = cut_series(s) if c == "message" else s
+    return df.with_columns(**cols).with_columns(
+        *[clip_expr(pl.col(c)).alias(c) for c in ("student_id", "name", "school", "column")],
+        clip_expr(pl.col("id_masked"), ID_LIMIT).alias("id_masked"))
 
 
 def load_baseline(baseline: Path) -> list[dict]:
-    """The findings of an earlier findings.json. Raises ValueError (Chinese) when it is not one."""
+    """The findings of an earlier findings.json. Raises ValueError with a Chinese message that
+    says what is wrong (missing, a folder, not text, not JSON, not a findings.json)."""
+    what = "请给出上次运行输出的 findings.json"
+    if not baseline.exists():
+        raise ValueError(f"找不到基线文件 {baseline}；{what}")
+    if baseline.is_dir():
+        raise ValueError(f"基线文件 {baseline} 是一个文件夹；{what}（如 {baseline / 'findings.json'}）")
+    if not baseline.is_file():
+        raise ValueError(f"基线文件 {baseline} 不是普通文件；{what}")
     try:
-        data = json.loads(baseline.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"无法读取基线文件 {baseline}（{exc}）") from exc
+        raw = baseline.read_bytes()
+    except OSError as exc:
+        from xueji_check.report import os_reason
+
+        raise ValueError(f"无法读取基线文件 {baseline}（{os_reason(exc)}）；请检查权限，或{what}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"基线文件 {baseline} 不是文本文件（不是 UTF-8 编码的 JSON），可能选错了文件；{what}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"基线文件 {baseline} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近格式错误），"
+                         f"可能已损坏或被截断；{what}") from exc
+    except RecursionError as exc:
+        raise ValueError(f"基线文件 {baseline} 不是 xueji-check 输出的 findings.json（嵌套过深）；{what}") from exc
     old = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(old, list) or not all(isinstance(f, dict) for f in old):
-        raise ValueError(f"基线文件 {baseline} 不是 xueji-check 输出的 findings.json（缺少 findings 列表）")
-    if old and not any(f.get("fingerprint") for f in old):
-        raise ValueError(f"基线文件 {baseline} 中的问题没有 fingerprint，无法比较")
+        raise ValueError(f"基线文件 {baseline} 不是 xueji-check 输出的 findings.json（缺少 findings 列表）；{what}")
+    if old and not any(isinstance(f.get("fingerprint"), str) and f.get("fingerprint") for f in old):
+        raise ValueError(f"基线文件 {baseline} 中的问题没有 fingerprint，无法比较；{what}")
     return old
 
 
-def apply_baseline(df: pl.DataFrame, baseline: Path) -> tuple[pl.DataFrame, list[dict]]:
+def _mask_id_text(v: str) -> str:
+    """normalize.mask_id for one string (first 6 and last 4 kept); idempotent."""
+    return v[:6] + "*" * (len(v) - 10) + v[-4:] if len(v) > 10 else "*" * len(v)
+
+
+def _baseline_value(k: str, v: object, show_pii: bool) -> object:
+    """One field of an earlier finding, as this run would write it: only plain values, text
+    cut, and (unless `show_pii`) masked again, whatever the earlier run's --show-pii was."""
+    if k == "row":
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        return None
+    v = str(v)
+    if k == "message":
+        return cut_text(v if show_pii else mask_text(v))
+    if k == "id_masked":
+        return clip_text(v if show_pii else _mask_id_text(v), ID_LIMIT)
+    if not show_pii and k != "fingerprint":  # every other field, even a rule id or a path
+        v = mask_text(v, ID_ONLY if k == "student_id" else None)
+    return clip_text(v)
+
+
+def apply_baseline(df: pl.DataFrame, baseline: Path | list[dict], show_pii: bool = False
+                   ) -> tuple[pl.DataFrame, list[dict]]:
     """Mark findings `new` or `persisting` against an earlier findings.json (by fingerprint, which
     does not depend on row numbers) and return the earlier findings that are gone (`resolved`),
-    one per fingerprint, in the earlier file's order."""
-    old = load_baseline(baseline)
-    old_fp = sorted({str(f["fingerprint"]) for f in old if f.get("fingerprint")})
+    one per fingerprint, in the earlier file's order. `baseline` is the file or its findings
+    (load_baseline). What is taken from it is masked again unless `show_pii`."""
+    old = load_baseline(baseline) if isinstance(baseline, Path) else baseline
+
+    def fp_of(f: dict) -> str | None:
+        fp = f.get("fingerprint")
+        return fp if isinstance(fp, str) and fp else None
+
+    old_fp = sorted({fp for f in old if (fp := fp_of(f))})
     now_fp = set(df["fingerprint"].drop_nulls().to_list())
     df = df.with_columns(
         status=pl.when(pl.col("fingerprint").is_in(old_fp)).then(pl.lit("persisting")).otherwise(pl.lit("new"))
@@ -117,11 +196,11 @@ def apply_baseline(df: pl.DataFrame, baseline: Path) -> tuple[pl.DataFrame, list
     seen: set[str] = set()
     resolved = []
     for f in old:
-        fp = f.get("fingerprint")
+        fp = fp_of(f)
         if not fp or fp in now_fp or fp in seen:
             continue
         seen.add(fp)
-        resolved.append({**{k: f.get(k) for k in COLUMNS}, "status": "resolved"})
+        resolved.append({**{k: _baseline_value(k, f.get(k), show_pii) for k in COLUMNS}, "status": "resolved"})
     return df, resolved
 
 

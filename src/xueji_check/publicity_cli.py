@@ -16,7 +16,9 @@ def _date(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
     except ValueError:
-        typer.echo(f"错误：{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式", err=True)
+        from xueji_check.report.terminal import safe
+
+        typer.echo(safe(f"错误：{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式"), err=True)
         raise typer.Exit(2) from None
 
 
@@ -29,25 +31,36 @@ def make(
     term: Annotated[str | None, typer.Option("--term", help="只公示该学期，如 2024秋")] = None,
     school: Annotated[str | None, typer.Option("--school", help="只公示该学校")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="策略文件 xueji.toml（公示工作日数、节假日补充）")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --out 文件（输入文件永不覆盖）")] = False,
 ) -> None:
     """生成合规的资助公示名单：只含姓名、学校、专业、年级、学期、资助类型、金额，
     标题行写明覆盖规定工作日数的公示时间，写出前用 P401/P402 自检。
 
     示例：xueji-check publicity make --aid 资助.xlsx --roster 名册.xlsx --start 2024-11-04 --out 公示名单.xlsx
     """
-    from xueji_check.policy import PolicyError, load_policy
+    from xueji_check.cli import UsageError, _guard
+    from xueji_check.policy import load_policy
     from xueji_check.publicity_maker import MakerError
     from xueji_check.publicity_maker import make as make_list
+    from xueji_check.report import check_target
 
     first = _date(start, "--start")
-    try:
-        made = make_list(aid, out, first, roster_path=roster, term=term, school=school,
-                         policy=load_policy(config))
-    except (MakerError, PolicyError) as exc:
-        typer.echo(f"错误：{exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人）")
-    typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
-    if not made.starts_on_workday:
-        typer.echo("提示：开始日期不是工作日，不计入公示的工作日数；请确认当天确实已张贴公示")
-    typer.echo("自检通过：公示期（P401）与个人敏感信息（P402）均符合要求")
+
+    def _run() -> int:
+        if out.suffix.lower() != ".xlsx":
+            raise UsageError(f"--out 应为 .xlsx 文件，现为 {out}")
+        # refused before anything is read: never an input, never an existing file without --force
+        check_target(out, [aid, roster, config], force=force, option="--out")
+        try:
+            made = make_list(aid, out, first, roster_path=roster, term=term, school=school,
+                             policy=load_policy(config))
+        except MakerError as exc:
+            raise UsageError(str(exc)) from exc
+        typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人）")
+        typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
+        if not made.starts_on_workday:
+            typer.echo("提示：开始日期不是工作日，不计入公示的工作日数；请确认当天确实已张贴公示")
+        typer.echo("自检通过：公示期（P401）与个人敏感信息（P402）均符合要求")
+        return 0
+
+    raise typer.Exit(_guard(False, _run))

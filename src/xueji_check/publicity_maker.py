@@ -7,7 +7,9 @@ or card number. The title line states a period covering the required working day
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from xueji_check.calendar import WorkCalendar
 from xueji_check.engine import Context
 from xueji_check.load import InputFile, Problem, Table, load_file
 from xueji_check.policy import Policy
-from xueji_check.report import neutralise_text
+from xueji_check.report import describe_os_error, neutralise_text, same_file
 from xueji_check.spec import all_kinds
 from xueji_check.tables import combine
 
@@ -178,6 +180,25 @@ def self_check(path: Path, display: str, policy: Policy, as_of: dt.date) -> list
     return msgs
 
 
+def _remove_stale_temp(out: Path) -> None:
+    """Remove `.NAME.PID.tmp.xlsx` files beside `out` left by a killed run (POSIX: only when no
+    process PID lives; a live one, or one we cannot tell about, is left alone)."""
+    if os.name == "nt":  # pragma: no cover - os.kill(pid, 0) would end the process there
+        return
+    head, tail = f".{out.stem}.", ".tmp.xlsx"
+    for f in out.parent.glob(f"{glob.escape(head)}*{tail}"):
+        pid = f.name[len(head):-len(tail)]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                f.unlink()
+        except OSError:
+            continue
+
+
 def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None = None,
          term: str | None = None, school: str | None = None, policy: Policy | None = None,
          as_of: dt.date | None = None) -> Made:
@@ -185,6 +206,8 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     as_of = as_of or dt.date.today()
     if out.suffix.lower() != ".xlsx":
         raise MakerError(f"--out 应为 .xlsx 文件，现为 {out}")
+    if any(p is not None and same_file(out, p) for p in (aid_path, roster_path)):
+        raise MakerError(f"--out {out} 是本次的输入文件；为保护输入，不会写到输入文件上，请换一个文件名")
     aid = load_kind(aid_path, "aid", as_of)
     if "name" not in aid.columns:
         raise MakerError(f"资助表 {aid_path} 没有姓名列，无法生成公示名单")
@@ -195,15 +218,19 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     end = publicity_end(cal, start, n)
     note = cal.note_unknown({start.year, end.year})
     period = f"公示时间：{zh_date(start)}至{zh_date(end)}（共 {n} 个工作日）"
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.stem}.{os.getpid()}.tmp.xlsx"
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp(out)
         write_xlsx(tmp, rows, title_of(rows), period)
         bad = self_check(tmp, str(out), policy, as_of)
         if bad:
             raise MakerError("生成的公示名单未通过自检，未写出文件：\n  " + "\n  ".join(bad)
                              + "\n请先更正资助表或学籍名册中的相应内容（如专业、年级列中混入的电话、身份证号）再生成")
         os.replace(tmp, out)
+    except OSError as exc:
+        raise MakerError(f"无法写出公示名单 {out}：{describe_os_error(exc, out, override=True)}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return Made(out, rows.height, start, end, n, note, cal.is_workday(start))

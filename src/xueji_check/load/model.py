@@ -3,27 +3,23 @@ that cannot be read at all. Every message about an input is masked here (`redact
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+
+from xueji_check.pii import cut_text, mask_text
 
 
 class LoadError(Exception):
     """A file that cannot be read at all; the message is Chinese and says what to do."""
 
 
-# Digit runs that may be an ID number (15 digits or more) or a mobile number: masked in every message about
-# an input, since messages quote header rows and cell values.
-_PII_RE = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{5,})([0-9]{3}[0-9Xx])(?![0-9])")
-_PHONE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
-
-
 def redact(text: str) -> str:
-    """Mask ID-number-like and mobile-number-like digit runs in a message."""
-    text = _PII_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
-    return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    """A message about an input made safe to show: every ID-, mobile- and bank-card-shaped
+    number masked (pii.mask_text, the same shapes as in findings), quoted values cut to 200
+    characters (pii.cut_text). Applied to every Problem, with or without --show-pii."""
+    return cut_text(mask_text(text)) if isinstance(text, str) else text
 
 
 @dataclass

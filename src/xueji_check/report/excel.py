@@ -26,6 +26,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.normalize import mask_id
+from xueji_check.pii import mask_series
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
 from xueji_check.spec import all_kinds
@@ -603,9 +604,8 @@ def _masked_values(t, present: list[str], show_pii: bool) -> list[pl.Expr]:
             elif c in pii_cols:  # address, phone, card number: keep a hint, never the whole value
                 e = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
                     .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-            else:  # IDs and mobile numbers typed into any other column
-                e = (e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
-                     .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
+            else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py)
+                e = e.map_batches(mask_series, return_dtype=pl.String)
         out.append(e.alias(c))
     return out
 

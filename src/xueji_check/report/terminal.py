@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import polars as pl
@@ -17,32 +18,66 @@ SEV_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def console(stderr: bool = False) -> Console:
-    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). Emoji
+    codes (``:smile:``) are never replaced; markup is only ever used in the tool's own text."""
     stream = sys.stderr if stderr else sys.stdout
     tty = hasattr(stream, "isatty") and stream.isatty()
     return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or not tty,
-                   highlight=False, soft_wrap=not tty, width=None if tty else 120)
+                   highlight=False, soft_wrap=not tty, width=None if tty else 120, emoji=False)
+
+
+# C0 and C1 control characters (ESC starts CSI/OSC sequences; BEL, backspace, CR rewrite what
+# is shown), DEL, and the bidirectional overrides/isolates that reorder what is shown.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_NL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def safe(text: object, newlines: bool = False) -> str:
+    """Text from files, file names or paths, fit to print: every control character (ESC, CSI,
+    OSC, BEL, backspace, CR, …) and bidi override shown as �; line breaks too unless `newlines`
+    (the tool's own multi-line messages); tabs as a space."""
+    text = str(text).replace("\t", " ")
+    return (_UNSAFE if newlines else _UNSAFE_NL).sub("\ufffd", text)
+
+
+def markup_safe(text: object) -> str:
+    """`safe` text for a string that rich reads as markup: ``[red]`` printed as written."""
+    return escape(safe(text))
 
 
 PROBLEMS_SHOWN = 20
+PLACES_SHOWN = 3
 
 
-def print_problems(con: Console, problems) -> None:
+def print_problems(con: Console, problems, full_list: str | None = None) -> None:
     """Input problems, errors first. The same message in many files (a merged title row in every
-    school's export) is one line naming how many files; at most PROBLEMS_SHOWN lines, the rest
-    is counted (all of them are in findings.json and on the report's 总览 sheet)."""
+    school's export) is one line naming its first PLACES_SHOWN places and how many there are; at
+    most PROBLEMS_SHOWN lines, the rest counted. `full_list` names the outputs that list every
+    problem (findings.json, report.xlsx, report.html); when there is none (no report written,
+    or none of those formats), every place of every problem is printed here instead."""
     order = {"error": 0, "warning": 1, "info": 2}
     groups: dict[tuple[str, str], list] = {}
     for p in sorted(problems, key=lambda p: order[p.level]):
         groups.setdefault((p.level, p.message), []).append(p)
     items = list(groups.items())
-    for (level, message), ps in items[:PROBLEMS_SHOWN]:
+    shown = items if full_list is None else items[:PROBLEMS_SHOWN]
+    for (level, message), ps in shown:
         label = {"error": "错误", "warning": "警告", "info": "提示"}[level]
-        where = ps[0].where() if len(ps) == 1 else f"{ps[0].where()} 等 {len(ps)} 处"
-        con.print(f"[{SEV_STYLE[level]}]{label}[/]：{escape(where)}：{escape(message)}", markup=True)
-    rest = sum(len(ps) for _, ps in items[PROBLEMS_SHOWN:])
+        if len(ps) == 1:
+            where = ps[0].where()
+        elif full_list is None:  # nowhere else to look: every place, one per line
+            con.print(f"[{SEV_STYLE[level]}]{label}[/]：以下 {len(ps)} 处：{markup_safe(message)}", markup=True)
+            for p in ps:
+                con.print(f"  {markup_safe(p.where())}")
+            continue
+        else:
+            names = "；".join(p.where() for p in ps[:PLACES_SHOWN])
+            where = (f"{names}（共 {len(ps)} 处）" if len(ps) <= PLACES_SHOWN else
+                     f"{names} 等 {len(ps)} 处（全部列在 {full_list}）")
+        con.print(f"[{SEV_STYLE[level]}]{label}[/]：{markup_safe(where)}：{markup_safe(message)}", markup=True)
+    rest = sum(len(ps) for _, ps in items[len(shown):])
     if rest:
-        con.print(f"……另有 {rest} 条读取提示未列出，完整列表见 findings.json（run.problems）和 report.xlsx 的「总览」")
+        con.print(f"……另有 {rest} 条读取提示未列出，完整列表见 {markup_safe(full_list)}")
 
 
 SCHOOLS_SHOWN = 15
@@ -68,7 +103,8 @@ def rule_table(findings: pl.DataFrame, baseline: bool) -> RichTable | None:
         t.add_column("持续", justify="right")
     for rid, sev, n, new, persisting in sorted(per.iter_rows(), key=lambda r: (order.get(r[0], 999), r[0])):
         title = CATALOG[rid].title if rid in CATALOG else ""
-        cells = [escape(rid), f"[{SEV_STYLE.get(sev, '')}]{SEVERITY_ZH.get(sev, sev)}[/]", escape(title), str(n)]
+        cells = [markup_safe(rid), f"[{SEV_STYLE.get(sev, '')}]{markup_safe(SEVERITY_ZH.get(sev, sev))}[/]",
+                 markup_safe(title), str(n)]
         if baseline:
             cells += [str(new), str(persisting)]
         t.add_row(*cells)
@@ -90,7 +126,7 @@ def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | No
     if baseline:
         t.add_column("新增", justify="right")
     for school, e, w, i, new in agg.head(SCHOOLS_SHOWN).iter_rows():
-        t.add_row(escape(school), str(e), str(w), str(i), *([str(new)] if baseline else []))
+        t.add_row(markup_safe(school), str(e), str(w), str(i), *([str(new)] if baseline else []))
     return t, max(0, agg.height - SCHOOLS_SHOWN)
 
 
@@ -106,9 +142,9 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
         if more:
             con.print(f"……另有 {more} 所学校，见 report.xlsx 的「学校汇总」")
     if skipped:
-        con.print("未执行的规则：" + "；".join(f"{rid}（{escape(why)}）" for rid, why in skipped.items()))
+        con.print("未执行的规则：" + "；".join(f"{markup_safe(rid)}（{markup_safe(why)}）" for rid, why in skipped.items()))
     if calendar_note:
-        con.print(f"[yellow]注意[/]：{escape(calendar_note.strip('（）'))}")
+        con.print(f"[yellow]注意[/]：{markup_safe(calendar_note.strip('（）'))}")
     if baseline:
         status = {s: n for s, n in findings.group_by("status").len().iter_rows()}
         line = (f"与基线相比：新增 [bold]{status.get('new', 0)}[/]，持续 {status.get('persisting', 0)}，"
@@ -117,11 +153,11 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
         for r in resolved or []:
             per[str(r.get("rule_id"))] = per.get(str(r.get("rule_id")), 0) + 1
         if per:
-            line += "（" + "，".join(f"{escape(k)} {v}" for k, v in sorted(per.items())) + "）"
+            line += "（" + "，".join(f"{markup_safe(k)} {v}" for k, v in sorted(per.items())) + "）"
         con.print(line)
     sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
     colour = "red" if exit_code else "green"
     con.print(f"共发现 {findings.height} 个问题：[red]错误 {sev.get('error', 0)}[/]，[yellow]警告 {sev.get('warning', 0)}[/]，"
               f"提示 {sev.get('info', 0)}。[{colour}]退出码 {exit_code}[/]。")
     for o in outputs:
-        con.print(f"输出：{escape(o)}")
+        con.print(f"输出：{markup_safe(o)}")
