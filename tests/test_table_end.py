@@ -163,6 +163,19 @@ def test_heading_row_between_blocks_is_not_a_record_without_merge(tmp_path, cli)
     assert sheet_info(r)["rows"] == 5 and r.findings.filter(pl.col("rule_id") == "S002").height == 0
 
 
+def test_two_lists_on_one_sheet_each_with_its_footer(tmp_path, cli):
+    footer = [["公示时间：2024年11月4日至2024年11月8日"], ["联系人：", "王明", None, "监督电话：", "13800000000"],
+              [None, None, None, None, "东方技工学校"], [None, None, None, None, "2024年11月4日"]]
+    rows = [PUB_HEADERS, *pub_rows(NAMES[:2]), *footer, [], ["二、免学费"], PUB_HEADERS,
+            *[[i, n, "24会计1班", "会计", "2024级", "免学费", 2000] for i, n in enumerate(NAMES[2:], 1)], *footer]
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows, title="东方技工学校资助公示"))
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert sheet_info(r)["rows"] == 5
+    note = footer_notes(r)[0]
+    assert "第 5–8、10 行是表格中间的分组标题或说明行" in note and "第 11 行是重复的表头行" in note
+    assert "第 15–18 行是表尾说明" in note
+
+
 # ------------------------------------------------------------------ CSV
 def test_csv_publicity_footer_split_over_commas(tmp_path, cli):
     rows = [["国家助学金受助学生名单公示"], PUB_HEADERS, *pub_rows(), [],
@@ -258,4 +271,5 @@ def test_cheap_filter_loses_nothing_on_messy_rows():
     a = split_records(df, headers, {"name": "c1"})
     b = split_records(df, headers, {"name": "c1"}, exhaustive=True)
     assert a[0].equals(b[0]) and a[1] == b[1]
-    assert a[0]["_row"].to_list() == [2, 5, 7, 9]  # 王老师 alone stays inside the table; x x x is a merged-looking line
+    # 王老师 (not a student) goes with the merged-looking x x x line below it; 赵四 with a zero-width space stays
+    assert a[0]["_row"].to_list() == [2, 7, 9]

@@ -46,6 +46,7 @@ FOOTER_PHRASE = (
     r"公示(?:时间|日期|期限|期间|期)|异议|[现特予]以?公示|公示如下|进行公示|以上(?:名单|学生|人员|情况|数据)"
     r"|(?:监督|举报|投诉|咨询|联系)电话|盖章|公章|签章|制表人|审核人|填表人|填报人"
 )
+_FIRST_CELL = f"(?:{FOOTER_LABEL})|(?:{FOOTER_PHRASE})"
 # A whole cell that is a heading word (a note block starts with it on its own line).
 FOOTER_WORD = r"^\s*(?:备注|说明|填表说明|附注|注|注意事项|特别说明|落款|盖章|（?\(?(?:公章|盖章)\)?）?)\s*[:：]?\s*$"
 # Free text: a sentence, not a value.
@@ -208,8 +209,10 @@ _STRICT = {"id_number": r"^[0-9]{17}[0-9Xx]$", "student_id": r"^[A-Za-z]{0,4}[0-
            "name": r"^\p{Han}{2,4}$"}
 
 
-def _surely_a_student(field_cols: dict[str, str], present: set[str]) -> pl.Expr:
-    """A cheap test that implies `_evidence`, on one key column (ID number, else 学籍号, else name)."""
+def _sure_tests(field_cols: dict[str, str], present: set[str]) -> list[pl.Expr]:
+    """Tests that each imply `_evidence`, cheapest first: the strict forms of the ID number, the
+    学籍号 and the name, then `_evidence` itself. Each runs only on the rows the ones before left."""
+    out = []
     for f in ("id_number", "student_id", "name"):
         c = field_cols.get(f)
         if c is None or c not in present:
@@ -217,8 +220,8 @@ def _surely_a_student(field_cols: dict[str, str], present: set[str]) -> pl.Expr:
         ok = pl.col(c).str.contains(_STRICT[f])
         if f == "name":
             ok = ok & ~pl.col(c).str.contains(_NOT_A_STUDENT)
-        return ok.fill_null(False)
-    return pl.lit(False)
+        out.append(ok.fill_null(False))
+    return [*out, _evidence(field_cols, present)] if out else []
 
 
 def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
@@ -233,8 +236,9 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
       cell (`公示时间：`, `联系人：`, `如对…有异议`; not when the row fills most of the header's
       columns and names a student), the header repeated, and, in a row that names no student, a
       footer word in any cell (盖章, 监督电话…), a sentence, or one text cell in the first columns;
-    - after the last record only, and only with one of the above among them: rows of at most two
-      cells that name no student (a school name and a date as 落款, `王老师` under 联系人).
+    - in a run of rows between two records or after the last one, and only when the run holds one of
+      the above or a 落款: rows of at most two cells that name no student (a school name and a
+      date as 落款, `王老师` under 联系人).
 
     A row with a plausible name, ID number or 学籍号 in its column is otherwise a record, however
     empty the rest (S002 is there for that). The cheap necessary conditions run on every row; the
@@ -247,7 +251,7 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
     named = [i for i, h in enumerate(headers) if h.strip() and f"c{i}" in present]
     key_cols = {f: c for f, c in field_cols.items() if f in _KEY_FIELDS and c in present}
     evidence = _evidence(field_cols, present)
-    surely = _surely_a_student(field_cols, present)
+    sure_tests = _sure_tests(field_cols, present)
     first = pl.coalesce([pl.col(c) for c in cols])
     last = pl.coalesce([pl.col(c) for c in reversed(cols)])
     fullest = min(cols, key=lambda c: data.get_column(c).null_count())
@@ -255,27 +259,44 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
     # the header repeated: one key column holding its own header text
     header_eq = [pl.col(c).str.contains(headers[int(c[1:])], literal=True).fill_null(False)
                  for c in key_cols.values() if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
-    maybe = pl.any_horizontal(
+    # Every row that may be set aside has one of these (a row with none is a record): blank in the
+    # fullest column, 计 in a first cell, one text only (first == last filled cell), a footer word
+    # in its first cell, the header text, or nothing that surely names a student.
+    shape = pl.any_horizontal(
         _blank_cell(fullest),
         pl.any_horizontal([pl.col(c).str.contains("计", literal=True).fill_null(False) for c in lead]),
         (first == last).fill_null(True),
-        first.str.contains(FOOTER_LABEL).fill_null(False) | first.str.contains(FOOTER_PHRASE).fill_null(False),
-        ~surely,
+        first.str.contains(_FIRST_CELL).fill_null(False),
         *header_eq,
     )
-    mask = data.select((maybe | pl.lit(exhaustive)).alias("m")).to_series()
-    cand = data.filter(mask)
+    if exhaustive or not sure_tests:
+        cand, kept_max = data, None
+    else:
+        mask = data.select((shape | ~sure_tests[0]).alias("m")).to_series()
+        cand = data.filter(mask).with_columns(shape.alias("_shape"))
+        kept_max = data.get_column("_row").filter(~mask).max()
+        for test in sure_tests[1:]:  # the rows left that surely name a student are records
+            sure = cand.select((~pl.col("_shape") & test).alias("m")).to_series()
+            if sure.any():
+                kept_max = max(r for r in (kept_max, cand.get_column("_row").filter(sure).max()) if r is not None)
+                cand = cand.filter(~sure)
+        cand = cand.drop("_shape")
     if cand.height == 0:
         return data, []
     cls = _classify(cand, cols, headers, named, key_cols, evidence)
-    kept_max = data.get_column("_row").filter(~mask).max()
     rec_rows = cls.filter(pl.col("_kind") == "record").get_column("_row")
     last_record = max([r for r in (kept_max, rec_rows.max()) if r is not None], default=0)
-    tail = cls.filter(pl.col("_row") > last_record)
-    tail_has_footer = tail.filter(pl.col("_kind").is_in(["strong", "tail"])).height > 0
+    # Runs of consecutive rows that are not records (the rows between two records, or after the
+    # last): where a run holds a footer or note line, its few-cell rows that name no student
+    # (落款, 王老师 under 联系人) go with it.
+    nonrec = pl.col("_kind") != "record"
+    cls = cls.sort("_row").with_columns(
+        _run=(~nonrec | ~nonrec.shift(1, fill_value=False) | (pl.col("_row") != pl.col("_row").shift(1) + 1))
+        .fill_null(True).cum_sum()
+    ).with_columns(_noted=pl.col("_kind").is_in(["strong", "tail"]).any().over("_run"))
     aside_rows = cls.filter(
         pl.col("_kind").is_in(["total", "strong", "header"])
-        | ((pl.col("_row") > last_record) & pl.col("_kind").is_in(["tail", "weak"]) & pl.lit(tail_has_footer))
+        | (pl.col("_kind").is_in(["tail", "weak"]) & pl.col("_noted"))
     )
     drop = set(cls.filter(pl.col("_kind") == "blank").get_column("_row").to_list())
     aside: list[SetAside] = []
@@ -350,7 +371,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         | pl.col("_label")
         | (pl.col("_phrase") & ~(ev & (neff >= full_at)))
         | (pl.col("_kwword") & ((neff == 1) | ~ev))
-        | (~ev & (pl.col("_kwany") | pl.col("_prose")))
+        | (~ev & (neff <= 3) & (pl.col("_kwany") | pl.col("_prose")))
         | (~ev & (neff == 1) & (pl.col("_fidx") <= second_named) & ~pl.col("_num"))
     )
     header = (pl.col("_hdr") >= 2) & (pl.col("_hdr") * 2 >= neff)
