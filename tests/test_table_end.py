@@ -273,3 +273,31 @@ def test_cheap_filter_loses_nothing_on_messy_rows():
     assert a[0].equals(b[0]) and a[1] == b[1]
     # 王老师 (not a student) goes with the merged-looking x x x line below it; 赵四 with a zero-width space stays
     assert a[0]["_row"].to_list() == [2, 7, 9]
+
+
+CELLS = ["张一", "王小计", "说明", "小计", "合计", "王老师", "1", "2024级数控1班", "一、国家助学金", "东方技工学校",
+         "2024年11月4日", "公示时间：2024年11月4日至2024年11月8日", "联系人：", "监督电话：", "13800000000",
+         "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
+
+
+CELL = st.one_of(st.none(), st.sampled_from(CELLS))
+ROW = st.one_of(
+    st.lists(CELL, max_size=6),  # any cells
+    st.tuples(st.integers(0, 2), st.sampled_from(CELLS), st.integers(2, 6)).map(lambda t: [None] * t[0] + [t[1]] * t[2]),
+    st.tuples(st.lists(CELL, max_size=3), st.sampled_from(CELLS)).map(lambda t: t[0] + [t[1], t[1]]),  # a merge
+)
+
+
+@given(rows=st.lists(ROW, min_size=1, max_size=12),
+       fields=st.sampled_from([{}, {"name": "c1"}, {"name": "c1", "id_number": "c3"}, {"student_id": "c0"}]),
+       spaces=st.booleans())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_cheap_filter_equals_exhaustive_split(rows, fields, spaces):
+    """The necessary conditions run on every row lose no row the exact tests would set aside."""
+    if spaces and fields:
+        rows = [[" " if c is None and j % 2 else c for j, c in enumerate(r)] for r in rows]
+    df = frame(rows, 6)
+    headers = ["序号", "姓名", "班级", "身份证号", "备注", ""]
+    a = split_records(df, headers, fields)
+    b = split_records(df, headers, fields, exhaustive=True)
+    assert a[0]["_row"].to_list() == b[0]["_row"].to_list() and a[1] == b[1]

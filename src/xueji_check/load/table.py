@@ -46,9 +46,9 @@ FOOTER_PHRASE = (
     r"公示(?:时间|日期|期限|期间|期)|异议|[现特予]以?公示|公示如下|进行公示|以上(?:名单|学生|人员|情况|数据)"
     r"|(?:监督|举报|投诉|咨询|联系)电话|盖章|公章|签章|制表人|审核人|填表人|填报人"
 )
-_FIRST_CELL = f"(?:{FOOTER_LABEL})|(?:{FOOTER_PHRASE})"
 # A whole cell that is a heading word (a note block starts with it on its own line).
 FOOTER_WORD = r"^\s*(?:备注|说明|填表说明|附注|注|注意事项|特别说明|落款|盖章|（?\(?(?:公章|盖章)\)?）?)\s*[:：]?\s*$"
+_FIRST_CELL = f"(?:{FOOTER_LABEL})|(?:{FOOTER_PHRASE})|(?:{FOOTER_WORD})"
 # Free text: a sentence, not a value.
 _PROSE = r"[。；！？!?]|[，,].{4,}|^.{20,}$"
 # 落款: a date or an organisation name.
@@ -258,7 +258,8 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
     lead = cols[: min(len(cols), 4)]
     # the header repeated: one key column holding its own header text
     header_eq = [pl.col(c).str.contains(headers[int(c[1:])], literal=True).fill_null(False)
-                 for c in key_cols.values() if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
+                 for c in [*key_cols.values(), *(f"c{i}" for i in named)]
+                 if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
     # Every row that may be set aside has one of these (a row with none is a record): blank in the
     # fullest column, 计 in a first cell, one text only (first == last filled cell), a footer word
     # in its first cell, the header text, or nothing that surely names a student.
@@ -269,10 +270,19 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
         first.str.contains(_FIRST_CELL).fill_null(False),
         *header_eq,
     )
-    if exhaustive or not sure_tests:
+    if exhaustive:
         cand, kept_max = data, None
     else:
-        mask = data.select((shape | ~sure_tests[0]).alias("m")).to_series()
+        if sure_tests:
+            maybe = shape | ~sure_tests[0]
+        else:
+            # No name/ID/学籍号 column: rows of at most three runs of cells may name no student.
+            # (Whitespace-only cells count as filled here: the one place the filter is not exact.)
+            few = pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]) <= 3
+            runs = pl.any_horizontal([(pl.col(a) == pl.col(b)).fill_null(False)
+                                      for a, b in zip(cols[:-1], cols[1:], strict=True)] or [pl.lit(False)])
+            maybe = shape | few | runs
+        mask = data.select(maybe.alias("m")).to_series()
         cand = data.filter(mask).with_columns(shape.alias("_shape"))
         kept_max = data.get_column("_row").filter(~mask).max()
         for test in sure_tests[1:]:  # the rows left that surely name a student are records
@@ -325,46 +335,54 @@ _HINTS = [
 def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: list[int],
               key_cols: dict[str, str], evidence: pl.Expr) -> pl.DataFrame:
     """Per candidate row: `_kind` (blank, total, header, strong, tail, weak, record), `_hints`
-    (what a footer row holds, for the message) and `_text` (its distinct cells joined)."""
-    v = {c: pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()) for c in cols}
-    filled = [v[c].is_not_null() for c in cols]
-    starts = [filled[0]] + [
-        filled[i] & (v[cols[i - 1]].is_null() | (v[cols[i - 1]] != v[cols[i]])).fill_null(True)
-        for i in range(1, len(cols))
-    ]
-    remark = {c for c in cols if int(c[1:]) < len(headers)
-              and any(w in normalise_header(headers[int(c[1:])]) for w in _REMARK_HEADER)}
-    plain = [c for c in cols if c not in remark]
+    (what a footer row holds, for the message) and `_text` (its distinct cells joined).
+
+    Computed on the filled cells in long form (row, column, text): the cost follows the cells of
+    the candidate rows, not the width of the sheet (16,384 columns cost no more than their data)."""
+    remark = [i for i, h in enumerate(headers) if any(w in normalise_header(h) for w in _REMARK_HEADER)]
     second_named = named[1] if len(named) > 1 else (named[0] if named else 0)
-    first_idx = pl.min_horizontal([pl.when(filled[i]).then(pl.lit(i)) for i in range(len(cols))])
-    first_col = pl.coalesce([pl.when(filled[i]).then(pl.lit(cols[i])) for i in range(len(cols))])
     full_at = max(3, math.ceil(0.75 * max(len(named), 1)))
-    equal_header = [(v[c] == headers[int(c[1:])]).fill_null(False) for c in cols
-                    if int(c[1:]) < len(headers) and headers[int(c[1:])]]
-    f = cand.with_columns(
-        _first=pl.coalesce([v[c] for c in cols]),
-        _firstcol=first_col,
-        _fidx=first_idx,
-        _n=pl.sum_horizontal(filled),
-        _neff=pl.sum_horizontal(starts),
-        _ev=evidence,
-        _text=pl.concat_list([pl.when(s).then(v[c]) for s, c in zip(starts, cols, strict=True)])
-        .list.drop_nulls().list.join(" "),
-        _hdr=pl.sum_horizontal(equal_header) if equal_header else pl.lit(0),
-        _total=pl.any_horizontal([v[c].str.contains(TOTAL_ROW).fill_null(False) for c in cols[:4]]),
-        _kwany=pl.any_horizontal([v[c].str.contains(FOOTER_PHRASE).fill_null(False)
-                                  | v[c].str.contains(FOOTER_LABEL).fill_null(False)
-                                  | v[c].str.contains(FOOTER_WORD).fill_null(False) for c in plain] or [pl.lit(False)]),
-        _prose=pl.any_horizontal([v[c].str.contains(_PROSE).fill_null(False) for c in cols]),
-        _sig=pl.all_horizontal([v[c].is_null() | v[c].str.contains(_DATE_CELL) | v[c].str.contains(_ORG_CELL)
-                                for c in cols]),
-        _num=pl.all_horizontal([v[c].is_null() | v[c].str.contains(_NUMERIC) for c in cols]),
-    ).with_columns(
-        _label=~pl.col("_firstcol").is_in(sorted(remark)) & pl.col("_first").str.contains(FOOTER_LABEL).fill_null(False),
-        _phrase=~pl.col("_firstcol").is_in(sorted(remark)) & pl.col("_first").str.contains(FOOTER_PHRASE).fill_null(False),
-        _kwword=pl.col("_first").str.contains(FOOTER_WORD).fill_null(False),
-        _merged=(pl.col("_n") >= 2) & (pl.col("_neff") == 1) & ~pl.col("_num"),
+    hdr = pl.DataFrame({"_i": list(range(len(headers))), "_h": headers}, schema={"_i": pl.Int32, "_h": pl.String})
+    v, i = pl.col("_v"), pl.col("_i")
+    cells = (
+        cand.select("_row", *cols)
+        .unpivot(index="_row", on=cols, variable_name="_c", value_name="_v")
+        .with_columns(_v=v.str.strip_chars())
+        .filter(v.is_not_null() & (v != ""))
+        .with_columns(_i=pl.col("_c").str.slice(1).cast(pl.Int32))
+        .sort("_row", "_i")
+        .join(hdr, on="_i", how="left")
+        .with_columns(
+            # a cell starts a run unless the cell to its left holds the same text (a merged range)
+            _start=(v.shift(1).over("_row") != v).fill_null(True) | (i.shift(1).over("_row") != i - 1).fill_null(True),
+            _remark=i.is_in(remark),
+        )
     )
+    per_row = cells.group_by("_row").agg(
+        _n=pl.len(),
+        _neff=pl.col("_start").sum(),
+        _first=v.first(),
+        _fidx=i.first(),
+        _fremark=pl.col("_remark").first(),
+        _text=v.filter(pl.col("_start")).str.join(" "),
+        _hdr=(v == pl.col("_h")).fill_null(False).sum(),
+        _total=((i < 4) & v.str.contains(TOTAL_ROW)).any(),
+        _kwany=(~pl.col("_remark") & (v.str.contains(FOOTER_PHRASE) | v.str.contains(FOOTER_LABEL)
+                                      | v.str.contains(FOOTER_WORD))).any(),
+        _prose=v.str.contains(_PROSE).any(),
+        _sig=(v.str.contains(_DATE_CELL) | v.str.contains(_ORG_CELL)).all(),
+        _num=v.str.contains(_NUMERIC).all(),
+    )
+    f = (cand.select("_row", _ev=evidence).join(per_row, on="_row", how="left")
+         .with_columns(pl.col("_n", "_neff", "_hdr").fill_null(0),
+                       pl.col("_total", "_kwany", "_prose", "_fremark").fill_null(False),
+                       pl.col("_sig", "_num").fill_null(True))
+         .with_columns(
+             _label=~pl.col("_fremark") & pl.col("_first").str.contains(FOOTER_LABEL).fill_null(False),
+             _phrase=~pl.col("_fremark") & pl.col("_first").str.contains(FOOTER_PHRASE).fill_null(False),
+             _kwword=pl.col("_first").str.contains(FOOTER_WORD).fill_null(False),
+             _merged=(pl.col("_n") >= 2) & (pl.col("_neff") == 1) & ~pl.col("_num"),
+         ))
     ev, n, neff = pl.col("_ev"), pl.col("_n"), pl.col("_neff")
     strong = (
         (pl.col("_merged") & ((n >= 3) | ~ev))
