@@ -271,8 +271,24 @@ def test_cheap_filter_loses_nothing_on_messy_rows():
     a = split_records(df, headers, {"name": "c1"})
     b = split_records(df, headers, {"name": "c1"}, exhaustive=True)
     assert a[0].equals(b[0]) and a[1] == b[1]
-    # 王老师 (not a student) goes with the merged-looking x x x line below it; 赵四 with a zero-width space stays
-    assert a[0]["_row"].to_list() == [2, 7, 9]
+    # 王老师 (not a student) stays beside a mere heading (x x x); 赵四 with a zero-width space stays
+    assert a[0]["_row"].to_list() == [2, 5, 7, 9]
+
+
+def test_few_cell_rows_go_with_a_footer_but_stay_beside_a_heading():
+    rec = ["1", "张一", "24数控1班"]
+    headers, fields = ["序号", "姓名", "班级"], {"name": "c1"}
+
+    def kept(rows):
+        return split_records(frame(rows, 3), headers, fields)[0]["_row"].to_list()
+
+    # between records: a class-only row beside a heading stays (S002 will say what is missing) ...
+    assert kept([rec, ["2024级数控2班"], [None, None, "24数控2班"], rec]) == [2, 4, 5]
+    # ... and goes with a footer's words (the first block's footer, before a second block)
+    assert kept([rec, ["制表人：李某"], [None, None, "东方技工学校"], rec]) == [2, 5]
+    # a date alone: a record between records, a 落款 after the last one
+    assert kept([rec, [None, None, "2024年11月4日"], rec]) == [2, 3, 4]
+    assert kept([rec, rec, [None, None, "2024年11月4日"]]) == [2, 3]
 
 
 CELLS = ["张一", "王小计", "说明", "小计", "合计", "王老师", "1", "2024级数控1班", "一、国家助学金", "东方技工学校",

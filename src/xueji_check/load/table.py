@@ -236,9 +236,10 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
       cell (`公示时间：`, `联系人：`, `如对…有异议`; not when the row fills most of the header's
       columns and names a student), the header repeated, and, in a row that names no student, a
       footer word in any cell (盖章, 监督电话…), a sentence, or one text cell in the first columns;
-    - in a run of rows between two records or after the last one, and only when the run holds one of
-      the above or a 落款: rows of at most two cells that name no student (a school name and a
-      date as 落款, `王老师` under 联系人).
+    - rows of at most two cells that name no student (a school name and a date as 落款, `王老师`
+      under 联系人) go with the run of non-record rows they are in when that run holds a footer's
+      words (a label, a phrase, a sentence) or, after the last record, any of the above or a 落款.
+      Between records, next to a mere heading, they stay records.
 
     A row with a plausible name, ID number or 学籍号 in its column is otherwise a record, however
     empty the rest (S002 is there for that). The cheap necessary conditions run on every row; the
@@ -303,7 +304,12 @@ def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, 
     cls = cls.sort("_row").with_columns(
         _run=(~nonrec | ~nonrec.shift(1, fill_value=False) | (pl.col("_row") != pl.col("_row").shift(1) + 1))
         .fill_null(True).cum_sum()
-    ).with_columns(_noted=pl.col("_kind").is_in(["strong", "tail"]).any().over("_run"))
+    ).with_columns(_noted=(pl.col("_kind") == "strong") & pl.col("_words")).with_columns(
+        # a footer's words anywhere in the run, or, after the last record, any note line or 落款
+        _noted=pl.col("_noted").any().over("_run")
+        | ((pl.col("_row").min().over("_run") > last_record)
+           & pl.col("_kind").is_in(["strong", "tail"]).any().over("_run"))
+    )
     aside_rows = cls.filter(
         pl.col("_kind").is_in(["total", "strong", "header"])
         | (pl.col("_kind").is_in(["tail", "weak"]) & pl.col("_noted"))
@@ -406,7 +412,8 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         .when(~ev & (neff <= 2) & ~pl.col("_num")).then(pl.lit("weak"))
         .otherwise(pl.lit("record")),
         _hints=hints,
-    ).select("_row", "_kind", "_hints", "_text")
+        _words=pl.col("_label") | pl.col("_phrase") | pl.col("_kwword") | pl.col("_kwany") | pl.col("_prose"),
+    ).select("_row", "_kind", "_hints", "_text", "_words")
 
 
 _CATEGORY = {"footer": "表尾说明", "separator": "表格中间的分组标题或说明行", "header": "重复的表头行",
@@ -449,4 +456,7 @@ def set_aside_message(aside: list[SetAside]) -> str | None:
             example = next((a.text for a in rows if a.text), "")
             detail = f"（如「{example[:20]}{'…' if len(example) > 20 else ''}」）" if example else ""
         parts.append(f"第 {_ranges([a.row for a in rows])} 行是{_CATEGORY[cat]}{detail}")
-    return "；".join(parts) + "，不作为数据行检查；如其中有学生记录，请补全该行的姓名、身份证号，并把说明文字移到表格之外"
+    text = "；".join(parts) + "，不作为数据行检查"
+    if any(a.category in ("footer", "separator") for a in aside):
+        text += "；如其中有学生记录，请补全该行的姓名、身份证号，并把说明文字移到表格之外"
+    return text
