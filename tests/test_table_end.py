@@ -317,3 +317,14 @@ def test_cheap_filter_equals_exhaustive_split(rows, fields, spaces):
     a = split_records(df, headers, fields)
     b = split_records(df, headers, fields, exhaustive=True)
     assert a[0]["_row"].to_list() == b[0]["_row"].to_list() and a[1] == b[1]
+
+
+def test_complete_aid_table_with_a_publicity_footer_stays_an_aid_table(tmp_path, cli):
+    headers = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+    rows = [headers, *[[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000"]
+                       for i, n in enumerate(NAMES)],
+            ["公示时间：2024年11月4日至2024年11月8日，公示无异议。"], ["制表人：李某"]]
+    r = check(cli, write_sheet(tmp_path / "资助申报.xlsx", rows, sheet="Sheet1"))
+    info = sheet_info(r)
+    assert info["kind"] == "aid" and info["rows"] == 5, info
+    assert r.findings.filter(pl.col("rule_id").is_in(["S002", "P402"])).height == 0

@@ -107,14 +107,16 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
             if any(w in titles for w in sp.detect_words):
                 kind, guess = special, g
                 break
-            if special == "publicity":
-                # A list whose footer says 公示 (the period, 现予公示) is one too, title or not.
-                split = _publicity_footer_split(df, g)
-                if split is not None:
-                    kind, guess = special, g
-                    break
     if guess is None:
         guess = guess_header(rows, kind, specs)
+    if kind is None and "publicity" in specs and (guess is None or _missing(specs[guess.kind], guess.mapping)):
+        # A list whose footer says 公示 (the period, 现予公示) is one too, title or not; not a table
+        # whose columns make a complete roster, change or aid table (its footer may mention 公示).
+        g = guess_header(rows, "publicity", specs)
+        if g is not None and specs["publicity"].detect_field in g.mapping:
+            split = _publicity_footer_split(df, g)
+            if split is not None:
+                guess = g
     if guess is None:
         return None
     kind = guess.kind
@@ -130,10 +132,7 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
             parts.append(f"「{d}」与「{used.get(f, '')}」都对应{fmap[f].title if f in fmap else ''}")
         problems.append(Problem("warning", sheet.file, sheet.sheet, guess.row_index + 1,
                                 f"表头重复：{'；'.join(parts)}，已使用第一次出现的列；请删去多余的列"))
-    missing = [f for f in spec.required_columns if f not in guess.mapping]
-    for group in spec.required_one_of:
-        if not any(g in guess.mapping for g in group):
-            missing.append("/".join(group))
+    missing = _missing(spec, guess.mapping)
     if split is None:
         split = split_records(_below_header(df, guess.row_index), headers, guess.mapping)
     data, aside = split
@@ -144,6 +143,15 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
                  headers=headers, field_cols=guess.mapping, raw=data,
                  title_lines=_title_lines(rows, guess.row_index), missing=missing,
                  footer_lines=[a.text for a in aside if a.category in ("footer", "separator") and a.text])
+
+
+def _missing(spec: KindSpec, mapping: dict[str, str]) -> list[str]:
+    """The required fields (or groups, `a/b`) of `spec` that `mapping` lacks."""
+    missing = [f for f in spec.required_columns if f not in mapping]
+    for group in spec.required_one_of:
+        if not any(g in mapping for g in group):
+            missing.append("/".join(group))
+    return missing
 
 
 def _below_header(df: pl.DataFrame, header_index: int) -> pl.DataFrame:
