@@ -43,8 +43,8 @@ _LABEL_WORDS = (
 _SPACED_LABELS = r"公示(?:时间|期)|联系人|联系电话|(?:监督|举报|投诉|咨询)电话|制表人|填表人|填报人|审核人|审批人|负责人|经办人"
 FOOTER_LABEL = rf"^\s*(?:(?:{_LABEL_WORDS})\s*[:：]|(?:{_SPACED_LABELS})\s+\S)"
 FOOTER_PHRASE = (
-    r"公示(?:时间|日期|期限|期间|期)|异议|[现特予]以?公示|公示如下|进行公示|以上(?:名单|学生|人员|情况|数据)"
-    r"|(?:监督|举报|投诉|咨询|联系)电话|盖章|公章|签章|制表人|审核人|填表人|填报人"
+    r"公示(?:时间|日期|期限|期间|期)|异议|(?:现予以?|予以|特此|现将[^。]{0,30})公示|公示如下|进行公示|以上(?:名单|学生|人员|情况|数据)"
+    r"|(?:监督|举报|投诉|咨询|联系)电话|联系人|联系方式|盖章|公章|签章|制表人|审核人|填表人|填报人"
 )
 # A whole cell that is a heading word (a note block starts with it on its own line).
 FOOTER_WORD = r"^\s*(?:备注|说明|填表说明|附注|注|注意事项|特别说明|落款|盖章|（?\(?(?:公章|盖章)\)?）?)\s*[:：]?\s*$"
@@ -159,7 +159,7 @@ def _below_header(df: pl.DataFrame, header_index: int) -> pl.DataFrame:
             .with_columns(pl.col("_row").cast(pl.Int64)))
 
 
-PUBLICITY_FOOTER = r"公示(?:时间|日期|期限|期间|期)|[现特予]以?公示|公示如下|进行公示|公示名单"
+PUBLICITY_FOOTER = r"公示(?:时间|日期|期限|期间|期)|(?:现予以?|予以|特此|现将[^。]{0,30})公示|公示如下|进行公示|公示名单"
 FOOTER_SCAN_ROWS = 60
 
 
