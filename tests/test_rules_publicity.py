@@ -172,3 +172,28 @@ def test_p402_finding_names_the_column_as_written(tmp_path, cli):
     p402 = r.rule("P402")
     assert p402["column"].to_list() == ["手机号码"]
     assert make_id() not in r.stdout
+
+
+# ------------------------------------------------------------------ P401 from the footer
+def test_p401_period_in_the_footer_under_the_records(tmp_path, cli):
+    rows = [["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"],
+            ["2", "李四", "东方技工学校", "数控加工", "数控1班", "国家助学金"]]
+
+    def run(footer_period: str, name: str):
+        f = write_xlsx(tmp_path / name, [OK_HEADERS, *rows, [], [footer_period], ["监督电话：0755-12345678"],
+                                         [None, None, None, "东方技工学校"]], title="东方技工学校国家助学金公示名单")
+        return check(cli, "--publicity", f, as_of="2018-12-31")
+
+    ok = run("公示时间：2018年11月5日至9日", "公示名单.xlsx")  # Mon-Fri: 5 working days
+    assert ok.findings.height == 0 and "P401" not in ok.json["run"]["skipped_rules"]
+    short = run("公示期：2018.11.5-2018.11.7", "公示名单2.xlsx")
+    p = short.rule("P401")
+    assert p.height == 1 and "3 个工作日" in p["message"][0] and "来源：表尾「公示期：2018.11.5-2018.11.7」" in p["message"][0]
+    assert set(short.findings["rule_id"]) == {"P401"}
+
+
+def test_p401_skip_says_where_a_period_is_looked_for(tmp_path, cli):
+    f = write_xlsx(tmp_path / "公示名单.xlsx", [OK_HEADERS, ["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"],
+                                               ["如有异议，请向学校反映。"]], title="东方技工学校助学金公示名单")
+    r = check(cli, "--publicity", f)
+    assert "表尾" in r.json["run"]["skipped_rules"]["P401"] and r.findings.height == 0

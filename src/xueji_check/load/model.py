@@ -68,6 +68,9 @@ class Table:
     raw: pl.DataFrame  # data rows only: _row plus c0..cn as text
     title_lines: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields not found
+    # text of the rows below the header that are not records (footer, notes, headings between
+    # blocks), one line per row in sheet order; read for facts such as the publicity period
+    footer_lines: list[str] = field(default_factory=list)
 
     @property
     def checkable(self) -> bool:

@@ -1,7 +1,25 @@
-"""A sheet to a table: header row, title lines above it, where the records end."""
+"""A sheet to a table: header row, title lines above it, where the records end.
+
+Below the header, not every row is a record. A sheet as schools send it holds blank rows, 合计 and
+小计 rows, class headings between blocks (`2024级数控1班`, `一、国家助学金`), a header repeated for
+a second block, and under the last record a footer: the publicity period, an objection line,
+contact and 监督电话 lines, 制表人/审核人, 盖章, the school name and a date as 落款, 备注/说明
+paragraphs, often as one merged text line across the table. None of these is a student, so none
+may give a finding; `split_records` sets them aside (their text is kept in `Table.footer_lines`,
+where the publicity period is still read) and says which rows it set aside, so nothing is
+dropped silently.
+
+A row is set aside only when its shape says so (a merged line, one cell of text in the first
+columns, few cells and nothing that identifies a student) or when its first cell is a footer label
+(`公示时间：`, `联系人：`, `制表人：`…). A row that could be a real record with empty cells stays a
+record: whatever holds a plausible name, ID number or 学籍号 in its column is a record, unless its
+first cell is a footer label, the row is a merged line, or it repeats the header.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +28,55 @@ from xueji_check.load.kinds import HEADER_SCAN_ROWS, HeaderGuess, _row_texts, gu
 from xueji_check.load.model import Problem, RawSheet, Table
 from xueji_check.spec import KindSpec, normalise_header
 
-TOTAL_ROW = r"^(合\s*计|总\s*计|小\s*计)"
+# A total row: 合计/总计/小计 as a label at the start of one of the first four cells (`合计`,
+# `小 计：`, `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`).
+TOTAL_ROW = r"^(合\s*计|总\s*计|小\s*计)(?:$|[\s:：（(\d０-９]|人|金额|数)"
+
+# The first cell of a footer line: a label with a colon (or a space before its value), or a phrase
+# only a notice holds. Anchored at the start, so a record whose 备注 says 说明 is untouched.
+_LABEL_WORDS = (
+    r"公示(?:时间|日期|期限|期间|期)|联系(?:人|电话|方式|地址)|(?:监督|举报|投诉|咨询|值班|办公|监督举报)(?:电话|邮箱|方式)"
+    r"|电子邮箱|邮箱|电话|制表(?:人|日期|时间)?|填表(?:人|日期|时间)?|填报(?:人|日期|时间|单位)|审核(?:人)?|审批(?:人)?"
+    r"|复核(?:人)?|核对人|经办(?:人)?|(?:单位|部门)?负责人|(?:分管)?校长|分管领导|主管领导|备注|说明|填表说明|附注|注\d?"
+    r"|注意事项|特别说明|日期|地址|单位|学校|落款"
+)
+_SPACED_LABELS = r"公示(?:时间|期)|联系人|联系电话|(?:监督|举报|投诉|咨询)电话|制表人|填表人|填报人|审核人|审批人|负责人|经办人"
+FOOTER_LABEL = rf"^\s*(?:(?:{_LABEL_WORDS})\s*[:：]|(?:{_SPACED_LABELS})\s+\S)"
+FOOTER_PHRASE = (
+    r"公示(?:时间|日期|期限|期间|期)|异议|(?:现予以?|予以|特此|现将[^。]{0,30})公示|公示如下|进行公示|以上(?:名单|学生|人员|情况|数据)"
+    r"|(?:监督|举报|投诉|咨询|联系)电话|联系人|联系方式|盖章|公章|签章|制表人|审核人|填表人|填报人"
+)
+# A whole cell that is a heading word (a note block starts with it on its own line).
+FOOTER_WORD = r"^\s*(?:备注|说明|填表说明|附注|注|注意事项|特别说明|落款|盖章|（?\(?(?:公章|盖章)\)?）?)\s*[:：]?\s*$"
+_FIRST_CELL = f"(?:{FOOTER_LABEL})|(?:{FOOTER_PHRASE})|(?:{FOOTER_WORD})"
+# Free text: a sentence, not a value.
+_PROSE = r"[。；！？!?]|[，,].{4,}|^.{20,}$"
+# 落款: a date or an organisation name.
+_DATE_CELL = r"^\s*(?:19|20)\d{2}\s*(?:[年./\-]\s*\d{1,2}\s*(?:[月./\-]\s*\d{1,2}\s*[日号]?|月)?|年)\s*$"
+_ORG_CELL = (r"^.{2,40}(?:学校|学院|技校|中心|公司|委员会|办公室|领导小组|工作组|教育局|人社局|局|处|科|站|部)"
+             r"\s*[（(]?(?:盖章|公章|章)?[）)]?\s*$")
+_NUMERIC = r"^[\d\s.,，+\-%/０-９]+$"
+# A column whose cells are free text: a keyword there is a remark, not a footer label.
+_REMARK_HEADER = ("备注", "说明", "附注", "其他", "原因", "情况")
+
+# What identifies a student, by field. Checked after dropping invisible format characters.
+_NAME_LIKE = (r"^(?:\p{Han}(?:\s{0,2}\p{Han}){1,5}|\p{Han}{1,10}(?:\s*[·•・．.\-]\s*\p{Han}{1,12}){1,3}"
+              r"|[A-Za-z][A-Za-z .,'\-]{1,60}|\p{Han}{1,4}\s?[A-Za-z][A-Za-z .'\-]{0,40})$")
+_NOT_A_STUDENT = r"(?:老师|主任|校长|书记|科长|处长|学校|学院|中心|公司|部门)$"
+_CODE_LIKE = r"^[0-9A-Za-z()（）\-_.+\s]{2,40}$"
+
+_KEY_FIELDS = ("name", "id_number", "student_id")
+
+
+@dataclass
+class SetAside:
+    """A row below the header that is not a record. `category`: footer (after the last record),
+    separator (a heading or note between records), header (the header repeated), total (合计/小计)."""
+
+    row: int  # 1-based, as in Excel
+    category: str
+    hints: list[str]
+    text: str
 
 
 def _title_lines(rows: list[list[str]], upto: int) -> list[str]:
@@ -19,6 +85,9 @@ def _title_lines(rows: list[list[str]], upto: int) -> list[str]:
 
 def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpec],
                 problems: list[Problem]) -> Table | None:
+    """Locate the header row of a sheet, recognise its kind (or use `kind_hint`), map headers to
+    fields and split the rows below into records and set-aside rows (see `split_records`).
+    Returns None when no kind fits. An info Problem names the rows set aside."""
     df = sheet.frame
     if df.height == 0 or df.width == 0:
         return None
@@ -26,6 +95,7 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
     name = Path(sheet.file).name
     kind = kind_hint
     guess: HeaderGuess | None = None
+    split: tuple[pl.DataFrame, list[SetAside]] | None = None
     # Publicity and employed lists are recognised by their title/file name, not by columns.
     if kind is None:
         for special in ("publicity", "employed"):
@@ -39,6 +109,14 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
                 break
     if guess is None:
         guess = guess_header(rows, kind, specs)
+    if kind is None and "publicity" in specs and (guess is None or _missing(specs[guess.kind], guess.mapping)):
+        # A list whose footer says 公示 (the period, 现予公示) is one too, title or not; not a table
+        # whose columns make a complete roster, change or aid table (its footer may mention 公示).
+        g = guess_header(rows, "publicity", specs)
+        if g is not None and specs["publicity"].detect_field in g.mapping:
+            split = _publicity_footer_split(df, g)
+            if split is not None:
+                guess = g
     if guess is None:
         return None
     kind = guess.kind
@@ -54,44 +132,339 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
             parts.append(f"「{d}」与「{used.get(f, '')}」都对应{fmap[f].title if f in fmap else ''}")
         problems.append(Problem("warning", sheet.file, sheet.sheet, guess.row_index + 1,
                                 f"表头重复：{'；'.join(parts)}，已使用第一次出现的列；请删去多余的列"))
-    missing = [f for f in spec.required_columns if f not in guess.mapping]
-    for group in spec.required_one_of:
-        if not any(g in guess.mapping for g in group):
-            missing.append("/".join(group))
-    data = (
-        df.with_row_index("_row", offset=1)
-        .slice(guess.row_index + 1)
-        .with_columns(pl.col("_row").cast(pl.Int64))
-    )
-    data = _drop_blank_and_total_rows(data, list(df.columns))
+    missing = _missing(spec, guess.mapping)
+    if split is None:
+        split = split_records(_below_header(df, guess.row_index), headers, guess.mapping)
+    data, aside = split
+    note = set_aside_message(aside)
+    if note:
+        problems.append(Problem("info", sheet.file, sheet.sheet, None, note))
     return Table(kind=kind, file=sheet.file, sheet=sheet.sheet, header_row=guess.row_index + 1,
                  headers=headers, field_cols=guess.mapping, raw=data,
-                 title_lines=_title_lines(rows, guess.row_index), missing=missing)
+                 title_lines=_title_lines(rows, guess.row_index), missing=missing,
+                 footer_lines=[a.text for a in aside if a.category in ("footer", "separator") and a.text])
 
 
+def _missing(spec: KindSpec, mapping: dict[str, str]) -> list[str]:
+    """The required fields (or groups, `a/b`) of `spec` that `mapping` lacks."""
+    missing = [f for f in spec.required_columns if f not in mapping]
+    for group in spec.required_one_of:
+        if not any(g in mapping for g in group):
+            missing.append("/".join(group))
+    return missing
+
+
+def _below_header(df: pl.DataFrame, header_index: int) -> pl.DataFrame:
+    return (df.with_row_index("_row", offset=1).slice(header_index + 1)
+            .with_columns(pl.col("_row").cast(pl.Int64)))
+
+
+PUBLICITY_FOOTER = r"公示(?:时间|日期|期限|期间|期)|(?:现予以?|予以|特此|现将[^。]{0,30})公示|公示如下|进行公示|公示名单"
+FOOTER_SCAN_ROWS = 60
+
+
+def _publicity_footer_split(df: pl.DataFrame, g: HeaderGuess) -> tuple[pl.DataFrame, list[SetAside]] | None:
+    """The split of a sheet whose footer (rows set aside after the last record) says 公示, else
+    None. The sheet's last rows are looked at first, so other tables cost one small regex."""
+    cols = df.columns
+    tail = df.slice(max(g.row_index + 1, df.height - FOOTER_SCAN_ROWS))
+    if not tail.select(pl.concat_str([pl.col(c) for c in cols], separator=" ", ignore_nulls=True)
+                       .str.contains(PUBLICITY_FOOTER).any()).item():
+        return None
+    headers = ["" if v is None else str(v).strip() for v in df.row(g.row_index)]
+    split = split_records(_below_header(df, g.row_index), headers, g.mapping)
+    text = " ".join(a.text for a in split[1] if a.category == "footer")
+    return split if pl.Series([text]).str.contains(PUBLICITY_FOOTER).item() else None
+
+
+# ------------------------------------------------------------------ where the records end
 def _blank_cell(c: str) -> pl.Expr:
     return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
 
 
 def _drop_blank_and_total_rows(data: pl.DataFrame, value_cols: list[str]) -> pl.DataFrame:
-    """Drop rows whose cells are all empty and total rows (合计/总计/小计 in one of the first
-    four cells). Each test first looks at a cheap necessary condition, so the exact one runs only
-    on the few rows that may match instead of on every cell of the table."""
-    if data.height == 0 or not value_cols:
-        return data
-    blank = pl.all_horizontal([_blank_cell(c) for c in value_cols])
-    first = value_cols[: min(len(value_cols), 4)]
-    total = pl.any_horizontal([pl.col(c).str.strip_chars().str.contains(TOTAL_ROW).fill_null(False)
-                               for c in first])
-    # A blank row is blank in the fullest column; a total row has 计 in one of the first cells.
-    fullest = min(value_cols, key=lambda c: data.get_column(c).null_count())
-    maybe_blank = _blank_cell(fullest)
-    maybe_total = pl.any_horizontal([pl.col(c).str.contains("计", literal=True).fill_null(False) for c in first])
-    cand = data.filter(maybe_blank | maybe_total)
-    if cand.height == 0:
-        return data
-    drop = cand.filter(blank | total).get_column("_row")
-    if drop.len() == 0:
-        return data
-    return data.filter(~pl.col("_row").is_in(drop.to_list()))
+    """The records of `data` without headers or fields: blank rows, total rows (合计/总计/小计 as
+    a label in one of the first four cells) and footer-shaped rows dropped (see `split_records`)."""
+    return split_records(data.select("_row", *value_cols), [], {})[0]
 
+
+def _clean_key(c: str) -> pl.Expr:
+    return pl.col(c).str.replace_all(r"\p{Cf}", "").str.strip_chars()
+
+
+def _evidence(field_cols: dict[str, str], present: set[str]) -> pl.Expr:
+    """Whether a row holds something that identifies a student: a plausible name, ID number (or
+    other document number) or 学籍号 in its own column."""
+    parts = []
+    for f in _KEY_FIELDS:
+        c = field_cols.get(f)
+        if c is None or c not in present:
+            continue
+        v = _clean_key(c)
+        if f == "name":
+            ok = v.str.contains(_NAME_LIKE) & ~v.str.contains(_NOT_A_STUDENT)
+        elif f == "id_number":
+            ok = v.str.contains(_CODE_LIKE) & (v.str.count_matches(r"\d") >= 4)
+        else:
+            ok = v.str.contains(_CODE_LIKE) & v.str.contains(r"\d")
+        parts.append(ok.fill_null(False))
+    return pl.any_horizontal(parts) if parts else pl.lit(False)
+
+
+# Strict forms that imply `_evidence` (each a subset of it), cheap enough for every row of a
+# 1M-row table: a row without one is looked at closely, a row with one only for its first cell.
+_STRICT = {"id_number": r"^[0-9]{17}[0-9Xx]$", "student_id": r"^[A-Za-z]{0,4}[0-9][0-9A-Za-z]{1,30}$",
+           "name": r"^\p{Han}{2,4}$"}
+
+
+def _sure_tests(field_cols: dict[str, str], present: set[str]) -> list[pl.Expr]:
+    """Tests that each imply `_evidence`, cheapest first: the strict forms of the ID number, the
+    学籍号 and the name, then `_evidence` itself. Each runs only on the rows the ones before left."""
+    out = []
+    for f in ("id_number", "student_id", "name"):
+        c = field_cols.get(f)
+        if c is None or c not in present:
+            continue
+        ok = pl.col(c).str.contains(_STRICT[f])
+        if f == "name":
+            ok = ok & ~pl.col(c).str.contains(_NOT_A_STUDENT)
+        out.append(ok.fill_null(False))
+    return [*out, _evidence(field_cols, present)] if out else []
+
+
+def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
+                  exhaustive: bool = False) -> tuple[pl.DataFrame, list[SetAside]]:
+    """Split the rows below a header (`_row` plus c0..cn as text) into records and rows set aside.
+
+    Blank rows are dropped silently; total rows (合计/小计), rows that repeat the header, headings
+    and notes between records, and the footer after the last record are returned as `SetAside`
+    (in sheet order). Decided per row from its shape and words:
+
+    - anywhere: a merged text line (every filled cell the same text), a footer label as the first
+      cell (`公示时间：`, `联系人：`, `如对…有异议`; not when the row fills most of the header's
+      columns and names a student), the header repeated, and, in a row that names no student, a
+      footer word in any cell (盖章, 监督电话…), a sentence, or one text cell in the first columns;
+    - rows of at most two cells that name no student (a school name and a date as 落款, `王老师`
+      under 联系人) go with the run of non-record rows they are in when that run holds a footer's
+      words (a label, a phrase, a sentence) or, after the last record, any of the above or a 落款.
+      Between records, next to a mere heading, they stay records.
+
+    A row with a plausible name, ID number or 学籍号 in its column is otherwise a record, however
+    empty the rest (S002 is there for that). The cheap necessary conditions run on every row; the
+    exact tests only on the few rows that may be set aside (`exhaustive=True` runs them on every
+    row: the same result, slower; for tests)."""
+    cols = [c for c in data.columns if c != "_row"]
+    if data.height == 0 or not cols:
+        return data, []
+    present = set(cols)
+    named = [i for i, h in enumerate(headers) if h.strip() and f"c{i}" in present]
+    key_cols = {f: c for f, c in field_cols.items() if f in _KEY_FIELDS and c in present}
+    evidence = _evidence(field_cols, present)
+    sure_tests = _sure_tests(field_cols, present)
+    first = pl.coalesce([pl.col(c) for c in cols])
+    last = pl.coalesce([pl.col(c) for c in reversed(cols)])
+    fullest = min(cols, key=lambda c: data.get_column(c).null_count())
+    lead = cols[: min(len(cols), 4)]
+    # the header repeated: one key column holding its own header text
+    header_eq = [pl.col(c).str.contains(headers[int(c[1:])], literal=True).fill_null(False)
+                 for c in [*key_cols.values(), *(f"c{i}" for i in named)]
+                 if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
+    # Every row that may be set aside has one of these (a row with none is a record): blank in the
+    # fullest column, 计 in a first cell, one text only (first == last filled cell), a footer word
+    # in its first cell, the header text, or nothing that surely names a student.
+    shape = pl.any_horizontal(
+        _blank_cell(fullest),
+        pl.any_horizontal([pl.col(c).str.contains("计", literal=True).fill_null(False) for c in lead]),
+        (first == last).fill_null(True),
+        first.str.contains(_FIRST_CELL).fill_null(False),
+        *header_eq,
+    )
+    if exhaustive:
+        cand, kept_max = data, None
+    else:
+        if sure_tests:
+            maybe = shape | ~sure_tests[0]
+        else:
+            # No name/ID/学籍号 column: rows of at most three runs of cells may name no student.
+            # (Whitespace-only cells count as filled here: the one place the filter is not exact.)
+            few = pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]) <= 3
+            runs = pl.any_horizontal([(pl.col(a) == pl.col(b)).fill_null(False)
+                                      for a, b in zip(cols[:-1], cols[1:], strict=True)] or [pl.lit(False)])
+            maybe = shape | few | runs
+        mask = data.select(maybe.alias("m")).to_series()
+        cand = data.filter(mask).with_columns(shape.alias("_shape"))
+        kept_max = data.get_column("_row").filter(~mask).max()
+        for test in sure_tests[1:]:  # the rows left that surely name a student are records
+            sure = cand.select((~pl.col("_shape") & test).alias("m")).to_series()
+            if sure.any():
+                kept_max = max(r for r in (kept_max, cand.get_column("_row").filter(sure).max()) if r is not None)
+                cand = cand.filter(~sure)
+        cand = cand.drop("_shape")
+    if cand.height == 0:
+        return data, []
+    cls = _classify(cand, cols, headers, named, key_cols, evidence)
+    rec_rows = cls.filter(pl.col("_kind") == "record").get_column("_row")
+    last_record = max([r for r in (kept_max, rec_rows.max()) if r is not None], default=0)
+    # Runs of consecutive rows that are not records (the rows between two records, or after the
+    # last): where a run holds a footer or note line, its few-cell rows that name no student
+    # (落款, 王老师 under 联系人) go with it.
+    nonrec = pl.col("_kind") != "record"
+    cls = cls.sort("_row").with_columns(
+        _run=(~nonrec | ~nonrec.shift(1, fill_value=False) | (pl.col("_row") != pl.col("_row").shift(1) + 1))
+        .fill_null(True).cum_sum()
+    ).with_columns(_noted=(pl.col("_kind") == "strong") & pl.col("_words")).with_columns(
+        # a footer's words anywhere in the run, or, after the last record, any note line or 落款
+        _noted=pl.col("_noted").any().over("_run")
+        | ((pl.col("_row").min().over("_run") > last_record)
+           & pl.col("_kind").is_in(["strong", "tail"]).any().over("_run"))
+    )
+    aside_rows = cls.filter(
+        pl.col("_kind").is_in(["total", "strong", "header"])
+        | (pl.col("_kind").is_in(["tail", "weak"]) & pl.col("_noted"))
+    )
+    drop = set(cls.filter(pl.col("_kind") == "blank").get_column("_row").to_list())
+    aside: list[SetAside] = []
+    for row, kind, hints, text in aside_rows.select("_row", "_kind", "_hints", "_text").iter_rows():
+        drop.add(row)
+        if kind in ("total", "header"):
+            category = kind
+        else:
+            category = "footer" if row > last_record else "separator"
+        aside.append(SetAside(row, category, list(hints or []), text or ""))
+    if not drop:
+        return data, []
+    return data.filter(~pl.col("_row").is_in(sorted(drop))), aside
+
+
+_HINTS = [
+    ("公示时间", r"公示(?:时间|日期|期限|期间|期)\s*[:：为]?\s*\d"),
+    ("异议说明", r"异议"),
+    ("联系人/电话", r"(?:联系人|联系方式|电话|邮箱)\s*[:：]|(?:联系人|电话)\s+\S"),
+    ("制表人/审核人", r"(?:制表|审核|填表|填报|负责|经办|复核|审批)人?\s*[:：]|(?:制表|审核|填表|填报|负责|经办)人"),
+    ("盖章", r"盖章|公章|签章"),
+    ("备注/说明", r"^\s*(?:备注|说明|填表说明|附注|注\d?|注意事项|特别说明)\s*(?:[:：]|$)"),
+]
+
+
+def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: list[int],
+              key_cols: dict[str, str], evidence: pl.Expr) -> pl.DataFrame:
+    """Per candidate row: `_kind` (blank, total, header, strong, tail, weak, record), `_hints`
+    (what a footer row holds, for the message) and `_text` (its distinct cells joined).
+
+    Computed on the filled cells in long form (row, column, text): the cost follows the cells of
+    the candidate rows, not the width of the sheet (16,384 columns cost no more than their data)."""
+    remark = [i for i, h in enumerate(headers) if any(w in normalise_header(h) for w in _REMARK_HEADER)]
+    second_named = named[1] if len(named) > 1 else (named[0] if named else 0)
+    full_at = max(3, math.ceil(0.75 * max(len(named), 1)))
+    hdr = pl.DataFrame({"_i": list(range(len(headers))), "_h": headers}, schema={"_i": pl.Int32, "_h": pl.String})
+    v, i = pl.col("_v"), pl.col("_i")
+    cells = (
+        cand.select("_row", *cols)
+        .unpivot(index="_row", on=cols, variable_name="_c", value_name="_v")
+        .with_columns(_v=v.str.strip_chars())
+        .filter(v.is_not_null() & (v != ""))
+        .with_columns(_i=pl.col("_c").str.slice(1).cast(pl.Int32))
+        .sort("_row", "_i")
+        .join(hdr, on="_i", how="left")
+        .with_columns(
+            # a cell starts a run unless the cell to its left holds the same text (a merged range)
+            _start=(v.shift(1).over("_row") != v).fill_null(True) | (i.shift(1).over("_row") != i - 1).fill_null(True),
+            _remark=i.is_in(remark),
+        )
+    )
+    per_row = cells.group_by("_row").agg(
+        _n=pl.len(),
+        _neff=pl.col("_start").sum(),
+        _first=v.first(),
+        _fidx=i.first(),
+        _fremark=pl.col("_remark").first(),
+        _text=v.filter(pl.col("_start")).str.join(" "),
+        _hdr=(v == pl.col("_h")).fill_null(False).sum(),
+        _total=((i < 4) & v.str.contains(TOTAL_ROW)).any(),
+        _kwany=(~pl.col("_remark") & (v.str.contains(FOOTER_PHRASE) | v.str.contains(FOOTER_LABEL)
+                                      | v.str.contains(FOOTER_WORD))).any(),
+        _prose=v.str.contains(_PROSE).any(),
+        _sig=(v.str.contains(_DATE_CELL) | v.str.contains(_ORG_CELL)).all(),
+        _num=v.str.contains(_NUMERIC).all(),
+    )
+    f = (cand.select("_row", _ev=evidence).join(per_row, on="_row", how="left")
+         .with_columns(pl.col("_n", "_neff", "_hdr").fill_null(0),
+                       pl.col("_total", "_kwany", "_prose", "_fremark").fill_null(False),
+                       pl.col("_sig", "_num").fill_null(True))
+         .with_columns(
+             _label=~pl.col("_fremark") & pl.col("_first").str.contains(FOOTER_LABEL).fill_null(False),
+             _phrase=~pl.col("_fremark") & pl.col("_first").str.contains(FOOTER_PHRASE).fill_null(False),
+             _kwword=pl.col("_first").str.contains(FOOTER_WORD).fill_null(False),
+             _merged=(pl.col("_n") >= 2) & (pl.col("_neff") == 1) & ~pl.col("_num"),
+         ))
+    ev, n, neff = pl.col("_ev"), pl.col("_n"), pl.col("_neff")
+    strong = (
+        (pl.col("_merged") & ((n >= 3) | ~ev))
+        | pl.col("_label")
+        | (pl.col("_phrase") & ~(ev & (neff >= full_at)))
+        | (pl.col("_kwword") & ((neff == 1) | ~ev))
+        | (~ev & (neff <= 3) & (pl.col("_kwany") | pl.col("_prose")))
+        | (~ev & (neff == 1) & (pl.col("_fidx") <= second_named) & ~pl.col("_num"))
+    )
+    header = (pl.col("_hdr") >= 2) & (pl.col("_hdr") * 2 >= neff)
+    hints = pl.concat_list([pl.when(pl.col("_text").str.contains(rx)).then(pl.lit(label)) for label, rx in _HINTS]
+                           + [pl.when(pl.col("_sig") & (neff <= 2) & ~ev).then(pl.lit("落款"))]).list.drop_nulls()
+    hints = pl.when(hints.list.len() > 0).then(hints).when(pl.col("_prose")).then(pl.lit(["说明文字"])) \
+        .when(pl.col("_merged")).then(pl.lit(["合并单元格中的文字"])).otherwise(hints)
+    return f.with_columns(
+        _kind=pl.when(n == 0).then(pl.lit("blank"))
+        .when(pl.col("_total")).then(pl.lit("total"))
+        .when(header).then(pl.lit("header"))
+        .when(strong).then(pl.lit("strong"))
+        .when(~ev & (neff <= 2) & pl.col("_sig")).then(pl.lit("tail"))
+        .when(~ev & (neff <= 2) & ~pl.col("_num")).then(pl.lit("weak"))
+        .otherwise(pl.lit("record")),
+        _hints=hints,
+        _words=pl.col("_label") | pl.col("_phrase") | pl.col("_kwword") | pl.col("_kwany") | pl.col("_prose"),
+    ).select("_row", "_kind", "_hints", "_text", "_words")
+
+
+_CATEGORY = {"footer": "表尾说明", "separator": "表格中间的分组标题或说明行", "header": "重复的表头行",
+             "total": "合计/小计行"}
+
+
+def _ranges(rows: list[int]) -> str:
+    """`[9, 10, 11, 14]` -> `9–11、14`."""
+    out: list[str] = []
+    start = prev = None
+    for r in sorted(rows):
+        if prev is not None and r == prev + 1:
+            prev = r
+            continue
+        if start is not None:
+            out.append(f"{start}–{prev}" if prev != start else str(start))
+        start = prev = r
+    if start is not None:
+        out.append(f"{start}–{prev}" if prev != start else str(start))
+    return "、".join(out)
+
+
+def set_aside_message(aside: list[SetAside]) -> str | None:
+    """One Chinese sentence per sheet naming the rows set aside and why:
+    `第 12–16 行是表尾说明（公示时间、联系人/电话…），不作为数据行`."""
+    if not aside:
+        return None
+    parts = []
+    for cat in ("footer", "separator", "header", "total"):
+        rows = [a for a in aside if a.category == cat]
+        if not rows:
+            continue
+        detail = ""
+        if cat == "footer":
+            hints: list[str] = []
+            for a in rows:
+                hints += [h for h in a.hints if h not in hints]
+            detail = f"（{'、'.join(hints) if hints else '说明文字'}）"
+        elif cat == "separator":
+            example = next((a.text for a in rows if a.text), "")
+            detail = f"（如「{example[:20]}{'…' if len(example) > 20 else ''}」）" if example else ""
+        parts.append(f"第 {_ranges([a.row for a in rows])} 行是{_CATEGORY[cat]}{detail}")
+    text = "；".join(parts) + "，不作为数据行检查"
+    if any(a.category in ("footer", "separator") for a in aside):
+        text += "；如其中有学生记录，请补全该行的姓名、身份证号，并把说明文字移到表格之外"
+    return text

@@ -83,12 +83,20 @@ def table_tids(ctx: Context) -> dict[tuple[str, str], int]:
 
 
 def text_periods(t: Table) -> list[Period]:
-    """Periods written in the title lines or in any cell mentioning 公示 (footer lines)."""
+    """Periods written in the title lines, else in the footer lines the loader set aside below
+    the table (`公示时间：2024年11月4日至2024年11月8日` under the last record), else in any cell
+    mentioning 公示."""
     out = []
     for line in t.title_lines:
         p = parse_period(line)
         if p:
             out.append(Period(p[0], p[1], f"标题行「{line[:60]}」"))
+    if out:
+        return out
+    for line in t.footer_lines:
+        p = parse_period(line)
+        if p:
+            out.append(Period(p[0], p[1], f"表尾「{line.strip()[:60]}」"))
     if out:
         return out
     cols = [c for c in t.raw.columns if c.startswith("c")]
@@ -183,13 +191,13 @@ def short_publicity(ctx: Context) -> pl.LazyFrame | None:
                 f"（首尾两天都计入）；从 {p.start} 起应至少公示到 {min_end(ctx, p.start)}，请延长公示后再发放{note}"),
                 key, p.field))
     if not any_period:
-        ctx.options["skip:P401"] = ("公示名单中未找到公示期（标题行「公示时间：…至…」、公示开始日期/公示结束日期列，"
+        ctx.options["skip:P401"] = ("公示名单中未找到公示期（标题行或表尾的「公示时间：…至…」、公示开始日期/公示结束日期列，"
                                     "或 --publicity-start/--publicity-end）")
         return None
     for t in without:
         tid = tids.get((t.file, t.sheet))
         rows.append(_raw_row(ctx, t, tid, "该公示名单未写明公示期，无法确认是否公示满 "
-                             f"{n} 个工作日；请在标题行写明公示时间，或用 --publicity-start/--publicity-end 指定",
+                             f"{n} 个工作日；请在标题行或表尾写明公示时间，或用 --publicity-start/--publicity-end 指定",
                              _tkey(t, "P401") + "#none"))
     return _frame(rows)
 

@@ -1,0 +1,331 @@
+"""Where a table's records end: footer and note rows, headings between blocks, 小计 rows and a
+repeated header are set aside (reported, never checked), decided from shape and from words, and a
+real record with empty cells or keyword-looking values stays a record. All through real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv
+from xueji_check.load.table import split_records
+
+PUB_HEADERS = ["序号", "姓名", "班级", "专业", "年级", "资助类型", "金额（元）"]
+NAMES = ["张一", "李二", "王三", "赵四", "孙五"]
+
+
+def pub_rows(names=NAMES) -> list[list]:
+    return [[i, n, "24数控1班", "数控加工", "2024级", "国家助学金", 1000] for i, n in enumerate(names, 1)]
+
+
+def write_sheet(path: Path, rows: list[list], merges: list[str] = (), title: str | None = None,
+                sheet: str = "公示") -> Path:
+    """Rows from A1 (a title merged over the table when given), then `merges` (A1 ranges)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    if title:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(r) for r in rows))
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def check(cli, *args, as_of="2024-12-31"):
+    return cli("check", *args, "--as-of", as_of, "--format", "csv,json")
+
+
+def sheet_info(r) -> dict:
+    return r.json["run"]["inputs"][0]["sheets"][0]
+
+
+def footer_notes(r) -> list[str]:
+    return [line for line in r.stderr.splitlines() + r.stdout.splitlines() if "不作为数据行" in line]
+
+
+# ------------------------------------------------------------------ footers with words
+def rw07_like(tmp_path: Path, period: str = "公示时间：2024年11月4日至2024年11月8日", name: str = "资助公示.xlsx",
+              title: str | None = "东方技工学校2024年秋季学期中职国家助学金受助学生名单公示", sheet: str = "公示") -> Path:
+    rows = [PUB_HEADERS, *pub_rows(), [],
+            [period], ["如对公示名单有异议，请在公示期内向学校学生资助管理办公室反映。"],
+            ["联系人：", "王明", None, "监督电话：", "13800000000"],
+            ["制表人：李某", None, None, "审核人：张某"],
+            [None, None, None, None, "东方技工学校"], [None, None, None, None, "2024年11月4日"]]
+    top = 2 if title else 1  # the header row
+    merges = [f"A{top + 7}:G{top + 7}", f"A{top + 8}:G{top + 8}"]
+    return write_sheet(tmp_path / name, rows, merges, title=title, sheet=sheet)
+
+
+def test_footer_with_words_gives_no_finding_and_is_reported(tmp_path, cli):
+    r = check(cli, "--publicity", rw07_like(tmp_path))
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert sheet_info(r)["rows"] == 5
+    notes = footer_notes(r)
+    assert len(notes) == 1 and "第 9–14 行是表尾说明" in notes[0], notes
+    for word in ("公示时间", "异议说明", "联系人/电话", "制表人/审核人", "落款"):
+        assert word in notes[0]
+    assert "13800000000" not in r.stdout + r.stderr  # the footer's phone is masked even in the note
+    # the period in the footer was read: P401 ran (5 working days, no finding) instead of being skipped
+    assert "P401" not in r.json["run"]["skipped_rules"]
+
+
+def test_short_period_in_the_footer_still_gives_p401(tmp_path, cli):
+    r = check(cli, "--publicity", rw07_like(tmp_path, "公示时间：2024年11月4日至2024年11月6日"))
+    p = r.rule("P401")
+    assert p.height == 1 and "3 个工作日" in p["message"][0] and "表尾" in p["message"][0], p
+    assert r.findings.filter(pl.col("rule_id") != "P401").height == 0
+
+
+def test_footer_phone_is_not_a_published_mobile_but_a_record_phone_is(tmp_path, cli):
+    f = rw07_like(tmp_path)
+    wb = openpyxl.load_workbook(f)
+    wb.active["H2"] = "联系方式"
+    wb.active["H3"] = "13912345678"  # a student's own mobile, in a record: still P402
+    wb.save(f)
+    r = check(cli, "--publicity", f)
+    p = r.rule("P402")
+    assert p["column"].to_list() == ["联系方式"] and "1 个手机号" in p["message"][0], p["message"].to_list()
+
+
+# ------------------------------------------------------------------ footers by shape alone
+def test_footer_without_keywords_is_set_aside_by_shape(tmp_path, cli):
+    rows = [PUB_HEADERS, *pub_rows(),
+            ["本名单共五人，经班级评议确定"],  # merged across: a text line, no footer word
+            ["东方技工学校学生资助管理中心"],  # one text cell in the first column
+            [None, None, None, None, "东方技工学校"], [None, None, None, None, "2024年11月4日"]]
+    f = write_sheet(tmp_path / "助学金公示.xlsx", rows, ["A8:G8"], title="国家助学金公示")
+    r = check(cli, "--publicity", f)
+    assert r.findings.filter(pl.col("rule_id").str.starts_with("S")).height == 0, r.findings.rows()
+    assert sheet_info(r)["rows"] == 5
+    assert "第 8–11 行是表尾说明" in footer_notes(r)[0]
+
+
+def test_footer_word_without_footer_shape_near_miss(tmp_path, cli):
+    """Near miss: the same lines as records would be (a name in the name column) stay records."""
+    rows = [PUB_HEADERS, *pub_rows(), [6, "周六"]]  # an incomplete real record at the end
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows, title="国家助学金公示"))
+    assert sheet_info(r)["rows"] == 6 and not footer_notes(r)
+
+
+# ------------------------------------------------------------------ keyword-looking cells in real records
+def test_keyword_looking_cells_in_real_records_are_kept(tmp_path, cli):
+    headers = [*ROSTER_HEADERS, "专业", "备注"]
+    rows = [headers,
+            [*roster_row("S001", "王小计", make_id(seq="101")), "会计", "说明"],
+            [*roster_row("S002", "李明", make_id(seq="111")), "会计", "联系人：父亲"],
+            [*roster_row("S003", "小计明", make_id(seq="121")), "财务会计", "公示期内转入"],
+            [*roster_row("S004", "赵合", make_id(seq="131")), "会计", "备注：无"],
+            ["S005", "", "", "", "", "", "", "", "", "", ""],  # only a 学籍号: a record, S002
+            ["", "周六", "", "", "", "", "", "", "", "", ""]]  # only a name: a record, S002
+    f = write_sheet(tmp_path / "名册.xlsx", rows, sheet="学籍名册")
+    r = check(cli, "--roster", f, as_of="2025-01-01")
+    assert sheet_info(r)["rows"] == 6 and not footer_notes(r)
+    s002 = r.rule("S002")
+    assert sorted(set(s002["row"].to_list())) == ["6", "7"], s002.rows()
+    assert r.findings.filter(pl.col("row").is_in(["2", "3", "4", "5"])).height == 0
+
+
+def test_record_shaped_rows_after_a_footer_line_are_still_records(tmp_path, cli):
+    """A heading word alone is a note; a full student row below it is a record."""
+    rows = [PUB_HEADERS, *pub_rows(NAMES[:3]), ["说明"], [4, "说明", "24数控1班", "数控加工", "2024级", "国家助学金", 1000]]
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows, title="国家助学金公示"))
+    assert sheet_info(r)["rows"] == 4
+    assert "第 6 行是表格中间的分组标题或说明行" in footer_notes(r)[0]
+
+
+# ------------------------------------------------------------------ separators, 小计, repeated header
+def test_class_headings_subtotals_and_repeated_header_inside_a_roster(tmp_path, cli):
+    block1 = [roster_row(f"S00{i}", n, make_id(seq=f"1{i}1")) for i, n in enumerate(["甲乙", "丙丁"])]
+    block2 = [roster_row(f"S01{i}", n, make_id(seq=f"2{i}1")) for i, n in enumerate(["戊己", "庚辛"])]
+    rows = [ROSTER_HEADERS, ["2024级数控1班"], *block1, ["小计", "2人"],
+            ["一、2024级会计1班"], ROSTER_HEADERS, *block2, ["小 计：", "2"], ["合计", "4人"]]
+    f = write_sheet(tmp_path / "名册.xlsx", rows, ["A2:I2"], sheet="学籍名册")
+    r = check(cli, "--roster", f, as_of="2025-01-01")
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert sheet_info(r)["rows"] == 4
+    note = footer_notes(r)[0]
+    assert "第 2、6 行是表格中间的分组标题或说明行（如「2024级数控1班」）" in note
+    assert "第 7 行是重复的表头行" in note and "第 5、10–11 行是合计/小计行" in note
+
+
+def test_heading_row_between_blocks_is_not_a_record_without_merge(tmp_path, cli):
+    rows = [PUB_HEADERS, *pub_rows(NAMES[:2]), ["一、国家助学金（二年级）"], *pub_rows(NAMES[2:])]
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows, title="国家助学金公示"))
+    assert sheet_info(r)["rows"] == 5 and r.findings.filter(pl.col("rule_id") == "S002").height == 0
+
+
+def test_two_lists_on_one_sheet_each_with_its_footer(tmp_path, cli):
+    footer = [["公示时间：2024年11月4日至2024年11月8日"], ["联系人：", "王明", None, "监督电话：", "13800000000"],
+              [None, None, None, None, "东方技工学校"], [None, None, None, None, "2024年11月4日"]]
+    rows = [PUB_HEADERS, *pub_rows(NAMES[:2]), *footer, [], ["二、免学费"], PUB_HEADERS,
+            *[[i, n, "24会计1班", "会计", "2024级", "免学费", 2000] for i, n in enumerate(NAMES[2:], 1)], *footer]
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows, title="东方技工学校资助公示"))
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert sheet_info(r)["rows"] == 5
+    note = footer_notes(r)[0]
+    assert "第 5–8、10 行是表格中间的分组标题或说明行" in note and "第 11 行是重复的表头行" in note
+    assert "第 15–18 行是表尾说明" in note
+
+
+# ------------------------------------------------------------------ CSV
+def test_csv_publicity_footer_split_over_commas(tmp_path, cli):
+    rows = [["国家助学金受助学生名单公示"], PUB_HEADERS, *pub_rows(), [],
+            ["如对公示名单有异议", "请在公示期内向学校反映。"],
+            ["联系人：王老师", "监督电话：13800000000"],
+            ["公示时间：2024年11月4日至2024年11月6日"],
+            ["东方技工学校（盖章）"], ["2024年11月4日"]]
+    f = write_csv(tmp_path / "公示.csv", rows, encoding="gbk")
+    r = check(cli, "--publicity", f)
+    assert set(r.findings["rule_id"]) == {"P401"}, r.findings.select("rule_id", "row", "message").rows()
+    assert "表尾" in r.rule("P401")["message"][0]
+    assert sheet_info(r)["rows"] == 5 and "第 9–13 行是表尾说明" in footer_notes(r)[0]
+
+
+def test_aid_csv_with_signature_footer(tmp_path, cli):
+    headers = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+    rows = [headers, *[[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000"]
+                       for i, n in enumerate(NAMES)],
+            ["合计", "", "", "", "", "", "5000"], ["制表人：李某", "", "", "审核人：张某", "", "", ""],
+            ["", "", "", "东方技工学校（盖章）"], ["", "", "", "2024年10月15日"]]
+    r = check(cli, "--aid", write_csv(tmp_path / "资助.csv", rows))
+    assert r.findings.filter(pl.col("rule_id").str.starts_with("S")).height == 0, r.findings.rows()
+    assert sheet_info(r)["rows"] == 5
+
+
+# ------------------------------------------------------------------ kind recognition
+def test_list_without_a_title_is_recognised_by_its_footer(tmp_path, cli):
+    f = rw07_like(tmp_path, name="2024秋受助学生名单.xlsx", title=None, sheet="Sheet1")
+    r = check(cli, f)
+    info = sheet_info(r)
+    assert info["kind"] == "publicity" and info["rows"] == 5, info
+    assert r.findings.height == 0 and "P401" not in r.json["run"]["skipped_rules"]
+
+
+def test_list_without_title_or_footer_period_is_not_taken_for_publicity(tmp_path, cli):
+    rows = [PUB_HEADERS, *pub_rows(), ["制表人：李某"], ["经学校审核，以上学生符合资助条件。"]]
+    f = write_sheet(tmp_path / "2024秋受助学生名单.xlsx", rows, sheet="Sheet1")
+    assert sheet_info(check(cli, f))["kind"] != "publicity"
+
+
+# ------------------------------------------------------------------ the split itself
+def frame(rows: list[list], width: int) -> pl.DataFrame:
+    data = {f"c{i}": [None if i >= len(r) or r[i] in (None, "") else str(r[i]) for r in rows] for i in range(width)}
+    return pl.DataFrame({"_row": list(range(2, 2 + len(rows))), **data},
+                        schema={"_row": pl.Int64, **{f"c{i}": pl.String for i in range(width)}})
+
+
+FOOTERS = [
+    ["公示时间：2024年11月4日至2024年11月8日"] * 7,
+    ["如有异议，请与学生资助管理办公室联系。"],
+    ["联系人：", "王明", None, "监督电话：", "0755-12345678"],
+    ["制表人：李某", None, None, "审核人：张某"],
+    [None, None, None, None, "东方技工学校"],
+    [None, None, None, None, "2024年11月4日"],
+    ["注：1. 本表金额单位为元；2. 名单按班级排序。"],
+    ["学校（盖章）"],
+    ["联系人王明", None, None, "电话0755-12345678"],
+    ["以上名单经学校资助工作领导小组审核通过"] * 7,
+]
+FIELDS = {"name": "c1", "aid_type": "c5"}
+
+
+@st.composite
+def records(draw):
+    n = draw(st.integers(1, 8))
+    out = []
+    for i in range(n):
+        name = draw(st.sampled_from(["张一", "欧阳明", "王小计", "阿依古丽·买买提", "Anna Lee", "李 四", "公示"]))
+        row = [str(i + 1), name, "24数控1班", "会计", "2024级", "国家助学金", "1000"]
+        for j in draw(st.sets(st.sampled_from([0, 2, 3, 4, 5, 6]), max_size=6)):
+            row[j] = None  # any cell but the name may be empty
+        out.append(row)
+    return out
+
+
+@given(recs=records(), footer=st.lists(st.sampled_from(FOOTERS), max_size=6), blank=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_records_are_kept_and_footers_set_aside(recs, footer, blank):
+    rows = recs + ([[]] if blank else []) + footer
+    df = frame(rows, 7)
+    for exhaustive in (False, True):
+        kept, aside = split_records(df, PUB_HEADERS, FIELDS, exhaustive=exhaustive)
+        assert kept["_row"].to_list() == list(range(2, 2 + len(recs)))
+        assert [a.row for a in aside] == list(range(2 + len(recs) + blank, 2 + len(rows)))
+        assert all(a.category == "footer" for a in aside)
+
+
+def test_cheap_filter_loses_nothing_on_messy_rows():
+    rows = [["1", "张一", "a"], ["", "", ""], ["小计", "", "9"], ["2", "王老师", ""], ["x", "x", "x"],
+            ["3", "李二", "b"], ["一、国家助学金"], ["4", "赵四\u200b", "c"], ["联系人：", "王明", "138"],
+            ["", "", "东方技工学校"]]
+    df = frame(rows, 3)
+    headers = ["序号", "姓名", "班级"]
+    a = split_records(df, headers, {"name": "c1"})
+    b = split_records(df, headers, {"name": "c1"}, exhaustive=True)
+    assert a[0].equals(b[0]) and a[1] == b[1]
+    # 王老师 (not a student) stays beside a mere heading (x x x); 赵四 with a zero-width space stays
+    assert a[0]["_row"].to_list() == [2, 5, 7, 9]
+
+
+def test_few_cell_rows_go_with_a_footer_but_stay_beside_a_heading():
+    rec = ["1", "张一", "24数控1班"]
+    headers, fields = ["序号", "姓名", "班级"], {"name": "c1"}
+
+    def kept(rows):
+        return split_records(frame(rows, 3), headers, fields)[0]["_row"].to_list()
+
+    # between records: a class-only row beside a heading stays (S002 will say what is missing) ...
+    assert kept([rec, ["2024级数控2班"], [None, None, "24数控2班"], rec]) == [2, 4, 5]
+    # ... and goes with a footer's words (the first block's footer, before a second block)
+    assert kept([rec, ["制表人：李某"], [None, None, "东方技工学校"], rec]) == [2, 5]
+    # a date alone: a record between records, a 落款 after the last one
+    assert kept([rec, [None, None, "2024年11月4日"], rec]) == [2, 3, 4]
+    assert kept([rec, rec, [None, None, "2024年11月4日"]]) == [2, 3]
+
+
+CELLS = ["张一", "王小计", "说明", "小计", "合计", "王老师", "1", "2024级数控1班", "一、国家助学金", "东方技工学校",
+         "2024年11月4日", "公示时间：2024年11月4日至2024年11月8日", "联系人：", "监督电话：", "13800000000",
+         "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
+
+
+CELL = st.one_of(st.none(), st.sampled_from(CELLS))
+ROW = st.one_of(
+    st.lists(CELL, max_size=6),  # any cells
+    st.tuples(st.integers(0, 2), st.sampled_from(CELLS), st.integers(2, 6)).map(lambda t: [None] * t[0] + [t[1]] * t[2]),
+    st.tuples(st.lists(CELL, max_size=3), st.sampled_from(CELLS)).map(lambda t: t[0] + [t[1], t[1]]),  # a merge
+)
+
+
+@given(rows=st.lists(ROW, min_size=1, max_size=12),
+       fields=st.sampled_from([{}, {"name": "c1"}, {"name": "c1", "id_number": "c3"}, {"student_id": "c0"}]),
+       spaces=st.booleans())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_cheap_filter_equals_exhaustive_split(rows, fields, spaces):
+    """The necessary conditions run on every row lose no row the exact tests would set aside."""
+    if spaces and fields:
+        rows = [[" " if c is None and j % 2 else c for j, c in enumerate(r)] for r in rows]
+    df = frame(rows, 6)
+    headers = ["序号", "姓名", "班级", "身份证号", "备注", ""]
+    a = split_records(df, headers, fields)
+    b = split_records(df, headers, fields, exhaustive=True)
+    assert a[0]["_row"].to_list() == b[0]["_row"].to_list() and a[1] == b[1]
+
+
+def test_complete_aid_table_with_a_publicity_footer_stays_an_aid_table(tmp_path, cli):
+    headers = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+    rows = [headers, *[[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000"]
+                       for i, n in enumerate(NAMES)],
+            ["公示时间：2024年11月4日至2024年11月8日，公示无异议。"], ["制表人：李某"]]
+    r = check(cli, write_sheet(tmp_path / "资助申报.xlsx", rows, sheet="Sheet1"))
+    info = sheet_info(r)
+    assert info["kind"] == "aid" and info["rows"] == 5, info
+    assert r.findings.filter(pl.col("rule_id").is_in(["S002", "P402"])).height == 0
