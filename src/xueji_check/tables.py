@@ -32,8 +32,8 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
                 ts.struct.field("year").alias(f"{n}_year"), ts.struct.field("season").alias(f"{n}_season")]
     if f.type == "grade_year":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.grade_year(raw).alias(n)]
-    if n == "name":
-        return [nz.compact(raw).alias(n)]
+    if n == "name":  # as typed for every output; the canonical form for matching
+        return [nz.name_display(raw).alias(n), nz.name_key(raw).alias(f"{n}__key")]
     return [nz.clean_text(raw).alias(n)]
 
 
@@ -57,7 +57,8 @@ BY_VALUE_MIN_ROWS = 20_000
 
 # What the staged normalisers add, in the order every path puts them.
 STAGED_OUTPUTS = {
-    "id_number": lambda n: [f"{n}__raw", n, f"{n}__status", f"{n}__birth", f"{n}__gender"],
+    "id_number": lambda n: [f"{n}__raw", n, f"{n}__status", f"{n}__birth", f"{n}__gender", f"{n}__key",
+                            f"{n}__doc"],
     "date": lambda n: [f"{n}__raw", n, f"{n}__ym"],
 }
 
@@ -107,8 +108,9 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
                                           maintain_order="left").drop(col).collect().lazy())
     out = pl.concat(parts, how="horizontal") if len(parts) > 1 else src
     for f in staged:  # ID numbers (and dates of small tables): staged expressions
-        if f.type == "id_number":
-            out = nz.add_id_columns(out, f"_f_{f.name}", f.name, as_of)
+        if f.type == "id_number":  # with the 证件类型 of the row when the table has that column
+            type_col = "id_type" if "id_type" in names and fmap.get("id_type") is not None else None
+            out = nz.add_id_columns(out, f"_f_{f.name}", f.name, as_of, type_col)
         else:
             out = nz.add_date_columns(out, f"_f_{f.name}", f.name)
     return out.select(order)
@@ -134,10 +136,10 @@ def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]
     df = pl.concat(frames, how="diagonal_relaxed")
     if len(frames) > 1:
         df = df.sort("_tid", maintain_order=True)
-    # Student key: normalised ID number, else 学籍号.
+    # Student key: the document (a GB 11643 number, else type + number), else 学籍号.
     key_parts = []
-    if "id_number" in df.columns:
-        key_parts.append(pl.col("id_number"))
+    if "id_number__key" in df.columns:
+        key_parts.append(pl.col("id_number__key"))
     if "student_id" in df.columns:
         key_parts.append(pl.lit("SID:") + pl.col("student_id"))
     key = pl.coalesce(key_parts) if key_parts else pl.lit(None, dtype=pl.String)
