@@ -266,6 +266,16 @@ def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.E
                                               "reasons": {k: int(v) for k, v in row.items() if v}}
 
 
+def unjudged_line(unjudged: dict[str, dict]) -> str:
+    """The terminal line for `RunResult.unjudged` (empty when every row could be judged):
+    `未能判断的行：A304 2 行（学期无法识别或为空 2）；R107 1 行（…）`."""
+    if not unjudged:
+        return ""
+    parts = [f"{rid} {v['rows']} 行（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
+             for rid, v in sorted(unjudged.items())]
+    return "未能判断的行（这些行的问题已在 S 类规则中列出）：" + "；".join(parts)
+
+
 def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
     """For `note_unjudged`: per field of `kind` present in `cols`, the rows whose value is there
     but could not be read (or, for a required field, is missing): an ID that is no usable key, a

@@ -241,7 +241,9 @@ def mask_id(e: pl.Expr) -> pl.Expr:
     """An ID or document number with most of it hidden, enough left to find the row:
     15 characters or more (ID numbers) keep the first 6 and last 4 (110105********002X);
     9-14 characters (passports, permits) the first 2 and last 2 (E1*****78); 6-8 characters the
-    first and the last (1******8); shorter ones are all `*`."""
+    first and the last (1******8); shorter ones are all `*`. Invisible characters, spaces and
+    Excel wrappers are dropped first (`compact`), so a raw cell masks like its value."""
+    e = compact(e)
     n = e.str.len_chars()
 
     def stars(k: pl.Expr) -> pl.Expr:

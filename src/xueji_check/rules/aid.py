@@ -44,7 +44,10 @@ def _match_keys(cols: list[str]) -> dict[str, pl.Expr]:
     if "id_number__key" in cols:
         key = pl.col("id_number__key")
         out["id_number__key"] = key
-        out["_doc_no"] = pl.when(key.str.contains(":")).then(key.str.replace(r"^[^:]*:", ""))
+        number = key.str.replace(r"^[^:]*:", "")
+        # an untyped 港澳 permit number with its 2-digit renewal count: the lifelong part
+        number = pl.when(number.str.contains(r"^[HM]\d{10}$")).then(number.str.slice(0, 9)).otherwise(number)
+        out["_doc_no"] = pl.when(key.str.contains(":")).then(number)
     if "student_id" in cols:
         out["student_id"] = pl.col("student_id")
     return out
