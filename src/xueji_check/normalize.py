@@ -37,43 +37,83 @@ FALSE_WORDS = ["否", "n", "no", "false", "×", "✗", "✘", "x", "0", "无", "
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "半": ".5"}
 
-# Characters a cell may hold that nobody sees: Unicode format characters (Cf) and the C0 controls
-# other than tab, line feed and carriage return (those are spaces below).
-INVISIBLE = r"[\p{Cf}\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
-# `\s` is Unicode White_Space: every Zs space (U+00A0, U+2007, U+202F, U+3000 …), tabs, line breaks.
-_SPACES = r"\s+"
+# Characters a cell may hold that nobody sees, removed: Unicode format characters (category Cf,
+# Unicode 15.1: zero-width space and joiners, bidi marks and isolates, BOM, word joiner, soft
+# hyphen, invisible operators, tags…) and the control characters that are not spaces.
+_CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
+              (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+              (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+              (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+              (0xE0020, 0xE007F))
+_CONTROLS = (*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0))
+INVISIBLE_CHARS = [chr(c) for a, b in _CF_RANGES for c in range(a, b + 1)] + [chr(c) for c in _CONTROLS]
+# Every other kind of space (Unicode White_Space), made one ASCII space: tab, line breaks, no-break
+# U+00A0, U+202F, figure space U+2007, the en/em spaces, the ideographic space U+3000 …
+SPACE_CHARS = ["\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",
+               *[chr(c) for c in range(0x2000, 0x200B)], "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+INVISIBLE = "[" + "".join(f"\\x{{{ord(c):X}}}" for c in INVISIBLE_CHARS) + "]"  # the same, as a regex class
+# One Aho-Corasick pass does all three (every character maps to at most one replacement).
+_TIDY_FROM = [*_FW[:-1], *INVISIBLE_CHARS, *SPACE_CHARS]
+_TIDY_TO = [*_HW[:-1], *[""] * len(INVISIBLE_CHARS), *[" "] * len(SPACE_CHARS)]
+_TIDY_FROM_KEEP_WIDTH = [*INVISIBLE_CHARS, *SPACE_CHARS]
+_TIDY_TO_KEEP_WIDTH = [*[""] * len(INVISIBLE_CHARS), *[" "] * len(SPACE_CHARS)]
 # Excel text wrappers, on the trimmed cell: ="…" as the whole cell, or a leading '.
-_WRAPPED = r'(?s)^="(.*)"$'
+_WRAPPED = "(?s)^(?:=\"(.*)\"|'(.*))$"
 
 
 def halfwidth(e: pl.Expr) -> pl.Expr:
     return e.str.replace_many(_FW, _HW)
 
 
-def tidy(e: pl.Expr, *, to_halfwidth: bool = True) -> pl.Expr:
-    """What a cell really holds, as text: invisible characters removed, spaces made plain and
-    single, trimmed, Excel's `="…"` and leading `'` wrappers taken off; full-width ASCII made
+# Text made only of printable ASCII and common CJK ideographs holds nothing `tidy` would change
+# but the trim and the wrappers: a column without any other character (most columns) skips the
+# character pass, and one without a leading = or ' skips the wrapper pass (`text_flags`).
+_SPECIAL = r"[^\x20-\x7E\x{4E00}-\x{9FFF}]"
+_WRAPPER_START = r"^[\s\x{FEFF}\x{200B}]*[='＝＇]"
+
+
+def text_flags(lf: pl.LazyFrame, cols: list[str]) -> dict[str, dict[str, bool]]:
+    """Per raw text column of `lf`: whether it holds any character `tidy` replaces (``special``)
+    and any cell that may carry an Excel wrapper (``wrapped``). One scan; `tidy` with both False
+    gives exactly what it gives with both True on such a column."""
+    if not cols:
+        return {}
+    row = lf.select(
+        *[pl.col(c).cast(pl.String).str.contains(_SPECIAL).any().alias(f"s{i}") for i, c in enumerate(cols)],
+        *[pl.col(c).cast(pl.String).str.contains(_WRAPPER_START).any().alias(f"w{i}") for i, c in enumerate(cols)],
+    ).collect().row(0, named=True)
+    return {c: {"special": bool(row[f"s{i}"]), "wrapped": bool(row[f"w{i}"])} for i, c in enumerate(cols)}
+
+
+def tidy(e: pl.Expr, *, to_halfwidth: bool = True, special: bool = True, wrapped: bool = True) -> pl.Expr:
+    """What a cell really holds, as text: invisible characters removed, every space a plain
+    space, trimmed, Excel's `="…"` and leading `'` wrappers taken off; full-width ASCII made
     half-width unless ``to_halfwidth`` is False (names keep the letters as typed). Empty text
-    stays empty (callers turn it into null)."""
-    s = e.cast(pl.String).str.replace_all(INVISIBLE, "").str.replace_all(_SPACES, " ")
-    if to_halfwidth:
-        s = halfwidth(s)
-    s = s.str.strip_chars()
-    # the wrapper test after the half-width step: a full-width ＝＂…＂ is the same wrapper
-    unwrapped = s.str.replace(_WRAPPED, "$1").str.strip_prefix("'").str.strip_prefix("\uff07")
-    return unwrapped.str.strip_chars()
+    stays empty (callers turn it into null). ``special``/``wrapped`` False skip a pass that
+    `text_flags` found has nothing to do in this column."""
+    s = e.cast(pl.String)
+    if special:
+        src, dst = (_TIDY_FROM, _TIDY_TO) if to_halfwidth else (_TIDY_FROM_KEEP_WIDTH, _TIDY_TO_KEEP_WIDTH)
+        s = s.str.replace_many(src, dst)
+    s = s.str.strip_chars(" ")
+    if wrapped:
+        # after the half-width step: a full-width ＝＂…＂ is the same wrapper
+        s = s.str.replace(_WRAPPED, "${1}${2}").str.strip_chars(" ")
+    return s
 
 
-def clean_text(e: pl.Expr) -> pl.Expr:
+def _null_if_empty(s: pl.Expr) -> pl.Expr:
+    return s.replace("", None)
+
+
+def clean_text(e: pl.Expr, **flags: bool) -> pl.Expr:
     """`tidy`, then empty text becomes null."""
-    s = tidy(e)
-    return pl.when(s.str.len_chars() > 0).then(s)
+    return _null_if_empty(tidy(e, **flags))
 
 
-def compact(e: pl.Expr) -> pl.Expr:
+def compact(e: pl.Expr, **flags: bool) -> pl.Expr:
     """clean_text with every inner space removed (ID numbers, enum words, numbers)."""
-    s = tidy(e).str.replace_all(" ", "", literal=True)
-    return pl.when(s.str.len_chars() > 0).then(s)
+    return _null_if_empty(tidy(e, **flags).str.replace_all(" ", "", literal=True))
 
 
 # ---------------------------------------------------------------- ID numbers (GB 11643)
@@ -138,9 +178,10 @@ def _doc_class(t: pl.Expr) -> pl.Expr:
 
 
 def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
-                   type_col: str | None = None) -> pl.LazyFrame:
+                   type_col: str | None = None, flags: dict[str, bool] | None = None) -> pl.LazyFrame:
     """Normalise an ID number column of `lf` in stages (one nested expression makes the query
-    optimiser slow). ``type_col`` is the normalised 证件类型 column when the table has one.
+    optimiser slow). ``type_col`` is the normalised 证件类型 column when the table has one;
+    ``flags`` what `text_flags` found in the raw column.
 
     Adds:
     - ``name``: the number (18-character canonical for a GB 11643 number; upper case, no spaces
@@ -156,7 +197,7 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
     """
     s, full, chk, is15 = pl.col("_id_s"), pl.col("_id_full"), pl.col("_id_chk"), pl.col("_id_15")
     doc = pl.col(type_col).cast(pl.String) if type_col else pl.lit(None, pl.String)
-    lf = lf.with_columns(compact(pl.col(raw_col)).alias(f"{name}__raw"), doc.alias(f"{name}__doc")).with_columns(
+    lf = lf.with_columns(compact(pl.col(raw_col), **(flags or {})).alias(f"{name}__raw"), doc.alias(f"{name}__doc")).with_columns(
         pl.col(f"{name}__raw").str.to_uppercase().alias("_id_s"), _doc_class(pl.col(f"{name}__doc")).alias("_id_c"))
     lf = lf.with_columns(s.str.contains(r"^\d{15}$").alias("_id_15"))
     lf = lf.with_columns(
@@ -359,39 +400,63 @@ def _year(e: pl.Expr) -> pl.Expr:
     return pl.when(e.str.len_chars() == 2).then(y + 2000).otherwise(y)
 
 
-def term_struct(raw: pl.Expr) -> pl.Expr:
-    """A term as schools write it (the forms above) → struct of ``year``, ``season``
-    (spring/autumn) and ``label`` (`2018春`); all null when the text is not one of those forms."""
+def _term_text(raw: pl.Expr) -> pl.Expr:
     s = compact(raw).str.replace_many(_TERM_DASHES, ["-"] * len(_TERM_DASHES)).str.replace_all(r"-+", "-")
-    s = s.str.replace_many(["（", "）"], ["(", ")"])
-    acad = s.str.extract_groups(_TERM_ACAD)
+    return s.str.replace_many(["（", "）"], ["(", ")"])
+
+
+def _term_parts(s: pl.Expr) -> dict[str, pl.Expr]:
+    return {"acad": s.str.extract_groups(_TERM_ACAD), "sy": s.str.extract_groups(_TERM_SCHOOL_YEAR),
+            "half": s.str.extract_groups(_TERM_HALF), "season": s.str.extract_groups(_TERM_SEASON)}
+
+
+def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(year, season, label) from the four matches of `_term_parts` (structs of groups)."""
     a1, a2, a_sem = _year(acad.struct.field("1")), _year(acad.struct.field("2")), acad.struct.field("3")
     a_first = a_sem.str.contains(_FIRST_TERM)
     a_ok = a_sem.is_not_null() & (a2 == a1 + 1)
-    sy = s.str.extract_groups(_TERM_SCHOOL_YEAR)
     sy_year, sy_sem = _year(sy.struct.field("1")), sy.struct.field("2")
     sy_first = sy_sem.str.contains(_FIRST_TERM)
-    half = s.str.extract_groups(_TERM_HALF)
-    season = s.str.extract_groups(_TERM_SEASON)
-    year = (
-        pl.when(a_ok).then(pl.when(a_first).then(a1).otherwise(a2))
-        .when(sy_sem.is_not_null()).then(pl.when(sy_first).then(sy_year).otherwise(sy_year + 1))
-        .when(half.struct.field("2").is_not_null()).then(_year(half.struct.field("1")))
-        .when(season.struct.field("2").is_not_null()).then(_year(season.struct.field("1")))
-    )
-    autumn = (
-        pl.when(a_ok).then(a_first)
-        .when(sy_sem.is_not_null()).then(sy_first)
-        .when(half.struct.field("2").is_not_null()).then(half.struct.field("2") == "下")
-        .when(season.struct.field("2").is_not_null()).then(season.struct.field("2") == "秋")
-    )
+    half_w, season_w = half.struct.field("2"), season.struct.field("2")
     # a school year given but not consecutive (2024-2026学年…): not read at all
     bad_acad = a_sem.is_not_null() & ~a_ok
-    year = pl.when(bad_acad).then(None).otherwise(year)
-    season_txt = pl.when(bad_acad | autumn.is_null()).then(None).when(autumn).then(pl.lit("autumn")).otherwise(pl.lit("spring"))
-    label = year.cast(pl.String) + pl.when(autumn).then(pl.lit("秋")).otherwise(pl.lit("春"))
-    return pl.struct(year=year, season=season_txt,
-                     label=pl.when(year.is_not_null() & season_txt.is_not_null()).then(label))
+    year = (
+        pl.when(bad_acad).then(None)
+        .when(a_ok).then(pl.when(a_first).then(a1).otherwise(a2))
+        .when(sy_sem.is_not_null()).then(pl.when(sy_first).then(sy_year).otherwise(sy_year + 1))
+        .when(half_w.is_not_null()).then(_year(half.struct.field("1")))
+        .when(season_w.is_not_null()).then(_year(season.struct.field("1")))
+    )
+    autumn = (
+        pl.when(bad_acad).then(None)
+        .when(a_ok).then(a_first)
+        .when(sy_sem.is_not_null()).then(sy_first)
+        .when(half_w.is_not_null()).then(half_w == "下")
+        .when(season_w.is_not_null()).then(season_w == "秋")
+    )
+    season_txt = pl.when(autumn).then(pl.lit("autumn")).when(~autumn).then(pl.lit("spring"))
+    label = pl.when(year.is_not_null() & autumn.is_not_null()).then(
+        year.cast(pl.String) + pl.when(autumn).then(pl.lit("秋")).otherwise(pl.lit("春")))
+    return year, season_txt, label
+
+
+def term_struct(raw: pl.Expr) -> pl.Expr:
+    """A term as schools write it (the forms above) → struct of ``year``, ``season``
+    (spring/autumn) and ``label`` (`2018春`); all null when the text is not one of those forms.
+    Expression form (a literal, a scan of titles); tables use the staged `add_term_columns`."""
+    year, season, label = _term_from_parts(**_term_parts(_term_text(raw)))
+    return pl.struct(year=year, season=season, label=label)
+
+
+def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
+    """`term_struct` in stages (the nested form is slow to optimise): adds ``name__raw`` (cleaned
+    text), ``name`` (label `2024秋`), ``name_year`` and ``name_season``."""
+    parts = {k: f"_t_{k}" for k in ("acad", "sy", "half", "season")}
+    lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"), _term_text(pl.col(raw_col)).alias("_t_s"))
+    lf = lf.with_columns(*[e.alias(parts[k]) for k, e in _term_parts(pl.col("_t_s")).items()])
+    year, season, label = _term_from_parts(**{k: pl.col(c) for k, c in parts.items()})
+    lf = lf.with_columns(label.alias(name), year.alias(f"{name}_year"), season.alias(f"{name}_season"))
+    return lf.drop("_t_s", *parts.values())
 
 
 # ---------------------------------------------------------------- enums
@@ -410,31 +475,41 @@ def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str]) 
 # U+2024, katakana middle dot U+30FB and its half-width U+FF65, full-width full stop U+FF0E, the
 # full stop itself, Greek ano teleia U+0387, word separator middle dot U+2E31, sinological dot
 # U+A78F, small full stop U+FE52; dashes and hyphens (Unicode Pd) and apostrophes are dropped
-# with them (passports drop them too: O'NEIL → ONEIL).
-NAME_SEPARATORS = r"[\s\p{Pd}·•‧∙⋅․・･．.·⸱ꞏ﹒'’‘`]"
+# with them (passports drop them too: O'NEIL → ONEIL), and so are `=` and `"` (Excel's ="…").
+NAME_SEPARATORS = r"[\s\p{Pd}·•‧∙⋅․・･．.·⸱ꞏ﹒'’‘`=\"]"
 # Variation selectors (a CJK character with an IVS is the same character for matching).
-_VARIATION = r"[\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
+_VARIATION = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
+_NAME_DROP = NAME_SEPARATORS[:-1] + INVISIBLE[1:-1] + _VARIATION + "]"
 # What a character lost in a GBK save becomes: `?` (Excel/WPS "ANSI" save), `？`, U+FFFD (bytes
 # that were not UTF-8).
 NAME_DAMAGE = r"[?？\x{FFFD}]"
 
 
-def name_display(raw: pl.Expr) -> pl.Expr:
+def name_display(raw: pl.Expr, **flags: bool) -> pl.Expr:
     """A name for every output: as typed (Latin names keep their spaces, letters keep their
-    width), without invisible characters and extra spaces; null when empty."""
-    s = tidy(raw, to_halfwidth=False)
-    return pl.when(s.str.len_chars() > 0).then(s)
+    width), without invisible characters, Excel wrappers or spaces at either end; null when
+    empty."""
+    return _null_if_empty(tidy(raw, to_halfwidth=False, **flags))
 
 
-def name_key(raw: pl.Expr) -> pl.Expr:
+# What `_NAME_DROP` removes from text of printable ASCII and CJK ideographs only.
+_NAME_DROP_ASCII = [" ", ".", "-", "'", "`", '"', "="]
+
+
+def name_key(raw: pl.Expr, *, special: bool = True, wrapped: bool = True) -> pl.Expr:
     """The canonical form of a name for matching (S008, R102, P403), never shown: NFKC (full-width
-    letters and digits, compatibility ideographs), upper case, without spaces, separator dots,
-    hyphens and apostrophes, so `阿卜杜拉·艾力`, `阿卜杜拉•艾力`, `阿卜杜拉.艾力`, `阿卜杜拉艾力` and
-    `Kim Min-jun`, `KIM MINJUN`, `ＫＩＭ　ＭＩＮＪＵＮ` are one name each. Works on raw cells and on
-    `name_display` output alike; null when nothing is left."""
-    s = (tidy(raw).str.normalize("NFKC").str.replace_all(_VARIATION, "")
-         .str.replace_all(NAME_SEPARATORS, "").str.to_uppercase())
-    return pl.when(s.str.len_chars() > 0).then(s)
+    letters and digits, compatibility ideographs), upper case, without invisible characters,
+    spaces, separator dots, hyphens and apostrophes, so `阿卜杜拉·艾力`, `阿卜杜拉•艾力`,
+    `阿卜杜拉.艾力`, `阿卜杜拉艾力` and `Kim Min-jun`, `KIM MINJUN`, `ＫＩＭ　ＭＩＮＪＵＮ` are one
+    name each. Works on raw cells and on `name_display` output alike; null when nothing is left.
+    ``special`` False (`text_flags`: only printable ASCII and CJK ideographs) takes a cheaper road
+    to the same result; ``wrapped`` is not needed (= and quotes are dropped anyway)."""
+    s = raw.cast(pl.String)
+    if special:
+        s = s.str.normalize("NFKC").str.replace_all(_NAME_DROP, "")
+    else:
+        s = s.str.replace_many(_NAME_DROP_ASCII, [""] * len(_NAME_DROP_ASCII))
+    return _null_if_empty(s.str.to_uppercase())
 
 
 def name_damaged(name: pl.Expr) -> pl.Expr:
