@@ -208,7 +208,7 @@ def name_mismatch(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
                                pl.col("_roster_names"), pl.lit("」不一致，请核对是否录错或冒名")])
         damaged = pl.concat_str([
             pl.lit("姓名「"), pl.col("name"), pl.lit("」与学籍名册中同一学生的姓名「"), pl.col("_roster_names"),
-            pl.lit(f"」中有 {DAMAGE_NOTE}（文件以 GBK/ANSI 编码保存时丢失的字符），而可辨认的字也不相同；"
+            pl.lit(f"」不同：其中的 {DAMAGE_NOTE} 是文件以 GBK/ANSI 编码保存时丢失的字，但可辨认的字也不相同；"
                    "请先用 UTF-8 编码重新导出，再核对是否录错或冒名")])
         msg = pl.when(pl.col("_any_damage").fill_null(False)).then(damaged).otherwise(plain)
         out.append(emit(j, kind, msg, field="name", key=pl.concat_str([pl.col("_key"), pl.lit("name")], separator="|"))
