@@ -22,7 +22,8 @@ def test_known_valid_id_and_check_digit():
     # GB 11643 example: 11010519491231002X
     assert check_digit_py("11010519491231002") == "X"
     out = normalise_id(["11010519491231002X"], AS_OF).row(0, named=True)
-    assert out == {"id": "11010519491231002X", "status": "ok", "birth": dt.date(1949, 12, 31), "gender": "女"}
+    assert out == {"id": "11010519491231002X", "status": "ok", "birth": dt.date(1949, 12, 31), "gender": "女",
+                   "key": "11010519491231002X", "doc": None}
 
 
 def test_id_messy_forms_normalise_to_one_key():

@@ -314,6 +314,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "problems": [{"level": p.level, "file": p.file, "sheet": p.sheet, "row": p.row,
                               "message": p.message} for p in result.problems],
                 "skipped_rules": result.skipped,
+                "unjudged": result.unjudged,
                 "calendar_note": result.calendar_note,
                 "exit_status": code,
             },
@@ -349,6 +350,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         typer.echo(f"xueji-check：{findings.height} 个问题（错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}），"
                    f"退出码 {code}，输出在 {out}")
     else:
+        if result.unjudged:
+            con.print(engine.unjudged_line(result.unjudged), markup=False)
         terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code)
     return code
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from xueji_check import normalize as nz
 from xueji_check import schema as sc
 from xueji_check.calendar import CalendarFrame, WorkCalendar
 from xueji_check.findings import RAW_SCHEMA, emit, empty_raw, finalize
@@ -17,7 +18,7 @@ from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
-from xueji_check.spec import KINDS, all_kinds
+from xueji_check.spec import KINDS, FieldSpec, all_kinds
 from xueji_check.tables import combine
 
 ID_REASON = {"length": "位数不对", "chars": "含非法字符", "birth": "出生日期不存在", "check": "校验位错误"}
@@ -72,27 +73,70 @@ class RunResult:
     calendar_note: str = ""
     fatal: bool = False  # nothing of some given kind could be checked
     rows: dict[str, int] = field(default_factory=dict)
+    # rule id -> {"kind", "rows", "reasons": {Chinese reason: rows}}: rows a rule that ran could
+    # not judge because a value it needs could not be read (reported once by an S-rule)
+    unjudged: dict[str, dict] = field(default_factory=dict)
 
 
-def _s_message(code: str, title: str) -> pl.Expr:
+TERM_FORMS = "2024年秋季学期、2024秋、2024-2025学年第一学期 或 2024-2025-1"
+DAMAGE_NOTE = "?、？ 或 �"
+
+
+def _id_what(title: str) -> pl.Expr:
+    """「身份证号」, or 「护照号码」 where the row names its document type."""
+    doc = pl.col("_doc")
+    return pl.when(doc.is_null() | (doc == nz.RESIDENT_ID)).then(pl.lit(title)).otherwise(doc + pl.lit("号码"))
+
+
+def _s003_message(title: str, has_type: bool) -> pl.Expr:
+    """S003 by status: GB 11643 failures, a document's own form, a passport/permit number where a
+    resident ID was expected."""
+    st, doc = pl.col("_status"), pl.col("_doc")
+    masked = pl.concat_str([pl.lit("「"), mask_id(pl.col("_raw")), pl.lit("」")])
+    reason = st.replace_strict(ID_REASON, default="无效", return_dtype=pl.String)
+    # 8 or 10 digits: the length of a 台湾居民来往大陆通行证 number
+    tw_hint = pl.when((st == "length") & doc.is_null() & pl.col("_raw").str.contains(r"^\d{8}$|^\d{10}$")).then(
+        pl.lit("；若是台湾居民来往大陆通行证号码，请" + ("在证件类型列注明" if has_type else "补充证件类型列"))
+    ).otherwise(pl.lit(""))
+    gb = pl.concat_str([_id_what(title), masked, pl.lit("无效（"), reason, tw_hint, pl.lit("），请与证件核对后更正")])
+    if has_type:
+        suspect = pl.when(doc == nz.RESIDENT_ID).then(pl.concat_str([
+            pl.lit("证件类型为居民身份证，但号码"), masked,
+            pl.lit("不像居民身份证号码，疑似护照/通行证号码；请核对证件类型或号码")])).otherwise(pl.concat_str([
+                pl.lit(title), masked, pl.lit("不像居民身份证号码，疑似护照/通行证号码，请填写该行的证件类型")]))
+    else:
+        suspect = pl.concat_str([pl.lit(title), masked, pl.lit(
+            "不像居民身份证号码，疑似护照/通行证号码，请补充证件类型列（如护照、港澳居民来往内地通行证），"
+            "非居民身份证的号码不按身份证号规则检查")])
+    forms = {d: f for d, (_c, f) in nz.DOCUMENTS.items() if f}
+    form = pl.concat_str([doc, pl.lit("号码"), masked, pl.lit("格式不对（应为"),
+                          doc.replace_strict(forms, default="该证件的格式", return_dtype=pl.String),
+                          pl.lit("），请与证件核对后更正")])
+    return pl.when(st == "suspect").then(suspect).when(st == "form").then(form).otherwise(gb)
+
+
+def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
+    title = f.title
     raw = pl.col("_raw").fill_null("")
     if code == "S002":
         return pl.lit(f"{title}为空，请补填")
     if code == "S003":
-        reason = pl.col("_status").replace_strict(ID_REASON, default="无效", return_dtype=pl.String)
-        return pl.concat_str([pl.lit(f"{title}「"), mask_id(pl.col("_raw")), pl.lit("」无效（"), reason,
-                              pl.lit("），请与证件核对后更正")])
+        return _s003_message(title, has_type)
     if code == "S004":
-        return pl.concat_str([pl.lit(f"{title}「"), mask_id(pl.col("_raw")),
+        return pl.concat_str([_id_what(title), pl.lit("「"), mask_id(pl.col("_raw")),
                               pl.lit("」被 Excel 存成了数字，后几位已丢失、无法恢复；请把该列设为文本格式后重新导出")])
     if code == "S006":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit("」无法识别为日期，请改为 2018-09-01 这样的格式")])
+    if code == "S007" and f.type == "term":
+        return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(
+            f"」无法识别为学期，请写成 {TERM_FORMS} 这样的形式；依赖学期的规则没有判断这一行")])
     if code == "S007":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit("」不在规定范围内，请按规定的取值填写")])
     return pl.lit(title)
 
 
 def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
+    """S002-S007 of one kind's normalised frame (pandera failures, see schema.py) as raw findings."""
     spec = all_kinds()[kind]
     fails = sc.failures(df, spec)
     if fails.height == 0:
@@ -108,6 +152,7 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
         rows = rows.with_columns(
             _raw=pl.col(raw_col).cast(pl.String),
             _status=pl.col(f"{fname}__status") if f"{fname}__status" in df.columns else pl.lit(None, pl.String),
+            _doc=pl.col(f"{fname}__doc") if f"{fname}__doc" in df.columns else pl.lit(None, pl.String),
         )
         if code == "S005" and fname == "birth_date":
             msg = pl.concat_str([pl.lit("出生日期「"), pl.col("_raw"), pl.lit("」与身份证号中的出生日期 "),
@@ -116,7 +161,7 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
             msg = pl.concat_str([pl.lit("性别「"), pl.col("gender"), pl.lit("」与身份证号的性别码（"),
                                  pl.col("id_number__gender"), pl.lit("）不符，请核对")])
         else:
-            msg = _s_message(code, f.title)
+            msg = _s_message(code, f, "id_type" in df.columns)
         key = pl.concat_str([pl.coalesce(pl.col("_key"), pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)], separator="#")),
                              pl.lit(fname)], separator="|")
         found = emit(rows.lazy(), kind, msg, field=fname, key=key).collect()
@@ -125,29 +170,140 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
 
 
 def name_mismatch(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """S008: the same student (ID, else 学籍号) with different names in roster vs aid/changes."""
+    """S008: the same student (document key, else 学籍号) under different names in the roster and
+    in aid/changes. Names are compared in their canonical form (`normalize.name_key`: width, case,
+    spaces and separator dots do not count) and shown as written. A name with characters lost in
+    a GBK save (`?`, `？`, U+FFFD) matches when the legible characters do (each `?` one lost
+    character); it is reported as encoding damage (`encoding_damage`), not as another person."""
     roster = frames.get("roster")
-    if roster is None or "name" not in roster.columns:
+    if roster is None or "name__key" not in roster.columns:
         return empty_raw()
     # (key, name) pairs and anti joins: no per-row list of names is built (1M ⋈ 1M stays light)
-    pairs = roster.lazy().filter(pl.col("_key").is_not_null() & pl.col("name").is_not_null()) \
-        .select("_key", "name").unique().collect().lazy()
+    pairs = roster.lazy().filter(pl.col("_key").is_not_null() & pl.col("name__key").is_not_null()) \
+        .select("_key", "name__key", "name").unique(["_key", "name__key"], keep="first").collect().lazy()
     out = []
     for kind in ("aid", "changes"):
         df = frames.get(kind)
-        if df is None or "name" not in df.columns or df.height == 0:
+        if df is None or "name__key" not in df.columns or df.height == 0:
             continue
-        odd = (df.lazy().filter(pl.col("name").is_not_null() & pl.col("_key").is_not_null())
-               .join(pairs, on=["_key", "name"], how="anti").collect().lazy())
+        odd = (df.lazy().with_row_index("_i").filter(pl.col("name__key").is_not_null() & pl.col("_key").is_not_null())
+               .join(pairs, on=["_key", "name__key"], how="anti")
+               .join(pairs.select("_key").unique(), on="_key", how="semi").collect().lazy())
         # the roster's names, gathered only for the students that differ
-        names = pairs.join(odd.select("_key"), on="_key", how="semi").group_by("_key").agg(
-            pl.col("name").sort().str.join("、").alias("_roster_names"))
+        theirs = pairs.join(odd.select("_key").unique(), on="_key", how="semi").with_columns(
+            _r_damaged=nz.name_damaged(pl.col("name__key")))
+        cand = odd.select("_i", "_key", "name__key", _damaged=nz.name_damaged(pl.col("name__key"))).join(
+            theirs.select("_key", pl.col("name__key").alias("_r_key"), "_r_damaged"), on="_key", how="inner")
+        cand = cand.filter(pl.col("_damaged") | pl.col("_r_damaged"))
+        legible_same = (
+            pl.when(pl.col("_damaged") & pl.col("_r_damaged")).then(pl.lit(True))  # nothing to tell them apart by
+            .when(pl.col("_damaged")).then(pl.col("_r_key").str.contains(nz.name_pattern(pl.col("name__key")), strict=False))
+            .otherwise(pl.col("name__key").str.contains(nz.name_pattern(pl.col("_r_key")), strict=False)))
+        explained = cand.filter(legible_same.fill_null(False)).select("_i").unique()
+        damaged_keys = cand.select("_i").unique().with_columns(_any_damage=pl.lit(True))
+        odd = odd.join(explained, on="_i", how="anti").join(damaged_keys, on="_i", how="left")
+        names = theirs.group_by("_key").agg(pl.col("name").sort().str.join("、").alias("_roster_names"))
         j = odd.join(names, on="_key", how="inner")
-        msg = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」与学籍名册中同一学生的姓名「"),
-                             pl.col("_roster_names"), pl.lit("」不一致，请核对是否录错或冒名")])
+        plain = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」与学籍名册中同一学生的姓名「"),
+                               pl.col("_roster_names"), pl.lit("」不一致，请核对是否录错或冒名")])
+        damaged = pl.concat_str([
+            pl.lit("姓名「"), pl.col("name"), pl.lit("」与学籍名册中同一学生的姓名「"), pl.col("_roster_names"),
+            pl.lit(f"」不同：其中的 {DAMAGE_NOTE} 是文件以 GBK/ANSI 编码保存时丢失的字，但可辨认的字也不相同；"
+                   "请先用 UTF-8 编码重新导出，再核对是否录错或冒名")])
+        msg = pl.when(pl.col("_any_damage").fill_null(False)).then(damaged).otherwise(plain)
         out.append(emit(j, kind, msg, field="name", key=pl.concat_str([pl.col("_key"), pl.lit("name")], separator="|"))
                    .with_columns(rule_id=pl.lit("S008")).collect())
     return pl.concat(out) if out else empty_raw()
+
+
+# Text fields where a GBK save shows: names (compared across files) and school names.
+DAMAGE_FIELDS = ("name", "school_name")
+DAMAGE_ROWS_LISTED = 10
+
+
+def encoding_damage(kind: str, df: pl.DataFrame) -> list[Problem]:
+    """One warning per sheet whose names or school names hold `?`, `？` or U+FFFD: characters lost
+    when the file was saved as GBK/ANSI. Says which rows and how to export again; such names
+    are not compared as names (S008 explains them, R102 and P403 leave them out)."""
+    cols = [c for c in DAMAGE_FIELDS if c in df.columns]
+    if not cols or df.height == 0:
+        return []
+    hit = df.lazy().select("_file", "_sheet", "_row", *[nz.name_damaged(pl.col(c)).alias(c) for c in cols]) \
+        .filter(pl.any_horizontal(cols)).collect()
+    if hit.height == 0:
+        return []
+    spec = all_kinds()[kind]
+    problems = []
+    for (file, sheet), part in hit.group_by(["_file", "_sheet"], maintain_order=True):
+        rows = part["_row"].to_list()
+        listed = "、".join(str(r) for r in rows[:DAMAGE_ROWS_LISTED]) + ("等" if len(rows) > DAMAGE_ROWS_LISTED else "")
+        titles = "、".join(spec.field_map[c].title for c in cols if part[c].any())
+        if str(file).lower().endswith(".csv"):
+            fix = "请在 Excel 中用「另存为 → CSV UTF-8（逗号分隔）」重新保存（WPS 选择 UTF-8 编码），或从原系统重新导出"
+        else:
+            fix = "数据曾以 GBK/ANSI 编码的 CSV 保存过，请从原系统重新导出（CSV 请选 UTF-8 编码）后再制表"
+        problems.append(Problem("warning", file, sheet, None, (
+            f"第 {listed} 行（共 {len(rows)} 行）的{titles}含 {DAMAGE_NOTE}：这是文件以 GBK/ANSI 编码保存时"
+            f"无法保存而丢失的字，不是另一个人的姓名；{fix}。这些行不参与姓名比对")))
+    return problems
+
+
+def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.Expr]) -> None:
+    """Record the rows of `kind` that rule `rule_id` cannot judge, by reason (Chinese label →
+    boolean expression over the normalised frame, true where the row cannot be judged). A rule
+    calls it when it runs; the engine puts what was recorded in `RunResult.unjudged` (findings.json
+    `run.unjudged`, one line in the terminal summary). The rows themselves are reported once by
+    an S-rule (S002/S003/S006/S007)."""
+    df = ctx.frames.get(kind)
+    if df is None or df.height == 0 or not reasons:
+        return
+    flags = {label: e.fill_null(False) for label, e in reasons.items()}
+    row = df.select(*[e.sum().alias(label) for label, e in flags.items()],
+                    pl.any_horizontal(list(flags.values())).sum().alias("_rows")).row(0, named=True)
+    n = row.pop("_rows")
+    if n:
+        ctx.options[f"unjudged:{rule_id}"] = {"kind": kind, "rows": int(n),
+                                              "reasons": {k: int(v) for k, v in row.items() if v}}
+
+
+def unjudged_line(unjudged: dict[str, dict]) -> str:
+    """The terminal line for `RunResult.unjudged` (empty when every row could be judged):
+    `未能判断的行：A304 2 行（学期无法识别或为空 2）；R107 1 行（…）`."""
+    if not unjudged:
+        return ""
+    parts = [f"{rid} {v['rows']} 行（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
+             for rid, v in sorted(unjudged.items())]
+    return "未能判断的行（这些行的问题已在 S 类规则中列出）：" + "；".join(parts)
+
+
+def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
+    """For `note_unjudged`: per field of `kind` present in `cols`, the rows whose value is there
+    but could not be read (or, for a required field, is missing): an ID that is no usable key, a
+    date or term that is not one, an enumeration value outside its list."""
+    fmap = all_kinds()[kind].field_map
+    out: dict[str, pl.Expr] = {}
+    for name in fields:
+        if name == "_key":
+            if "_key" in cols:
+                out["既没有可用的证件号码也没有学籍号"] = pl.col("_key").is_null()
+            continue
+        f = fmap.get(name)
+        if f is None or name not in cols:
+            continue
+        raw = f"{name}__raw"
+        if f.type == "id_number":
+            out[f"{f.title}无效"] = pl.col(f"{name}__key").is_null() & pl.col(raw).is_not_null()
+        elif f.type == "enum":
+            if f.open or not f.values:
+                continue
+            bad = pl.col(name).is_not_null() & ~pl.col(name).is_in(list(f.values))
+            out[f"{f.title}不在规定范围" + ("或为空" if f.required else "")] = \
+                (bad | pl.col(name).is_null()) if f.required else bad
+        elif raw in cols:
+            bad = pl.col(name).is_null() & pl.col(raw).is_not_null()
+            out[f"{f.title}无法识别" + ("或为空" if f.required else "")] = \
+                pl.col(name).is_null() if f.required else bad
+    return out
 
 
 def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
@@ -224,6 +380,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
         if tables[kind]:
             frames[kind] = combine(tables[kind], specs[kind], as_of, tids[kind])
             raw_parts.append(validation_findings(kind, frames[kind]))
+            problems.extend(encoding_damage(kind, frames[kind]))
     raw_parts.append(name_mismatch(frames))
 
     # Fatal: a kind was given (explicitly, or recognised) but nothing of it can be checked,
@@ -283,4 +440,6 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     findings = finalize(raw, meta, headers, policy.fingerprint_salt, show_pii)
     note = cal.note_unknown(set(cal.unknown_years_used))
     rows = {k: (frames[k].height if k in frames else 0) for k in KINDS}
-    return RunResult(findings, inputs, problems, skipped, frames, tables, note, fatal, rows)
+    unjudged = {k.split(":", 1)[1]: v for k, v in ctx.options.items()
+                if k.startswith("unjudged:") and k.split(":", 1)[1] not in skipped}
+    return RunResult(findings, inputs, problems, skipped, frames, tables, note, fatal, rows, unjudged)

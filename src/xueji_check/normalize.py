@@ -1,7 +1,20 @@
-"""Vectorised normalisers (Polars expressions) for IDs, dates, numbers, yes/no, terms, enums.
+"""Vectorised normalisers (Polars expressions) for text, IDs and other documents, dates,
+numbers, yes/no, terms, enums and names.
 
 Every function takes an expression of raw text and returns an expression; nothing here loops
-over rows.
+over rows. Every field of every table goes through `tidy` (directly or through `clean_text` /
+`compact`), so what a cell really holds is decided once, here:
+
+- invisible format characters (Unicode category Cf: zero-width space and joiners, bidi marks
+  such as U+202D/U+202C, the BOM U+FEFF, the word joiner U+2060, the soft hyphen) and C0 control
+  characters are removed;
+- every kind of space (no-break U+00A0, U+202F, figure space U+2007, the ideographic space
+  U+3000, line breaks, tabs) is one ASCII space, runs of them one space, none at either end;
+- Excel's text wrappers are taken off: a whole cell `="…"` (system exports write it so that
+  Excel keeps a long number as text) and a leading `'` (Excel's text prefix, written out
+  literally by some exports).
+
+The annotated copy of an input is made from the file itself, so it keeps the cell as it was.
 """
 
 from __future__ import annotations
@@ -24,21 +37,83 @@ FALSE_WORDS = ["否", "n", "no", "false", "×", "✗", "✘", "x", "0", "无", "
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "半": ".5"}
 
+# Characters a cell may hold that nobody sees, removed: Unicode format characters (category Cf,
+# Unicode 15.1: zero-width space and joiners, bidi marks and isolates, BOM, word joiner, soft
+# hyphen, invisible operators, tags…) and the control characters that are not spaces.
+_CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
+              (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+              (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+              (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+              (0xE0020, 0xE007F))
+_CONTROLS = (*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0))
+INVISIBLE_CHARS = [chr(c) for a, b in _CF_RANGES for c in range(a, b + 1)] + [chr(c) for c in _CONTROLS]
+# Every other kind of space (Unicode White_Space), made one ASCII space: tab, line breaks, no-break
+# U+00A0, U+202F, figure space U+2007, the en/em spaces, the ideographic space U+3000 …
+SPACE_CHARS = ["\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",
+               *[chr(c) for c in range(0x2000, 0x200B)], "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+INVISIBLE = "[" + "".join(f"\\x{{{ord(c):X}}}" for c in INVISIBLE_CHARS) + "]"  # the same, as a regex class
+# One Aho-Corasick pass does all three (every character maps to at most one replacement).
+_TIDY_FROM = [*_FW[:-1], *INVISIBLE_CHARS, *SPACE_CHARS]
+_TIDY_TO = [*_HW[:-1], *[""] * len(INVISIBLE_CHARS), *[" "] * len(SPACE_CHARS)]
+_TIDY_FROM_KEEP_WIDTH = [*INVISIBLE_CHARS, *SPACE_CHARS]
+_TIDY_TO_KEEP_WIDTH = [*[""] * len(INVISIBLE_CHARS), *[" "] * len(SPACE_CHARS)]
+# Excel text wrappers, on the trimmed cell: ="…" as the whole cell, or a leading '.
+_WRAPPED = "(?s)^(?:=\"(.*)\"|'(.*))$"
+
 
 def halfwidth(e: pl.Expr) -> pl.Expr:
     return e.str.replace_many(_FW, _HW)
 
 
-def clean_text(e: pl.Expr) -> pl.Expr:
-    """Full-width to half-width, trim; empty string becomes null."""
-    s = halfwidth(e.cast(pl.String)).str.strip_chars()
-    return pl.when(s.str.len_chars() > 0).then(s)
+# Text made only of printable ASCII and common CJK ideographs holds nothing `tidy` would change
+# but the trim and the wrappers: a column without any other character (most columns) skips the
+# character pass, and one without a leading = or ' skips the wrapper pass (`text_flags`).
+_SPECIAL = r"[^\x20-\x7E\x{4E00}-\x{9FFF}]"
+_WRAPPER_START = r"^[\s\x{FEFF}\x{200B}]*[='＝＇]"
 
 
-def compact(e: pl.Expr) -> pl.Expr:
-    """clean_text with every inner whitespace removed."""
-    s = halfwidth(e.cast(pl.String)).str.replace_all(r"\s+", "")
-    return pl.when(s.str.len_chars() > 0).then(s)
+def text_flags(lf: pl.LazyFrame, cols: list[str]) -> dict[str, dict[str, bool]]:
+    """Per raw text column of `lf`: whether it holds any character `tidy` replaces (``special``)
+    and any cell that may carry an Excel wrapper (``wrapped``). One scan; `tidy` with both False
+    gives exactly what it gives with both True on such a column."""
+    if not cols:
+        return {}
+    row = lf.select(
+        *[pl.col(c).cast(pl.String).str.contains(_SPECIAL).any().alias(f"s{i}") for i, c in enumerate(cols)],
+        *[pl.col(c).cast(pl.String).str.contains(_WRAPPER_START).any().alias(f"w{i}") for i, c in enumerate(cols)],
+    ).collect().row(0, named=True)
+    return {c: {"special": bool(row[f"s{i}"]), "wrapped": bool(row[f"w{i}"])} for i, c in enumerate(cols)}
+
+
+def tidy(e: pl.Expr, *, to_halfwidth: bool = True, special: bool = True, wrapped: bool = True) -> pl.Expr:
+    """What a cell really holds, as text: invisible characters removed, every space a plain
+    space, trimmed, Excel's `="…"` and leading `'` wrappers taken off; full-width ASCII made
+    half-width unless ``to_halfwidth`` is False (names keep the letters as typed). Empty text
+    stays empty (callers turn it into null). ``special``/``wrapped`` False skip a pass that
+    `text_flags` found has nothing to do in this column."""
+    s = e.cast(pl.String)
+    if special:
+        src, dst = (_TIDY_FROM, _TIDY_TO) if to_halfwidth else (_TIDY_FROM_KEEP_WIDTH, _TIDY_TO_KEEP_WIDTH)
+        s = s.str.replace_many(src, dst)
+    s = s.str.strip_chars(" ")
+    if wrapped:
+        # after the half-width step: a full-width ＝＂…＂ is the same wrapper
+        s = s.str.replace(_WRAPPED, "${1}${2}").str.strip_chars(" ")
+    return s
+
+
+def _null_if_empty(s: pl.Expr) -> pl.Expr:
+    return s.replace("", None)
+
+
+def clean_text(e: pl.Expr, **flags: bool) -> pl.Expr:
+    """`tidy`, then empty text becomes null."""
+    return _null_if_empty(tidy(e, **flags))
+
+
+def compact(e: pl.Expr, **flags: bool) -> pl.Expr:
+    """clean_text with every inner space removed (ID numbers, enum words, numbers)."""
+    return _null_if_empty(tidy(e, **flags).str.replace_all(" ", "", literal=True))
 
 
 # ---------------------------------------------------------------- ID numbers (GB 11643)
@@ -55,14 +130,75 @@ def check_digit_py(body17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
-def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) -> pl.LazyFrame:
+# ---------------------------------------------------------------- identity documents (证件类型)
+# Canonical names: the `values` of `id_type` in schemas/*.toml (their synonyms map to these).
+RESIDENT_ID = "居民身份证"
+RESIDENCE_PERMIT = "港澳台居民居住证"
+PERMANENT_RESIDENCE = "外国人永久居留身份证"
+PASSPORT = "护照"
+HK_MACAO_PERMIT = "港澳居民来往内地通行证"
+TAIWAN_PERMIT = "台湾居民来往大陆通行证"
+OTHER_DOCUMENT = "其他"
+
+# Document type -> (class used below, the form its number has, in a message's words).
+# Sources of the forms:
+# - 居民身份证: GB 11643-1999 公民身份号码 (18 characters, MOD 11-2 check character).
+# - 港澳台居民居住证: 《港澳台居民居住证申领发放办法》(国办发〔2018〕81号) gives holders a 公民身份号码
+#   under GB 11643; its address code is 810000 (Hong Kong), 820000 (Macao) or 830000 (Taiwan).
+# - 外国人永久居留身份证: 2017 version 15 characters, 3 letters (nationality) + 12 digits; the 2023
+#   version (国家移民管理局《新版外国人永久居留身份证机读信息规则》, issued from 2023-12-01) is 18
+#   characters under GB 11643 with the first digit 9 (birth date at 7-14, sex at 17, MOD 11-2 check).
+# - 港澳居民来往内地通行证: 公安部《港澳居民来往内地通行证号码规则》(2010): H (Hong Kong) or M (Macao)
+#   and 10 digits, the first 8 the holder's lifelong number, the last 2 the renewal count; the
+#   2013 card prints H/M + the 8-digit lifelong number only. The key is H/M + the lifelong number.
+# - 台湾居民来往大陆通行证: since 2008-09-25 the number is the 8-digit lifelong number (公安部出入境
+#   管理局, "一人一号、终身不变"); older ones add a 2-digit issue count. The key is the 8 digits.
+# - 护照: ICAO Doc 9303 (machine readable travel documents): the document number is letters and
+#   digits (9 in the MRZ field, longer numbers run on); Chinese passports are E/G + 8 characters.
+DOCUMENTS: dict[str, tuple[str, str | None]] = {
+    RESIDENT_ID: ("id", None),
+    RESIDENCE_PERMIT: ("rp", "以 810000（香港）、820000（澳门）或 830000（台湾）开头的 18 位号码"),
+    PERMANENT_RESIDENCE: ("pr", "3 位字母加 12 位数字（2017 年版），或以 9 开头的 18 位号码（2023 年版）"),
+    PASSPORT: ("pp", "5 至 20 位字母和数字（含数字）"),
+    HK_MACAO_PERMIT: ("hm", "H 或 M 加 8 位数字（旧版为 H 或 M 加 10 位数字）"),
+    TAIWAN_PERMIT: ("tw", "8 位数字（旧版为 10 位数字）"),
+}
+# The shape of a passport or permit number (letters, then digits), read where a resident ID
+# was expected: E12345678, EA1234567, H0123456700, USA440108050612.
+OTHER_DOCUMENT_SHAPE = r"^[A-Z]{1,3}\d{6,12}[A-Z]?$"
+# Statuses of an ID number column. S003 reports every one not in ID_USABLE_STATUSES; S004 `numeric`.
+ID_USABLE_STATUSES = ("ok", "empty", "numeric", "other")
+
+
+def _doc_class(t: pl.Expr) -> pl.Expr:
+    out = pl.when(t.is_null()).then(pl.lit("id"))
+    for doc, (cls, _form) in DOCUMENTS.items():
+        out = out.when(t == doc).then(pl.lit(cls))
+    return out.otherwise(pl.lit("other"))
+
+
+def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
+                   type_col: str | None = None, flags: dict[str, bool] | None = None) -> pl.LazyFrame:
     """Normalise an ID number column of `lf` in stages (one nested expression makes the query
-    optimiser slow). Adds ``name`` (18-char canonical or null), ``name__raw``, ``name__status``
-    (ok, empty, numeric, length, chars, birth, check), ``name__birth`` and ``name__gender``.
+    optimiser slow). ``type_col`` is the normalised 证件类型 column when the table has one;
+    ``flags`` what `text_flags` found in the raw column.
+
+    Adds:
+    - ``name``: the number (18-character canonical for a GB 11643 number; upper case, no spaces
+      for another document) or null when it cannot serve as a key;
+    - ``name__key``: the person key: a valid GB 11643 number itself (resident ID, 港澳台居民居住证
+      and the 2023 永居证 share that number space), else ``type:number`` (``护照:E12345678``;
+      ``证件:…`` when no type is given and the value has a passport/permit shape);
+    - ``name__raw`` (cleaned text), ``name__doc`` (the document type or null);
+    - ``name__status``: ok, empty, numeric (Excel number, digits lost), length, chars, birth,
+      check (GB 11643), form (not the form of its document type, see DOCUMENTS), suspect (no
+      type, but the shape of a passport/permit number), other (a type without a form check);
+    - ``name__birth`` and ``name__gender`` (from a valid GB 11643 number only).
     """
     s, full, chk, is15 = pl.col("_id_s"), pl.col("_id_full"), pl.col("_id_chk"), pl.col("_id_15")
-    lf = lf.with_columns(compact(pl.col(raw_col)).alias(f"{name}__raw")).with_columns(
-        pl.col(f"{name}__raw").str.to_uppercase().alias("_id_s"))
+    doc = pl.col(type_col).cast(pl.String) if type_col else pl.lit(None, pl.String)
+    lf = lf.with_columns(compact(pl.col(raw_col), **(flags or {})).alias(f"{name}__raw"), doc.alias(f"{name}__doc")).with_columns(
+        pl.col(f"{name}__raw").str.to_uppercase().alias("_id_s"), _doc_class(pl.col(f"{name}__doc")).alias("_id_c"))
     lf = lf.with_columns(s.str.contains(r"^\d{15}$").alias("_id_15"))
     lf = lf.with_columns(
         pl.when(is15).then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17)).alias("_id_body"),
@@ -84,7 +220,7 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) ->
     birth = pl.col("_id_birth")
     birth_ok = birth.is_not_null() & (birth >= dt.date(1900, 1, 1)) & (birth <= as_of)
     check_ok = pl.col("_id_check_ok")
-    status = (
+    gb = (  # GB 11643 verdict, whatever the document type
         pl.when(s.is_null()).then(pl.lit("empty"))
         .when(pl.col("_id_sci")).then(pl.lit("numeric"))
         .when(pl.col("_id_float") & ~check_ok).then(pl.lit("numeric"))
@@ -94,32 +230,72 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date) ->
         .when(~check_ok).then(pl.lit("check"))
         .otherwise(pl.lit("ok"))
     )
+    lf = lf.with_columns(gb.alias("_id_gb"))
+    g, c = pl.col("_id_gb"), pl.col("_id_c")
+    gb_ok = g == "ok"
+    status = (
+        pl.when(s.is_null()).then(pl.lit("empty"))
+        .when(c == "id").then(
+            pl.when(~gb_ok & (g != "numeric") & s.str.contains(OTHER_DOCUMENT_SHAPE)).then(pl.lit("suspect"))
+            .otherwise(g))
+        .when(c == "rp").then(pl.when(gb_ok & ~s.str.contains(r"^8[123]0000")).then(pl.lit("form")).otherwise(g))
+        .when(c == "pr").then(
+            pl.when(s.str.contains(r"^[A-Z]")).then(
+                pl.when(s.str.contains(r"^[A-Z]{3}\d{12}$")).then(pl.lit("ok")).otherwise(pl.lit("form")))
+            .when(gb_ok & ~s.str.starts_with("9")).then(pl.lit("form"))
+            .otherwise(g))
+        .when(c == "pp").then(
+            pl.when(s.str.contains(r"^[A-Z0-9]{5,20}$") & s.str.contains(r"\d")).then(pl.lit("ok")).otherwise(pl.lit("form")))
+        .when(c == "hm").then(pl.when(s.str.contains(r"^[HM]\d{8}(\d{2})?$")).then(pl.lit("ok")).otherwise(pl.lit("form")))
+        .when(c == "tw").then(pl.when(s.str.contains(r"^\d{8}(\d{2})?$")).then(pl.lit("ok")).otherwise(pl.lit("form")))
+        .otherwise(pl.when(gb_ok).then(pl.lit("ok")).otherwise(pl.lit("other")))
+    )
     lf = lf.with_columns(status.alias(f"{name}__status"))
-    ok = pl.col(f"{name}__status") == "ok"
+    st = pl.col(f"{name}__status")
+    keyed = st.is_in(["ok", "suspect", "other"])
+    lifelong = pl.when(c == "hm").then(s.str.slice(0, 9)).when(c == "tw").then(s.str.slice(0, 8)).otherwise(s)
+    label = pl.when(c == "id").then(pl.lit("证件")).otherwise(pl.col(f"{name}__doc"))
     gender = pl.when(full.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
     lf = lf.with_columns(
-        pl.when(ok).then(full).alias(name),
-        pl.when(ok).then(birth).alias(f"{name}__birth"),
-        pl.when(ok).then(gender).alias(f"{name}__gender"),
+        pl.when(gb_ok).then(full).when(keyed).then(s).alias(name),
+        pl.when(gb_ok).then(full).when(keyed).then(label + ":" + lifelong).alias(f"{name}__key"),
+        pl.when(gb_ok).then(birth).alias(f"{name}__birth"),
+        pl.when(gb_ok).then(gender).alias(f"{name}__gender"),
     )
-    return lf.drop("_id_s", "_id_15", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape", "_id_birth",
-                   "_id_check_ok", "_id_len_ok")
+    return lf.drop("_id_s", "_id_c", "_id_15", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape",
+                   "_id_birth", "_id_check_ok", "_id_len_ok", "_id_gb")
 
 
-def normalise_id(raw: pl.Series | list, as_of: dt.date | None = None) -> pl.DataFrame:
-    """Convenience for tests and small lists: a frame with id, status, birth, gender."""
-    lf = pl.DataFrame({"raw": pl.Series(list(raw), dtype=pl.String)}).lazy()
-    out = add_id_columns(lf, "raw", "id", as_of or dt.date.today()).collect()
-    return out.select("id", status="id__status", birth="id__birth", gender="id__gender")
+def normalise_id(raw: pl.Series | list, as_of: dt.date | None = None,
+                 types: pl.Series | list | None = None) -> pl.DataFrame:
+    """Convenience for tests and small lists: a frame with id, status, birth, gender, key, doc
+    (``types``: the canonical 证件类型 of each value, or None for a table without that column)."""
+    data = {"raw": pl.Series(list(raw), dtype=pl.String)}
+    if types is not None:
+        data["t"] = pl.Series(list(types), dtype=pl.String)
+    lf = pl.DataFrame(data).lazy()
+    out = add_id_columns(lf, "raw", "id", as_of or dt.date.today(), "t" if types is not None else None).collect()
+    return out.select("id", status="id__status", birth="id__birth", gender="id__gender", key="id__key", doc="id__doc")
 
 
 def mask_id(e: pl.Expr) -> pl.Expr:
-    """First 6 and last 4 characters kept, the rest `*` (110105********002X)."""
+    """An ID or document number with most of it hidden, enough left to find the row:
+    15 characters or more (ID numbers) keep the first 6 and last 4 (110105********002X);
+    9-14 characters (passports, permits) the first 2 and last 2 (E1*****78); 6-8 characters the
+    first and the last (1******8); shorter ones are all `*`. Invisible characters, spaces and
+    Excel wrappers are dropped first (`compact`), so a raw cell masks like its value."""
+    e = compact(e)
     n = e.str.len_chars()
+
+    def stars(k: pl.Expr) -> pl.Expr:
+        return pl.lit("*").repeat_by(k).list.join("")
+
     return (
         pl.when(e.is_null()).then(None)
-        .when(n > 10).then(e.str.slice(0, 6) + pl.lit("*").repeat_by(n - 10).list.join("") + e.str.slice(-4, 4))
-        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+        .when(n >= 15).then(e.str.slice(0, 6) + stars(n - 10) + e.str.slice(-4, 4))
+        .when(n >= 9).then(e.str.slice(0, 2) + stars(n - 4) + e.str.slice(-2, 2))
+        .when(n >= 6).then(e.str.slice(0, 1) + stars(n - 2) + e.str.slice(-1, 1))
+        .otherwise(stars(n))
     )
 
 
@@ -200,24 +376,87 @@ def grade_year(raw: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- terms
+# The forms of a term that are read (schemas/aid.toml says the same to users). A year may be
+# written with 4 digits or 2 (24 = 2024); dashes, slashes, 至 and ~ between two years are one.
+#   2024秋 2024年秋 2024秋季 2024年秋季学期 2024年度秋季     -> 2024 autumn (春 -> spring)
+#   2024年下半年 / 2024年上半年                             -> 2024 autumn / 2024 spring
+#   2024-2025学年第一学期 2024/2025学年第1学期 2024-2025学年上学期 2024-2025学年秋季学期
+#   2024-2025-1 2024-2025(1)                                -> 2024 autumn
+#   …第二学期 …下学期 …春季学期 2024-2025-2                 -> 2025 spring
+#   2024学年第一学期 / 2024学年第二学期 (the school year 2024-2025) -> 2024 autumn / 2025 spring
+# A school year whose two years are not consecutive (2024-2026) is not read, nor are months
+# (2024.09: a month is not a term) and 2024年第一学期 (without 学年 it is not clear which year).
+_TERM_DASHES = ["/", "~", "～", "至", "—", "–", "－", "_", "、"]
+_TERM_ACAD = (r"^(\d{4}|\d{2})-(\d{4}|\d{2})(?:学年度|学年|年度|年)?-?"
+              r"(第?[一二12]学?期|[上下]学?期|[秋春]季?学?期?|[12]|\([12一二]\))")
+_TERM_SCHOOL_YEAR = r"^(\d{4}|\d{2})(?:学年度|学年)(第?[一二12]学?期|[上下]学?期|[秋春]季?学?期?)"
+_TERM_HALF = r"^(\d{4}|\d{2})年?度?([上下])半年"
+_TERM_SEASON = r"^(\d{4}|\d{2})年?度?([春秋])"
+_FIRST_TERM = r"[一1上秋]"
+
+
+def _year(e: pl.Expr) -> pl.Expr:
+    y = e.cast(pl.Int32, strict=False)
+    return pl.when(e.str.len_chars() == 2).then(y + 2000).otherwise(y)
+
+
+def _term_text(raw: pl.Expr) -> pl.Expr:
+    s = compact(raw).str.replace_many(_TERM_DASHES, ["-"] * len(_TERM_DASHES)).str.replace_all(r"-+", "-")
+    return s.str.replace_many(["（", "）"], ["(", ")"])
+
+
+def _term_parts(s: pl.Expr) -> dict[str, pl.Expr]:
+    return {"acad": s.str.extract_groups(_TERM_ACAD), "sy": s.str.extract_groups(_TERM_SCHOOL_YEAR),
+            "half": s.str.extract_groups(_TERM_HALF), "season": s.str.extract_groups(_TERM_SEASON)}
+
+
+def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(year, season, label) from the four matches of `_term_parts` (structs of groups)."""
+    a1, a2, a_sem = _year(acad.struct.field("1")), _year(acad.struct.field("2")), acad.struct.field("3")
+    a_first = a_sem.str.contains(_FIRST_TERM)
+    a_ok = a_sem.is_not_null() & (a2 == a1 + 1)
+    sy_year, sy_sem = _year(sy.struct.field("1")), sy.struct.field("2")
+    sy_first = sy_sem.str.contains(_FIRST_TERM)
+    half_w, season_w = half.struct.field("2"), season.struct.field("2")
+    # a school year given but not consecutive (2024-2026学年…): not read at all
+    bad_acad = a_sem.is_not_null() & ~a_ok
+    year = (
+        pl.when(bad_acad).then(None)
+        .when(a_ok).then(pl.when(a_first).then(a1).otherwise(a2))
+        .when(sy_sem.is_not_null()).then(pl.when(sy_first).then(sy_year).otherwise(sy_year + 1))
+        .when(half_w.is_not_null()).then(_year(half.struct.field("1")))
+        .when(season_w.is_not_null()).then(_year(season.struct.field("1")))
+    )
+    autumn = (
+        pl.when(bad_acad).then(None)
+        .when(a_ok).then(a_first)
+        .when(sy_sem.is_not_null()).then(sy_first)
+        .when(half_w.is_not_null()).then(half_w == "下")
+        .when(season_w.is_not_null()).then(season_w == "秋")
+    )
+    season_txt = pl.when(autumn).then(pl.lit("autumn")).when(~autumn).then(pl.lit("spring"))
+    label = pl.when(year.is_not_null() & autumn.is_not_null()).then(
+        year.cast(pl.String) + pl.when(autumn).then(pl.lit("秋")).otherwise(pl.lit("春")))
+    return year, season_txt, label
+
+
 def term_struct(raw: pl.Expr) -> pl.Expr:
-    """`2018年春季学期`, `2018春`, `2018秋季`, `2018-2019学年第一学期` (= 2018 autumn),
-    `…第二学期` (= 2019 spring), `2018.09` style months. Struct of ``year``, ``season``
-    (spring/autumn) and ``label`` (`2018春`)."""
-    s = compact(raw)
-    acad = s.str.extract_groups(r"^(\d{4})[-~至—–]+(\d{4})学?年?度?第?([一二12上下])学期")
-    a_first = acad.struct.field("1").cast(pl.Int32, strict=False)
-    a_sem = acad.struct.field("3")
-    acad_year = pl.when(a_sem.is_in(["一", "1", "上"])).then(a_first).otherwise(a_first + 1)
-    acad_season = pl.when(a_sem.is_in(["一", "1", "上"])).then(pl.lit("autumn")).otherwise(pl.lit("spring"))
-    simple = s.str.extract_groups(r"^(\d{4})年?(春|秋)")
-    s_year = simple.struct.field("1").cast(pl.Int32, strict=False)
-    s_season = pl.when(simple.struct.field("2") == "春").then(pl.lit("spring")).when(
-        simple.struct.field("2") == "秋").then(pl.lit("autumn"))
-    year = pl.when(a_first.is_not_null() & a_sem.is_not_null()).then(acad_year).otherwise(s_year)
-    season = pl.when(a_first.is_not_null() & a_sem.is_not_null()).then(acad_season).otherwise(s_season)
-    label = year.cast(pl.String) + pl.when(season == "spring").then(pl.lit("春")).otherwise(pl.lit("秋"))
-    return pl.struct(year=year, season=season, label=pl.when(year.is_not_null() & season.is_not_null()).then(label))
+    """A term as schools write it (the forms above) → struct of ``year``, ``season``
+    (spring/autumn) and ``label`` (`2018春`); all null when the text is not one of those forms.
+    Expression form (a literal, a scan of titles); tables use the staged `add_term_columns`."""
+    year, season, label = _term_from_parts(**_term_parts(_term_text(raw)))
+    return pl.struct(year=year, season=season, label=label)
+
+
+def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
+    """`term_struct` in stages (the nested form is slow to optimise): adds ``name__raw`` (cleaned
+    text), ``name`` (label `2024秋`), ``name_year`` and ``name_season``."""
+    parts = {k: f"_t_{k}" for k in ("acad", "sy", "half", "season")}
+    lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"), _term_text(pl.col(raw_col)).alias("_t_s"))
+    lf = lf.with_columns(*[e.alias(parts[k]) for k, e in _term_parts(pl.col("_t_s")).items()])
+    year, season, label = _term_from_parts(**{k: pl.col(c) for k, c in parts.items()})
+    lf = lf.with_columns(label.alias(name), year.alias(f"{name}_year"), season.alias(f"{name}_season"))
+    return lf.drop("_t_s", *parts.values())
 
 
 # ---------------------------------------------------------------- enums
@@ -228,6 +467,62 @@ def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str]) 
     # Upper-case keys too, so `m`/`f` and full-width variants meet their synonym.
     mapping.update({k.upper(): v for k, v in mapping.items()})
     return s.replace(mapping)
+
+
+# ---------------------------------------------------------------- names
+# The separator dot of minority and foreign names as people type it: middle dot U+00B7, bullet
+# U+2022, hyphenation point U+2027, bullet operator U+2219, dot operator U+22C5, one dot leader
+# U+2024, katakana middle dot U+30FB and its half-width U+FF65, full-width full stop U+FF0E, the
+# full stop itself, Greek ano teleia U+0387, word separator middle dot U+2E31, sinological dot
+# U+A78F, small full stop U+FE52; dashes and hyphens (Unicode Pd) and apostrophes are dropped
+# with them (passports drop them too: O'NEIL → ONEIL), and so are `=` and `"` (Excel's ="…").
+NAME_SEPARATORS = r"[\s\p{Pd}·•‧∙⋅․・･．.·⸱ꞏ﹒'’‘`=\"]"
+# Variation selectors (a CJK character with an IVS is the same character for matching).
+_VARIATION = r"\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}"
+_NAME_DROP = NAME_SEPARATORS[:-1] + INVISIBLE[1:-1] + _VARIATION + "]"
+# What a character lost in a GBK save becomes: `?` (Excel/WPS "ANSI" save), `？`, U+FFFD (bytes
+# that were not UTF-8).
+NAME_DAMAGE = r"[?？\x{FFFD}]"
+
+
+def name_display(raw: pl.Expr, **flags: bool) -> pl.Expr:
+    """A name for every output: as typed (Latin names keep their spaces, letters keep their
+    width), without invisible characters, Excel wrappers or spaces at either end; null when
+    empty."""
+    return _null_if_empty(tidy(raw, to_halfwidth=False, **flags))
+
+
+# What `_NAME_DROP` removes from text of printable ASCII and CJK ideographs only.
+_NAME_DROP_ASCII = [" ", ".", "-", "'", "`", '"', "="]
+
+
+def name_key(raw: pl.Expr, *, special: bool = True, wrapped: bool = True) -> pl.Expr:
+    """The canonical form of a name for matching (S008, R102, P403), never shown: NFKC (full-width
+    letters and digits, compatibility ideographs), upper case, without invisible characters,
+    spaces, separator dots, hyphens and apostrophes, so `阿卜杜拉·艾力`, `阿卜杜拉•艾力`,
+    `阿卜杜拉.艾力`, `阿卜杜拉艾力` and `Kim Min-jun`, `KIM MINJUN`, `ＫＩＭ　ＭＩＮＪＵＮ` are one
+    name each. Works on raw cells and on `name_display` output alike; null when nothing is left.
+    ``special`` False (`text_flags`: only printable ASCII and CJK ideographs) takes a cheaper road
+    to the same result; ``wrapped`` is not needed (= and quotes are dropped anyway)."""
+    s = raw.cast(pl.String)
+    if special:
+        s = s.str.normalize("NFKC").str.replace_all(_NAME_DROP, "")
+    else:
+        s = s.str.replace_many(_NAME_DROP_ASCII, [""] * len(_NAME_DROP_ASCII))
+    return _null_if_empty(s.str.to_uppercase())
+
+
+def name_damaged(name: pl.Expr) -> pl.Expr:
+    """True where a name holds `?`, `？` or U+FFFD: characters lost when the file was saved as
+    GBK/ANSI (a name never holds them). Such a name is encoding damage, not another person."""
+    return name.str.contains(NAME_DAMAGE).fill_null(False)
+
+
+def name_pattern(key: pl.Expr) -> pl.Expr:
+    """A damaged name key as an anchored regex: each `?`/`？` one lost character, a run of U+FFFD
+    one or more (a character of several bytes may become several U+FFFD)."""
+    esc = key.str.replace_all(r"([\\.+*^$()\[\]{}|])", r"\$1")
+    return "^" + esc.str.replace_all(r"\x{FFFD}+", ".+").str.replace_all(r"[?？]", ".") + "$"
 
 
 def id_struct(raw: pl.Expr, as_of: dt.date) -> pl.Expr:

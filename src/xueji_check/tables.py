@@ -13,9 +13,12 @@ from xueji_check.spec import FieldSpec, KindSpec
 META = ["_file", "_sheet", "_row", "_tid"]
 
 
-def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
+def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] | None = None) -> list[pl.Expr]:
+    """The normalised columns of one field from raw column `col` (``flags``: what
+    `normalize.text_flags` found in it; row-wise text fields only)."""
     raw = pl.col(col)
     n = f.name
+    fl = flags or {}
     if f.type == "id_number":
         return []  # staged in normalise_fields (add_id_columns)
     if f.type == "date":
@@ -27,14 +30,12 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date) -> list[pl.Expr]:
     if f.type == "enum":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.enum_value(raw, f.values, f.synonyms).alias(n)]
     if f.type == "term":
-        ts = nz.term_struct(raw)
-        return [nz.clean_text(raw).alias(f"{n}__raw"), ts.struct.field("label").alias(n),
-                ts.struct.field("year").alias(f"{n}_year"), ts.struct.field("season").alias(f"{n}_season")]
+        return []  # staged in normalise_fields (add_term_columns)
     if f.type == "grade_year":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.grade_year(raw).alias(n)]
-    if n == "name":
-        return [nz.compact(raw).alias(n)]
-    return [nz.clean_text(raw).alias(n)]
+    if n == "name":  # as typed for every output; the canonical form for matching
+        return [nz.name_display(raw, **fl).alias(n), nz.name_key(raw, **fl).alias(f"{n}__key")]
+    return [nz.clean_text(raw, **fl).alias(n)]
 
 
 # Field types whose values repeat a lot (a few terms, enum words, a few thousand dates):
@@ -47,6 +48,8 @@ def _by_value(f: FieldSpec, values: pl.LazyFrame, as_of: dt.date) -> pl.LazyFram
     """Normalised columns of one field for a frame of its distinct raw values (column `_v`)."""
     if f.type == "date":
         return nz.add_date_columns(values, "_v", f.name)
+    if f.type == "term":
+        return nz.add_term_columns(values, "_v", f.name)
     return values.select(pl.col("_v"), *field_exprs(f, "_v", as_of))
 
 
@@ -57,9 +60,12 @@ BY_VALUE_MIN_ROWS = 20_000
 
 # What the staged normalisers add, in the order every path puts them.
 STAGED_OUTPUTS = {
-    "id_number": lambda n: [f"{n}__raw", n, f"{n}__status", f"{n}__birth", f"{n}__gender"],
+    "id_number": lambda n: [f"{n}__raw", n, f"{n}__status", f"{n}__birth", f"{n}__gender", f"{n}__key",
+                            f"{n}__doc"],
     "date": lambda n: [f"{n}__raw", n, f"{n}__ym"],
+    "term": lambda n: [f"{n}__raw", n, f"{n}_year", f"{n}_season"],
 }
+STAGED = ("id_number", "date", "term")
 
 
 def _fields_frame(t: Table, tid: int) -> pl.LazyFrame:
@@ -76,21 +82,24 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
     """Normalise the `_f_<field>` raw columns of `lf` (a `_fields_frame` or a stack of them)."""
     fmap = spec.field_map
     by_value_ok = rows >= BY_VALUE_MIN_ROWS
+    # text normalised row by row (free text, names, ID numbers): skip the passes a column does not need
+    rowwise = [f"_f_{n}" for n in names if fmap[n].type not in BY_VALUE]
+    flags = nz.text_flags(lf, rowwise) if by_value_ok else {}
     exprs: list[pl.Expr] = [pl.col("_file"), pl.col("_sheet"), pl.col("_row"), pl.col("_tid")]
     staged, by_value, order = [], [], ["_file", "_sheet", "_row", "_tid"]
     for name in names:
         f, col = fmap[name], f"_f_{name}"
-        if f.type in ("id_number", "date") and not (f.type == "date" and by_value_ok):
+        if f.type in STAGED and not (f.type != "id_number" and by_value_ok):
             staged.append(f)
             exprs.append(pl.col(col))
             order += STAGED_OUTPUTS[f.type](name)
         elif f.type in BY_VALUE and by_value_ok:
             by_value.append(f)
             exprs.append(pl.col(col))
-            order += STAGED_OUTPUTS[f.type](name) if f.type == "date" else \
+            order += STAGED_OUTPUTS[f.type](name) if f.type in STAGED_OUTPUTS else \
                 [e.meta.output_name() for e in field_exprs(f, col, as_of)]
         else:
-            direct = field_exprs(f, col, as_of)
+            direct = field_exprs(f, col, as_of, flags.get(col))
             exprs.extend(direct)
             order += [e.meta.output_name() for e in direct]
     src = lf.select(exprs).collect().lazy() if by_value else lf.select(exprs)
@@ -106,9 +115,12 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
         parts.append(src.select(col).join(derived, on=col, how="left", nulls_equal=True,
                                           maintain_order="left").drop(col).collect().lazy())
     out = pl.concat(parts, how="horizontal") if len(parts) > 1 else src
-    for f in staged:  # ID numbers (and dates of small tables): staged expressions
-        if f.type == "id_number":
-            out = nz.add_id_columns(out, f"_f_{f.name}", f.name, as_of)
+    for f in staged:  # ID numbers (and dates and terms of small tables): staged expressions
+        if f.type == "id_number":  # with the 证件类型 of the row when the table has that column
+            type_col = "id_type" if "id_type" in names and fmap.get("id_type") is not None else None
+            out = nz.add_id_columns(out, f"_f_{f.name}", f.name, as_of, type_col, flags.get(f"_f_{f.name}"))
+        elif f.type == "term":
+            out = nz.add_term_columns(out, f"_f_{f.name}", f.name)
         else:
             out = nz.add_date_columns(out, f"_f_{f.name}", f.name)
     return out.select(order)
@@ -134,10 +146,10 @@ def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]
     df = pl.concat(frames, how="diagonal_relaxed")
     if len(frames) > 1:
         df = df.sort("_tid", maintain_order=True)
-    # Student key: normalised ID number, else 学籍号.
+    # Student key: the document (a GB 11643 number, else type + number), else 学籍号.
     key_parts = []
-    if "id_number" in df.columns:
-        key_parts.append(pl.col("id_number"))
+    if "id_number__key" in df.columns:
+        key_parts.append(pl.col("id_number__key"))
     if "student_id" in df.columns:
         key_parts.append(pl.lit("SID:") + pl.col("student_id"))
     key = pl.coalesce(key_parts) if key_parts else pl.lit(None, dtype=pl.String)

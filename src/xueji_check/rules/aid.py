@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from xueji_check.engine import Context
+from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
 from xueji_check.registry import implements
@@ -35,25 +35,48 @@ def term_bounds(ctx: Context) -> tuple[pl.Expr, pl.Expr]:
     return start, nxt - pl.duration(days=1)
 
 
+def _match_keys(cols: list[str]) -> dict[str, pl.Expr]:
+    """The keys an aid row is looked up by in the roster, in order: the document (a GB 11643
+    number, else type + number), the number of a non-GB document alone (a file without a
+    证件类型 column, or the two files naming the type differently, still find each other: a
+    passport number read as a missing student would be a false accusation), then 学籍号."""
+    out: dict[str, pl.Expr] = {}
+    if "id_number__key" in cols:
+        key = pl.col("id_number__key")
+        out["id_number__key"] = key
+        number = key.str.replace(r"^[^:]*:", "")
+        # an untyped 港澳 permit number with its 2-digit renewal count: the lifelong part
+        number = pl.when(number.str.contains(r"^[HM]\d{10}$")).then(number.str.slice(0, 9)).otherwise(number)
+        out["_doc_no"] = pl.when(key.str.contains(":")).then(number)
+    if "student_id" in cols:
+        out["student_id"] = pl.col("student_id")
+    return out
+
+
+MATCH_LABELS = {"id_number__key": "证件号码", "_doc_no": "证件号码", "student_id": "学籍号"}
+
+
 def with_roster(ctx: Context) -> pl.DataFrame:
     """Every aid row (with `_aid` row index) plus the best roster row: columns r_<field>,
-    `_by` (身份证号/学籍号 or null when not found)."""
+    `_by` (证件号码/学籍号 or null when not found)."""
     if CACHE in ctx.options:
         return ctx.options[CACHE]
-    aid = ctx.lf("aid").with_row_index("_aid")
     acols, rcols = ctx.columns("aid"), ctx.columns("roster")
+    a_keys, r_keys = _match_keys(acols), _match_keys(rcols)
+    aid = ctx.lf("aid").with_row_index("_aid").with_columns(**{f"_a_{k}": e for k, e in a_keys.items()})
     present = [f for f in ROSTER_FIELDS if f in rcols]
     ro = ctx.lf("roster").with_row_index("_rix").select(
-        "_rix", *[pl.col(f).alias(f"r_{f}") for f in present],
-        *[pl.col(k).alias(f"_m_{k}") for k in ("id_number", "student_id") if k in rcols])
+        "_rix", *[pl.col(f).alias(f"r_{f}") for f in present], *[e.alias(f"_m_{k}") for k, e in r_keys.items()])
     a_school = "school_name" in acols
     cands = []
-    for k, label in (("id_number", "身份证号"), ("student_id", "学籍号")):
-        if k in acols and f"_m_{k}" in ro.collect_schema().names():
-            left = aid.filter(pl.col(k).is_not_null()).select("_aid", k, *(["school_name"] if a_school else []))
-            if cands:  # 学籍号 only for the rows the ID did not find
-                left = left.join(cands[0].select("_aid"), on="_aid", how="anti")
-            c = left.join(ro.filter(pl.col(f"_m_{k}").is_not_null()), left_on=k, right_on=f"_m_{k}", how="inner")
+    for k, label in MATCH_LABELS.items():
+        if k in a_keys and k in r_keys:
+            left = aid.filter(pl.col(f"_a_{k}").is_not_null()).select(
+                "_aid", f"_a_{k}", *(["school_name"] if a_school else []))
+            if cands:  # the later keys only for the rows the earlier ones did not find
+                left = left.join(pl.concat([c.select("_aid") for c in cands]), on="_aid", how="anti")
+            c = left.join(ro.filter(pl.col(f"_m_{k}").is_not_null()), left_on=f"_a_{k}", right_on=f"_m_{k}",
+                          how="inner")
             c = c.with_columns(_by=pl.lit(label), _pri=pl.lit(len(cands), pl.Int8))
             cands.append(c.select("_aid", "_rix", "_by", "_pri", *(["school_name"] if a_school else []),
                                   *[f"r_{f}" for f in present]))
@@ -70,9 +93,10 @@ def with_roster(ctx: Context) -> pl.DataFrame:
                 .filter(pl.col("_score") == pl.col("_score").min().over("_aid"))
                 .filter(pl.col("_rix") == pl.col("_rix").min().over("_aid"))  # ties: the first roster row
                 .drop("_score", "_pri", "_rix", *(["school_name"] if a_school else [])))
-        out = aid.join(best, on="_aid", how="left")
+        out = aid.join(best, on="_aid", how="left").drop([f"_a_{k}" for k in a_keys])
     else:
-        out = aid.with_columns(*[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
+        out = aid.drop([f"_a_{k}" for k in a_keys]).with_columns(
+            *[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
     df = out.collect()
     ctx.options[CACHE] = df
     return df
@@ -131,8 +155,14 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
     has_id = pl.col("id_number").is_not_null() if "id_number" in cols else pl.lit(False)
     has_sid = pl.col("student_id").is_not_null() if "student_id" in cols else pl.lit(False)
     lf = lf.filter(pl.col("_by").is_null() & (has_id | has_sid))
-    id_txt = pl.concat_str([pl.lit("身份证号「"), mask_id(pl.col("id_number")), pl.lit("」")]) \
-        if "id_number" in cols else pl.lit(None, pl.String)
+    note_unjudged(ctx, "A302", "aid", unreadable("aid", cols, "_key"))
+    if "id_number" in cols:
+        doc = pl.col("id_number__doc") if "id_number__doc" in cols else pl.lit(None, pl.String)
+        words = pl.when(pl.col("id_number__key").str.contains(":")).then(
+            pl.coalesce(doc, pl.lit("证件")) + pl.lit("号码")).otherwise(pl.lit("身份证号"))
+        id_txt = pl.concat_str([words, pl.lit("「"), mask_id(pl.col("id_number")), pl.lit("」")])
+    else:
+        id_txt = pl.lit(None, pl.String)
     sid_txt = pl.concat_str([pl.lit("学籍号「"), pl.col("student_id"), pl.lit("」")]) \
         if "student_id" in cols else pl.lit(None, pl.String)
     tried_id = pl.when(has_id).then(id_txt)
@@ -151,6 +181,7 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
 # ------------------------------------------------------------------ A303
 @implements("A303")
 def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
+    note_unjudged(ctx, "A303", "aid", unreadable("aid", ctx.columns("aid"), "term"))
     lf = joined(ctx).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
         if "r__key" in with_roster(ctx).columns else None
     if lf is None:
@@ -190,6 +221,7 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
 @implements("A304")
 def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
+    note_unjudged(ctx, "A304", "aid", unreadable("aid", cols, "_key", "term", "aid_type"))
     keys = ["_key", "term", "aid_type"]
     lf = ctx.lf("aid").filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
@@ -213,6 +245,7 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
 @implements("A305")
 def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
     cols_aid = ctx.columns("aid")
+    note_unjudged(ctx, "A305", "aid", unreadable("aid", cols_aid, "term", "aid_type"))
     has_enrol = ctx.has("roster", "enroll_date")
     if not has_enrol and "grade_year" not in cols_aid:
         ctx.options["skip:A305"] = "既没有学籍名册的入学日期，也没有资助表的在校年级，无法推算学年"
@@ -246,6 +279,7 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
 # ------------------------------------------------------------------ A306
 @implements("A306")
 def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
+    note_unjudged(ctx, "A306", "aid", unreadable("aid", ctx.columns("aid"), "term", "apply_date"))
     df = ctx.frames["aid"]
     terms = df.select("term_year", "term_season").drop_nulls().unique()
     dl = pl.DataFrame(
@@ -262,6 +296,11 @@ def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
 # ------------------------------------------------------------------ A307
 @implements("A307")
 def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
+    note_unjudged(ctx, "A307", "aid", {
+        **unreadable("aid", ctx.columns("aid"), "term"),
+        "证件号码无效或不是居民身份证（无出生日期）":
+            pl.col("id_number__birth").is_null() & pl.col("id_number__raw").is_not_null(),
+    })
     start, _ = term_bounds(ctx)
     age_limit = ctx.policy.over_age
     b = pl.col("id_number__birth")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
-from xueji_check.engine import Context
+from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.registry import implements
 
@@ -98,6 +98,7 @@ def term_text(year: pl.Expr, season: pl.Expr) -> pl.Expr:
 @implements("C201")
 def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("changes")
+    note_unjudged(ctx, "C201", "changes", unreadable("changes", cols, "occurred_date", "reported_date"))
     if "reported_date" not in cols:
         ctx.options["skip:C201"] = "学籍异动记录缺少列：申报日期（无法判断是否按时申报）"
         return None
@@ -192,6 +193,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
 @implements("C203")
 def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     rcols, ccols = ctx.columns("roster"), ctx.columns("changes")
+    note_unjudged(ctx, "C203", "changes", unreadable("changes", ccols, "_key", "change_type", "occurred_date"))
     by_school = "school_name" in rcols and "school_name" in ccols
     keys = ["_key", "school_name"] if by_school else ["_key"]
     ch = ctx.lf("changes").filter(pl.col("_key").is_not_null() & pl.col("change_type").is_not_null()

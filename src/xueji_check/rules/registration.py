@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from xueji_check.engine import Context
+from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
-from xueji_check.normalize import mask_id
+from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import implements
 
 ACTIVE = ("在校", "休学")
@@ -82,43 +82,61 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
 # ------------------------------------------------------------------ R101
 @implements("R101")
 def duplicate_registration(ctx: Context) -> pl.LazyFrame:
-    """The same (normalised) ID number active in more than one row, across all roster files."""
+    """The same document active in more than one row, across all roster files: the same GB 11643
+    number (15 and 18 digits are one), or the same type + number of another document (a passport
+    and a permit with the same characters are two documents)."""
     cols = ctx.columns("roster")
-    active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col("id_number").is_not_null())
-    shared = active.group_by("id_number").len().filter(pl.col("len") > 1).select("id_number")
-    dups = active.join(shared, on="id_number", how="semi")
+    note_unjudged(ctx, "R101", "roster", unreadable("roster", cols, "id_number", "status"))
+    key = "id_number__key"
+    active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col(key).is_not_null())
+    shared = active.group_by(key).len().filter(pl.col("len") > 1).select(key)
+    dups = active.join(shared, on=key, how="semi")
     if "school_name" not in cols:
         dups = dups.with_columns(school_name=pl.lit(None, pl.String))
         cols = [*cols, "school_name"]
     desc = pl.concat_str([_where(cols), pl.lit("，"), pl.col("status"), pl.lit("）")])
-    dups = _others_in_group(dups, ["id_number"], desc)
+    dups = _others_in_group(dups, [key], desc)
+    what = _document_words(cols)
     msg = pl.concat_str([
-        pl.lit("同一身份证号另有 "), pl.col("_n_others").cast(pl.String), pl.lit(" 条在校/休学学籍："),
+        pl.lit("同一"), what, pl.lit("另有 "), pl.col("_n_others").cast(pl.String), pl.lit(" 条在校/休学学籍："),
         pl.col("_others"), pl.lit("。本行学籍状态为「"), pl.col("status"),
         pl.lit("」；一人只能有一个有效学籍，请核实后注销重复学籍"),
     ])
     return emit(dups, "roster", msg, field="id_number", key=_student_key(cols))
 
 
+def _document_words(cols: list[str]) -> pl.Expr:
+    """身份证号, or 护照号码 (the row's document type) for a document that is not a GB 11643 number."""
+    doc = _col(cols, "id_number__doc")
+    other = pl.col("id_number__key").str.contains(":") & doc.is_not_null()
+    return pl.when(other).then(doc + pl.lit("号码")).otherwise(pl.lit("身份证号"))
+
+
 # ------------------------------------------------------------------ R102
 @implements("R102")
 def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
-    """Same name, birth date and gender, different ID numbers, both active."""
+    """Same name (canonical form, `normalize.name_key`), birth date and gender, different
+    documents, both active. Names damaged by a GBK save (`?`) are left out: two damaged names
+    can look alike without being alike."""
     cols = ctx.columns("roster")
     if "school_name" not in cols:
         cols = [*cols, "school_name"]
     birth = pl.coalesce(_col(cols, "id_number__birth", pl.Date), _col(cols, "birth_date", pl.Date))
     gender = pl.coalesce(_col(cols, "id_number__gender"), _col(cols, "gender"))
-    ident = pl.coalesce(pl.col("id_number"), _col(cols, "id_number__raw"))
+    ident = pl.coalesce(_col(cols, "id_number__key"), _col(cols, "id_number__raw"))
+    shown = pl.coalesce(pl.col("id_number"), _col(cols, "id_number__raw"))
+    damaged = name_damaged(pl.col("name"))
+    note_unjudged(ctx, "R102", "roster", {"姓名含编码损坏的字符（?）": damaged & pl.col("status").is_in(ACTIVE)})
     lf = ctx.lf("roster").with_columns(
-        _birth=birth, _gender=gender, _ident=ident,
+        _birth=birth, _gender=gender, _ident=ident, _shown=shown,
         school_name=_col(cols, "school_name"),
-    ).filter(pl.col("status").is_in(ACTIVE) & pl.col("name").is_not_null() & pl.col("_birth").is_not_null()
-             & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
-    group = ["name", "_birth", "_gender"]
+    ).filter(pl.col("status").is_in(ACTIVE) & _col(cols, "name__key").is_not_null() & ~damaged
+             & pl.col("_birth").is_not_null() & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
+    group = ["name__key", "_birth", "_gender"]
     shared = lf.group_by(group).agg(_u=pl.col("_ident").n_unique()).filter(pl.col("_u") > 1).drop("_u")
     cand = lf.join(shared, on=group, how="semi").with_row_index("_i")
-    desc = pl.concat_str([_where(cols), pl.lit("，身份证号 "), mask_id(pl.col("_ident")), pl.lit("）")])
+    desc = pl.concat_str([_where(cols), pl.lit("，姓名「"), pl.col("name"), pl.lit("」，证件号 "), mask_id(pl.col("_shown")),
+                          pl.lit("）")])
     right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
                         "school_name", "_file", "_sheet", "_row")
     pairs = (
@@ -133,7 +151,7 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     more = pl.when(pl.col("_n") > MAX_LISTED).then(pl.format("等共 {} 条", pl.col("_n"))).otherwise(pl.lit(""))
     msg = pl.concat_str([
         pl.lit("姓名「"), pl.col("name"), pl.lit("」、出生日期 "), _day(pl.col("_birth")), pl.lit("、性别「"),
-        pl.col("_gender"), pl.lit("」与另一条在校/休学学籍相同而身份证号不同："), pl.col("_others"), more,
+        pl.col("_gender"), pl.lit("」与另一条在校/休学学籍相同而证件号码不同："), pl.col("_others"), more,
         pl.lit("。疑似同一人以不同证件号重复注册，请人工核对身份证件"),
     ])
     return emit(flagged, "roster", msg, field="id_number", key=_student_key(cols, "R102"))
@@ -253,6 +271,12 @@ def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
 def over_age_full_time(ctx: Context) -> pl.LazyFrame:
     cols = ctx.columns("roster")
     limit = ctx.policy.over_age
+    maybe_full_time = pl.col("study_mode").fill_null(FULL_TIME) == FULL_TIME
+    note_unjudged(ctx, "R107", "roster", {
+        "证件号码无效或不是居民身份证（无出生日期）": maybe_full_time & pl.col("id_number__birth").is_null()
+        & pl.col("id_number__raw").is_not_null(),
+        **{k: maybe_full_time & e for k, e in unreadable("roster", cols, "enroll_date", "study_mode").items()},
+    })
     age = whole_years(pl.col("id_number__birth"), pl.col("enroll_date"))
     flagged = ctx.lf("roster").with_columns(_age=age).filter(
         (pl.col("study_mode") == FULL_TIME) & (pl.col("_age") >= limit))
@@ -271,6 +295,7 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
 def late_registration(ctx: Context) -> pl.LazyFrame:
     """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn)."""
     cols = ctx.columns("roster")
+    note_unjudged(ctx, "R108", "roster", unreadable("roster", cols, "register_date", "enroll_date"))
     years = ctx.frames["roster"]["enroll_date"].dt.year().drop_nulls().unique().sort().to_list()
     deadlines = pl.LazyFrame(
         [(y, s, ctx.policy.deadline("registration", s, y)) for y in years for s in ("spring", "autumn")],
