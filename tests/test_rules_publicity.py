@@ -156,6 +156,30 @@ def test_p403_school_from_title_when_no_school_column(tmp_path, cli):
     assert r.rule("P403").height == 0, r.rule("P403")["message"].to_list()
 
 
+def test_p403_matches_names_as_people_type_them(tmp_path, cli):
+    """A recipient listed as 张 三 / 阿卜杜拉•艾力 / ＫＩＭ ＭＩＮＪＵＮ is the 张三 / 阿卜杜拉·艾力 / Kim Minjun of the
+    aid table; a different name (张四) is still reported; a name damaged by a GBK save (王?) is left
+    to the encoding warning, not reported as missing."""
+    people = [("张三", "张 三"), ("阿卜杜拉·艾力", "阿卜杜拉•艾力"), ("Kim Minjun", "ＫＩＭ ＭＩＮＪＵＮ"),
+              ("王䶮", "王?"), ("张四", "张思")]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [["身份证号", "姓名", "学校名称", "学期", "资助类型"]] + [
+        [make_id("20030101", seq=f"{100 + i}"), a, "东方技工学校", "2018秋", "国家助学金"] for i, (a, _) in enumerate(people)])
+    rows = [[str(i + 1), b, "东方技工学校", "数控加工", "1班", "国家助学金"] for i, (_, b) in enumerate(people)]
+    f = pub(tmp_path, "东方技工学校2018年秋季学期国家助学金公示名单 公示时间：2018年11月5日至2018年11月9日", rows)
+    r = check(cli, "--publicity", f, "--aid", aid)
+    assert r.rule("P403")["name"].to_list() == ["张四"], r.rule("P403")["message"].to_list()
+
+
+def test_p403_damaged_name_in_the_aid_table_is_counted_as_unjudged(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", [["身份证号", "姓名", "学校名称", "学期", "资助类型"],
+                                            [A, "王?", "东方技工学校", "2018秋", "国家助学金"]])
+    f = pub(tmp_path, "东方技工学校2018年秋季学期国家助学金公示名单 公示时间：2018年11月5日至2018年11月9日",
+            [["1", "李四", "东方技工学校", "数控", "1班", "国家助学金"]])
+    r = check(cli, "--publicity", f, "--aid", aid)
+    assert r.rule("P403").height == 0
+    assert r.json["run"]["unjudged"]["P403"]["rows"] == 1
+
+
 def test_p403_skipped_without_aid(tmp_path, cli):
     r = check(cli, "--publicity", pub(tmp_path, "公示"))
     assert r.json["run"]["skipped_rules"]["P403"] == "未提供资助申报与发放"

@@ -69,7 +69,9 @@ def halfwidth(e: pl.Expr) -> pl.Expr:
 # but the trim and the wrappers: a column without any other character (most columns) skips the
 # character pass, and one without a leading = or ' skips the wrapper pass (`text_flags`).
 _SPECIAL = r"[^\x20-\x7E\x{4E00}-\x{9FFF}]"
-_WRAPPER_START = r"^[\s\x{FEFF}\x{200B}]*[='＝＇]"
+# Any character a wrapper starts with, anywhere in the cell: what `tidy` removes before the
+# wrapper (invisible and control characters, every kind of space) may stand in front of it.
+_WRAPPER_START = r"[='＝＇]"
 
 
 def text_flags(lf: pl.LazyFrame, cols: list[str]) -> dict[str, dict[str, bool]]:

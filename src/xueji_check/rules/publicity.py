@@ -16,7 +16,7 @@ import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
 from xueji_check import normalize as nz
-from xueji_check.engine import Context
+from xueji_check.engine import Context, note_unjudged
 from xueji_check.findings import RAW_SCHEMA, emit
 from xueji_check.load import Table
 from xueji_check.registry import implements
@@ -341,6 +341,14 @@ def title_scope(t: Table) -> tuple[set[str], set[str]]:
     return terms, types
 
 
+MAX_DAMAGED_PATTERNS = 200  # damaged names of a publicity list matched as patterns (more: a broken file)
+
+
+def _with_name_key(df: pl.DataFrame) -> pl.DataFrame:
+    """`_nk`: the canonical name (`name__key` of the normaliser, else computed)."""
+    return df.with_columns(_nk=pl.col("name__key") if "name__key" in df.columns else nz.name_key(pl.col("name")))
+
+
 @implements("P403")
 def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     pub = ctx.frames["publicity"]
@@ -357,8 +365,8 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         tid = tids.get((t.file, t.sheet))
         if tid is None or (tid,) not in by_tid:
             continue
-        part = by_tid[(tid,)]
-        names = part.select(pl.col("name")).drop_nulls()
+        part = _with_name_key(by_tid[(tid,)])
+        names = part.select("_nk").drop_nulls()
         t_terms, t_types = title_scope(t)
         if "term" in part.columns and part["term"].drop_nulls().len():
             t_terms |= set(part["term"].drop_nulls().to_list())
@@ -369,7 +377,7 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         terms |= t_terms
         types |= t_types
         if "school_name" in part.columns and part["school_name"].drop_nulls().len():
-            pairs.append(part.select("name", pl.col("school_name").alias("_school")).drop_nulls("name"))
+            pairs.append(part.select("_nk", pl.col("school_name").alias("_school")).drop_nulls("_nk"))
             continue
         text = " ".join(t.title_lines) + " " + Path(t.file).stem + " " + t.sheet
         named = [s for s in aid_schools if s and s in text]
@@ -381,7 +389,14 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         ctx.options["skip:P403"] = "公示名单中没有姓名"
         return None
     pub_pairs = pl.concat(pairs).unique()
-    lf = ctx.lf("aid").filter(pl.col("name").is_not_null())
+    # A name damaged by a GBK save (王?) cannot be matched as written: its readable characters
+    # are matched as a pattern, and an aid name so damaged is left to the encoding warning.
+    damaged = pub_pairs.filter(nz.name_damaged(pl.col("_nk")))
+    pub_pairs = pub_pairs.filter(~nz.name_damaged(pl.col("_nk")))
+    aid_names = pl.col("name__key") if "name__key" in acols else nz.name_key(pl.col("name"))
+    lf = ctx.lf("aid").filter(pl.col("name").is_not_null()).with_columns(_nk=aid_names)
+    note_unjudged(ctx, "P403", "aid", {"姓名含乱码（?、？ 或 �）": nz.name_damaged(pl.col("name"))})
+    lf = lf.filter(~nz.name_damaged(pl.col("name")))
     approved = "approved_date" in acols
     if approved:
         lf = lf.filter(pl.col("approved_date").is_not_null())
@@ -389,15 +404,19 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         lf = lf.filter(pl.col("term").is_in(sorted(terms)))
     if scoped_types and types and "aid_type" in acols:
         lf = lf.filter(pl.col("aid_type").is_in(sorted(types)))
-    any_school = pub_pairs.filter(pl.col("_school").is_null()).select("name").unique()
+    any_school = pub_pairs.filter(pl.col("_school").is_null()).select("_nk").unique()
     known = pub_pairs.filter(pl.col("_school").is_not_null())
     if a_school and any_school.height == 0:
         lf = lf.filter(pl.col("school_name").is_in(known["_school"].unique().to_list()))
-    lf = lf.join(any_school.lazy(), on="name", how="anti")
+    lf = lf.join(any_school.lazy(), on="_nk", how="anti")
     if a_school:
-        lf = lf.join(known.lazy(), left_on=["name", "school_name"], right_on=["name", "_school"], how="anti")
+        lf = lf.join(known.lazy(), left_on=["_nk", "school_name"], right_on=["_nk", "_school"], how="anti")
     else:
-        lf = lf.join(known.select("name").unique().lazy(), on="name", how="anti")
+        lf = lf.join(known.select("_nk").unique().lazy(), on="_nk", how="anti")
+    if damaged.height:
+        patterns = damaged["_nk"].unique().head(MAX_DAMAGED_PATTERNS)
+        lf = lf.filter(~pl.any_horizontal([pl.col("_nk").str.contains(p) for p in
+                                           pl.select(nz.name_pattern(pl.lit(patterns))).to_series().to_list()]))
     n_lists = len(tids)
     who = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」"),
                          *([pl.lit(" + 学校「"), pl.col("school_name").fill_null("未注明"), pl.lit("」")] if a_school else [])])
