@@ -54,9 +54,12 @@ class Problem:
 class RawSheet:
     file: str
     sheet: str
-    frame: pl.DataFrame  # columns c0..cn, text; row i is Excel row i+1
+    frame: pl.DataFrame  # columns c0..cn, text; row i is Excel row i+1, column cN is Excel's N (c0 = A)
     encoding: str | None = None
     hidden: bool = False
+    # cells whose value cannot be known (a formula without a saved value): _row (1-based, as in
+    # Excel), col (cN). They read as empty but must never be reported as empty.
+    unknown: pl.DataFrame | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Table:
     raw: pl.DataFrame  # data rows only: _row plus c0..cn as text
     title_lines: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields not found
+    unknown: pl.DataFrame | None = None  # as RawSheet.unknown (cells whose value is not known)
 
     @property
     def checkable(self) -> bool:
