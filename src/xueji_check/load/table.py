@@ -63,7 +63,9 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
         .slice(guess.row_index + 1)
         .with_columns(pl.col("_row").cast(pl.Int64))
     )
-    data = _drop_blank_and_total_rows(data, list(df.columns))
+    # all-empty columns (those left of a table that starts in column B or D) are no part of it:
+    # a total row is looked for in the first cells of the table itself
+    data = _drop_blank_and_total_rows(data, [c for c in df.columns if df.get_column(c).null_count() < df.height])
     return Table(kind=kind, file=sheet.file, sheet=sheet.sheet, header_row=guess.row_index + 1,
                  headers=headers, field_cols=guess.mapping, raw=data,
                  title_lines=_title_lines(rows, guess.row_index), missing=missing)
