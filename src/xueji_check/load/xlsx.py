@@ -268,6 +268,7 @@ class _Scanner:
         self._key: tuple | None = None
         self._pattern = ""
         self._violator: re.Pattern | None = None
+        self._violator_text = ""
 
     def _patterns(self) -> None:
         sc = self.scan
@@ -279,32 +280,36 @@ class _Scanner:
         if len(sc.errors) < 10_000:
             parts.append(_ERROR_MARK)
         if not sc.no_ref:  # once a cell without r is seen, the second pass measures the extent
-            viol = (r"""\sr\s*=\s*["'](?:""" + _gt_letters(sc.col_bound) + "[0-9]|[A-Za-z]*0*"
-                    + _gt_number(sc.row_bound + 1) + r"""["'])""")
+            # a whole reference (to the closing quote) past the column or the row bound
+            viol = (r"""\sr\s*=\s*["'](?:""" + _gt_letters(sc.col_bound) + "[0-9]+|[A-Za-z]*0*"
+                    + _gt_number(sc.row_bound + 1) + r""")["']""")
             self._violator = re.compile(viol.encode())
+            self._violator_text = viol
             parts += [viol, _NO_REF_CELL]
         self._pattern = "|".join(parts)
 
     def __call__(self, chunk: bytes) -> None:
         self.scan.xml_bytes += len(chunk)
         data = self.tail + chunk if self.tail else chunk
-        if self.dim_seen and not self._suspicious(data):
+        found = self._found(data)
+        if self.dim_seen and found.len() == 0:
             self.tail = data[-self.OVERLAP:]
             return
-        self._scan(data, final=False)
+        self._scan(data, found, final=False)
 
-    def _suspicious(self, data: bytes) -> bool:
-        """Whether data holds anything to parse (one Rust regex pass, the GIL released)."""
+    def _found(self, data: bytes) -> pl.Series:
+        """Every match of the pattern in data (one Rust regex pass, the GIL released)."""
         self._patterns()
         text = data.decode("utf-8", errors="replace")
-        return bool(pl.Series([text], dtype=pl.String).str.contains(self._pattern).item())
+        return pl.Series([text], dtype=pl.String).str.extract_all(self._pattern).explode().drop_nulls()
 
     def close(self) -> SheetScan:
-        self._scan(self.tail, final=True)
+        self._scan(self.tail, self._found(self.tail), final=True)
         self.tail = b""
         return self.scan
 
-    def _scan(self, data: bytes, final: bool) -> None:
+    def _scan(self, data: bytes, found: pl.Series, final: bool) -> None:
+        """Parse what `found` (the matches in data) says is there."""
         sc = self.scan
         if not self.dim_seen:
             m = _DIM_RE.search(data)
@@ -314,23 +319,34 @@ class _Scanner:
             elif b"<sheetData" in data:
                 self.dim_seen = True
         cut = len(data) if final else max(0, len(data) - self.OVERLAP)
-        self._patterns()
-        if b"mergeCell" in data:
-            self._merges(data, cut)
-        if len(sc.errors) < 10_000 and re.search(_ERROR_MARK.encode(), data):
-            found = []
-            for rx in (_ERROR_RE, _ERROR_RE2):
-                found += [(m.start(), m.group(1).decode(), m.group(2).decode(errors="replace"))
-                          for m in rx.finditer(data) if m.start() < cut]
-            sc.errors += [(ref, v) for _, ref, v in sorted(found)]
-        if not sc.no_ref:
-            self._extent(data, cut)
-            m = _NO_REF_RE.search(data)
-            if m is not None and m.start() < cut:
-                sc.no_ref = True
-        if b"<" in data:
-            self._formulas(data, cut)
         self.tail = data[cut:]
+        if found.len() == 0:
+            return
+        f = pl.DataFrame({"m": found})
+        kinds = f.select(
+            merge=pl.col("m").str.contains(_MERGE_MARK).any(),
+            error=pl.col("m").str.contains(_ERROR_MARK).any(),
+            formula=pl.col("m").str.contains(_FORMULA_NO_VALUE + "|" + _SHARED_MASTER).any(),
+            no_ref=pl.col("m").str.contains(_NO_REF_CELL).any() if not sc.no_ref else pl.lit(False),
+        ).row(0, named=True)
+        if kinds["merge"]:
+            self._merges(data, cut)
+        if kinds["error"] and len(sc.errors) < 10_000:
+            errors = []
+            for rx in (_ERROR_RE, _ERROR_RE2):
+                errors += [(m.start(), m.group(1).decode(), m.group(2).decode(errors="replace"))
+                           for m in rx.finditer(data) if m.start() < cut]
+            sc.errors += [(ref, v) for _, ref, v in sorted(errors)]
+        if not sc.no_ref:
+            refs = f.filter(pl.col("m").str.contains(self._violator_text)).get_column("m")
+            if refs.len():
+                self._extent(refs, data, cut)
+            if kinds["no_ref"]:
+                m = _NO_REF_RE.search(data)
+                if m is not None and m.start() < cut:
+                    sc.no_ref = True
+        if kinds["formula"]:
+            self._formulas(data, cut)
 
     def _merges(self, data: bytes, cut: int) -> None:
         sc = self.scan
@@ -345,12 +361,53 @@ class _Scanner:
             if a and b:
                 flat.extend((a[0], a[1], b[0], b[1]))
 
-    def _extent(self, data: bytes, cut: int) -> None:
-        """Non-empty cells beyond the bounds: grow the bounds, note the farthest cells and any
-        reference past XFD1048576. A cell calamine skips (`<c r="X"/>`, no value) is left out;
-        one whose content is not in `data` is counted (an upper bound errs on the safe side)."""
+    def _extent(self, refs: pl.Series, data: bytes, cut: int) -> None:
+        """References beyond the bounds (`refs`, the violator matches in data): grow the bounds
+        to cover them (rows by half again, so a sheet of a million rows comes here a few dozen
+        times). Vectorised with Polars; empty cells and <row r=…> count too (an upper bound
+        errs on the safe side: a sheet whose bounds are too big is measured exactly before it
+        is refused). References past XFD1048576 are looked at one by one (`_extent_cells`):
+        only non-empty ones matter. Matches in the overlap are seen again next time: harmless."""
+        parts = pl.DataFrame({"m": refs}).select(
+            pl.col("m").str.extract(r"""["']([A-Za-z]*)[0-9]""", 1).str.to_uppercase().alias("l"),
+            pl.col("m").str.extract(r"""([0-9]+)["']$""", 1).alias("d"))
+        if parts.select((pl.col("l").str.len_bytes() > 3) | (pl.col("d").str.len_bytes() > 7)).to_series().any():
+            self._extent_cells(data, cut)
+            return
+        digit = lambda i: (pl.col("l").str.slice(-i, 1).str.to_integer(base=36, strict=False) - 9).fill_null(0)  # noqa: E731
+        pos = parts.select(
+            pl.col("d").cast(pl.Int64).alias("row") - 1,
+            pl.when(pl.col("l").str.len_bytes() > 0)
+            .then(pl.when(pl.col("l").str.len_bytes() >= 1).then(digit(1)).otherwise(0)
+                  + 26 * pl.when(pl.col("l").str.len_bytes() >= 2).then(digit(2)).otherwise(0)
+                  + 676 * pl.when(pl.col("l").str.len_bytes() >= 3).then(digit(3)).otherwise(0) - 1)
+            .otherwise(-1).alias("col"),
+            (pl.col("l") + pl.col("d").str.strip_chars_start("0")).alias("ref"))
+        if pos.select((pl.col("row") > MAX_ROW) | (pl.col("col") > MAX_COL)).to_series().any():
+            self._extent_cells(data, cut)
+            return
+        self._grow_bounds(pos.select(pl.all().sort_by("row").last()).row(0),
+                          pos.select(pl.all().sort_by("col").last()).row(0))
+
+    def _grow_bounds(self, lowest: tuple[int, int, str], rightmost: tuple[int, int, str]) -> None:
+        """Bounds covering cells (row, col, ref): the lowest and the rightmost one found."""
         sc = self.scan
-        top_row = top_col = -1
+        row, _, ref = lowest
+        if row > sc.row_bound:
+            if sc.far_row is None or row > sc.far_row[0]:
+                sc.far_row = (row, ref)
+            sc.row_bound = min(MAX_ROW, max(row, row * 3 // 2 + 1024))
+        _, col, ref = rightmost
+        if col > sc.col_bound:
+            if sc.far_col is None or col > sc.far_col[0]:
+                sc.far_col = (col, ref)
+            sc.col_bound = col
+
+    def _extent_cells(self, data: bytes, cut: int) -> None:
+        """As _extent, one reference at a time (a chunk with references past XFD1048576): a
+        cell calamine leaves out (`<c r="X"/>`, no value) does not count, nor does a <row>."""
+        sc = self.scan
+        lowest, rightmost = (-1, -1, ""), (-1, -1, "")
         for m in self._violator.finditer(data):
             if m.start() >= cut:
                 break
@@ -371,15 +428,11 @@ class _Scanner:
                 if len(sc.invalid) < 10:
                     sc.invalid.append(ref[:20])
                 continue
-            if col > sc.col_bound and (sc.far_col is None or col > sc.far_col[0]):
-                sc.far_col = (col, ref)
-            if row > sc.row_bound and (sc.far_row is None or row > sc.far_row[0]):
-                sc.far_row = (row, ref)
-            top_row, top_col = max(top_row, row), max(top_col, col)
-        if top_col > sc.col_bound:
-            sc.col_bound = top_col
-        if top_row > sc.row_bound:
-            sc.row_bound = min(MAX_ROW, max(top_row, top_row * 3 // 2 + 1024))
+            if row > lowest[0]:
+                lowest = (row, col, ref)
+            if col > rightmost[1]:
+                rightmost = (row, col, ref)
+        self._grow_bounds(lowest, rightmost)
 
     def _formulas(self, data: bytes, cut: int) -> None:
         """Formula cells without a saved value, and the masters of shared formulas."""
