@@ -8,7 +8,6 @@ import os
 import re
 import zipfile
 import zlib
-from array import array
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -133,13 +132,14 @@ class SheetScan:
     cells without a saved value, and how far its non-empty cells reach (calamine would lay the
     sheet out as a dense grid from A1 to there)."""
 
-    merge_flat: array = field(default_factory=lambda: array("q"))  # r0, c0, r1, c1, ... (0-based)
+    merge_parts: list[pl.DataFrame] = field(default_factory=list)  # r0, c0, r1, c1 (0-based, Int64)
+    merge_count: int = 0  # ranges kept in merge_parts
     merges_dropped: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (A1 ref, #N/A)
     first_col: int = 0  # from <dimension>
     xml_bytes: int = 0
-    row_bound: int = 1023  # every non-empty cell's row (0-based) is at most this
-    col_bound: int = 25  # ... and its column
+    row_bound: int = 0  # every non-empty cell's row (0-based) is at most this
+    col_bound: int = 0  # ... and its column
     far_row: tuple[int, str] | None = None  # the lowest non-empty cell seen beyond the first bounds
     far_col: tuple[int, str] | None = None  # the rightmost one
     invalid: list[str] = field(default_factory=list)  # non-empty cells past XFD1048576
@@ -148,10 +148,15 @@ class SheetScan:
     formula_count: int = 0
     shared: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # si -> master row, col, text
 
+    def merge_frame(self) -> pl.DataFrame:
+        """The merged ranges: r0, c0, r1, c1 (0-based, Int64), in document order."""
+        if not self.merge_parts:
+            return pl.DataFrame(schema={k: pl.Int64 for k in ("r0", "c0", "r1", "c1")})
+        return pl.concat(self.merge_parts)
+
     @property
     def merges(self) -> list[tuple[int, int, int, int]]:
-        f = self.merge_flat
-        return [tuple(f[i:i + 4]) for i in range(0, len(f), 4)]
+        return list(self.merge_frame().iter_rows())
 
     def grid_cells(self) -> int:
         """Cells of the dense grid calamine would allocate (an upper bound)."""
@@ -237,7 +242,17 @@ def _inflate_entry(fh: io.BufferedIOBase, info: zipfile.ZipInfo, limit: int, sin
     return size
 
 
-_MERGE_RE = re.compile(rb"<" + _NSB + rb'mergeCell\s+ref="([A-Z$]+\d+):([A-Z$]+\d+)"')
+_MERGE_PATTERN = _NS + r'mergeCell\s+ref="([A-Z$]+[0-9]+):([A-Z$]+[0-9]+)"'
+
+
+def _col_number(letters: pl.Expr) -> pl.Expr:
+    """Excel column letters (1 to 3, upper case) to a 0-based index; null stays null."""
+    n = letters.str.len_bytes()
+
+    def letter(i: int) -> pl.Expr:  # the i-th letter from the right, A=1 … Z=26; 0 if none
+        return pl.when(n >= i).then(letters.str.slice(-i, 1).str.to_integer(base=36, strict=False) - 9).otherwise(0)
+
+    return letter(1) + 26 * letter(2) + 676 * letter(3) - 1
 _ERROR_RE = re.compile(rb'<c\s[^>]{0,200}?r="([A-Z]+\d+)"[^>]{0,200}?t="e"[^>]{0,200}>'
                        rb'(?:<f[^>]{0,200}/>|<f[^>]{0,200}>[^<]{0,2000}</f>)?<v>([^<]{0,20})</v>')
 _ERROR_RE2 = re.compile(rb'<c\s[^>]{0,200}?t="e"[^>]{0,200}?r="([A-Z]+\d+)"[^>]{0,200}>'
@@ -318,7 +333,11 @@ class _Scanner:
                 self.dim_seen = True
             elif b"<sheetData" in data:
                 self.dim_seen = True
-        cut = len(data) if final else max(0, len(data) - self.OVERLAP)
+        cut = len(data)
+        if not final:  # before the overlap, at a tag start if one is near: no tag straddles it
+            cut = max(0, len(data) - self.OVERLAP)
+            lt = data.rfind(b"<", max(0, cut - self.OVERLAP), cut)
+            cut = lt if lt > 0 else cut
         self.tail = data[cut:]
         if found.len() == 0:
             return
@@ -349,17 +368,29 @@ class _Scanner:
             self._formulas(data, cut)
 
     def _merges(self, data: bytes, cut: int) -> None:
+        """Merged ranges starting before `cut` (a tag start: none straddles it), vectorised."""
         sc = self.scan
-        flat = sc.merge_flat
-        for m in _MERGE_RE.finditer(data):
-            if m.start() >= cut:
-                break
-            if len(flat) >= 4 * MAX_MERGES:  # counted, not kept
-                sc.merges_dropped += data.count(b"mergeCell ", m.start(), cut + 9)
-                break
-            a, b = _ref(m.group(1).decode()), _ref(m.group(2).decode())
-            if a and b:
-                flat.extend((a[0], a[1], b[0], b[1]))
+        text = data[:cut].decode("utf-8", errors="replace")
+        found = pl.Series([text], dtype=pl.String).str.extract_all(_MERGE_PATTERN).explode().drop_nulls()
+        if found.len() == 0:
+            return
+        room = MAX_MERGES - sc.merge_count
+        if found.len() > room:
+            sc.merges_dropped += found.len() - max(room, 0)
+            found = found.head(max(room, 0))
+        refs = pl.DataFrame({"m": found}).select(
+            *[pl.col("m").str.extract(_MERGE_PATTERN, i).str.replace_all("$", "", literal=True).alias(f"a{i}")
+              for i in (1, 2)])
+        parts = []
+        for i in (1, 2):
+            a = pl.col(f"a{i}")
+            parts += [(a.str.extract(r"([0-9]+)$", 1).cast(pl.Int64, strict=False) - 1).alias(f"r{i}"),
+                      _col_number(a.str.extract(r"^([A-Z]{1,3})[0-9]", 1)).alias(f"c{i}")]
+        m = refs.select(parts).drop_nulls().select(
+            pl.col("r1").alias("r0"), pl.col("c1").alias("c0"), pl.col("r2").alias("r1"), pl.col("c2").alias("c1"))
+        if m.height:
+            sc.merge_parts.append(m)
+            sc.merge_count += m.height
 
     def _extent(self, refs: pl.Series, data: bytes, cut: int) -> None:
         """References beyond the bounds (`refs`, the violator matches in data): grow the bounds
@@ -374,14 +405,9 @@ class _Scanner:
         if parts.select((pl.col("l").str.len_bytes() > 3) | (pl.col("d").str.len_bytes() > 7)).to_series().any():
             self._extent_cells(data, cut)
             return
-        digit = lambda i: (pl.col("l").str.slice(-i, 1).str.to_integer(base=36, strict=False) - 9).fill_null(0)  # noqa: E731
         pos = parts.select(
             pl.col("d").cast(pl.Int64).alias("row") - 1,
-            pl.when(pl.col("l").str.len_bytes() > 0)
-            .then(pl.when(pl.col("l").str.len_bytes() >= 1).then(digit(1)).otherwise(0)
-                  + 26 * pl.when(pl.col("l").str.len_bytes() >= 2).then(digit(2)).otherwise(0)
-                  + 676 * pl.when(pl.col("l").str.len_bytes() >= 3).then(digit(3)).otherwise(0) - 1)
-            .otherwise(-1).alias("col"),
+            pl.when(pl.col("l").str.len_bytes() > 0).then(_col_number(pl.col("l"))).otherwise(-1).alias("col"),
             (pl.col("l") + pl.col("d").str.strip_chars_start("0")).alias("ref"))
         if pos.select((pl.col("row") > MAX_ROW) | (pl.col("col") > MAX_COL)).to_series().any():
             self._extent_cells(data, cut)
@@ -470,12 +496,11 @@ def _unescape(text: bytes) -> str:
 
 
 class _RefEmulator:
-    """Second, exact pass over a sheet: every cell placed as calamine places it (the row from
-    <row r>, else one more at each </row>; the column from <c r>, else one after the previous
-    cell of the row). Run when the sheet has cells without an r attribute, or when the bounds
-    of the first pass exceed what may be read (they are upper bounds: rows grow by half again).
-    A cell whose value is cut off at a chunk's end counts as non-empty (errs on the safe side).
-    Python per cell: only such sheets (rare) pay for it."""
+    """Second, exact pass over a sheet with cells that have no r attribute: every cell placed
+    as calamine places it (the row from <row r>, else one more at each </row>; the column from
+    <c r>, else one after the previous cell of the row). A cell whose value is cut off at a
+    chunk's end counts as non-empty (errs on the safe side). Python per cell: only such sheets
+    (rare: Excel, WPS and the usual libraries write r) pay for it."""
 
     TOKEN = re.compile(rb"<(/?)" + _NSB + rb"(row|c)\b([^>]*)>")
     ROW_NUMBER = re.compile(rb"[A-Za-z]*([0-9]{1,12})")
@@ -533,6 +558,65 @@ class _RefEmulator:
     def close(self) -> SheetScan:
         self.scan.row_bound = max(self.top_row, 0)
         self.scan.col_bound = max(self.top_col, 0)
+        return self.scan
+
+
+# A cell tag with its r attribute, and its content when it is empty (calamine leaves such a cell
+# out): a match ending in "/>" or "c>" is an empty cell.
+_CELL_WITH_REF = (rf"<{_NS}c(?:\s[^>]*?)?\sr\s*=\s*[\"']([A-Za-z]+[0-9]+)[\"'][^>]*>"
+                  rf"(?:\s*{_NO_VALUE}\s*</{_NS}c>)?")
+
+
+class _ExactExtent:
+    """Second, exact pass over a sheet whose cells all have an r attribute, run when the bounds
+    of the first pass exceed what may be read: the farthest non-empty cell, vectorised with
+    Polars (no Python per cell). A cell whose content is cut off at a chunk's end counts as
+    non-empty (errs on the safe side)."""
+
+    def __init__(self, scan: SheetScan) -> None:
+        self.scan = scan
+        scan.far_row = scan.far_col = None
+        scan.row_bound = scan.col_bound = 0
+        self.tail = b""
+
+    def __call__(self, chunk: bytes) -> None:
+        data = self.tail + chunk if self.tail else chunk
+        last = data.rfind(b"<")
+        upto = last if last != -1 and data.find(b">", last) == -1 and len(data) - last < 1 << 16 else len(data)
+        self.tail = data[upto:]
+        text = data[:upto].decode("utf-8", errors="replace")
+        found = pl.Series([text], dtype=pl.String).str.extract_all(_CELL_WITH_REF).explode().drop_nulls()
+        if found.len() == 0:
+            return
+        cells = pl.DataFrame({"m": found}).filter(
+            ~pl.col("m").str.ends_with("/>") & ~pl.col("m").str.ends_with("c>")
+        ).select(pl.col("m").str.extract(_CELL_WITH_REF, 1).str.to_uppercase().alias("ref")).select(
+            "ref", pl.col("ref").str.extract(r"^([A-Z]+)", 1).alias("l"), pl.col("ref").str.extract(r"([0-9]+)$", 1).alias("d"))
+        if cells.height == 0:
+            return
+        sc = self.scan
+        bad = (pl.col("l").str.len_bytes() > 3) | (pl.col("d").str.len_bytes() > 7)
+        pos = cells.with_columns(
+            row=pl.when(~bad).then(pl.col("d").cast(pl.Int64, strict=False) - 1),
+            col=pl.when(~bad).then(_col_number(pl.col("l"))))
+        invalid = pos.filter(bad | (pl.col("row") > MAX_ROW) | (pl.col("col") > MAX_COL))
+        if invalid.height:
+            sc.invalid += [r[:20] for r in invalid.get_column("ref").head(10 - len(sc.invalid)).to_list()]
+            pos = pos.filter(~(bad | (pl.col("row") > MAX_ROW) | (pl.col("col") > MAX_COL)))
+        if pos.height == 0:
+            return
+        row, _, ref = pos.select(pl.all().sort_by("row").last()).select("row", "col", "ref").row(0)
+        if sc.far_row is None or row > sc.far_row[0]:
+            sc.far_row, sc.row_bound = (row, ref), row
+        _, col, ref = pos.select(pl.all().sort_by("col").last()).select("row", "col", "ref").row(0)
+        if sc.far_col is None or col > sc.far_col[0]:
+            sc.far_col, sc.col_bound = (col, ref), col
+
+    def close(self) -> SheetScan:
+        if self.tail:
+            tail, self.tail = self.tail, b""
+            self(tail)
+            self.tail = b""
         return self.scan
 
 
@@ -605,9 +689,9 @@ def scan_zip(data: bytes | BinaryIO) -> dict[str, SheetScan]:
             scan = scanner.close()
             # cells without r, or bounds past what may be read: measure exactly, in a second pass
             if scan.no_ref or (not scan.invalid and scan.refusal() is not None):
-                emulator = _RefEmulator(scan)
-                _inflate_entry(fh, info, limit, emulator)
-                scan = emulator.close()
+                exact = _RefEmulator(scan) if scan.no_ref else _ExactExtent(scan)
+                _inflate_entry(fh, info, limit, exact)
+                scan = exact.close()
             scans[key] = scan
     return scans
 
@@ -659,13 +743,10 @@ def _apply_merges(df: pl.DataFrame, scan: SheetScan) -> tuple[pl.DataFrame, int,
     sees). Vectorised: the ranges are clipped to the sheet and exploded into cells with Polars,
     so the work is bounded by the sheet's cells. Returns the frame, the number of ranges
     filled, and a warning when the ranges overlap (Excel never writes that) and are left alone."""
-    flat = scan.merge_flat
-    if not flat or df.height == 0 or df.width == 0:
+    if not scan.merge_parts or df.height == 0 or df.width == 0:
         return df, 0, None
     h, w = df.height, df.width
-    m = pl.DataFrame({"r0": flat[0::4], "c0": flat[1::4], "r1": flat[2::4], "c1": flat[3::4]},
-                     schema={k: pl.Int64 for k in ("r0", "c0", "r1", "c1")})
-    m = m.filter((pl.col("r0") < h) & (pl.col("c0") < w) & (pl.col("r1") >= pl.col("r0"))
+    m = scan.merge_frame().filter((pl.col("r0") < h) & (pl.col("c0") < w) & (pl.col("r1") >= pl.col("r0"))
                  & (pl.col("c1") >= pl.col("c0")) & ((pl.col("r1") > pl.col("r0")) | (pl.col("c1") > pl.col("c0"))))
     m = m.with_columns(r1=pl.min_horizontal("r1", pl.lit(h - 1)), c1=pl.min_horizontal("c1", pl.lit(w - 1)))
     if m.height == 0:
