@@ -519,17 +519,19 @@ class _RefEmulator:
         sc = self.scan
         for m in self.TOKEN.finditer(data, 0, upto):
             closing, name, attrs = m.group(1), m.group(2), m.group(3)
+            # calamine's XML reader expands <x/> into <x></x>: an empty tag opens and closes
+            empty_tag = attrs.endswith(b"/")
             if name == b"row":
-                if closing:
-                    self.row += 1
-                    self.col = 0
-                elif not attrs.endswith(b"/"):
+                if not closing:
                     r = _attr(attrs, b"r")
                     n = self.ROW_NUMBER.fullmatch(r) if r else None
                     if n:
                         self.row = int(n.group(1)) - 1
+                if closing or empty_tag:
+                    self.row += 1
+                    self.col = 0
                 continue
-            if closing or attrs.endswith(b"/"):
+            if closing:
                 continue
             r = _attr(attrs, b"r")
             if r:
@@ -541,7 +543,7 @@ class _RefEmulator:
             else:
                 row, col = self.row, self.col
             self.col += 1
-            if _EMPTY_AFTER_TAG.match(data, m.end()):
+            if empty_tag or _EMPTY_AFTER_TAG.match(data, m.end()):
                 continue  # no value: calamine leaves it out (it still moves the column on)
             if row > MAX_ROW or col > MAX_COL:
                 if len(sc.invalid) < 10:
