@@ -158,3 +158,13 @@ def test_an_odd_relationship_target_is_resolved(tmp_path):
     assert "学籍名册" in scans and scans["学籍名册"].refusal()
     with zipfile.ZipFile(path) as z:
         assert "xl/worksheets/sheet1.xml" in z.namelist()
+
+
+def test_the_other_sheets_of_the_workbook_are_still_read(tmp_path, cli):
+    path = raw_xlsx(tmp_path / "两表.xlsx", Sheet(table_rows(roster_table(3)), name="名册"),
+                    Sheet(row(1, cell("A1", "x")) + row(1048576, cell("XFD1048576", "y")), name="草稿", state="hidden"))
+    r = cli("check", "--roster", path, "--as-of", "2025-01-01", "--format", "csv,json")
+    assert r.code in (0, 1), r.stderr  # the roster is checked; the refused sheet is named
+    assert "草稿" in r.stderr and "数据区域过大" in r.stderr
+    [inp] = r.json["run"]["inputs"]
+    assert inp["readable"] and inp["rows"] == 3
