@@ -306,6 +306,24 @@ def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
     return out
 
 
+def drop_unknown_cells(raw: pl.DataFrame, tables: list[Table]) -> pl.DataFrame:
+    """Findings on a cell whose value is not known (a formula without a saved value, see
+    load.xlsx) are dropped: such a cell reads as empty, but it is not, so neither "为空" nor any
+    other finding on that field of that row may come from it (the loader reported the cells).
+    `tables` in table-id order, as numbered in `run`."""
+    parts = []
+    for tid, t in enumerate(tables):
+        if t.unknown is None or t.unknown.height == 0:
+            continue
+        field_of = {col: f for f, col in t.field_cols.items()}
+        parts.append(t.unknown.filter(pl.col("col").is_in(list(field_of))).select(
+            pl.lit(tid, dtype=pl.Int32).alias("_tid"), pl.col("_row").cast(pl.Int64),
+            pl.col("col").replace_strict(field_of, return_dtype=pl.String).alias("field")))
+    if not parts or raw.height == 0:
+        return raw
+    return raw.join(pl.concat(parts), on=["_tid", "_row", "field"], how="anti")
+
+
 def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
     for kind, fields in rule.needs.items():
         title = all_kinds()[kind].title
@@ -429,6 +447,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     raw = pl.concat([p.select([*RAW_SCHEMA, "rule_id"]).cast({**RAW_SCHEMA, "rule_id": pl.String}) for p in raw_parts]) \
         if raw_parts else empty_raw().with_columns(rule_id=pl.lit(None, pl.String))
     raw = raw.filter(pl.col("rule_id").is_in([r for r in CATALOG if policy.rule_enabled(r)]))
+    raw = drop_unknown_cells(raw, all_tables)
     meta = pl.DataFrame({
         "rule_id": list(CATALOG),
         "severity": [policy.severity_of(r.id, r.severity) for r in CATALOG.values()],

@@ -137,6 +137,7 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
             if sh.frame.height and (len(sheets) == 1 or inp.kind_hint) and not sh.hidden:
                 problems.append(Problem("error", inp.display, sh.sheet, None, nearest_kind_message(sh, specs)))
             continue
+        tbl.unknown = sh.unknown
         if sh.hidden:
             problems.append(Problem("info", inp.display, sh.sheet, None,
                                     f"这是隐藏的工作表，识别为「{specs[tbl.kind].title}」，已一并检查"))

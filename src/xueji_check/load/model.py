@@ -50,9 +50,12 @@ class Problem:
 class RawSheet:
     file: str
     sheet: str
-    frame: pl.DataFrame  # columns c0..cn, text; row i is Excel row i+1
+    frame: pl.DataFrame  # columns c0..cn, text; row i is Excel row i+1, column cN is Excel's N (c0 = A)
     encoding: str | None = None
     hidden: bool = False
+    # cells whose value cannot be known (a formula without a saved value): _row (1-based, as in
+    # Excel), col (cN). They read as empty but must never be reported as empty.
+    unknown: pl.DataFrame | None = None
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Table:
     # text of the rows below the header that are not records (footer, notes, headings between
     # blocks), one line per row in sheet order; read for facts such as the publicity period
     footer_lines: list[str] = field(default_factory=list)
+    unknown: pl.DataFrame | None = None  # as RawSheet.unknown (cells whose value is not known)
 
     @property
     def checkable(self) -> bool:

@@ -50,6 +50,12 @@ CM = 96 / 2.54  # pixels per centimetre
 MAX_ANNOTATED_SHEETS = 100
 ROW_LIMIT = 20_000  # inputs above this (a big school; a city or province export) are copied with only their flagged rows, unless annotate_all
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLS = 16_384
+COPY_MAX_COLS = EXCEL_MAX_COLS - 2  # an annotated copy puts 问题 and 行号 before the sheet's columns
+# Above this many columns a copy's rows are built from one long (row, column, value) frame: the
+# per-column expressions of the usual path cost Polars' planner time per column, which a sheet
+# of thousands of columns (a CSV of 100,000) turns into minutes.
+WIDE_COPY_COLS = 512
 EXCEL_MAX_LINKS = 65_530  # Excel refuses more hyperlinks than this on one sheet
 MAX_CELL_CHARS = 32_767
 MAX_COMMENT_CHARS = 2_000
@@ -114,6 +120,7 @@ class SheetPlan:
     limited: bool  # only the rows with findings are copied
     rows: pl.DataFrame  # file, sheet, row, out_row: where each copied source row lands
     cut: int = 0  # rows not copied because the sheet would exceed Excel's row limit
+    cut_cols: int = 0  # columns not copied because the sheet would exceed Excel's column limit
 
 
 def _table_display_name(t, multi: bool) -> str:
@@ -155,7 +162,7 @@ def plan_sheets(findings: pl.DataFrame, result, annotate_all: bool, row_limit: i
         rows = src.with_row_index("out_row", offset=2).select(
             pl.lit(t.file).alias("file"), pl.lit(t.sheet).alias("sheet"), "row",
             pl.col("out_row").cast(pl.Int64))
-        plans.append(SheetPlan(t, name, limited, rows, cut))
+        plans.append(SheetPlan(t, name, limited, rows, cut, max(0, len(t.headers) - COPY_MAX_COLS)))
     return plans, left_out
 
 
@@ -171,7 +178,7 @@ def locate(findings: pl.DataFrame, plans: list[SheetPlan]) -> pl.DataFrame:
     for p in plans:
         t = p.table
         seen: dict[str, int] = {}
-        for i, h in enumerate(t.headers):
+        for i, h in enumerate(t.headers[:COPY_MAX_COLS]):  # a column not copied: the row's 问题 cell
             seen.setdefault(h, i)
         cols += [(t.file, t.sheet, h, xl_col_to_name(i + 2)) for h, i in seen.items()]
         sheets.append((t.file, t.sheet, sheet_ref(p.name)))
@@ -544,12 +551,13 @@ def _comment_exprs(text: pl.Expr, name: str) -> list[pl.Expr]:
             pl.min_horizontal(pl.lit(400), 20 + 16 * lines).alias(name + "_h")]
 
 
-def annotations(located: pl.DataFrame, t) -> tuple[pl.DataFrame, pl.DataFrame]:
+def annotations(located: pl.DataFrame, t, max_cols: int = COPY_MAX_COLS) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per source row of table `t`: the 问题 cell (summary, worst severity, comment on row-level
     findings; one row per flagged source row) and the flagged data cells (position `_ci`, worst
-    severity, comment; one row per cell). Computed with Polars group_by, not per row in Python."""
+    severity, comment; one row per cell). Computed with Polars group_by, not per row in Python.
+    A finding on a column past `max_cols` (not in the copy) is treated as row-level."""
     col_index: dict[str, int] = {}
-    for i, h in enumerate(t.headers):
+    for i, h in enumerate(t.headers[:max_cols]):
         col_index.setdefault(h, i)
     mine = located.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet) & pl.col("row").is_not_null())
     if mine.height == 0:
@@ -611,9 +619,11 @@ def _masked_values(t, present: list[str], show_pii: bool) -> list[pl.Expr]:
 
 
 def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame, show_pii: bool = False) -> None:
+    """One annotated copy: 问题 and 行号, then the sheet's columns (at most COPY_MAX_COLS of them,
+    so the copy stays within Excel's 16,384 columns; the note on 总览 says what was cut)."""
     t = plan.table
     ws = wb.add_worksheet(plan.name)
-    ncols = len(t.headers)
+    ncols = min(len(t.headers), COPY_MAX_COLS)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 7)
     if ncols:
@@ -622,16 +632,19 @@ def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame,
     _print_setup(ws, fit_width=ncols <= 16)
     ws.repeat_rows(0)
     ws.autofilter(0, 0, plan.rows.height, ncols + 1)
-    _header(ws, styles, ["问题", "行号" if not plan.limited else "原行号", *t.headers])
+    _header(ws, styles, ["问题", "行号" if not plan.limited else "原行号", *t.headers[:ncols]])
 
-    rows_df, cells_df = annotations(located, t)
-    data_cols = [f"c{i}" for i in range(ncols)]
-    present = [c for c in data_cols if c in t.raw.columns]
+    rows_df, cells_df = annotations(located, t, ncols)
+    have = set(t.raw.columns)
+    present = [c for c in (f"c{i}" for i in range(ncols)) if c in have]
     # pick the copied rows first, then clean and mask only those (a limited copy of a 1M-row
     # input holds a few percent of its rows)
     src = t.raw.with_columns(pl.col("_row").cast(pl.Int64))
     if plan.rows.height < t.raw.height:
         src = src.join(plan.rows.select("row"), left_on="_row", right_on="row", how="semi")
+    if _raw_rows_supported(ws) and len(present) > WIDE_COPY_COLS:
+        _stream_annotated_long(ws, styles, src.select("_row", *present), t, present, rows_df, cells_df, show_pii)
+        return
     src = src.select("_row", *_masked_values(t, present, show_pii))
     if _raw_rows_supported(ws):
         _stream_annotated(ws, styles, src, present, rows_df, cells_df)
@@ -939,6 +952,74 @@ def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str],
     _stream(ws, frame, cells_of, len(present) + 1)
 
 
+def _masked_long(t, col: pl.Expr, v: pl.Expr, show_pii: bool) -> pl.Expr:
+    """_masked_values for a long frame: the value v of column col (cN), per cell."""
+    e = clean_text_expr(v.cast(pl.String))
+    if show_pii:
+        return e
+    id_col = t.field_cols.get("id_number")
+    spec = all_kinds().get(t.kind)
+    pii_cols = [t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols]
+    other = (e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
+             .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
+    hint = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
+        .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
+    out = pl.when(col.is_in(pii_cols)).then(hint).otherwise(other)
+    if id_col is not None:
+        out = pl.when(col == id_col).then(mask_id(e.str.replace_all(r"\s+", ""))).otherwise(out)
+    return out
+
+
+def _stream_annotated_long(ws, styles: Styles, src: pl.DataFrame, t, present: list[str], rows_df: pl.DataFrame,
+                           cells_df: pl.DataFrame, show_pii: bool) -> None:
+    """_stream_annotated for a wide copy: the cells are one long frame (copied row, column,
+    value; empty cells left out), masked, escaped and rendered per cell, then joined per row in
+    column order. Work and memory linear in the copied cells, whatever the shape."""
+    xf = pl.DataFrame({"_worst": list(styles.fill), "_xf": [f._get_xf_index() for f in styles.fill.values()]},
+                      schema={"_worst": pl.String, "_xf": pl.Int64})
+    idx = src.select(pl.col("_row").alias("row")).with_row_index("_r", offset=1).with_columns(pl.col("_r").cast(pl.Int64))
+    rows = rows_df.join(xf, on="_worst", how="left").join(idx, on="row", how="inner")
+    cells = (cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left")
+             .join(idx, on="row", how="inner"))
+    comments = pl.concat([rows.filter(pl.col("_comment").is_not_null()).select("_r", pl.lit(0, pl.Int64).alias("_c"),
+                                                                                "_comment", "_comment_h"),
+                          cells.select("_r", (pl.col("_ci") + 2).alias("_c"), "_comment", "_comment_h")]).sort("_r", "_c")
+    ws._write_single_row(1)
+    _register_comments(ws, comments, styles.packaged)
+    ci_of = pl.DataFrame({"_col": present, "_ci": [int(c[1:]) for c in present]},
+                         schema={"_col": pl.String, "_ci": pl.Int64})
+    letters = pl.DataFrame({"_ci": list(range(len(present))), "_letter": [xl_col_to_name(i + 2) for i in range(len(present))]},
+                           schema={"_ci": pl.Int64, "_letter": pl.String})
+    long = (src.with_row_index("_r", offset=1).with_columns(pl.col("_r").cast(pl.Int64))
+            .unpivot(index=["_r", "_row"], on=present, variable_name="_col", value_name="v")
+            .filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
+            .join(ci_of, on="_col", how="left")
+            .with_columns(_masked_long(t, pl.col("_col"), pl.col("v"), show_pii).alias("v"))
+            .select("_r", "_ci", "v"))
+    long = long.join(cells.select("_r", "_ci", "_xf"), on=["_r", "_ci"], how="full", coalesce=True)
+    long = long.join(letters, on="_ci", how="left").sort("_r", "_ci")
+    v, x = pl.col("v"), pl.col("_xf")
+    needs_esc = v.str.contains("_x", literal=True) | v.str.contains("[\r\ufffe\uffff&<>]")
+    rn = (pl.col("_r") + 1).cast(pl.String)
+    head = pl.concat_str([pl.lit('<c r="'), pl.col("_letter"), rn, pl.lit('"'), _x_style(x)])
+    cell = (pl.when(v.is_not_null() & (v != ""))
+            .then(pl.concat_str([head, pl.lit(' t="inlineStr"><is><t'), _x_preserve(v), pl.lit(">"),
+                                 pl.when(needs_esc).then(_x_text(v)).otherwise(v), pl.lit("</t></is></c>")]))
+            .when(x.is_not_null()).then(pl.concat_str([head, pl.lit("/>")]))
+            .otherwise(pl.lit("")))
+    per_row = long.group_by("_r", maintain_order=True).agg(cell.str.join("").alias("_cells"))
+    frame = (idx.rename({"row": "_row"})
+             .join(rows.select("_r", "_summary", pl.col("_xf").alias("_xfA")), on="_r", how="left", maintain_order="left")
+             .join(per_row, on="_r", how="left", maintain_order="left"))
+    needs = _text_needs(frame, ["_summary"])
+
+    def cells_of(rn: pl.Expr) -> list[pl.Expr]:
+        return [_x_string("A", rn, pl.col("_summary"), pl.col("_xfA"), needs["_summary"]),
+                _x_number("B", rn, pl.col("_row")), pl.col("_cells").fill_null("")]
+
+    _stream(ws, frame, cells_of, len(present) + 1)
+
+
 def _stream_findings(ws, styles: Styles, frame: pl.DataFrame) -> None:
     sev_xf = {s: f._get_xf_index() for s, f in styles.fill.items()}
     link_xf = styles.link._get_xf_index()
@@ -993,6 +1074,9 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
     for p in plans:
         if p.cut:
             notes.append(f"「{p.name}」超过 Excel 行数上限，另有 {p.cut} 行未复制")
+        if p.cut_cols:
+            notes.append(f"「{p.name}」超过 Excel 列数上限（{EXCEL_MAX_COLS:,} 列），标注副本只复制了前 {COPY_MAX_COLS:,} 列，"
+                         f"另有 {p.cut_cols:,} 列未复制；这些列上的问题写在该行的「问题」单元格和问题清单中")
     if findings.height > EXCEL_MAX_ROWS - 1:
         notes.append(f"问题清单只列出前 {EXCEL_MAX_ROWS - 1} 项（Excel 单表行数上限），全部 {findings.height} 项见 findings.csv")
     if findings.height > EXCEL_MAX_LINKS:
