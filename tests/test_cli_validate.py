@@ -52,3 +52,21 @@ def test_check_still_lists_each_skipped_rule(tmp_path, cli):
 def test_validate_format_option(tmp_path, cli):
     r = cli("validate", _roster(tmp_path), "--as-of", "2025-01-01", "--format", "json")
     assert sorted(p.name for p in r.out.iterdir()) == ["findings.json"]
+
+
+def test_quiet_line_has_the_check_date_and_the_baseline_counts(tmp_path, cli):
+    f = _roster(tmp_path)
+    first = cli("check", f, "--as-of", "2025年1月1日", "--format", "json", "--quiet", out=tmp_path / "a")
+    lines = first.stdout.splitlines()
+    assert len(lines) == 1 and "检查基准日 2025-01-01" in lines[0] and "2 个问题（错误 2，警告 0）" in lines[0]
+    assert "新增" not in lines[0] and "退出码 1" in lines[0]
+    f2 = write_xlsx(tmp_path / "in2" / "学籍名册.xlsx",
+                    [ROSTER_HEADERS, roster_row("S1", "", make_id(seq="101")),
+                     roster_row("S3", "", make_id(seq="105"))], sheet="名册")
+    r = cli("check", f2, "--as-of", "2025-01-01", "--format", "json", "--quiet",
+            "--baseline", first.out / "findings.json", out=tmp_path / "b")
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1, r.stdout
+    assert "与基线相比：新增 1，持续 1，已整改 1" in lines[0] and "检查基准日 2025-01-01" in lines[0]
+    v = cli("validate", f, "--as-of", "2025-01-01", "--quiet", out=tmp_path / "v")
+    assert len(v.stdout.splitlines()) == 1 and "检查基准日 2025-01-01" in v.stdout

@@ -399,9 +399,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         _echo_err(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件")
         return 2
     if quiet:
-        sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
-        typer.echo(f"xueji-check：{findings.height} 个问题（错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}），"
-                   f"退出码 {code}，输出在 {out}")
+        typer.echo(terminal.quiet_line(findings, resolved, as_of_date.isoformat(), code, out))
     else:
         terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code,
                                as_of=as_of_date.isoformat(), removed=removed, validate_only=validate_only)
