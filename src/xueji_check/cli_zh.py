@@ -263,8 +263,6 @@ class ZhUsageError(click.exceptions.UsageError):
     def show(self, file: Any = None) -> None:
         from xueji_check.report.terminal import safe
 
-        if file is None:
-            file = click._compat.get_text_stderr()
         lines = []
         if self.ctx is not None:
             lines.append(self.ctx.get_usage())
@@ -272,7 +270,7 @@ class ZhUsageError(click.exceptions.UsageError):
                 lines.append(f"运行 {self.ctx.command_path} {self.ctx.help_option_names[0]} 查看帮助。")
             lines.append("")
         lines.append(f"错误：{self.message}")
-        click.echo(safe("\n".join(lines), newlines=True), file=file)
+        click.echo(safe("\n".join(lines), newlines=True), file=file, err=file is None)
 
 
 def _zh_error(exc: click.ClickException) -> click.ClickException:

@@ -25,6 +25,7 @@ from xueji_check.report.excel import (
 from xueji_check.report.terminal import VALIDATE_SKIPPED
 
 MAX_FINDINGS_SHOWN = 5_000
+NO_WRAP = ("rule_id", "dataset", "row", "student_id", "id_masked", "name", "status")  # short cells kept on one line
 MAX_RESOLVED_SHOWN = 1_000
 CHART_SCHOOLS = 15
 
@@ -37,7 +38,7 @@ th{background:#d9e1f2;position:sticky;top:0}td.n{text-align:right}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #bbb;border-radius:6px;padding:.6em 1em}
 .card b{display:block;font-size:1.6em}
 .error{background:#ERR}.warning{background:#WARN}.info{background:#INFO}
-tr.focus td{background:#f8cbad;font-weight:bold}.note{color:#555}.msg{max-width:46em}
+tr.focus td{background:#f8cbad;font-weight:bold}td.nw,th{white-space:nowrap}.note{color:#555}.msg{max-width:46em}
 """.replace("ERR", SEV_COLOUR["error"]).replace("WARN", SEV_COLOUR["warning"]).replace("INFO", SEV_COLOUR["info"])
 
 
@@ -213,7 +214,8 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
         if "status" in shown:
             r[shown.index("status")] = STATUS_ZH.get(r[shown.index("status")], r[shown.index("status")])
         rows.append(r)
-        cells.append([s if c == "severity" else ("msg" if c == "message" else "") for c in shown])
+        cells.append([f"{s} nw" if c == "severity" else ("msg" if c == "message" else ("nw" if c in NO_WRAP else ""))
+                      for c in shown])
     body.append(_table([HEADERS_ZH[c] for c in shown], rows, cell_classes=cells) if rows else "")
 
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
