@@ -165,6 +165,8 @@ def write_template(spec: KindSpec, target: Path) -> Path:
                                   "valign": "vcenter", "font_color": "#C00000", "num_format": "@"})
         text = wb.add_format({"num_format": "@"})
         date = wb.add_format({"num_format": DATE_FORMAT})
+        mark = wb.add_format({"num_format": "@", "italic": True, "font_color": "#808080", "bg_color": "#F2F2F2",
+                              "text_wrap": True, "valign": "top"})
         example = {"text": wb.add_format({"num_format": "@", "italic": True, "font_color": "#808080",
                                           "bg_color": "#F2F2F2"}),
                    "date": wb.add_format({"num_format": DATE_FORMAT, "italic": True, "font_color": "#808080",
@@ -173,6 +175,7 @@ def write_template(spec: KindSpec, target: Path) -> Path:
         ws = wb.add_worksheet(spec.title[:31])
         ws.freeze_panes(1, 0)
         ws.set_row(0, 30)
+        ws.set_row(1, 30)  # the example mark on two lines
         last = 1_048_575
         for i, f in enumerate(spec.fields):
             title = ("*" if f.required else "") + f.title
@@ -182,14 +185,16 @@ def write_template(spec: KindSpec, target: Path) -> Path:
                 width = max(width, 22)
             elif f.type == "date":
                 width = max(width, 12)
-            if i == 0:
-                width = max(width, 14)
+            if i == 0:  # the example mark, wrapped on two lines
+                width = max(_width([title]), cell_len(EXAMPLE_MARK) // 2 + 3)
             col_fmt = date if f.type == "date" else (text if f.type in TEXT_TYPES else None)
             ws.set_column(i, i, width, col_fmt)
             ws.write_string(0, i, title, head_req if f.required else head)
             if i and value == "":
                 ws.write_blank(1, i, None, example["date" if f.type == "date" else "text"])
-            elif i == 0 or isinstance(value, str):
+            elif i == 0:
+                ws.write_string(1, 0, EXAMPLE_MARK, mark)
+            elif isinstance(value, str):
                 ws.write_string(1, i, str(value), example["text"])
             elif isinstance(value, dt.date):
                 ws.write_datetime(1, i, dt.datetime.combine(value, dt.time()), example["date"])
