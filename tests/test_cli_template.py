@@ -54,6 +54,8 @@ def test_template_sheet_is_ready_to_fill(tmp_path, cli, kind):
     for i, f in enumerate(spec.fields):
         dim = _dimension(ws, i + 1)
         assert dim.width >= cell_len(header[i]) + 1, (f.name, dim.width)
+        if i == 0:
+            assert dim.width >= cell_len(EXAMPLE_MARK) / 2  # the mark fits on two lines
         if f.type in ("id_number",) or f.name == "student_id":
             assert dim.number_format == "@", f.name
             assert dim.width >= 20 or f.name == "student_id"
