@@ -86,7 +86,7 @@ def test_output_folder_inside_inputs_that_already_holds_a_report(tmp_path, cli):
     assert (out / "findings.csv").read_bytes() == first  # the old report was not read as input
     assert {Path(i["path"]).name for i in r2.json["run"]["inputs"]} == {
         "名册_东方.xlsx", "名册_西方.csv", "资助.xlsx", "异动.xlsx"}
-    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "findings.json", "report.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "findings.json", "report.xlsx", "问题清单.csv"]
 
 
 def test_existing_report_is_replaced_and_other_files_kept(tmp_path, cli):

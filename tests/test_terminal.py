@@ -71,7 +71,7 @@ def test_cli_output_plain_paths_last_and_quiet(tmp_path, cli):
     assert r.code == 1
     assert "\x1b[" not in r.stdout
     lines = r.stdout.rstrip().splitlines()
-    assert lines[-2:] == [f"输出：{r.out / 'findings.csv'}", f"输出：{r.out / 'findings.json'}"]
+    assert lines[-3:] == [f"输出：{r.out / n}" for n in ("findings.csv", "问题清单.csv", "findings.json")]
     assert "按规则统计" in r.stdout and "按学校统计" in r.stdout and "S002" in r.stdout
     q = cli("check", f, "--as-of", "2025-01-01", "--format", "json", "--quiet", out=tmp_path / "q")
     assert q.code == 1 and len(q.stdout.strip().splitlines()) == 1

@@ -16,8 +16,10 @@ import polars as pl
 import typer
 
 from xueji_check import __version__
+from xueji_check.cli_zh import ZhCommand, ZhGroup
 
 app = typer.Typer(
+    cls=ZhGroup,
     name="xueji-check",
     help="技工院校学籍与资助合规检查（人社厅发〔2018〕28号）。\n\n示例：xueji-check check sample_data",
     no_args_is_help=True,
@@ -32,6 +34,13 @@ class FailOn(StrEnum):
     warning = "warning"
     new = "new"
     never = "never"
+
+
+AS_OF_HELP = "检查基准日（默认今天），如 2025-06-30、2025/6/30、2025年6月30日、20250630"
+FAIL_ON_HELP = ("何种问题使退出码为 1：error 有错误，warning 有错误或警告，new 有新增问题（需 --baseline），"
+                "never 总是 0")
+FORMAT_HELP = "输出格式，逗号分隔，可选 xlsx、csv、json、html、parquet"
+KIND_HELP = "表格类型：学籍名册（roster）、学籍异动（changes）、资助（aid）、公示名单（publicity）、在职参保（employed）"
 
 
 class UsageError(Exception):
@@ -51,13 +60,33 @@ def _root(
     """技工院校学籍与资助合规检查。"""
 
 
-def _parse_date(text: str | None, what: str) -> dt.date | None:
+DATE_FORMS = "2025-06-30、2025-6-30、2025/6/30、2025.6.30、20250630 或 2025年6月30日"
+
+
+def parse_date(text: str | None, what: str) -> dt.date | None:
+    """A date typed on the command line, in every form the data cells accept (the table
+    normaliser `normalize.date_struct`: 2025-6-30, 2025/6/30, 2025.6.30, 20250630, 2025年6月30日).
+    A year and month only (2025-06), an Excel serial number or anything else is a UsageError
+    naming `what` (e.g. "--as-of") and the accepted forms."""
     if text is None:
         return None
-    try:
-        return dt.date.fromisoformat(text.replace("/", "-"))
-    except ValueError as exc:
-        raise UsageError(f"{what}「{text}」无法识别为日期，请写成 2018-09-01 格式") from exc
+    from xueji_check.normalize import date_struct
+
+    shown = text.strip()
+    # a five-digit serial is a cell's storage, never what a person types
+    if not shown or shown.replace(".", "", 1).isdigit() and len(shown.split(".")[0]) == 5:
+        raise UsageError(f"{what}「{shown}」无法识别为日期，请写成 {DATE_FORMS}")
+    got = pl.select(date_struct(pl.lit(shown, dtype=pl.String)).alias("d")).item()
+    if got["date"] is not None and got["ym_only"]:
+        raise UsageError(f"{what}「{shown}」只有年和月，请写出具体哪一天，如 {DATE_FORMS}")
+    if got["date"] is None:
+        raise UsageError(f"{what}「{shown}」无法识别为日期，请写成 {DATE_FORMS}")
+    return got["date"]
+
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 class Progress:
@@ -146,22 +175,27 @@ def _guard(debug: bool, fn):
             signal.signal(signal.SIGTERM, previous)
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def check(
-    paths: Annotated[list[Path] | None, typer.Argument(help="要检查的文件或文件夹（按表头自动识别类型）")] = None,
-    roster: Annotated[list[Path] | None, typer.Option("--roster", help="学籍名册文件（可多次给出）")] = None,
-    changes: Annotated[list[Path] | None, typer.Option("--changes", help="学籍异动记录文件")] = None,
-    aid: Annotated[list[Path] | None, typer.Option("--aid", help="资助申报与发放文件")] = None,
-    publicity: Annotated[list[Path] | None, typer.Option("--publicity", help="公示名单文件")] = None,
-    employed: Annotated[list[Path] | None, typer.Option("--employed", help="在职参保名单（身份证号）")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="策略文件 xueji.toml")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="检查基准日（默认今天），如 2018-12-31")] = None,
-    out: Annotated[Path, typer.Option("--out", help="输出文件夹")] = Path("xueji-report"),
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="何种问题使退出码为 1：error/warning/new/never")] = FailOn.error,
-    baseline: Annotated[Path | None, typer.Option("--baseline", help="上次的 findings.json，用于标记新增/持续/已整改")] = None,
-    formats: Annotated[str, typer.Option("--format", help="输出格式，逗号分隔：xlsx,csv,json,html,parquet")] = "xlsx,csv,json",
-    publicity_start: Annotated[str | None, typer.Option("--publicity-start", help="公示开始日期")] = None,
-    publicity_end: Annotated[str | None, typer.Option("--publicity-end", help="公示结束日期")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(metavar="文件或文件夹",
+                                                       help="要检查的文件或文件夹（按表头自动识别类型）")] = None,
+    roster: Annotated[list[Path] | None, typer.Option("--roster", metavar="文件", help="学籍名册文件（可多次给出）")] = None,
+    changes: Annotated[list[Path] | None, typer.Option("--changes", metavar="文件", help="学籍异动记录文件")] = None,
+    aid: Annotated[list[Path] | None, typer.Option("--aid", metavar="文件", help="资助申报与发放文件")] = None,
+    publicity: Annotated[list[Path] | None, typer.Option("--publicity", metavar="文件", help="公示名单文件")] = None,
+    employed: Annotated[list[Path] | None, typer.Option("--employed", metavar="文件",
+                                                        help="在职参保名单（身份证号）")] = None,
+    config: Annotated[Path | None, typer.Option("--config", metavar="策略文件", help="策略文件 xueji.toml")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="日期", help=AS_OF_HELP)] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="文件夹", help="输出文件夹")] = Path("xueji-report"),
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", metavar="条件", help=FAIL_ON_HELP)] = FailOn.error,
+    baseline: Annotated[Path | None, typer.Option("--baseline", metavar="文件",
+                                                  help="上次的 findings.json，用于标记新增/持续/已整改")] = None,
+    formats: Annotated[str, typer.Option("--format", metavar="格式", help=FORMAT_HELP)] = "xlsx,csv,json",
+    publicity_start: Annotated[str | None, typer.Option("--publicity-start", metavar="日期",
+                                                        help="公示开始日期（写法同 --as-of）")] = None,
+    publicity_end: Annotated[str | None, typer.Option("--publicity-end", metavar="日期",
+                                                      help="公示结束日期（写法同 --as-of）")] = None,
     annotate_all: Annotated[bool, typer.Option("--annotate-all", help="大文件也完整复制到批注工作簿")] = False,
     show_pii: Annotated[bool, typer.Option("--show-pii", help="输出完整身份证号（默认打码）")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
@@ -182,8 +216,11 @@ def check(
     raise typer.Exit(code)
 
 
-OUTPUT_FILES = {"csv": "findings.csv", "json": "findings.json", "parquet": "findings.parquet",
-                "xlsx": "report.xlsx", "html": "report.html"}
+# The files each format writes, in the order they are written; every name here is one the tool
+# owns in an output folder (a file of that name left by an earlier run is removed: one run per folder).
+OUTPUT_FILES = {"csv": ("findings.csv", "问题清单.csv"), "json": ("findings.json",),
+                "parquet": ("findings.parquet",), "xlsx": ("report.xlsx",), "html": ("report.html",)}
+ALL_OUTPUT_NAMES = tuple(n for names in OUTPUT_FILES.values() for n in names)
 
 
 def _os_error_of(exc: BaseException) -> OSError | None:
@@ -196,12 +233,20 @@ def _os_error_of(exc: BaseException) -> OSError | None:
     return None
 
 
+def output_names(fmts: set[str]) -> list[str]:
+    """The file names written for the formats `fmts`, in writing order."""
+    return [n for f in OUTPUT_FILES if f in fmts for n in OUTPUT_FILES[f]]
+
+
 def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_all, policy,
-                   inputs: list[Path]) -> list[str]:
+                   inputs: list[Path], keep: list[Path] | None = None) -> tuple[list[str], list[str]]:
     """Write every output into a staging folder inside `out`, then replace the earlier report
     all-or-nothing (report.publish): a run that fails or is interrupted leaves the last good
-    report as it was, never a half-written or mixed one. An output name that is one of the
-    run's `inputs` is refused before anything is written."""
+    report as it was, never a half-written or mixed one. Output files of an earlier run that
+    this run does not write are removed in the same step (an output folder holds one run),
+    except files in `keep` (this run's inputs, such as a baseline read from the same folder).
+    An output name that is one of the run's `inputs` is refused before anything is written.
+    Returns the paths written and the names removed."""
     from xueji_check.report import (
         OutputError,
         describe_os_error,
@@ -213,18 +258,24 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
     from xueji_check.report import files as rfiles
     from xueji_check.report.publish import staging
 
-    names = [OUTPUT_FILES[f] for f in ("csv", "json", "parquet", "xlsx", "html") if f in fmts]
+    names = output_names(fmts)
     for name in names:
         for p in inputs:
             if same_file(out / name, p):
                 raise UsageError(f"{out / name} 是本次的输入文件，报告不能写在它上面（未写出任何报告）；"
                                  "请用 --out 换一个输出文件夹")
+    protected = [*inputs, *(keep or [])]
+    stale = [n for n in ALL_OUTPUT_NAMES
+             if n not in names and not any(same_file(out / n, p) for p in protected)]
+    doc["run"]["outputs"] = names
     with staging(out) as stage:
         try:
             for name in names:
                 target = stage.path / name
                 if name == "findings.csv":
                     rfiles.write_csv(findings, target)
+                elif name == "问题清单.csv":
+                    rfiles.write_csv_zh(findings, target)
                 elif name == "findings.json":
                     rfiles.write_json(doc, target, findings)
                 elif name == "findings.parquet":
@@ -245,8 +296,8 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
                 raise OutputError(f"{describe_os_error(oserr, out)}；{out} 中上次的报告未被改动") from exc
             raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(oserr)}），上次的报告未被改动；"
                               f"{os_todo(oserr)}，或用 --out 换一个文件夹") from exc
-        stage.commit(names)
-    return [str(out / n) for n in names]
+        removed = stage.commit(names, remove=stale)
+    return [str(out / n) for n in names], removed
 
 
 def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_start, pub_end,
@@ -262,7 +313,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
     policy = load_policy(config)
     if validate_only:
         policy = replace(policy, select=("S",), ignore=())
-    as_of_date = _parse_date(as_of, "--as-of") or dt.date.today()
+    as_of_date = parse_date(as_of, "--as-of") or dt.date.today()
     fmts = {f.strip().lower() for f in formats.split(",") if f.strip()}
     unknown = fmts - {"xlsx", "csv", "json", "html", "parquet"}
     if unknown:
@@ -284,8 +335,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             old = load_baseline(baseline)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-    options = {"validate_only": validate_only, "publicity_start": _parse_date(pub_start, "--publicity-start"),
-               "publicity_end": _parse_date(pub_end, "--publicity-end")}
+    options = {"validate_only": validate_only, "publicity_start": parse_date(pub_start, "--publicity-start"),
+               "publicity_end": parse_date(pub_end, "--publicity-end")}
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         result = engine.run(paths, explicit, policy, as_of_date, show_pii=show_pii, options=options,
@@ -299,22 +350,25 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         ended = dt.datetime.now().astimezone()
         doc = {
             "run": {
-                "tool": "xueji-check", "version": __version__, "started": started.isoformat(timespec="seconds"),
+                "tool": "xueji-check", "command": "validate" if validate_only else "check", "version": __version__, "started": started.isoformat(timespec="seconds"),
                 "ended": ended.isoformat(timespec="seconds"), "as_of": as_of_date.isoformat(),
                 "python": platform.python_version(),
                 "parameters": {"fail_on": fail_on.value, "show_pii": show_pii, "formats": sorted(fmts),
                                "baseline": str(baseline) if baseline else None,
                                "config": str(config) if config else None,
-                               "publicity_start": pub_start, "publicity_end": pub_end},
+                               "publicity_start": _iso(options["publicity_start"]),
+                               "publicity_end": _iso(options["publicity_end"])},
                 "policy": policy.as_json(),
                 "inputs": [{"path": i.display, "sha256": i.sha256, "bytes": i.size, "readable": i.ok,
                             "sheets": [{"sheet": t.sheet, "kind": t.kind, "header_row": t.header_row,
                                         "rows": t.raw.height, "checked": t.checkable} for t in i.tables],
                             "rows": sum(t.raw.height for t in i.tables)} for i in result.inputs],
+                "outputs": [],  # the file names written into --out (set by _write_outputs)
                 "problems": [{"level": p.level, "file": p.file, "sheet": p.sheet, "row": p.row,
                               "message": p.message} for p in result.problems],
                 "skipped_rules": result.skipped,
                 "unjudged": result.unjudged,
+                "skipped_summary": "；".join(terminal.skipped_lines(result.skipped, validate_only)) or None,
                 "calendar_note": result.calendar_note,
                 "exit_status": code,
             },
@@ -327,8 +381,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         # written, so the last good one stays where a nightly job expects it.
         nothing_checked = result.fatal and findings.height == 0 and not any(result.tables.values())
         inputs = [i.path for i in result.inputs] + ([config] if config else [])
-        outputs = [] if nothing_checked else _write_outputs(out, fmts, findings, result, doc, annotate_all,
-                                                            policy, inputs)
+        outputs, removed = ([], []) if nothing_checked else _write_outputs(
+            out, fmts, findings, result, doc, annotate_all, policy, inputs, keep=[baseline] if baseline else [])
     finally:
         progress.stop()
     con = terminal.console()
@@ -346,22 +400,21 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         _echo_err(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件")
         return 2
     if quiet:
-        sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
-        typer.echo(f"xueji-check：{findings.height} 个问题（错误 {sev.get('error', 0)}，警告 {sev.get('warning', 0)}），"
-                   f"退出码 {code}，输出在 {out}")
+        typer.echo(terminal.quiet_line(findings, resolved, as_of_date.isoformat(), code, out))
     else:
-        if result.unjudged:
-            con.print(engine.unjudged_line(result.unjudged), markup=False)
-        terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code)
+        terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code,
+                               as_of=as_of_date.isoformat(), removed=removed, validate_only=validate_only,
+                               unjudged=engine.unjudged_line(result.unjudged))
     return code
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="要校验的文件或文件夹")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="基准日（默认今天）")] = None,
-    out: Annotated[Path, typer.Option("--out", help="输出文件夹")] = Path("xueji-report"),
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="error/warning/never")] = FailOn.error,
+    paths: Annotated[list[Path], typer.Argument(metavar="文件或文件夹", help="要校验的文件或文件夹")],
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="日期", help=AS_OF_HELP)] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="文件夹", help="输出文件夹")] = Path("xueji-report"),
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", metavar="条件", help=FAIL_ON_HELP)] = FailOn.error,
+    formats: Annotated[str, typer.Option("--format", metavar="格式", help=FORMAT_HELP)] = "xlsx,csv,json",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示调用栈")] = False,
 ) -> None:
@@ -370,94 +423,162 @@ def validate(
     示例：xueji-check validate sample_data/学籍名册_东方技工学校.xlsx
     """
     def _run() -> int:
-        return _check(paths, {}, None, as_of, out, fail_on, None, "csv,json", None, None, False, False, quiet,
+        return _check(paths, {}, None, as_of, out, fail_on, None, formats, None, None, False, False, quiet,
                       debug, validate_only=True)
 
     raise typer.Exit(_guard(debug, _run))
 
 
-@app.command()
+def _select_rules(wanted: list[str]) -> list:
+    """The rules named by `wanted` (ids or prefixes, any case: `R101`, `r101`, `R1`, `A`), in
+    catalogue order; all rules when `wanted` is empty. An id or prefix that names no rule is a
+    UsageError listing the families."""
+    from xueji_check.registry import CATALOG
+
+    chosen: dict[str, object] = {}
+    for w in wanted:
+        key = w.strip().upper()
+        hits = [r for rid, r in CATALOG.items() if key and rid.startswith(key)]
+        if not hits:
+            fams = "、".join(dict.fromkeys(rid[0] for rid in CATALOG))
+            raise UsageError(f"没有编号为「{w}」的规则。规则编号以 {fams} 开头，如 R101；"
+                             "也可以只写开头几位列出一类，如 R1；xueji-check rules 列出全部规则")
+        chosen.update((r.id, r) for r in hits)
+    rules = list(CATALOG.values())
+    return [r for r in rules if r.id in chosen] if wanted else rules
+
+
+def _rule_block(r, full: bool, width: int | None) -> str:
+    """One rule as text: id, severity and title, the clause and the documentation, indented;
+    with `full` also the English title, the data it needs and how to switch it. Lines are
+    wrapped at `width` display columns (None: not wrapped, e.g. piped) and never cut."""
+    from xueji_check.cli_zh import wrap
+    from xueji_check.docs import SEVERITY_ZH, rule_needs
+
+    head = f"{r.id}  {SEVERITY_ZH[r.severity]}  {r.title}" + ("" if r.implemented else "（未实现）")
+    if full:
+        head += f"（{r.title_en}）"
+    body = [f"依据：{r.clause}"]
+    if full:
+        body.append(f"所需数据：{rule_needs(r)}")
+    body.append(f"说明：{r.doc.strip()}")
+    if full:
+        body.append(f"调整：策略文件 xueji.toml 的 [severity] 可改级别或关闭（{r.id} = \"off\"），"
+                    f"[rules] 的 ignore 可忽略（ignore = [\"{r.id}\"]）")
+    lines = wrap(head, width) if width else [head]
+    for text in body:
+        parts = wrap(text, width - 6) if width else [text]
+        lines += ["      " + ln for ln in parts]
+    return "\n".join(lines)
+
+
+@app.command(cls=ZhCommand)
 def rules(
-    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    ids: Annotated[list[str] | None, typer.Argument(
+        metavar="规则编号", help="只显示这些规则的完整说明，如 R101；也可以写开头几位列出一类，如 R1、A")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（给程序读）")] = False,
 ) -> None:
     """列出全部规则：编号、级别、名称、依据条款、说明。
 
-    示例：xueji-check rules --json
+    示例：xueji-check rules R101；xueji-check rules R1；xueji-check rules --json
     """
-    from xueji_check.registry import CATALOG, load_rule_modules
+    import shutil
 
-    load_rule_modules()
-    if as_json:
-        typer.echo(json.dumps([{"id": r.id, "severity": r.severity, "title": r.title, "title_en": r.title_en,
-                                "clause": r.clause, "needs": {k: list(v) for k, v in r.needs.items()},
-                                "implemented": r.implemented, "doc": r.doc} for r in CATALOG.values()],
-                              ensure_ascii=False, indent=1))
-        return
-    from rich.table import Table as RichTable
-
-    from xueji_check.report.terminal import console
-
-    t = RichTable(title="规则目录")
-    for h in ("编号", "级别", "名称", "依据", "说明"):
-        t.add_column(h)
-    for r in CATALOG.values():
-        t.add_row(r.id, {"error": "错误", "warning": "警告", "info": "提示"}[r.severity],
-                  r.title + ("" if r.implemented else "（未实现）"), r.clause, r.doc)
-    console().print(t)
-
-
-@app.command("schema")
-def schema_cmd(
-    kind: Annotated[str | None, typer.Argument(help="表格类型：roster/changes/aid/publicity/employed")] = None,
-    template: Annotated[Path | None, typer.Option("--template", help="写出一个只有规范表头的空白模板 .xlsx")] = None,
-    force: Annotated[bool, typer.Option("--force", help="覆盖已有的模板文件")] = False,
-) -> None:
-    """显示表格的字段与表头别名，或写出空白模板。
-
-    示例：xueji-check schema roster --template 学籍名册模板.xlsx
-    """
-    from xueji_check.spec import KINDS, all_kinds
+    from xueji_check.cli_zh import wrap
+    from xueji_check.registry import load_rule_modules
+    from xueji_check.report.terminal import safe
 
     def _run() -> int:
-        specs = all_kinds()
-        if kind is not None and kind not in KINDS:
-            raise UsageError(f"未知的表格类型 {kind}（可用：{', '.join(KINDS)}）")
-        chosen = [kind] if kind else list(KINDS)
-        if template is not None:
-            if kind is None:
-                raise UsageError("写模板时请指定表格类型，如 xueji-check schema roster --template 模板.xlsx")
-            import openpyxl
-
-            from xueji_check.report import atomic_path, check_target
-
-            if template.suffix.lower() != ".xlsx":
-                raise UsageError(f"--template 应为 .xlsx 文件，现为 {template}")
-            check_target(template, [], force=force, option="--template")
-            wb = openpyxl.Workbook()
-            ws = wb.active
-            ws.title = specs[kind].title
-            ws.append([("*" if f.required else "") + f.title for f in specs[kind].fields])
-            with atomic_path(template) as tmp:
-                wb.save(tmp)
-            typer.echo(f"已写出模板：{template}")
+        load_rule_modules()
+        chosen = _select_rules(ids or [])
+        if as_json:
+            typer.echo(json.dumps([{"id": r.id, "severity": r.severity, "title": r.title, "title_en": r.title_en,
+                                    "clause": r.clause, "needs": {k: list(v) for k, v in r.needs.items()},
+                                    "implemented": r.implemented, "doc": r.doc} for r in chosen],
+                                  ensure_ascii=False, indent=1))
             return 0
-        from xueji_check.report.terminal import safe
-
-        for k in chosen:  # schemas/*.toml may be a province's own: printed as text only
-            s = specs[k]
-            typer.echo(safe(f"# {k}（{s.title}）"))
-            for f in s.fields:
-                req = "必需" if f.required else ("必需列" if f.required_column else "可选")
-                extra = f"；取值：{'、'.join(f.values)}" if f.values else ""
-                typer.echo(safe(f"  {f.name:18} {f.title}（{f.type}，{req}）别名：{'、'.join(f.aliases)}{extra}"))
+        width = shutil.get_terminal_size().columns - 1 if sys.stdout.isatty() else None
+        full = bool(ids)
+        if not ids:
+            head = f"规则目录（共 {len(chosen)} 条；xueji-check rules R101 显示一条规则的完整说明）"
+            typer.echo("\n".join(wrap(head, width) if width else [head]) + "\n")
+        typer.echo(safe("\n\n".join(_rule_block(r, full, width) for r in chosen), newlines=True))
         return 0
 
     raise typer.Exit(_guard(False, _run))
 
 
-@app.command("init-config")
+# Chinese names a person may type for a kind (besides roster/changes/aid/publicity/employed and the
+# titles in schemas/*.toml)
+KIND_NAMES = {"学籍名册": "roster", "名册": "roster", "学籍": "roster",
+              "学籍异动": "changes", "学籍异动记录": "changes", "异动": "changes",
+              "资助": "aid", "资助申报与发放": "aid", "资助申报": "aid", "资助发放": "aid",
+              "公示": "publicity", "公示名单": "publicity", "资助公示": "publicity",
+              "在职参保": "employed", "参保": "employed", "在职参保名单": "employed", "在职": "employed"}
+
+
+def kind_of(name: str) -> str:
+    """The kind named by `name`: roster/changes/aid/publicity/employed (any case), a Chinese name
+    (学籍名册, 名册, 学籍异动, 异动, 资助, 公示, 在职参保, 参保, …) or a title of schemas/*.toml.
+    Anything else is a UsageError listing the names."""
+    from xueji_check.spec import KINDS, all_kinds
+
+    key = name.strip()
+    if key.lower() in KINDS:
+        return key.lower()
+    names = {**KIND_NAMES, **{s.title: k for k, s in all_kinds().items()}}
+    if key in names:
+        return names[key]
+    listed = "；".join(f"{all_kinds()[k].title}（{k}）" for k in KINDS)
+    raise UsageError(f"未知的表格类型「{name}」。可用：{listed}；如 xueji-check schema 名册")
+
+
+@app.command("schema", cls=ZhCommand)
+def schema_cmd(
+    kind: Annotated[str | None, typer.Argument(metavar="表格类型", help=KIND_HELP)] = None,
+    template: Annotated[Path | None, typer.Option("--template", metavar="文件",
+                                                  help="写出供学校填写的模板 .xlsx（含下拉选项、示例行和填表说明）")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的模板文件")] = False,
+) -> None:
+    """显示表格的字段、是否必填、取值与表头别名，或写出供学校填写的模板。
+
+    示例：xueji-check schema 名册；xueji-check schema roster --template 学籍名册模板.xlsx
+    """
+    from xueji_check.spec import KINDS, all_kinds
+
+    def _run() -> int:
+        specs = all_kinds()
+        chosen = [kind_of(kind)] if kind is not None else list(KINDS)
+        if template is not None:
+            if kind is None:
+                raise UsageError("写模板时请指定表格类型，如 xueji-check schema 名册 --template 学籍名册模板.xlsx")
+            from xueji_check.report import check_target
+            from xueji_check.report.template import GUIDE_SHEET, write_template
+
+            if template.suffix.lower() != ".xlsx":
+                raise UsageError(f"--template 应为 .xlsx 文件，现为 {template}")
+            check_target(template, [], force=force, option="--template")
+            write_template(specs[chosen[0]], template)
+            typer.echo(f"已写出模板：{template}（第 2 行是示例行，可删除或保留；"
+                       f"每列的填写要求见工作表「{GUIDE_SHEET}」）")
+            return 0
+        from xueji_check.report.terminal import safe
+
+        for k in chosen:  # schemas/*.toml may be a province's own: printed as text only
+            s = specs[k]
+            typer.echo(safe(f"# {s.title}（{k}）"))
+            for f in s.fields:
+                req = "必填" if f.required else ("必须有此列" if f.required_column else "选填")
+                extra = f"；取值：{'、'.join(f.values)}" if f.values else ""
+                typer.echo(safe(f"  {f.title}（{f.name}，{req}）别名：{'、'.join(f.aliases)}{extra}"))
+        return 0
+
+    raise typer.Exit(_guard(False, _run))
+
+
+@app.command("init-config", cls=ZhCommand)
 def init_config(
-    path: Annotated[Path, typer.Argument(help="写出的策略文件路径")] = Path("xueji.toml"),
+    path: Annotated[Path, typer.Argument(metavar="文件", help="写出的策略文件路径（默认 xueji.toml）")] = Path("xueji.toml"),
     force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False,
 ) -> None:
     """写出带中文注释的默认策略文件 xueji.toml。
@@ -477,11 +598,12 @@ def init_config(
     raise typer.Exit(_guard(False, _run))
 
 
-@app.command()
+@app.command(cls=ZhCommand)
 def workdays(
-    start: Annotated[str, typer.Argument(help="起始日期（不计入）")],
-    end: Annotated[str, typer.Argument(help="结束日期（计入）")],
-    config: Annotated[Path | None, typer.Option("--config", help="策略文件（[holidays] 补充）")] = None,
+    start: Annotated[str, typer.Argument(metavar="起始日期", help="起始日期（不计入），写法同 --as-of")],
+    end: Annotated[str, typer.Argument(metavar="结束日期", help="结束日期（计入）")],
+    config: Annotated[Path | None, typer.Option("--config", metavar="策略文件",
+                                                help="策略文件（[holidays] 补充）")] = None,
 ) -> None:
     """计算两个日期之间的工作日数（不含起始日、含结束日），并列出其间的节假日和调休上班日。
 
@@ -493,8 +615,11 @@ def workdays(
     from xueji_check.policy import load_policy
 
     def _run() -> int:
-        a = _parse_date(start, "起始日期")
-        b = _parse_date(end, "结束日期")
+        a = parse_date(start, "起始日期")
+        b = parse_date(end, "结束日期")
+        if b < a:
+            raise UsageError(f"起始日期 {a} 晚于结束日期 {b}：请把较早的日期写在前面，"
+                             f"如 xueji-check workdays {b} {a}")
         cal = WorkCalendar(load_policy(config))
         n = cal.workdays_between(a, b)
         lo, hi = min(a, b), max(a, b)

@@ -39,6 +39,19 @@ COLUMN_DOC = {
 }
 
 
+def rule_needs(rule, specs=None) -> str:
+    """The data a rule needs, in Chinese: `学籍名册（身份证号、学籍状态）；…`, or 任何输入表格."""
+    from xueji_check.spec import all_kinds
+
+    specs = specs or all_kinds()
+    parts = []
+    for kind, fields in rule.needs.items():
+        spec = specs[kind]
+        names = "、".join(spec.field_map[f].title for f in fields if f in spec.field_map)
+        parts.append(spec.title + (f"（{names}）" if names else ""))
+    return "；".join(parts) if parts else "任何输入表格"
+
+
 def rules_md() -> str:
     """docs/rules.md: every rule of the registry with its severity, clause, the data it needs
     and its documentation."""
@@ -57,15 +70,7 @@ def rules_md() -> str:
     for r in CATALOG.values():
         out += ["", f"## {r.id}", "", f"**{r.title}**（{r.title_en}）  ", f"级别：{SEVERITY_ZH[r.severity]}  ",
                 f"依据：{r.clause}  "]
-        if r.needs:
-            parts = []
-            for kind, fields in r.needs.items():
-                spec = specs[kind]
-                names = "、".join(spec.field_map[f].title for f in fields if f in spec.field_map)
-                parts.append(spec.title + (f"（{names}）" if names else ""))
-            out.append(f"所需数据：{'；'.join(parts)}")
-        else:
-            out.append("所需数据：任何输入表格")
+        out.append(f"所需数据：{rule_needs(r, specs)}")
         out += ["", r.doc.strip()]
     return "\n".join(out) + "\n"
 
@@ -110,11 +115,17 @@ def data_md() -> str:
 def outputs_md() -> str:
     """docs/outputs.md: the output files, the finding columns in their order, the exit status."""
     out = [GENERATED, "", "# 输出约定", "",
-           "`--out` 指定的文件夹（默认 `xueji-report`）中，`--format` 选择写出哪些文件（默认 `xlsx,csv,json`）。", "",
+           "`--out` 指定的文件夹（默认 `xueji-report`）中，`--format` 选择写出哪些文件（默认 `xlsx,csv,json`）。"
+           "一个输出文件夹只放一次检查的结果：上次检查留下、本次没有生成的下列文件（例如上次有 `report.html`，"
+           "本次只要 `csv,json`）会在写出新报告的同时移除；文件夹里的其他文件不会被改动。"
+           "新报告整体替换旧报告：中途出错或被中断时，上次的报告原样保留。", "",
            "| 文件 | 内容 |", "|---|---|",
-           "| `findings.csv` | 问题清单，UTF-8 带 BOM（Excel 直接打开不乱码），每行一个问题，列见下表 |",
-           "| `findings.json` | `{\"run\": …, \"summary\": …, \"findings\": […]}`：工具版本、起止时间、检查基准日、参数、策略、"
-           "每个输入文件的 sha256 与行数、读取提示、未执行的规则；按规则、级别、学校的统计；问题清单 |",
+           "| `findings.csv` | 问题清单，给程序读：UTF-8 带 BOM，每行一个问题，列名和取值见下表（公开约定，不会改变） |",
+           "| `问题清单.csv` | 同一份问题清单，给人看：与 `findings.csv` 一同写出，中文列名（规则、级别、数据、文件……），"
+           "级别、数据类型、状态写成中文（错误、学籍名册、新增……），UTF-8 带 BOM，Excel/WPS 直接打开不乱码 |",
+           "| `findings.json` | `{\"run\": …, \"summary\": …, \"findings\": […]}`：工具版本、命令（`check`/`validate`）、"
+           "起止时间、检查基准日（`as_of`）、参数、策略、每个输入文件的 sha256 与行数、本次写出的文件（`outputs`）、"
+           "读取提示、未执行的规则（`skipped_rules` 逐条，`skipped_summary` 一句话）；按规则、级别、学校的统计；问题清单 |",
            "| `report.xlsx` | 总览、问题清单（可筛选）、学校汇总（按每百名学生问题数排名），以及标出问题单元格的原表副本 |",
            "| `report.html` | 单文件网页报告（内嵌样式和图表，不联网） |",
            "| `findings.parquet` | 问题清单的 Parquet 版本，供大规模后续分析 |", "",

@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="公示名单工具。示例：xueji-check publicity make --aid 资助.xlsx --start 2024-11-04 --out 公示名单.xlsx",
+from xueji_check.cli_zh import ZhCommand, ZhGroup
+
+app = typer.Typer(cls=ZhGroup, help="公示名单工具。\n\n示例：xueji-check publicity make --aid 资助.xlsx --start 2024-11-04 --out 公示名单.xlsx",
                   no_args_is_help=True, rich_markup_mode=None)
 
 
-def _date(text: str, what: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
-    except ValueError:
-        from xueji_check.report.terminal import safe
-
-        typer.echo(safe(f"错误：{what} 的日期「{text}」无法识别，请写成 2018-09-01 格式"), err=True)
-        raise typer.Exit(2) from None
-
-
-@app.command()
+@app.command(cls=ZhCommand)
 def make(
-    aid: Annotated[Path, typer.Option("--aid", help="资助申报与发放表（xlsx/xls/csv）")],
-    start: Annotated[str, typer.Option("--start", help="公示开始日期，如 2024-11-04")],
-    out: Annotated[Path, typer.Option("--out", help="写出的公示名单 .xlsx")] = Path("公示名单.xlsx"),
-    roster: Annotated[Path | None, typer.Option("--roster", help="学籍名册（补充专业、年级、学校）")] = None,
-    term: Annotated[str | None, typer.Option("--term", help="只公示该学期，如 2024秋")] = None,
-    school: Annotated[str | None, typer.Option("--school", help="只公示该学校")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="策略文件 xueji.toml（公示工作日数、节假日补充）")] = None,
+    aid: Annotated[Path, typer.Option("--aid", metavar="文件", help="资助申报与发放表（xlsx/xls/csv）")],
+    start: Annotated[str, typer.Option("--start", metavar="日期",
+                                       help="公示开始日期，如 2024-11-04、2024/11/4、2024年11月4日")],
+    out: Annotated[Path, typer.Option("--out", metavar="文件", help="写出的公示名单 .xlsx")] = Path("公示名单.xlsx"),
+    roster: Annotated[Path | None, typer.Option("--roster", metavar="文件", help="学籍名册（补充专业、年级、学校）")] = None,
+    term: Annotated[str | None, typer.Option("--term", metavar="学期", help="只公示该学期，如 2024秋")] = None,
+    school: Annotated[str | None, typer.Option("--school", metavar="学校", help="只公示该学校")] = None,
+    config: Annotated[Path | None, typer.Option("--config", metavar="策略文件",
+                                                help="策略文件 xueji.toml（公示工作日数、节假日补充）")] = None,
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的 --out 文件（输入文件永不覆盖）")] = False,
 ) -> None:
     """生成合规的资助公示名单：只含姓名、学校、专业、年级、学期、资助类型、金额，
@@ -38,15 +31,14 @@ def make(
 
     示例：xueji-check publicity make --aid 资助.xlsx --roster 名册.xlsx --start 2024-11-04 --out 公示名单.xlsx
     """
-    from xueji_check.cli import UsageError, _guard
+    from xueji_check.cli import UsageError, _guard, parse_date
     from xueji_check.policy import load_policy
     from xueji_check.publicity_maker import MakerError
     from xueji_check.publicity_maker import make as make_list
     from xueji_check.report import check_target
 
-    first = _date(start, "--start")
-
     def _run() -> int:
+        first = parse_date(start, "--start")
         if out.suffix.lower() != ".xlsx":
             raise UsageError(f"--out 应为 .xlsx 文件，现为 {out}")
         # refused before anything is read: never an input, never an existing file without --force

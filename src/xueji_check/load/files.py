@@ -8,7 +8,7 @@ from xueji_check.load.model import Problem
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
-REPORT_NAMES = {"findings.csv", "findings.json", "findings.parquet", "report.xlsx", "report.html"}
+REPORT_NAMES = {"findings.csv", "问题清单.csv", "findings.json", "findings.parquet", "report.xlsx", "report.html"}
 
 
 def _is_report_dir(d: Path) -> bool:

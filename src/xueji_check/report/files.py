@@ -1,4 +1,4 @@
-"""findings.csv (UTF-8 with BOM) and findings.json."""
+"""findings.csv (UTF-8 with BOM), 问题清单.csv (the same for people), findings.json, findings.parquet."""
 
 from __future__ import annotations
 
@@ -11,11 +11,33 @@ from xueji_check.report import atomic_path, neutralise
 
 
 def write_csv(df: pl.DataFrame, target: Path) -> Path:
+    """findings.csv: the contract columns (findings.COLUMNS) and values as programs read them,
+    UTF-8 with a BOM; formula-like text quoted (`neutralise`)."""
     with atomic_path(target) as tmp:
         with tmp.open("wb") as fh:
             fh.write(b"\xef\xbb\xbf")
             neutralise(df).write_csv(fh)
     return target
+
+
+def for_people(df: pl.DataFrame) -> pl.DataFrame:
+    """The findings with Chinese column names (规则, 级别, 数据, …) and Chinese values for
+    severity (错误/警告/提示), dataset (学籍名册/资助申报与发放/…) and status (新增/持续), in the
+    order of findings.COLUMNS. Unknown codes stay as written."""
+    from xueji_check.findings import SEVERITY_ZH
+    from xueji_check.report.excel import HEADERS_ZH, KIND_ZH, STATUS_ZH
+
+    def zh(col: str, mapping: dict[str, str]) -> pl.Expr:
+        return pl.col(col).replace(mapping) if col in df.columns else pl.lit(None)
+
+    out = df.with_columns(zh("severity", SEVERITY_ZH), zh("dataset", KIND_ZH), zh("status", STATUS_ZH))
+    return out.rename({c: HEADERS_ZH.get(c, c) for c in out.columns})
+
+
+def write_csv_zh(df: pl.DataFrame, target: Path) -> Path:
+    """问题清单.csv: `for_people(df)`, UTF-8 with a BOM, for opening in Excel/WPS. The contract
+    file for programs stays findings.csv."""
+    return write_csv(for_people(df), target)
 
 
 def write_json(doc: dict, target: Path, findings: pl.DataFrame | None = None) -> Path:

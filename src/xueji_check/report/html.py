@@ -22,8 +22,10 @@ from xueji_check.report.excel import (
     STATUS_ZH,
     school_table,
 )
+from xueji_check.report.terminal import VALIDATE_SKIPPED
 
 MAX_FINDINGS_SHOWN = 5_000
+NO_WRAP = ("rule_id", "dataset", "row", "student_id", "id_masked", "name", "status")  # short cells kept on one line
 MAX_RESOLVED_SHOWN = 1_000
 CHART_SCHOOLS = 15
 
@@ -36,7 +38,7 @@ th{background:#d9e1f2;position:sticky;top:0}td.n{text-align:right}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #bbb;border-radius:6px;padding:.6em 1em}
 .card b{display:block;font-size:1.6em}
 .error{background:#ERR}.warning{background:#WARN}.info{background:#INFO}
-tr.focus td{background:#f8cbad;font-weight:bold}.note{color:#555}.msg{max-width:46em}
+tr.focus td{background:#f8cbad;font-weight:bold}td.nw,th{white-space:nowrap}.note{color:#555}.msg{max-width:46em}
 """.replace("ERR", SEV_COLOUR["error"]).replace("WARN", SEV_COLOUR["warning"]).replace("INFO", SEV_COLOUR["info"])
 
 
@@ -115,7 +117,7 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
                        f"检查基准日 {_e(run.get('as_of'))}；运行时间 {_e(run.get('started'))} 至 "
                        f"{_e(run.get('ended'))}；版本 {_e(run.get('version'))}；退出码 "
                        f"{_e(run.get('exit_status'))}</p>"]
-    cards = [("问题总数", findings.height, "")] + [(SEVERITY_ZH[s], sev.get(s, 0), s) for s in ("error", "warning", "info")]
+    cards = [("检查基准日", run.get("as_of") or "", ""), ("问题总数", findings.height, "")] + [(SEVERITY_ZH[s], sev.get(s, 0), s) for s in ("error", "warning", "info")]
     if baseline:
         st = {s: n for s, n in findings.group_by("status").len().iter_rows()}
         cards += [("新增", st.get("new", 0), ""), ("持续", st.get("persisting", 0), ""),
@@ -141,12 +143,20 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
         body.append(_table(["级别", "位置", "内容"],
                            [[SEVERITY_ZH.get(p.level, p.level), p.where(), p.message] for p in problems]))
     diffs = _policy_differences(run.get("policy", {}))
+    if run.get("command") == "validate":  # validate itself selects the S rules; not a setting of the user's
+        diffs = {k: v for k, v in diffs.items() if k not in ("select", "ignore")}
     body.append("<h2>策略文件中与默认值不同的设置</h2>")
     body.append(_table(["设置", "取值"], [[k, json.dumps(v, ensure_ascii=False, default=str)] for k, v in diffs.items()])
                 if diffs else '<p class="note">全部为默认值。</p>')
     skipped = result.skipped if result is not None else run.get("skipped_rules", {})
-    if skipped:
+    validate_only = run.get("command") == "validate"
+    if validate_only:  # the S rules only ran: the business rules are one line, not one row each
+        skipped = {rid: why for rid, why in skipped.items() if rid.startswith("S")}
+    if skipped or validate_only:
         body.append("<h2>未执行的规则</h2>")
+    if validate_only:
+        body.append(f'<p class="note">{_e(VALIDATE_SKIPPED)}</p>')
+    if skipped:
         body.append(_table(["规则", "名称", "原因"],
                            [[rid, CATALOG[rid].title if rid in CATALOG else "", why] for rid, why in skipped.items()]))
 
@@ -189,7 +199,7 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
             body.append(f'<p class="note">只列出前 {MAX_RESOLVED_SHOWN} 项，完整列表见 findings.json。</p>')
 
     # findings
-    shown = [c for c in COLUMNS if c not in ("fingerprint", "dataset") and (baseline or c != "status")]
+    shown = [c for c in COLUMNS if c != "fingerprint" and (baseline or c != "status")]
     body.append(f"<h2>问题清单（{findings.height} 项）</h2>")
     if findings.height > MAX_FINDINGS_SHOWN:
         body.append(f'<p class="note">页面只列出前 {MAX_FINDINGS_SHOWN} 项，全部问题见 findings.csv 或 report.xlsx。</p>')
@@ -199,10 +209,13 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
         r = list(rec)
         s = r[si]
         r[si] = SEVERITY_ZH.get(s, s)
+        di = shown.index("dataset")
+        r[di] = KIND_ZH.get(r[di], r[di])
         if "status" in shown:
             r[shown.index("status")] = STATUS_ZH.get(r[shown.index("status")], r[shown.index("status")])
         rows.append(r)
-        cells.append([s if c == "severity" else ("msg" if c == "message" else "") for c in shown])
+        cells.append([f"{s} nw" if c == "severity" else ("msg" if c == "message" else ("nw" if c in NO_WRAP else ""))
+                      for c in shown])
     body.append(_table([HEADERS_ZH[c] for c in shown], rows, cell_classes=cells) if rows else "")
 
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

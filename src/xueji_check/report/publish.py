@@ -8,8 +8,13 @@ that renames stay on one disk), then `Stage.commit` replaces the earlier files i
    anything new is in place, and the files already moved are put back;
 2. the new files are renamed into place; a failure puts everything back.
 
-``commit.json`` in the staging folder lists the files being replaced, ``done`` marks a finished
-commit. A run killed outright (SIGKILL, power loss) leaves its staging folder; the next run into
+An output folder holds one run: the tool's own output files of an earlier run that this run does
+not write (`commit`'s ``remove``: an old ``report.html`` when this run writes only csv and json) are
+moved aside in step 1 like the replaced ones, so they go with the commit and come back with a
+rollback. Nothing else in the folder is touched.
+
+``commit.json`` in the staging folder lists the files being replaced and removed, ``done`` marks a
+finished commit. A run killed outright (SIGKILL, power loss) leaves its staging folder; the next run into
 the same output folder removes it, and if it was killed in the middle of step 1 or 2 first puts
 the earlier files back (`clean_stale`). A staging folder is left alone while its run is alive:
 each run holds an exclusive lock (flock) on ``lock`` inside its folder for as long as it lives.
@@ -32,7 +37,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from xueji_check.report import OutputError, os_reason, os_todo
@@ -144,8 +149,12 @@ def _restore(stage: Path, out: Path) -> None:
     manifest = stage / "commit.json"
     if not manifest.is_file() or (stage / "done").exists():
         return
-    names = json.loads(manifest.read_text(encoding="utf-8"))["names"]
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    names = record["names"]
     old = stage / ".old"
+    for name in record.get("removed", []):
+        if (old / name).exists() or (old / name).is_symlink():
+            os.replace(old / name, out / name)
     for name in names:
         if (old / name).exists() or (old / name).is_symlink():
             os.replace(old / name, out / name)
@@ -208,9 +217,11 @@ class Stage:
             raise
         (self.path / "tmp").mkdir()
 
-    def commit(self, names: list[str]) -> None:
-        """Replace out/NAME by the staged NAME for every name, all or none (module doc). Raises
-        OutputError (Chinese) naming the file that could not be replaced."""
+    def commit(self, names: list[str], remove: Iterable[str] = ()) -> list[str]:
+        """Replace out/NAME by the staged NAME for every name, and take away out/NAME for every
+        name in `remove` that is a file (or a link) there, all or none (module doc). `remove` is
+        for the tool's own output names only; a folder of that name is left alone. Returns the
+        names removed. Raises OutputError (Chinese) naming the file that could not be replaced."""
         out, old = self.out, self.path / ".old"
         for name in names:
             _fsync(self.path / name)
@@ -220,20 +231,24 @@ class Stage:
                 if t.is_dir() and not t.is_symlink():
                     raise OutputError(f"{t} 是一个文件夹，报告无法写在这里；上次的报告未被改动。"
                                       "请移走或改名这个文件夹，或用 --out 换一个输出文件夹")
-            (self.path / "commit.json").write_text(json.dumps({"names": names}), encoding="utf-8")
+            stale = [n for n in dict.fromkeys(remove)
+                     if n not in names and ((out / n).is_symlink() or (out / n).is_file())]
+            (self.path / "commit.json").write_text(json.dumps({"names": names, "removed": stale}),
+                                                   encoding="utf-8")
             old.mkdir()
             moved: list[str] = []
             placed: list[str] = []
             try:
-                for name in names:
+                for name in [*names, *stale]:
                     t = out / name
                     if not (t.exists() or t.is_symlink()):
                         continue
                     try:
                         os.rename(t, old / name)
                     except OSError as exc:
+                        what = "移除上次运行留下的" if name in stale else "替换"
                         raise OutputError(
-                            f"无法替换 {t}：{os_reason(exc)}。本次没有写出任何报告文件，{out} 中上次的报告未被改动；"
+                            f"无法{what} {t}：{os_reason(exc)}。本次没有写出任何报告文件，{out} 中上次的报告未被改动；"
                             "请在 Excel/WPS 等程序中关闭该文件，或解除它的只读/锁定后重新运行，或用 --out 换一个文件夹"
                         ) from exc
                     moved.append(name)
@@ -258,6 +273,7 @@ class Stage:
             (self.path / "done").touch()
             _fsync(out, directory=True)
             held.published = True
+        return stale
 
     def close(self) -> None:
         """Remove the staging folder (unless `keep`) and release its lock."""

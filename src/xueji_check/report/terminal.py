@@ -130,8 +130,40 @@ def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | No
     return t, max(0, agg.height - SCHOOLS_SHOWN)
 
 
+def quiet_line(findings: pl.DataFrame, resolved: list | None, as_of: str, exit_code: int, out) -> str:
+    """The one line of --quiet: the check date, the counts per severity, with a baseline the new,
+    persisting and resolved counts, the exit status and the output folder."""
+    sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
+    line = (f"xueji-check：检查基准日 {as_of}，{findings.height} 个问题（错误 {sev.get('error', 0)}，"
+            f"警告 {sev.get('warning', 0)}）")
+    if _has_status(findings, resolved):
+        st = {s: n for s, n in findings.group_by("status").len().iter_rows()}
+        line += (f"；与基线相比：新增 {st.get('new', 0)}，持续 {st.get('persisting', 0)}，"
+                 f"已整改 {len(resolved or [])}")
+    return safe(f"{line}；退出码 {exit_code}，输出在 {out}")
+
+
+VALIDATE_SKIPPED = "业务规则未执行（validate 只做格式校验）"
+
+
+def skipped_lines(skipped: dict[str, str], validate_only: bool = False) -> list[str]:
+    """The rules that did not run, for people: with `validate_only` one line for all the
+    business rules (VALIDATE_SKIPPED) plus any S rule that did not run; otherwise one line
+    naming each rule and why."""
+    if validate_only:
+        rest = {r: why for r, why in skipped.items() if r.startswith("S")}
+        return [VALIDATE_SKIPPED] + (["未执行的规则：" + "；".join(f"{r}（{w}）" for r, w in rest.items())]
+                                     if rest else [])
+    return ["未执行的规则：" + "；".join(f"{r}（{w}）" for r, w in skipped.items())] if skipped else []
+
+
 def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str], resolved: list | None,
-                  calendar_note: str, outputs: list[str], exit_code: int) -> None:
+                  calendar_note: str, outputs: list[str], exit_code: int, *, as_of: str | None = None,
+                  removed: list[str] | tuple = (), validate_only: bool = False, unjudged: str = "") -> None:
+    """The run's summary: per rule, per school (capped), rules not run, the calendar note, the
+    baseline comparison, the totals with the check date (检查基准日) and exit status, the outputs
+    written and the earlier outputs removed from the folder; `unjudged` is the line naming rows
+    some rules could not judge (engine.unjudged_line), printed after the rules not run."""
     baseline = _has_status(findings, resolved)
     t = rule_table(findings, baseline)
     if t is not None:
@@ -141,8 +173,10 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
         con.print(st)
         if more:
             con.print(f"……另有 {more} 所学校，见 report.xlsx 的「学校汇总」")
-    if skipped:
-        con.print("未执行的规则：" + "；".join(f"{markup_safe(rid)}（{markup_safe(why)}）" for rid, why in skipped.items()))
+    for line in skipped_lines(skipped, validate_only):
+        con.print(markup_safe(line))
+    if unjudged:  # rows some rules could not judge (their S-findings are listed)
+        con.print(markup_safe(unjudged))
     if calendar_note:
         con.print(f"[yellow]注意[/]：{markup_safe(calendar_note.strip('（）'))}")
     if baseline:
@@ -157,7 +191,10 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
         con.print(line)
     sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
     colour = "red" if exit_code else "green"
-    con.print(f"共发现 {findings.height} 个问题：[red]错误 {sev.get('error', 0)}[/]，[yellow]警告 {sev.get('warning', 0)}[/]，"
-              f"提示 {sev.get('info', 0)}。[{colour}]退出码 {exit_code}[/]。")
-    for o in outputs:
+    day = f"检查基准日 {markup_safe(as_of)}：" if as_of else ""
+    con.print(f"{day}共发现 {findings.height} 个问题：[red]错误 {sev.get('error', 0)}[/]，"
+              f"[yellow]警告 {sev.get('warning', 0)}[/]，提示 {sev.get('info', 0)}。[{colour}]退出码 {exit_code}[/]。")
+    if removed:
+        con.print(f"已移除上次运行留下、本次未生成的文件：{markup_safe('、'.join(removed))}")
+    for o in outputs:  # last, one per line, for scripts
         con.print(f"输出：{markup_safe(o)}")
