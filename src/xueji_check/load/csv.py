@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -21,45 +22,172 @@ def _utf16_guess(head: bytes) -> str | None:
     return None
 
 
-UTF8_SAMPLE = 1 << 16
+UTF8_SAMPLE = 1 << 16  # the head looked at before a file is read whole (bytes)
 
 
-def _head_is_utf8(data: bytes) -> bool:
-    """Whether the first 64 KB could be UTF-8 (a character cut off by the sample does not count).
-    When they cannot, the whole file cannot either, so no full UTF-8 attempt is made."""
+@dataclass
+class Decoded:
+    """Text decoded from a CSV's bytes.
+
+    `encoding` is the file's encoding (utf-8, utf-8-sig, utf-16*, gb18030), or "utf-8+gb18030"
+    when lines of both are mixed. `other_lines` are the 1-based lines of the file in the other
+    (minority) encoding `other`; `lossy_lines` the lines with bytes neither could read (shown
+    as U+FFFD), `lossy_encoding` what those lines were read as."""
+
+    text: str
+    encoding: str
+    lossy: bool = False
+    other: str = ""
+    other_lines: list[int] = field(default_factory=list)
+    lossy_lines: list[int] = field(default_factory=list)
+    lossy_encoding: str = ""
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode a delimited-text file. UTF-16 (BOM, or zeros in every other byte) whole; UTF-8
+    (with or without BOM) whole when all of it is UTF-8; GB18030 whole when the file starts
+    without UTF-8 text and all of it is GB18030. Otherwise (two files joined byte for byte, or
+    damaged bytes) each line is decoded on its own: UTF-8, else GB18030, and a line neither
+    reads keeps whichever loses fewer characters. Never raises."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+        return Decoded(text, "utf-16", "\ufffd" in text, lossy_encoding="UTF-16")
+    utf16 = _utf16_guess(data[:4096])
+    if utf16:
+        return Decoded(data.decode(utf16, errors="replace"), utf16)
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[3:] if bom else data
     try:
-        data[:UTF8_SAMPLE].decode("utf-8")
+        return Decoded(body.decode("utf-8"), "utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError as exc:
-        return len(data) > UTF8_SAMPLE and exc.reason == "unexpected end of data"
-    return True
+        first_bad = exc.start
+    # No whole line of UTF-8 text before the line UTF-8 cannot read: a GB18030 (GBK) file, the
+    # usual save of Excel on Chinese Windows (a few GBK characters may happen to be valid UTF-8,
+    # a whole line almost never). Only its first non-ASCII line was looked at so far.
+    if not bom and body[: body.rfind(b"\n", 0, first_bad) + 1].isascii():
+        try:
+            text = body.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+        else:
+            # UTF-8 lines whose Chinese runs all have an even length are valid GB18030 too: a
+            # UTF-8 file appended to a GBK one could pass. Its last lines tell (64 KB, cheap).
+            if not _tail_is_utf8_text(body):
+                return Decoded(text, "gb18030")
+            del text
+    return _decode_by_line(body, "utf-8-sig" if bom else "utf-8")
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _tail_is_utf8_text(body: bytes) -> bool:
+    """Whether one of the last whole lines (up to 64 KB) is UTF-8 with Chinese text in it (a
+    GBK line is almost never valid UTF-8 with a three-byte character)."""
+    tail = body[-UTF8_SAMPLE:]
+    if len(body) > UTF8_SAMPLE:
+        tail = tail[tail.find(b"\n") + 1:] if b"\n" in tail else b""
+    if tail.isascii():
+        return False
+    for line in tail.splitlines():
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if _CJK.search(text):
+            return True
+    return False
+
+
+def _decode_by_line(body: bytes, utf8_name: str) -> Decoded:
+    """Each line on its own (a line break is the same byte in UTF-8 and GB18030 and never part
+    of a multi-byte character in either). A line that is not UTF-8 but mostly reads as UTF-8
+    (more good multi-byte characters than bad bytes) is UTF-8 with damage, not GB18030: text in
+    GB18030 read as UTF-8 gives almost nothing but replacement characters."""
+    out: list[str] = []
+    utf8_lines: list[int] = []
+    gb_lines: list[int] = []
+    lossy_lines: list[int] = []
+    lossy_gb = lossy_u8 = 0
+    for i, line in enumerate(body.splitlines(keepends=True), 1):
+        if line.isascii():
+            out.append(line.decode("ascii"))
+            continue
+        try:
+            out.append(line.decode("utf-8"))
+            utf8_lines.append(i)
+            continue
+        except UnicodeDecodeError:
+            pass
+        u = line.decode("utf-8", errors="replace")
+        bad = u.count("\ufffd")
+        good = len(u) - len(u.encode("ascii", errors="ignore")) - bad
+        if good > bad:
+            out.append(u)
+            utf8_lines.append(i)
+            lossy_lines.append(i)
+            lossy_u8 += 1
+            continue
+        try:
+            out.append(line.decode("gb18030"))
+            gb_lines.append(i)
+            continue
+        except UnicodeDecodeError:
+            pass
+        g = line.decode("gb18030", errors="replace")
+        lossy_lines.append(i)
+        if g.count("\ufffd") < bad:
+            out.append(g)
+            gb_lines.append(i)
+            lossy_gb += 1
+        else:
+            out.append(u)
+            utf8_lines.append(i)
+            lossy_u8 += 1
+    text = "".join(out)
+    lossy_enc = "GB18030" if lossy_gb >= lossy_u8 else "UTF-8"
+    if utf8_lines and gb_lines:
+        if len(gb_lines) <= len(utf8_lines):
+            return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "GBK（GB18030）", gb_lines, lossy_lines, lossy_enc)
+        return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "UTF-8", utf8_lines, lossy_lines, lossy_enc)
+    enc = "gb18030" if gb_lines else utf8_name
+    return Decoded(text, enc, bool(lossy_lines), lossy_lines=lossy_lines, lossy_encoding=lossy_enc)
 
 
 def decode_text(data: bytes) -> tuple[str, str, bool]:
-    """Return (text, encoding, lossy). UTF-8/UTF-8 BOM/UTF-16 (BOM or not), else GB18030."""
-    if data.startswith(codecs.BOM_UTF8):
-        text = data[3:].decode("utf-8", errors="replace")
-        return text, "utf-8-sig", "\ufffd" in text
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = data.decode("utf-16", errors="replace")
-        return text, "utf-16", "\ufffd" in text
-    utf16 = _utf16_guess(data[:4096])
-    if utf16:
-        return data.decode(utf16, errors="replace"), utf16, False
-    if _head_is_utf8(data):
-        try:
-            return data.decode("utf-8"), "utf-8", False
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("gb18030"), "gb18030", False
-    except UnicodeDecodeError:
-        pass
-    # Mostly UTF-8 with a few bad bytes, or mostly GBK with a few: keep whichever loses less.
-    u = data.decode("utf-8", errors="replace")
-    g = data.decode("gb18030", errors="replace")
-    if u.count("\ufffd") <= g.count("\ufffd"):
-        return u, "utf-8", True
-    return g, "gb18030", True
+    """Return (text, encoding, lossy); see `decode_bytes`."""
+    d = decode_bytes(data)
+    return d.text, d.encoding, d.lossy
+
+
+def line_ranges(lines: list[int], shown: int = 10) -> str:
+    """[4, 5, 9] -> "4–5、9"; past `shown` ranges, "… 等 N 行"."""
+    ranges: list[list[int]] = []
+    for n in lines:
+        if ranges and n == ranges[-1][1] + 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    text = "、".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:shown])
+    return text + (f" 等 {len(lines)} 行" if len(ranges) > shown else "")
+
+
+def binary_reason(head: bytes) -> str | None:
+    """Why the head of a file given as delimited text shows it is not text (Chinese), or None.
+    Looked at before the file is read whole, so a multi-GB binary file is never loaded."""
+    if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_guess(head[:4096]):
+        return None
+    if head.startswith(b"%PDF"):
+        return "实际是 PDF 文件"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "实际是图片"
+    if head.startswith((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
+        return "实际是压缩包"
+    if b"\x00" in head[:4096]:
+        return "含二进制数据"
+    return None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -119,6 +247,33 @@ def _is_blank(data: bytes) -> bool:
     return not data[:4096].strip() and not data.strip()
 
 
+SAVE_AS_UTF8 = "最好在 Excel 中另存为「CSV UTF-8」后再检查"
+
+
+def _enc_words(name: str) -> str:
+    return f"{name} 编码" if name.isascii() else f"{name}编码"
+
+
+def _encoding_problems(dec: Decoded, display: str, problems: list[Problem]) -> None:
+    """Warnings that name the lines read in another encoding or with unreadable bytes."""
+    if dec.other_lines:
+        major = "UTF-8" if dec.other == "GBK（GB18030）" else "GBK（GB18030）"
+        problems.append(Problem(
+            "warning", display, None, None,
+            f"文件混用了两种编码：第 {line_ranges(dec.other_lines)} 行是 {_enc_words(dec.other)}，其余是 {_enc_words(major)}"
+            f"（常见于把两个导出文件直接拼接），已逐行识别读取；请核对这些行的中文是否正确，{SAVE_AS_UTF8}"))
+    if dec.lossy_lines:
+        problems.append(Problem(
+            "warning", display, None, None,
+            f"文件第 {line_ranges(dec.lossy_lines)} 行有无法识别的字节（已按 {dec.lossy_encoding} 读取，以 � 代替），"
+            f"请核对这些行的中文是否乱码；{SAVE_AS_UTF8}"))
+    elif dec.lossy:
+        problems.append(Problem(
+            "warning", display, None, None,
+            f"文件中有无法识别的字节（已按 {dec.lossy_encoding or dec.encoding.upper()} 读取，以 � 代替），"
+            f"请核对中文是否乱码；{SAVE_AS_UTF8}"))
+
+
 def read_csv_text(data: bytes | list[bytes], display: str, stem: str, problems: list[Problem]) -> RawSheet:
     """Read a CSV/TSV as text. `data` may be handed over in a one-item list: the bytes are then
     released as soon as they have been decoded (a 150 MB file is not held through the parse)."""
@@ -126,11 +281,12 @@ def read_csv_text(data: bytes | list[bytes], display: str, stem: str, problems: 
         data = data.pop()
     if _is_blank(data) or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         raise LoadError("文件是空的，请重新导出")
-    text, enc, lossy = decode_text(data)
-    if lossy:
-        problems.append(Problem("warning", display, None, None,
-                                f"文件中有无法识别的字节（已按 {enc.upper()} 读取，以 � 代替），请核对中文是否乱码；"
-                                "最好在 Excel 中另存为「CSV UTF-8」后再检查"))
+    why = binary_reason(data[:UTF8_SAMPLE])
+    if why:
+        raise LoadError(f"文件内容不是文本表格（{why}），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
+    dec = decode_bytes(data)
+    text, enc, lossy = dec.text, dec.encoding, dec.lossy
+    _encoding_problems(dec, display, problems)
     if "\x00" in text[:4096]:
         raise LoadError("文件内容不是文本表格（含二进制数据），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
     if not _clean_text(text[:4096]).strip() and not _clean_text(text).strip():
@@ -144,7 +300,7 @@ def read_csv_text(data: bytes | list[bytes], display: str, stem: str, problems: 
         raw = data[3:]
     else:
         raw = text.encode("utf-8")
-    del text, data
+    del text, data, dec
     raw = _clean_utf8(raw, has_bom, has_cr)
     first = _head_text(raw, 20)
     sep = max([",", "\t", ";", "|"], key=lambda c: first.count(c))
