@@ -79,6 +79,7 @@ def decode_bytes(data: bytes) -> Decoded:
 
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_WIDE = re.compile(r"[\u0800-\ufffc\U00010000-\U0010ffff]")
 
 
 def _tail_is_utf8_text(body: bytes) -> bool:
@@ -102,58 +103,132 @@ def _tail_is_utf8_text(body: bytes) -> bool:
 
 
 def _decode_by_line(body: bytes, utf8_name: str) -> Decoded:
-    """Each line on its own (a line break is the same byte in UTF-8 and GB18030 and never part
-    of a multi-byte character in either). A line that is not UTF-8 but mostly reads as UTF-8
-    (more good multi-byte characters than bad bytes) is UTF-8 with damage, not GB18030: text in
-    GB18030 read as UTF-8 gives almost nothing but replacement characters."""
+    """Each line on its own, in runs: the UTF-8 lines up to the next line UTF-8 cannot read are
+    decoded in one call; that line alone by `_decode_line`. A line break is the same byte in
+    UTF-8 and GB18030 and never part of a multi-byte character in either, so lines can be cut
+    on the bytes. Line numbers count \n, \r\n and a bare \r, as the CSV reader does."""
+    n = len(body)
     out: list[str] = []
-    utf8_lines: list[int] = []
+    u8_ranges: list[tuple[int, int]] = []  # lines of UTF-8 runs that hold non-ASCII text
     gb_lines: list[int] = []
     lossy_lines: list[int] = []
     lossy_gb = lossy_u8 = 0
-    for i, line in enumerate(body.splitlines(keepends=True), 1):
-        if line.isascii():
-            out.append(line.decode("ascii"))
-            continue
-        try:
-            out.append(line.decode("utf-8"))
-            utf8_lines.append(i)
-            continue
-        except UnicodeDecodeError:
-            pass
-        u = line.decode("utf-8", errors="replace")
-        bad = u.count("\ufffd")
-        good = len(u) - len(u.encode("ascii", errors="ignore")) - bad
-        if good > bad:
-            out.append(u)
-            utf8_lines.append(i)
-            lossy_lines.append(i)
-            lossy_u8 += 1
-            continue
-        try:
-            out.append(line.decode("gb18030"))
-            gb_lines.append(i)
-            continue
-        except UnicodeDecodeError:
-            pass
-        g = line.decode("gb18030", errors="replace")
-        lossy_lines.append(i)
-        if g.count("\ufffd") < bad:
-            out.append(g)
-            gb_lines.append(i)
+    pos, line_no = 0, 1
+    while pos < n:
+        run, end, bad = _utf8_run(body, pos)
+        if run:
+            out.append(run)
+            breaks = body.count(b"\n", pos, end) + body.count(b"\r", pos, end) - body.count(b"\r\n", pos, end)
+            lines = breaks if body[end - 1:end] in (b"\n", b"\r") else breaks + 1
+            if not run.isascii():  # the lines from its first to its last non-ASCII character
+                first = len(run) - len(run.lstrip(_ASCII))
+                last = len(run.rstrip(_ASCII)) - 1
+                u8_ranges.append((line_no + _breaks(run, 0, first), line_no + _breaks(run, 0, last)))
+            line_no += lines
+        pos = end
+        if pos >= n:
+            break
+        line_end = _line_end(body, pos)
+        line_text, kind = _decode_line(body[pos:line_end], bad - pos)
+        out.append(line_text)
+        if kind == "gb":
+            gb_lines.append(line_no)
+        elif kind == "gb-lossy":
+            gb_lines.append(line_no)
+            lossy_lines.append(line_no)
             lossy_gb += 1
-        else:
-            out.append(u)
-            utf8_lines.append(i)
+        else:  # UTF-8 with bytes that cannot be read
+            u8_ranges.append((line_no, line_no))
+            lossy_lines.append(line_no)
             lossy_u8 += 1
+        line_no += 1
+        pos = line_end
     text = "".join(out)
     lossy_enc = "GB18030" if lossy_gb >= lossy_u8 else "UTF-8"
-    if utf8_lines and gb_lines:
-        if len(gb_lines) <= len(utf8_lines):
+    u8_count = sum(b - a + 1 for a, b in u8_ranges)
+    if u8_ranges and gb_lines:
+        if len(gb_lines) <= u8_count:
             return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "GBK（GB18030）", gb_lines, lossy_lines, lossy_enc)
-        return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "UTF-8", utf8_lines, lossy_lines, lossy_enc)
+        u8_lines = [i for a, b in u8_ranges for i in range(a, b + 1)]
+        return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "UTF-8", u8_lines, lossy_lines, lossy_enc)
     enc = "gb18030" if gb_lines else utf8_name
     return Decoded(text, enc, bool(lossy_lines), lossy_lines=lossy_lines, lossy_encoding=lossy_enc)
+
+
+_ASCII = "".join(map(chr, range(128)))
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """Line breaks (\n, \r\n, a bare \r) in text[start:end]."""
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+
+
+RUN_FIRST_WINDOW = 1 << 12
+RUN_MAX_WINDOW = 1 << 24
+
+
+def _utf8_run(body: bytes, pos: int) -> tuple[str, int, int]:
+    """The UTF-8 text from `pos` up to the start of the first line UTF-8 cannot read: (text,
+    where it ends, the first bad byte or len(body)). Decoded in windows that grow from 4 KB, so
+    a line that is not UTF-8 right after `pos` costs a few KB, not a pass over the rest of the
+    file (the decoder's error copies what it was given)."""
+    n = len(body)
+    parts: list[str] = []
+    start, window = pos, RUN_FIRST_WINDOW
+    mv = memoryview(body)
+    while pos < n:
+        stop = min(n, pos + window)
+        try:
+            text, used = codecs.utf_8_decode(mv[pos:stop], "strict", stop == n)
+        except UnicodeDecodeError as exc:
+            bad = pos + exc.start
+            end = max(body.rfind(b"\n", start, bad), body.rfind(b"\r", start, bad), start - 1) + 1
+            if end < pos:  # the line began in an earlier window: decode the run again up to it
+                return body[start:end].decode("utf-8"), end, bad
+            return "".join(parts) + body[pos:end].decode("utf-8"), end, bad
+        parts.append(text)
+        pos += used
+        window = min(window * 2, RUN_MAX_WINDOW)
+    return "".join(parts), n, n
+
+
+def _line_end(body: bytes, pos: int) -> int:
+    """Where the line starting at `pos` ends, its line break included (looked for in growing
+    windows: a file without \r is not scanned to its end for every line)."""
+    n, window = len(body), RUN_FIRST_WINDOW
+    while True:
+        stop = min(n, pos + window)
+        ends = [i for i in (body.find(b"\n", pos, stop), body.find(b"\r", pos, stop)) if i >= 0]
+        if ends:
+            i = min(ends)
+            return i + 2 if body[i:i + 2] == b"\r\n" else i + 1
+        if stop == n:
+            return n
+        window *= 4
+
+
+def _decode_line(line: bytes, first_bad: int) -> tuple[str, str]:
+    """One line UTF-8 cannot read (its first bad byte at `first_bad`): ("…", "gb") when it is
+    GB18030; ("…", "u8-lossy") when it is UTF-8 with damage, i.e. more good multi-byte
+    characters than bad bytes (GB18030 text read as UTF-8 gives almost nothing but replacement
+    characters); else whichever of the two loses fewer characters."""
+    try:
+        g = line.decode("gb18030")
+    except UnicodeDecodeError:
+        g = None
+    if g is not None and line[:first_bad].isascii():
+        return g, "gb"  # the usual GBK line: fails as UTF-8 at its first non-ASCII character
+    u = line.decode("utf-8", errors="replace")
+    bad = u.count("\ufffd")
+    good = len(_WIDE.findall(u))  # three-byte characters (Chinese): GBK read as UTF-8 gives few
+    if good > bad:
+        return u, "u8-lossy"
+    if g is not None:
+        return g, "gb"
+    g = line.decode("gb18030", errors="replace")
+    if g.count("\ufffd") < bad:
+        return g, "gb-lossy"
+    return u, "u8-lossy"
 
 
 def decode_text(data: bytes) -> tuple[str, str, bool]:
