@@ -109,13 +109,28 @@ class Progress:
             self.status.stop()
 
 
-def _exit_code(findings: pl.DataFrame, fail_on: FailOn) -> int:
+def _exit_code(findings: pl.DataFrame, fail_on: FailOn, not_checked: int = 0) -> int:
+    """0 or 1 (2, the run could not be done, is decided by the engine). 1 when a finding is at
+    or above --fail-on, or when a file given (or found in a given folder) was not checked: a
+    partial run never passes as clean. --fail-on never is always 0."""
     if fail_on == FailOn.never:
         return 0
+    if not_checked:
+        return 1
     if fail_on == FailOn.new:
         return 1 if findings.filter(pl.col("status") == "new").height else 0
     sevs = ["error"] if fail_on == FailOn.error else ["error", "warning"]
     return 1 if findings.filter(pl.col("severity").is_in(sevs)).height else 0
+
+
+def _not_checked_line(not_checked) -> str:
+    """The summary's line on files not checked ("" when every file was)."""
+    if not not_checked:
+        return ""
+    folders = sum(1 for n in not_checked if n.folder)
+    files = len(not_checked) - folders
+    what = "、".join(x for x in (f"{files} 个文件" if files else "", f"{folders} 个文件夹" if folders else "") if x)
+    return f"有 {what}未能检查（无法读取、无法识别或被拒绝读取，原因见上面的错误提示），结果不完整"
 
 
 def _echo_err(text: str) -> None:
@@ -345,7 +360,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         resolved = None
         if old is not None:
             findings, resolved = apply_baseline(findings, old, show_pii=show_pii)
-        code = 2 if result.fatal else _exit_code(findings, fail_on)
+        code = 2 if result.fatal else _exit_code(findings, fail_on, len(result.not_checked))
         progress.step("写出报告")
         ended = dt.datetime.now().astimezone()
         doc = {
@@ -366,6 +381,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "outputs": [],  # the file names written into --out (set by _write_outputs)
                 "problems": [{"level": p.level, "file": p.file, "sheet": p.sheet, "row": p.row,
                               "message": p.message} for p in result.problems],
+                "files_not_checked": len(result.not_checked),
+                "not_checked": [{"path": n.path, "folder": n.folder, "reason": n.reason} for n in result.not_checked],
                 "skipped_rules": result.skipped,
                 "unjudged": result.unjudged,
                 "skipped_summary": "；".join(terminal.skipped_lines(result.skipped, validate_only)) or None,
@@ -400,8 +417,11 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         _echo_err(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件")
         return 2
     if quiet:
-        typer.echo(terminal.quiet_line(findings, resolved, as_of_date.isoformat(), code, out))
+        typer.echo(terminal.quiet_line(findings, resolved, as_of_date.isoformat(), code, out,
+                                       not_checked=len(result.not_checked)))
     else:
+        if result.not_checked:
+            con.print(f"[red]{_not_checked_line(result.not_checked)}[/]")
         terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code,
                                as_of=as_of_date.isoformat(), removed=removed, validate_only=validate_only,
                                unjudged=engine.unjudged_line(result.unjudged))

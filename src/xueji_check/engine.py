@@ -13,7 +13,15 @@ from xueji_check import normalize as nz
 from xueji_check import schema as sc
 from xueji_check.calendar import CalendarFrame, WorkCalendar
 from xueji_check.findings import RAW_SCHEMA, emit, empty_raw, finalize
-from xueji_check.load import InputFile, Problem, Table, discover, load_file
+from xueji_check.load import (
+    InputFile,
+    NotChecked,
+    Problem,
+    Table,
+    discover,
+    load_file,
+    refuse_given,
+)
 from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
@@ -71,11 +79,12 @@ class RunResult:
     frames: dict[str, pl.DataFrame]
     tables: dict[str, list[Table]]
     calendar_note: str = ""
-    fatal: bool = False  # nothing of some given kind could be checked
+    fatal: bool = False  # nothing could be checked, or nothing of a kind named by option
     rows: dict[str, int] = field(default_factory=dict)
     # rule id -> {"kind", "rows", "reasons": {Chinese reason: rows}}: rows a rule that ran could
     # not judge because a value it needs could not be read (reported once by an S-rule)
     unjudged: dict[str, dict] = field(default_factory=dict)
+    not_checked: list[NotChecked] = field(default_factory=list)  # files (folders) given but not checked
 
 
 TERM_FORMS = "2024年秋季学期、2024秋、2024-2025学年第一学期 或 2024-2025-1"
@@ -341,12 +350,17 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     load_rule_modules()
     problems: list[Problem] = []
     inputs: list[InputFile] = []
-    for p in discover(paths, problems):
+    not_checked: list[NotChecked] = []
+    named_missing: set[str] = set()  # kinds named by option whose file cannot even be opened
+    for p in discover(paths, problems, not_checked):
         inputs.append(InputFile(p, str(p), None))
     for kind, ps in explicit.items():
         for p in ps:
-            if not p.exists():
-                problems.append(Problem("error", str(p), None, None, "文件不存在，请检查路径是否正确"))
+            why = refuse_given(p)
+            if why:
+                problems.append(Problem("error", str(p), None, None, why))
+                not_checked.append(NotChecked(str(p), why))
+                named_missing.add(kind)
                 continue
             if p.resolve() in {i.path.resolve() for i in inputs}:
                 # the same file given by folder and by option: the explicit kind wins, read once
@@ -401,15 +415,19 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
             problems.extend(encoding_damage(kind, frames[kind]))
     raw_parts.append(name_mismatch(frames))
 
-    # Fatal: a kind was given (explicitly, or recognised) but nothing of it can be checked,
-    # or a named file could not be read at all.
-    fatal = any(not inp.ok for inp in inputs) and not any(inp.tables for inp in inputs)
+    # Fatal (exit 2, the run could not be done): no table at all can be checked, or a kind named
+    # by option (--roster, --aid, …) has nothing checkable. A file found in a folder or given
+    # without a kind that cannot be read or recognised is not fatal: it is counted as not
+    # checked, and the exit status is then at least 1 (cli._exit_code).
+    fatal = not any(tables[k] for k in KINDS) or bool(named_missing)
     for kind in KINDS:
-        given = [t for t in all_tables if t.kind == kind] or [i for i in inputs if i.kind_hint == kind]
-        if given and not tables[kind]:
+        if any(i.kind_hint == kind for i in inputs) and not tables[kind]:
             fatal = True
-    if not inputs:
-        fatal = True
+    errors: dict[str, str] = {}
+    for pr in problems:
+        if pr.level == "error":
+            errors.setdefault(pr.file, pr.message)
+    not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
     ctx = Context(frames, tables, policy, as_of, cal, options or {})
@@ -461,4 +479,4 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     rows = {k: (frames[k].height if k in frames else 0) for k in KINDS}
     unjudged = {k.split(":", 1)[1]: v for k, v in ctx.options.items()
                 if k.startswith("unjudged:") and k.split(":", 1)[1] not in skipped}
-    return RunResult(findings, inputs, problems, skipped, frames, tables, note, fatal, rows, unjudged)
+    return RunResult(findings, inputs, problems, skipped, frames, tables, note, fatal, rows, unjudged, not_checked)

@@ -11,7 +11,8 @@ kind a table is), `table` (a sheet to a table), `model` (what is handed on).
 from __future__ import annotations
 
 import hashlib
-import io
+import os
+import stat
 from typing import BinaryIO
 
 import polars as pl
@@ -25,10 +26,25 @@ from xueji_check.load.csv import (
     _clean_utf8,
     _csv_width,
     _read_csv_bytes,
+    binary_reason,
+    decode_bytes,
     decode_text,
     read_csv_text,
 )
-from xueji_check.load.files import CSV_SUFFIXES, EXCEL_SUFFIXES, discover
+from xueji_check.load.files import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    FOLDER_SUFFIXES,
+    MEMORY,
+    PARQUET_BYTES_PER_CELL,
+    TEXT_READ_FACTOR,
+    NotChecked,
+    _special_kind,
+    available_memory,
+    discover,
+    refuse_given,
+    special_message,
+)
 from xueji_check.load.kinds import nearest_kind_message
 from xueji_check.load.model import (
     InputFile,
@@ -41,53 +57,158 @@ from xueji_check.load.model import (
     redact,
 )
 from xueji_check.load.table import _drop_blank_and_total_rows, build_table
-from xueji_check.load.xlsx import OLE_MAGIC, _is_encrypted_ole, _Scanner, read_excel_bytes, scan_zip
+from xueji_check.load.xlsx import (
+    OLE_MAGIC,
+    _content_hint,
+    _is_encrypted_ole,
+    _Scanner,
+    read_excel_bytes,
+    scan_zip,
+)
 from xueji_check.spec import KindSpec, all_kinds
 
 __all__ = [
-    "CSV_SPARE_COLUMNS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "UTF8_SAMPLE", "InputFile", "LoadError", "Problem",
-    "RawSheet", "Table", "_CONTROL", "_CONTROL_BYTES", "_Scanner", "_clean_text", "_clean_utf8", "_csv_width",
+    "CSV_SPARE_COLUMNS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "FOLDER_SUFFIXES", "UTF8_SAMPLE", "InputFile",
+    "LoadError", "NotChecked", "Problem", "RawSheet", "Table", "_CONTROL", "_CONTROL_BYTES", "_Scanner",
+    "_clean_text", "_clean_utf8", "_csv_width", "available_memory", "decode_bytes", "refuse_given",
     "_drop_blank_and_total_rows", "_read_csv_bytes", "build_table", "decode_text", "discover", "load_file",
     "read_csv_text", "read_excel_bytes", "redact", "scan_zip",
 ]
 
 
+HEAD_BYTES = UTF8_SAMPLE  # what is looked at before a file is read whole
+
+
+def _open_regular(path) -> BinaryIO:
+    """Open read-only, and only a regular file: the type is checked on the open descriptor
+    (fstat), and O_NONBLOCK keeps the open of a FIFO that took the file's place from blocking."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        kind = _special_kind(mode)
+        if kind:
+            raise LoadError(special_message(kind))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_whole(fh: BinaryIO, head: bytes, size: int) -> bytes:
+    """The rest of the file after `head`, no more than its size said (the read is bounded by
+    what the memory check allowed): a file that grows while it is read is refused."""
+    data = head + fh.read(max(size - len(head), 0))
+    if fh.read(1):
+        raise LoadError("文件在读取过程中变大了（可能仍在写入或导出未完成），请等导出完成后再检查")
+    return data
+
+
+def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems: list[Problem]) -> list[RawSheet]:
+    """A Parquet file: one sheet, the column names as its first row, every value as text.
+    Nested columns (list, struct) are left out with a warning; nothing here asks for a bug report."""
+    if not head:
+        raise LoadError("文件是空的（0 字节），请重新导出")
+    if not head.startswith(b"PAR1"):
+        if binary_reason(head) is None and _looks_text(head):
+            raise LoadError("文件扩展名是 .parquet，内容却是文本文件；请把扩展名改为 .csv 后再检查")
+        raise LoadError(f"文件内容不是 Parquet 格式（{_content_hint(head)}），请重新导出，或另存为 .xlsx/.csv 后再检查")
+    fh.seek(max(size - 4, 0))
+    if size < 12 or fh.read(4) != b"PAR1":
+        raise LoadError("Parquet 文件不完整（可能被截断，或导出尚未完成），请重新导出后再检查")
+    fh.seek(0)
+    inp.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+    try:
+        fh.seek(0)
+        schema = pl.read_parquet_schema(fh)
+        fh.seek(0)
+        rows = pl.scan_parquet(fh).select(pl.len()).collect().item()
+    except Exception as exc:
+        raise LoadError(f"Parquet 文件已损坏，无法读取（{_first_line(exc)[:160]}），请重新导出后再检查") from exc
+    nested = [c for c, t in schema.items() if t.is_nested()]
+    flat = [c for c in schema if c not in nested]
+    if not flat:
+        raise LoadError(f"Parquet 文件中的列都是嵌套类型（列表或结构，如「{'」「'.join(nested[:5])}」），"
+                        "不是一张平面表格，无法检查；请导出为每个单元格只有一个值的表格")
+    need = (rows + 1) * len(flat) * PARQUET_BYTES_PER_CELL + size
+    with MEMORY.reserve(need, size):
+        try:
+            fh.seek(0)
+            df = pl.read_parquet(fh, columns=flat)
+        except Exception as exc:
+            raise LoadError(f"Parquet 文件已损坏，无法读取（{_first_line(exc)[:160]}），请重新导出后再检查") from exc
+        dropped = list(nested)
+        cols = []
+        for c in flat:
+            try:
+                cols.append(df[c].cast(pl.String))
+            except Exception:  # binary that is not UTF-8 text, or a type without a text form
+                dropped.append(c)
+        del df
+    if dropped:
+        problems.append(Problem("warning", inp.display, None, None,
+                                f"Parquet 文件中有 {len(dropped)} 列不是文本或数字（嵌套的列表/结构，或二进制数据）："
+                                f"「{'」「'.join(dropped[:10])}」{'等' if len(dropped) > 10 else ''}，这些列未读取；"
+                                "如其中有要检查的内容，请导出为每个单元格只有一个值的表格"))
+    if not cols:
+        raise LoadError("Parquet 文件中没有可以读取的列（都是二进制或嵌套数据），请重新导出为普通表格")
+    body = pl.DataFrame(cols)
+    names = body.columns
+    df = pl.concat([pl.DataFrame([names], schema=names, orient="row"), body])
+    return [RawSheet(inp.display, inp.path.stem, df.rename({c: f"c{i}" for i, c in enumerate(names)}))]
+
+
+def _looks_text(head: bytes) -> bool:
+    try:
+        head[:4096].decode("utf-8")
+        return True
+    except UnicodeDecodeError as exc:
+        return exc.start > 4090 or head[:4096].decode("gb18030", errors="replace").count("\ufffd") == 0
+
+
 def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem]) -> list[RawSheet]:
-    """Read the open input: sets its size and sha256, returns its sheets. A CSV or Parquet file
-    is read whole; a workbook is hashed and scanned through the file, then read by calamine."""
+    """Read the open (regular) file: sets its size and sha256, returns its sheets.
+
+    Only the head (64 KB) is read first: it decides the format, and a file that is not what its
+    name says is refused from it, before the rest is read or hashed. A CSV is then read whole,
+    bounded by its size and admitted by the memory check (`files.MEMORY`); a Parquet file
+    through its metadata; a workbook is hashed and scanned through the file, then read by
+    calamine."""
     path = inp.path
     suffix = path.suffix.lower()
-    head = fh.read(8)
+    size = os.fstat(fh.fileno()).st_size
+    inp.size = size
+    head = fh.read(HEAD_BYTES)
     is_excel_content = head.startswith((b"PK\x03\x04", OLE_MAGIC))
-    if suffix == ".parquet" or (suffix in CSV_SUFFIXES and not is_excel_content) or not fh.seekable():
-        data = head + fh.read()
-        inp.size = len(data)
-        inp.sha256 = hashlib.sha256(data).hexdigest()
-        if suffix == ".parquet":
-            df = pl.read_parquet(io.BytesIO(data))
-            df = pl.concat([pl.DataFrame([list(map(str, df.columns))], schema=df.columns, orient="row"),
-                            df.cast(pl.String)])
-            return [RawSheet(inp.display, path.stem, df.rename({c: f"c{i}" for i, c in enumerate(df.columns)}))]
-        if suffix in CSV_SUFFIXES and not is_excel_content:
+    if suffix == ".parquet" and not is_excel_content:
+        return _read_parquet(inp, fh, head, size, problems)
+    if suffix in CSV_SUFFIXES and not is_excel_content:
+        why = binary_reason(head)
+        if why:
+            raise LoadError(f"文件内容不是文本表格（{why}），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
+        with MEMORY.reserve(size * TEXT_READ_FACTOR, size):
+            data = _read_whole(fh, head, size)
+            inp.sha256 = hashlib.sha256(data).hexdigest()
             box = [data]  # handed over, so the CSV reader can drop the raw bytes once decoded
             del data
             return [read_csv_text(box, inp.display, path.stem, problems)]
-        src: bytes | BinaryIO = data
-    else:
-        fh.seek(0)
-        inp.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
-        inp.size = fh.tell()
-        src = fh
-    if suffix in CSV_SUFFIXES:
+    if not is_excel_content:
+        # not a workbook whatever its name: refused from the head (empty, text, PDF, …)
+        return read_excel_bytes(head, inp.display, problems)
+    fh.seek(0)
+    inp.sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+    if suffix in CSV_SUFFIXES or suffix == ".parquet":
         problems.append(Problem("warning", inp.display, None, None,
                                 f"文件扩展名是 {suffix}，内容却是 Excel 工作簿，已按 Excel 读取；请改正扩展名"))
-    elif suffix in {".xlsx", ".xlsm"} and head.startswith(OLE_MAGIC) and not _is_encrypted_ole(src):
+    elif suffix in {".xlsx", ".xlsm"} and head.startswith(OLE_MAGIC) and not _is_encrypted_ole(fh):
         problems.append(Problem("warning", inp.display, None, None,
                                 f"文件扩展名是 {suffix}，内容却是旧版 .xls 工作簿，已按 .xls 读取；请改正扩展名"))
     elif suffix == ".xls" and head.startswith(b"PK\x03\x04"):
         problems.append(Problem("warning", inp.display, None, None,
                                 "文件扩展名是 .xls，内容却是 .xlsx 工作簿，已按 .xlsx 读取；请改正扩展名"))
-    return read_excel_bytes(src, inp.display, problems)
+    return read_excel_bytes(fh, inp.display, problems)
 
 
 def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec] | None = None) -> None:
@@ -96,7 +217,7 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
     specs = specs or all_kinds()
     path = inp.path
     try:
-        with path.open("rb") as fh:  # read-only; the input is never written
+        with _open_regular(path) as fh:  # read-only; the input is never written
             sheets = _read_sheets(inp, fh, problems)
     except LoadError as exc:
         inp.ok = False

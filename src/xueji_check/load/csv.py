@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -21,45 +22,247 @@ def _utf16_guess(head: bytes) -> str | None:
     return None
 
 
-UTF8_SAMPLE = 1 << 16
+UTF8_SAMPLE = 1 << 16  # the head looked at before a file is read whole (bytes)
 
 
-def _head_is_utf8(data: bytes) -> bool:
-    """Whether the first 64 KB could be UTF-8 (a character cut off by the sample does not count).
-    When they cannot, the whole file cannot either, so no full UTF-8 attempt is made."""
+@dataclass
+class Decoded:
+    """Text decoded from a CSV's bytes.
+
+    `encoding` is the file's encoding (utf-8, utf-8-sig, utf-16*, gb18030), or "utf-8+gb18030"
+    when lines of both are mixed. `other_lines` are the 1-based lines of the file in the other
+    (minority) encoding `other`; `lossy_lines` the lines with bytes neither could read (shown
+    as U+FFFD), `lossy_encoding` what those lines were read as."""
+
+    text: str
+    encoding: str
+    lossy: bool = False
+    other: str = ""
+    other_lines: list[int] = field(default_factory=list)
+    lossy_lines: list[int] = field(default_factory=list)
+    lossy_encoding: str = ""
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode a delimited-text file. UTF-16 (BOM, or zeros in every other byte) whole; UTF-8
+    (with or without BOM) whole when all of it is UTF-8; GB18030 whole when the file starts
+    without UTF-8 text and all of it is GB18030. Otherwise (two files joined byte for byte, or
+    damaged bytes) each line is decoded on its own: UTF-8, else GB18030, and a line neither
+    reads keeps whichever loses fewer characters. Never raises."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+        return Decoded(text, "utf-16", "\ufffd" in text, lossy_encoding="UTF-16")
+    utf16 = _utf16_guess(data[:4096])
+    if utf16:
+        return Decoded(data.decode(utf16, errors="replace"), utf16)
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[3:] if bom else data
     try:
-        data[:UTF8_SAMPLE].decode("utf-8")
+        return Decoded(body.decode("utf-8"), "utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError as exc:
-        return len(data) > UTF8_SAMPLE and exc.reason == "unexpected end of data"
-    return True
+        first_bad = exc.start
+    # No whole line of UTF-8 text before the line UTF-8 cannot read: a GB18030 (GBK) file, the
+    # usual save of Excel on Chinese Windows (a few GBK characters may happen to be valid UTF-8,
+    # a whole line almost never). Only its first non-ASCII line was looked at so far.
+    if not bom and body[: body.rfind(b"\n", 0, first_bad) + 1].isascii():
+        try:
+            text = body.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+        else:
+            # UTF-8 lines whose Chinese runs all have an even length are valid GB18030 too: a
+            # UTF-8 file appended to a GBK one could pass. Its last lines tell (64 KB, cheap).
+            if not _tail_is_utf8_text(body):
+                return Decoded(text, "gb18030")
+            del text
+    return _decode_by_line(body, "utf-8-sig" if bom else "utf-8")
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_WIDE = re.compile(r"[\u0800-\ufffc\U00010000-\U0010ffff]")
+
+
+def _tail_is_utf8_text(body: bytes) -> bool:
+    """Whether one of the last whole lines (up to 64 KB) is UTF-8 with Chinese text in it (a
+    GBK line is almost never valid UTF-8 with a three-byte character)."""
+    tail = body[-UTF8_SAMPLE:]
+    if len(body) > UTF8_SAMPLE:
+        tail = tail[tail.find(b"\n") + 1:] if b"\n" in tail else b""
+    if tail.isascii():
+        return False
+    for line in tail.splitlines():
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if _CJK.search(text):
+            return True
+    return False
+
+
+def _decode_by_line(body: bytes, utf8_name: str) -> Decoded:
+    """Each line on its own, in runs: the UTF-8 lines up to the next line UTF-8 cannot read are
+    decoded in one call; that line alone by `_decode_line`. A line break is the same byte in
+    UTF-8 and GB18030 and never part of a multi-byte character in either, so lines can be cut
+    on the bytes. Line numbers count \n, \r\n and a bare \r, as the CSV reader does."""
+    n = len(body)
+    out: list[str] = []
+    u8_ranges: list[tuple[int, int]] = []  # lines of UTF-8 runs that hold non-ASCII text
+    gb_lines: list[int] = []
+    lossy_lines: list[int] = []
+    lossy_gb = lossy_u8 = 0
+    pos, line_no = 0, 1
+    while pos < n:
+        run, end, bad = _utf8_run(body, pos)
+        if run:
+            out.append(run)
+            breaks = body.count(b"\n", pos, end) + body.count(b"\r", pos, end) - body.count(b"\r\n", pos, end)
+            lines = breaks if body[end - 1:end] in (b"\n", b"\r") else breaks + 1
+            if not run.isascii():  # the lines from its first to its last non-ASCII character
+                first = len(run) - len(run.lstrip(_ASCII))
+                last = len(run.rstrip(_ASCII)) - 1
+                u8_ranges.append((line_no + _breaks(run, 0, first), line_no + _breaks(run, 0, last)))
+            line_no += lines
+        pos = end
+        if pos >= n:
+            break
+        line_end = _line_end(body, pos)
+        line_text, kind = _decode_line(body[pos:line_end], bad - pos)
+        out.append(line_text)
+        if kind == "gb":
+            gb_lines.append(line_no)
+        elif kind == "gb-lossy":
+            gb_lines.append(line_no)
+            lossy_lines.append(line_no)
+            lossy_gb += 1
+        else:  # UTF-8 with bytes that cannot be read
+            u8_ranges.append((line_no, line_no))
+            lossy_lines.append(line_no)
+            lossy_u8 += 1
+        line_no += 1
+        pos = line_end
+    text = "".join(out)
+    lossy_enc = "GB18030" if lossy_gb >= lossy_u8 else "UTF-8"
+    u8_count = sum(b - a + 1 for a, b in u8_ranges)
+    if u8_ranges and gb_lines:
+        if len(gb_lines) <= u8_count:
+            return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "GBK（GB18030）", gb_lines, lossy_lines, lossy_enc)
+        u8_lines = [i for a, b in u8_ranges for i in range(a, b + 1)]
+        return Decoded(text, "utf-8+gb18030", bool(lossy_lines), "UTF-8", u8_lines, lossy_lines, lossy_enc)
+    enc = "gb18030" if gb_lines else utf8_name
+    return Decoded(text, enc, bool(lossy_lines), lossy_lines=lossy_lines, lossy_encoding=lossy_enc)
+
+
+_ASCII = "".join(map(chr, range(128)))
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """Line breaks (\n, \r\n, a bare \r) in text[start:end]."""
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+
+
+RUN_FIRST_WINDOW = 1 << 12
+RUN_MAX_WINDOW = 1 << 24
+
+
+def _utf8_run(body: bytes, pos: int) -> tuple[str, int, int]:
+    """The UTF-8 text from `pos` up to the start of the first line UTF-8 cannot read: (text,
+    where it ends, the first bad byte or len(body)). Decoded in windows that grow from 4 KB, so
+    a line that is not UTF-8 right after `pos` costs a few KB, not a pass over the rest of the
+    file (the decoder's error copies what it was given)."""
+    n = len(body)
+    parts: list[str] = []
+    start, window = pos, RUN_FIRST_WINDOW
+    mv = memoryview(body)
+    while pos < n:
+        stop = min(n, pos + window)
+        try:
+            text, used = codecs.utf_8_decode(mv[pos:stop], "strict", stop == n)
+        except UnicodeDecodeError as exc:
+            bad = pos + exc.start
+            end = max(body.rfind(b"\n", start, bad), body.rfind(b"\r", start, bad), start - 1) + 1
+            if end < pos:  # the line began in an earlier window: decode the run again up to it
+                return body[start:end].decode("utf-8"), end, bad
+            return "".join(parts) + body[pos:end].decode("utf-8"), end, bad
+        parts.append(text)
+        pos += used
+        window = min(window * 2, RUN_MAX_WINDOW)
+    return "".join(parts), n, n
+
+
+def _line_end(body: bytes, pos: int) -> int:
+    """Where the line starting at `pos` ends, its line break included (looked for in growing
+    windows: a file without \r is not scanned to its end for every line)."""
+    n, window = len(body), RUN_FIRST_WINDOW
+    while True:
+        stop = min(n, pos + window)
+        ends = [i for i in (body.find(b"\n", pos, stop), body.find(b"\r", pos, stop)) if i >= 0]
+        if ends:
+            i = min(ends)
+            return i + 2 if body[i:i + 2] == b"\r\n" else i + 1
+        if stop == n:
+            return n
+        window *= 4
+
+
+def _decode_line(line: bytes, first_bad: int) -> tuple[str, str]:
+    """One line UTF-8 cannot read (its first bad byte at `first_bad`): ("…", "gb") when it is
+    GB18030; ("…", "u8-lossy") when it is UTF-8 with damage, i.e. more good multi-byte
+    characters than bad bytes (GB18030 text read as UTF-8 gives almost nothing but replacement
+    characters); else whichever of the two loses fewer characters."""
+    try:
+        g = line.decode("gb18030")
+    except UnicodeDecodeError:
+        g = None
+    if g is not None and line[:first_bad].isascii():
+        return g, "gb"  # the usual GBK line: fails as UTF-8 at its first non-ASCII character
+    u = line.decode("utf-8", errors="replace")
+    bad = u.count("\ufffd")
+    good = len(_WIDE.findall(u))  # three-byte characters (Chinese): GBK read as UTF-8 gives few
+    if good > bad:
+        return u, "u8-lossy"
+    if g is not None:
+        return g, "gb"
+    g = line.decode("gb18030", errors="replace")
+    if g.count("\ufffd") < bad:
+        return g, "gb-lossy"
+    return u, "u8-lossy"
 
 
 def decode_text(data: bytes) -> tuple[str, str, bool]:
-    """Return (text, encoding, lossy). UTF-8/UTF-8 BOM/UTF-16 (BOM or not), else GB18030."""
-    if data.startswith(codecs.BOM_UTF8):
-        text = data[3:].decode("utf-8", errors="replace")
-        return text, "utf-8-sig", "\ufffd" in text
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = data.decode("utf-16", errors="replace")
-        return text, "utf-16", "\ufffd" in text
-    utf16 = _utf16_guess(data[:4096])
-    if utf16:
-        return data.decode(utf16, errors="replace"), utf16, False
-    if _head_is_utf8(data):
-        try:
-            return data.decode("utf-8"), "utf-8", False
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("gb18030"), "gb18030", False
-    except UnicodeDecodeError:
-        pass
-    # Mostly UTF-8 with a few bad bytes, or mostly GBK with a few: keep whichever loses less.
-    u = data.decode("utf-8", errors="replace")
-    g = data.decode("gb18030", errors="replace")
-    if u.count("\ufffd") <= g.count("\ufffd"):
-        return u, "utf-8", True
-    return g, "gb18030", True
+    """Return (text, encoding, lossy); see `decode_bytes`."""
+    d = decode_bytes(data)
+    return d.text, d.encoding, d.lossy
+
+
+def line_ranges(lines: list[int], shown: int = 10) -> str:
+    """[4, 5, 9] -> "4–5、9"; past `shown` ranges, "… 等 N 行"."""
+    ranges: list[list[int]] = []
+    for n in lines:
+        if ranges and n == ranges[-1][1] + 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    text = "、".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:shown])
+    return text + (f" 等 {len(lines)} 行" if len(ranges) > shown else "")
+
+
+def binary_reason(head: bytes) -> str | None:
+    """Why the head of a file given as delimited text shows it is not text (Chinese), or None.
+    Looked at before the file is read whole, so a multi-GB binary file is never loaded."""
+    if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_guess(head[:4096]):
+        return None
+    if head.startswith(b"%PDF"):
+        return "实际是 PDF 文件"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "实际是图片"
+    if head.startswith((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
+        return "实际是压缩包"
+    if b"\x00" in head[:4096]:
+        return "含二进制数据"
+    return None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -119,6 +322,33 @@ def _is_blank(data: bytes) -> bool:
     return not data[:4096].strip() and not data.strip()
 
 
+SAVE_AS_UTF8 = "最好在 Excel 中另存为「CSV UTF-8」后再检查"
+
+
+def _enc_words(name: str) -> str:
+    return f"{name} 编码" if name.isascii() else f"{name}编码"
+
+
+def _encoding_problems(dec: Decoded, display: str, problems: list[Problem]) -> None:
+    """Warnings that name the lines read in another encoding or with unreadable bytes."""
+    if dec.other_lines:
+        major = "UTF-8" if dec.other == "GBK（GB18030）" else "GBK（GB18030）"
+        problems.append(Problem(
+            "warning", display, None, None,
+            f"文件混用了两种编码：第 {line_ranges(dec.other_lines)} 行是 {_enc_words(dec.other)}，其余是 {_enc_words(major)}"
+            f"（常见于把两个导出文件直接拼接），已逐行识别读取；请核对这些行的中文是否正确，{SAVE_AS_UTF8}"))
+    if dec.lossy_lines:
+        problems.append(Problem(
+            "warning", display, None, None,
+            f"文件第 {line_ranges(dec.lossy_lines)} 行有无法识别的字节（已按 {dec.lossy_encoding} 读取，以 � 代替），"
+            f"请核对这些行的中文是否乱码；{SAVE_AS_UTF8}"))
+    elif dec.lossy:
+        problems.append(Problem(
+            "warning", display, None, None,
+            f"文件中有无法识别的字节（已按 {dec.lossy_encoding or dec.encoding.upper()} 读取，以 � 代替），"
+            f"请核对中文是否乱码；{SAVE_AS_UTF8}"))
+
+
 def read_csv_text(data: bytes | list[bytes], display: str, stem: str, problems: list[Problem]) -> RawSheet:
     """Read a CSV/TSV as text. `data` may be handed over in a one-item list: the bytes are then
     released as soon as they have been decoded (a 150 MB file is not held through the parse)."""
@@ -126,11 +356,12 @@ def read_csv_text(data: bytes | list[bytes], display: str, stem: str, problems: 
         data = data.pop()
     if _is_blank(data) or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         raise LoadError("文件是空的，请重新导出")
-    text, enc, lossy = decode_text(data)
-    if lossy:
-        problems.append(Problem("warning", display, None, None,
-                                f"文件中有无法识别的字节（已按 {enc.upper()} 读取，以 � 代替），请核对中文是否乱码；"
-                                "最好在 Excel 中另存为「CSV UTF-8」后再检查"))
+    why = binary_reason(data[:UTF8_SAMPLE])
+    if why:
+        raise LoadError(f"文件内容不是文本表格（{why}），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
+    dec = decode_bytes(data)
+    text, enc, lossy = dec.text, dec.encoding, dec.lossy
+    _encoding_problems(dec, display, problems)
     if "\x00" in text[:4096]:
         raise LoadError("文件内容不是文本表格（含二进制数据），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
     if not _clean_text(text[:4096]).strip() and not _clean_text(text).strip():
@@ -144,7 +375,7 @@ def read_csv_text(data: bytes | list[bytes], display: str, stem: str, problems: 
         raw = data[3:]
     else:
         raw = text.encode("utf-8")
-    del text, data
+    del text, data, dec
     raw = _clean_utf8(raw, has_bom, has_cr)
     first = _head_text(raw, 20)
     sep = max([",", "\t", ";", "|"], key=lambda c: first.count(c))

@@ -130,12 +130,15 @@ def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | No
     return t, max(0, agg.height - SCHOOLS_SHOWN)
 
 
-def quiet_line(findings: pl.DataFrame, resolved: list | None, as_of: str, exit_code: int, out) -> str:
-    """The one line of --quiet: the check date, the counts per severity, with a baseline the new,
-    persisting and resolved counts, the exit status and the output folder."""
+def quiet_line(findings: pl.DataFrame, resolved: list | None, as_of: str, exit_code: int, out,
+               not_checked: int = 0) -> str:
+    """The one line of --quiet: the check date, the counts per severity, the files not checked,
+    with a baseline the new, persisting and resolved counts, the exit status and the output folder."""
     sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
     line = (f"xueji-check：检查基准日 {as_of}，{findings.height} 个问题（错误 {sev.get('error', 0)}，"
             f"警告 {sev.get('warning', 0)}）")
+    if not_checked:
+        line += f"，{not_checked} 个未能检查"
     if _has_status(findings, resolved):
         st = {s: n for s, n in findings.group_by("status").len().iter_rows()}
         line += (f"；与基线相比：新增 {st.get('new', 0)}，持续 {st.get('persisting', 0)}，"
