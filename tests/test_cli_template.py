@@ -123,8 +123,6 @@ def test_filled_template_checks_cleanly(tmp_path, cli):
     assert not r.json["run"]["problems"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the loader (load/table.py) to set aside a row whose first cell "
-                                       "is the template's example mark; described in the cli report")
 def test_example_row_is_never_read_as_data(tmp_path, cli):
     path, _ = _template(cli, tmp_path, "roster", "学籍名册模板.xlsx")
     _fill(path, STUDENTS, keep_example=True)
@@ -133,8 +131,6 @@ def test_example_row_is_never_read_as_data(tmp_path, cli):
     assert r.json["run"]["inputs"][0]["sheets"][0]["rows"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="needs the loader (load/__init__.py) to skip the template's 填表说明 sheet "
-                                       "when a kind is given (--roster); described in the cli report")
 def test_guide_sheet_is_skipped_with_a_kind_option(tmp_path, cli):
     path, _ = _template(cli, tmp_path, "roster", "学籍名册模板.xlsx")
     _fill(path, STUDENTS, keep_example=False)

@@ -329,3 +329,23 @@ def test_complete_aid_table_with_a_publicity_footer_stays_an_aid_table(tmp_path,
     info = sheet_info(r)
     assert info["kind"] == "aid" and info["rows"] == 5, info
     assert r.findings.filter(pl.col("rule_id").is_in(["S002", "P402"])).height == 0
+
+
+def test_example_row_of_a_template_is_set_aside_but_a_student_named_like_it_is_not(tmp_path, cli):
+    """A row whose first cell is a template's example mark (示例（…）/示例行) is no record, in any
+    file type; a student whose first cell merely begins with 示例 (示例明) stays a record."""
+    rows = [ROSTER_HEADERS,
+            ["示例（请删除或保留，不会被当作数据）", "张三", make_id(seq="111"), "男", "东方技工学校", "3", "全日制",
+             "2024-09-01", "在校"],
+            ["示例行", "", "", "", "", "", "", "", ""],
+            roster_row("S1", "李四", make_id(seq="123"))]
+    f = write_csv(tmp_path / "名册.csv", rows)
+    r = cli("check", "--roster", f, "--as-of", "2025-01-01", "--format", "csv,json")
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert r.json["run"]["inputs"][0]["sheets"][0]["rows"] == 1
+    assert any("模板的示例行" in p["message"] and "2–3" in p["message"] for p in r.json["run"]["problems"])
+    near = [["姓名", *[h for h in ROSTER_HEADERS if h != "姓名"]],
+            ["示例明", "S1", make_id(seq="123"), "男", "东方技工学校", "3", "全日制", "2024-09-01", "在校"]]
+    r = cli("check", "--roster", write_csv(tmp_path / "名册2.csv", near), "--as-of", "2025-01-01",
+            "--format", "csv,json")
+    assert r.json["run"]["inputs"][0]["sheets"][0]["rows"] == 1

@@ -19,6 +19,14 @@ KIND_TITLES = {
 }
 
 
+# The blank templates (`xueji-check schema KIND --template`): the example row's first cell, and
+# the sheet of filling instructions beside the table. The loader never reads either as data.
+EXAMPLE_MARK = "示例（请删除或保留，不会被当作数据）"
+GUIDE_SHEET = "填表说明"
+# Sheet names of instructions that schools put beside a table (not a table, never an error).
+GUIDE_SHEET_NAMES = (GUIDE_SHEET, "填报说明", "使用说明", "说明", "填表须知", "指标说明")
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str

@@ -65,7 +65,7 @@ from xueji_check.load.xlsx import (
     read_excel_bytes,
     scan_zip,
 )
-from xueji_check.spec import KindSpec, all_kinds
+from xueji_check.spec import GUIDE_SHEET_NAMES, KindSpec, all_kinds
 
 __all__ = [
     "CSV_SPARE_COLUMNS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "FOLDER_SUFFIXES", "UTF8_SAMPLE", "InputFile",
@@ -255,6 +255,8 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
                                     "加 --debug 可查看详细信息", detail=_detail(exc)))
             continue
         if tbl is None:
+            if sh.sheet.strip() in GUIDE_SHEET_NAMES and len(sheets) > 1:
+                continue  # instructions beside the table (a template's 填表说明): not data, as any other non-table sheet
             if sh.frame.height and (len(sheets) == 1 or inp.kind_hint) and not sh.hidden:
                 problems.append(Problem("error", inp.display, sh.sheet, None, nearest_kind_message(sh, specs)))
             continue

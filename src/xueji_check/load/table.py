@@ -71,7 +71,8 @@ _KEY_FIELDS = ("name", "id_number", "student_id")
 @dataclass
 class SetAside:
     """A row below the header that is not a record. `category`: footer (after the last record),
-    separator (a heading or note between records), header (the header repeated), total (合计/小计)."""
+    separator (a heading or note between records), header (the header repeated), total (合计/小计),
+    example (a template's example row, first cell 示例…)."""
 
     row: int  # 1-based, as in Excel
     category: str
@@ -232,8 +233,30 @@ def _sure_tests(field_cols: dict[str, str], present: set[str]) -> list[pl.Expr]:
     return [*out, _evidence(field_cols, present)] if out else []
 
 
+# A template's example row: its first filled cell is the template's mark (spec.EXAMPLE_MARK) or
+# starts 示例（ / 示例( / 示例： / 示例行 (a school may shorten the mark; no record starts so).
+_EXAMPLE_ROW = r"^\s*示例(?:[（(：:]|行)"
+
+
 def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
                   exhaustive: bool = False) -> tuple[pl.DataFrame, list[SetAside]]:
+    """`_split_records`, after setting aside a template's example rows (first filled cell 示例…,
+    the mark `xueji-check schema KIND --template` writes). Same shapes in and out."""
+    cols = [c for c in data.columns if c != "_row"]
+    if data.height == 0 or not cols:
+        return data, []
+    first = pl.coalesce([pl.col(c) for c in cols])
+    example = data.select(first.str.contains(_EXAMPLE_ROW).fill_null(False).alias("m")).to_series()
+    examples: list[SetAside] = []
+    if example.any():
+        examples = [SetAside(r, "example", [], "") for r in data.get_column("_row").filter(example).to_list()]
+        data = data.filter(~example)
+    kept, aside = _split_records(data, headers, field_cols, exhaustive=exhaustive)
+    return kept, sorted(examples + aside, key=lambda a: a.row) if examples else aside
+
+
+def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
+                   exhaustive: bool = False) -> tuple[pl.DataFrame, list[SetAside]]:
     """Split the rows below a header (`_row` plus c0..cn as text) into records and rows set aside.
 
     Blank rows are dropped silently; total rows (合计/小计), rows that repeat the header, headings
@@ -424,7 +447,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
     ).select("_row", "_kind", "_hints", "_text", "_words")
 
 
-_CATEGORY = {"footer": "表尾说明", "separator": "表格中间的分组标题或说明行", "header": "重复的表头行",
+_CATEGORY = {"example": "模板的示例行", "footer": "表尾说明", "separator": "表格中间的分组标题或说明行", "header": "重复的表头行",
              "total": "合计/小计行"}
 
 
@@ -450,7 +473,7 @@ def set_aside_message(aside: list[SetAside]) -> str | None:
     if not aside:
         return None
     parts = []
-    for cat in ("footer", "separator", "header", "total"):
+    for cat in ("example", "footer", "separator", "header", "total"):
         rows = [a for a in aside if a.category == cat]
         if not rows:
             continue

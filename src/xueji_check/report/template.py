@@ -22,10 +22,8 @@ from rich.cells import cell_len
 
 from xueji_check.normalize import check_digit_py
 from xueji_check.report import atomic_path
-from xueji_check.spec import FieldSpec, KindSpec, normalise_header
+from xueji_check.spec import EXAMPLE_MARK, GUIDE_SHEET, FieldSpec, KindSpec, normalise_header
 
-EXAMPLE_MARK = "示例（请删除或保留，不会被当作数据）"
-GUIDE_SHEET = "填表说明"
 TYPE_ZH = {"str": "文本", "id_number": "证件号码（文本）", "date": "日期", "number": "数值", "bool": "是/否",
            "enum": "从下拉列表中选", "term": "学期（文本）", "grade_year": "年级（文本）"}
 DATE_FORMAT = "yyyy-mm-dd"
