@@ -26,6 +26,7 @@ from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
+from xueji_check.schools import UNNAMED, table_schools
 from xueji_check.spec import KINDS, FieldSpec, all_kinds
 from xueji_check.tables import combine
 
@@ -43,6 +44,8 @@ class Context:
     calendar: WorkCalendar
     options: dict = field(default_factory=dict)
     _calframe: CalendarFrame | None = None
+    # table id -> the school its file-level findings are charged to (schools.table_schools)
+    table_school: dict[int, str] = field(default_factory=dict)
 
     def has(self, kind: str, *fields: str) -> bool:
         df = self.frames.get(kind)
@@ -171,8 +174,13 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
                                  pl.col("id_number__gender"), pl.lit("）不符，请核对")])
         else:
             msg = _s_message(code, f, "id_type" in df.columns)
-        key = pl.concat_str([pl.coalesce(pl.col("_key"), pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)], separator="#")),
-                             pl.lit(fname)], separator="|")
+        # the student (ID, else 学籍号); without one, the finding's school, field and column key it
+        # (findings.finalize), never the file or row
+        who = [pl.col("_key")]
+        if "name" in df.columns:
+            who.append(pl.concat_str([pl.lit("N:"), pl.col("name__key") if "name__key" in df.columns else pl.col("name"),
+                                      pl.lit("@"), pl.col("school_name") if "school_name" in df.columns else pl.lit("")]))
+        key = pl.concat_str([pl.coalesce(who), pl.lit(fname)], separator="|")
         found = emit(rows.lazy(), kind, msg, field=fname, key=key).collect()
         out.append(found.with_columns(rule_id=pl.lit(code)))
     return pl.concat(out)
@@ -333,6 +341,28 @@ def drop_unknown_cells(raw: pl.DataFrame, tables: list[Table]) -> pl.DataFrame:
     return raw.join(pl.concat(parts), on=["_tid", "_row", "field"], how="anti")
 
 
+def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[int, str],
+                            specs: dict) -> list[pl.DataFrame]:
+    """S001 for each table (table id, table) that lacks required columns: one file-level finding,
+    charged to the table's school, keyed by school, kind and the columns missing (not by file or
+    sheet, so the same gap in next month's export is the same finding)."""
+    out = []
+    for tid, t in missing:
+        spec = specs[t.kind]
+        names = "、".join(spec.field_map[m].title if m in spec.field_map else
+                          "或".join(spec.field_map[x].title for x in m.split("/")) for m in t.missing)
+        school = school_of.get(tid, UNNAMED)
+        out.append(pl.DataFrame({
+            "rule_id": ["S001"], "dataset": [t.kind], "_file": [t.file], "_sheet": [t.sheet],
+            "_row": [None], "field": [None], "student_id": [None], "id_number": [None], "name": [None],
+            "school": [None if school == UNNAMED else school],
+            "message": [f"{spec.title}缺少必需列：{names}（表头在第 {t.header_row} 行），该工作表未参与检查；"
+                        "请补上这些列后重新导出"],
+            "key": [f"{school}#{'/'.join(sorted(t.missing))}"], "_tid": [tid], "column": [None],
+        }, schema={**RAW_SCHEMA, "rule_id": pl.String}))
+    return out
+
+
 def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
     for kind, fields in rule.needs.items():
         title = all_kinds()[kind].title
@@ -385,22 +415,14 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     tids: dict[str, list[int]] = {k: [] for k in KINDS}
     header_rows = []
     all_tables: list[Table] = []
+    missing_columns: list[tuple[int, Table]] = []  # (table id, table) of the S001 tables
     for inp in inputs:
         for t in inp.tables:
             all_tables.append(t)
             for f, col in t.field_cols.items():
                 header_rows.append((tid, f, t.headers[int(col[1:])]))
             if t.missing:
-                spec = specs[t.kind]
-                names = "、".join(spec.field_map[m].title if m in spec.field_map else
-                                  "或".join(spec.field_map[x].title for x in m.split("/")) for m in t.missing)
-                raw_parts.append(pl.DataFrame({
-                    "rule_id": ["S001"], "dataset": [t.kind], "_file": [t.file], "_sheet": [t.sheet],
-                    "_row": [None], "field": [None], "student_id": [None], "id_number": [None], "name": [None],
-                    "school": [None], "message": [f"{spec.title}缺少必需列：{names}（表头在第 {t.header_row} 行），"
-                                                  f"该工作表未参与检查；请补上这些列后重新导出"],
-                    "key": [f"{t.file}#{t.sheet}#S001"], "_tid": [tid], "column": [None],
-                }, schema={**RAW_SCHEMA, "rule_id": pl.String}))
+                missing_columns.append((tid, t))
             else:
                 tables[t.kind].append(t)
                 tids[t.kind].append(tid)
@@ -414,6 +436,9 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
             raw_parts.append(validation_findings(kind, frames[kind]))
             problems.extend(encoding_damage(kind, frames[kind]))
     raw_parts.append(name_mismatch(frames))
+    # the school each table is charged to (its school column, title line or file name)
+    school_of = table_schools(all_tables, frames)
+    raw_parts.extend(missing_column_findings(missing_columns, school_of, specs))
 
     # Fatal (exit 2, the run could not be done): no table at all can be checked, or a kind named
     # by option (--roster, --aid, …) has nothing checkable. A file found in a folder or given
@@ -430,7 +455,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
-    ctx = Context(frames, tables, policy, as_of, cal, options or {})
+    ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of)
     step("执行规则", len(CATALOG))
     skipped: dict[str, str] = {}
     lazies: list[tuple[str, pl.LazyFrame]] = []
@@ -474,7 +499,9 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     raw = raw.join(meta, on="rule_id", how="left")
     headers = pl.DataFrame(header_rows, schema={"_tid": pl.Int32, "field": pl.String, "column": pl.String}, orient="row")
     step("整理结果")
-    findings = finalize(raw, meta, headers, policy.fingerprint_salt, show_pii)
+    schools = pl.DataFrame({"_tid": list(school_of), "_school": [
+        None if v == UNNAMED else v for v in school_of.values()]}, schema={"_tid": pl.Int32, "_school": pl.String})
+    findings = finalize(raw, meta, headers, policy.fingerprint_salt, show_pii, schools)
     note = cal.note_unknown(set(cal.unknown_years_used))
     rows = {k: (frames[k].height if k in frames else 0) for k in KINDS}
     unjudged = {k.split(":", 1)[1]: v for k, v in ctx.options.items()

@@ -77,13 +77,31 @@ def fingerprint_expr(salt: str) -> pl.Expr:
 
 
 def finalize(raw: pl.DataFrame, meta: pl.DataFrame, headers: pl.DataFrame, salt: str,
-             show_pii: bool) -> pl.DataFrame:
-    """raw findings + rule metadata (rule_id, severity, clause) → the public findings frame."""
+             show_pii: bool, schools: pl.DataFrame | None = None) -> pl.DataFrame:
+    """raw findings + rule metadata (rule_id, severity, clause) → the public findings frame.
+
+    `schools` (`_tid`, `_school`: the school a table is charged to, see schools.py) fills the
+    school of a finding that has none of its own (a file-level finding, a row whose 学校名称 is
+    empty), so every finding has its school where the file names one anywhere.
+
+    Fingerprints never depend on where a finding sits (path, file name, sheet, row), so next
+    month's export with new file names gives the same ones: a finding without a key of its own
+    is keyed by its school, field and column, and findings that share a key are told apart by
+    their order in the run (`#2`, `#3`…)."""
     df = raw.join(headers, on=["_tid", "field"], how="left", suffix="_h").with_columns(
         column=pl.coalesce("column", "column_h")).drop("column_h")
-    df = df.with_columns(
-        key=pl.coalesce(pl.col("key"), pl.concat_str([pl.col("_file"), pl.col("_sheet"), pl.col("_row").cast(pl.String), pl.col("field")], separator="#", ignore_nulls=True))
-    )
+    if schools is not None and schools.height:
+        df = df.join(schools, on="_tid", how="left").with_columns(
+            school=pl.coalesce(pl.col("school"), pl.col("_school"))).drop("_school")
+    df = df.with_columns(key=pl.coalesce(pl.col("key"), pl.concat_str(
+        [pl.lit("@"), pl.col("school").fill_null(""), pl.col("field").fill_null(""), pl.col("column").fill_null("")],
+        separator="#")))
+    # the same key twice (two rows of one school without any student key, two lists of one
+    # school and term): numbered in run order, the first keeps the plain key
+    df = df.sort(["rule_id", "dataset", "key", "_tid", "_row"], nulls_last=True, maintain_order=True).with_columns(
+        _n=pl.int_range(pl.len()).over(["rule_id", "dataset", "key"]))
+    df = df.with_columns(key=pl.when(pl.col("_n") > 0).then(pl.format("{}#{}", pl.col("key"), pl.col("_n") + 1))
+                         .otherwise(pl.col("key"))).drop("_n")
     df = df.with_columns(fingerprint=fingerprint_expr(salt))
     ident = pl.col("id_number") if show_pii else mask_id(pl.col("id_number"))
     df = df.with_columns(

@@ -29,6 +29,7 @@ from xueji_check.normalize import mask_id
 from xueji_check.pii import mask_series
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
+from xueji_check.schools import UNNAMED
 from xueji_check.spec import all_kinds
 
 HEADERS_ZH = {"rule_id": "规则", "severity": "级别", "dataset": "数据", "file": "文件", "sheet": "工作表",
@@ -210,7 +211,8 @@ def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
     else:
         students = pl.DataFrame(schema={"school": pl.String, "students": pl.Int64})
     fam = pl.col("rule_id").str.slice(0, 1)
-    per = findings.filter(pl.col("school").is_not_null()).group_by("school").agg(
+    # every finding is counted: one without a school (a file that names none) under （未注明学校）
+    per = findings.with_columns(pl.col("school").fill_null(UNNAMED)).group_by("school").agg(
         pl.len().cast(pl.Int64).alias("findings"),
         *[(pl.col("severity") == s).sum().cast(pl.Int64).alias(s) for s in ("error", "warning", "info")],
         *[(fam == k).sum().cast(pl.Int64).alias(f"fam_{k}") for k in FAMILIES],

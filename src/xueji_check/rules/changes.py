@@ -75,15 +75,17 @@ def years_spanned(df: pl.DataFrame, *cols: str, extra: tuple = ()) -> set[int]:
 
 
 def student_key(cols: list[str], *extra: pl.Expr) -> pl.Expr:
-    """A stable key for fingerprints: the student key (ID, else 学籍号), else name+school,
-    else file and row; followed by `extra` parts."""
+    """A stable key for fingerprints: the student key (ID, else 学籍号), else name+school, else
+    the school alone (findings.finalize numbers findings that share a key); followed by `extra`
+    parts. Never the file or row: next month's export with new names gives the same key."""
     parts = []
     if "_key" in cols:
         parts.append(pl.col("_key"))
+    school = pl.col("school_name").fill_null("") if "school_name" in cols else pl.lit("")
     if "name" in cols:
-        parts.append(pl.concat_str([pl.lit("N:"), pl.col("name"),
-                                    pl.col("school_name") if "school_name" in cols else pl.lit("")]))
-    parts.append(pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)], separator="#"))
+        name = pl.col("name__key") if "name__key" in cols else pl.col("name")
+        parts.append(pl.concat_str([pl.lit("N:"), name, school]))
+    parts.append(pl.concat_str([pl.lit("@"), school]))
     return pl.concat_str([pl.coalesce(parts), *[e.cast(pl.String) for e in extra]], separator="|",
                          ignore_nulls=True)
 

@@ -22,6 +22,7 @@ from xueji_check.load import Table
 from xueji_check.registry import implements
 from xueji_check.rules.aid import what
 from xueji_check.rules.changes import student_key
+from xueji_check.schools import UNNAMED
 from xueji_check.spec import normalise_header
 
 ALLOWED = "姓名、学校、院系、年级、专业、班级"
@@ -137,8 +138,10 @@ def periods(ctx: Context, t: Table, tid: int) -> list[Period]:
 
 def _raw_row(ctx: Context, t: Table, tid: int, message: str, key: str, field: str | None = None,
              column: str | None = None) -> dict:
+    school = ctx.table_school.get(tid)
     return {"dataset": "publicity", "_file": t.file, "_sheet": t.sheet, "_row": None, "field": field,
-            "student_id": None, "id_number": None, "name": None, "school": None, "message": message,
+            "student_id": None, "id_number": None, "name": None,
+            "school": None if school in (None, UNNAMED) else school, "message": message,
             "key": key, "_tid": tid, "column": column}
 
 
@@ -147,8 +150,13 @@ def _frame(rows: list[dict]) -> pl.LazyFrame:
         pl.DataFrame(schema=RAW_SCHEMA).lazy()
 
 
-def _tkey(t: Table, rule: str) -> str:
-    return f"{rule}#{Path(t.file).name}#{t.sheet}"
+def _tkey(ctx: Context, t: Table, tid: int | None) -> str:
+    """What a file-level finding on a publicity list is about, for its fingerprint: the school and
+    the terms and aid types the list covers (never its file or sheet name: next month's export
+    of the same list has the same key; two lists alike are numbered by findings.finalize)."""
+    terms, types = title_scope(t)
+    return "#".join([ctx.table_school.get(tid, UNNAMED) if tid is not None else UNNAMED,
+                     "/".join(sorted(terms)), "/".join(sorted(types))])
 
 
 def min_end(ctx: Context, start: dt.date) -> dt.date:
@@ -171,7 +179,7 @@ def short_publicity(ctx: Context) -> pl.LazyFrame | None:
             continue
         any_period = True
         for p in ps:
-            key = f"{_tkey(t, 'P401')}#{p.start}#{p.end}"
+            key = f"{_tkey(ctx, t, tid)}#{p.start}#{p.end}"
             if p.start is None or p.end is None:
                 rows.append(_raw_row(ctx, t, tid, f"只找到公示{'开始' if p.start else '结束'}日期"
                                      f"（{p.start or p.end}，来源：{p.source}），无法确定公示期；"
@@ -198,7 +206,7 @@ def short_publicity(ctx: Context) -> pl.LazyFrame | None:
         tid = tids.get((t.file, t.sheet))
         rows.append(_raw_row(ctx, t, tid, "该公示名单未写明公示期，无法确认是否公示满 "
                              f"{n} 个工作日；请在标题行或表尾写明公示时间，或用 --publicity-start/--publicity-end 指定",
-                             _tkey(t, "P401") + "#none"))
+                             _tkey(ctx, t, tid) + "#none"))
     return _frame(rows)
 
 
@@ -315,7 +323,7 @@ def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
             parts.append("单元格中有 " + "、".join(found))
         msg = (f"公示名单第 {xl_col_to_name(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
                f"公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
-        rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(t, 'P402')}#{header or r['_col']}", r["_canonical"],
+        rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(ctx, t, r['_tid'])}#{r['_canonical'] or normalise_header(header or r['_col'])}", r["_canonical"],
                              column=header or None))
     return _frame(rows)
 

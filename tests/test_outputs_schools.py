@@ -1,0 +1,127 @@
+"""Every finding charged to its school, and fingerprints that survive a new export (issue 13,
+points 1 and 2), through the real CLI on real files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
+from xueji_check.schools import school_in_text
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+AS_OF = ("--as-of", "2025-06-30")
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from xueji_check.cli import app
+
+    out = tmp_path_factory.mktemp("sample") / "out"
+    res = CliRunner().invoke(app, ["check", str(SAMPLE), *AS_OF, "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 1, res.stderr
+    return out
+
+
+def test_every_sample_finding_has_a_school(sample_run):
+    df = pl.read_csv(sample_run / "findings.csv", infer_schema=False)
+    assert df.filter(pl.col("school").is_null()).height == 0, \
+        df.filter(pl.col("school").is_null()).select("rule_id", "file", "message").rows()
+
+
+def test_school_summary_adds_up_to_the_findings(sample_run):
+    import json
+
+    doc = json.loads((sample_run / "findings.json").read_text(encoding="utf-8"))
+    total = doc["summary"]["total"]
+    assert sum(sum(v.values()) for v in doc["summary"]["per_school"].values()) == total
+    ws = openpyxl.load_workbook(sample_run / "report.xlsx", read_only=True)["学校汇总"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and "问题数" in r)
+    col = rows[head].index("问题数")
+    counted = sum(r[col] for r in rows[head + 1:] if r and isinstance(r[col], int))
+    assert counted == total
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("东方技工学校2024年秋季学期学生名册", "东方技工学校"),
+    ("2024年秋季学期南山高级技工学校国家助学金公示名单", "南山高级技工学校"),
+    ("资助公示_西城技师学院", "西城技师学院"),
+    ("学籍名册_20250701", None),
+    ("2024-2025学年第一学期国家助学金名单", None),
+])
+def test_school_named_in_a_title_or_file_name(text, expected):
+    assert school_in_text(text, []) == expected
+
+
+def test_known_school_wins_over_a_guess():
+    assert school_in_text("关于公布北城区东方技工学校名单", ["东方技工学校"]) == "东方技工学校"
+
+
+def test_file_level_findings_take_the_school_from_title_then_file_name(tmp_path, cli):
+    """S001 on a roster without a school column: the school comes from its title line; a
+    publicity list with no school column and no title: from its file name; a file with no school
+    anywhere: （未注明学校） in the summary, empty in findings."""
+    no_mode = [h for h in ROSTER_HEADERS if h not in ("学习形式", "学校名称")]
+    rows = [[v for h, v in zip(ROSTER_HEADERS, roster_row("S1", "张三", make_id()), strict=True) if h in no_mode]]
+    titled = write_xlsx(tmp_path / "a.xlsx", [no_mode, *rows], title="西城技师学院2024年秋季学期学生名册")
+    pub = write_xlsx(tmp_path / "资助公示_南山高级技工学校.xlsx",
+                     [["姓名", "身份证号"], ["李四", make_id(seq="133")]], title="2024年秋季学期国家助学金公示")
+    bare = write_csv(tmp_path / "b.csv", [no_mode, *rows])
+    r = cli("check", "--roster", titled, "--roster", bare, "--publicity", pub, *AS_OF, "--format", "csv,json")
+    s001 = r.rule("S001").sort("file")
+    assert s001["school"].to_list() == ["西城技师学院", None], s001.select("file", "school").rows()
+    assert r.rule("P402")["school"].to_list() == ["南山高级技工学校"]
+    per_school = r.json["summary"]["per_school"]
+    assert "（未注明学校）" in per_school and sum(sum(v.values()) for v in per_school.values()) == r.findings.height
+
+
+def test_row_with_an_empty_school_cell_takes_the_school_of_its_file(tmp_path, cli):
+    rows = [roster_row("S1", "张三", make_id(seq="111")), roster_row("S2", "李四", make_id(seq="123"), school="")]
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *rows])
+    r = cli("check", "--roster", f, *AS_OF, "--format", "csv,json")
+    s002 = r.rule("S002")
+    assert s002["school"].to_list() == ["东方技工学校"], s002.rows()
+
+
+def test_multi_school_file_is_charged_to_several_schools_not_one(tmp_path, cli):
+    cols = [h for h in ROSTER_HEADERS if h != "学习形式"]
+    rows = [[v for h, v in zip(ROSTER_HEADERS, roster_row(f"S{i}", f"学生{i}", make_id(seq=f"1{i}1"), school=s),
+                               strict=True) if h in cols] for i, s in enumerate(["东方技工学校", "南山高级技工学校"])]
+    f = write_xlsx(tmp_path / "全省名册.xlsx", [cols, *rows])
+    r = cli("check", "--roster", f, *AS_OF, "--format", "csv,json")
+    assert r.rule("S001")["school"].to_list() == ["（多所学校）"]
+
+
+def _dated_copy(dst: Path) -> Path:
+    """sample_data as next month's export: another folder, every file renamed with a date."""
+    dst.mkdir(parents=True)
+    for f in sorted(SAMPLE.iterdir()):
+        if f.suffix in (".xlsx", ".xls", ".csv"):
+            stem = f.stem.split("_")[0]
+            shutil.copy(f, dst / f"{stem}_{f.stem.split('_', 1)[-1]}_20250701{f.suffix}")
+    return dst
+
+
+def test_fingerprints_survive_a_new_export_with_other_file_names(tmp_path, cli, sample_run):
+    new = _dated_copy(tmp_path / "七月导出")
+    r = cli("check", new, *AS_OF, "--baseline", sample_run / "findings.json", "--fail-on", "new",
+            "--format", "csv,json")
+    assert r.code == 0, r.findings.filter(pl.col("status") == "new").select("rule_id", "file", "message").rows()
+    assert set(r.findings["status"].to_list()) == {"persisting"}
+    assert r.json["summary"]["resolved"] == 0
+
+
+def test_no_fingerprint_depends_on_a_path_sheet_or_row(tmp_path, cli, sample_run):
+    """The same findings, in a folder of another name with other file names: the same set of
+    fingerprints (not one of them changes)."""
+    a = pl.read_csv(sample_run / "findings.csv", infer_schema=False)
+    r = cli("check", _dated_copy(tmp_path / "x"), *AS_OF, "--format", "csv,json")
+    assert sorted(r.findings["fingerprint"].to_list()) == sorted(a["fingerprint"].to_list())
+    assert a["fingerprint"].n_unique() == a.height
