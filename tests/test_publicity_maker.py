@@ -15,7 +15,7 @@ AID = [["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助
 
 def roster_with(tmp_path, major=("数控加工", "数控加工", "电工")):
     headers = [*ROSTER_HEADERS, "专业", "年级", "家庭住址", "联系电话"]
-    rows = [roster_row(s, n, i) + [m, "2018级", "河南省郑州市金水区花园路12号", "13812345678"]
+    rows = [roster_row(s, n, i, enroll="2018-09-01") + [m, "2018级", "河南省郑州市金水区花园路12号", "13812345678"]
             for (s, n, i), m in zip((("S1", "张三", A), ("S2", "李四", B), ("S3", "王五", C)), major, strict=True)]
     return write_xlsx(tmp_path / "名册.xlsx", [headers, *rows], title="学生名册")
 
@@ -84,3 +84,47 @@ def test_make_bad_inputs_exit_2(tmp_path, cli):
     assert r.code == 2 and "无法识别" in r.stderr
     r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-05", "--term", "2030秋", "--out", tmp_path / "o.xlsx")
     assert r.code == 2 and "没有可公示的学生" in r.stderr
+
+
+def test_make_lists_only_the_eligible_once_each(tmp_path, cli):
+    """A student whom A301/A302/A303/A305 would flag for the term is left out and listed with the
+    rule (terminal and sheet 未列入名单); duplicate aid rows are merged and A304 named; the count
+    printed is the count of people; `check` reads only the list sheet back."""
+    ids = {n: make_id("20030101", seq=f"{100 + i:03d}") for i, n in enumerate("甲乙丙丁戊")}
+    headers = [*ROSTER_HEADERS, "专业"]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [headers,
+        roster_row("S1", "赵甲", ids["甲"], enroll="2018-09-01") + ["数控"],
+        roster_row("S2", "钱乙", ids["乙"], enroll="2018-09-01", mode="非全日制") + ["数控"],     # A301
+        roster_row("S4", "李丁", ids["丁"], enroll="2019-03-01") + ["数控"],                     # A303
+        roster_row("S5", "周戊", ids["戊"], enroll="2015-09-01") + ["数控"]])                    # A305
+    head = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [head,
+        ["S1", "赵甲", ids["甲"], "东方技工学校", "2018秋", "国家助学金", "1000"],
+        ["S1", "赵甲", ids["甲"], "东方技工学校", "2018年秋季学期", "国家助学金", "1000"],           # A304, merged
+        ["S2", "钱乙", ids["乙"], "东方技工学校", "2018秋", "国家助学金", "1000"],
+        ["S3", "孙丙", ids["丙"], "东方技工学校", "2018秋", "国家助学金", "1000"],                  # A302
+        ["S4", "李丁", ids["丁"], "东方技工学校", "2018秋", "国家助学金", "1000"],
+        ["S5", "周戊", ids["戊"], "东方技工学校", "2018秋", "国家助学金", "1000"]])
+    out = tmp_path / "公示.xlsx"
+    r = cli("publicity", "make", "--aid", aid, "--roster", roster, "--start", "2018-11-05", "--out", out)
+    assert r.code == 0, r.stderr
+    assert "（1 人）" in r.stdout
+    for rule in ("A301", "A302", "A303", "A305", "A304"):
+        assert rule in r.stdout, (rule, r.stdout)
+    wb = openpyxl.load_workbook(out)
+    listed = [row[1] for row in wb["公示名单"].iter_rows(min_row=5, values_only=True)]
+    assert listed == ["赵甲"]
+    left = {row[0]: row[4] for row in wb["未列入名单"].iter_rows(min_row=3, values_only=True)}
+    assert left == {"钱乙": "A301", "孙丙": "A302", "李丁": "A303", "周戊": "A305", "赵甲": "A304"}, left
+    assert ids["丙"] not in repr(list(wb["未列入名单"].values))  # reasons quote masked numbers only
+    chk = cli("check", "--publicity", out, "--as-of", "2018-12-31", "--format", "csv,json")
+    assert [s["sheet"] for i in chk.json["run"]["inputs"] for s in i["sheets"]] == ["公示名单"]
+    assert chk.rule("P401").height == 0 and chk.rule("P402").height == 0
+
+
+def test_make_without_roster_says_what_it_could_not_check(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID)
+    r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-05", "--out", tmp_path / "o.xlsx")
+    assert r.code == 0, r.stderr
+    assert "A302（资助对象不在学籍名册）未能核对" in r.stdout and "--roster" in r.stdout
+    assert "（3 人）" in r.stdout

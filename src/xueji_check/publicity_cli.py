@@ -13,6 +13,31 @@ app = typer.Typer(cls=ZhGroup, help="公示名单工具。\n\n示例：xueji-che
                   no_args_is_help=True, rich_markup_mode=None)
 
 
+def _print_left_out(made) -> None:
+    """The students left out (rule and reason), the duplicate rows merged, the eligibility rules
+    that could not run: at most EXCLUDED_SHOWN lines; all are in the sheet 未列入名单."""
+    from xueji_check.publicity_maker import EXCLUDED_SHOWN
+    from xueji_check.report.terminal import safe
+    from xueji_check.spec import EXCLUDED_SHEET
+
+    lines = []
+    if made.left_out is not None and made.left_out.height:
+        typer.echo(f"未列入名单：{made.left_out.height} 人次不符合资助条件（详见文件中的「{EXCLUDED_SHEET}」工作表，"
+                   "公示前请删除该表）")
+        for name, school, term, kind, rules, why in made.left_out.iter_rows():
+            lines.append(f"  {name}（{school or ''} {term or ''} {kind or ''}）{rules}：{why}")
+    if made.merged is not None and made.merged.height:
+        for name, school, term, kind, n in made.merged.iter_rows():
+            lines.append(f"  {name}（{school or ''} {term or ''} {kind or ''}）A304：同一学期同一资助类型有 {n} 行，"
+                         "名单中只列一次，请核实是否重复资助")
+    for line in lines[:EXCLUDED_SHOWN]:
+        typer.echo(safe(line))
+    if len(lines) > EXCLUDED_SHOWN:
+        typer.echo(f"  ……另有 {len(lines) - EXCLUDED_SHOWN} 条，见「{EXCLUDED_SHEET}」工作表")
+    for u in made.unchecked or []:
+        typer.echo(safe(f"提示：{u}（加 --roster 学籍名册 才能核对在籍与全日制资格）" if "学籍名册" in u else f"提示：{u}"))
+
+
 @app.command(cls=ZhCommand)
 def make(
     aid: Annotated[Path, typer.Option("--aid", metavar="文件", help="资助申报与发放表（xlsx/xls/csv）")],
@@ -49,10 +74,14 @@ def make(
         except MakerError as exc:
             raise UsageError(str(exc)) from exc
         typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人）")
+        _print_left_out(made)
         typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
         if not made.starts_on_workday:
             typer.echo("提示：开始日期不是工作日，不计入公示的工作日数；请确认当天确实已张贴公示")
-        typer.echo("自检通过：公示期（P401）与个人敏感信息（P402）均符合要求")
+        checked = "、".join(r for r in ("A301", "A302", "A303", "A305")
+                           if not any(u.startswith(r) for u in made.unchecked or []))
+        typer.echo("自检通过：公示期（P401）与个人敏感信息（P402）均符合要求"
+                   + (f"；资助资格已按 {checked} 核对" if checked else ""))
         return 0
 
     raise typer.Exit(_guard(False, _run))

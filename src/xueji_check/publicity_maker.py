@@ -24,7 +24,7 @@ from xueji_check.engine import Context
 from xueji_check.load import InputFile, Problem, Table, load_file
 from xueji_check.policy import Policy
 from xueji_check.report import describe_os_error, neutralise_text, same_file
-from xueji_check.spec import all_kinds
+from xueji_check.spec import EXCLUDED_SHEET, all_kinds
 from xueji_check.tables import combine
 
 
@@ -34,6 +34,10 @@ class MakerError(Exception):
 
 @dataclass
 class Made:
+    """What `make` wrote: the list, its people (`rows`: the number of students listed), its
+    period, the students left out (姓名/学校/学期/资助类型/规则/原因), the duplicates merged, and
+    the eligibility rules that could not run (Chinese lines)."""
+
     path: Path
     rows: int
     start: dt.date
@@ -41,6 +45,9 @@ class Made:
     workdays: int
     note: str
     starts_on_workday: bool
+    left_out: pl.DataFrame | None = None
+    merged: pl.DataFrame | None = None
+    unchecked: list[str] | None = None
 
 
 def zh_date(d: dt.date) -> str:
@@ -72,9 +79,8 @@ def publicity_end(cal: WorkCalendar, start: dt.date, workdays: int) -> dt.date:
     return cal.nth_workday_after(start - dt.timedelta(days=1), workdays)
 
 
-def build_list(aid: pl.DataFrame, roster: pl.DataFrame | None, term: str | None,
-               school: str | None) -> pl.DataFrame:
-    """The publicity rows: 姓名, 学校, 专业, 年级, 学期, 资助类型, 金额（元）."""
+def select_rows(aid: pl.DataFrame, term: str | None, school: str | None) -> pl.DataFrame:
+    """The aid rows of the list: with a name, of `term` and `school` when given."""
     lf = aid.lazy().filter(pl.col("name").is_not_null())
     if term:
         label = pl.select(nz.term_struct(pl.lit(term)).struct.field("label")).item()
@@ -85,6 +91,84 @@ def build_list(aid: pl.DataFrame, roster: pl.DataFrame | None, term: str | None,
         if "school_name" not in aid.columns:
             raise MakerError("资助表没有学校名称列，不能按 --school 筛选")
         lf = lf.filter(pl.col("school_name") == school)
+    out = lf.collect()
+    if out.height == 0:
+        raise MakerError("资助表中没有可公示的学生（按 --term/--school 筛选后为空）")
+    return out
+
+
+# The rules that make a student ineligible for the aid of a term (notice 三（一）（二）): who
+# fails one is not published as a recipient.
+ELIGIBILITY_RULES = ("A301", "A302", "A303", "A305")
+EXCLUDED_SHOWN = 20  # lines about students left out printed in the terminal (all are in the sheet)
+
+
+def student_of(cols: list[str]) -> pl.Expr:
+    """One person: the student key (ID, else 学籍号), else the name (canonical) and school."""
+    name = pl.col("name__key") if "name__key" in cols else pl.col("name")
+    school = pl.col("school_name").fill_null("") if "school_name" in cols else pl.lit("")
+    return pl.coalesce(pl.col("_key") if "_key" in cols else pl.lit(None, pl.String),
+                       pl.concat_str([pl.lit("N:"), name, pl.lit("@"), school]))
+
+
+def ineligible(rows: pl.DataFrame, roster: pl.DataFrame | None, policy: Policy,
+               as_of: dt.date) -> tuple[pl.DataFrame, list[str]]:
+    """Run the eligibility rules (ELIGIBILITY_RULES) on the selected aid rows, as `check` would.
+    Returns the flagged rows (`_file`, `_sheet`, `_row`, `rule_id`, `message`, masked) and, for
+    each rule that could not run, a Chinese line saying why (e.g. no roster given)."""
+    from xueji_check.engine import rule_skip_reason
+    from xueji_check.pii import mask_text
+    from xueji_check.registry import CATALOG, load_rule_modules
+
+    load_rule_modules()
+    frames = {"aid": rows} | ({"roster": roster} if roster is not None else {})
+    ctx = Context(frames, {}, policy, as_of, WorkCalendar(policy), {})
+    parts, notes = [], []
+    for rid in ELIGIBILITY_RULES:
+        rule = CATALOG[rid]
+        why = rule_skip_reason(rule, ctx)
+        found = None if why else rule.func(ctx)
+        if found is None:
+            why = why or ctx.options.get(f"skip:{rid}", "所需数据不足")
+            notes.append(f"{rid}（{rule.title}）未能核对：{why}")
+            continue
+        parts.append(found.select("_file", "_sheet", "_row", "message").with_columns(rule_id=pl.lit(rid)).collect())
+    flagged = pl.concat(parts) if parts else pl.DataFrame(
+        schema={"_file": pl.String, "_sheet": pl.String, "_row": pl.Int64, "message": pl.String, "rule_id": pl.String})
+    flagged = flagged.with_columns(pl.col("message").map_elements(mask_text, return_dtype=pl.String))
+    return flagged, notes
+
+
+def split_eligible(rows: pl.DataFrame, flagged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(eligible rows, one per student, term and aid type; the students left out with the rules
+    and reasons; the students whose duplicate rows were merged, A304). Shapes: the aid frame;
+    姓名/学校/学期/资助类型/规则/原因; 姓名/学校/学期/资助类型/行数."""
+    cols = rows.columns
+    ident = ["_file", "_sheet", "_row"]
+    keys = ["_who", *[c for c in ("term", "aid_type") if c in cols]]
+    rows = rows.with_columns(_who=student_of(cols))
+    bad = rows.join(flagged, on=ident, how="inner")
+    school = pl.col("school_name") if "school_name" in cols else pl.lit(None, pl.String)
+    term = pl.col("term") if "term" in cols else pl.lit(None, pl.String)
+    left_out = (bad.group_by(keys, maintain_order=True).agg(
+        pl.col("name").first().alias("姓名"), school.first().alias("学校"), term.first().alias("学期"),
+        pl.col("aid_type").first().alias("资助类型"), pl.col("rule_id").unique(maintain_order=True).str.join("、").alias("规则"),
+        pl.col("message").unique(maintain_order=True).str.join("；").alias("原因"))
+        .select("姓名", "学校", "学期", "资助类型", "规则", "原因"))
+    good = rows.join(bad.select(keys).unique(), on=keys, how="anti")
+    merged = (good.group_by(keys, maintain_order=True).agg(
+        pl.col("name").first().alias("姓名"), school.first().alias("学校"), term.first().alias("学期"),
+        pl.col("aid_type").first().alias("资助类型"), pl.len().alias("行数"))
+        .filter(pl.col("行数") > 1).select("姓名", "学校", "学期", "资助类型", "行数"))
+    good = good.unique(keys, keep="first", maintain_order=True)
+    return good, left_out, merged
+
+
+def build_list(lf_rows: pl.DataFrame, roster: pl.DataFrame | None) -> pl.DataFrame:
+    """The publicity rows (姓名, 学校, 专业, 年级, 学期, 资助类型, 金额（元）) of the eligible aid rows
+    (one per student, term and aid type; see `split_eligible`)."""
+    aid = lf_rows
+    lf = aid.lazy()
     cols = aid.columns
     extra = {"major": None, "grade": None, "r_school": None}
     if roster is not None:
@@ -118,9 +202,7 @@ def build_list(aid: pl.DataFrame, roster: pl.DataFrame | None, term: str | None,
         (pl.col("term") if "term" in cols else pl.lit(None, pl.String)).alias("学期"),
         pl.col("aid_type").alias("资助类型"),
         (pl.col("amount") if "amount" in cols else pl.lit(None, pl.Float64)).alias("金额（元）"),
-    ).unique(maintain_order=True).sort(["学校", "资助类型", "学期", "姓名"], nulls_last=True).collect()
-    if out.height == 0:
-        raise MakerError("资助表中没有可公示的学生（按 --term/--school 筛选后为空）")
+    ).sort(["学校", "资助类型", "学期", "姓名"], nulls_last=True, maintain_order=True).collect()
     keep = [c for c in out.columns if c in ("姓名", "资助类型") or out[c].null_count() < out.height]
     return out.select(keep)
 
@@ -137,7 +219,10 @@ def title_of(rows: pl.DataFrame) -> str:
     return f"{school}{term_txt}{'和'.join(types) or '资助'}受助学生公示名单"
 
 
-def write_xlsx(path: Path, rows: pl.DataFrame, title: str, period_line: str) -> None:
+def write_xlsx(path: Path, rows: pl.DataFrame, title: str, period_line: str,
+               left_out: pl.DataFrame | None = None, merged: pl.DataFrame | None = None) -> None:
+    """The list (sheet 公示名单) and, when some students were left out or merged, a second sheet
+    EXCLUDED_SHEET for the school's own check (never read back as a publicity list)."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "公示名单"
@@ -153,6 +238,20 @@ def write_xlsx(path: Path, rows: pl.DataFrame, title: str, period_line: str) -> 
         c.alignment = Alignment(horizontal="center")
     for col, width in zip("ABCDEFGH", (6, 10, 24, 18, 10, 10, 12, 10), strict=False):
         ws.column_dimensions[col].width = width
+    if (left_out is not None and left_out.height) or (merged is not None and merged.height):
+        ex = wb.create_sheet(EXCLUDED_SHEET)
+        ex.append(["内部核对用：以下学生未列入公示名单（或重复的资助行已合并），公示时请删除本工作表"])
+        ex["A1"].font = Font(bold=True, color="C00000")
+        ex.append(["姓名", "学校", "学期", "资助类型", "规则", "原因"])
+        for r in (left_out.iter_rows() if left_out is not None else []):
+            ex.append([neutralise_text(v) for v in r])
+        for name, school, term, kind, n in (merged.iter_rows() if merged is not None else []):
+            ex.append([neutralise_text(v) for v in (name, school, term, kind, "A304",
+                       f"同一学期同一资助类型有 {n} 行资助记录，名单中只列一次；请核实是否重复资助并追回多发部分")])
+        for cell in ex[2]:
+            cell.font = Font(bold=True)
+        for col, width in zip("ABCDEF", (10, 24, 10, 12, 10, 90), strict=True):
+            ex.column_dimensions[col].width = width
     wb.save(path)
 
 
@@ -165,7 +264,7 @@ def self_check(path: Path, display: str, policy: Policy, as_of: dt.date) -> list
     problems: list[Problem] = []
     inp = InputFile(path, display, "publicity")
     load_file(inp, problems, all_kinds())
-    tables: list[Table] = [t for t in inp.tables if not t.missing]
+    tables: list[Table] = [t for t in inp.tables if not t.missing and t.sheet != EXCLUDED_SHEET]
     if not tables:
         return ["生成的文件无法作为公示名单读回：" + "；".join(p.message for p in problems)]
     frame = combine(tables, all_kinds()["publicity"], as_of, list(range(len(tables))))
@@ -212,7 +311,13 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     if "name" not in aid.columns:
         raise MakerError(f"资助表 {aid_path} 没有姓名列，无法生成公示名单")
     roster = load_kind(roster_path, "roster", as_of) if roster_path else None
-    rows = build_list(aid, roster, term, school)
+    selected = select_rows(aid, term, school)
+    flagged, notes = ineligible(selected, roster, policy, as_of)
+    eligible, left_out, merged = split_eligible(selected, flagged)
+    if eligible.height == 0:
+        raise MakerError("按资助资格核对后没有可公示的学生：" + "；".join(
+            f"{n}（{r}）" for n, r in left_out.select("姓名", "规则").head(5).iter_rows()) + "，请核实资助表和学籍名册")
+    rows = build_list(eligible, roster)
     cal = WorkCalendar(policy)
     n = policy.publicity_workdays
     end = publicity_end(cal, start, n)
@@ -222,7 +327,7 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temp(out)
-        write_xlsx(tmp, rows, title_of(rows), period)
+        write_xlsx(tmp, rows, title_of(rows), period, left_out, merged)
         bad = self_check(tmp, str(out), policy, as_of)
         if bad:
             raise MakerError("生成的公示名单未通过自检，未写出文件：\n  " + "\n  ".join(bad)
@@ -233,4 +338,5 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-    return Made(out, rows.height, start, end, n, note, cal.is_workday(start))
+    people = eligible.select(student_of(eligible.columns).n_unique()).item()
+    return Made(out, people, start, end, n, note, cal.is_workday(start), left_out, merged, notes)

@@ -23,6 +23,10 @@ KIND_TITLES = {
 # the sheet of filling instructions beside the table. The loader never reads either as data.
 EXAMPLE_MARK = "示例（请删除或保留，不会被当作数据）"
 GUIDE_SHEET = "填表说明"
+# The sheet `publicity make` adds for the students it left out (for the school, not published).
+EXCLUDED_SHEET = "未列入名单"
+# Sheets never read as data, whatever their headers look like.
+NOT_DATA_SHEETS = (GUIDE_SHEET, EXCLUDED_SHEET)
 # Sheet names of instructions that schools put beside a table (not a table, never an error).
 GUIDE_SHEET_NAMES = (GUIDE_SHEET, "填报说明", "使用说明", "说明", "填表须知", "指标说明")
 

@@ -65,7 +65,7 @@ from xueji_check.load.xlsx import (
     read_excel_bytes,
     scan_zip,
 )
-from xueji_check.spec import GUIDE_SHEET_NAMES, KindSpec, all_kinds
+from xueji_check.spec import GUIDE_SHEET_NAMES, NOT_DATA_SHEETS, KindSpec, all_kinds
 
 __all__ = [
     "CSV_SPARE_COLUMNS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "FOLDER_SUFFIXES", "UTF8_SAMPLE", "InputFile",
@@ -247,6 +247,8 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
         return
     for sh in sheets:
         sh.file = inp.display
+        if len(sheets) > 1 and sh.sheet.strip() in NOT_DATA_SHEETS:
+            continue  # a template's 填表说明, `publicity make`'s 未列入名单: beside the data, never data
         try:
             tbl = build_table(sh, inp.kind_hint, specs, problems)
         except Exception as exc:
