@@ -12,7 +12,7 @@ import polars as pl
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
-from xueji_check.registry import implements
+from xueji_check.registry import rule
 from xueji_check.rules.changes import base_name, day, money, student_key, term_text
 
 GRANT, WAIVER = "国家助学金", "免学费"
@@ -128,7 +128,13 @@ def what(cols: list[str]) -> pl.Expr:
 
 
 # ------------------------------------------------------------------ A301
-@implements("A301")
+@rule(
+    "A301", severity="error", title="非全日制或培训学员享受资助", title_en="aid to a part-time student or trainee",
+    clause="三（二）", needs={"aid": (), "roster": ()},
+    what="资助对象在学籍名册中为非全日制，或班级类型为培训。",
+    why="免学费和国家助学金只资助全日制学历教育在校生（三（二））。",
+    example="学习形式为非全日制的学生领取国家助学金 → A301。",
+)
 def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
     rcols = ctx.columns("roster")
     if "study_mode" not in rcols and "class_type" not in rcols:
@@ -147,7 +153,13 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A302
-@implements("A302")
+@rule(
+    "A302", severity="error", title="资助对象不在学籍名册", title_en="aid to a student not in the roster",
+    clause="三（二）", needs={"aid": (), "roster": ()},
+    what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。",
+    why="没有学籍的受助学生可能是虚假学籍套取资助（三（二））。",
+    example="资助表中的「林虚构」，名册中既没有其身份证号也没有其学籍号 → A302；号码写法不同（15/18 位、空格、小写 x）不报。",
+)
 def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
     lf = joined(ctx)
     cols = lf.collect_schema().names()
@@ -179,7 +191,13 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A303
-@implements("A303")
+@rule(
+    "A303", severity="error", title="非在籍学期享受资助", title_en="aid for a term without enrolment",
+    clause="三（二）", needs={"aid": ("term",), "roster": ()},
+    what="学生在该学期开始前已退学/转出/毕业/开除/死亡（离校日期取异动记录或毕业日期），或入学日期在该学期结束之后。",
+    why="不在籍的学期不得享受资助（三（二））。",
+    example="2024-12-02 退学，却领取 2025 年春季学期国家助学金 → A303。",
+)
 def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A303", "aid", unreadable("aid", ctx.columns("aid"), "term"))
     lf = joined(ctx).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
@@ -218,7 +236,13 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A304
-@implements("A304")
+@rule(
+    "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term",
+    clause="三（五）", needs={"aid": ("term", "aid_type")},
+    what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。",
+    why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
+    example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报。",
+)
 def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
     note_unjudged(ctx, "A304", "aid", unreadable("aid", cols, "_key", "term", "aid_type"))
@@ -242,7 +266,13 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A305
-@implements("A305")
+@rule(
+    "A305", severity="error", title="超出资助年限", title_en="outside the years covered",
+    clause="三（一）", needs={"aid": ("term", "aid_type")},
+    what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，没有时用资助表的在校年级。",
+    why="资助只覆盖规定的学年（三（一））。",
+    example="2022 年秋季入学，2024 年秋季（第 3 学年）领国家助学金 → A305；2023 级 2025 年春季（第 2 学年）不报。",
+)
 def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
     cols_aid = ctx.columns("aid")
     note_unjudged(ctx, "A305", "aid", unreadable("aid", cols_aid, "term", "aid_type"))
@@ -277,7 +307,13 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A306
-@implements("A306")
+@rule(
+    "A306", severity="error", title="资助申报逾期", title_en="late aid application",
+    clause="三（三）", needs={"aid": ("term", "apply_date")},
+    what="申报日期晚于该学期的申报期限（春季 04-30，秋季 10-30；策略文件 [deadlines] 可改）。",
+    why="资助按学期申报，逾期不予补报（三（三））。",
+    example="2025 年春季学期 05-06 申报 → A306。",
+)
 def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A306", "aid", unreadable("aid", ctx.columns("aid"), "term", "apply_date"))
     df = ctx.frames["aid"]
@@ -294,7 +330,13 @@ def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A307
-@implements("A307")
+@rule(
+    "A307", severity="warning", title="大龄资助申请", title_en="over-age aid applicant",
+    clause="四（一）", needs={"aid": ("term", "id_number")},
+    what="按身份证号计算，学期开始时已满 over_age 周岁（默认 25）的资助申请。",
+    why="大龄申请人多为在职人员，需加大审核力度（四（一））。",
+    example="1998 年 5 月出生的学生申请 2024 年秋季学期助学金（26 周岁）→ A307。",
+)
 def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A307", "aid", {
         **unreadable("aid", ctx.columns("aid"), "term"),
@@ -318,7 +360,13 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A308
-@implements("A308")
+@rule(
+    "A308", severity="error", title="资助金额超标", title_en="amount above the standard",
+    clause="三（一）", needs={"aid": ("aid_type", "amount")},
+    what="国家助学金金额超过每学期标准 grant_per_term（默认 1000 元，即每年 2000 元）。",
+    why="超标准发放的须追回（三（一））。",
+    example="一个学期的国家助学金为 1500 元 → A308。",
+)
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
     lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & (pl.col("amount") > std))
@@ -330,7 +378,13 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A309
-@implements("A309")
+@rule(
+    "A309", severity="error", title="助学金未通过资助卡发放", title_en="grant not paid through the aid card",
+    clause="三（五）", needs={"aid": ("aid_type", "pay_method")},
+    what="国家助学金的发放方式已填写，而不是资助卡/中职资助卡（aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。",
+    why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
+    example="发放方式「现金」→ A309。",
+)
 def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     ok = list(ctx.policy.aid_card_methods)
     lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & pl.col("pay_method").is_not_null()
@@ -342,7 +396,13 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A310
-@implements("A310")
+@rule(
+    "A310", severity="warning", title="发放台账不完整", title_en="ledger incomplete",
+    clause="三（五）", needs={"aid": ("aid_type", "pay_date")},
+    what="已发放（有发放日期）的国家助学金，学生签字为空或否（否/N/0/×），或资助卡号为空。",
+    why="发放台账须有学生签字和资助卡号，才能证明资金发到了学生本人（三（五））。",
+    example="已于 2025-05-10 发放，学生签字为「否」→ A310。",
+)
 def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
     has_sign, has_card = "signed" in cols, "card_number" in cols

@@ -11,7 +11,7 @@ import polars as pl
 from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
-from xueji_check.registry import implements
+from xueji_check.registry import rule
 
 # Change types after which the roster should not say 在校, and the status it should say.
 LEAVING = {
@@ -95,7 +95,13 @@ def term_text(year: pl.Expr, season: pl.Expr) -> pl.Expr:
 
 
 # ------------------------------------------------------------------ C201
-@implements("C201")
+@rule(
+    "C201", severity="error", title="学籍异动申报逾期", title_en="change reported late",
+    clause="二（三）", needs={"changes": ("occurred_date",)},
+    what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报。",
+    why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
+    example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
+)
 def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("changes")
     note_unjudged(ctx, "C201", "changes", unreadable("changes", cols, "occurred_date", "reported_date"))
@@ -135,7 +141,13 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ C202
-@implements("C202")
+@rule(
+    "C202", severity="warning", title="大批量学籍异动", title_en="bulk changes",
+    clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
+    what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）。每个集中时段报一条。",
+    why="短期内大批异动可能是集中虚假注册后批量退学，需重点核查（四（一））。",
+    example="在校生 25 人的学校一周内 4 人休学（16%）→ C202。",
+)
 def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     p = ctx.policy
     w = p.bulk_window
@@ -190,7 +202,13 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ C203
-@implements("C203")
+@rule(
+    "C203", severity="warning", title="学籍状态与异动记录不一致", title_en="roster and changes disagree",
+    clause="二（三）", needs={"roster": ("status",), "changes": ("change_type", "occurred_date")},
+    what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过的异动不计。",
+    why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
+    example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
+)
 def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     rcols, ccols = ctx.columns("roster"), ctx.columns("changes")
     note_unjudged(ctx, "C203", "changes", unreadable("changes", ccols, "_key", "change_type", "occurred_date"))

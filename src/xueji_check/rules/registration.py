@@ -12,7 +12,7 @@ import polars as pl
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
-from xueji_check.registry import implements
+from xueji_check.registry import rule
 
 ACTIVE = ("在校", "休学")
 FULL_TIME = "全日制"
@@ -80,7 +80,13 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
 
 
 # ------------------------------------------------------------------ R101
-@implements("R101")
+@rule(
+    "R101", severity="error", title="重复注册学籍", title_en="duplicate registration",
+    clause="二（二）二（三）", needs={"roster": ("id_number", "status")},
+    what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。",
+    why="一人只能有一个有效学籍；重复注册是虚增学生、套取资助的常见手法（二（二）、二（三））。",
+    example="同一身份证号在东方技工学校在校、在西城技师学院休学 → 两行都报。一校转出、另一校在校 → 不报。",
+)
 def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     """The same document active in more than one row, across all roster files: the same GB 11643
     number (15 and 18 digits are one), or the same type + number of another document (a passport
@@ -113,7 +119,13 @@ def _document_words(cols: list[str]) -> pl.Expr:
 
 
 # ------------------------------------------------------------------ R102
-@implements("R102")
+@rule(
+    "R102", severity="warning", title="疑似异号重复注册", title_en="suspected duplicate under different IDs",
+    clause="二（三）", needs={"roster": ("name", "id_number", "status")},
+    what="姓名、出生日期、性别相同而证件号码不同，且都在校或休学。姓名按规范形式比较（全半角、空格、间隔点不计）；因编码丢字（?）的姓名不参与。",
+    why="同一人用不同号码（他人证件或编造的号码）重复注册，R101 查不出来，需人工核对证件（二（三））。",
+    example="南山和西城各有一名在校的「王建国」，都生于 2009-03-15、男，身份证号不同 → 两行都报。",
+)
 def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     """Same name (canonical form, `normalize.name_key`), birth date and gender, different
     documents, both active. Names damaged by a GBK save (`?`) are left out: two damaged names
@@ -158,7 +170,13 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R103
-@implements("R103")
+@rule(
+    "R103", severity="error", title="在职职工注册为全日制", title_en="employed worker registered full-time",
+    clause="二（二）", needs={"roster": ("study_mode",)},
+    what="学习形式为全日制，而生源类别为企业职工/在职职工、或填有工作单位、或是否在职=是、或身份证号在 --employed 在职参保名单中。",
+    why="在职职工只能注册非全日制学籍，不得占用全日制学籍和资助（二（二））。",
+    example="全日制学生的工作单位为「某客车股份有限公司」→ R103；工作单位填「无」「学生」「/」不报。",
+)
 def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     """全日制 while the student is an employed worker (source, employer, flag or 参保 list)."""
     cols = ctx.columns("roster")
@@ -209,7 +227,13 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ R104
-@implements("R104")
+@rule(
+    "R104", severity="error", title="务农农民/服刑人员注册为全日制", title_en="special group registered full-time",
+    clause="二（二）", needs={"roster": ("study_mode", "student_source")},
+    what="学习形式为全日制，而生源类别为务农农民或服刑人员（含同义词农民、服刑犯人）。",
+    why="招收务农农民、服刑人员等特定人员只能注册为非全日制学籍（二（二））。",
+    example="生源类别「服刑犯人」、学习形式「全日制」→ R104。",
+)
 def special_group_full_time(ctx: Context) -> pl.LazyFrame:
     """全日制 for 务农农民 or 服刑人员, who may only be registered part-time."""
     cols = ctx.columns("roster")
@@ -223,7 +247,13 @@ def special_group_full_time(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R105
-@implements("R105")
+@rule(
+    "R105", severity="error", title="短期培训学员注册正式学籍", title_en="short-term trainee given a formal registration",
+    clause="二（二）", needs={"roster": ()},
+    what="班级类型为短期培训/职业培训，或学制不足 1 年。",
+    why="短期培训学员不得注册技工院校正式学籍，否则会套取学历教育的资助（二（二））。",
+    example="学制「半年」→ R105；班级类型「短训」（短期培训的同义词）→ R105。",
+)
 def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
     """A short-term/vocational training class, or a programme shorter than one year."""
     cols = ctx.columns("roster")
@@ -246,7 +276,13 @@ def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ R106
-@implements("R106")
+@rule(
+    "R106", severity="warning", title="弹性学制/学分制学生注册为全日制", title_en="flexible/credit-system student coded full-time",
+    clause="二（二）", needs={"roster": ("schooling_system", "study_mode")},
+    what="学制类型为弹性学制或学分制，而学习形式为全日制。",
+    why="采用弹性学制、学分制开展的非全日制教育须单独注册，与全日制学籍区分（二（二））。",
+    example="学制类型「弹性学制」、学习形式「全日制」→ R106。",
+)
 def flexible_system_full_time(ctx: Context) -> pl.LazyFrame:
     cols = ctx.columns("roster")
     flagged = ctx.lf("roster").filter(
@@ -267,7 +303,13 @@ def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
     return on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
 
 
-@implements("R107")
+@rule(
+    "R107", severity="warning", title="大龄全日制学生", title_en="over-age full-time student",
+    clause="四（一）", needs={"roster": ("id_number", "enroll_date", "study_mode")},
+    what="按身份证号中的出生日期计算，入学时已满 over_age 周岁（默认 25）的全日制学生。生日当天算满；入学日期只有年月时按当月 1 日。",
+    why="大龄全日制学生多为在职人员，是通知要求加大审核力度的对象（四（一））。",
+    example="1998-05-01 出生、2024-09-01 入学（26 周岁）→ R107。",
+)
 def over_age_full_time(ctx: Context) -> pl.LazyFrame:
     cols = ctx.columns("roster")
     limit = ctx.policy.over_age
@@ -291,7 +333,13 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R108
-@implements("R108")
+@rule(
+    "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration",
+    clause="二（一）", needs={"roster": ("register_date", "enroll_date")},
+    what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。",
+    why="新生学籍须按时注册；逾期补录是虚假学籍的信号（二（一））。",
+    example="2024-09-01 入学、2024-10-28 注册 → R108（逾期 8 天）；10-20 当天注册不报。",
+)
 def late_registration(ctx: Context) -> pl.LazyFrame:
     """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn)."""
     cols = ctx.columns("roster")
@@ -319,7 +367,13 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R109
-@implements("R109")
+@rule(
+    "R109", severity="warning", title="提前毕业或毕业无照片", title_en="graduation before the programme ends / without photo",
+    clause="二（四）", needs={"roster": ("status",)},
+    what="状态为毕业，而毕业日期早于「入学日期 + 学制」超过 graduation_tolerance_days 天（默认 92 天）；或状态为毕业而毕业照片为否或为空（有该列时）。",
+    why="未修完学制提前毕业、没有毕业照片的毕业生需要核实（二（四））。容差放宽到 92 天：只容许 31 天会把 9 月入学、6–7 月正常毕业的学生全部标出。",
+    example="2022-09-01 入学、学制 3 年、2024-01-15 毕业（提前约一年半）→ R109；2025-07-01 毕业不报。",
+)
 def early_graduation(ctx: Context) -> pl.LazyFrame | None:
     """毕业 before enroll_date + program_years (policy graduation_tolerance_days), or 毕业 without a photo."""
     tolerance = ctx.policy.graduation_tolerance_days
