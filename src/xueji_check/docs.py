@@ -66,7 +66,7 @@ def rules_md() -> str:
             out.append(f"所需数据：{'；'.join(parts)}")
         else:
             out.append("所需数据：任何输入表格")
-        out += ["", r.doc.strip()]
+        out += ["", "### 检查什么", "", r.what, "", "### 为什么", "", r.why, "", "### 示例", "", r.example]
     return "\n".join(out) + "\n"
 
 
