@@ -17,7 +17,7 @@ from xueji_check.findings import COLUMNS
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 TYPE_ZH = {"str": "文本", "id_number": "证件号码", "date": "日期", "number": "数值", "bool": "是/否",
-           "enum": "枚举", "term": "学期", "grade_year": "在校年级"}
+           "enum": "枚举", "term": "学期", "grade_year": "在校年级", "card_number": "卡号"}
 GENERATED = "<!-- 本文件由 `python -m xueji_check.docs docs` 生成，请勿手改 -->"
 
 COLUMN_DOC = {
