@@ -1,4 +1,4 @@
-"""Fee waiver and grant rules 免学费和助学金 (notice 三): A301–A310.
+"""Fee waiver and grant rules 免学费和助学金 (notice 三): A301–A312.
 
 The aid table is joined once to the roster by the normalised ID number, then (for the rows not
 found) by 学籍号; when one key matches several roster rows the row of the same school that is
@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import polars as pl
 
+from xueji_check import normalize as nz
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
 from xueji_check.registry import rule
-from xueji_check.rules.changes import base_name, day, money, student_key, term_text
+from xueji_check.rules.changes import (
+    base_name,
+    day,
+    money,
+    others_by_person,
+    student_key,
+    term_text,
+    who,
+    with_person,
+)
 
 GRANT, WAIVER = "国家助学金", "免学费"
 # Roster statuses under which a student is no longer enrolled, and the change types that end it.
@@ -425,4 +435,79 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     if has_sign and has_card:  # point at the cell that is missing
         out = out.with_columns(field=pl.when(pl.col("message").str.contains("学生签字为")).then(pl.lit("signed"))
                                .otherwise(pl.lit("card_number")))
+    return out
+
+
+# ------------------------------------------------------------------ A311
+@rule(
+    "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）",
+    needs={"aid": ("card_number",)},
+    what="同一资助卡号（或银行卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码），"
+         "同校或跨校。每行都报，写明人数并列出其他学生所在的行（不显示他们的证件号和卡号）。卡号比较前去掉空格、连字符和不可见字符，"
+         "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
+         "不是 12–25 位数字的内容（无、待办）不参与比对。",
+    why="资助资金须发到学生本人的资助卡（三（五））；多名「学生」共用一张卡，是公开查处的冒领、套取资助案件的典型手法。"
+        "同一学生的助学金和免学费用同一张卡不算。",
+    example="张三和李四的资助卡号都是 6217 0012 3456 7890 123（一行写成 6217-0012-3456-7890-123）→ 两行都报；"
+            "卡号显示为 6.21700E+18 → 只报 S004，不参与比对。",
+)
+def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("aid")
+    damaged = nz.card_damaged(pl.col("card_number"))
+    card = nz.card_key(pl.col("card_number"))
+    lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged)
+    nobody = pl.all_horizontal([pl.col(c).is_null() for c in ("id_number__key", "student_id") if c in cols] or [pl.lit(True)])
+    note_unjudged(ctx, "A311", "aid", {"资助卡号被 Excel 存成数字": damaged,
+                                       "既没有可用的证件号码也没有学籍号": card.is_not_null() & ~damaged & nobody})
+    lf = lf.filter(pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null())
+    shared = lf.group_by("_card").agg(_persons=pl.col("_person").n_unique()).filter(pl.col("_persons") > 1)
+    rows = others_by_person(lf.join(shared.select("_card"), on="_card", how="semi"), "_card", who(cols))
+    msg = pl.concat_str([
+        what(cols), pl.lit("的资助卡号 "), nz.mask_card(pl.col("_card")), pl.lit(" 登记给了 "), pl.col("_n").cast(pl.String),
+        pl.lit(" 名不同的学生，除本行学生外还有："), pl.col("_others"),
+        pl.lit("。资助资金应发到学生本人的资助卡，一张卡只能对应一名学生：请核实卡号是否录错、资金是否发到了学生本人"),
+    ])
+    key = pl.concat_str([aid_key(cols), pl.col("_card")], separator="|")
+    return emit(rows, "aid", msg, field="card_number", key=key)
+
+
+# ------------------------------------------------------------------ A312
+PENDING = ("待审核", "未通过")
+
+
+@rule(
+    "A312", severity="error", title="未审批先发放", title_en="paid before approval", clause="三（三）",
+    needs={"aid": ("pay_date",)},
+    what="发放日期早于审批日期，或审批状态为待审核/未通过却已发放（有发放日期）。需要发放日期，以及审批日期或审批状态中的一列。"
+         "审批当天发放不报。",
+    why="资助须先由学校审核、公示，再报主管部门审批，审批后才能发放（三（三））；先发后批，审核和公示就形同虚设。",
+    example="审批日期 2024-10-25、发放日期 2024-10-20 → A312；审批状态「待审核」、发放日期 2024-11-20 → A312；"
+            "审批日期与发放日期同为 2024-10-25 不报。",
+)
+def paid_before_approval(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("aid")
+    has_date, has_status = "approved_date" in cols, "approval_status" in cols
+    if not (has_date or has_status):
+        ctx.options["skip:A312"] = "资助表缺少列：审批日期、审批状态"
+        return None
+    note_unjudged(ctx, "A312", "aid", unreadable("aid", cols, "pay_date", "approved_date", "approval_status"))
+    paid = pl.col("pay_date").is_not_null()
+    early = (pl.col("pay_date") < pl.col("approved_date")).fill_null(False) if has_date else pl.lit(False)
+    pending = pl.col("approval_status").is_in(PENDING).fill_null(False) if has_status else pl.lit(False)
+    lf = ctx.lf("aid").filter(paid & (early | pending))
+    early_txt = pl.when(early).then(pl.concat_str([
+        pl.lit("发放日期 "), day(pl.col("pay_date")), pl.lit(" 早于审批日期 "), day(pl.col("approved_date")),
+        pl.lit("（早 "), (pl.col("approved_date") - pl.col("pay_date")).dt.total_days().cast(pl.String), pl.lit(" 天）"),
+    ])) if has_date else pl.lit(None, pl.String)
+    pending_txt = pl.when(pending).then(pl.concat_str([
+        pl.lit("审批状态为「"), pl.col("approval_status"), pl.lit("」却已于 "), day(pl.col("pay_date")), pl.lit(" 发放"),
+    ])) if has_status else pl.lit(None, pl.String)
+    msg = pl.concat_str([
+        what(cols), pl.lit("："), pl.concat_str([early_txt, pending_txt], separator="，", ignore_nulls=True),
+        pl.lit("。资助须审核、公示、审批后才能发放：请核实审批手续，未经批准发放的资金应追回"),
+    ])
+    out = emit(lf, "aid", msg, field="pay_date", key=aid_key(cols))
+    if has_status:  # point at the cell that says why: the dates, else the status
+        out = out.with_columns(field=pl.when(pl.col("message").str.contains("早于审批日期")).then(pl.lit("pay_date"))
+                               .otherwise(pl.lit("approval_status")))
     return out

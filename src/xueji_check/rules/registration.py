@@ -1,4 +1,4 @@
-"""R1xx registration rules (学籍注册，人社厅发〔2018〕28号 二、四（一）).
+"""R1xx registration rules (学籍注册，人社厅发〔2018〕28号 二、四（一）): R101–R112.
 
 Every rule is a pure function of the run `Context` returning a findings LazyFrame built with
 `findings.emit`; all of them are Polars expressions, joins and window functions over the
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from xueji_check import normalize as nz
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import rule
+from xueji_check.rules.changes import others_by_person, who, with_person
 
 ACTIVE = ("在校", "休学")
 FULL_TIME = "全日制"
@@ -408,3 +410,165 @@ def early_graduation(ctx: Context) -> pl.LazyFrame | None:
         ])
         parts.append(emit(missing, "roster", msg, field="graduation_photo", key=_student_key(cols, "photo")))
     return pl.concat(parts)
+
+
+# ------------------------------------------------------------------ R110
+BIG_CLUSTER = 10  # from this many students on one contact the message names the likelier owners
+
+
+@rule(
+    "R110", severity="warning", title="联系方式聚集", title_en="contact cluster", clause="二（三）四（一）",
+    needs={"roster": ("status",)},
+    what="同一联系电话或同一家庭住址登记给超过 contact_cluster_max 名（默认 3）在校/休学的不同学生，同校或跨校。每行都报，"
+         "写明人数并列出其他学生所在的行（不显示电话和住址）。电话比较前统一全半角，去掉空格、连字符、括号和 +86/0086，"
+         "一格写两个号码（父 138…、母 139…）分别比较，没有区号的固话只在同一学校内比较；住址比较前去掉标点和开头的省、市名称，"
+         "号楼/幢算栋、# 算号、三单元算 3单元，12号3栋2单元501室 = 12#3-2-501。不比较：空值和占位值（无、/、0、"
+         "13800000000 这类同一数字重复或连续数字的号码），没有门牌号或房号的住址（只写到村、组、街道，同村的人家本来就相同），"
+         "写明学校、宿舍或集体户的住址（住校生、集体户口本来就共用）。需要联系电话或家庭住址列。",
+    why="公开查处的虚假学籍案件中，大量「学生」登记的是中介或学校人员的同一个电话、同一个地址；学校登记的电话也是核实学生"
+        "是否真实在校的途径。兄弟姐妹会共用家长的电话和住址，所以阈值可在策略文件中调整，提示只要求核实，不认定为造假"
+        "（二（三）、四（一））。学校把本校电话登记给每个住校生时，会报出很多行：这同样使电话无法用于核实，消息会说明。",
+    example="4 名不同学生登记同一手机号（一行写作 138 1234 5678，一行写作 +86-13812345678）→ 4 行都报；"
+            "一对双胞胎和姐姐（3 人）共用父母的电话和住址 → 不报。",
+)
+def contact_cluster(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("roster")
+    if "phone" not in cols and "address" not in cols:
+        ctx.options["skip:R110"] = "学籍名册缺少列：联系电话、家庭住址"
+        return None
+    limit = ctx.policy.contact_cluster_max
+    fallback = pl.concat_str([pl.lit("ROW:"), pl.col("_file"), pl.col("_sheet"), pl.col("_row").cast(pl.String)],
+                             separator="#")
+    base = with_person(ctx, "roster").filter(pl.col("status").is_in(ACTIVE)).with_columns(
+        _person=pl.coalesce(pl.col("_person"), fallback))
+    school = _col(cols, "school_name").fill_null("")
+    parts: list[pl.LazyFrame] = []
+    for field, title in (("phone", "联系电话"), ("address", "家庭住址")):
+        if field not in cols:
+            continue
+        if field == "phone":
+            lf = base.with_columns(_v=nz.phone_numbers(pl.col("phone"))).explode("_v").filter(pl.col("_v").is_not_null())
+            lf = lf.with_columns(_contact=pl.when(nz.phone_is_local(pl.col("_v")))
+                                 .then(pl.concat_str([pl.lit("L:"), school, pl.lit("|"), pl.col("_v")]))
+                                 .otherwise(pl.col("_v")))
+            which = pl.concat_str([pl.lit("联系电话（尾号 "), pl.col("_v").str.slice(-4, 4), pl.lit("）")])
+            likely = "学校、班主任或代报名中介的电话，而不是学生本人或监护人的"
+            family = "兄弟姐妹共用家长的电话"
+        else:
+            lf = base.with_columns(_contact=nz.address_key(pl.col("address"))).filter(pl.col("_contact").is_not_null())
+            which = pl.lit("家庭住址")
+            likely = "代报名中介或学校人员的地址，而不是学生的家"
+            family = "兄弟姐妹同住"
+        lf = lf.unique(["_contact", "_person", "_file", "_sheet", "_row"], keep="first", maintain_order=True)
+        crowded = lf.group_by("_contact").agg(_k=pl.col("_person").n_unique()).filter(pl.col("_k") > limit)
+        rows = others_by_person(lf.join(crowded.select("_contact"), on="_contact", how="semi"), "_contact", who(cols))
+        n = pl.col("_n").cast(pl.String)
+        msg = pl.concat_str([
+            which, pl.lit("与另外 "), (pl.col("_n") - 1).cast(pl.String), pl.lit(" 名在校/休学学生相同（共 "), n,
+            pl.lit(f" 人，超过 {limit} 人）："), pl.col("_others"), pl.lit("。"),
+            pl.when(pl.col("_n") >= BIG_CLUSTER).then(pl.lit(f"这么多学生共用一个{title}，像是{likely}；"))
+            .otherwise(pl.lit(f"可能是{family}，也可能是代报名登记的同一{title}；")),
+            pl.lit(f"这不能说明学籍造假，请逐一核实这些学生是否真实在校、{title}是否为学生本人或监护人的"),
+        ])
+        key = pl.concat_str([_student_key(cols, field), pl.col("_contact")], separator="|")
+        parts.append(emit(rows, "roster", msg, field=field, key=key))
+    return pl.concat(parts)
+
+
+# ------------------------------------------------------------------ R111
+# Documents whose numbers are in the GB 11643 space but are no resident ID: 港澳台居民居住证
+# (810000/820000/830000, 国办发〔2018〕81号) and the 2023 外国人永久居留身份证 (first digit 9).
+NOT_RESIDENT_PREFIX = r"^(9|8[123])"
+# 学籍号 of the 全国中小学生学籍信息管理系统 built for a student without an ID number: L (临时学籍号)
+# and J, each followed by a number made by the ID number's rule that is no ID number.
+TEMPORARY_SID = r"^[LJ]\d{17}[\dX]$"
+
+
+@rule(
+    "R111", severity="warning", title="证件号码不可核验", title_en="ID number no person can hold",
+    clause="二（一）二（三）", needs={"roster": ("id_number",)},
+    what="校验位正确的 18 位居民身份证号（含 15 位旧号升位后），却不可能属于任何人："
+         "(1) 地址码（前 6 位）从未出现在任何版本的 GB/T 2260 行政区划代码中——代码表取自 python-stdnum 收录的 1980 年以来各年代码"
+         "（`stdnum.cn.ric.get_birth_place` 所用的数据），已撤销的旧代码（如 110103 崇文区，2010 年撤销）仍算有效，"
+         "000000 这类占位地址码算从未分配；"
+         "(2) 号码中的出生日期晚于入学日期（早于 1900 年或晚于检查日的已由 S003 报出）；"
+         "(3) 号码与本行学籍号去掉首字母后相同，而学籍号以 L 或 J 开头：按全国中小学生学籍信息管理系统的学籍号规则，"
+         "L 字头临时学籍号和 J 字头学籍号是为暂无身份证号的学生按身份证号编码规则生成的，与身份证号没有对应关系"
+         "（G 字头学籍号是「G + 身份证号」，不报）。"
+         "只认以上可查证的形式。港澳台居民居住证（810000/820000/830000 开头）、2023 年版外国人永久居留身份证（9 开头）"
+         "和证件类型不是居民身份证的号码不在此列。",
+    why="校验位可以随手算出来，能通过校验的号码不一定真实存在；地址码不存在、出生在入学之后、借用临时学籍号的号码"
+        "都无法对应到真人，是虚假学籍的信号，也使查重失效（二（一）、二（三））。学生可能确实还没有身份证号，所以只提示核实。",
+    example="号码以 000000 开头且校验位正确 → R111；以 110103（崇文区）开头的 1985 年出生者的号码 → 不报；"
+            "学籍号 L410105200801011234、身份证号 410105200801011234 → R111。",
+)
+def unverifiable_id(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("roster")
+    key = pl.col("id_number__key")
+    doc = _col(cols, "id_number__doc")
+    resident = (doc.is_null() | (doc == nz.RESIDENT_ID)) & (pl.col("id_number__status") == "ok") \
+        & key.str.contains(r"^\d{17}[\dX]$").fill_null(False) & ~key.str.contains(NOT_RESIDENT_PREFIX).fill_null(True)
+    area_bad = ~nz.area_code_assigned(key)
+    enrol = _col(cols, "enroll_date", pl.Date)
+    # a year-month enrolment date (the 1st of its month) counts to the month's end
+    enrol_last = pl.when(_col(cols, "enroll_date__ym", pl.Boolean).fill_null(False)).then(enrol.dt.month_end()) \
+        .otherwise(enrol)
+    born_late = (pl.col("id_number__birth") > enrol_last).fill_null(False)
+    sid = _col(cols, "student_id").str.to_uppercase()
+    from_sid = (sid.str.contains(TEMPORARY_SID) & (sid.str.slice(1) == key)).fill_null(False)
+    note_unjudged(ctx, "R111", "roster", {k: resident & e for k, e in unreadable("roster", cols, "enroll_date").items()})
+    lf = ctx.lf("roster").with_columns(_area=area_bad, _born=born_late, _sid=from_sid).filter(
+        resident & (pl.col("_area") | pl.col("_born") | pl.col("_sid")))
+    reasons = pl.concat_str([
+        pl.when(pl.col("_area")).then(pl.concat_str([
+            pl.lit("地址码 "), key.str.slice(0, 6), pl.lit(" 在 1980 年以来任何版本的 GB/T 2260 行政区划代码中都不存在")])),
+        pl.when(pl.col("_born")).then(pl.concat_str([
+            pl.lit("号码中的出生日期 "), _day(pl.col("id_number__birth")), pl.lit(" 晚于入学日期 "), _day(enrol)])),
+        pl.when(pl.col("_sid")).then(pl.concat_str([
+            pl.lit("号码与本行的 "), sid.str.slice(0, 1),
+            pl.lit(" 字头学籍号相同（这类学籍号是为暂无身份证号的学生按身份证号编码规则生成的，不是身份证号）")])),
+    ], separator="；", ignore_nulls=True)
+    msg = pl.concat_str([
+        pl.lit("身份证号 "), mask_id(key), pl.lit(" 的校验位正确，但"), reasons,
+        pl.lit("：这个号码对应不到真实的人。请与学生的居民身份证或户口簿核对后更正；学生确无身份证号的，请先办理再注册学籍"),
+    ])
+    return emit(lf, "roster", msg, field="id_number", key=_student_key(cols, "R111"))
+
+
+# ------------------------------------------------------------------ R112
+def checked_term(ctx: Context) -> tuple[int, str]:
+    """(year, "spring"/"autumn") of the term `as_of` falls in, by the policy's [terms]: autumn
+    runs from its start to the day before the next spring starts."""
+    y = ctx.as_of.year
+    if ctx.as_of >= ctx.policy.term_start("autumn", y):
+        return y, "autumn"
+    if ctx.as_of >= ctx.policy.term_start("spring", y):
+        return y, "spring"
+    return y - 1, "autumn"
+
+
+@rule(
+    "R112", severity="warning", title="新生无学籍照片", title_en="new student without a registration photo",
+    clause="二（一）", needs={"roster": ("photo", "enroll_date")},
+    what="学籍名册有学籍照片列时，入学学期就是检查学期的新生，照片为空或为否、无、未采集、待采集。检查学期是检查日（--as-of）"
+         "所在的学期（按策略文件 [terms]，默认 03-01 起为春季、09-01 起为秋季）；入学学期按入学月份，1–6 月为春季、"
+         "7–12 月为秋季（与 R108 相同）。照片列写是、已采集或照片文件名的，视为有照片。",
+    why="新生注册学籍须采集照片，照片用于人像比对、核实学生确实存在、确实在校（二（一））；注册当学期没有照片的新生最值得核实。",
+    example="--as-of 2024-11-29（2024 年秋季学期），2024-09-01 入学的学生照片为「否」→ R112；"
+            "同一名册中 2023 年入学、照片为空的学生不报。",
+)
+def new_student_without_photo(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("roster")
+    year, season = checked_term(ctx)
+    note_unjudged(ctx, "R112", "roster", unreadable("roster", cols, "enroll_date"))
+    e = pl.col("enroll_date")
+    intake = (e.dt.year() == year) & ((e.dt.month() <= 6) == (season == "spring"))
+    lf = ctx.lf("roster").filter(intake.fill_null(False) & nz.photo_missing(pl.col("photo")))
+    term = f"{year} 年{'春季' if season == 'spring' else '秋季'}学期"
+    photo = nz.clean_text(pl.col("photo"))
+    msg = pl.concat_str([
+        pl.lit(f"{term}入学的新生（入学日期 "), _day(e), pl.lit(f"；检查日 {ctx.as_of.isoformat()} 在该学期），学籍照片"),
+        pl.when(photo.is_null()).then(pl.lit("为空")).otherwise(pl.concat_str([pl.lit("为「"), photo, pl.lit("」")])),
+        pl.lit("：新生注册须采集学籍照片，请补采照片，并核实该生是否真实在校"),
+    ])
+    return emit(lf, "roster", msg, field="photo", key=_student_key(cols, "photo", f"{year}{season}"))
