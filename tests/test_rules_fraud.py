@@ -82,7 +82,7 @@ def skipped(res) -> dict[str, str]:
 def test_card_numbers_compare_as_digits():
     raw = [CARD, " ".join(CARD[i:i + 4] for i in range(0, 19, 4)), "-".join(CARD[i:i + 4] for i in range(0, 19, 4)),
            "".join(chr(ord(c) + 0xFEE0) for c in CARD), f"\u202d{CARD}\u202c", f'="{CARD}"', "'" + CARD]
-    keys = pl.select(nz.card_key(pl.Series(raw))).to_series().to_list()
+    keys = pl.DataFrame({"v": raw}).select(nz.card_key(pl.col("v"))).to_series().to_list()
     assert keys == [CARD] * len(raw)
 
 
@@ -146,7 +146,7 @@ def test_phone_numbers(raw, expected):
     ["广西壮族自治区南宁市青秀区民族大道1号", "广西南宁市青秀区民族大道1号", "南宁青秀区民族大道1号"],
 ])
 def test_address_variants_are_one_address(variants):
-    keys = set(pl.select(nz.address_key(pl.Series(variants))).to_series().to_list())
+    keys = set(pl.DataFrame({"v": variants}).select(nz.address_key(pl.col("v"))).to_series().to_list())
     assert len(keys) == 1 and None not in keys
 
 
@@ -155,7 +155,7 @@ def test_address_variants_are_one_address(variants):
     ("辽宁省朝阳市双塔区朝阳大街5号", "北京市朝阳区朝阳大街5号"),            # 朝阳市 is not 朝阳区
 ])
 def test_address_near_misses_stay_apart(a, b):
-    ka, kb = pl.select(nz.address_key(pl.Series([a, b]))).to_series().to_list()
+    ka, kb = pl.DataFrame({"v": [a, b]}).select(nz.address_key(pl.col("v"))).to_series().to_list()
     assert ka and kb and ka != kb
 
 

@@ -598,14 +598,19 @@ def card_text(raw: pl.Expr) -> pl.Expr:
     return _null_if_empty(tidy(raw).str.to_uppercase().str.replace_all(_CARD_SEPARATORS, ""))
 
 
-def luhn_ok(digits: pl.Expr, max_len: int = CARD_MAX_DIGITS) -> pl.Expr:
-    """The Luhn (ISO/IEC 7812-1) check of a string of digits: the digits from the right, every
-    second one doubled (less 9 above 9), sum to a multiple of 10."""
-    rev = digits.str.reverse()
+def luhn_ok(digits: pl.Expr) -> pl.Expr:
+    """The Luhn (ISO/IEC 7812-1) check of a string of up to 36 digits: the digits from the right,
+    every second one doubled (less 9 above 9), sum to a multiple of 10. Integer arithmetic on the
+    number as two UInt64 halves of 18 digits (36 string slices per row were 30 times slower)."""
+    n = digits.str.len_chars()
+    low = digits.str.slice(-18, 18).cast(pl.UInt64, strict=False)
+    high = pl.when(n > 18).then(digits.str.slice(0, pl.max_horizontal(n - 18, 0))).otherwise(pl.lit("0")) \
+        .cast(pl.UInt64, strict=False)
     parts = []
-    for i in range(max_len):
-        d = rev.str.slice(i, 1).cast(pl.Int32, strict=False).fill_null(0)
-        parts.append(d if i % 2 == 0 else pl.when(d > 4).then(d * 2 - 9).otherwise(d * 2))
+    for half, offset in ((low, 0), (high, 18)):
+        for i in range(18):
+            d = (half // 10 ** i) % 10
+            parts.append(d if (i + offset) % 2 == 0 else pl.when(d > 4).then(d * 2 - 9).otherwise(d * 2))
     return pl.sum_horizontal(parts) % 10 == 0
 
 
@@ -614,28 +619,38 @@ def _same_digit(d: pl.Expr) -> pl.Expr:
     return (d.str.len_chars() > 0) & (d.str.strip_chars(d.str.slice(0, 1)) == "")
 
 
+def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
+    """`card_damaged` on a frame of the raw cells (`v`) and their table (`t`), in stages, each
+    materialised once (as one nested expression the digits were recomputed for every use)."""
+    df = df.with_columns(_s=compact(pl.col("v")).str.to_uppercase())
+    df = df.with_columns(_d=pl.col("_s").str.replace_all(_CARD_SEPARATORS, ""),
+                         _sci=pl.col("_s").str.contains(r"^\d+(\.\d+)?E\+?\d+$|^\d{12,}\.\d+$"))
+    d = pl.col("_d")
+    df = df.with_columns(_n=d.str.len_chars(), _zeros=d.str.len_chars() - d.str.strip_chars_end("0").str.len_chars(),
+                         _via_float=d.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String),
+                         _placeholder=_same_digit(d) | _same_digit(d.str.slice(6)))
+    df = df.with_columns(_mark=d.str.contains(r"^\d{16,19}$") & ~pl.col("_placeholder") & (
+        (pl.col("_zeros") >= pl.col("_n") - 15) | ((pl.col("_n") >= 17) & (pl.col("_via_float") == d))))
+    df = df.with_columns(_luhn=luhn_ok(d))
+    df = df.with_columns(_evidence=(pl.col("_sci") | (pl.col("_mark") & ~pl.col("_luhn"))).fill_null(False))
+    return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t"))).fill_null(False)
+                     ).to_series()
+
+
 def card_damaged(raw: pl.Expr, table: str | None = "_tid") -> pl.Expr:
     """True where a card number went through Excel as a number, so that only 15 significant
     digits are left (S004): scientific notation (`6.21700E+18`), or 16-19 digits that bear Excel's
     mark and fail the Luhn check. Excel's mark: at least n-15 trailing zeros (what Excel writes
     out for a number of n digits), or, for 17-19 digits, a value a float64 gives back unchanged
     (what a reader prints for a number cell: 6217001234567890944). A true card number passes
-    Luhn, so a Luhn failure is the evidence; once a table (``table`` column) holds one damaged
-    card, every value there with the mark is damaged too (the column was a number column, and a
-    damaged value passes Luhn by chance one time in ten)."""
-    s = compact(raw).str.to_uppercase()
-    sci = s.str.contains(r"^\d+(\.\d+)?E\+?\d+$") | s.str.contains(r"^\d{12,}\.\d+$")
-    d = s.str.replace_all(_CARD_SEPARATORS, "")
-    n = d.str.len_chars()
-    zeros = n - d.str.strip_chars_end("0").str.len_chars()
-    via_float = d.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
-    mark = d.str.contains(r"^\d{16,19}$") & ((zeros >= n - 15) | ((n >= 17) & (via_float == d)))
-    placeholder = _same_digit(d) | _same_digit(d.str.slice(6))
-    mark = mark & ~placeholder  # 6217000000000000 is typed, not damaged (card_key leaves it out)
-    evidence = (sci | (mark & ~luhn_ok(d))).fill_null(False)
-    if table is None:
-        return evidence
-    return (evidence | (mark & evidence.any().over(table))).fill_null(False)
+    Luhn, so a Luhn failure is the evidence; once a table (``table`` column; None: each value on
+    its own) holds one damaged card, every value there with the mark is damaged too (the column
+    was a number column, and a damaged value passes Luhn by chance one time in ten).
+    Placeholders (6217000000000000) are typed, not damaged. Computed in stages over the whole
+    column (`map_batches`), vectorised."""
+    t = pl.col(table) if table is not None else pl.int_range(pl.len())
+    return pl.struct(v=raw.cast(pl.String), t=t).map_batches(
+        lambda b: _card_damage_frame(b.struct.unnest()), return_dtype=pl.Boolean)
 
 
 def card_key(raw: pl.Expr) -> pl.Expr:
@@ -743,23 +758,28 @@ def _address_prefixes() -> tuple[str, str]:
             rf"^(?:{alt(pref_full)}|(?:{alt(pref_short)}){nxt})")
 
 
+def _address_frame(df: pl.DataFrame) -> pl.Series:
+    """`address_key` on a frame of raw cells (`v`), in stages, each materialised once."""
+    df = df.with_columns(_s=tidy(pl.col("v")).str.replace_all(_ADDRESS_DROP, ""))
+    df = df.with_columns(_s=pl.col("_s").str.replace_many(_ADDRESS_CN_FROM, _ADDRESS_CN_TO).str.replace_many(
+        ["号楼", "幢", "#", "＃", "房"], ["栋", "栋", "号", "号", "室"]))
+    df = df.with_columns(_use=pl.col("_s").str.contains(_ADDRESS_HOUSE) & ~pl.col("_s").str.contains(ADDRESS_COLLECTIVE))
+    province, prefecture = _address_prefixes()
+    df = df.with_columns(_s=pl.when(pl.col("_use")).then(pl.col("_s").str.replace(province, "$1")))
+    df = df.with_columns(_s=pl.col("_s").str.replace(prefecture, "$1"))
+    df = df.with_columns(_s=pl.col("_s").str.replace_all(r"(\d)\s*(?:单元|栋|号|室|楼|层|[-－—])\s*", "$1-")
+                         .str.replace_all(r"-+", "-").str.strip_chars_end("-"))
+    return df.select(pl.when(pl.col("_s").str.len_chars() >= 6).then(pl.col("_s"))).to_series()
+
+
 def address_key(raw: pl.Expr) -> pl.Expr:
     """The home address to compare, or null when it says nothing about one household: empty or
     short (fewer than 6 characters left: 无, 不详, 同上), without a house or room number, or the
     school's or a collective address (ADDRESS_COLLECTIVE). Compared without spaces and
     punctuation, without the province and prefecture at the start (河南省郑州市金水区… = 郑州金水区…
     = 金水区…), with 号楼/幢 as 栋, # as 号, 房 as 室, 三单元 as 3单元, and 12号3栋2单元501室 =
-    12#3-2-501 = 12-3-2-501."""
-    s = tidy(raw).str.replace_all(_ADDRESS_DROP, "")
-    s = s.str.replace_many(_ADDRESS_CN_FROM, _ADDRESS_CN_TO).str.replace_many(
-        ["号楼", "幢", "#", "＃", "房"], ["栋", "栋", "号", "号", "室"])
-    house = s.str.contains(_ADDRESS_HOUSE)
-    collective = s.str.contains(ADDRESS_COLLECTIVE)
-    province, prefecture = _address_prefixes()
-    s = s.str.replace(province, "$1").str.replace(prefecture, "$1")
-    s = s.str.replace_all(r"(\d)\s*(?:单元|栋|号|室|楼|层|[-－—])\s*", "$1-").str.replace_all(r"-+", "-") \
-        .str.strip_chars_end("-")
-    return pl.when(house & ~collective & (s.str.len_chars() >= 6)).then(s)
+    12#3-2-501 = 12-3-2-501. Computed in stages over the whole column (`map_batches`)."""
+    return raw.cast(pl.String).map_batches(lambda b: _address_frame(b.to_frame("v")), return_dtype=pl.String)
 
 
 # ---------------------------------------------------------------- photos
