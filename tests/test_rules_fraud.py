@@ -405,10 +405,12 @@ def test_r112_new_student_of_the_checked_term_without_photo(tmp_path, cli):
             student("S3", "王五", C, 入学日期="2024年9月", 学籍照片="未采集"),
             student("S4", "赵六", D, 入学日期="2024-09-01", 学籍照片="D2024004.jpg"),  # a file name is a photo
             student("S5", "钱七", E, 入学日期="2023-09-01", 学籍照片="否"),             # not this term's intake
-            student("S6", "孙八", make_id("20080606", seq="173"), 入学日期="2024-09-01", 学籍照片="已采集")]
+            student("S6", "孙八", make_id("20080606", seq="173"), 入学日期="2024-09-01", 学籍照片="已采集"),
+            student("S7", "周九", make_id("20080707", seq="183"), 入学日期="2024-09-01", 学籍照片="", 学籍状态="退学"),
+            student("S8", "吴十", make_id("20080808", seq="193"), 入学日期="2024-09-01", 学籍照片="", 学籍状态="休学")]
     res = check(cli, "--roster", roster_file(tmp_path, recs), as_of="2024-11-29")
-    r = res.rule("R112").sort("row")
-    assert r["row"].to_list() == ["3", "4", "5"]
+    r = res.rule("R112").sort(pl.col("row").cast(pl.Int32))
+    assert r["row"].to_list() == ["3", "4", "5", "10"]
     assert "2024 年秋季学期入学的新生" in r["message"][0] and "学籍照片为「否」" in r["message"][0]
     assert "学籍照片为空" in r["message"][1]
     assert set(r["column"]) == {"学籍照片"} and res.rule("S007").height == 0

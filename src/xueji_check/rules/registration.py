@@ -536,6 +536,9 @@ def unverifiable_id(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ R112
+GONE = ("退学", "转出", "转学", "毕业", "结业", "开除", "死亡")  # a photo can no longer be taken
+
+
 def checked_term(ctx: Context) -> tuple[int, str]:
     """(year, "spring"/"autumn") of the term `as_of` falls in, by the policy's [terms]: autumn
     runs from its start to the day before the next spring starts."""
@@ -552,7 +555,8 @@ def checked_term(ctx: Context) -> tuple[int, str]:
     clause="二（一）", needs={"roster": ("photo", "enroll_date")},
     what="学籍名册有学籍照片列时，入学学期就是检查学期的新生，照片为空或为否、无、未采集、待采集。检查学期是检查日（--as-of）"
          "所在的学期（按策略文件 [terms]，默认 03-01 起为春季、09-01 起为秋季）；入学学期按入学月份，1–6 月为春季、"
-         "7–12 月为秋季（与 R108 相同）。照片列写是、已采集或照片文件名的，视为有照片。",
+         "7–12 月为秋季（与 R108 相同）。照片列写是、已采集或照片文件名的，视为有照片；已退学、转出、开除等不在校的学生不报"
+         "（已无法补采照片）。",
     why="新生注册学籍须采集照片，照片用于人像比对、核实学生确实存在、确实在校（二（一））；注册当学期没有照片的新生最值得核实。",
     example="--as-of 2024-11-29（2024 年秋季学期），2024-09-01 入学的学生照片为「否」→ R112；"
             "同一名册中 2023 年入学、照片为空的学生不报。",
@@ -563,7 +567,8 @@ def new_student_without_photo(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "R112", "roster", unreadable("roster", cols, "enroll_date"))
     e = pl.col("enroll_date")
     intake = (e.dt.year() == year) & ((e.dt.month() <= 6) == (season == "spring"))
-    lf = ctx.lf("roster").filter(intake.fill_null(False) & nz.photo_missing(pl.col("photo")))
+    gone = pl.col("status").is_in(GONE).fill_null(False) if "status" in cols else pl.lit(False)
+    lf = ctx.lf("roster").filter(intake.fill_null(False) & ~gone & nz.photo_missing(pl.col("photo")))
     term = f"{year} 年{'春季' if season == 'spring' else '秋季'}学期"
     photo = nz.clean_text(pl.col("photo"))
     msg = pl.concat_str([
