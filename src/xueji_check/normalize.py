@@ -665,14 +665,6 @@ def card_key(raw: pl.Expr) -> pl.Expr:
     return pl.when(ok).then(d)
 
 
-def mask_card(e: pl.Expr) -> pl.Expr:
-    """A card number with the first 4 and the last 4 digits kept (6217********1234), as pii.py masks
-    card numbers in text."""
-    n = e.str.len_chars()
-    return pl.when(n > 8).then(e.str.slice(0, 4) + pl.lit("*").repeat_by(n - 8).list.join("") + e.str.slice(-4, 4))\
-        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
-
-
 # ---------------------------------------------------------------- phone numbers
 # One cell may hold several numbers (父 138…、母 139…; 138…/139…), each written with spaces or
 # dashes in groups, a +86/0086 prefix, an area code in brackets: (0371)6xxxxxxx, 0371-6xxxxxxx.

@@ -443,7 +443,7 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）",
     needs={"aid": ("card_number",)},
     what="同一资助卡号（或银行卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码），"
-         "同校或跨校。每行都报，写明人数并列出其他学生所在的行（不显示他们的证件号和卡号）。卡号比较前去掉空格、连字符和不可见字符，"
+         "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"
          "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
          "不是 12–25 位数字的内容（无、待办）不参与比对。",
     why="资助资金须发到学生本人的资助卡（三（五））；多名「学生」共用一张卡，是公开查处的冒领、套取资助案件的典型手法。"
@@ -463,7 +463,7 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     shared = lf.group_by("_card").agg(_persons=pl.col("_person").n_unique()).filter(pl.col("_persons") > 1)
     rows = others_by_person(lf.join(shared.select("_card"), on="_card", how="semi"), "_card", who(cols))
     msg = pl.concat_str([
-        what(cols), pl.lit("的资助卡号 "), nz.mask_card(pl.col("_card")), pl.lit(" 登记给了 "), pl.col("_n").cast(pl.String),
+        what(cols), pl.lit("的资助卡号与其他学生相同：同一张卡登记给了 "), pl.col("_n").cast(pl.String),
         pl.lit(" 名不同的学生，除本行学生外还有："), pl.col("_others"),
         pl.lit("。资助资金应发到学生本人的资助卡，一张卡只能对应一名学生：请核实卡号是否录错、资金是否发到了学生本人"),
     ])

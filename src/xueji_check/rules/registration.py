@@ -447,11 +447,12 @@ def contact_cluster(ctx: Context) -> pl.LazyFrame | None:
         if field not in cols:
             continue
         if field == "phone":
-            lf = base.with_columns(_v=nz.phone_numbers(pl.col("phone"))).explode("_v").filter(pl.col("_v").is_not_null())
+            lf = base.with_columns(_v=nz.phone_numbers(pl.col("phone"))).with_columns(_nums=pl.col("_v").list.len()) \
+                .explode("_v").filter(pl.col("_v").is_not_null())
             lf = lf.with_columns(_contact=pl.when(nz.phone_is_local(pl.col("_v")))
                                  .then(pl.concat_str([pl.lit("L:"), school, pl.lit("|"), pl.col("_v")]))
                                  .otherwise(pl.col("_v")))
-            which = pl.concat_str([pl.lit("联系电话（尾号 "), pl.col("_v").str.slice(-4, 4), pl.lit("）")])
+            which = pl.when(pl.col("_nums") > 1).then(pl.lit("联系电话中的一个号码")).otherwise(pl.lit("联系电话"))
             likely = "学校、班主任或代报名中介的电话，而不是学生本人或监护人的"
             family = "兄弟姐妹共用家长的电话"
         else:
