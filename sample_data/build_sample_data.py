@@ -26,6 +26,15 @@ def check_digit(body: str) -> str:
     return "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
 
 
+def luhn_card(body: str) -> str:
+    """`body` with its Luhn check digit appended (a bank card number of JR/T 0008 form)."""
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
 def make_id(region: str, birth: str, seq: int, male: bool) -> str:
     s = seq * 2 + (1 if male else 0)
     body = f"{region}{birth}{s % 1000:03d}"
@@ -104,11 +113,36 @@ for s in NAN[10:14]:
     s.update(note="C202 一周内大批异动")
     s["status"] = "休学"
 
+# Appended after the original rows, so that the rows named above keep their numbers.
+DONG_EXTRA = base_students("东方技工学校", 10, "D", 35)
+SHARED_ADDR = ["河南省郑州市金水区文化路8号3栋2单元501室", "郑州市金水区文化路8号3幢2单元501", "金水区文化路８号３栋２单元５０１室",
+               "郑州金水区文化路8#3-2-501"]
+for s, a in zip(DONG_EXTRA[0:4], SHARED_ADDR, strict=True):
+    s.update(addr=a, note="R110 四名学生同一家庭住址（写法不同）")
+TWIN_BIRTH = "2009-06-18"
+for j, s in enumerate(DONG_EXTRA[4:7]):
+    s.update(phone="139 3715 2468", addr="郑州市金水区经三路66号1栋101室", note="近似：双胞胎和姐姐三人共用电话和住址，不报 R110")
+    if j < 2:
+        s.update(birth=TWIN_BIRTH, idn=make_id("410105", TWIN_BIRTH.replace("-", ""), 910 + j, j == 0),
+                 gender="男" if j == 0 else "女")
+DONG_EXTRA[7].update(enroll="2026-09-01", register="2026-10-12", grade="2026级", photo_reg="否",
+                     note="R112 2026 年秋季入学的新生没有学籍照片")
+DONG_EXTRA[8].update(enroll="2026-09-01", register="2026-10-12", grade="2026级", photo_reg="D20260043.jpg",
+                     note="近似：照片列写的是照片文件名，有照片，不报 R112")
+DONG_EXTRA[9].update(idn=make_id("410198", "20090101", 911, True), birth="2009-01-01", gender="男",
+                     note="R111 地址码 410198 从未分配")
+DONG += DONG_EXTRA
+
 XI[0].update(idn=MOVED_ID, name="钱晓雨", birth="2008-07-20", gender="女", note="近似：转入西城在校")
 XI[1].update(name="王建国", idn=make_id("110102", "20090315", 904, True), birth="2009-03-15", gender="男",
              note="R102 与南山王建国同名同生日不同号")
 XI[2].update(years="半年", note="R105 学制不足 1 年")
 XI[5].update(status="休学", note="C201 休学未申报")
+XI.append(dict(XI[14], sid="W20250216", name="崔文博", idn=make_id("110103", "20080616", 912, True), birth="2008-06-16",
+               gender="男", note="近似：地址码 110103（崇文区，2010 年撤销），不报 R111"))
+# R110: four 南山 students on one mobile number, written four ways
+for s, ph in zip(NAN[21:25], ["13820001234", "138 2000 1234", "+86 138-2000-1234", "８６１３８２０００１２３４"], strict=True):
+    s.update(phone=ph, note="R110 四名学生同一手机号（写法不同）")
 
 # Messy forms in the 东方 workbook: every date format of DATA.md, a lower-case x, full-width digits.
 DATE_STYLES = ["{y}/{m}/{d}", "{y}.{m:02d}.{d:02d}", "{y}{m:02d}{d:02d}", "{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d} 00:00:00",
@@ -133,7 +167,7 @@ def fullwidth(s: str) -> str:
 
 ROSTER_HEAD = ["序号", "*学籍号", "*姓名", "*身份证号码", "性别", "出生日期", "学校名称", "学校代码", "专业", "培养层次",
                "*学制（年）", "*学习\n形式", "学制类型", "班级类型", "生源类别", "工作单位", "是否在职", "户口性质",
-               "*入学日期", "注册日期", "年级", "*学籍状态", "毕（结）业日期", "毕业照片", "联系电话", "家庭住址"]
+               "*入学日期", "注册日期", "年级", "*学籍状态", "毕（结）业日期", "毕业照片", "联系电话", "家庭住址", "学籍照片"]
 
 
 def roster_values(s: dict, i: int, messy: bool) -> list:
@@ -147,7 +181,7 @@ def roster_values(s: dict, i: int, messy: bool) -> list:
             s["years"] + ("年" if messy and i % 4 == 1 else ""), s["mode"], s["system"], s["ctype"], s["source"],
             s["employer"], s["employed"], s["hukou"], enroll, s["register"], s["grade"],
             {"在校": "在籍"}.get(s["status"], s["status"]) if messy and i % 5 == 2 else s["status"],
-            s["grad"], s["photo"], s["phone"], s["addr"]]
+            s["grad"], s["photo"], s["phone"], s["addr"], s.get("photo_reg", "" if i % 7 == 3 else "是")]
 
 
 def write_dong() -> None:
@@ -235,14 +269,20 @@ def write_changes() -> None:
 
 
 AID_HEAD = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额(元)", "在校年级", "申报日期", "审批日期",
-            "发放日期", "发放方式", "资助卡号", "学生签字"]
+            "发放日期", "发放方式", "资助卡号", "学生签字", "审批状态"]
+
+
+def card_of(s: dict) -> str:
+    """The student's own aid card: 19 digits, Luhn-valid."""
+    return luhn_card("621700" + s["sid"][1:].rjust(12, "0"))
 
 
 def aid_row(s: dict, term="2024-2025学年第一学期", typ="国家助学金", amount=1000, apply="2024-10-15",
-            approved="2024-10-25", paid="2024-11-20", method="中职资助卡", card=None, signed="是", name=None) -> list:
-    card = card if card is not None else "6217" + s["sid"][-4:].rjust(12, "0")
+            approved="2024-10-25", paid="2024-11-20", method="中职资助卡", card=None, signed="是", name=None,
+            status="已通过") -> list:
+    card = card if card is not None else card_of(s)
     return [s["sid"], name or s["name"], s["idn"], s["school"], term, typ, amount, "", apply, approved, paid, method,
-            card, signed]
+            card, signed, status]
 
 
 def write_aid() -> None:
@@ -274,6 +314,17 @@ def write_aid() -> None:
                          paid="2025-05-10"))                                        # A310 no card number
     grant.append(aid_row(NAN[20], term="2025春", name="张玮" if NAN[20]["name"] != "张玮" else "张伟",
                          apply="2025-04-10", approved="2025-04-20", paid="2025-05-10"))  # S008 name differs
+    shared = card_of(dong_ok[0])
+    grant.append(aid_row(NAN[21], term="2025春", card=" ".join(shared[i:i + 4] for i in range(0, 19, 4)),
+                         apply="2025-04-10", approved="2025-04-20", paid="2025-05-10"))  # A311 东方 student's card
+    grant.append(aid_row(NAN[22], term="2025春", apply="2025-04-10", approved="2025-04-25",
+                         paid="2025-04-20"))                                        # A312 paid before approval
+    grant.append(aid_row(NAN[23], term="2025春", apply="2025-04-10", approved="", paid="2025-05-10",
+                         status="待审核"))                                           # A312 paid while pending
+    grant.append(aid_row(NAN[24], term="2025春", apply="2025-04-10", approved="2025-04-25",
+                         paid="2025-04-25"))                                        # near-miss A312: same day
+    fee[1][12] = card_of(dong_ok[1])   # near-miss A311: the same student's grant and fee waiver on one card
+    fee[2][12] = "6.21700E+18"         # S004: a card number Excel turned into a number
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "国家助学金"

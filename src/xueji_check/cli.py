@@ -469,7 +469,8 @@ def _select_rules(wanted: list[str]) -> list:
 
 
 def _rule_block(r, full: bool, width: int | None) -> str:
-    """One rule as text: id, severity and title, the clause and the documentation, indented;
+    """One rule as text: id, severity and title, the clause and the documentation (what, why,
+    example), indented;
     with `full` also the English title, the data it needs and how to switch it. Lines are
     wrapped at `width` display columns (None: not wrapped, e.g. piped) and never cut."""
     from xueji_check.cli_zh import wrap
@@ -481,7 +482,7 @@ def _rule_block(r, full: bool, width: int | None) -> str:
     body = [f"依据：{r.clause}"]
     if full:
         body.append(f"所需数据：{rule_needs(r)}")
-    body.append(f"说明：{r.doc.strip()}")
+    body += [f"说明：{r.what.strip()}", f"为什么：{r.why.strip()}", f"示例：{r.example.strip()}"]
     if full:
         body.append(f"调整：策略文件 xueji.toml 的 [severity] 可改级别或关闭（{r.id} = \"off\"），"
                     f"[rules] 的 ignore 可忽略（ignore = [\"{r.id}\"]）")

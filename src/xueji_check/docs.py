@@ -17,7 +17,7 @@ from xueji_check.findings import COLUMNS
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 TYPE_ZH = {"str": "文本", "id_number": "证件号码", "date": "日期", "number": "数值", "bool": "是/否",
-           "enum": "枚举", "term": "学期", "grade_year": "在校年级"}
+           "enum": "枚举", "term": "学期", "grade_year": "在校年级", "card_number": "卡号"}
 GENERATED = "<!-- 本文件由 `python -m xueji_check.docs docs` 生成，请勿手改 -->"
 
 COLUMN_DOC = {
@@ -71,7 +71,7 @@ def rules_md() -> str:
         out += ["", f"## {r.id}", "", f"**{r.title}**（{r.title_en}）  ", f"级别：{SEVERITY_ZH[r.severity]}  ",
                 f"依据：{r.clause}  "]
         out.append(f"所需数据：{rule_needs(r, specs)}")
-        out += ["", r.doc.strip()]
+        out += ["", "### 检查什么", "", r.what, "", "### 为什么", "", r.why, "", "### 示例", "", r.example]
     return "\n".join(out) + "\n"
 
 

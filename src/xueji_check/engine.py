@@ -134,6 +134,8 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
         return pl.lit(f"{title}为空，请补填")
     if code == "S003":
         return _s003_message(title, has_type)
+    if code == "S004" and f.type == "card_number":  # a card number is never quoted, not even masked
+        return pl.lit(f"{title}被 Excel 存成了数字，后几位已丢失、无法恢复，不能用来核对是否一卡多人；请把该列设为文本格式后重新导出")
     if code == "S004":
         return pl.concat_str([_id_what(title), pl.lit("「"), mask_id(pl.col("_raw")),
                               pl.lit("」被 Excel 存成了数字，后几位已丢失、无法恢复；请把该列设为文本格式后重新导出")])

@@ -20,6 +20,9 @@ The annotated copy of an input is made from the file itself, so it keeps the cel
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from functools import cache
 
 import polars as pl
 
@@ -544,3 +547,240 @@ def id_struct(raw: pl.Expr, as_of: dt.date) -> pl.Expr:
         id=pl.when(ok18).then(s).when(ok15).then(body15 + check_digit(body15)),
         status=pl.when(ok).then(pl.lit("ok")).otherwise(pl.lit("invalid")),
     )
+
+
+# ---------------------------------------------------------------- GB/T 2260 area codes
+@cache
+def _gb2260() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """(every 6-digit code, province names, prefecture names) of GB/T 2260 in every version since
+    1980, from python-stdnum's `cn/loc` table (the data behind `stdnum.cn.ric.get_birth_place`,
+    compiled from the Wikipedia lists of 中华人民共和国行政区划代码 with the years each code was
+    in force). Read once per process."""
+    from stdnum import numdb
+
+    codes: set[str] = set()
+    provinces: set[str] = set()
+    prefectures: set[str] = set()
+    for length, low, high, props, children in numdb.get("cn/loc").prefixes:
+        if "province" in props:
+            provinces.add(props["province"])
+        for p in range(int(low), int(high) + 1):
+            head = f"{p:0{length}d}"
+            for c_len, c_low, c_high, c_props, _ in children:
+                for c in range(int(c_low), int(c_high) + 1):
+                    tail = f"{c:0{c_len}d}"
+                    codes.add(head + tail)
+                    if tail.endswith("00") and tail != "0000":  # prefecture level (地级)
+                        for name in c_props.get("county", "").split(","):
+                            name = re.sub(r"^\[[^\]]*\]", "", name)
+                            if name and name != "市辖区":
+                                prefectures.add(name)
+    return frozenset(codes), tuple(sorted(provinces)), tuple(sorted(prefectures))
+
+
+def area_code_assigned(id18: pl.Expr) -> pl.Expr:
+    """True where the first 6 characters of an ID number are a code of GB/T 2260 in any version
+    since 1980 (`_gb2260`): a code abolished since (110103 崇文区, until 2010) still counts, since a
+    number once issued keeps it. Null for null input."""
+    return id18.str.slice(0, 6).is_in(sorted(_gb2260()[0]))
+
+
+# ---------------------------------------------------------------- bank / aid card numbers
+# A bank card number (JR/T 0008《银行卡发卡行标识代码及卡号》, after ISO/IEC 7812): 13-19 digits,
+# the last a Luhn check digit; UnionPay debit cards, which 中职资助卡 are, have 16-19. Written with
+# spaces or dashes in groups, full-width digits, invisible characters or Excel's ="…".
+_CARD_SEPARATORS = r"[\s\-_－—–]"
+CARD_MIN_DIGITS, CARD_MAX_DIGITS = 12, 25  # passbook account numbers (存折) run longer than cards
+
+
+def card_text(raw: pl.Expr) -> pl.Expr:
+    """A card cell as its characters: `tidy`, upper case, without spaces and dashes (null when empty)."""
+    return _null_if_empty(tidy(raw).str.to_uppercase().str.replace_all(_CARD_SEPARATORS, ""))
+
+
+def luhn_ok(digits: pl.Expr) -> pl.Expr:
+    """The Luhn (ISO/IEC 7812-1) check of a string of up to 36 digits: the digits from the right,
+    every second one doubled (less 9 above 9), sum to a multiple of 10. Integer arithmetic on the
+    number as two UInt64 halves of 18 digits (36 string slices per row were 30 times slower)."""
+    n = digits.str.len_chars()
+    low = digits.str.slice(-18, 18).cast(pl.UInt64, strict=False)
+    high = pl.when(n > 18).then(digits.str.slice(0, pl.max_horizontal(n - 18, 0))).otherwise(pl.lit("0")) \
+        .cast(pl.UInt64, strict=False)
+    parts = []
+    for half, offset in ((low, 0), (high, 18)):
+        for i in range(18):
+            d = (half // 10 ** i) % 10
+            parts.append(d if (i + offset) % 2 == 0 else pl.when(d > 4).then(d * 2 - 9).otherwise(d * 2))
+    return pl.sum_horizontal(parts) % 10 == 0
+
+
+def _same_digit(d: pl.Expr) -> pl.Expr:
+    """True where a non-empty digit string is one digit repeated (0000, 66666666)."""
+    return (d.str.len_chars() > 0) & (d.str.strip_chars(d.str.slice(0, 1)) == "")
+
+
+def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
+    """`card_damaged` on a frame of the raw cells (`v`) and their table (`t`), in stages, each
+    materialised once (as one nested expression the digits were recomputed for every use)."""
+    df = df.with_columns(_s=compact(pl.col("v")).str.to_uppercase())
+    df = df.with_columns(_d=pl.col("_s").str.replace_all(_CARD_SEPARATORS, ""),
+                         _sci=pl.col("_s").str.contains(r"^\d+(\.\d+)?E\+?\d+$|^\d{12,}\.\d+$"))
+    d = pl.col("_d")
+    df = df.with_columns(_n=d.str.len_chars(), _zeros=d.str.len_chars() - d.str.strip_chars_end("0").str.len_chars(),
+                         _via_float=d.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String),
+                         _placeholder=_same_digit(d) | _same_digit(d.str.slice(6)))
+    df = df.with_columns(_mark=d.str.contains(r"^\d{16,19}$") & ~pl.col("_placeholder") & (
+        (pl.col("_zeros") >= pl.col("_n") - 15) | ((pl.col("_n") >= 17) & (pl.col("_via_float") == d))))
+    df = df.with_columns(_luhn=luhn_ok(d))
+    df = df.with_columns(_evidence=(pl.col("_sci") | (pl.col("_mark") & ~pl.col("_luhn"))).fill_null(False))
+    return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t"))).fill_null(False)
+                     ).to_series()
+
+
+def card_damaged(raw: pl.Expr, table: str | None = "_tid") -> pl.Expr:
+    """True where a card number went through Excel as a number, so that only 15 significant
+    digits are left (S004): scientific notation (`6.21700E+18`), or 16-19 digits that bear Excel's
+    mark and fail the Luhn check. Excel's mark: at least n-15 trailing zeros (what Excel writes
+    out for a number of n digits), or, for 17-19 digits, a value a float64 gives back unchanged
+    (what a reader prints for a number cell: 6217001234567890944). A true card number passes
+    Luhn, so a Luhn failure is the evidence; once a table (``table`` column; None: each value on
+    its own) holds one damaged card, every value there with the mark is damaged too (the column
+    was a number column, and a damaged value passes Luhn by chance one time in ten).
+    Placeholders (6217000000000000) are typed, not damaged. Computed in stages over the whole
+    column (`map_batches`), vectorised."""
+    t = pl.col(table) if table is not None else pl.int_range(pl.len())
+    return pl.struct(v=raw.cast(pl.String), t=t).map_batches(
+        lambda b: _card_damage_frame(b.struct.unnest()), return_dtype=pl.Boolean)
+
+
+def card_key(raw: pl.Expr) -> pl.Expr:
+    """The card number to compare (digits only), or null when the cell holds no card number:
+    empty, not 12-25 digits once spaces and dashes are gone (`无`, `待办`, `/`), or a placeholder
+    (one digit repeated, or a 6-digit bank prefix followed by one digit repeated: 6217000000000000).
+    Damage (`card_damaged`) is a separate question: a damaged value still has a key here."""
+    d = card_text(raw)
+    tail = d.str.slice(6)
+    placeholder = _same_digit(d) | _same_digit(tail)
+    ok = d.str.contains(rf"^\d{{{CARD_MIN_DIGITS},{CARD_MAX_DIGITS}}}$") & ~placeholder
+    return pl.when(ok).then(d)
+
+
+# ---------------------------------------------------------------- phone numbers
+# One cell may hold several numbers (父 138…、母 139…; 138…/139…), each written with spaces or
+# dashes in groups, a +86/0086 prefix, an area code in brackets: (0371)6xxxxxxx, 0371-6xxxxxxx.
+_PHONE_PREFIX = r"(?:\+|00)\s*86[\s\-]*"
+_PHONE_NUMBER = (r"(?:^|[^\d])("
+                 r"1[3-9]\d[\s\-]{0,2}\d{4}[\s\-]{0,2}\d{4}"            # mobile, 3-4-4 grouping allowed
+                 r"|[(（]{0,2}0\d{2,3}[)）]{0,2}[\s\-]{0,2}[2-9]\d{6,7}"  # landline with its area code
+                 r"|[2-9]\d{6,7}"                                        # local landline
+                 r")(?:[^\d]|$)")
+# Numbers that stand for "no number": one digit repeated, a mobile whose 8 subscriber digits are one
+# digit repeated (13800000000, 13888888888), a run of consecutive digits (12345678).
+_ASCENDING = "01234567890123456789"
+_DESCENDING = "98765432109876543210"
+
+
+def phone_numbers(raw: pl.Expr) -> pl.Expr:
+    """Every phone number of a cell as digits (list[str], empty when none): mobiles as 11 digits
+    without +86/0086, landlines with their area code as 0xxx + number, local landlines as written.
+    Placeholders are left out (see above)."""
+    s = tidy(raw).str.replace_all(_PHONE_PREFIX, " ").str.replace(r"^86[\s\-]?(1[3-9]\d)", "$1")
+    # every other character twice, so that two numbers sharing one separator both match
+    s = s.str.replace_all(r"([^\d])", "$1$1")
+    found = s.str.extract_all(_PHONE_NUMBER).list.eval(pl.element().str.replace_all(r"[^\d]", ""))
+    return found.list.eval(pl.element().filter(
+        ~_same_digit(pl.element())
+        & ~(pl.element().str.contains(r"^1\d{10}$") & _same_digit(pl.element().str.slice(3)))
+        & ~pl.lit(_ASCENDING).str.contains(pl.element(), literal=True)
+        & ~pl.lit(_DESCENDING).str.contains(pl.element(), literal=True)
+    ).unique(maintain_order=True))
+
+
+def phone_is_local(number: pl.Expr) -> pl.Expr:
+    """A landline number without its area code (7-8 digits): the same digits in two cities are two
+    numbers, so it is compared within one school only."""
+    return number.str.len_chars() <= 8
+
+
+# ---------------------------------------------------------------- home addresses
+# Words that make an address the school's own or a collective one (boarders' dormitories, the
+# school's 集体户口 where students move their household registration): shared by many students
+# by nature, so not compared.
+ADDRESS_COLLECTIVE = r"学校|学院|技校|技工|中专|职校|职专|校区|宿舍|集体户"
+# A house or room number: an address without one (only a village or street) is shared by many
+# families and says nothing about who lives together.
+_ADDRESS_HOUSE = r"\d+\s*(号|室|栋|单元|#|房)|\d+\s*[-－—]\s*\d+"
+_CN_ONE_TO_NINE = "一二三四五六七八九"
+_ADDRESS_MARKS = ["单元", "栋", "幢", "号楼", "楼", "号", "组"]
+_ADDRESS_CN_FROM = [c + m for c in _CN_ONE_TO_NINE for m in _ADDRESS_MARKS]
+_ADDRESS_CN_TO = [str(i + 1) + m for i in range(9) for m in _ADDRESS_MARKS]
+_ADDRESS_DROP = r"[\s,，.。、:：;；'\"“”‘’()（）\[\]【】<>《》·]"
+
+
+# What may follow a province or city name written without its suffix, when the name is a place
+# and not the start of a street named after it (山西路, 南京路, 北京大街) or of a district that
+# shares it (朝阳区 of Beijing, 朝阳市 of Liaoning).
+_NOT_AFTER_SHORT_NAME = "路街道巷弄里胡区县市旗盟州"
+
+
+@cache
+def _address_prefixes() -> tuple[str, str]:
+    """Two regexes, for the province and then the prefecture at the start of an address, each
+    with or without its suffix (河南省郑州市, 河南郑州, 郑州市, 郑州), from `_gb2260` names. A name
+    without its suffix counts only when the next character is not one of _NOT_AFTER_SHORT_NAME;
+    that character is captured (group 1) and put back."""
+    _codes, provinces, prefectures = _gb2260()
+    prov_full, prov_short = set(), set()
+    for p in provinces:
+        p = unicodedata.normalize("NFKC", p).replace("特別行政區", "特别行政区")
+        prov_full.add(p)
+        short = re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", p)
+        if 2 <= len(short) < len(p):
+            prov_short.add(short)
+    pref_full, pref_short = set(prefectures), set()
+    for c in prefectures:
+        if c.endswith("市") and len(c) >= 3:
+            pref_short.add(c[:-1])
+
+    def alt(xs: set[str]) -> str:
+        return "|".join(sorted((re.escape(x) for x in xs), key=len, reverse=True))
+
+    nxt = f"([^{_NOT_AFTER_SHORT_NAME}])"
+    return (rf"^(?:中华人民共和国|中国)?(?:{alt(prov_full)}|(?:{alt(prov_short)}){nxt})?",
+            rf"^(?:{alt(pref_full)}|(?:{alt(pref_short)}){nxt})")
+
+
+def _address_frame(df: pl.DataFrame) -> pl.Series:
+    """`address_key` on a frame of raw cells (`v`), in stages, each materialised once."""
+    df = df.with_columns(_s=tidy(pl.col("v")).str.replace_all(_ADDRESS_DROP, ""))
+    df = df.with_columns(_s=pl.col("_s").str.replace_many(_ADDRESS_CN_FROM, _ADDRESS_CN_TO).str.replace_many(
+        ["号楼", "幢", "#", "＃", "房"], ["栋", "栋", "号", "号", "室"]))
+    df = df.with_columns(_use=pl.col("_s").str.contains(_ADDRESS_HOUSE) & ~pl.col("_s").str.contains(ADDRESS_COLLECTIVE))
+    province, prefecture = _address_prefixes()
+    df = df.with_columns(_s=pl.when(pl.col("_use")).then(pl.col("_s").str.replace(province, "$1")))
+    df = df.with_columns(_s=pl.col("_s").str.replace(prefecture, "$1"))
+    df = df.with_columns(_s=pl.col("_s").str.replace_all(r"(\d)\s*(?:单元|栋|号|室|楼|层|[-－—])\s*", "$1-")
+                         .str.replace_all(r"-+", "-").str.strip_chars_end("-"))
+    return df.select(pl.when(pl.col("_s").str.len_chars() >= 6).then(pl.col("_s"))).to_series()
+
+
+def address_key(raw: pl.Expr) -> pl.Expr:
+    """The home address to compare, or null when it says nothing about one household: empty or
+    short (fewer than 6 characters left: 无, 不详, 同上), without a house or room number, or the
+    school's or a collective address (ADDRESS_COLLECTIVE). Compared without spaces and
+    punctuation, without the province and prefecture at the start (河南省郑州市金水区… = 郑州金水区…
+    = 金水区…), with 号楼/幢 as 栋, # as 号, 房 as 室, 三单元 as 3单元, and 12号3栋2单元501室 =
+    12#3-2-501 = 12-3-2-501. Computed in stages over the whole column (`map_batches`)."""
+    return raw.cast(pl.String).map_batches(lambda b: _address_frame(b.to_frame("v")), return_dtype=pl.String)
+
+
+# ---------------------------------------------------------------- photos
+# 学籍照片 cells that mean "no photo"; any other value (是, 已采集, a file name D2024001.jpg) is a photo.
+PHOTO_MISSING_WORDS = [*FALSE_WORDS, "未采集", "待采集", "未拍", "未拍照", "无照片", "没有", "缺", "缺照片", "暂无", "/",
+                       "-", "--", "—"]
+
+
+def photo_missing(raw: pl.Expr) -> pl.Expr:
+    """True where a photo cell is empty or says there is no photo (PHOTO_MISSING_WORDS)."""
+    s = compact(raw).str.to_lowercase()
+    return s.is_null() | s.is_in(PHOTO_MISSING_WORDS)

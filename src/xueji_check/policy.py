@@ -30,6 +30,7 @@ class Policy:
     change_report_workdays: int = 10
     publicity_workdays: int = 5
     graduation_tolerance_days: int = 92
+    contact_cluster_max: int = 3
     aid_card_methods: tuple[str, ...] = ("资助卡", "中职资助卡")
     terms: dict[str, str] = field(default_factory=lambda: {"spring": "03-01", "autumn": "09-01"})
     deadlines: dict[str, dict[str, str]] = field(default_factory=lambda: {
@@ -106,7 +107,7 @@ def _on_year(md: str, year: int) -> dt.date:
 
 TOP_KEYS = {
     "over_age": int, "grant_per_term": (int, float), "grant_years": int, "fee_waiver_years": int,
-    "change_report_workdays": int, "publicity_workdays": int, "graduation_tolerance_days": int, "aid_card_methods": list,
+    "change_report_workdays": int, "publicity_workdays": int, "graduation_tolerance_days": int, "contact_cluster_max": int, "aid_card_methods": list,
     "terms": dict, "deadlines": dict, "bulk_changes": dict, "holidays": dict, "severity": dict,
     "rules": dict, "fingerprint_salt": str, "select": list, "ignore": list,
 }
@@ -163,7 +164,7 @@ def load_policy(path: Path | None) -> Policy:
         if not isinstance(v, typ) or isinstance(v, bool):
             raise _err(path, f"{k} 的值类型不对：{v!r}")
     for k in ("over_age", "grant_years", "fee_waiver_years", "change_report_workdays", "publicity_workdays",
-              "graduation_tolerance_days"):
+              "graduation_tolerance_days", "contact_cluster_max"):
         if k in raw:
             if raw[k] <= 0:
                 raise _err(path, f"{k} 应为正整数，现为 {raw[k]}")
@@ -270,6 +271,7 @@ fee_waiver_years = 3          # 免学费覆盖第 1..3 学年，A305
 change_report_workdays = 10   # 学籍异动须在发生之日起 N 个工作日内申报，C201
 publicity_workdays = 5        # 资助公示不少于 N 个工作日，P401
 graduation_tolerance_days = 92   # 毕业日期早于“入学日期+学制”超过 N 天才算提前毕业，R109（6–7 月毕业属正常）
+contact_cluster_max = 3       # 同一电话或住址登记的在校学生超过 N 人才提示核实，R110（兄弟姐妹可共用）
 aid_card_methods = ["资助卡", "中职资助卡"]   # 合规的助学金发放方式，A309；以社保卡发放的省份可加 "社会保障卡"
 fingerprint_salt = "xueji-check"   # 问题指纹的盐：同一省份保持不变，指纹才能跨次比对
 

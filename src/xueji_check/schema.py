@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from xueji_check.normalize import ID_USABLE_STATUSES
+from xueji_check.normalize import ID_USABLE_STATUSES, card_damaged
 from xueji_check.spec import FieldSpec, KindSpec
 
 # S003 fails every other status (numeric is S004; other: a document type without a form check)
@@ -32,6 +32,8 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
         st = pl.col(f"{n}__status")
         out.append(("S003", st.is_in(ID_OK)))
         out.append(("S004", st != "numeric"))
+    elif f.type == "card_number":  # digits lost in Excel, like an ID number stored as a number
+        out.append(("S004", ~card_damaged(c)))
     elif f.type == "date":
         out.append(("S006", raw.is_null() | c.is_not_null()))
     elif f.type in ("bool", "term", "grade_year"):

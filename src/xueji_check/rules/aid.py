@@ -1,4 +1,4 @@
-"""Fee waiver and grant rules 免学费和助学金 (notice 三): A301–A310.
+"""Fee waiver and grant rules 免学费和助学金 (notice 三): A301–A312.
 
 The aid table is joined once to the roster by the normalised ID number, then (for the rows not
 found) by 学籍号; when one key matches several roster rows the row of the same school that is
@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import polars as pl
 
+from xueji_check import normalize as nz
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
-from xueji_check.registry import implements
-from xueji_check.rules.changes import base_name, day, money, student_key, term_text
+from xueji_check.registry import rule
+from xueji_check.rules.changes import (
+    base_name,
+    day,
+    money,
+    others_by_person,
+    student_key,
+    term_text,
+    who,
+    with_person,
+)
 
 GRANT, WAIVER = "国家助学金", "免学费"
 # Roster statuses under which a student is no longer enrolled, and the change types that end it.
@@ -128,7 +138,13 @@ def what(cols: list[str]) -> pl.Expr:
 
 
 # ------------------------------------------------------------------ A301
-@implements("A301")
+@rule(
+    "A301", severity="error", title="非全日制或培训学员享受资助", title_en="aid to a part-time student or trainee",
+    clause="三（二）", needs={"aid": (), "roster": ()},
+    what="资助对象在学籍名册中为非全日制，或班级类型为培训。",
+    why="免学费和国家助学金只资助全日制学历教育在校生（三（二））。",
+    example="学习形式为非全日制的学生领取国家助学金 → A301。",
+)
 def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
     rcols = ctx.columns("roster")
     if "study_mode" not in rcols and "class_type" not in rcols:
@@ -147,7 +163,13 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A302
-@implements("A302")
+@rule(
+    "A302", severity="error", title="资助对象不在学籍名册", title_en="aid to a student not in the roster",
+    clause="三（二）", needs={"aid": (), "roster": ()},
+    what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。",
+    why="没有学籍的受助学生可能是虚假学籍套取资助（三（二））。",
+    example="资助表中的「林虚构」，名册中既没有其身份证号也没有其学籍号 → A302；号码写法不同（15/18 位、空格、小写 x）不报。",
+)
 def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
     lf = joined(ctx)
     cols = lf.collect_schema().names()
@@ -179,7 +201,13 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A303
-@implements("A303")
+@rule(
+    "A303", severity="error", title="非在籍学期享受资助", title_en="aid for a term without enrolment",
+    clause="三（二）", needs={"aid": ("term",), "roster": ()},
+    what="学生在该学期开始前已退学/转出/毕业/开除/死亡（离校日期取异动记录或毕业日期），或入学日期在该学期结束之后。",
+    why="不在籍的学期不得享受资助（三（二））。",
+    example="2024-12-02 退学，却领取 2025 年春季学期国家助学金 → A303。",
+)
 def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A303", "aid", unreadable("aid", ctx.columns("aid"), "term"))
     lf = joined(ctx).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
@@ -218,7 +246,13 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A304
-@implements("A304")
+@rule(
+    "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term",
+    clause="三（五）", needs={"aid": ("term", "aid_type")},
+    what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。",
+    why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
+    example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报。",
+)
 def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
     note_unjudged(ctx, "A304", "aid", unreadable("aid", cols, "_key", "term", "aid_type"))
@@ -242,7 +276,13 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A305
-@implements("A305")
+@rule(
+    "A305", severity="error", title="超出资助年限", title_en="outside the years covered",
+    clause="三（一）", needs={"aid": ("term", "aid_type")},
+    what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，没有时用资助表的在校年级。",
+    why="资助只覆盖规定的学年（三（一））。",
+    example="2022 年秋季入学，2024 年秋季（第 3 学年）领国家助学金 → A305；2023 级 2025 年春季（第 2 学年）不报。",
+)
 def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
     cols_aid = ctx.columns("aid")
     note_unjudged(ctx, "A305", "aid", unreadable("aid", cols_aid, "term", "aid_type"))
@@ -277,7 +317,13 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A306
-@implements("A306")
+@rule(
+    "A306", severity="error", title="资助申报逾期", title_en="late aid application",
+    clause="三（三）", needs={"aid": ("term", "apply_date")},
+    what="申报日期晚于该学期的申报期限（春季 04-30，秋季 10-30；策略文件 [deadlines] 可改）。",
+    why="资助按学期申报，逾期不予补报（三（三））。",
+    example="2025 年春季学期 05-06 申报 → A306。",
+)
 def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A306", "aid", unreadable("aid", ctx.columns("aid"), "term", "apply_date"))
     df = ctx.frames["aid"]
@@ -294,7 +340,13 @@ def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A307
-@implements("A307")
+@rule(
+    "A307", severity="warning", title="大龄资助申请", title_en="over-age aid applicant",
+    clause="四（一）", needs={"aid": ("term", "id_number")},
+    what="按身份证号计算，学期开始时已满 over_age 周岁（默认 25）的资助申请。",
+    why="大龄申请人多为在职人员，需加大审核力度（四（一））。",
+    example="1998 年 5 月出生的学生申请 2024 年秋季学期助学金（26 周岁）→ A307。",
+)
 def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A307", "aid", {
         **unreadable("aid", ctx.columns("aid"), "term"),
@@ -318,7 +370,13 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A308
-@implements("A308")
+@rule(
+    "A308", severity="error", title="资助金额超标", title_en="amount above the standard",
+    clause="三（一）", needs={"aid": ("aid_type", "amount")},
+    what="国家助学金金额超过每学期标准 grant_per_term（默认 1000 元，即每年 2000 元）。",
+    why="超标准发放的须追回（三（一））。",
+    example="一个学期的国家助学金为 1500 元 → A308。",
+)
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
     lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & (pl.col("amount") > std))
@@ -330,7 +388,13 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A309
-@implements("A309")
+@rule(
+    "A309", severity="error", title="助学金未通过资助卡发放", title_en="grant not paid through the aid card",
+    clause="三（五）", needs={"aid": ("aid_type", "pay_method")},
+    what="国家助学金的发放方式已填写，而不是资助卡/中职资助卡（aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。",
+    why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
+    example="发放方式「现金」→ A309。",
+)
 def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     ok = list(ctx.policy.aid_card_methods)
     lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & pl.col("pay_method").is_not_null()
@@ -342,7 +406,13 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A310
-@implements("A310")
+@rule(
+    "A310", severity="warning", title="发放台账不完整", title_en="ledger incomplete",
+    clause="三（五）", needs={"aid": ("aid_type", "pay_date")},
+    what="已发放（有发放日期）的国家助学金，学生签字为空或否（否/N/0/×），或资助卡号为空。",
+    why="发放台账须有学生签字和资助卡号，才能证明资金发到了学生本人（三（五））。",
+    example="已于 2025-05-10 发放，学生签字为「否」→ A310。",
+)
 def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
     has_sign, has_card = "signed" in cols, "card_number" in cols
@@ -365,4 +435,79 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     if has_sign and has_card:  # point at the cell that is missing
         out = out.with_columns(field=pl.when(pl.col("message").str.contains("学生签字为")).then(pl.lit("signed"))
                                .otherwise(pl.lit("card_number")))
+    return out
+
+
+# ------------------------------------------------------------------ A311
+@rule(
+    "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）",
+    needs={"aid": ("card_number",)},
+    what="同一资助卡号（或银行卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码），"
+         "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"
+         "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
+         "不是 12–25 位数字的内容（无、待办）不参与比对。",
+    why="资助资金须发到学生本人的资助卡（三（五））；多名「学生」共用一张卡，是公开查处的冒领、套取资助案件的典型手法。"
+        "同一学生的助学金和免学费用同一张卡不算。",
+    example="张三和李四的资助卡号都是 6217 0012 3456 7890 123（一行写成 6217-0012-3456-7890-123）→ 两行都报；"
+            "卡号显示为 6.21700E+18 → 只报 S004，不参与比对。",
+)
+def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("aid")
+    damaged = nz.card_damaged(pl.col("card_number"))
+    card = nz.card_key(pl.col("card_number"))
+    lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged)
+    nobody = pl.all_horizontal([pl.col(c).is_null() for c in ("id_number__key", "student_id") if c in cols] or [pl.lit(True)])
+    note_unjudged(ctx, "A311", "aid", {"资助卡号被 Excel 存成数字": damaged,
+                                       "既没有可用的证件号码也没有学籍号": card.is_not_null() & ~damaged & nobody})
+    lf = lf.filter(pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null())
+    shared = lf.group_by("_card").agg(_persons=pl.col("_person").n_unique()).filter(pl.col("_persons") > 1)
+    rows = others_by_person(lf.join(shared.select("_card"), on="_card", how="semi"), "_card", who(cols))
+    msg = pl.concat_str([
+        what(cols), pl.lit("的资助卡号与其他学生相同：同一张卡登记给了 "), pl.col("_n").cast(pl.String),
+        pl.lit(" 名不同的学生，除本行学生外还有："), pl.col("_others"),
+        pl.lit("。资助资金应发到学生本人的资助卡，一张卡只能对应一名学生：请核实卡号是否录错、资金是否发到了学生本人"),
+    ])
+    key = pl.concat_str([aid_key(cols), pl.col("_card")], separator="|")
+    return emit(rows, "aid", msg, field="card_number", key=key)
+
+
+# ------------------------------------------------------------------ A312
+PENDING = ("待审核", "未通过")
+
+
+@rule(
+    "A312", severity="error", title="未审批先发放", title_en="paid before approval", clause="三（三）",
+    needs={"aid": ("pay_date",)},
+    what="发放日期早于审批日期，或审批状态为待审核/未通过却已发放（有发放日期）。需要发放日期，以及审批日期或审批状态中的一列。"
+         "审批当天发放不报。",
+    why="资助须先由学校审核、公示，再报主管部门审批，审批后才能发放（三（三））；先发后批，审核和公示就形同虚设。",
+    example="审批日期 2024-10-25、发放日期 2024-10-20 → A312；审批状态「待审核」、发放日期 2024-11-20 → A312；"
+            "审批日期与发放日期同为 2024-10-25 不报。",
+)
+def paid_before_approval(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("aid")
+    has_date, has_status = "approved_date" in cols, "approval_status" in cols
+    if not (has_date or has_status):
+        ctx.options["skip:A312"] = "资助表缺少列：审批日期、审批状态"
+        return None
+    note_unjudged(ctx, "A312", "aid", unreadable("aid", cols, "pay_date", "approved_date", "approval_status"))
+    paid = pl.col("pay_date").is_not_null()
+    early = (pl.col("pay_date") < pl.col("approved_date")).fill_null(False) if has_date else pl.lit(False)
+    pending = pl.col("approval_status").is_in(PENDING).fill_null(False) if has_status else pl.lit(False)
+    lf = ctx.lf("aid").filter(paid & (early | pending))
+    early_txt = pl.when(early).then(pl.concat_str([
+        pl.lit("发放日期 "), day(pl.col("pay_date")), pl.lit(" 早于审批日期 "), day(pl.col("approved_date")),
+        pl.lit("（早 "), (pl.col("approved_date") - pl.col("pay_date")).dt.total_days().cast(pl.String), pl.lit(" 天）"),
+    ])) if has_date else pl.lit(None, pl.String)
+    pending_txt = pl.when(pending).then(pl.concat_str([
+        pl.lit("审批状态为「"), pl.col("approval_status"), pl.lit("」却已于 "), day(pl.col("pay_date")), pl.lit(" 发放"),
+    ])) if has_status else pl.lit(None, pl.String)
+    msg = pl.concat_str([
+        what(cols), pl.lit("："), pl.concat_str([early_txt, pending_txt], separator="，", ignore_nulls=True),
+        pl.lit("。资助须审核、公示、审批后才能发放：请核实审批手续，未经批准发放的资金应追回"),
+    ])
+    out = emit(lf, "aid", msg, field="pay_date", key=aid_key(cols))
+    if has_status:  # point at the cell that says why: the dates, else the status
+        out = out.with_columns(field=pl.when(pl.col("message").str.contains("早于审批日期")).then(pl.lit("pay_date"))
+                               .otherwise(pl.lit("approval_status")))
     return out

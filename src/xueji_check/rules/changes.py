@@ -11,7 +11,7 @@ import polars as pl
 from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
-from xueji_check.registry import implements
+from xueji_check.registry import rule
 
 # Change types after which the roster should not say 在校, and the status it should say.
 LEAVING = {
@@ -96,8 +96,75 @@ def term_text(year: pl.Expr, season: pl.Expr) -> pl.Expr:
                           season.replace_strict(ZH_SEASON, default="?", return_dtype=pl.String), pl.lit("季学期")])
 
 
+MAX_LISTED = 5  # other students named in a message about a group (A311, R110)
+
+
+def with_person(ctx: Context, kind: str) -> pl.LazyFrame:
+    """The rows of `kind` with `_person`, who the row is about: the document key
+    (`id_number__key`: a GB 11643 number, else type + number); for a row without one, the
+    document key its 学籍号 has in another row of any table (when that 学籍号 has exactly one);
+    else `SID:` + 学籍号; null when the row has neither. So one student written with an ID in one
+    row and only a 学籍号 in another is one person, not two."""
+    cols = ctx.columns(kind)
+    doc = pl.col("id_number__key") if "id_number__key" in cols else pl.lit(None, pl.String)
+    if "student_id" not in cols:
+        return ctx.lf(kind).with_columns(_person=doc)
+    pairs = [ctx.lf(k).select("student_id", "id_number__key") for k in ctx.frames
+             if ctx.has(k, "student_id", "id_number__key")]
+    lf = ctx.lf(kind)
+    if pairs:
+        sid_map = (pl.concat(pairs).drop_nulls().unique().group_by("student_id")
+                   .agg(_sid_doc=pl.col("id_number__key").first(), _docs=pl.len())
+                   .filter(pl.col("_docs") == 1).drop("_docs"))
+        lf = lf.join(sid_map, on="student_id", how="left")
+        mapped = pl.col("_sid_doc")
+    else:
+        mapped = pl.lit(None, pl.String)
+    person = pl.coalesce(doc, mapped, pl.lit("SID:") + pl.col("student_id"))
+    return lf.with_columns(_person=person).drop("_sid_doc", strict=False)
+
+
+def others_by_person(lf: pl.LazyFrame, group: str, desc: pl.Expr) -> pl.LazyFrame:
+    """For rows sharing `group` (rows with `_person`, `_file`, `_sheet`, `_row`), add `_n` (the
+    number of persons in the group) and `_others` (the first row of each other person, described
+    by `desc`, up to MAX_LISTED, `；`-joined, `等共 N 人` when there are more). Linear: each person
+    drops itself from the group's first few entries."""
+    firsts = (lf.with_columns(_desc=desc).sort([group, "_person", "_file", "_sheet", "_row"], nulls_last=True)
+              .group_by([group, "_person"], maintain_order=True)
+              .agg(pl.col("_desc").first(), pl.col("_file").first(), pl.col("_sheet").first(), pl.col("_row").first())
+              .sort([group, "_file", "_sheet", "_row"], nulls_last=True)
+              .with_columns(_r=pl.int_range(pl.len()).over(group)))
+    groups = firsts.group_by(group).agg(_descs=pl.col("_desc").head(MAX_LISTED + 1), _n=pl.len())
+    firsts = firsts.join(groups, on=group, how="left")
+    others = pl.concat_list(pl.col("_descs").list.slice(0, pl.col("_r")),
+                            pl.col("_descs").list.slice(pl.col("_r") + 1)).list.head(MAX_LISTED)
+    more = pl.when(pl.col("_n") - 1 > MAX_LISTED).then(pl.format("等共 {} 人", pl.col("_n") - 1)).otherwise(pl.lit(""))
+    firsts = firsts.select(group, "_person", "_n", _others=others.list.join("；") + more)
+    return lf.join(firsts, on=[group, "_person"], how="inner")
+
+
+def place(cols: list[str]) -> pl.Expr:
+    """`东方技工学校 名册.xlsx 第 5 行`."""
+    school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("（未注明学校）")
+    return pl.concat_str([school, pl.lit(" "), base_name(pl.col("_file")), pl.lit(" 第 "), pl.col("_row").cast(pl.String),
+                          pl.lit(" 行")])
+
+
+def who(cols: list[str]) -> pl.Expr:
+    """`张三（东方技工学校 名册.xlsx 第 5 行）`: a student named in another row's message, without any
+    number of theirs."""
+    name = pl.col("name").fill_null("（姓名为空）") if "name" in cols else pl.lit("学生")
+    return pl.concat_str([name, pl.lit("（"), place(cols), pl.lit("）")])
+
+
 # ------------------------------------------------------------------ C201
-@implements("C201")
+@rule(
+    "C201", severity="error", title="学籍异动申报逾期", title_en="change reported late",
+    clause="二（三）", needs={"changes": ("occurred_date",)},
+    what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报。",
+    why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
+    example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
+)
 def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("changes")
     note_unjudged(ctx, "C201", "changes", unreadable("changes", cols, "occurred_date", "reported_date"))
@@ -137,7 +204,13 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ C202
-@implements("C202")
+@rule(
+    "C202", severity="warning", title="大批量学籍异动", title_en="bulk changes",
+    clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
+    what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）。每个集中时段报一条。",
+    why="短期内大批异动可能是集中虚假注册后批量退学，需重点核查（四（一））。",
+    example="在校生 25 人的学校一周内 4 人休学（16%）→ C202。",
+)
 def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     p = ctx.policy
     w = p.bulk_window
@@ -192,7 +265,13 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ C203
-@implements("C203")
+@rule(
+    "C203", severity="warning", title="学籍状态与异动记录不一致", title_en="roster and changes disagree",
+    clause="二（三）", needs={"roster": ("status",), "changes": ("change_type", "occurred_date")},
+    what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过的异动不计。",
+    why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
+    example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
+)
 def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     rcols, ccols = ctx.columns("roster"), ctx.columns("changes")
     note_unjudged(ctx, "C203", "changes", unreadable("changes", ccols, "_key", "change_type", "occurred_date"))

@@ -19,7 +19,7 @@ from xueji_check import normalize as nz
 from xueji_check.engine import Context, note_unjudged
 from xueji_check.findings import RAW_SCHEMA, emit
 from xueji_check.load import Table
-from xueji_check.registry import implements
+from xueji_check.registry import rule
 from xueji_check.rules.aid import what
 from xueji_check.rules.changes import student_key
 from xueji_check.schools import UNNAMED
@@ -164,7 +164,13 @@ def min_end(ctx: Context, start: dt.date) -> dt.date:
     return ctx.calendar.nth_workday_after(start - dt.timedelta(days=1), ctx.policy.publicity_workdays)
 
 
-@implements("P401")
+@rule(
+    "P401", severity="error", title="公示期不足", title_en="publicity period too short",
+    clause="三（四）", needs={"publicity": ()},
+    what="公示期（首尾两天都算）少于 5 个工作日（publicity_workdays）。公示期取自 --publicity-start/--publicity-end、公示开始/结束日期列或标题、表尾中的「公示时间：X 月 X 日至 X 月 X 日」。",
+    why="资助名单须公示不少于 5 个工作日（三（四））。",
+    example="2024-11-04 至 11-07（周一至周四）只有 4 个工作日 → P401；11-04 至 11-08 不报。",
+)
 def short_publicity(ctx: Context) -> pl.LazyFrame | None:
     n = ctx.policy.publicity_workdays
     tids = table_tids(ctx)
@@ -264,7 +270,13 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
                       tag(births, "出生日期"), tag(addresses, "家庭住址")])
 
 
-@implements("P402")
+@rule(
+    "P402", severity="error", title="公示了个人敏感信息", title_en="sensitive personal data published",
+    clause="三（四）；教财厅函〔2017〕28号", needs={"publicity": ()},
+    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期。每列一条，附单元格数。",
+    why="公示只能有姓名、学校、院系、年级、专业、班级，不得泄露学生个人敏感信息（三（四）；教财厅函〔2017〕28号）。",
+    example="公示名单有「身份证号」列 → P402；表尾学校公布的监督电话不是学生的手机号，不报。",
+)
 def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
     """All cells of all lists in one long frame, scanned by one set of expressions; then one
     finding per column whose header or cells carry personal data."""
@@ -357,7 +369,13 @@ def _with_name_key(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(_nk=pl.col("name__key") if "name__key" in df.columns else nz.name_key(pl.col("name")))
 
 
-@implements("P403")
+@rule(
+    "P403", severity="warning", title="受助学生未公示", title_en="approved recipients not publicised",
+    clause="三（四）", needs={"publicity": ("name",), "aid": ("name",)},
+    what="资助表中已审批的受助学生不在公示名单中（按姓名 + 学校匹配，公示名单不含身份证号）。",
+    why="受助学生名单须经公示（三（四））。",
+    example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条。",
+)
 def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     pub = ctx.frames["publicity"]
     acols = ctx.columns("aid")

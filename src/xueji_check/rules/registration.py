@@ -1,4 +1,4 @@
-"""R1xx registration rules (学籍注册，人社厅发〔2018〕28号 二、四（一）).
+"""R1xx registration rules (学籍注册，人社厅发〔2018〕28号 二、四（一）): R101–R112.
 
 Every rule is a pure function of the run `Context` returning a findings LazyFrame built with
 `findings.emit`; all of them are Polars expressions, joins and window functions over the
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from xueji_check import normalize as nz
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
-from xueji_check.registry import implements
+from xueji_check.registry import rule
+from xueji_check.rules.changes import others_by_person, who, with_person
 
 ACTIVE = ("在校", "休学")
 FULL_TIME = "全日制"
@@ -80,7 +82,13 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
 
 
 # ------------------------------------------------------------------ R101
-@implements("R101")
+@rule(
+    "R101", severity="error", title="重复注册学籍", title_en="duplicate registration",
+    clause="二（二）二（三）", needs={"roster": ("id_number", "status")},
+    what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。",
+    why="一人只能有一个有效学籍；重复注册是虚增学生、套取资助的常见手法（二（二）、二（三））。",
+    example="同一身份证号在东方技工学校在校、在西城技师学院休学 → 两行都报。一校转出、另一校在校 → 不报。",
+)
 def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     """The same document active in more than one row, across all roster files: the same GB 11643
     number (15 and 18 digits are one), or the same type + number of another document (a passport
@@ -113,7 +121,13 @@ def _document_words(cols: list[str]) -> pl.Expr:
 
 
 # ------------------------------------------------------------------ R102
-@implements("R102")
+@rule(
+    "R102", severity="warning", title="疑似异号重复注册", title_en="suspected duplicate under different IDs",
+    clause="二（三）", needs={"roster": ("name", "id_number", "status")},
+    what="姓名、出生日期、性别相同而证件号码不同，且都在校或休学。姓名按规范形式比较（全半角、空格、间隔点不计）；因编码丢字（?）的姓名不参与。",
+    why="同一人用不同号码（他人证件或编造的号码）重复注册，R101 查不出来，需人工核对证件（二（三））。",
+    example="南山和西城各有一名在校的「王建国」，都生于 2009-03-15、男，身份证号不同 → 两行都报。",
+)
 def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     """Same name (canonical form, `normalize.name_key`), birth date and gender, different
     documents, both active. Names damaged by a GBK save (`?`) are left out: two damaged names
@@ -158,7 +172,13 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R103
-@implements("R103")
+@rule(
+    "R103", severity="error", title="在职职工注册为全日制", title_en="employed worker registered full-time",
+    clause="二（二）", needs={"roster": ("study_mode",)},
+    what="学习形式为全日制，而生源类别为企业职工/在职职工、或填有工作单位、或是否在职=是、或身份证号在 --employed 在职参保名单中。",
+    why="在职职工只能注册非全日制学籍，不得占用全日制学籍和资助（二（二））。",
+    example="全日制学生的工作单位为「某客车股份有限公司」→ R103；工作单位填「无」「学生」「/」不报。",
+)
 def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     """全日制 while the student is an employed worker (source, employer, flag or 参保 list)."""
     cols = ctx.columns("roster")
@@ -209,7 +229,13 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ R104
-@implements("R104")
+@rule(
+    "R104", severity="error", title="务农农民/服刑人员注册为全日制", title_en="special group registered full-time",
+    clause="二（二）", needs={"roster": ("study_mode", "student_source")},
+    what="学习形式为全日制，而生源类别为务农农民或服刑人员（含同义词农民、服刑犯人）。",
+    why="招收务农农民、服刑人员等特定人员只能注册为非全日制学籍（二（二））。",
+    example="生源类别「服刑犯人」、学习形式「全日制」→ R104。",
+)
 def special_group_full_time(ctx: Context) -> pl.LazyFrame:
     """全日制 for 务农农民 or 服刑人员, who may only be registered part-time."""
     cols = ctx.columns("roster")
@@ -223,7 +249,13 @@ def special_group_full_time(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R105
-@implements("R105")
+@rule(
+    "R105", severity="error", title="短期培训学员注册正式学籍", title_en="short-term trainee given a formal registration",
+    clause="二（二）", needs={"roster": ()},
+    what="班级类型为短期培训/职业培训，或学制不足 1 年。",
+    why="短期培训学员不得注册技工院校正式学籍，否则会套取学历教育的资助（二（二））。",
+    example="学制「半年」→ R105；班级类型「短训」（短期培训的同义词）→ R105。",
+)
 def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
     """A short-term/vocational training class, or a programme shorter than one year."""
     cols = ctx.columns("roster")
@@ -246,7 +278,13 @@ def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ R106
-@implements("R106")
+@rule(
+    "R106", severity="warning", title="弹性学制/学分制学生注册为全日制", title_en="flexible/credit-system student coded full-time",
+    clause="二（二）", needs={"roster": ("schooling_system", "study_mode")},
+    what="学制类型为弹性学制或学分制，而学习形式为全日制。",
+    why="采用弹性学制、学分制开展的非全日制教育须单独注册，与全日制学籍区分（二（二））。",
+    example="学制类型「弹性学制」、学习形式「全日制」→ R106。",
+)
 def flexible_system_full_time(ctx: Context) -> pl.LazyFrame:
     cols = ctx.columns("roster")
     flagged = ctx.lf("roster").filter(
@@ -267,7 +305,13 @@ def whole_years(born: pl.Expr, on: pl.Expr) -> pl.Expr:
     return on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
 
 
-@implements("R107")
+@rule(
+    "R107", severity="warning", title="大龄全日制学生", title_en="over-age full-time student",
+    clause="四（一）", needs={"roster": ("id_number", "enroll_date", "study_mode")},
+    what="按身份证号中的出生日期计算，入学时已满 over_age 周岁（默认 25）的全日制学生。生日当天算满；入学日期只有年月时按当月 1 日。",
+    why="大龄全日制学生多为在职人员，是通知要求加大审核力度的对象（四（一））。",
+    example="1998-05-01 出生、2024-09-01 入学（26 周岁）→ R107。",
+)
 def over_age_full_time(ctx: Context) -> pl.LazyFrame:
     cols = ctx.columns("roster")
     limit = ctx.policy.over_age
@@ -291,7 +335,13 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R108
-@implements("R108")
+@rule(
+    "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration",
+    clause="二（一）", needs={"roster": ("register_date", "enroll_date")},
+    what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。",
+    why="新生学籍须按时注册；逾期补录是虚假学籍的信号（二（一））。",
+    example="2024-09-01 入学、2024-10-28 注册 → R108（逾期 8 天）；10-20 当天注册不报。",
+)
 def late_registration(ctx: Context) -> pl.LazyFrame:
     """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn)."""
     cols = ctx.columns("roster")
@@ -319,7 +369,13 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
 
 
 # ------------------------------------------------------------------ R109
-@implements("R109")
+@rule(
+    "R109", severity="warning", title="提前毕业或毕业无照片", title_en="graduation before the programme ends / without photo",
+    clause="二（四）", needs={"roster": ("status",)},
+    what="状态为毕业，而毕业日期早于「入学日期 + 学制」超过 graduation_tolerance_days 天（默认 92 天）；或状态为毕业而毕业照片为否或为空（有该列时）。",
+    why="未修完学制提前毕业、没有毕业照片的毕业生需要核实（二（四））。容差放宽到 92 天：只容许 31 天会把 9 月入学、6–7 月正常毕业的学生全部标出。",
+    example="2022-09-01 入学、学制 3 年、2024-01-15 毕业（提前约一年半）→ R109；2025-07-01 毕业不报。",
+)
 def early_graduation(ctx: Context) -> pl.LazyFrame | None:
     """毕业 before enroll_date + program_years (policy graduation_tolerance_days), or 毕业 without a photo."""
     tolerance = ctx.policy.graduation_tolerance_days
@@ -354,3 +410,171 @@ def early_graduation(ctx: Context) -> pl.LazyFrame | None:
         ])
         parts.append(emit(missing, "roster", msg, field="graduation_photo", key=_student_key(cols, "photo")))
     return pl.concat(parts)
+
+
+# ------------------------------------------------------------------ R110
+BIG_CLUSTER = 10  # from this many students on one contact the message names the likelier owners
+
+
+@rule(
+    "R110", severity="warning", title="联系方式聚集", title_en="contact cluster", clause="二（三）四（一）",
+    needs={"roster": ("status",)},
+    what="同一联系电话或同一家庭住址登记给超过 contact_cluster_max 名（默认 3）在校/休学的不同学生，同校或跨校。每行都报，"
+         "写明人数并列出其他学生所在的行（不显示电话和住址）。电话比较前统一全半角，去掉空格、连字符、括号和 +86/0086，"
+         "一格写两个号码（父亲的、母亲的）分别比较，没有区号的固话只在同一学校内比较；住址比较前去掉标点和开头的省、市名称，"
+         "号楼/幢算栋、# 算号、三单元算 3单元，12号3栋2单元501室 = 12#3-2-501。不比较：空值和占位值（无、/、0、"
+         "13800000000 这类同一数字重复或连续数字的号码），没有门牌号或房号的住址（只写到村、组、街道，同村的人家本来就相同），"
+         "写明学校、宿舍或集体户的住址（住校生、集体户口本来就共用）。需要联系电话或家庭住址列。",
+    why="公开查处的虚假学籍案件中，大量「学生」登记的是中介或学校人员的同一个电话、同一个地址；学校登记的电话也是核实学生"
+        "是否真实在校的途径。兄弟姐妹会共用家长的电话和住址，所以阈值可在策略文件中调整，提示只要求核实，不认定为造假"
+        "（二（三）、四（一））。学校把本校电话登记给每个住校生时，会报出很多行：这同样使电话无法用于核实，消息会说明。",
+    example="4 名不同学生登记同一手机号（一行写作 138 1234 5678，一行写作 +86-13812345678）→ 4 行都报；"
+            "一对双胞胎和姐姐（3 人）共用父母的电话和住址 → 不报。",
+)
+def contact_cluster(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("roster")
+    if "phone" not in cols and "address" not in cols:
+        ctx.options["skip:R110"] = "学籍名册缺少列：联系电话、家庭住址"
+        return None
+    limit = ctx.policy.contact_cluster_max
+    fallback = pl.concat_str([pl.lit("ROW:"), pl.col("_file"), pl.col("_sheet"), pl.col("_row").cast(pl.String)],
+                             separator="#")
+    base = with_person(ctx, "roster").filter(pl.col("status").is_in(ACTIVE)).with_columns(
+        _person=pl.coalesce(pl.col("_person"), fallback))
+    school = _col(cols, "school_name").fill_null("")
+    parts: list[pl.LazyFrame] = []
+    for field, title in (("phone", "联系电话"), ("address", "家庭住址")):
+        if field not in cols:
+            continue
+        if field == "phone":
+            lf = base.with_columns(_v=nz.phone_numbers(pl.col("phone"))).with_columns(_nums=pl.col("_v").list.len()) \
+                .explode("_v").filter(pl.col("_v").is_not_null())
+            lf = lf.with_columns(_contact=pl.when(nz.phone_is_local(pl.col("_v")))
+                                 .then(pl.concat_str([pl.lit("L:"), school, pl.lit("|"), pl.col("_v")]))
+                                 .otherwise(pl.col("_v")))
+            which = pl.when(pl.col("_nums") > 1).then(pl.lit("联系电话中的一个号码")).otherwise(pl.lit("联系电话"))
+            likely = "学校、班主任或代报名中介的电话，而不是学生本人或监护人的"
+            family = "兄弟姐妹共用家长的电话"
+        else:
+            lf = base.with_columns(_contact=nz.address_key(pl.col("address"))).filter(pl.col("_contact").is_not_null())
+            which = pl.lit("家庭住址")
+            likely = "代报名中介或学校人员的地址，而不是学生的家"
+            family = "兄弟姐妹同住"
+        lf = lf.unique(["_contact", "_person", "_file", "_sheet", "_row"], keep="first", maintain_order=True)
+        crowded = lf.group_by("_contact").agg(_k=pl.col("_person").n_unique()).filter(pl.col("_k") > limit)
+        rows = others_by_person(lf.join(crowded.select("_contact"), on="_contact", how="semi"), "_contact", who(cols))
+        n = pl.col("_n").cast(pl.String)
+        msg = pl.concat_str([
+            which, pl.lit("与另外 "), (pl.col("_n") - 1).cast(pl.String), pl.lit(" 名在校/休学学生相同（共 "), n,
+            pl.lit(f" 人，超过 {limit} 人）："), pl.col("_others"), pl.lit("。"),
+            pl.when(pl.col("_n") >= BIG_CLUSTER).then(pl.lit(f"这么多学生共用一个{title}，像是{likely}；"))
+            .otherwise(pl.lit(f"可能是{family}，也可能是代报名登记的同一{title}；")),
+            pl.lit(f"这不能说明学籍造假，请逐一核实这些学生是否真实在校、{title}是否为学生本人或监护人的"),
+        ])
+        key = pl.concat_str([_student_key(cols, field), pl.col("_contact")], separator="|")
+        parts.append(emit(rows, "roster", msg, field=field, key=key))
+    return pl.concat(parts)
+
+
+# ------------------------------------------------------------------ R111
+# Documents whose numbers are in the GB 11643 space but are no resident ID: 港澳台居民居住证
+# (810000/820000/830000, 国办发〔2018〕81号) and the 2023 外国人永久居留身份证 (first digit 9).
+NOT_RESIDENT_PREFIX = r"^(9|8[123])"
+# 学籍号 of the 全国中小学生学籍信息管理系统 built for a student without an ID number: L (临时学籍号)
+# and J, each followed by a number made by the ID number's rule that is no ID number.
+TEMPORARY_SID = r"^[LJ]\d{17}[\dX]$"
+
+
+@rule(
+    "R111", severity="warning", title="证件号码不可核验", title_en="ID number no person can hold",
+    clause="二（一）二（三）", needs={"roster": ("id_number",)},
+    what="校验位正确的 18 位居民身份证号（含 15 位旧号升位后），却不可能属于任何人："
+         "(1) 地址码（前 6 位）从未出现在任何版本的 GB/T 2260 行政区划代码中——代码表取自 python-stdnum 收录的 1980 年以来各年代码"
+         "（`stdnum.cn.ric.get_birth_place` 所用的数据），已撤销的旧代码（如 110103 崇文区，2010 年撤销）仍算有效，"
+         "000000 这类占位地址码算从未分配；"
+         "(2) 号码中的出生日期晚于入学日期（早于 1900 年或晚于检查日的已由 S003 报出）；"
+         "(3) 号码与本行学籍号去掉首字母后相同，而学籍号以 L 或 J 开头：按全国中小学生学籍信息管理系统的学籍号规则，"
+         "L 字头临时学籍号和 J 字头学籍号是为暂无身份证号的学生按身份证号编码规则生成的，与身份证号没有对应关系"
+         "（G 字头学籍号是「G + 身份证号」，不报）。"
+         "只认以上可查证的形式。港澳台居民居住证（810000/820000/830000 开头）、2023 年版外国人永久居留身份证（9 开头）"
+         "和证件类型不是居民身份证的号码不在此列。",
+    why="校验位可以随手算出来，能通过校验的号码不一定真实存在；地址码不存在、出生在入学之后、借用临时学籍号的号码"
+        "都无法对应到真人，是虚假学籍的信号，也使查重失效（二（一）、二（三））。学生可能确实还没有身份证号，所以只提示核实。",
+    example="号码以 000000 开头且校验位正确 → R111；以 110103（崇文区）开头的 1985 年出生者的号码 → 不报；"
+            "学籍号 L410105200801011234、身份证号 410105200801011234 → R111。",
+)
+def unverifiable_id(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("roster")
+    key = pl.col("id_number__key")
+    doc = _col(cols, "id_number__doc")
+    resident = (doc.is_null() | (doc == nz.RESIDENT_ID)) & (pl.col("id_number__status") == "ok") \
+        & key.str.contains(r"^\d{17}[\dX]$").fill_null(False) & ~key.str.contains(NOT_RESIDENT_PREFIX).fill_null(True)
+    area_bad = ~nz.area_code_assigned(key)
+    enrol = _col(cols, "enroll_date", pl.Date)
+    # a year-month enrolment date (the 1st of its month) counts to the month's end
+    enrol_last = pl.when(_col(cols, "enroll_date__ym", pl.Boolean).fill_null(False)).then(enrol.dt.month_end()) \
+        .otherwise(enrol)
+    born_late = (pl.col("id_number__birth") > enrol_last).fill_null(False)
+    sid = _col(cols, "student_id").str.to_uppercase()
+    from_sid = (sid.str.contains(TEMPORARY_SID) & (sid.str.slice(1) == key)).fill_null(False)
+    note_unjudged(ctx, "R111", "roster", {k: resident & e for k, e in unreadable("roster", cols, "enroll_date").items()})
+    lf = ctx.lf("roster").with_columns(_area=area_bad, _born=born_late, _sid=from_sid).filter(
+        resident & (pl.col("_area") | pl.col("_born") | pl.col("_sid")))
+    reasons = pl.concat_str([
+        pl.when(pl.col("_area")).then(pl.concat_str([
+            pl.lit("地址码 "), key.str.slice(0, 6), pl.lit(" 在 1980 年以来任何版本的 GB/T 2260 行政区划代码中都不存在")])),
+        pl.when(pl.col("_born")).then(pl.concat_str([
+            pl.lit("号码中的出生日期 "), _day(pl.col("id_number__birth")), pl.lit(" 晚于入学日期 "), _day(enrol)])),
+        pl.when(pl.col("_sid")).then(pl.concat_str([
+            pl.lit("号码与本行的 "), sid.str.slice(0, 1),
+            pl.lit(" 字头学籍号相同（这类学籍号是为暂无身份证号的学生按身份证号编码规则生成的，不是身份证号）")])),
+    ], separator="；", ignore_nulls=True)
+    msg = pl.concat_str([
+        pl.lit("身份证号 "), mask_id(key), pl.lit(" 的校验位正确，但"), reasons,
+        pl.lit("：这个号码对应不到真实的人。请与学生的居民身份证或户口簿核对后更正；学生确无身份证号的，请先办理再注册学籍"),
+    ])
+    return emit(lf, "roster", msg, field="id_number", key=_student_key(cols, "R111"))
+
+
+# ------------------------------------------------------------------ R112
+GONE = ("退学", "转出", "转学", "毕业", "结业", "开除", "死亡")  # a photo can no longer be taken
+
+
+def checked_term(ctx: Context) -> tuple[int, str]:
+    """(year, "spring"/"autumn") of the term `as_of` falls in, by the policy's [terms]: autumn
+    runs from its start to the day before the next spring starts."""
+    y = ctx.as_of.year
+    if ctx.as_of >= ctx.policy.term_start("autumn", y):
+        return y, "autumn"
+    if ctx.as_of >= ctx.policy.term_start("spring", y):
+        return y, "spring"
+    return y - 1, "autumn"
+
+
+@rule(
+    "R112", severity="warning", title="新生无学籍照片", title_en="new student without a registration photo",
+    clause="二（一）", needs={"roster": ("photo", "enroll_date")},
+    what="学籍名册有学籍照片列时，入学学期就是检查学期的新生，照片为空或为否、无、未采集、待采集。检查学期是检查日（--as-of）"
+         "所在的学期（按策略文件 [terms]，默认 03-01 起为春季、09-01 起为秋季）；入学学期按入学月份，1–6 月为春季、"
+         "7–12 月为秋季（与 R108 相同）。照片列写是、已采集或照片文件名的，视为有照片；已退学、转出、开除等不在校的学生不报"
+         "（已无法补采照片）。",
+    why="新生注册学籍须采集照片，照片用于人像比对、核实学生确实存在、确实在校（二（一））；注册当学期没有照片的新生最值得核实。",
+    example="--as-of 2024-11-29（2024 年秋季学期），2024-09-01 入学的学生照片为「否」→ R112；"
+            "同一名册中 2023 年入学、照片为空的学生不报。",
+)
+def new_student_without_photo(ctx: Context) -> pl.LazyFrame | None:
+    cols = ctx.columns("roster")
+    year, season = checked_term(ctx)
+    note_unjudged(ctx, "R112", "roster", unreadable("roster", cols, "enroll_date"))
+    e = pl.col("enroll_date")
+    intake = (e.dt.year() == year) & ((e.dt.month() <= 6) == (season == "spring"))
+    gone = pl.col("status").is_in(GONE).fill_null(False) if "status" in cols else pl.lit(False)
+    lf = ctx.lf("roster").filter(intake.fill_null(False) & ~gone & nz.photo_missing(pl.col("photo")))
+    term = f"{year} 年{'春季' if season == 'spring' else '秋季'}学期"
+    photo = nz.clean_text(pl.col("photo"))
+    msg = pl.concat_str([
+        pl.lit(f"{term}入学的新生（入学日期 "), _day(e), pl.lit(f"；检查日 {ctx.as_of.isoformat()} 在该学期），学籍照片"),
+        pl.when(photo.is_null()).then(pl.lit("为空")).otherwise(pl.concat_str([pl.lit("为「"), photo, pl.lit("」")])),
+        pl.lit("：新生注册须采集学籍照片，请补采照片，并核实该生是否真实在校"),
+    ])
+    return emit(lf, "roster", msg, field="photo", key=_student_key(cols, "photo", f"{year}{season}"))
