@@ -133,6 +133,9 @@ DONG_EXTRA[9].update(idn=make_id("410198", "20090101", 911, True), birth="2009-0
                      note="R111 地址码 410198 从未分配")
 DONG += DONG_EXTRA
 
+# A student whose document is a passport (证件类型 column): no S003, the number is still a key.
+XI_PASSPORT = dict(XI[13], sid="W20250217", name="Kim Min Jun", idn="M12345678", birth="2008-04-02", gender="男",
+                   doc="护照", note="近似：护照号码，证件类型为护照，不报 S003；外文姓名保留空格")
 XI[0].update(idn=MOVED_ID, name="钱晓雨", birth="2008-07-20", gender="女", note="近似：转入西城在校")
 XI[1].update(name="王建国", idn=make_id("110102", "20090315", 904, True), birth="2009-03-15", gender="男",
              note="R102 与南山王建国同名同生日不同号")
@@ -140,6 +143,7 @@ XI[2].update(years="半年", note="R105 学制不足 1 年")
 XI[5].update(status="休学", note="C201 休学未申报")
 XI.append(dict(XI[14], sid="W20250216", name="崔文博", idn=make_id("110103", "20080616", 912, True), birth="2008-06-16",
                gender="男", note="近似：地址码 110103（崇文区，2010 年撤销），不报 R111"))
+XI.append(XI_PASSPORT)
 # R110: four 南山 students on one mobile number, written four ways
 for s, ph in zip(NAN[21:25], ["13820001234", "138 2000 1234", "+86 138-2000-1234", "８６１３８２０００１２３４"], strict=True):
     s.update(phone=ph, note="R110 四名学生同一手机号（写法不同）")
@@ -216,13 +220,13 @@ def write_nan() -> None:
 def write_xi() -> None:
     wb = xlwt.Workbook(encoding="utf-8")
     ws = wb.add_sheet("学生名册")
-    head = ["学籍号", "姓名", "公民身份号码", "性别", "出生日期", "技工院校名称", "专业", "学制", "学习形式", "班级类型",
-            "入学日期", "注册日期", "学籍状态"]
+    head = ["学籍号", "姓名", "证件类型", "公民身份号码", "性别", "出生日期", "技工院校名称", "专业", "学制", "学习形式",
+            "班级类型", "入学日期", "注册日期", "学籍状态"]
     for c, h in enumerate(head):
         ws.write(0, c, h)
     for r, s in enumerate(XI, start=1):
-        vals = [s["sid"], s["name"], s["idn"], s["gender"], s["birth"], s["school"], s["major"], s["years"], s["mode"],
-                s["ctype"], s["enroll"], s["register"], s["status"]]
+        vals = [s["sid"], s["name"], s.get("doc", "居民身份证"), s["idn"], s["gender"], s["birth"], s["school"], s["major"],
+                s["years"], s["mode"], s["ctype"], s["enroll"], s["register"], s["status"]]
         for c, v in enumerate(vals):
             ws.write(r, c, v)
     extra = wb.add_sheet("补录名单")
@@ -352,15 +356,23 @@ def write_publicity(dong_ok: list[dict]) -> None:
     for i, s in enumerate(dong_ok[:-2]):
         ws.append([i + 1, s["name"], s["school"], s["major"], s["grade"], "国家助学金", 1000, s["idn"], s["phone"]])
     wb.save(HERE / "资助公示_东方技工学校.xlsx")
-    # 南山: compliant — 5 working days, no personal data
+    # 南山: compliant — 5 working days, no personal data; the period, an objection line, the office's
+    # phone numbers, 制表人/审核人 and the 落款 in a footer under the list (not records, no finding)
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "公示名单"
     ws.append(["南山高级技工学校2024年秋季学期国家助学金公示名单"])
-    ws.append(["公示期：2024.11.4-2024.11.8"])
     ws.append(["序号", "姓名", "学校", "专业", "年级", "资助类型", "金额（元）"])
     for i, s in enumerate(NAN[14:20]):
         ws.append([i + 1, s["name"], s["school"], s["major"], s["grade"], "国家助学金", 1000])
+    ws.append([])
+    ws.append(["公示期：2024.11.4-2024.11.8"])
+    ws.append(["如对以上名单有异议，请在公示期内向学校学生资助管理办公室实名反映。"])
+    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=7)  # a merged text line
+    ws.append(["联系人：陈老师", None, "联系电话：0755-26881234", None, "监督电话：13926881234"])
+    ws.append(["制表人：李红", None, "审核人：王强"])
+    ws.append([None, None, None, None, "南山高级技工学校（盖章）"])
+    ws.append([None, None, None, None, "2024年11月4日"])
     wb.save(HERE / "资助公示_南山高级技工学校.xlsx")
 
 

@@ -65,6 +65,9 @@ def test_near_misses_do_not_fire(sample_run):
     a311 = df.filter(df["rule_id"] == "A311")
     assert a311["row"].sort().to_list() == ["28", "3"] and a311["sheet"].unique().to_list() == ["国家助学金"]
     assert "31" not in df.filter(df["rule_id"] == "A312")["row"].to_list()  # paid on the day of approval
+    # a passport student (证件类型 护照) is no invalid ID; a footer under a publicity list is no record
+    assert df.filter(df["name"] == "Kim Min Jun").height == 0
+    assert df.filter(df["file"].str.contains("资助公示_南山")).height == 0
 
 
 def test_sample_messages_show_no_contact_or_card_number(sample_run):
