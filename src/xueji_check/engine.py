@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import weakref
+from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,11 +18,12 @@ from xueji_check import normalize as nz
 from xueji_check import schema as sc
 from xueji_check.calendar import CalendarFrame, WorkCalendar
 from xueji_check.findings import RAW_SCHEMA, emit, empty_raw, finalize
-from xueji_check.load import (
+from xueji_check.load import (  # _open_regular: the loader's safe open (regular files, read-only)
     InputFile,
     NotChecked,
     Problem,
     Table,
+    _open_regular,
     discover,
     load_file,
     refuse_given,
@@ -28,16 +34,20 @@ from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
 from xueji_check.schools import UNNAMED, table_schools
 from xueji_check.spec import KINDS, FieldSpec, all_kinds
-from xueji_check.tables import combine
+from xueji_check.store import Store, TableUse, entry_key, read_entry, scan_tables, write_entry
+from xueji_check.tables import apply_as_of, normalise_batch
 
 ID_REASON = {"length": "位数不对", "chars": "含非法字符", "birth": "出生日期不存在", "check": "校验位错误"}
 
 
 @dataclass
 class Context:
-    """What a rule function sees."""
+    """What a rule function sees. `frames` holds the normalised rows of each kind: lazy scans
+    of the store in a run (`run`), or frames in memory (`publicity make`, tests). Rules read
+    them through `lf`, `columns`, `has`, `height`; `frame` materialises a small kind
+    (publicity lists)."""
 
-    frames: dict[str, pl.DataFrame]
+    frames: dict[str, pl.DataFrame | pl.LazyFrame]
     tables: dict[str, list[Table]]
     policy: Policy
     as_of: dt.date
@@ -46,31 +56,113 @@ class Context:
     _calframe: CalendarFrame | None = None
     # table id -> the school its file-level findings are charged to (schools.table_schools)
     table_school: dict[int, str] = field(default_factory=dict)
+    # rows of each kind when known beforehand (the store knows them); else counted once
+    heights: dict[str, int] = field(default_factory=dict)
+    _columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _eager: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    # note_unjudged's counts, collected with the rules (`resolve_unjudged`)
+    _unjudged: list[tuple[str, str, list[str], pl.LazyFrame]] = field(default_factory=list, repr=False)
+
+    def kinds(self) -> list[str]:
+        return list(self.frames)
+
+    def height(self, kind: str) -> int:
+        if kind not in self.frames:
+            return 0
+        if kind not in self.heights:
+            src = self.frames[kind]
+            self.heights[kind] = src.height if isinstance(src, pl.DataFrame) else \
+                int(src.select(pl.len()).collect().item())
+        return self.heights[kind]
 
     def has(self, kind: str, *fields: str) -> bool:
-        df = self.frames.get(kind)
-        return df is not None and df.height > 0 and all(f in df.columns for f in fields)
+        return kind in self.frames and self.height(kind) > 0 and all(f in self.columns(kind) for f in fields)
 
     def lf(self, kind: str) -> pl.LazyFrame:
-        return self.frames[kind].lazy()
+        src = self.frames[kind]
+        return src.lazy() if isinstance(src, pl.DataFrame) else src
+
+    def frame(self, kind: str) -> pl.DataFrame:
+        """The kind's rows in memory (kept for the run): for small kinds such as publicity lists."""
+        src = self.frames[kind]
+        if isinstance(src, pl.DataFrame):
+            return src
+        if kind not in self._eager:
+            self._eager[kind] = src.collect()
+        return self._eager[kind]
 
     def columns(self, kind: str) -> list[str]:
-        return self.frames[kind].columns if kind in self.frames else []
+        if kind not in self.frames:
+            return []
+        if kind not in self._columns:
+            src = self.frames[kind]
+            self._columns[kind] = list(src.columns) if isinstance(src, pl.DataFrame) else \
+                src.collect_schema().names()
+        return list(self._columns[kind])
+
+    def date_range(self, kind: str, *cols: str) -> tuple[dt.date | None, dt.date | None]:
+        """(earliest, latest) over the given Date columns of `kind` (those it has)."""
+        if kind not in self.frames:
+            return None, None
+        schema = self.lf(kind).collect_schema()
+        have = [c for c in cols if schema.get(c) == pl.Date]
+        if not have or not self.has(kind):
+            return None, None
+        row = self.lf(kind).select(pl.min_horizontal([pl.col(c).min() for c in have]).alias("lo"),
+                                   pl.max_horizontal([pl.col(c).max() for c in have]).alias("hi")).collect()
+        return row["lo"][0], row["hi"][0]
 
     @property
     def calframe(self) -> CalendarFrame:
         if self._calframe is None:
             dates = [self.as_of]
-            for df in self.frames.values():
-                for c, t in df.schema.items():
-                    if t == pl.Date:
-                        s = df[c].drop_nulls()
-                        if len(s):
-                            dates += [s.min(), s.max()]
+            for kind in self.kinds():
+                src = self.frames[kind]
+                schema = src.schema if isinstance(src, pl.DataFrame) else src.collect_schema()
+                date_cols = [c for c, t in schema.items() if t == pl.Date]
+                if not date_cols or self.height(kind) == 0:
+                    continue
+                row = self.lf(kind).select(*[pl.col(c).min().alias(f"lo{i}") for i, c in enumerate(date_cols)],
+                                           *[pl.col(c).max().alias(f"hi{i}") for i, c in enumerate(date_cols)]
+                                           ).collect().row(0)
+                dates += [d for d in row if d is not None]
             lo = max(min(dates), dt.date(1990, 1, 1))
             hi = min(max(dates), dt.date(2100, 12, 31))
             self._calframe = CalendarFrame(self.calendar, lo, hi)
         return self._calframe
+
+    def resolve_unjudged(self, counted: list[pl.DataFrame] | None = None) -> None:
+        """Put the counts `note_unjudged` asked for into `options` (`counted`: their collected
+        frames, in order, when the caller collected them with the rules)."""
+        pending, self._unjudged = self._unjudged, []
+        if counted is None:
+            counted = pl.collect_all([q for *_, q in pending]) if pending else []
+        for (rule_id, kind, labels, _q), row_df in zip(pending, counted, strict=True):
+            row = row_df.row(0, named=True)
+            n = row.pop("_rows")
+            if n:
+                self.options[f"unjudged:{rule_id}"] = {"kind": kind, "rows": int(n),
+                                                      "reasons": {k: int(row[k]) for k in labels if row[k]}}
+
+
+class KindFrames(Mapping):
+    """`RunResult.frames`: the normalised rows of each kind, read from the store into memory when
+    a kind is first asked for (and then kept). `RunResult.scan(kind)` reads nothing."""
+
+    def __init__(self, views: dict[str, pl.LazyFrame]) -> None:
+        self._views = views
+        self._frames: dict[str, pl.DataFrame] = {}
+
+    def __getitem__(self, kind: str) -> pl.DataFrame:
+        if kind not in self._frames:
+            self._frames[kind] = self._views[kind].collect()
+        return self._frames[kind]
+
+    def __iter__(self):
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)
 
 
 @dataclass
@@ -79,7 +171,7 @@ class RunResult:
     inputs: list[InputFile]
     problems: list[Problem]
     skipped: dict[str, str]  # rule id -> reason
-    frames: dict[str, pl.DataFrame]
+    frames: Mapping[str, pl.DataFrame]  # KindFrames in a run: read from the store when asked for
     tables: dict[str, list[Table]]
     calendar_note: str = ""
     fatal: bool = False  # nothing could be checked, or nothing of a kind named by option
@@ -88,6 +180,26 @@ class RunResult:
     # not judge because a value it needs could not be read (reported once by an S-rule)
     unjudged: dict[str, dict] = field(default_factory=dict)
     not_checked: list[NotChecked] = field(default_factory=list)  # files (folders) given but not checked
+    # the lazy scans of the store the rules ran on, by kind
+    views: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    # the store this run made for itself (no --cache): removed by `close` (or when the result goes)
+    store: Store | None = None
+    cache_hits: int = 0  # input files found in the store (not read again)
+
+    def scan(self, kind: str) -> pl.LazyFrame:
+        """The normalised rows of `kind` as a lazy scan of the store (nothing read until collected)."""
+        return self.views[kind] if kind in self.views else self.frames[kind].lazy()
+
+    def close(self) -> None:
+        """Remove the run's own temporary store (the tables' raw text lives there: report first)."""
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> RunResult:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 TERM_FORMS = "2024年秋季学期、2024秋、2024-2025学年第一学期 或 2024-2025-1"
@@ -149,24 +261,54 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
     return pl.lit(title)
 
 
-def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
-    """S002-S007 of one kind's normalised frame (pandera failures, see schema.py) as raw findings."""
+def _check_columns(spec, cols: list[str]) -> list[str]:
+    """The columns the S-checks of `spec` read (schema.py), among `cols`."""
+    present = set(cols)
+    fmap = spec.field_map
+    need = {c for c in cols if c in fmap}
+    for name in list(need):
+        for checks in sc.field_checks(fmap[name], present).values():
+            for _code, e in checks:
+                need.update(e.meta.root_names())
+    for _code, col, e in sc.cross_checks(present):
+        need.add(col)
+        need.update(e.meta.root_names())
+    return [c for c in cols if c in need]
+
+
+# Rows validated at once: pandera holds its own copies of the columns it checks.
+VALIDATE_ROWS = 2_000_000
+
+
+def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """S002-S007 of one kind's normalised rows (pandera failures, see schema.py) as raw findings.
+    Only the columns the checks read are collected, `VALIDATE_ROWS` rows at a time (every check
+    is about one row); then only the failing rows are read in full."""
     spec = all_kinds()[kind]
-    fails = sc.failures(df, spec)
-    if fails.height == 0:
+    lf = df.lazy()
+    cols = lf.collect_schema().names()
+    need = _check_columns(spec, cols)
+    parts, offset = [], 0
+    for chunk in lf.select(need).collect_batches(chunk_size=VALIDATE_ROWS):
+        f = sc.failures(chunk, spec)
+        if f.height:
+            parts.append(f.with_columns(pl.col("index") + offset))
+        offset += chunk.height
+    if not parts:
         return empty_raw()
+    fails = pl.concat(parts)
     fmap = spec.field_map
     out = []
     # the failing rows only, gathered once (not one join over the whole table per check)
-    failing = df.with_row_index("index").filter(pl.col("index").is_in(fails["index"].unique().implode()))
+    failing = lf.with_row_index("index").filter(pl.col("index").is_in(fails["index"].unique().implode())).collect()
     for (fname, code), part in fails.group_by(["field", "code"], maintain_order=True):
         f = fmap[fname]
         rows = failing.join(part.select("index"), on="index", how="semi", maintain_order="left")
-        raw_col = f"{fname}__raw" if f"{fname}__raw" in df.columns else fname
+        raw_col = f"{fname}__raw" if f"{fname}__raw" in cols else fname
         rows = rows.with_columns(
             _raw=pl.col(raw_col).cast(pl.String),
-            _status=pl.col(f"{fname}__status") if f"{fname}__status" in df.columns else pl.lit(None, pl.String),
-            _doc=pl.col(f"{fname}__doc") if f"{fname}__doc" in df.columns else pl.lit(None, pl.String),
+            _status=pl.col(f"{fname}__status") if f"{fname}__status" in cols else pl.lit(None, pl.String),
+            _doc=pl.col(f"{fname}__doc") if f"{fname}__doc" in cols else pl.lit(None, pl.String),
         )
         if code == "S005" and fname == "birth_date":
             msg = pl.concat_str([pl.lit("出生日期「"), pl.col("_raw"), pl.lit("」与身份证号中的出生日期 "),
@@ -175,27 +317,27 @@ def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
             msg = pl.concat_str([pl.lit("性别「"), pl.col("gender"), pl.lit("」与身份证号的性别码（"),
                                  pl.col("id_number__gender"), pl.lit("）不符，请核对")])
         else:
-            msg = _s_message(code, f, "id_type" in df.columns)
+            msg = _s_message(code, f, "id_type" in cols)
         # the student (ID, else 学籍号); without one, the finding's school, field and column key it
         # (findings.finalize), never the file or row
         who = [pl.col("_key")]
-        if "name" in df.columns:
-            who.append(pl.concat_str([pl.lit("N:"), pl.col("name__key") if "name__key" in df.columns else pl.col("name"),
-                                      pl.lit("@"), pl.col("school_name") if "school_name" in df.columns else pl.lit("")]))
+        if "name" in cols:
+            who.append(pl.concat_str([pl.lit("N:"), pl.col("name__key") if "name__key" in cols else pl.col("name"),
+                                      pl.lit("@"), pl.col("school_name") if "school_name" in cols else pl.lit("")]))
         key = pl.concat_str([pl.coalesce(who), pl.lit(fname)], separator="|")
         found = emit(rows.lazy(), kind, msg, field=fname, key=key).collect()
         out.append(found.with_columns(rule_id=pl.lit(code)))
     return pl.concat(out)
 
 
-def name_mismatch(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+def name_mismatch(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame:
     """S008: the same student (document key, else 学籍号) under different names in the roster and
     in aid/changes. Names are compared in their canonical form (`normalize.name_key`: width, case,
     spaces and separator dots do not count) and shown as written. A name with characters lost in
     a GBK save (`?`, `？`, U+FFFD) matches when the legible characters do (each `?` one lost
     character); it is reported as encoding damage (`encoding_damage`), not as another person."""
     roster = frames.get("roster")
-    if roster is None or "name__key" not in roster.columns:
+    if roster is None or "name__key" not in roster.lazy().collect_schema().names():
         return empty_raw()
     # (key, name) pairs and anti joins: no per-row list of names is built (1M ⋈ 1M stays light)
     pairs = roster.lazy().filter(pl.col("_key").is_not_null() & pl.col("name__key").is_not_null()) \
@@ -203,7 +345,7 @@ def name_mismatch(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     out = []
     for kind in ("aid", "changes"):
         df = frames.get(kind)
-        if df is None or "name__key" not in df.columns or df.height == 0:
+        if df is None or "name__key" not in df.lazy().collect_schema().names():
             continue
         odd = (df.lazy().with_row_index("_i").filter(pl.col("name__key").is_not_null() & pl.col("_key").is_not_null())
                .join(pairs, on=["_key", "name__key"], how="anti")
@@ -240,12 +382,12 @@ DAMAGE_FIELDS = ("name", "school_name")
 DAMAGE_ROWS_LISTED = 10
 
 
-def encoding_damage(kind: str, df: pl.DataFrame) -> list[Problem]:
+def encoding_damage(kind: str, df: pl.DataFrame | pl.LazyFrame) -> list[Problem]:
     """One warning per sheet whose names or school names hold `?`, `？` or U+FFFD: characters lost
     when the file was saved as GBK/ANSI. Says which rows and how to export again; such names
     are not compared as names (S008 explains them, R102 and P403 leave them out)."""
-    cols = [c for c in DAMAGE_FIELDS if c in df.columns]
-    if not cols or df.height == 0:
+    cols = [c for c in DAMAGE_FIELDS if c in df.lazy().collect_schema().names()]
+    if not cols:
         return []
     hit = df.lazy().select("_file", "_sheet", "_row", *[nz.name_damaged(pl.col(c)).alias(c) for c in cols]) \
         .filter(pl.any_horizontal(cols)).collect()
@@ -270,19 +412,16 @@ def encoding_damage(kind: str, df: pl.DataFrame) -> list[Problem]:
 def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.Expr]) -> None:
     """Record the rows of `kind` that rule `rule_id` cannot judge, by reason (Chinese label →
     boolean expression over the normalised frame, true where the row cannot be judged). A rule
-    calls it when it runs; the engine puts what was recorded in `RunResult.unjudged` (findings.json
-    `run.unjudged`, one line in the terminal summary). The rows themselves are reported once by
-    an S-rule (S002/S003/S006/S007)."""
-    df = ctx.frames.get(kind)
-    if df is None or df.height == 0 or not reasons:
+    calls it when it runs; the counts are collected with the rules (`Context.resolve_unjudged`)
+    and the engine puts them in `RunResult.unjudged` (findings.json `run.unjudged`, one line in
+    the terminal summary). The rows themselves are reported once by an S-rule
+    (S002/S003/S006/S007)."""
+    if kind not in ctx.frames or not reasons or ctx.height(kind) == 0:
         return
     flags = {label: e.fill_null(False) for label, e in reasons.items()}
-    row = df.select(*[e.sum().alias(label) for label, e in flags.items()],
-                    pl.any_horizontal(list(flags.values())).sum().alias("_rows")).row(0, named=True)
-    n = row.pop("_rows")
-    if n:
-        ctx.options[f"unjudged:{rule_id}"] = {"kind": kind, "rows": int(n),
-                                              "reasons": {k: int(v) for k, v in row.items() if v}}
+    q = ctx.lf(kind).select(*[e.sum().alias(label) for label, e in flags.items()],
+                            pl.any_horizontal(list(flags.values())).sum().alias("_rows"))
+    ctx._unjudged.append((rule_id, kind, list(flags), q))
 
 
 def unjudged_line(unjudged: dict[str, dict]) -> str:
@@ -371,14 +510,137 @@ def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
         if not ctx.has(kind):
             return f"未提供{title}"
         fmap = all_kinds()[kind].field_map
-        missing = [fmap[f].title for f in fields if f not in ctx.frames[kind].columns]
+        missing = [fmap[f].title for f in fields if f not in ctx.columns(kind)]
         if missing:
             return f"{title}缺少列：{'、'.join(missing)}"
     return None
 
 
+# Reading: files read at once (threads), input bytes read but not yet in the store, and rows
+# normalised together (a folder of small school files: one plan per layout and batch).
+READ_WORKERS = 4
+READ_AHEAD_BYTES = 512 * 2**20
+BATCH_ROWS = 200_000
+
+
+def _store_key(inp: InputFile, policy: Policy) -> str | None:
+    """The store key of `inp` from its current content (read once, through the same checks as
+    the loader's: a regular file, read-only), or None when it cannot be opened (the loader then
+    says why)."""
+    try:
+        with _open_regular(inp.path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except Exception:
+        return None
+    return entry_key(sha256=digest, size=size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
+
+
+def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: Policy,
+                    local: list[list[Problem]]) -> int:
+    """Bring every input into `store`, file by file: a file whose entry is there (same content,
+    name, kind and code) is not read at all; the others are read (threads, at most
+    READ_AHEAD_BYTES of input in memory at once), normalised in batches (`tables.normalise_batch`)
+    and written as entries, and their frames dropped. Afterwards each input's tables have their
+    raw text in the store (`store.StoredFrame`) and `local[i]` holds the loader's messages about
+    input i. Returns the number of files found in the store."""
+    n = len(inputs)
+    sizes = []
+    for inp in inputs:
+        try:
+            sizes.append(inp.path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+
+    def fetch(i: int) -> bool:
+        inp = inputs[i]
+        # a temporary store starts empty: only a kept one (--cache) is worth the look
+        key = _store_key(inp, policy) if store.persistent else None
+        entry = store.get(key) if key is not None else None
+        if entry is not None:
+            try:
+                inp.tables, local[i] = read_entry(entry, inp)
+                inp.sha256, inp.size = entry.manifest["input"]["sha256"], entry.manifest["input"]["size"]
+                return True
+            except Exception:  # a manifest this code cannot use: read the file again
+                inp.tables, local[i] = [], []
+        load_file(inp, local[i], specs)
+        return False
+
+    def flush(batch: list[int]) -> None:
+        items = [(t, (i, j)) for i in batch for j, t in enumerate(inputs[i].tables) if not t.missing]
+        normalised = normalise_batch(items, specs)
+        for i in batch:
+            inp = inputs[i]
+            mine = {j: normalised.pop((i, j)) for j in range(len(inp.tables)) if (i, j) in normalised}
+            # a file the loader had trouble with (an error on one of its sheets) is read again next time
+            keep = inp.ok and not any(p.level == "error" for p in local[i])
+            key = entry_key(sha256=inp.sha256, size=inp.size, name=inp.path.name, kind_hint=inp.kind_hint,
+                            policy=policy)
+            entry = write_entry(store, key, inp, local[i], mine, keep=keep)
+            inp.tables, _ = read_entry(entry, inp)  # the frames read are dropped here
+        release_free_memory()
+
+    hits = 0
+    held = 0  # input bytes submitted and not yet in the store
+    batch: list[int] = []
+    batch_rows = 0
+    pending: deque = deque()
+    nxt = 0
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, max(1, n))) as pool:
+        while nxt < n or pending:
+            while nxt < n and len(pending) < 2 * READ_WORKERS:
+                if held and held + sizes[nxt] > READ_AHEAD_BYTES:
+                    if pending or not batch:
+                        break
+                    flush(batch)  # nothing else in flight: make room for the next file
+                    held -= sum(sizes[j] for j in batch)
+                    batch, batch_rows = [], 0
+                pending.append((nxt, pool.submit(fetch, nxt)))
+                held += sizes[nxt]
+                nxt += 1
+            i, fut = pending.popleft()
+            if fut.result():
+                hits += 1
+                held -= sizes[i]
+                continue
+            if not inputs[i].tables:
+                held -= sizes[i]
+                continue
+            batch.append(i)
+            batch_rows += sum(t.raw.height for t in inputs[i].tables)
+            if batch_rows >= BATCH_ROWS or (nxt >= n and not pending):
+                flush(batch)
+                held -= sum(sizes[j] for j in batch)
+                batch, batch_rows = [], 0
+        if batch:
+            flush(batch)
+    return hits
+
+
 def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_of: dt.date,
-        *, show_pii: bool = False, options: dict | None = None, progress=None) -> RunResult:
+        *, show_pii: bool = False, options: dict | None = None, progress=None,
+        store: Store | None = None) -> RunResult:
+    """One check. The inputs are brought into `store` (`--cache`), or into a temporary store the
+    result owns (removed by `RunResult.close`, or when the result is dropped); the rules run on
+    lazy scans of it."""
+    own = store is None
+    if own:
+        store = Store.temporary()
+    try:
+        result = _run(paths, explicit, policy, as_of, show_pii, options, progress, store)
+    except BaseException:
+        if own:
+            store.close()
+        raise
+    if own:
+        result.store = store
+        weakref.finalize(result, store.close)
+    return result
+
+
+def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_of: dt.date,
+         show_pii: bool, options: dict | None, progress, store: Store) -> RunResult:
     load_rule_modules()
     problems: list[Problem] = []
     inputs: list[InputFile] = []
@@ -402,19 +664,15 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     step = progress.step if progress else (lambda *a, **k: None)
     step("读取文件", len(inputs))
     local: list[list[Problem]] = [[] for _ in inputs]
-    # Files are only read in the threads. Normalising a read file while another is still being
-    # parsed saved ~2 s at 1M rows but left 2-5 GB resident instead of ~1 GB (measured; the
-    # allocators of calamine and Polars interleave), so normalising waits for all reads.
-    with ThreadPoolExecutor(max_workers=min(4, max(1, len(inputs)))) as pool:
-        list(pool.map(lambda i: load_file(inputs[i], local[i], specs), range(len(inputs))))
+    hits = load_into_store(inputs, store, specs, policy, local)
     for lp in local:
         problems.extend(lp)
-    release_free_memory()  # the readers' freed heap, before the normalised frames are built
 
     tables: dict[str, list[Table]] = {k: [] for k in KINDS}
     raw_parts: list[pl.DataFrame] = []
     tid = 0
-    tids: dict[str, list[int]] = {k: [] for k in KINDS}
+    uses: dict[str, list[TableUse]] = {k: [] for k in KINDS}
+    heights: dict[str, int] = {}
     header_rows = []
     all_tables: list[Table] = []
     missing_columns: list[tuple[int, Table]] = []  # (table id, table) of the S001 tables
@@ -427,19 +685,25 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
                 missing_columns.append((tid, t))
             else:
                 tables[t.kind].append(t)
-                tids[t.kind].append(tid)
+                uses[t.kind].append(TableUse(t.raw.files, t.raw.t, tid, inp.display, t.sheet, t.raw.normalised))
+                heights[t.kind] = heights.get(t.kind, 0) + t.raw.height
             tid += 1
 
     step("规范化与校验")
-    frames: dict[str, pl.DataFrame] = {}
+    # the normalised rows of each kind: lazy scans of the store, as of this run's check date
+    frames: dict[str, pl.LazyFrame] = {}
     for kind in KINDS:
         if tables[kind]:
-            frames[kind] = combine(tables[kind], specs[kind], as_of, tids[kind])
+            frames[kind] = apply_as_of(scan_tables(uses[kind]), specs[kind], as_of)
             raw_parts.append(validation_findings(kind, frames[kind]))
             problems.extend(encoding_damage(kind, frames[kind]))
     raw_parts.append(name_mismatch(frames))
-    # the school each table is charged to (its school column, title line or file name)
-    school_of = table_schools(all_tables, frames)
+    # the school each table is charged to (its school column, title line or file name): from
+    # each kind's distinct (table, school) pairs, all that schools.table_schools looks at
+    school_of = table_schools(all_tables, {
+        k: lf.select("_tid", "school_name").unique(maintain_order=True).collect()
+        if "school_name" in lf.collect_schema().names() else lf.select("_tid").head(0).collect()
+        for k, lf in frames.items()})
     raw_parts.extend(missing_column_findings(missing_columns, school_of, specs))
 
     # Fatal (exit 2, the run could not be done): no table at all can be checked, or a kind named
@@ -457,7 +721,7 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
-    ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of)
+    ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of, heights=dict(heights))
     step("执行规则", len(CATALOG))
     skipped: dict[str, str] = {}
     lazies: list[tuple[str, pl.LazyFrame]] = []
@@ -484,9 +748,11 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
             skipped[rid] = ctx.options.get(f"skip:{rid}", "所需数据不足")
             continue
         lazies.append((rid, res.with_columns(rule_id=pl.lit(rid))))
-    if lazies:
-        collected = pl.collect_all([lf for _, lf in lazies])
-        raw_parts.extend(collected)
+    counts = [q for *_, q in ctx._unjudged]
+    if lazies or counts:
+        collected = pl.collect_all([lf for _, lf in lazies] + counts)
+        raw_parts.extend(collected[:len(lazies)])
+        ctx.resolve_unjudged(collected[len(lazies):])
 
     raw_parts = [p for p in raw_parts if p.height]
     raw = pl.concat([p.select([*RAW_SCHEMA, "rule_id"]).cast({**RAW_SCHEMA, "rule_id": pl.String}) for p in raw_parts]) \
@@ -505,7 +771,8 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
         None if v == UNNAMED else v for v in school_of.values()]}, schema={"_tid": pl.Int32, "_school": pl.String})
     findings = finalize(raw, meta, headers, policy.fingerprint_salt, show_pii, schools)
     note = cal.note_unknown(set(cal.unknown_years_used))
-    rows = {k: (frames[k].height if k in frames else 0) for k in KINDS}
+    rows = {k: heights.get(k, 0) for k in KINDS}
     unjudged = {k.split(":", 1)[1]: v for k, v in ctx.options.items()
                 if k.startswith("unjudged:") and k.split(":", 1)[1] not in skipped}
-    return RunResult(findings, inputs, problems, skipped, frames, tables, note, fatal, rows, unjudged, not_checked)
+    return RunResult(findings, inputs, problems, skipped, KindFrames(frames), tables, note, fatal, rows, unjudged,
+                     not_checked, views=frames, cache_hits=hits)

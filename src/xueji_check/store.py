@@ -542,11 +542,17 @@ class StoredFrame:
 
     _LAZY = ("select", "with_columns", "filter", "head", "slice", "drop", "rename", "unpivot", "sort", "unique")
 
-    def __init__(self, files: Sequence[Path], table: int, columns: list[str], height: int) -> None:
+    def __init__(self, files: Sequence[Path], table: int, columns: list[str], height: int,
+                 normalised: list[str] | None = None) -> None:
         self._files = [str(f) for f in files]
         self._t = table
         self._columns = list(columns)
         self._height = height
+        # where the table lives, for the run's scans (`TableUse`): its entry's data files, its
+        # place in them and its normalised columns (None for a table that was not normalised)
+        self.files = list(files)
+        self.t = table
+        self.normalised = normalised
 
     @property
     def height(self) -> int:
@@ -650,7 +656,7 @@ def read_entry(entry: Entry, inp) -> tuple[list, list]:
     for rec in m["tables"]:
         fields = table_fields(rec)
         fields["file"] = inp.display
-        raw = StoredFrame(entry.files, rec["t"], rec["raw_columns"], rec["rows"])
+        raw = StoredFrame(entry.files, rec["t"], rec["raw_columns"], rec["rows"], rec.get("columns"))
         tables.append(Table(**fields, raw=raw))
     problems = []
     for p in m["problems"]:

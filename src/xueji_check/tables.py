@@ -130,27 +130,98 @@ def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.La
     return normalise_fields(_fields_frame(t, tid), list(t.field_cols), spec, as_of, t.raw.height)
 
 
+def student_key(columns) -> pl.Expr:
+    """The student key of a normalised row: the document (a GB 11643 number, else type + number,
+    `id_number__key`), else 学籍号 (`SID:` + student_id); null when the row has neither."""
+    key_parts = []
+    if "id_number__key" in columns:
+        key_parts.append(pl.col("id_number__key"))
+    if "student_id" in columns:
+        key_parts.append(pl.lit("SID:") + pl.col("student_id"))
+    return pl.coalesce(key_parts) if key_parts else pl.lit(None, dtype=pl.String)
+
+
+def _stacks(tables: list[Table], tids: list) -> dict[tuple[str, ...], list[tuple[Table, object]]]:
+    stacks: dict[tuple[str, ...], list[tuple[Table, object]]] = {}
+    for t, i in zip(tables, tids, strict=True):
+        stacks.setdefault((t.kind, *t.field_cols), []).append((t, i))
+    return stacks
+
+
+def _normalise_stack(members: list[tuple[Table, int]], spec: KindSpec, as_of: dt.date) -> pl.DataFrame:
+    lf = pl.concat([_fields_frame(t, i) for t, i in members], how="vertical_relaxed")
+    rows = sum(t.raw.height for t, _ in members)
+    names = list(members[0][0].field_cols)
+    return normalise_fields(lf, names, spec, as_of, rows).collect()
+
+
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
     """One frame for all tables of a kind, in table order. Tables are stacked by layout (a
     province folder of school exports has one or two layouts) and each stack is normalised once."""
-    frames: list[pl.DataFrame] = []
-    stacks: dict[tuple[str, ...], list[tuple[Table, int]]] = {}
-    for t, i in zip(tables, tids, strict=True):
-        stacks.setdefault(tuple(t.field_cols), []).append((t, i))
-    for names, members in stacks.items():
-        lf = pl.concat([_fields_frame(t, i) for t, i in members], how="vertical_relaxed")
-        rows = sum(t.raw.height for t, _ in members)
-        frames.append(normalise_fields(lf, list(names), spec, as_of, rows).collect())
+    frames = [_normalise_stack(members, spec, as_of) for members in _stacks(tables, tids).values()]
     if not frames:
         return pl.DataFrame()
     df = pl.concat(frames, how="diagonal_relaxed")
     if len(frames) > 1:
         df = df.sort("_tid", maintain_order=True)
-    # Student key: the document (a GB 11643 number, else type + number), else 学籍号.
-    key_parts = []
-    if "id_number__key" in df.columns:
-        key_parts.append(pl.col("id_number__key"))
-    if "student_id" in df.columns:
-        key_parts.append(pl.lit("SID:") + pl.col("student_id"))
-    key = pl.coalesce(key_parts) if key_parts else pl.lit(None, dtype=pl.String)
-    return df.with_columns(_key=key)
+    return df.with_columns(_key=student_key(df.columns))
+
+
+# The check date the store normalises with: no birth date is after it, so what is stored does
+# not depend on the run's `as_of`; `apply_as_of` makes the rows with a birth date after the
+# run's check date what normalising with that date makes of them.
+STORE_AS_OF = dt.date(9999, 12, 31)
+
+
+def normalise_batch(items: list[tuple[Table, object]], specs: dict[str, KindSpec]) -> dict[object, pl.DataFrame]:
+    """Normalise loaded tables for the store: `items` are (table, id) of any kinds and files;
+    returns id -> the table's normalised frame (`_row`, the fields' columns, `_key`; without
+    `_file`/`_sheet`/`_tid`, which belong to a run), normalised as of `STORE_AS_OF`. Tables of one
+    kind and layout are stacked and normalised together (one plan for a folder of school exports),
+    then split again: each frame has its own layout's columns only."""
+    out: dict[object, pl.DataFrame] = {}
+    tables = [t for t, _ in items]
+    ids = [i for _, i in items]
+    for members in _stacks(tables, ids).values():
+        kind = members[0][0].kind
+        local = [(t, n) for n, (t, _) in enumerate(members)]
+        df = _normalise_stack(local, specs[kind], STORE_AS_OF)
+        df = df.with_columns(_key=student_key(df.columns)).drop("_file", "_sheet")
+        if len(members) == 1:
+            out[members[0][1]] = df.drop("_tid")
+            continue
+        parts = df.partition_by("_tid", as_dict=True, include_key=False, maintain_order=True)
+        for n, (_t, ident) in enumerate(members):
+            part = parts.get((n,))
+            out[ident] = part if part is not None else df.clear().drop("_tid")
+    return out
+
+
+def id_fields(spec: KindSpec, columns) -> list[str]:
+    """The ID-number fields of `spec` present (normalised) in `columns`."""
+    return [f.name for f in spec.fields if f.type == "id_number" and f"{f.name}__birth" in columns]
+
+
+def apply_as_of(lf: pl.LazyFrame, spec: KindSpec, as_of: dt.date) -> pl.LazyFrame:
+    """Rows normalised as of `STORE_AS_OF` made what normalising as of `as_of` makes of them: an
+    ID number whose birth date is after `as_of` is no valid GB 11643 number then (S003 出生日期不存在,
+    no key, birth date or gender; `normalize.add_id_columns`). Only those rows are normalised
+    again (there are none in a sound table: the frame is returned as it is after one look at the
+    birth-date columns)."""
+    cols = lf.collect_schema().names()
+    fields = id_fields(spec, cols)
+    if not fields:
+        return lf
+    late = pl.any_horizontal([(pl.col(f"{n}__birth") > as_of).fill_null(False) for n in fields])
+    if not lf.select(late.any()).collect().item():
+        return lf
+    ix = lf.with_row_index("_asof_ix")
+    kept = ix.filter(~late)
+    redo = ix.filter(late)
+    for n in fields:
+        doc = f"{n}__doc" if f"{n}__doc" in cols else None
+        redo = nz.add_id_columns(redo.with_columns(pl.col(f"{n}__raw").alias("_asof_raw")), "_asof_raw", n,
+                                 as_of, doc).drop("_asof_raw")
+    if "_key" in cols:
+        redo = redo.with_columns(_key=student_key(cols))
+    return pl.concat([kept, redo.select(kept.collect_schema().names())]).sort("_asof_ix").drop("_asof_ix")

@@ -193,7 +193,7 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
         tried_sid = pl.when(has_sid & ~has_id).then(
             pl.concat_str([sid_txt, pl.lit("（学籍名册没有学籍号列，无法按学籍号核对）")]))
     tried = pl.concat_str([tried_id, tried_sid], separator="、再按", ignore_nulls=True)
-    n = ctx.frames["roster"].height
+    n = ctx.height("roster")
     msg = pl.concat_str([what(cols), pl.lit("的受助学生按"), tried, pl.lit(f"在学籍名册（共 {n} 行）中均未找到"),
                          pl.lit("，可能是虚假学籍套取资助；请核实该生是否真实在籍，或补交其所在学校的学籍名册")])
     field = "id_number" if "id_number" in cols else "student_id"
@@ -326,11 +326,10 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
 )
 def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A306", "aid", unreadable("aid", ctx.columns("aid"), "term", "apply_date"))
-    df = ctx.frames["aid"]
-    terms = df.select("term_year", "term_season").drop_nulls().unique()
+    terms = ctx.lf("aid").select("term_year", "term_season").drop_nulls().unique().collect()
     dl = pl.DataFrame(
         [(y, s, ctx.policy.deadline("aid_application", s, y)) for y, s in terms.iter_rows()],
-        schema={"term_year": df.schema["term_year"], "term_season": pl.String, "_deadline": pl.Date}, orient="row")
+        schema={"term_year": terms.schema["term_year"], "term_season": pl.String, "_deadline": pl.Date}, orient="row")
     lf = ctx.lf("aid").join(dl.lazy(), on=["term_year", "term_season"], how="inner")
     lf = lf.filter(pl.col("apply_date") > pl.col("_deadline"))
     cols = ctx.columns("aid")

@@ -57,21 +57,14 @@ def unknown_note(ctx: Context, first_year: pl.Expr, last_year: pl.Expr, years: s
     return pl.when(span.list.len() > 0).then(pl.lit(before) + joined + pl.lit(after)).otherwise(pl.lit(""))
 
 
-def years_spanned(df: pl.DataFrame, *cols: str, extra: tuple = ()) -> set[int]:
-    """Every year from the earliest to the latest of the given date columns."""
-    lo, hi = [], []
-    for c in cols:
-        if c in df.columns and df.schema[c] == pl.Date:
-            s = df[c].drop_nulls()
-            if len(s):
-                lo.append(s.min().year)
-                hi.append(s.max().year)
-    for d in extra:
-        lo.append(d.year)
-        hi.append(d.year)
-    if not lo:
+def years_spanned(ctx: Context, kind: str, *cols: str, extra: tuple = ()) -> set[int]:
+    """Every year from the earliest to the latest of the given date columns of `kind`."""
+    lo, hi = ctx.date_range(kind, *cols)
+    los = [d.year for d in (lo, *extra) if d is not None]
+    his = [d.year for d in (hi, *extra) if d is not None]
+    if not los:
         return set()
-    return set(range(min(lo), min(max(hi), 2100) + 1))
+    return set(range(min(los), min(max(his), 2100) + 1))
 
 
 def student_key(cols: list[str], *extra: pl.Expr) -> pl.Expr:
@@ -109,7 +102,7 @@ def with_person(ctx: Context, kind: str) -> pl.LazyFrame:
     doc = pl.col("id_number__key") if "id_number__key" in cols else pl.lit(None, pl.String)
     if "student_id" not in cols:
         return ctx.lf(kind).with_columns(_person=doc)
-    pairs = [ctx.lf(k).select("student_id", "id_number__key") for k in ctx.frames
+    pairs = [ctx.lf(k).select("student_id", "id_number__key") for k in ctx.kinds()
              if ctx.has(k, "student_id", "id_number__key")]
     lf = ctx.lf(kind)
     if pairs:
@@ -172,7 +165,6 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         ctx.options["skip:C201"] = "学籍异动记录缺少列：申报日期（无法判断是否按时申报）"
         return None
     n = ctx.policy.change_report_workdays
-    df = ctx.frames["changes"]
     cal = ctx.calframe
     lf = ctx.lf("changes").filter(pl.col("occurred_date").is_not_null())
     lf = lf.with_columns(_as_of=pl.lit(ctx.as_of))
@@ -186,7 +178,7 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     lf = lf.filter(late | unreported)
     end = pl.coalesce(pl.col("reported_date"), pl.col("_as_of"))
     note = unknown_note(ctx, pl.col("occurred_date").dt.year(), end.dt.year(),
-                        years_spanned(df, "occurred_date", "reported_date", extra=(ctx.as_of,)))
+                        years_spanned(ctx, "changes", "occurred_date", "reported_date", extra=(ctx.as_of,)))
     what = pl.concat_str([pl.lit("「"), pl.col("change_type").fill_null("异动"), pl.lit("」")]) \
         if "change_type" in cols else pl.lit("")
     msg_late = pl.concat_str([
@@ -221,9 +213,8 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
           .join(cal, on="occurred_date", how="inner"))
     has_roster = ctx.has("roster", "school_name")
     if has_roster:
-        r = ctx.frames["roster"]
         ident = pl.coalesce(pl.col("_key"), pl.concat_str([pl.col("_file"), pl.col("_row").cast(pl.String)]))
-        size = r.lazy().filter(pl.col("school_name").is_not_null()).group_by("school_name").agg(
+        size = ctx.lf("roster").filter(pl.col("school_name").is_not_null()).group_by("school_name").agg(
             ident.n_unique().alias("_size"))
     else:
         size = pl.LazyFrame(schema={"school_name": pl.String, "_size": pl.UInt32})
@@ -248,7 +239,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
         pl.len().alias("_count"), pl.col("occurred_date").min().alias("_d1"),
         pl.col("occurred_date").max().alias("_d2"), pl.col("_peak").first(), pl.col("_size").first(),
         pl.col("_file").first(), pl.col("_sheet").first(), pl.col("_tid").first())
-    years = years_spanned(ctx.frames["changes"], "occurred_date")
+    years = years_spanned(ctx, "changes", "occurred_date")
     note = unknown_note(ctx, pl.col("_d1").dt.year(), pl.col("_d2").dt.year(), years)
     share_txt = pl.when(pl.col("_size").is_not_null()).then(pl.concat_str([
         pl.lit("，占该校名册 "), pl.col("_size").cast(pl.String), pl.lit(" 人的 "),

@@ -77,9 +77,9 @@ def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
 
 
 def table_tids(ctx: Context) -> dict[tuple[str, str], int]:
-    df = ctx.frames.get("publicity")
-    if df is None or df.height == 0:
+    if not ctx.has("publicity"):
         return {}
+    df = ctx.frame("publicity")
     return {(f, s): t for f, s, t in df.select("_file", "_sheet", "_tid").unique().iter_rows()}
 
 
@@ -117,7 +117,7 @@ def periods(ctx: Context, t: Table, tid: int) -> list[Period]:
     if o_start and o_end:
         return [Period(o_start, o_end, "命令行参数 --publicity-start/--publicity-end")]
     found: list[Period] = []
-    df = ctx.frames.get("publicity")
+    df = ctx.frame("publicity") if "publicity" in ctx.kinds() else None
     if df is not None and ("publicity_start" in df.columns or "publicity_end" in df.columns):
         sel = [pl.col(c) if c in df.columns else pl.lit(None, pl.Date).alias(c)
                for c in ("publicity_start", "publicity_end")]
@@ -377,10 +377,11 @@ def _with_name_key(df: pl.DataFrame) -> pl.DataFrame:
     example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条。",
 )
 def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
-    pub = ctx.frames["publicity"]
+    pub = ctx.frame("publicity")
     acols = ctx.columns("aid")
     a_school = "school_name" in acols
-    aid_schools = ctx.frames["aid"]["school_name"].drop_nulls().unique().to_list() if a_school else []
+    aid_schools = ctx.lf("aid").select(pl.col("school_name").drop_nulls().unique()).collect().to_series().to_list() \
+        if a_school else []
     tids = table_tids(ctx)
     pairs: list[pl.DataFrame] = []
     terms: set[str] = set()

@@ -346,7 +346,8 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
     """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn)."""
     cols = ctx.columns("roster")
     note_unjudged(ctx, "R108", "roster", unreadable("roster", cols, "register_date", "enroll_date"))
-    years = ctx.frames["roster"]["enroll_date"].dt.year().drop_nulls().unique().sort().to_list()
+    years = ctx.lf("roster").select(pl.col("enroll_date").dt.year().drop_nulls().unique().sort()) \
+        .collect().to_series().to_list()
     deadlines = pl.LazyFrame(
         [(y, s, ctx.policy.deadline("registration", s, y)) for y in years for s in ("spring", "autumn")],
         schema={"_year": pl.Int32, "_season": pl.String, "_deadline": pl.Date}, orient="row",
