@@ -40,6 +40,9 @@ AS_OF_HELP = "检查基准日（默认今天），如 2025-06-30、2025/6/30、2
 FAIL_ON_HELP = ("何种问题使退出码为 1：error 有错误，warning 有错误或警告，new 有新增问题（需 --baseline），"
                 "never 总是 0")
 FORMAT_HELP = "输出格式，逗号分隔，可选 xlsx、csv、json、html、parquet"
+CACHE_HELP = ("缓存文件夹：保存读取、规范化后的数据，下次只读取有变化的文件（其中有学生个人信息，"
+              "见 README 的数据安全；可在策略文件中写 cache）")
+NO_CACHE_HELP = "本次不使用缓存（即使策略文件写了 cache）"
 KIND_HELP = "表格类型：学籍名册（roster）、学籍异动（changes）、资助（aid）、公示名单（publicity）、在职参保（employed）"
 
 
@@ -152,6 +155,7 @@ def _guard(debug: bool, fn):
 
     from xueji_check.policy import PolicyError
     from xueji_check.report import OutputError, describe_os_error
+    from xueji_check.store import StoreError
 
     previous = None
     with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread / no SIGTERM
@@ -160,7 +164,7 @@ def _guard(debug: bool, fn):
         return fn()
     except typer.Exit:
         raise
-    except (UsageError, PolicyError, OutputError) as exc:
+    except (UsageError, PolicyError, OutputError, StoreError) as exc:
         _echo_err(f"错误：{exc}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt as exc:
@@ -213,6 +217,8 @@ def check(
                                                       help="公示结束日期（写法同 --as-of）")] = None,
     annotate_all: Annotated[bool, typer.Option("--annotate-all", help="大文件也完整复制到批注工作簿")] = False,
     show_pii: Annotated[bool, typer.Option("--show-pii", help="输出完整身份证号（默认打码）")] = False,
+    cache: Annotated[Path | None, typer.Option("--cache", metavar="文件夹", help=CACHE_HELP)] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help=NO_CACHE_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示详细的调用栈")] = False,
 ) -> None:
@@ -225,7 +231,7 @@ def check(
         return _check(paths or [], {"roster": roster or [], "changes": changes or [], "aid": aid or [],
                                     "publicity": publicity or [], "employed": employed or []},
                       config, as_of, out, fail_on, baseline, formats, publicity_start, publicity_end,
-                      annotate_all, show_pii, quiet, debug)
+                      annotate_all, show_pii, quiet, debug, cache=cache, no_cache=no_cache)
 
     code = _guard(debug, _run)
     raise typer.Exit(code)
@@ -315,8 +321,31 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
     return [str(out / n) for n in names], removed
 
 
+def _open_store(cache: Path | None, given: list[Path]):
+    """The column store of the run: the folder of --cache (or the policy's `cache`), kept between
+    runs; else a temporary one, removed when the run ends. A cache folder inside a folder to be
+    checked is refused: its files would be read as inputs."""
+    from xueji_check.store import Store
+
+    if cache is None:
+        return Store.temporary()
+    try:
+        where = cache.resolve()
+    except OSError:
+        where = cache
+    for p in given:
+        try:
+            if p.is_dir() and where.is_relative_to(p.resolve()):
+                raise UsageError(f"缓存文件夹 {cache} 在要检查的文件夹 {p} 之内，其中的数据会被当作输入读取；"
+                                 "请把缓存文件夹放在要检查的文件夹之外")
+        except OSError:
+            continue
+    return Store.open(cache)
+
+
 def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_start, pub_end,
-           annotate_all, show_pii, quiet, debug: bool = False, validate_only: bool = False) -> int:
+           annotate_all, show_pii, quiet, debug: bool = False, validate_only: bool = False,
+           cache: Path | None = None, no_cache: bool = False) -> int:
     from dataclasses import replace
 
     from xueji_check import engine
@@ -352,10 +381,13 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             raise UsageError(str(exc)) from exc
     options = {"validate_only": validate_only, "publicity_start": parse_date(pub_start, "--publicity-start"),
                "publicity_end": parse_date(pub_end, "--publicity-end")}
+    if cache is None and policy.cache and not no_cache:
+        cache = Path(policy.cache)
+    store = _open_store(cache, [*paths, *(p for ps in explicit.values() for p in ps)])
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         result = engine.run(paths, explicit, policy, as_of_date, show_pii=show_pii, options=options,
-                            progress=progress)
+                            progress=progress, store=store)
         findings = result.findings
         resolved = None
         if old is not None:
@@ -402,6 +434,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             out, fmts, findings, result, doc, annotate_all, policy, inputs, keep=[baseline] if baseline else [])
     finally:
         progress.stop()
+        store.close()  # a temporary store is removed (Ctrl-C and SIGTERM included: see _guard)
     con = terminal.console()
     errcon = terminal.console(stderr=True)
     full = [f"{Path(o).name}{where}" for o, where in
@@ -422,6 +455,10 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
     else:
         if result.not_checked:
             con.print(f"[red]{_not_checked_line(result.not_checked)}[/]")
+        if cache is not None:
+            read = sum(1 for i in result.inputs if i.ok) - result.cache_hits
+            con.print(terminal.safe(f"缓存 {cache}：{result.cache_hits} 个文件没有变化，未重新读取；读取了 {read} 个文件"),
+                      markup=False, highlight=False)
         terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code,
                                as_of=as_of_date.isoformat(), removed=removed, validate_only=validate_only,
                                unjudged=engine.unjudged_line(result.unjudged))
@@ -435,6 +472,7 @@ def validate(
     out: Annotated[Path, typer.Option("--out", metavar="文件夹", help="输出文件夹")] = Path("xueji-report"),
     fail_on: Annotated[FailOn, typer.Option("--fail-on", metavar="条件", help=FAIL_ON_HELP)] = FailOn.error,
     formats: Annotated[str, typer.Option("--format", metavar="格式", help=FORMAT_HELP)] = "xlsx,csv,json",
+    cache: Annotated[Path | None, typer.Option("--cache", metavar="文件夹", help=CACHE_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示调用栈")] = False,
 ) -> None:
@@ -444,7 +482,7 @@ def validate(
     """
     def _run() -> int:
         return _check(paths, {}, None, as_of, out, fail_on, None, formats, None, None, False, False, quiet,
-                      debug, validate_only=True)
+                      debug, validate_only=True, cache=cache)
 
     raise typer.Exit(_guard(debug, _run))
 
@@ -661,6 +699,31 @@ def workdays(
     raise typer.Exit(_guard(False, _run))
 
 
+cache_app = typer.Typer(cls=ZhGroup, help="缓存文件夹（--cache）的管理。\n\n示例：xueji-check cache clear xueji-cache",
+                        no_args_is_help=True, rich_markup_mode=None)
+
+
+@cache_app.command("clear", cls=ZhCommand)
+def cache_clear(
+    folder: Annotated[Path, typer.Argument(metavar="文件夹", help="用 --cache（或策略文件的 cache）指定的缓存文件夹")],
+) -> None:
+    """清空缓存文件夹：删除 xueji-check 在其中保存的全部数据（含学生个人信息），文件夹中的其他文件不动。
+
+    不是缓存文件夹的（其中没有 xueji-check 的标记文件）一律不删。
+
+    示例：xueji-check cache clear xueji-cache
+    """
+    from xueji_check.store import clear
+
+    def _run() -> int:
+        n, freed = clear(folder)
+        size = f"{freed / 1024**2:,.1f} MB" if freed >= 1024**2 else f"{freed / 1024:,.0f} KB"
+        typer.echo(f"已清空缓存文件夹 {folder}：删除了 {n} 个输入文件的缓存数据，共 {size}")
+        return 0
+
+    raise typer.Exit(_guard(False, _run))
+
+
 def main() -> None:
     app()
 
@@ -669,6 +732,7 @@ def _register_subcommands() -> None:
     from xueji_check.publicity_cli import app as publicity_app
 
     app.add_typer(publicity_app, name="publicity")
+    app.add_typer(cache_app, name="cache")
 
 
 _register_subcommands()

@@ -47,6 +47,8 @@ class Policy:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fingerprint_salt: str = "xueji-check"
+    # folder of the column store kept between runs (`--cache`); None: a temporary one per run
+    cache: str | None = None
     source: str | None = None
 
     # ---------------------------------------------------------------- queries
@@ -109,7 +111,7 @@ TOP_KEYS = {
     "over_age": int, "grant_per_term": (int, float), "grant_years": int, "fee_waiver_years": int,
     "change_report_workdays": int, "publicity_workdays": int, "graduation_tolerance_days": int, "contact_cluster_max": int, "aid_card_methods": list,
     "terms": dict, "deadlines": dict, "bulk_changes": dict, "holidays": dict, "severity": dict,
-    "rules": dict, "fingerprint_salt": str, "select": list, "ignore": list,
+    "rules": dict, "fingerprint_salt": str, "select": list, "ignore": list, "cache": str,
 }
 
 
@@ -175,6 +177,12 @@ def load_policy(path: Path | None) -> Policy:
         kw["grant_per_term"] = float(raw["grant_per_term"])
     if "fingerprint_salt" in raw:
         kw["fingerprint_salt"] = raw["fingerprint_salt"]
+    if "cache" in raw:
+        if not raw["cache"].strip():
+            raise _err(path, "cache 应为缓存文件夹的路径（如 \"xueji-cache\"），不需要缓存时请删去这一项")
+        folder = Path(raw["cache"].strip()).expanduser()
+        # relative to the policy file, so a nightly job finds the same folder from any directory
+        kw["cache"] = str(folder if folder.is_absolute() else path.parent / folder)
     if "aid_card_methods" in raw:
         if not all(isinstance(x, str) for x in raw["aid_card_methods"]):
             raise _err(path, "aid_card_methods 应为文字列表")
@@ -274,6 +282,9 @@ graduation_tolerance_days = 92   # 毕业日期早于“入学日期+学制”�
 contact_cluster_max = 3       # 同一电话或住址登记的在校学生超过 N 人才提示核实，R110（兄弟姐妹可共用）
 aid_card_methods = ["资助卡", "中职资助卡"]   # 合规的助学金发放方式，A309；以社保卡发放的省份可加 "社会保障卡"
 fingerprint_salt = "xueji-check"   # 问题指纹的盐：同一省份保持不变，指纹才能跨次比对
+# cache = "xueji-cache"       # 缓存文件夹（同 --cache；相对路径从本文件所在文件夹算起）：保存读取、规范化后的数据，
+#                             # 下次只读取有变化的文件。其中有学生个人信息，请放在只有本人能访问的位置；
+#                             # 不再需要时用 xueji-check cache clear 文件夹 清空。默认不保存
 
 [terms]                       # 学期开始的月-日；每学期到下一学期开始前一天结束
 spring = "03-01"
