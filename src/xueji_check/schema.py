@@ -33,7 +33,9 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
         out.append(("S003", st.is_in(ID_OK)))
         out.append(("S004", st != "numeric"))
     elif f.type == "card_number":  # digits lost in Excel, like an ID number stored as a number
-        out.append(("S004", ~card_damaged(c)))
+        # computed when the table was normalised (tables.with_derived), else here
+        done = f"{n}__damaged" in present
+        out.append(("S004", ~pl.col(f"{n}__damaged") if done else ~card_damaged(c)))
     elif f.type == "date":
         out.append(("S006", raw.is_null() | c.is_not_null()))
     elif f.type in ("bool", "term", "grade_year"):
