@@ -60,6 +60,8 @@ class Context:
     heights: dict[str, int] = field(default_factory=dict)
     _columns: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _eager: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    # a folder for what the rules make once per run and share (rules.aid.with_roster); None: memory
+    scratch: Path | None = None
     # note_unjudged's counts, collected with the rules (`resolve_unjudged`)
     _unjudged: list[tuple[str, str, list[str], pl.LazyFrame]] = field(default_factory=list, repr=False)
 
@@ -721,7 +723,8 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
-    ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of, heights=dict(heights))
+    ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of, heights=dict(heights),
+                  scratch=store.scratch)
     step("执行规则", len(CATALOG))
     skipped: dict[str, str] = {}
     lazies: list[tuple[str, pl.LazyFrame]] = []
@@ -750,7 +753,9 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         lazies.append((rid, res.with_columns(rule_id=pl.lit(rid))))
     counts = [q for *_, q in ctx._unjudged]
     if lazies or counts:
-        collected = pl.collect_all([lf for _, lf in lazies] + counts)
+        # Polars' streaming engine: the scans of the store are read in batches, so memory follows
+        # what the rules keep (groups, joins), not the inputs
+        collected = pl.collect_all([lf for _, lf in lazies] + counts, engine="streaming")
         raw_parts.extend(collected[:len(lazies)])
         ctx.resolve_unjudged(collected[len(lazies):])
 

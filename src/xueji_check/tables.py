@@ -155,10 +155,23 @@ def _normalise_stack(members: list[tuple[Table, int]], spec: KindSpec, as_of: dt
     return normalise_fields(lf, names, spec, as_of, rows).collect()
 
 
+def with_derived(df: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
+    """Columns derived from a normalised frame once, when it is made, for the rules that would
+    otherwise compute them over the whole column on every use: per card-number field `f`,
+    `f__damaged` (`normalize.card_damaged`, table by table: `_tid`) and `f__key`
+    (`normalize.card_key`)."""
+    extra = []
+    for f in spec.fields:
+        if f.type == "card_number" and f.name in df.columns:
+            extra += [nz.card_damaged(pl.col(f.name), "_tid").alias(f"{f.name}__damaged"),
+                      nz.card_key(pl.col(f.name)).alias(f"{f.name}__key")]
+    return df.with_columns(extra) if extra else df
+
+
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
     """One frame for all tables of a kind, in table order. Tables are stacked by layout (a
     province folder of school exports has one or two layouts) and each stack is normalised once."""
-    frames = [_normalise_stack(members, spec, as_of) for members in _stacks(tables, tids).values()]
+    frames = [with_derived(_normalise_stack(members, spec, as_of), spec) for members in _stacks(tables, tids).values()]
     if not frames:
         return pl.DataFrame()
     df = pl.concat(frames, how="diagonal_relaxed")
@@ -185,7 +198,7 @@ def normalise_batch(items: list[tuple[Table, object]], specs: dict[str, KindSpec
     for members in _stacks(tables, ids).values():
         kind = members[0][0].kind
         local = [(t, n) for n, (t, _) in enumerate(members)]
-        df = _normalise_stack(local, specs[kind], STORE_AS_OF)
+        df = with_derived(_normalise_stack(local, specs[kind], STORE_AS_OF), specs[kind])
         df = df.with_columns(_key=student_key(df.columns)).drop("_file", "_sheet")
         if len(members) == 1:
             out[members[0][1]] = df.drop("_tid")

@@ -66,9 +66,10 @@ def _match_keys(cols: list[str]) -> dict[str, pl.Expr]:
 MATCH_LABELS = {"id_number__key": "证件号码", "_doc_no": "证件号码", "student_id": "学籍号"}
 
 
-def with_roster(ctx: Context) -> pl.DataFrame:
+def with_roster(ctx: Context) -> pl.LazyFrame:
     """Every aid row (with `_aid` row index) plus the best roster row: columns r_<field>,
-    `_by` (证件号码/学籍号 or null when not found)."""
+    `_by` (证件号码/学籍号 or null when not found). Made once per run: written to the run's
+    scratch folder and scanned (`Context.scratch`), or kept in memory without one."""
     if CACHE in ctx.options:
         return ctx.options[CACHE]
     acols, rcols = ctx.columns("aid"), ctx.columns("roster")
@@ -99,21 +100,28 @@ def with_roster(ctx: Context) -> pl.DataFrame:
                  + (~at_school).cast(pl.Int32) * 2)
         if "enroll_date" in present:
             score = score + pl.col("r_enroll_date").is_null().cast(pl.Int32)
-        best = (allc.with_columns(_score=score)
-                .filter(pl.col("_score") == pl.col("_score").min().over("_aid"))
-                .filter(pl.col("_rix") == pl.col("_rix").min().over("_aid"))  # ties: the first roster row
-                .drop("_score", "_pri", "_rix", *(["school_name"] if a_school else [])))
-        out = aid.join(best, on="_aid", how="left").drop([f"_a_{k}" for k in a_keys])
+        # the lowest score, ties to the first roster row: one number per candidate, its minimum
+        # per aid row found by a group-by and a join (no window: the plan streams)
+        allc = allc.with_columns(_ord=score.cast(pl.Int64) * (1 << 32) + pl.col("_rix").cast(pl.Int64))
+        lowest = allc.group_by("_aid").agg(pl.col("_ord").min())
+        best = (allc.join(lowest, on=["_aid", "_ord"], how="semi")
+                .drop("_ord", "_pri", "_rix", *(["school_name"] if a_school else [])))
+        out = aid.join(best, on="_aid", how="left", maintain_order="left").drop([f"_a_{k}" for k in a_keys])
     else:
         out = aid.drop([f"_a_{k}" for k in a_keys]).with_columns(
             *[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
-    df = out.collect()
-    ctx.options[CACHE] = df
-    return df
+    if ctx.scratch is not None:
+        path = ctx.scratch / "aid_roster.parquet"
+        out.sink_parquet(path)
+        lf = pl.scan_parquet(path)
+    else:
+        lf = out.collect().lazy()
+    ctx.options[CACHE] = lf
+    return lf
 
 
 def joined(ctx: Context) -> pl.LazyFrame:
-    return with_roster(ctx).lazy()
+    return with_roster(ctx)
 
 
 def where_in_roster() -> pl.Expr:
@@ -211,7 +219,7 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
 def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A303", "aid", unreadable("aid", ctx.columns("aid"), "term"))
     lf = joined(ctx).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
-        if "r__key" in with_roster(ctx).columns else None
+        if "r__key" in joined(ctx).collect_schema().names() else None
     if lf is None:
         ctx.options["skip:A303"] = "学籍名册缺少身份证号和学籍号，无法与资助表对应"
         return None
@@ -452,8 +460,9 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
 )
 def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
-    damaged = nz.card_damaged(pl.col("card_number"))
-    card = nz.card_key(pl.col("card_number"))
+    # computed once when the table was normalised (tables.with_derived)
+    damaged = pl.col("card_number__damaged") if "card_number__damaged" in cols else nz.card_damaged(pl.col("card_number"))
+    card = pl.col("card_number__key") if "card_number__key" in cols else nz.card_key(pl.col("card_number"))
     lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged)
     nobody = pl.all_horizontal([pl.col(c).is_null() for c in ("id_number__key", "student_id") if c in cols] or [pl.lit(True)])
     note_unjudged(ctx, "A311", "aid", {"资助卡号被 Excel 存成数字": damaged,
