@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from xueji_check.load.biff import check_xls, xlsb_extent
 from xueji_check.load.model import LoadError, Problem, RawSheet, _detail, _first_line
 from xueji_check.memory import release_free_memory
 
@@ -712,6 +713,10 @@ def scan_zip(data: bytes | BinaryIO) -> dict[str, SheetScan]:
         key = sheet_of_path.get(info.filename)
         if key is None and _WORKSHEET_PART.match(info.filename):
             key = UNMAPPED + info.filename
+        if _XLSB_SHEET_PART.match(info.filename):  # .xlsb: binary records, measured by biff.py
+            _check_xlsb_sheet(fh, info, total, packed)
+            inflated += info.file_size
+            continue
         could_exceed = info.compress_size * DEFLATE_MAX_RATIO > MAX_ENTRY_RATIO_BYTES
         if key is None and not could_exceed:
             inflated += info.file_size
@@ -739,6 +744,20 @@ def scan_zip(data: bytes | BinaryIO) -> dict[str, SheetScan]:
 
 
 _WORKSHEET_PART = re.compile(r"(?i)^/?xl/worksheets/[^/]+\.xml$")
+_XLSB_SHEET_PART = re.compile(r"(?i)^/?xl/worksheets/[^/]+\.bin$")
+
+
+def _check_xlsb_sheet(fh: BinaryIO, info: zipfile.ZipInfo, total: int, packed: int) -> None:
+    """Refuse an .xlsb whose sheet part reaches so far that calamine would exhaust memory (its
+    records are read into memory: the part's declared size was bounded by the zip-bomb checks)."""
+    parts: list[bytes] = []
+    limit = max(info.file_size, 1 << 20)
+    size = _inflate_entry(fh, info, limit, parts.append)
+    if size > limit:
+        raise _bomb(max(size, total), packed)
+    why = xlsb_extent(info.filename.rsplit("/", 1)[-1], b"".join(parts)).refusal()
+    if why:
+        raise LoadError(why)
 
 
 def _is_encrypted_ole(data: bytes | BinaryIO) -> bool:
@@ -956,6 +975,7 @@ def read_excel_bytes(data: bytes | BinaryIO, display: str, problems: list[Proble
     elif head.startswith(OLE_MAGIC):
         if _is_encrypted_ole(fh):
             raise LoadError(ENCRYPTED_MSG)
+        check_xls(fh)  # cells far out would make calamine exhaust memory (biff.py)
     else:
         raise LoadError(f"文件内容不是 Excel 格式（{_content_hint(head)}），请用 Excel 打开后另存为 .xlsx 再检查")
     try:
