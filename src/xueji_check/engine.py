@@ -149,10 +149,28 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
     return pl.lit(title)
 
 
-def validation_findings(kind: str, df: pl.DataFrame) -> pl.DataFrame:
-    """S002-S007 of one kind's normalised frame (pandera failures, see schema.py) as raw findings."""
+def typed_documents(roster: pl.DataFrame | None) -> pl.Series:
+    """The numbers (upper case, compact) the roster marks as a document other than the resident ID
+    card in its 证件类型 column: a table without that column may quote them (see
+    validation_findings)."""
+    if roster is None or "id_number__doc" not in roster.columns:
+        return pl.Series("n", [], dtype=pl.String)
+    return roster.filter(pl.col("id_number__doc").is_not_null() & (pl.col("id_number__doc") != nz.RESIDENT_ID)
+                         ).get_column("id_number__raw").str.to_uppercase().drop_nulls().unique()
+
+
+def validation_findings(kind: str, df: pl.DataFrame, documents: pl.Series | None = None) -> pl.DataFrame:
+    """S002-S007 of one kind's normalised frame (pandera failures, see schema.py) as raw findings.
+    `documents` (`typed_documents` of the roster): a number that looks like a passport or permit
+    in a table without a 证件类型 column is no finding when the roster gives it its type."""
     spec = all_kinds()[kind]
     fails = sc.failures(df, spec)
+    if documents is not None and documents.len() and "id_number__status" in df.columns and fails.height:
+        typed = df.with_row_index("index").filter(
+            (pl.col("id_number__status") == "suspect")
+            & pl.col("id_number__raw").str.to_uppercase().is_in(documents.implode())).get_column("index")
+        fails = fails.filter(~((pl.col("code") == "S003") & (pl.col("field") == "id_number")
+                               & pl.col("index").is_in(typed.implode())))
     if fails.height == 0:
         return empty_raw()
     fmap = spec.field_map
@@ -285,14 +303,19 @@ def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.E
                                               "reasons": {k: int(v) for k, v in row.items() if v}}
 
 
+# ctx.options key of the Problems a rule raises about an input as a whole (a publicity list whose
+# period cannot be read): reported with the loader's, not as findings.
+RULE_PROBLEMS = "problems"
+
+
 def unjudged_line(unjudged: dict[str, dict]) -> str:
     """The terminal line for `RunResult.unjudged` (empty when every row could be judged):
     `未能判断的行：A304 2 行（学期无法识别或为空 2）；R107 1 行（…）`."""
     if not unjudged:
         return ""
-    parts = [f"{rid} {v['rows']} 行（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
+    parts = [f"{rid} {v['rows']} {v.get('unit', '行')}（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
              for rid, v in sorted(unjudged.items())]
-    return "未能判断的行（这些行的问题已在 S 类规则中列出）：" + "；".join(parts)
+    return "未能判断（原因已在 S 类规则或上面的提示中列出）：" + "；".join(parts)
 
 
 def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
@@ -435,20 +458,23 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     for kind in KINDS:
         if tables[kind]:
             frames[kind] = combine(tables[kind], specs[kind], as_of, tids[kind])
-            raw_parts.append(validation_findings(kind, frames[kind]))
+            raw_parts.append(validation_findings(kind, frames[kind], typed_documents(frames.get("roster"))
+                                                 if kind != "roster" else None))
             problems.extend(encoding_damage(kind, frames[kind]))
     raw_parts.append(name_mismatch(frames))
     # the school each table is charged to (its school column, title line or file name)
     school_of = table_schools(all_tables, frames)
     raw_parts.extend(missing_column_findings(missing_columns, school_of, specs))
 
-    # Fatal (exit 2, the run could not be done): no table at all can be checked, or a kind named
-    # by option (--roster, --aid, …) has nothing checkable. A file found in a folder or given
+    # Fatal (exit 2, the run could not be done): no table at all can be checked, or a file named
+    # by option (--roster, --aid, …) is missing, unreadable or has nothing checkable. A file found in a folder or given
     # without a kind that cannot be read or recognised is not fatal: it is counted as not
     # checked, and the exit status is then at least 1 (cli._exit_code).
     fatal = not any(tables[k] for k in KINDS) or bool(named_missing)
-    for kind in KINDS:
-        if any(i.kind_hint == kind for i in inputs) and not tables[kind]:
+    for inp in inputs:
+        # a file named by option that cannot be read, or none of whose tables can be checked
+        # (required columns missing): what the user asked for cannot be done
+        if inp.kind_hint and (not inp.ok or not any(not t.missing for t in inp.tables)):
             fatal = True
     errors: dict[str, str] = {}
     for pr in problems:
@@ -508,4 +534,5 @@ def run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_o
     rows = {k: (frames[k].height if k in frames else 0) for k in KINDS}
     unjudged = {k.split(":", 1)[1]: v for k, v in ctx.options.items()
                 if k.startswith("unjudged:") and k.split(":", 1)[1] not in skipped}
+    problems.extend(ctx.options.get(RULE_PROBLEMS, []))  # what rules said about an input as a whole
     return RunResult(findings, inputs, problems, skipped, frames, tables, note, fatal, rows, unjudged, not_checked)

@@ -26,6 +26,7 @@ import polars as pl
 
 from xueji_check.load.kinds import HEADER_SCAN_ROWS, HeaderGuess, _row_texts, guess_header
 from xueji_check.load.model import Problem, RawSheet, Table
+from xueji_check.pii import mask_text
 from xueji_check.spec import KindSpec, normalise_header
 
 # A total row: 合计/总计/小计 as a label at the start of one of the first four cells (`合计`,
@@ -484,7 +485,8 @@ def set_aside_message(aside: list[SetAside]) -> str | None:
                 hints += [h for h in a.hints if h not in hints]
             detail = f"（{'、'.join(hints) if hints else '说明文字'}）"
         elif cat == "separator":
-            example = next((a.text for a in rows if a.text), "")
+            # masked before it is cut: a cut ID or mobile is no longer a shape the mask knows
+            example = mask_text(next((a.text for a in rows if a.text), ""))
             detail = f"（如「{example[:20]}{'…' if len(example) > 20 else ''}」）" if example else ""
         parts.append(f"第 {_ranges([a.row for a in rows])} 行是{_CATEGORY[cat]}{detail}")
     text = "；".join(parts) + "，不作为数据行检查"
