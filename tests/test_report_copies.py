@@ -267,3 +267,23 @@ def test_loader_keeps_title_and_footer_rows(tmp_path):
     assert t.footer_lines[0].startswith("公示时间")
     other = t.other_rows
     assert other["_row"].to_list() == [1, 8] and other.filter(pl.col("_row") == 8)["c0"][0].startswith("公示时间")
+
+
+def test_rows_above_and_below_the_header_show_no_personal_number(tmp_path, cli):
+    """Titles and footers are copied as written, but an ID or mobile number in them is masked (the
+    copy must leak nothing the records themselves would not), unless --show-pii."""
+    mobile = "13912345678"
+    rows: list[list | None] = [[f"东方技工学校学生名册（联系人：王老师 {mobile}）"], ROSTER_HEADERS,
+                               roster_row("S1", "", ID_A), roster_row("S2", "李四", ID_B),
+                               [f"制表人：王老师，身份证 {ID_C}"]]
+    f = sheet_rows(tmp_path / "in" / "名册.xlsx", rows)
+    r = cli("check", "--roster", f, "--as-of", "2025-01-01", "--format", "xlsx")
+    ws = openpyxl.load_workbook(r.out / "report.xlsx").worksheets[3]
+    texts = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "东方技工学校学生名册（联系人：王老师 139****5678）" in texts and "制表人：王老师，身份证" in texts
+    for secret in (mobile, ID_A, ID_B, ID_C):
+        assert secret not in texts
+    r = cli("check", "--roster", f, "--as-of", "2025-01-01", "--format", "xlsx", "--show-pii")
+    ws = openpyxl.load_workbook(r.out / "report.xlsx").worksheets[3]
+    texts = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert mobile in texts and ID_C in texts

@@ -918,7 +918,8 @@ def _masked_values(t, present: list[str], show_pii: bool, numeric: set[str] | No
     """The copy's values: the original text, with ID numbers masked unless --show-pii (the ID
     column by mask_id; any other long digit run that looks like an ID as well). A value of a
     `numeric` column that is a NUMBER is kept as it is (written as a number). `generic`: rows that
-    are not records (titles, footers): every column masked by the shapes of pii.py only."""
+    are not records (titles, footers): the ID column too is masked by the shapes of pii.py (its
+    text there is a note, not a number); the address, phone and card columns keep only a hint."""
     id_col = t.field_cols.get("id_number")
     spec = all_kinds().get(t.kind)
     pii_cols = {t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols}
@@ -929,7 +930,7 @@ def _masked_values(t, present: list[str], show_pii: bool, numeric: set[str] | No
         if not show_pii:
             if c == id_col and not generic:
                 e = mask_id(e.str.replace_all(r"\s+", ""))
-            elif c in pii_cols and not generic:  # address, phone, card number: keep a hint, never the whole value
+            elif c in pii_cols:  # address, phone, card number: keep a hint, never the whole value
                 e = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
                     .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
             else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py)
@@ -1418,7 +1419,7 @@ def _masked_long(t, col: pl.Expr, v: pl.Expr, show_pii: bool, aside: pl.Expr, nu
                  .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
         hint = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
             .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-        out = pl.when(col.is_in(pii_cols) & ~aside).then(hint).otherwise(other)
+        out = pl.when(col.is_in(pii_cols)).then(hint).otherwise(other)
         if id_col is not None:
             out = pl.when((col == id_col) & ~aside).then(mask_id(e.str.replace_all(r"\s+", ""))).otherwise(out)
         e = out

@@ -30,7 +30,7 @@ from xueji_check.report.excel import (
 from xueji_check.report.terminal import VALIDATE_SKIPPED
 
 MAX_FINDINGS_SHOWN = 5_000
-NO_WRAP = ("rule_id", "dataset", "row", "student_id", "id_masked", "name", "status")  # short cells kept on one line
+NO_WRAP = ("rule_id", "dataset", "row", "student_id", "id_masked", "name", "school", "status")  # short cells kept on one line
 MAX_RESOLVED_SHOWN = 1_000
 CHART_SCHOOLS = 15
 
