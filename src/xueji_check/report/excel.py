@@ -338,7 +338,7 @@ AID_TYPES = ("免学费", "国家助学金")
 NO_TERM = "（学期无法识别）"
 NO_TYPE = "（未注明资助类型）"
 MONEY_NOTE = ("人数为不同学生数（同一学生在同一学期、同一资助类型的重复记录只计一次）；金额为各行金额之和（重复的行也计入，见 A304）；"
-              "金额未填或无法识别的行计入人数，不计入金额，见「说明」列。依据：人社厅发〔2018〕28号 三（五）全面掌握资助资金。")
+              "金额未填或无法识别的行计入人数，不计入金额，见「说明」列。依据：人社厅发〔2018〕28号 三（五）切实加强资金管理。")
 
 
 @dataclass
@@ -358,7 +358,7 @@ def money_table(result) -> Money | None:
     aid_type, amount, _key). A row without an amount counts as a recipient and is named in the
     note (金额未填 N 行 / 金额无法识别 N 行). The school of a row without 学校名称 is the one its table
     is charged to (schools.table_schools, as for the findings). None when the run has no aid rows.
-    Source: notice 三（五） (全面掌握资助资金)."""
+    Source: notice 三（五） 切实加强资金管理 (全面掌握技工院校资助资金…情况)."""
     from xueji_check.schools import table_schools
 
     aid = result.frames.get("aid") if result is not None else None
