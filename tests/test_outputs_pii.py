@@ -137,7 +137,8 @@ def _texts(out: Path) -> dict[str, str]:
                 if c.comment is not None:
                     parts.append(c.comment.text)
     texts["report.xlsx"] = "\n".join(parts)
-    return texts
+    # a number broken by an invisible character is the number a reader sees
+    return {k: re.sub("[\u200b-\u200f\u2060\ufeff\u202a-\u202e]", "", v) for k, v in texts.items()}
 
 
 def _shifted(tmp: Path) -> tuple[Path, dict[str, str]]:
@@ -147,7 +148,7 @@ def _shifted(tmp: Path) -> tuple[Path, dict[str, str]]:
            "e": make_id(birth="19990101", seq="109")}
     secrets = {**ids, "m1": "13912345678", "m2": "13987654321", "card": "6222021234567890123",
                "fw": ids["e"].translate(FW), "grouped": f"{ids['a'][:6]} {ids['a'][6:14]} {ids['a'][14:]}",
-               "dotted": "139.8765.4321"}
+               "dotted": "139.8765.4321", "zw": make_id(birth="20070707", seq="117")}
     rows = [ROSTER_HEADERS,
             roster_row("S1", "甲", make_id(seq="111")),
             ["S2", "乙", ids["b"], "男", "东方技工学校", "3", ids["a"], ids["a"], "在校"],  # S007 + S006 quote an ID
@@ -155,6 +156,8 @@ def _shifted(tmp: Path) -> tuple[Path, dict[str, str]]:
              f"{secrets['fw']}", "在校"],  # two mobiles; a full-width ID in the date
             ["S4", "丁", ids["d"], "男", "东方技工学校", "3", f"卡号{secrets['card']}", "2024-09-01", "在校"],
             ["G" + ids["e"], "戊", ids["e"], "男", "东方技工学校", "3", "半日制", "2024-09-01", "在校"],
+            ["S7", "庚", make_id(seq="115"), "男", "东方技工学校", "3", "全日制", "2024-09-01",
+             f"备注 {secrets['zw'][:10]}\u200b{secrets['zw'][10:]}"],  # an ID broken by a zero-width space
             ["S6", "己", make_id(seq="113"), "男", "东方技工学校", "3", "全日制",
              f"{secrets['grouped']}", f"电话 {secrets['dotted']}"]]  # a grouped ID (S006), a dotted mobile (S007)
     f = write_xlsx(tmp / "in" / "名册.xlsx", rows, title="东方技工学校学生名册")

@@ -24,6 +24,7 @@ from xlsxwriter.comments import CommentType
 from xlsxwriter.packager import Packager
 from xlsxwriter.utility import xl_col_to_name
 
+from xueji_check import normalize as nz
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.normalize import mask_id
 from xueji_check.pii import mask_series
@@ -933,8 +934,13 @@ def _masked_values(t, present: list[str], show_pii: bool, numeric: set[str] | No
             elif c in pii_cols:  # address, phone, card number: keep a hint, never the whole value
                 e = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
                     .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-            else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py)
-                e = e.map_batches(mask_series, return_dtype=pl.String)
+            else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py),
+                # looked for in the cell as it reads (an invisible character inside a number does
+                # not hide it); a cell with nothing to mask is copied as written
+                raw = pl.col(c).cast(pl.String)
+                tidied = nz.tidy(raw, to_halfwidth=False)
+                masked = tidied.map_batches(mask_series, return_dtype=pl.String)
+                e = clean_text_expr(pl.when(masked != tidied).then(masked).otherwise(raw))
         if c in numeric:
             raw = pl.col(c).cast(pl.String)
             e = pl.when(is_number_expr(raw)).then(raw).otherwise(e)
