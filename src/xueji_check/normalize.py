@@ -619,25 +619,41 @@ def _same_digit(d: pl.Expr) -> pl.Expr:
     return (d.str.len_chars() > 0) & (d.str.strip_chars(d.str.slice(0, 1)) == "")
 
 
-def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
-    """`card_damaged` on a frame of the raw cells (`v`) and their table (`t`), in stages, each
-    materialised once (as one nested expression the digits were recomputed for every use)."""
-    df = df.with_columns(_s=compact(pl.col("v")).str.to_uppercase())
+def _cut_columns(df: pl.DataFrame, v: str) -> pl.DataFrame:
+    """Columns of the card cells `v`: _d (digits, spaces and dashes gone), _sci (scientific
+    notation), _n, _placeholder, _cut (Excel's mark: what is left of a number of 16-25 digits
+    after Excel kept 15 significant ones) and _mark (_cut on 16-19 digits, a card's length)."""
+    df = df.with_columns(_s=compact(pl.col(v)).str.to_uppercase())
     df = df.with_columns(_d=pl.col("_s").str.replace_all(_CARD_SEPARATORS, ""),
                          _sci=pl.col("_s").str.contains(r"^\d+(\.\d+)?E\+?\d+$|^\d{12,}\.\d+$"))
     d = pl.col("_d")
     df = df.with_columns(_n=d.str.len_chars(), _zeros=d.str.len_chars() - d.str.strip_chars_end("0").str.len_chars(),
                          _via_float=d.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String),
                          _placeholder=_same_digit(d) | _same_digit(d.str.slice(6)))
-    df = df.with_columns(_mark=d.str.contains(r"^\d{16,19}$") & ~pl.col("_placeholder") & (
-        (pl.col("_zeros") >= pl.col("_n") - 15) | ((pl.col("_n") >= 17) & (pl.col("_via_float") == d))))
-    df = df.with_columns(_luhn=luhn_ok(d))
+    n = pl.col("_n")
+    df = df.with_columns(_cut=(d.str.contains(rf"^\d{{16,{CARD_MAX_DIGITS}}}$") & ~pl.col("_placeholder") & (
+        (pl.col("_zeros") >= n - 15) | ((n >= 17) & (n <= 19) & (pl.col("_via_float") == d)))).fill_null(False))
+    return df.with_columns(_mark=pl.col("_cut") & (n <= 19))
+
+
+def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
+    """`card_damaged` on a frame of the raw cells (`v`), their table (`t`) and, when given, the
+    student each row is about (`p`), in stages, each materialised once (as one nested expression
+    the digits were recomputed for every use)."""
+    df = _cut_columns(df, "v")
+    df = df.with_columns(_luhn=luhn_ok(pl.col("_d")))
     df = df.with_columns(_evidence=(pl.col("_sci") | (pl.col("_mark") & ~pl.col("_luhn"))).fill_null(False))
-    return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t"))).fill_null(False)
-                     ).to_series()
+    shared = pl.lit(False)
+    if "p" in df.columns:  # one cut value, several students (document keys; 学籍号 keys only when none)
+        p = pl.col("p")
+        doc = p.filter(p.is_not_null() & ~p.str.starts_with("SID:")).n_unique().over("_d")
+        sid = p.filter(p.str.starts_with("SID:")).n_unique().over("_d")
+        shared = pl.col("_cut") & (pl.when(doc > 0).then(doc).otherwise(sid) > 1)
+    return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t")) | shared)
+                     .fill_null(False)).to_series()
 
 
-def card_damaged(raw: pl.Expr, table: str | None = "_tid") -> pl.Expr:
+def card_damaged(raw: pl.Expr, table: str | None = "_tid", person: str | None = "_key") -> pl.Expr:
     """True where a card number went through Excel as a number, so that only 15 significant
     digits are left (S004): scientific notation (`6.21700E+18`), or 16-19 digits that bear Excel's
     mark and fail the Luhn check. Excel's mark: at least n-15 trailing zeros (what Excel writes
@@ -646,11 +662,27 @@ def card_damaged(raw: pl.Expr, table: str | None = "_tid") -> pl.Expr:
     Luhn, so a Luhn failure is the evidence; once a table (``table`` column; None: each value on
     its own) holds one damaged card, every value there with the mark is damaged too (the column
     was a number column, and a damaged value passes Luhn by chance one time in ten).
-    Placeholders (6217000000000000) are typed, not damaged. Computed in stages over the whole
-    column (`map_batches`), vectorised."""
+    A value of 16-25 digits with the mark (`card_cut`) that several students share is damaged
+    too, those rows only: Excel turns a school's consecutive cards into one number, so the shared
+    value is no evidence of one card serving several students (A311 must not accuse on it).
+    Students are told apart by ``person`` (the student key `_key` of a combined frame: distinct
+    document keys, 学籍号 keys only when no row of the value has a document); a frame without
+    that column, or None, skips this. Placeholders (6217000000000000) are typed, not damaged.
+    Computed in stages over the whole column (`map_batches`), vectorised."""
     t = pl.col(table) if table is not None else pl.int_range(pl.len())
-    return pl.struct(v=raw.cast(pl.String), t=t).map_batches(
-        lambda b: _card_damage_frame(b.struct.unnest()), return_dtype=pl.Boolean)
+    fields = [raw.cast(pl.String).alias("v"), t.alias("t")]
+    if person is not None:  # the column when the frame has it (a regex selector selects none otherwise)
+        fields.append(pl.col(f"^{re.escape(person)}$").cast(pl.String).name.map(lambda _: "p"))
+    return pl.struct(fields).map_batches(lambda b: _card_damage_frame(b.struct.unnest()), return_dtype=pl.Boolean)
+
+
+def card_cut(raw: pl.Expr) -> pl.Expr:
+    """True where a card cell bears Excel's mark (see `card_damaged`): 16-25 digits whose digits
+    after the 15th are all 0, or 17-19 digits a float64 gives back unchanged; not a placeholder.
+    A genuine card bears it one time in ten (its check digit is 0), so the mark alone is no
+    damage; it is what makes a value several students share no evidence of one card."""
+    return raw.cast(pl.String).map_batches(
+        lambda b: _cut_columns(b.to_frame("v"), "v").get_column("_cut"), return_dtype=pl.Boolean)
 
 
 def card_key(raw: pl.Expr) -> pl.Expr:
