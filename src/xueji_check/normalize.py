@@ -851,9 +851,12 @@ def address_key(raw: pl.Expr) -> pl.Expr:
     """`address_parts` as one string, prefecture|district|rest (a missing part empty): equal keys
     are one address written two ways; different cities never share one. Null when the address
     says nothing about one household."""
-    parts = address_parts(raw)
-    return pl.concat_str([parts.struct.field("prefecture").fill_null(""), parts.struct.field("district").fill_null(""),
-                          parts.struct.field("rest")], separator="|")
+    def key(b: pl.Series) -> pl.Series:
+        p = _address_frame(b.to_frame("v")).struct.unnest()
+        return p.select(pl.concat_str([pl.col("prefecture").fill_null(""), pl.col("district").fill_null(""),
+                                       pl.col("rest")], separator="|")).to_series()
+
+    return raw.cast(pl.String).map_batches(key, return_dtype=pl.String)
 
 
 # ---------------------------------------------------------------- photos

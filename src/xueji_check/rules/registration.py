@@ -426,32 +426,33 @@ def _address_contacts(ctx: Context, lf: pl.LazyFrame, cols: list[str]) -> pl.Laz
     that the same rest of address has in that school when there is exactly one; an address
     without its district (郑州市文化路8号) takes the district that the same city and rest have
     when there is exactly one (郑州市金水区文化路8号), and stays apart when there are two."""
-    parts = nz.address_parts(pl.col("address"))
     own = {int(k): v for k, v in ctx.table_school.items() if v and v != UNNAMED}
     table_school = pl.col("_tid").cast(pl.Int64).replace_strict(own, default=None, return_dtype=pl.String) \
         if own else pl.lit(None, pl.String)
     school = pl.coalesce(_col(cols, "school_name"), table_school,
                          pl.lit("表") + pl.col("_tid").cast(pl.String))
-    lf = lf.with_columns(_ap=parts.struct.field("prefecture"), _ad=parts.struct.field("district"),
-                         _ar=parts.struct.field("rest"), _sch=school).filter(pl.col("_ar").is_not_null()) \
-        .with_row_index("_ix")
+    parts = pl.col("_parts").struct  # computed once (a UDF is not shared between expressions)
+    lf = lf.with_columns(_parts=nz.address_parts(pl.col("address")), _sch=school).with_columns(
+        _ap=parts.field("prefecture"), _ad=parts.field("district"), _ar=parts.field("rest")
+    ).drop("_parts").filter(pl.col("_ar").is_not_null())
+    ix = ["_file", "_sheet", "_row"]  # a row (the frame's order is not stable across lazy branches)
     # the city, for an address without one: the one city the same rest has in its school
     cities = lf.filter(pl.col("_ap").is_not_null()).select("_sch", "_ar", _cd=pl.col("_ad"), _cp=pl.col("_ap")).unique()
-    adopt = (lf.filter(pl.col("_ap").is_null()).select("_ix", "_sch", "_ar", "_ad").join(cities, on=["_sch", "_ar"])
+    adopt = (lf.filter(pl.col("_ap").is_null()).select(*ix, "_sch", "_ar", "_ad").join(cities, on=["_sch", "_ar"])
              .filter(pl.col("_ad").is_null() | pl.col("_cd").is_null() | (pl.col("_ad") == pl.col("_cd")))
-             .group_by("_ix").agg(_np=pl.col("_cp").n_unique(), _p1=pl.col("_cp").first())
-             .filter(pl.col("_np") == 1).select("_ix", "_p1"))
-    lf = lf.join(adopt, on="_ix", how="left").with_columns(
+             .group_by(ix).agg(_np=pl.col("_cp").n_unique(), _p1=pl.col("_cp").first())
+             .filter(pl.col("_np") == 1).select(*ix, "_p1"))
+    lf = lf.join(adopt, on=ix, how="left", maintain_order="left").with_columns(
         _scope=pl.coalesce(pl.col("_ap"), pl.col("_p1"), pl.lit("校:") + pl.col("_sch")))
     # the district, for an address without one: the one district the same city and rest have
     districts = lf.filter(pl.col("_ad").is_not_null()).select("_scope", "_ar", _dd=pl.col("_ad")).unique()
-    fill = (lf.filter(pl.col("_ad").is_null()).select("_ix", "_scope", "_ar").join(districts, on=["_scope", "_ar"])
-            .group_by("_ix").agg(_nd=pl.col("_dd").n_unique(), _d1=pl.col("_dd").first())
-            .filter(pl.col("_nd") == 1).select("_ix", "_d1"))
-    lf = lf.join(fill, on="_ix", how="left")
+    fill = (lf.filter(pl.col("_ad").is_null()).select(*ix, "_scope", "_ar").join(districts, on=["_scope", "_ar"])
+            .group_by(ix).agg(_nd=pl.col("_dd").n_unique(), _d1=pl.col("_dd").first())
+            .filter(pl.col("_nd") == 1).select(*ix, "_d1"))
+    lf = lf.join(fill, on=ix, how="left", maintain_order="left")
     contact = pl.concat_str([pl.col("_scope"), pl.coalesce(pl.col("_ad"), pl.col("_d1"), pl.lit("")), pl.col("_ar")],
                             separator="|")
-    return lf.with_columns(_contact=contact).drop("_ix", "_ap", "_ad", "_ar", "_sch", "_p1", "_scope", "_d1")
+    return lf.with_columns(_contact=contact).drop("_ap", "_ad", "_ar", "_sch", "_p1", "_scope", "_d1")
 
 
 @rule(
