@@ -73,6 +73,8 @@ def test_gbk_file_with_utf8_rows_appended_is_read_line_by_line(tmp_path, cli):
     r = cli("check", tmp_path / "名册.xlsx", tmp_path / "资助.csv", "--as-of", AS_OF)
     assert "第 5–6 行是 UTF-8 编码，其余是 GBK（GB18030）编码" in r.stderr, r.stderr
     assert r.rule("S008").height == 0
+    aid_rows = [s["rows"] for i in r.json["run"]["inputs"] for s in i["sheets"] if s["kind"] == "aid"]
+    assert aid_rows == [5], aid_rows  # every line read, the GBK ones and the UTF-8 ones
 
 
 def test_one_encoding_gives_no_encoding_warning(tmp_path, cli):

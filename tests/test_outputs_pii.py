@@ -42,6 +42,10 @@ FW = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
     ("6222-0212-3456-7890", "0212-3456"),
     ("一长串 41010520080101123413912345678", "2008010112341391"),  # run together
     ("Excel 存成 4.10105200801011E+17", "10105200801011"),
+    ("入学日期「410105 20080104 1241」", "20080104"),  # the card's own 6-8-4 grouping
+    ("410105-20080104-124X", "20080104"),
+    ("410105　20080104　1241", "20080104"),  # ideographic spaces
+    ("电话 139.1234.5678", "1234.5678"),
 ])
 def test_shapes_masked(text, hidden):
     out = mask_text(text)
@@ -133,7 +137,8 @@ def _texts(out: Path) -> dict[str, str]:
                 if c.comment is not None:
                     parts.append(c.comment.text)
     texts["report.xlsx"] = "\n".join(parts)
-    return texts
+    # a number broken by an invisible character is the number a reader sees
+    return {k: re.sub("[\u200b-\u200f\u2060\ufeff\u202a-\u202e]", "", v) for k, v in texts.items()}
 
 
 def _shifted(tmp: Path) -> tuple[Path, dict[str, str]]:
@@ -142,14 +147,19 @@ def _shifted(tmp: Path) -> tuple[Path, dict[str, str]]:
     ids = {"a": make_id(seq="101"), "b": make_id(seq="103"), "c": make_id(seq="105"), "d": make_id(seq="107"),
            "e": make_id(birth="19990101", seq="109")}
     secrets = {**ids, "m1": "13912345678", "m2": "13987654321", "card": "6222021234567890123",
-               "fw": ids["e"].translate(FW)}
+               "fw": ids["e"].translate(FW), "grouped": f"{ids['a'][:6]} {ids['a'][6:14]} {ids['a'][14:]}",
+               "dotted": "139.8765.4321", "zw": make_id(birth="20070707", seq="117")}
     rows = [ROSTER_HEADERS,
             roster_row("S1", "甲", make_id(seq="111")),
             ["S2", "乙", ids["b"], "男", "东方技工学校", "3", ids["a"], ids["a"], "在校"],  # S007 + S006 quote an ID
             ["S3", "丙", ids["c"], "男", "东方技工学校", "3", f"{secrets['m1']}、{secrets['m2']}",
              f"{secrets['fw']}", "在校"],  # two mobiles; a full-width ID in the date
             ["S4", "丁", ids["d"], "男", "东方技工学校", "3", f"卡号{secrets['card']}", "2024-09-01", "在校"],
-            ["G" + ids["e"], "戊", ids["e"], "男", "东方技工学校", "3", "半日制", "2024-09-01", "在校"]]
+            ["G" + ids["e"], "戊", ids["e"], "男", "东方技工学校", "3", "半日制", "2024-09-01", "在校"],
+            ["S7", "庚", make_id(seq="115"), "男", "东方技工学校", "3", "全日制", "2024-09-01",
+             f"备注 {secrets['zw'][:10]}\u200b{secrets['zw'][10:]}"],  # an ID broken by a zero-width space
+            ["S6", "己", make_id(seq="113"), "男", "东方技工学校", "3", "全日制",
+             f"{secrets['grouped']}", f"电话 {secrets['dotted']}"]]  # a grouped ID (S006), a dotted mobile (S007)
     f = write_xlsx(tmp / "in" / "名册.xlsx", rows, title="东方技工学校学生名册")
     return f, secrets
 
@@ -208,6 +218,20 @@ def test_baseline_from_show_pii_run_is_masked_again(tmp_path, cli):
     extra = next(x for x in doc["resolved"] if x["fingerprint"] == "f" * 16)
     assert extra["id_masked"] == secrets["b"][:6] + "********" + secrets["b"][-4:]
     assert extra["row"] == 7
+
+
+def test_baseline_passport_number_masked_as_this_run_masks_it(tmp_path, cli):
+    """A passport number (11 characters) in a --show-pii baseline comes back masked the way this
+    run masks one (first 2 and last 2), not 6 + 4."""
+    f, _ = _shifted(tmp_path)
+    r1 = cli("check", f, "--as-of", AS_OF, "--show-pii", "--format", "csv,json", out=tmp_path / "o1")
+    base = json.loads((r1.out / "findings.json").read_text(encoding="utf-8"))
+    base["findings"].append({"rule_id": "S003", "fingerprint": "p" * 16, "id_masked": "H1234567801"})
+    (r1.out / "findings.json").write_text(json.dumps(base, ensure_ascii=False), encoding="utf-8")
+    r2 = cli("check", f, "--as-of", AS_OF, "--baseline", r1.out / "findings.json", "--format", "csv,json",
+             out=tmp_path / "o2")
+    got = next(x for x in r2.json["resolved"] if x["fingerprint"] == "p" * 16)
+    assert got["id_masked"] == "H1*******01", got
 
 
 def test_baseline_with_odd_values_does_not_crash(tmp_path, cli):

@@ -101,9 +101,11 @@ def test_findings_sheet_frozen_filtered_and_linked(report):
         assert sheet.strip("'") == ann.title
         target = ann[cell]
         rule, col = row[1].value, row[7].value
-        # the link lands on the offending cell: under the finding's column, in its source row
-        assert ann.cell(row=1, column=target.column).value == col
+        # the link lands on the offending cell: under the finding's column (the header is row 2,
+        # under the title line), in its source row, which the link's text names too
+        assert ann.cell(row=2, column=target.column).value == col
         assert ann.cell(row=target.row, column=2).value == row[6].value
+        assert row[0].value == f"第 {row[6].value} 行" and target.row == row[6].value
         assert rule in target.comment.text
 
 
@@ -115,11 +117,12 @@ def report_json(report) -> dict:
 
 def test_annotated_copy_fills_comments_and_problem_column(report):
     ws = _annotated(report["wb"])
-    header = [c.value for c in ws[1]]
+    assert ws["C1"].value == "2024年秋季学期学生名册" and ws["B1"].value is None  # the title line, in its place
+    header = [c.value for c in ws[2]]
     assert header[:2] == ["问题", "行号"]
     assert header[2:] == ROSTER_HEADERS
-    assert ws.freeze_panes == "C2"
-    by_row = {r[1].value: r for r in ws.iter_rows(min_row=2)}
+    assert ws.freeze_panes == "C3"
+    by_row = {r[1].value: r for r in ws.iter_rows(min_row=3)}
     col = {h: i for i, h in enumerate(header)}
     # title line is row 1, header row 2, so the first data row is Excel row 3
     empty_name = by_row[3][col["姓名"]]
@@ -132,7 +135,7 @@ def test_annotated_copy_fills_comments_and_problem_column(report):
     assert "S002" in by_row[3][0].value and by_row[3][0].fill.fgColor.rgb.endswith(RED)
     assert by_row[5][0].fill.fgColor.rgb.endswith(YELLOW)
     # a clean row: no fill, no comment, empty 问题
-    clean = next(r for r in ws.iter_rows(min_row=2) if r[col["学籍号"]].value == "T0")
+    clean = next(r for r in ws.iter_rows(min_row=3) if r[col["学籍号"]].value == "T0")
     assert clean[0].value is None and all(c.comment is None for c in clean)
 
 
@@ -145,7 +148,7 @@ def test_annotated_ids_equal_original_text_with_show_pii(report, tmp_path):
     src = openpyxl.load_workbook(report["roster"])
     original = {r[0]: r[2] for r in src.active.iter_rows(min_row=3, values_only=True)}
     ws = _annotated(openpyxl.load_workbook(out / "report.xlsx"))
-    copied = {r[2]: r[4] for r in ws.iter_rows(min_row=2, values_only=True)}
+    copied = {r[2]: r[4] for r in ws.iter_rows(min_row=3, values_only=True)}
     assert copied == original
     for idn in ODD_IDS:
         assert idn in copied.values()
@@ -156,7 +159,7 @@ def test_annotated_ids_masked_by_default(report):
     src = openpyxl.load_workbook(report["roster"])
     original = {r[0]: r for r in src.active.iter_rows(min_row=3, values_only=True)}
     ws = _annotated(report["wb"])
-    for r in ws.iter_rows(min_row=2, values_only=True):
+    for r in ws.iter_rows(min_row=3, values_only=True):
         orig = original[r[2]]
         assert r[3] == orig[1]  # name as written
         raw = "".join(str(orig[2]).split()) if orig[2] is not None else None
@@ -304,8 +307,12 @@ def test_row_level_finding_fills_problem_cell_and_school_level_links_to_sheet(tm
     assert row[0].fill.fgColor.rgb.endswith(RED)
     assert "R101" in row[0].comment.text and "二（二）" in row[0].comment.text
     assert all(c.fill.fill_type is None for c in row[2:])
-    links = {r[1].value: r[0].hyperlink.location for r in wb["问题清单"].iter_rows(min_row=2)}
-    assert links["R101"].endswith("!A3") and links["C202"].endswith("!A1")
+    links = {r[1].value: (r[0].value, r[0].hyperlink.location) for r in wb["问题清单"].iter_rows(min_row=2)}
+    assert links["R101"] == ("第 3 行", f"{links['R101'][1].split('!')[0]}!A3")
+    # a finding without a row marks the header row's first cell, with its comment
+    assert links["C202"][0] == "第 1 行（表头）" and links["C202"][1].endswith("!C1")
+    assert ws["C1"].fill.fgColor.rgb.endswith(YELLOW) and "C202" in ws["C1"].comment.text
+    assert ws["A1"].value == "问题"
 
 
 def test_report_without_findings(tmp_path):
@@ -407,7 +414,7 @@ def test_fast_links_and_comments_equal_public_api(tmp_path, monkeypatch):
     for show, location, rule, src_row, col in links:
         sheet, cell = location.rsplit("!", 1)
         target = wb[sheet.strip("'").replace("''", "'")][cell]
-        assert show == "查看 " + cell
+        assert show == f"第 {src_row} 行"
         assert rule in target.comment.text
         assert wb[sheet.strip("'")].cell(row=target.row, column=2).value == src_row
         if col:

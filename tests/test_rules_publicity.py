@@ -221,3 +221,47 @@ def test_p401_skip_says_where_a_period_is_looked_for(tmp_path, cli):
                                                ["如有异议，请向学校反映。"]], title="东方技工学校助学金公示名单")
     r = check(cli, "--publicity", f)
     assert "表尾" in r.json["run"]["skipped_rules"]["P401"] and r.findings.height == 0
+
+
+# ------------------------------------------------------------------ terms and years in titles
+@pytest.mark.parametrize("title", ["东方技工学校2024年下半年国家助学金公示", "东方技工学校2024/2025学年第一学期国家助学金公示",
+                                   "东方技工学校2024-2025学年秋季学期国家助学金公示", "东方技工学校24秋国家助学金公示"])
+def test_p403_scope_from_a_title_in_any_term_form(tmp_path, cli, title):
+    """The list covers the term its title names in any form the term parser reads: a recipient of
+    another term (李四, 2025春) is not reported; one of this term missing from it (王五) is."""
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型"],
+        [A, "张三", "东方技工学校", "2024秋", "国家助学金"],
+        [make_id("20030102", seq="133"), "李四", "东方技工学校", "2025春", "国家助学金"],
+        [make_id("20030103", seq="143"), "王五", "东方技工学校", "2024秋", "国家助学金"]])
+    f = pub(tmp_path, title + " 公示时间：2024年11月4日至2024年11月8日",
+            [["1", "张三", "东方技工学校", "数控", "1班", "国家助学金"]])
+    r = check(cli, "--publicity", f, "--aid", aid)
+    assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()
+
+
+def test_p401_period_without_a_year_takes_the_title_year(tmp_path, cli):
+    f = pub(tmp_path, "南山技工学校2024年秋季学期国家助学金公示名单 公示时间：11月4日至11月6日")
+    r = check(cli, "--publicity", f)
+    p = r.rule("P401")
+    assert p.height == 1 and "2024-11-04 至 2024-11-06" in p["message"][0] and "年份取自名单标题" in p["message"][0]
+
+
+def test_p401_list_without_a_period_is_not_accused_whatever_the_other_lists(tmp_path, cli):
+    """A list with no period (or one that cannot be read) is said about, as a warning on the
+    input, and counted as not judged; it is never a P401 finding, with or without other lists."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    none = pub(tmp_path / "a", "东方技工学校国家助学金公示名单", name="东方公示.xlsx")
+    odd = pub(tmp_path / "a", "西城技师学院国家助学金公示名单 公示时间：十一月四日至八日", name="西城公示.xlsx")
+    full = pub(tmp_path / "b", "南山技工学校公示名单 公示时间：2024年11月4日至2024年11月8日", name="南山公示.xlsx")
+    alone = cli("check", "--publicity", none, "--publicity", odd, "--as-of", "2018-12-31", "--format", "csv,json",
+                out=tmp_path / "o1")
+    both = cli("check", "--publicity", none, "--publicity", odd, "--publicity", full, "--as-of", "2018-12-31",
+               "--format", "csv,json", out=tmp_path / "o2")
+    for r in (alone, both):
+        assert r.rule("P401").height == 0, r.rule("P401")["message"].to_list()
+        msgs = [p["message"] for p in r.json["run"]["problems"] if p["level"] == "warning"]
+        assert any("未写明公示期" in m for m in msgs) and any("十一月四日至八日" in m and "未能识别" in m for m in msgs)
+    assert both.json["run"]["unjudged"]["P401"]["rows"] == 2
+    assert "P401" in alone.json["run"]["skipped_rules"]

@@ -48,11 +48,11 @@ def test_findings_copies_and_links_point_at_the_sheets_own_cells(tmp_path, cli, 
 
     wb = openpyxl.load_workbook(r.out / "report.xlsx")
     copy = wb[wb.sheetnames[3]]
-    header = [c.value for c in copy[1]]
+    header = [c.value for c in copy[top]]  # the copy keeps the sheet's rows: its header at the sheet's header row
     assert header[:2] == ["问题", "行号"]
     # the copy mirrors the sheet's columns from A (empty ones too), after 问题 and 行号
     assert header[2 + left:2 + left + len(ROSTER_HEADERS)] == ROSTER_HEADERS and not any(header[2:2 + left])
-    by_no = {row[1].value: row for row in copy.iter_rows(min_row=2)}
+    by_no = {row[1].value: row for row in copy.iter_rows(min_row=top + 1)}
     name_cell = by_no[empty_row][header.index("姓名")]
     assert name_cell.fill.fgColor.rgb.endswith(RED) and "S002" in name_cell.comment.text
     id_cell = by_no[bad_row][header.index("身份证号")]

@@ -263,6 +263,17 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
     return pl.lit(title)
 
 
+def typed_documents(roster: pl.DataFrame | pl.LazyFrame | None) -> pl.Series:
+    """The numbers (upper case, compact) the roster marks as a document other than the resident ID
+    card in its 证件类型 column: a table without that column may quote them (see
+    validation_findings)."""
+    if roster is None or "id_number__doc" not in roster.collect_schema().names():
+        return pl.Series("n", [], dtype=pl.String)
+    return roster.lazy().filter(pl.col("id_number__doc").is_not_null() & (pl.col("id_number__doc") != nz.RESIDENT_ID)
+                                ).select(pl.col("id_number__raw").str.to_uppercase().drop_nulls().unique()
+                                         ).collect().to_series()
+
+
 def _check_columns(spec, cols: list[str]) -> list[str]:
     """The columns the S-checks of `spec` read (schema.py), among `cols`."""
     present = set(cols)
@@ -282,10 +293,13 @@ def _check_columns(spec, cols: list[str]) -> list[str]:
 VALIDATE_ROWS = 2_000_000
 
 
-def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame,
+                        documents: pl.Series | None = None) -> pl.DataFrame:
     """S002-S007 of one kind's normalised rows (pandera failures, see schema.py) as raw findings.
     Only the columns the checks read are collected, `VALIDATE_ROWS` rows at a time (every check
-    is about one row); then only the failing rows are read in full."""
+    is about one row); then only the failing rows are read in full.
+    `documents` (`typed_documents` of the roster): a number that looks like a passport or permit
+    in a table without a 证件类型 column is no finding when the roster gives it its type."""
     spec = all_kinds()[kind]
     lf = df.lazy()
     cols = lf.collect_schema().names()
@@ -299,6 +313,14 @@ def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame) -> pl.DataFr
     if not parts:
         return empty_raw()
     fails = pl.concat(parts)
+    if documents is not None and documents.len() and "id_number__status" in cols:
+        typed = lf.with_row_index("index").filter(
+            (pl.col("id_number__status") == "suspect")
+            & pl.col("id_number__raw").str.to_uppercase().is_in(documents.implode())).select("index").collect()
+        fails = fails.filter(~((pl.col("code") == "S003") & (pl.col("field") == "id_number")
+                               & pl.col("index").is_in(typed.get_column("index").implode())))
+        if fails.height == 0:
+            return empty_raw()
     fmap = spec.field_map
     out = []
     # the failing rows only, gathered once (not one join over the whole table per check)
@@ -426,14 +448,19 @@ def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.E
     ctx._unjudged.append((rule_id, kind, list(flags), q))
 
 
+# ctx.options key of the Problems a rule raises about an input as a whole (a publicity list whose
+# period cannot be read): reported with the loader's, not as findings.
+RULE_PROBLEMS = "problems"
+
+
 def unjudged_line(unjudged: dict[str, dict]) -> str:
     """The terminal line for `RunResult.unjudged` (empty when every row could be judged):
     `未能判断的行：A304 2 行（学期无法识别或为空 2）；R107 1 行（…）`."""
     if not unjudged:
         return ""
-    parts = [f"{rid} {v['rows']} 行（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
+    parts = [f"{rid} {v['rows']} {v.get('unit', '行')}（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
              for rid, v in sorted(unjudged.items())]
-    return "未能判断的行（这些行的问题已在 S 类规则中列出）：" + "；".join(parts)
+    return "未能判断（原因已在 S 类规则或上面的提示中列出）：" + "；".join(parts)
 
 
 def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
@@ -536,6 +563,24 @@ def _store_key(inp: InputFile, policy: Policy) -> str | None:
     except Exception:
         return None
     return entry_key(sha256=digest, size=size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
+
+
+# Above this many store files, a kind's rows are gathered into one file of the run's scratch folder
+# before the rules scan them: each rule's scan opens every file (a province's folder of 2,500
+# school exports made 40 rules open 5,000 files each, and Polars' I/O threads pile up).
+GATHER_FILES = 16
+
+
+def _gathered(lf: pl.LazyFrame, uses: list, kind: str, scratch: Path | None) -> pl.LazyFrame:
+    """`lf` (a kind's scan over the store, `uses` its tables) as a scan of one Parquet file in
+    `scratch` when the tables live in more than `GATHER_FILES` files; as it is otherwise. Written
+    by Polars' streaming sink, in row order: memory follows a batch, not the kind."""
+    files = {f for u in uses for f in u.files}
+    if scratch is None or len(files) <= GATHER_FILES:
+        return lf
+    path = scratch / f"{kind}-rows.parquet"
+    lf.sink_parquet(path, compression="zstd", compression_level=1)
+    return pl.scan_parquet(path)
 
 
 def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: Policy,
@@ -696,8 +741,10 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     frames: dict[str, pl.LazyFrame] = {}
     for kind in KINDS:
         if tables[kind]:
-            frames[kind] = apply_as_of(scan_tables(uses[kind]), specs[kind], as_of)
-            raw_parts.append(validation_findings(kind, frames[kind]))
+            frames[kind] = apply_as_of(_gathered(scan_tables(uses[kind]), uses[kind], kind, store.scratch),
+                                       specs[kind], as_of)
+            raw_parts.append(validation_findings(kind, frames[kind], typed_documents(frames.get("roster"))
+                                                 if kind != "roster" else None))
             problems.extend(encoding_damage(kind, frames[kind]))
     raw_parts.append(name_mismatch(frames))
     # the school each table is charged to (its school column, title line or file name): from
@@ -708,13 +755,15 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         for k, lf in frames.items()})
     raw_parts.extend(missing_column_findings(missing_columns, school_of, specs))
 
-    # Fatal (exit 2, the run could not be done): no table at all can be checked, or a kind named
-    # by option (--roster, --aid, …) has nothing checkable. A file found in a folder or given
+    # Fatal (exit 2, the run could not be done): no table at all can be checked, or a file named
+    # by option (--roster, --aid, …) is missing, unreadable or has nothing checkable. A file found in a folder or given
     # without a kind that cannot be read or recognised is not fatal: it is counted as not
     # checked, and the exit status is then at least 1 (cli._exit_code).
     fatal = not any(tables[k] for k in KINDS) or bool(named_missing)
-    for kind in KINDS:
-        if any(i.kind_hint == kind for i in inputs) and not tables[kind]:
+    for inp in inputs:
+        # a file named by option that cannot be read, or none of whose tables can be checked
+        # (required columns missing): what the user asked for cannot be done
+        if inp.kind_hint and (not inp.ok or not any(not t.missing for t in inp.tables)):
             fatal = True
     errors: dict[str, str] = {}
     for pr in problems:
@@ -779,5 +828,6 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     rows = {k: heights.get(k, 0) for k in KINDS}
     unjudged = {k.split(":", 1)[1]: v for k, v in ctx.options.items()
                 if k.startswith("unjudged:") and k.split(":", 1)[1] not in skipped}
+    problems.extend(ctx.options.get(RULE_PROBLEMS, []))  # what rules said about an input as a whole
     return RunResult(findings, inputs, problems, skipped, KindFrames(frames), tables, note, fatal, rows, unjudged,
                      not_checked, views=frames, cache_hits=hits)

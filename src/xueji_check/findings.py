@@ -172,11 +172,6 @@ def load_baseline(baseline: Path) -> list[dict]:
     return old
 
 
-def _mask_id_text(v: str) -> str:
-    """normalize.mask_id for one string (first 6 and last 4 kept); idempotent."""
-    return v[:6] + "*" * (len(v) - 10) + v[-4:] if len(v) > 10 else "*" * len(v)
-
-
 def _baseline_value(k: str, v: object, show_pii: bool) -> object:
     """One field of an earlier finding, as this run would write it: only plain values, text
     cut, and (unless `show_pii`) masked again, whatever the earlier run's --show-pii was."""
@@ -187,8 +182,8 @@ def _baseline_value(k: str, v: object, show_pii: bool) -> object:
     v = str(v)
     if k == "message":
         return cut_text(v if show_pii else mask_text(v))
-    if k == "id_masked":
-        return clip_text(v if show_pii else _mask_id_text(v), ID_LIMIT)
+    if k == "id_masked":  # masked again in one batch by apply_baseline (normalize.mask_id)
+        return clip_text(v, ID_LIMIT)
     if not show_pii and k != "fingerprint":  # every other field, even a rule id or a path
         v = mask_text(v, ID_ONLY if k == "student_id" else None)
     return clip_text(v)
@@ -219,6 +214,11 @@ def apply_baseline(df: pl.DataFrame, baseline: Path | list[dict], show_pii: bool
             continue
         seen.add(fp)
         resolved.append({**{k: _baseline_value(k, f.get(k), show_pii) for k in COLUMNS}, "status": "resolved"})
+    if resolved and not show_pii:  # the same masking as this run's own id_masked column
+        masked = pl.Series([r["id_masked"] for r in resolved], dtype=pl.String).to_frame("v").select(
+            mask_id(pl.col("v"))).to_series().to_list()
+        for r, m in zip(resolved, masked, strict=True):
+            r["id_masked"] = m
     return df, resolved
 
 

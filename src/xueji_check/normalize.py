@@ -619,25 +619,41 @@ def _same_digit(d: pl.Expr) -> pl.Expr:
     return (d.str.len_chars() > 0) & (d.str.strip_chars(d.str.slice(0, 1)) == "")
 
 
-def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
-    """`card_damaged` on a frame of the raw cells (`v`) and their table (`t`), in stages, each
-    materialised once (as one nested expression the digits were recomputed for every use)."""
-    df = df.with_columns(_s=compact(pl.col("v")).str.to_uppercase())
+def _cut_columns(df: pl.DataFrame, v: str) -> pl.DataFrame:
+    """Columns of the card cells `v`: _d (digits, spaces and dashes gone), _sci (scientific
+    notation), _n, _placeholder, _cut (Excel's mark: what is left of a number of 16-25 digits
+    after Excel kept 15 significant ones) and _mark (_cut on 16-19 digits, a card's length)."""
+    df = df.with_columns(_s=compact(pl.col(v)).str.to_uppercase())
     df = df.with_columns(_d=pl.col("_s").str.replace_all(_CARD_SEPARATORS, ""),
                          _sci=pl.col("_s").str.contains(r"^\d+(\.\d+)?E\+?\d+$|^\d{12,}\.\d+$"))
     d = pl.col("_d")
     df = df.with_columns(_n=d.str.len_chars(), _zeros=d.str.len_chars() - d.str.strip_chars_end("0").str.len_chars(),
                          _via_float=d.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String),
                          _placeholder=_same_digit(d) | _same_digit(d.str.slice(6)))
-    df = df.with_columns(_mark=d.str.contains(r"^\d{16,19}$") & ~pl.col("_placeholder") & (
-        (pl.col("_zeros") >= pl.col("_n") - 15) | ((pl.col("_n") >= 17) & (pl.col("_via_float") == d))))
-    df = df.with_columns(_luhn=luhn_ok(d))
+    n = pl.col("_n")
+    df = df.with_columns(_cut=(d.str.contains(rf"^\d{{16,{CARD_MAX_DIGITS}}}$") & ~pl.col("_placeholder") & (
+        (pl.col("_zeros") >= n - 15) | ((n >= 17) & (n <= 19) & (pl.col("_via_float") == d)))).fill_null(False))
+    return df.with_columns(_mark=pl.col("_cut") & (n <= 19))
+
+
+def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
+    """`card_damaged` on a frame of the raw cells (`v`), their table (`t`) and, when given, the
+    student each row is about (`p`), in stages, each materialised once (as one nested expression
+    the digits were recomputed for every use)."""
+    df = _cut_columns(df, "v")
+    df = df.with_columns(_luhn=luhn_ok(pl.col("_d")))
     df = df.with_columns(_evidence=(pl.col("_sci") | (pl.col("_mark") & ~pl.col("_luhn"))).fill_null(False))
-    return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t"))).fill_null(False)
-                     ).to_series()
+    shared = pl.lit(False)
+    if "p" in df.columns:  # one cut value, several students (document keys; 学籍号 keys only when none)
+        p = pl.col("p")
+        doc = p.filter(p.is_not_null() & ~p.str.starts_with("SID:")).n_unique().over("_d")
+        sid = p.filter(p.str.starts_with("SID:")).n_unique().over("_d")
+        shared = pl.col("_cut") & (pl.when(doc > 0).then(doc).otherwise(sid) > 1)
+    return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t")) | shared)
+                     .fill_null(False)).to_series()
 
 
-def card_damaged(raw: pl.Expr, table: str | None = "_tid") -> pl.Expr:
+def card_damaged(raw: pl.Expr, table: str | None = "_tid", person: str | None = "_key") -> pl.Expr:
     """True where a card number went through Excel as a number, so that only 15 significant
     digits are left (S004): scientific notation (`6.21700E+18`), or 16-19 digits that bear Excel's
     mark and fail the Luhn check. Excel's mark: at least n-15 trailing zeros (what Excel writes
@@ -646,11 +662,38 @@ def card_damaged(raw: pl.Expr, table: str | None = "_tid") -> pl.Expr:
     Luhn, so a Luhn failure is the evidence; once a table (``table`` column; None: each value on
     its own) holds one damaged card, every value there with the mark is damaged too (the column
     was a number column, and a damaged value passes Luhn by chance one time in ten).
-    Placeholders (6217000000000000) are typed, not damaged. Computed in stages over the whole
-    column (`map_batches`), vectorised."""
+    A value of 16-25 digits with the mark (`card_cut`) that several students share is damaged
+    too, those rows only: Excel turns a school's consecutive cards into one number, so the shared
+    value is no evidence of one card serving several students (A311 must not accuse on it).
+    Students are told apart by ``person`` (the student key `_key` of a combined frame: distinct
+    document keys, 学籍号 keys only when no row of the value has a document); a frame without
+    that column, or None, skips this. Placeholders (6217000000000000) are typed, not damaged.
+    Computed in stages over the whole column (`map_batches`), vectorised."""
     t = pl.col(table) if table is not None else pl.int_range(pl.len())
-    return pl.struct(v=raw.cast(pl.String), t=t).map_batches(
-        lambda b: _card_damage_frame(b.struct.unnest()), return_dtype=pl.Boolean)
+    fields = [raw.cast(pl.String).alias("v"), t.alias("t")]
+    if person is not None:  # the column when the frame has it (a regex selector selects none otherwise)
+        fields.append(pl.col(f"^{re.escape(person)}$").cast(pl.String).name.map(lambda _: "p"))
+    return pl.struct(fields).map_batches(lambda b: _card_damage_frame(b.struct.unnest()), return_dtype=pl.Boolean)
+
+
+def card_cut(raw: pl.Expr) -> pl.Expr:
+    """True where a card cell bears Excel's mark (see `card_damaged`): 16-25 digits whose digits
+    after the 15th are all 0, or 17-19 digits a float64 gives back unchanged; not a placeholder.
+    A genuine card bears it one time in ten (its check digit is 0), so the mark alone is no
+    damage; it is what makes a value several students share no evidence of one card."""
+    return raw.cast(pl.String).map_batches(
+        lambda b: _cut_columns(b.to_frame("v"), "v").get_column("_cut"), return_dtype=pl.Boolean)
+
+
+def card_shared_cut(cut: pl.Expr, key: pl.Expr, person: pl.Expr) -> pl.Expr:
+    """True where a card value bearing Excel's mark (`cut`, from `card_cut`) is shared by several
+    students: the part of `card_damaged` that needs the whole run's rows, for frames whose
+    per-table damage was computed when they were stored. `key`: the card key (`card_key`);
+    `person`: the student key (`_key`: document keys, 学籍号 keys `SID:` only when no row of the
+    value has a document). Rows with a null key or person count for nothing."""
+    doc = person.filter(person.is_not_null() & ~person.str.starts_with("SID:")).n_unique().over(key)
+    sid = person.filter(person.str.starts_with("SID:")).n_unique().over(key)
+    return (cut & key.is_not_null() & (pl.when(doc > 0).then(doc).otherwise(sid) > 1)).fill_null(False)
 
 
 def card_key(raw: pl.Expr) -> pl.Expr:
@@ -721,57 +764,110 @@ _ADDRESS_DROP = r"[\s,，.。、:：;；'\"“”‘’()（）\[\]【】<>《�
 # and not the start of a street named after it (山西路, 南京路, 北京大街) or of a district that
 # shares it (朝阳区 of Beijing, 朝阳市 of Liaoning).
 _NOT_AFTER_SHORT_NAME = "路街道巷弄里胡区县市旗盟州"
+# What may not follow a district's name: a street named after it (城区路).
+_NOT_AFTER_DISTRICT = "路街道巷弄里胡"
+# The four municipalities are provinces and prefectures at once: kept as the city of an address.
+_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 
 
 @cache
-def _address_prefixes() -> tuple[str, str]:
-    """Two regexes, for the province and then the prefecture at the start of an address, each
-    with or without its suffix (河南省郑州市, 河南郑州, 郑州市, 郑州), from `_gb2260` names. A name
-    without its suffix counts only when the next character is not one of _NOT_AFTER_SHORT_NAME;
-    that character is captured (group 1) and put back."""
+def _gb2260_districts() -> frozenset[str]:
+    """Names of urban districts (市辖区, a county-level name ending in 区) in every version of
+    GB/T 2260 since 1980, from python-stdnum's `cn/loc` table (see `_gb2260`)."""
+    from stdnum import numdb
+
+    out: set[str] = set()
+    for _length, _low, _high, _props, children in numdb.get("cn/loc").prefixes:
+        for c_len, c_low, c_high, c_props, _ in children:
+            if all(f"{c:0{c_len}d}".endswith("00") for c in range(int(c_low), int(c_high) + 1)):
+                continue
+            for name in c_props.get("county", "").split(","):
+                name = re.sub(r"^\[[^\]]*\]", "", name)
+                if name.endswith("区") and name != "市辖区":
+                    out.add(name)
+    return frozenset(out)
+
+
+@cache
+def _address_prefixes() -> tuple[str, str, str, str]:
+    """Regexes for the start of an address, from `_gb2260` names: the province (with or
+    without its suffix: 河南省, 河南; not the four municipalities); the prefecture (郑州市 as
+    group 1, or 郑州 as group 2 and the character after it as group 3, put back); a full
+    prefecture name alone (海南藏族自治州 is no 海南省); an urban district (金水区, group 1, and the
+    character after it, group 2; 市辖区 before it dropped). A name without its suffix counts only
+    when the next character is not one of _NOT_AFTER_SHORT_NAME; a district's only when the next
+    is not one of _NOT_AFTER_DISTRICT. Generic names (县, 城区, 郊区, 省直辖…) are left out."""
     _codes, provinces, prefectures = _gb2260()
     prov_full, prov_short = set(), set()
     for p in provinces:
         p = unicodedata.normalize("NFKC", p).replace("特別行政區", "特别行政区")
+        if p in _MUNICIPALITIES:
+            continue
         prov_full.add(p)
         short = re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", p)
         if 2 <= len(short) < len(p):
             prov_short.add(short)
-    pref_full, pref_short = set(prefectures), set()
-    for c in prefectures:
-        if c.endswith("市") and len(c) >= 3:
-            pref_short.add(c[:-1])
+    pref_full = {c for c in prefectures if len(c) >= 2 and c not in ("县", "市", "林区") and "直辖" not in c
+                 and not c.endswith("行政区")} | set(_MUNICIPALITIES)
+    pref_short = {c[:-1] for c in pref_full if c.endswith("市") and len(c) >= 3}
+    districts = {d for d in _gb2260_districts() if len(d) >= 3}
 
     def alt(xs: set[str]) -> str:
         return "|".join(sorted((re.escape(x) for x in xs), key=len, reverse=True))
 
     nxt = f"([^{_NOT_AFTER_SHORT_NAME}])"
     return (rf"^(?:中华人民共和国|中国)?(?:{alt(prov_full)}|(?:{alt(prov_short)}){nxt})?",
-            rf"^(?:{alt(pref_full)}|(?:{alt(pref_short)}){nxt})")
+            rf"^(?:({alt(pref_full)})|({alt(pref_short)}){nxt})",
+            rf"^(?:{alt(pref_full)})",
+            rf"^(?:市辖区)?(?:({alt(districts)})([^{_NOT_AFTER_DISTRICT}]))?")
+
+
+_ADDRESS_PARTS = pl.Struct({"prefecture": pl.String, "district": pl.String, "rest": pl.String})
 
 
 def _address_frame(df: pl.DataFrame) -> pl.Series:
-    """`address_key` on a frame of raw cells (`v`), in stages, each materialised once."""
+    """`address_parts` on a frame of raw cells (`v`), in stages, each materialised once."""
     df = df.with_columns(_s=tidy(pl.col("v")).str.replace_all(_ADDRESS_DROP, ""))
     df = df.with_columns(_s=pl.col("_s").str.replace_many(_ADDRESS_CN_FROM, _ADDRESS_CN_TO).str.replace_many(
         ["号楼", "幢", "#", "＃", "房"], ["栋", "栋", "号", "号", "室"]))
     df = df.with_columns(_use=pl.col("_s").str.contains(_ADDRESS_HOUSE) & ~pl.col("_s").str.contains(ADDRESS_COLLECTIVE))
-    province, prefecture = _address_prefixes()
-    df = df.with_columns(_s=pl.when(pl.col("_use")).then(pl.col("_s").str.replace(province, "$1")))
-    df = df.with_columns(_s=pl.col("_s").str.replace(prefecture, "$1"))
-    df = df.with_columns(_s=pl.col("_s").str.replace_all(r"(\d)\s*(?:单元|栋|号|室|楼|层|[-－—])\s*", "$1-")
+    province, prefecture, prefecture_name, district = _address_prefixes()
+    s = pl.col("_s")
+    df = df.with_columns(_s=pl.when(pl.col("_use") & s.str.contains(prefecture_name)).then(s)
+                         .when(pl.col("_use")).then(s.str.replace(province, "$1")))
+    df = df.with_columns(_p=pl.coalesce(s.str.extract(prefecture, 1), s.str.extract(prefecture, 2) + "市"),
+                         _s=s.str.replace(prefecture, "$3"))
+    df = df.with_columns(_d=s.str.extract(district, 1), _s=s.str.replace(district, "$2"))
+    df = df.with_columns(_s=s.str.replace_all(r"(\d)\s*(?:单元|栋|号|室|楼|层|[-－—])\s*", "$1-")
                          .str.replace_all(r"-+", "-").str.strip_chars_end("-"))
-    return df.select(pl.when(pl.col("_s").str.len_chars() >= 6).then(pl.col("_s"))).to_series()
+    usable = (pl.col("_d").fill_null("") + s).str.len_chars() >= 6
+    return df.select(pl.when(usable).then(pl.struct(prefecture="_p", district="_d", rest="_s"))).to_series()
+
+
+def address_parts(raw: pl.Expr) -> pl.Expr:
+    """A home address as a struct (prefecture, district, rest) to compare, or null when it says
+    nothing about one household: empty or short (fewer than 6 characters left: 无, 不详, 同上),
+    without a house or room number, or the school's or a collective address (ADDRESS_COLLECTIVE).
+    The province is dropped (河南省郑州市… = 河南郑州… = 郑州市…); the prefecture is kept, as its
+    full name (郑州 → 郑州市; a municipality is one: 北京市), null when the address names none; an
+    urban district (GB/T 2260 names ending in 区) right after it is set apart, null when none (a
+    county or county-level city stays in the rest: it is another town). The rest is compared
+    without spaces and punctuation, with 号楼/幢 as 栋, # as 号, 房 as 室, 三单元 as 3单元, and
+    12号3栋2单元501室 = 12#3-2-501 = 12-3-2-501. Which parts may be missing and still match is
+    R110's business (rules/registration.py). Computed in stages over the whole column."""
+    return raw.cast(pl.String).map_batches(lambda b: _address_frame(b.to_frame("v")), return_dtype=_ADDRESS_PARTS)
 
 
 def address_key(raw: pl.Expr) -> pl.Expr:
-    """The home address to compare, or null when it says nothing about one household: empty or
-    short (fewer than 6 characters left: 无, 不详, 同上), without a house or room number, or the
-    school's or a collective address (ADDRESS_COLLECTIVE). Compared without spaces and
-    punctuation, without the province and prefecture at the start (河南省郑州市金水区… = 郑州金水区…
-    = 金水区…), with 号楼/幢 as 栋, # as 号, 房 as 室, 三单元 as 3单元, and 12号3栋2单元501室 =
-    12#3-2-501 = 12-3-2-501. Computed in stages over the whole column (`map_batches`)."""
-    return raw.cast(pl.String).map_batches(lambda b: _address_frame(b.to_frame("v")), return_dtype=pl.String)
+    """`address_parts` as one string, prefecture|district|rest (a missing part empty): equal keys
+    are one address written two ways; different cities never share one. Null when the address
+    says nothing about one household."""
+    def key(b: pl.Series) -> pl.Series:
+        p = _address_frame(b.to_frame("v")).struct.unnest()
+        return p.select(pl.concat_str([pl.col("prefecture").fill_null(""), pl.col("district").fill_null(""),
+                                       pl.col("rest")], separator="|")).to_series()
+
+    return raw.cast(pl.String).map_batches(key, return_dtype=pl.String)
 
 
 # ---------------------------------------------------------------- photos

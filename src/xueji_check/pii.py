@@ -8,8 +8,11 @@ Shapes masked (ASCII and full-width digits alike, e.g. ``４１０１０５…``
   18xx/19xx/20xx, month 01-12 and day 01-31, three digits and a check character (0-9 or X).
   15 digits: region, ``YYMMDD``, three digits. Kept: the first 6 and the last 4 characters
   (``410105********1234``), as the ID column itself (`normalize.mask_id`).
-* Mobile number: 11 digits ``1[3-9]x xxxx xxxx``, optionally written ``139-1234-5678`` or
-  ``139 1234 5678`` and with a ``+86``/``86`` prefix. Kept: the first 3 and the last 4.
+* The same 18 characters in the card's own grouping, ``410105 20080104 1241`` (a space,
+  ideographic space, hyphen or dot between the groups). Kept: the first and the last group.
+* Mobile number: 11 digits ``1[3-9]x xxxx xxxx``, optionally written ``139-1234-5678``,
+  ``139 1234 5678`` or ``139.1234.5678`` and with a ``+86``/``86`` prefix. Kept: the first 3
+  and the last 4.
 * Bank card number: a run of 16 to 19 digits, or four-digit groups separated by a space or
   hyphen (16 to 19 digits). Kept: the first 4 and the last 4. (A 统一社会信用代码 of 17 digits
   and a letter has this shape too and is masked.)
@@ -40,7 +43,8 @@ _NZ = "[1-9１-９]"
 _YYYY = "(?:[1１][89８９]|[2２][0０])" + D + "{2}"
 _MM = "(?:[0０][1-9１-９]|[1１][0-2０-２])"
 _CHECK = "[0-9０-９XxＸｘ]"
-_SEP = "[ \\-－]"
+# a separator between digit groups: space, ideographic space, hyphen, dot (`139.1234.5678`)
+_SEP = "[ \u3000\\-－.．]"
 
 # (name, pattern, replacement). Group 1 is the boundary before, the last group the boundary
 # after; replacements use ${n}.
@@ -48,6 +52,9 @@ _PATTERNS: list[tuple[str, str, str]] = [
     ("id18",
      f"(^|{_NOT_D})({_NZ}{D}{{5}})({_YYYY}{_MM}(?:[0０][1-9１-９]|[12１２]{D}|[3３][01０１]))({D}{{3}}{_CHECK})($|{_NOT_D})",
      "${1}${2}********${4}${5}"),
+    ("id18_grouped",  # as printed on the card: 410105 20080104 1241 (one separator between groups)
+     f"(^|{_NOT_D})({_NZ}{D}{{5}})({_SEP})({_YYYY}{_MM}(?:[0０][1-9１-９]|[12１２]{D}|[3３][01０１]))({_SEP})({D}{{3}}{_CHECK})($|{_NOT_D})",
+     "${1}${2}${3}********${5}${6}${7}"),
     ("id15",
      f"(^|{_NOT_D})({_NZ}{D}{{5}})({D}{{2}}{_MM}[0-3０-３])({D}{{4}})($|{_NOT_D})",
      "${1}${2}*****${4}${5}"),
@@ -77,7 +84,7 @@ PASSES = 2
 
 # Only IDs: for columns whose value is itself an identifier (学籍号), where an 11-digit or
 # 16-digit 学籍号 must stay readable, but a G-prefixed ID number (G410105…) must not.
-ID_ONLY = ("id18", "id15")
+ID_ONLY = ("id18", "id18_grouped", "id15")
 
 QUOTE_LIMIT = 200
 TEXT_LIMIT = 1000
@@ -116,7 +123,7 @@ def mask_expr(e: pl.Expr, only: tuple[str, ...] | None = None) -> pl.Expr:
 
 # A cheap test for text that may hold a shape at all (11 or more digits and separators in a row,
 # or a long mantissa): the patterns run on those rows only.
-CANDIDATE = f"{D}[0-9０-９ \\-－]{{9,}}{D}|[.．]{D}{{10}}"
+CANDIDATE = f"{D}[0-9０-９ \u3000\\-－.．]{{9,}}{D}|[.．]{D}{{10}}"
 
 
 def _on_rows(s: pl.Series, rows: pl.Series, fn) -> pl.Series:

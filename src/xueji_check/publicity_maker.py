@@ -117,7 +117,7 @@ def ineligible(rows: pl.DataFrame, roster: pl.DataFrame | None, policy: Policy,
     Returns the flagged rows (`_file`, `_sheet`, `_row`, `rule_id`, `message`, masked) and, for
     each rule that could not run, a Chinese line saying why (e.g. no roster given)."""
     from xueji_check.engine import rule_skip_reason
-    from xueji_check.pii import mask_text
+    from xueji_check.pii import mask_series
     from xueji_check.registry import CATALOG, load_rule_modules
 
     load_rule_modules()
@@ -135,7 +135,7 @@ def ineligible(rows: pl.DataFrame, roster: pl.DataFrame | None, policy: Policy,
         parts.append(found.select("_file", "_sheet", "_row", "message").with_columns(rule_id=pl.lit(rid)).collect())
     flagged = pl.concat(parts) if parts else pl.DataFrame(
         schema={"_file": pl.String, "_sheet": pl.String, "_row": pl.Int64, "message": pl.String, "rule_id": pl.String})
-    flagged = flagged.with_columns(pl.col("message").map_elements(mask_text, return_dtype=pl.String))
+    flagged = flagged.with_columns(mask_series(flagged.get_column("message")).alias("message"))
     return flagged, notes
 
 

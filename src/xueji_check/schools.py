@@ -2,7 +2,7 @@
 P401, P402) and for rows whose own 学校名称 cell is empty.
 
 In order (issue: every finding is charged to its school): the table's school column (when one
-school fills it), a school named in its title lines, a school named in its file name. A school
+school fills it), a school named in its title lines, in its file name, in its sheet name. A school
 already known from the run's data is preferred to a name guessed from the words around it. A
 table of several schools is charged to （多所学校）; a table with no school anywhere to
 （未注明学校）, so the per-school summary always adds up to the number of findings.
@@ -82,5 +82,5 @@ def table_schools(tables: list[Table], frames: dict[str, pl.DataFrame]) -> dict[
             found = school_in_text(line, ordered)
             if found:
                 break
-        out[tid] = found or school_in_text(Path(t.file).stem, ordered) or UNNAMED
+        out[tid] = found or school_in_text(Path(t.file).stem, ordered) or school_in_text(t.sheet, ordered) or UNNAMED
     return out

@@ -158,13 +158,15 @@ def _normalise_stack(members: list[tuple[Table, int]], spec: KindSpec, as_of: dt
 def with_derived(df: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
     """Columns derived from a normalised frame once, when it is made, for the rules that would
     otherwise compute them over the whole column on every use: per card-number field `f`,
-    `f__damaged` (`normalize.card_damaged`, table by table: `_tid`) and `f__key`
-    (`normalize.card_key`)."""
+    `f__damaged` (`normalize.card_damaged`, table by table: `_tid`; sharing between students is
+    judged at run time, `normalize.card_shared_cut`), `f__key` (`normalize.card_key`) and
+    `f__cut` (`normalize.card_cut`)."""
     extra = []
     for f in spec.fields:
         if f.type == "card_number" and f.name in df.columns:
-            extra += [nz.card_damaged(pl.col(f.name), "_tid").alias(f"{f.name}__damaged"),
-                      nz.card_key(pl.col(f.name)).alias(f"{f.name}__key")]
+            extra += [nz.card_damaged(pl.col(f.name), "_tid", None).alias(f"{f.name}__damaged"),
+                      nz.card_key(pl.col(f.name)).alias(f"{f.name}__key"),
+                      nz.card_cut(pl.col(f.name)).alias(f"{f.name}__cut")]
     return df.with_columns(extra) if extra else df
 
 

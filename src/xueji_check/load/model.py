@@ -74,6 +74,12 @@ class Table:
     # text of the rows below the header that are not records (footer, notes, headings between
     # blocks), one line per row in sheet order; read for facts such as the publicity period
     footer_lines: list[str] = field(default_factory=list)
+    # the sheet row (1-based, as in Excel) of each entry of title_lines and of footer_lines
+    title_rows: list[int] = field(default_factory=list)
+    footer_rows: list[int] = field(default_factory=list)
+    # the rows that are not records, as the sheet holds them (blank rows left out): those above
+    # the header and those set aside below it (_row plus c0..cn as text); for the annotated copy
+    other_rows: pl.DataFrame | None = None
     unknown: pl.DataFrame | None = None  # as RawSheet.unknown (cells whose value is not known)
 
     @property

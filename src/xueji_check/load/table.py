@@ -26,6 +26,7 @@ import polars as pl
 
 from xueji_check.load.kinds import HEADER_SCAN_ROWS, HeaderGuess, _row_texts, guess_header
 from xueji_check.load.model import Problem, RawSheet, Table
+from xueji_check.pii import mask_text
 from xueji_check.spec import KindSpec, normalise_header
 
 # A total row: 合计/总计/小计 as a label at the start of one of the first four cells (`合计`,
@@ -84,6 +85,11 @@ def _title_lines(rows: list[list[str]], upto: int) -> list[str]:
     return [" ".join(c.strip() for c in r if c.strip()) for r in rows[:upto] if any(c.strip() for c in r)]
 
 
+def _title_rows(rows: list[list[str]], upto: int) -> list[int]:
+    """The sheet row (1-based) of each line of `_title_lines(rows, upto)`."""
+    return [i + 1 for i, r in enumerate(rows[:upto]) if any(c.strip() for c in r)]
+
+
 def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpec],
                 problems: list[Problem]) -> Table | None:
     """Locate the header row of a sheet, recognise its kind (or use `kind_hint`), map headers to
@@ -140,10 +146,16 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
     note = set_aside_message(aside)
     if note:
         problems.append(Problem("info", sheet.file, sheet.sheet, None, note))
+    footer = [a for a in aside if a.category in ("footer", "separator") and a.text]
+    title_rows = _title_rows(rows, guess.row_index)
+    indexed = df.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    kept = title_rows + [a.row for a in aside]
+    other = indexed.filter(pl.col("_row").is_in(kept)) if kept else indexed.clear()
     return Table(kind=kind, file=sheet.file, sheet=sheet.sheet, header_row=guess.row_index + 1,
                  headers=headers, field_cols=guess.mapping, raw=data,
                  title_lines=_title_lines(rows, guess.row_index), missing=missing,
-                 footer_lines=[a.text for a in aside if a.category in ("footer", "separator") and a.text])
+                 footer_lines=[a.text for a in footer], title_rows=title_rows, footer_rows=[a.row for a in footer],
+                 other_rows=other)
 
 
 def _missing(spec: KindSpec, mapping: dict[str, str]) -> list[str]:
@@ -484,7 +496,8 @@ def set_aside_message(aside: list[SetAside]) -> str | None:
                 hints += [h for h in a.hints if h not in hints]
             detail = f"（{'、'.join(hints) if hints else '说明文字'}）"
         elif cat == "separator":
-            example = next((a.text for a in rows if a.text), "")
+            # masked before it is cut: a cut ID or mobile is no longer a shape the mask knows
+            example = mask_text(next((a.text for a in rows if a.text), ""))
             detail = f"（如「{example[:20]}{'…' if len(example) > 20 else ''}」）" if example else ""
         parts.append(f"第 {_ranges([a.row for a in rows])} 行是{_CATEGORY[cat]}{detail}")
     text = "；".join(parts) + "，不作为数据行检查"

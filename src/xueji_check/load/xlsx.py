@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from xueji_check.load.biff import check_xls, xlsb_extent
 from xueji_check.load.model import LoadError, Problem, RawSheet, _detail, _first_line
 from xueji_check.memory import release_free_memory
 
@@ -707,11 +708,20 @@ def scan_zip(data: bytes | BinaryIO) -> dict[str, SheetScan]:
     scans: dict[str, SheetScan] = {}
     inflated = 0
     for info in infos:
+        if "mimetype" in names and _ODS_CONTENT.match(info.filename):
+            inflated += _check_ods_content(fh, info, total, packed)
+            if inflated > MAX_UNZIPPED_BYTES:
+                raise _bomb(inflated, packed)
+            continue
         # every worksheet part is scanned, also one no sheet name points at (calamine may
         # resolve a part path differently): such a sheet must not reach calamine unmeasured
         key = sheet_of_path.get(info.filename)
         if key is None and _WORKSHEET_PART.match(info.filename):
             key = UNMAPPED + info.filename
+        if _XLSB_SHEET_PART.match(info.filename):  # .xlsb: binary records, measured by biff.py
+            _check_xlsb_sheet(fh, info, total, packed)
+            inflated += info.file_size
+            continue
         could_exceed = info.compress_size * DEFLATE_MAX_RATIO > MAX_ENTRY_RATIO_BYTES
         if key is None and not could_exceed:
             inflated += info.file_size
@@ -739,6 +749,47 @@ def scan_zip(data: bytes | BinaryIO) -> dict[str, SheetScan]:
 
 
 _WORKSHEET_PART = re.compile(r"(?i)^/?xl/worksheets/[^/]+\.xml$")
+_ODS_CONTENT = re.compile(r"(?i)^(?:\.?/)?content\.xml$")  # calamine reads "content.xml"
+
+
+def _check_ods_content(fh: BinaryIO, info: zipfile.ZipInfo, total: int, packed: int) -> int:
+    """Refuse an .ods whose content.xml would make calamine exhaust memory or loop (ods.py):
+    calamine reads every sheet of an .ods when the file is opened, so the whole file is refused,
+    naming the sheet. Streams the entry (bounded memory); returns its inflated size."""
+    from xueji_check.load.ods import measure
+
+    limit = max(info.file_size, 1 << 20)
+    sizes: list[int] = []
+
+    def stream(sink) -> None:
+        sizes.append(_inflate_entry(fh, info, limit, sink))
+        if sizes[-1] > limit:
+            raise _bomb(max(sizes[-1], total), packed)
+        if sizes[-1] != info.file_size and info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+            raise LoadError(f"文件已损坏（压缩包内 {info.filename} 长度不符），请重新从系统导出后再检查")
+
+    scan = measure(stream)
+    size = sizes[0]
+    why = scan.refusal()
+    if why:
+        raise LoadError(why)
+    return size
+
+
+_XLSB_SHEET_PART = re.compile(r"(?i)^/?xl/worksheets/[^/]+\.bin$")
+
+
+def _check_xlsb_sheet(fh: BinaryIO, info: zipfile.ZipInfo, total: int, packed: int) -> None:
+    """Refuse an .xlsb whose sheet part reaches so far that calamine would exhaust memory (its
+    records are read into memory: the part's declared size was bounded by the zip-bomb checks)."""
+    parts: list[bytes] = []
+    limit = max(info.file_size, 1 << 20)
+    size = _inflate_entry(fh, info, limit, parts.append)
+    if size > limit:
+        raise _bomb(max(size, total), packed)
+    why = xlsb_extent(info.filename.rsplit("/", 1)[-1], b"".join(parts)).refusal()
+    if why:
+        raise LoadError(why)
 
 
 def _is_encrypted_ole(data: bytes | BinaryIO) -> bool:
@@ -956,6 +1007,7 @@ def read_excel_bytes(data: bytes | BinaryIO, display: str, problems: list[Proble
     elif head.startswith(OLE_MAGIC):
         if _is_encrypted_ole(fh):
             raise LoadError(ENCRYPTED_MSG)
+        check_xls(fh)  # cells far out would make calamine exhaust memory (biff.py)
     else:
         raise LoadError(f"文件内容不是 Excel 格式（{_content_hint(head)}），请用 Excel 打开后另存为 .xlsx 再检查")
     try:
@@ -972,24 +1024,93 @@ TRIM_AFTER_BYTES = 8 * 1024**2
 
 def _open_workbook(data: bytes | BinaryIO, fh: BinaryIO):
     """calamine's reader: on the open file through /proc/self/fd (the same file that was hashed
-    and scanned, read by calamine without a copy of it in Python), else on the bytes."""
+    and scanned, read by calamine without a copy of it in Python), else on the bytes.
+
+    calamine picks its reader by the file's extension; without one (the /proc path, bytes) it
+    tries each format and, when all fail, says only "Cannot detect file format", dropping the
+    reason the right reader gave (its own cell limit, a broken XML part). So the file is first
+    opened through a link whose name carries the format found from its content (`_format`),
+    and that reader's reason is what the user is told when the file cannot be read."""
     import fastexcel
 
+    reason: Exception | None = None
     if not isinstance(data, bytes | bytearray):
         proc = f"/proc/self/fd/{fh.fileno()}"
         if os.path.exists(proc):
+            fmt = _format(fh)
+            if fmt is not None:
+                try:
+                    return _open_as(proc, fmt)
+                except _NoLink:
+                    pass
+                except Exception as exc:  # calamine's reason for the format the content has
+                    reason = exc
             try:
                 reader = fastexcel.read_excel(proc)
                 return reader, reader.sheet_names
-            except Exception:  # read the bytes instead: calamine's own message for them
-                pass
+            except Exception:
+                if reason is not None:
+                    raise _excel_error(reason) from reason
         fh.seek(0)
         data = fh.read()
     try:
         reader = fastexcel.read_excel(data)
         return reader, reader.sheet_names
     except Exception as exc:  # calamine errors are varied; name the cause
-        raise _excel_error(exc) from exc
+        raise _excel_error(reason or exc) from exc
+
+
+class _NoLink(Exception):
+    """No temporary link could be made (read-only /tmp): open without an extension."""
+
+
+def _open_as(proc: str, fmt: str):
+    """fastexcel on `proc` through a temporary link named workbook.<fmt>, so calamine uses the
+    reader of that format. The link is removed at once (calamine keeps the file open)."""
+    import shutil
+    import tempfile
+
+    import fastexcel
+
+    try:
+        tmp = tempfile.mkdtemp(prefix="xueji-")
+    except OSError as exc:
+        raise _NoLink from exc
+    try:
+        link = os.path.join(tmp, f"workbook.{fmt}")
+        try:
+            os.symlink(proc, link)
+        except OSError as exc:
+            raise _NoLink from exc
+        reader = fastexcel.read_excel(link)
+        return reader, reader.sheet_names
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _format(fh: BinaryIO) -> str | None:
+    """The workbook format of the open file from its content: xls (OLE2), xlsb, xlsx or ods (a
+    zip holding their parts); None when unclear (calamine then tries every reader)."""
+    fh.seek(0)
+    head = fh.read(8)
+    fh.seek(0)
+    if head.startswith(OLE_MAGIC):
+        return "xls"
+    if not head.startswith(b"PK"):
+        return None
+    try:
+        names = {n.lstrip("/").lower() for n in zipfile.ZipFile(fh).namelist()}
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    finally:
+        fh.seek(0)
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "mimetype" in names and "content.xml" in names:
+        return "ods"
+    return None
 
 
 def _refused(scans: dict[str, SheetScan], name: str) -> str | None:
@@ -1056,13 +1177,17 @@ def _read_workbook(data: bytes | BinaryIO, fh: BinaryIO, scans: dict[str, SheetS
 
 
 def _excel_error(exc: BaseException) -> LoadError:
-    text = _first_line(exc)
+    """The reason calamine gave for not opening a workbook, framed in Chinese with what to do."""
+    text = re.sub(r"^calamine error:\s*", "", _first_line(exc))
     low = text.lower()
     if "password" in low or "encrypt" in low:
         return LoadError(ENCRYPTED_MSG)
+    if "cell limit" in low or "too many" in low or "exceed" in low:
+        return LoadError(f"读取库拒绝读取该文件：单元格数超过它的上限（{text}），多半是整行整列误填了内容；"
+                         "请删除表格右侧和下方多余的行和列，另存为 .xlsx 再检查")
     if "zip" in low or "eof" in low or "invalid" in low or "cfb" in low or "unexpected" in low:
-        return LoadError(f"文件已损坏，无法读取（{text}）；请重新从系统导出，或用 Excel 打开后另存为 .xlsx 再检查")
-    return LoadError(f"无法读取该 Excel 文件（{text}），请用 Excel 打开后另存为 .xlsx 再检查")
+        return LoadError(f"文件已损坏，无法读取（读取库的原因：{text}）；请重新从系统导出，或用 Excel 打开后另存为 .xlsx 再检查")
+    return LoadError(f"无法读取该 Excel 文件（读取库的原因：{text}），请用 Excel 或 WPS 打开后另存为 .xlsx 再检查")
 
 
 def _content_hint(data: bytes) -> str:

@@ -24,20 +24,21 @@ from xlsxwriter.comments import CommentType
 from xlsxwriter.packager import Packager
 from xlsxwriter.utility import xl_col_to_name
 
+from xueji_check import normalize as nz
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.normalize import mask_id
 from xueji_check.pii import mask_series
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
+from xueji_check.report.terminal import VALIDATE_SKIPPED
 from xueji_check.schools import UNNAMED
-from xueji_check.spec import all_kinds
+from xueji_check.spec import KIND_TITLES, all_kinds
 
 HEADERS_ZH = {"rule_id": "规则", "severity": "级别", "dataset": "数据", "file": "文件", "sheet": "工作表",
               "row": "行号", "column": "列", "student_id": "学籍号", "id_masked": "身份证号", "name": "姓名",
               "school": "学校", "message": "问题说明", "clause": "依据", "fingerprint": "指纹", "status": "状态"}
 STATUS_ZH = {"new": "新增", "persisting": "持续", "resolved": "已整改"}
-KIND_ZH = {"roster": "学籍名册", "changes": "学籍异动", "aid": "资助申报与发放", "publicity": "公示名单",
-           "employed": "在职参保名单"}
+KIND_ZH = dict(KIND_TITLES)  # 学籍名册, 学籍异动记录, 资助申报与发放, 公示名单, 在职参保名单
 FAMILIES = {"S": "数据质量", "R": "学籍注册", "C": "学籍异动", "A": "资助", "P": "公示"}
 SEV_COLOUR = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
 CHART_COLOUR = {"error": "C0504D", "warning": "F2C314", "info": "4F81BD"}
@@ -116,12 +117,23 @@ def sheet_ref(name: str) -> str:
 # ------------------------------------------------------------------ planning
 @dataclass
 class SheetPlan:
+    """One annotated copy. Rows 1..header_row of the copy are the sheet's own rows above and at
+    its header (titles, the period line, the header), in their places. Below the header a full
+    copy keeps every row at its own row number (blank rows stay blank), so the copy's row N is the
+    input's row N; a compact copy (only the flagged rows, or a sheet longer than Excel allows)
+    puts the copied rows one under the other, and its 原行号 column says where each came from."""
+
     table: object  # load.Table
     name: str
-    limited: bool  # only the rows with findings are copied
-    rows: pl.DataFrame  # file, sheet, row, out_row: where each copied source row lands
+    limited: bool  # only the rows with findings (and the footer) are copied
+    rows: pl.DataFrame  # file, sheet, row, out_row: where each copied row below the header lands (1-based)
     cut: int = 0  # rows not copied because the sheet would exceed Excel's row limit
     cut_cols: int = 0  # columns not copied because the sheet would exceed Excel's column limit
+    compact: bool = False  # rows below the header renumbered (out_row != row)
+
+    @property
+    def header_row(self) -> int:
+        return self.table.header_row
 
 
 def _table_display_name(t, multi: bool) -> str:
@@ -129,12 +141,21 @@ def _table_display_name(t, multi: bool) -> str:
     return f"{stem}-{t.sheet}" if multi else stem
 
 
+def _other_rows(t) -> pl.DataFrame:
+    """The table's non-record rows as written (load.Table.other_rows), or an empty frame."""
+    other = getattr(t, "other_rows", None)
+    if other is None:
+        return pl.DataFrame(schema={"_row": pl.Int64})
+    return other.with_columns(pl.col("_row").cast(pl.Int64))
+
+
 def plan_sheets(findings: pl.DataFrame, result, annotate_all: bool, row_limit: int,
                 max_sheets: int | None = None) -> tuple[list[SheetPlan], list]:
     """Which input sheets get an annotated copy, and which rows. Above `row_limit` input rows in
     the run (one big export, or a folder of many school files) the copies hold only flagged rows
-    and sheets without findings are left out; at most `max_sheets` copies are made (those with
-    the most findings), the rest is returned as the second element."""
+    (and the footer below the last record) and sheets without findings are left out; at most
+    `max_sheets` copies are made (those with the most findings), the rest is returned as the
+    second element. A sheet with only file-level findings (P401, P402, S001) is copied too."""
     max_sheets = MAX_ANNOTATED_SHEETS if max_sheets is None else max_sheets
     tables = [(inp, t) for inp in result.inputs for t in inp.tables]
     limited = sum(t.raw.height for _, t in tables) > row_limit and not annotate_all
@@ -154,49 +175,129 @@ def plan_sheets(findings: pl.DataFrame, result, annotate_all: bool, row_limit: i
     plans = []
     for inp, t in candidates:
         name = namer(_table_display_name(t, len(inp.tables) > 1))
-        src = t.raw.select(pl.col("_row").cast(pl.Int64).alias("row"))
+        h = t.header_row
+        records = t.raw.select(pl.col("_row").cast(pl.Int64).alias("row"))
+        below = _other_rows(t).filter(pl.col("_row") > h).select(pl.col("_row").alias("row"))
         if limited:
             flagged = flagged_all.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet)).select("row")
-            src = src.join(flagged, on="row", how="semi")
-        cut = max(0, src.height - (EXCEL_MAX_ROWS - 1))
-        src = src.head(EXCEL_MAX_ROWS - 1)
-        rows = src.with_row_index("out_row", offset=2).select(
-            pl.lit(t.file).alias("file"), pl.lit(t.sheet).alias("sheet"), "row",
-            pl.col("out_row").cast(pl.Int64))
-        plans.append(SheetPlan(t, name, limited, rows, cut, max(0, len(t.headers) - COPY_MAX_COLS)))
+            last = records["row"].max()
+            footer = below.filter(pl.col("row") > last) if last is not None else below
+            records = records.join(flagged, on="row", how="semi")
+            below = below.join(flagged, on="row", how="semi")
+            below = pl.concat([below, footer]).unique()
+        src = pl.concat([records, below]).sort("row") if below.height else records
+        compact = limited or (src.height > 0 and src["row"].max() > EXCEL_MAX_ROWS)
+        cut = 0
+        if compact:
+            room = EXCEL_MAX_ROWS - h
+            cut = max(0, src.height - room)
+            src = src.head(room).with_row_index("out_row", offset=h + 1)
+        else:
+            src = src.with_columns(pl.col("row").alias("out_row"))
+        rows = src.select(pl.lit(t.file).alias("file"), pl.lit(t.sheet).alias("sheet"), "row",
+                          pl.col("out_row").cast(pl.Int64))
+        plans.append(SheetPlan(t, name, limited, rows, cut, max(0, len(t.headers) - COPY_MAX_COLS), compact))
     return plans, left_out
 
 
+def _first_cells(t) -> dict[str, int]:
+    """Header text -> index of the first copied column with that header."""
+    seen: dict[str, int] = {}
+    for i, h in enumerate(t.headers[:COPY_MAX_COLS]):
+        seen.setdefault(h, i)
+    return seen
+
+
+def period_cell(t) -> tuple[int, int | None] | None:
+    """Where a publicity list states its period in words (the line P401 read it from, as
+    rules.publicity.text_periods looks: the title lines first, then the footer lines): the sheet
+    row (1-based) and the index of the cell holding the period (None if no copied cell holds it),
+    or None when no such line."""
+    from xueji_check.rules.publicity import parse_period
+
+    row = next((r for line, r in zip(t.title_lines, t.title_rows, strict=False) if parse_period(line)), None)
+    if row is None:
+        row = next((r for line, r in zip(t.footer_lines, t.footer_rows, strict=False) if parse_period(line)), None)
+    if row is None:
+        return None
+    other = _other_rows(t).filter(pl.col("_row") == row)
+    if other.height == 0:
+        return row, None
+    cells = [(int(c[1:]), v) for c, v in other.drop("_row").row(0, named=True).items()
+             if c[1:].isdigit() and v is not None and str(v).strip() and int(c[1:]) < COPY_MAX_COLS]
+    cells.sort()
+    hit = next((i for i, v in cells if parse_period(str(v))), None)
+    if hit is None:
+        hit = next((i for i, v in cells if "公示" in str(v)), cells[0][0] if cells else None)
+    return row, hit
+
+
 def locate(findings: pl.DataFrame, plans: list[SheetPlan]) -> pl.DataFrame:
-    """Add `_target` (sheet and cell in the annotated copy, e.g. 'x'!D7) and `_cell` (D7) to each
-    finding. Findings without a row point at the header of their sheet's copy."""
+    """Add where each finding is shown in the annotated copies: `_orow` (1-based row of the copy),
+    `_ocol` (0-based column of the copy; 0 is the 问题 cell), `_cell` (e.g. D7), `_target`
+    ('x'!D7) and `_show`, the link text (第 N 行, N being the input's row, which the copy's
+    行号 cell of the target row also says). A finding with a row lands in that row, on its
+    column's cell. A file-level finding lands on the header cell of its column (P402), on the
+    line that states the publicity period (P401 read from a title or footer line), else on the
+    header row's first cell (S001 and the like)."""
     f = findings.with_row_index("_i")
+    none = {"_orow": pl.Int64, "_ocol": pl.Int64, "_cell": pl.String, "_target": pl.String, "_show": pl.String}
     if not plans or f.height == 0:
-        return f.with_columns(_target=pl.lit(None, pl.String), _cell=pl.lit(None, pl.String))
+        return f.with_columns(*[pl.lit(None, t).alias(c) for c, t in none.items()])
     rows = pl.concat([p.rows for p in plans])
-    cols = []
-    sheets = []
+    cols, sheets = [], []
     for p in plans:
         t = p.table
-        seen: dict[str, int] = {}
-        for i, h in enumerate(t.headers[:COPY_MAX_COLS]):  # a column not copied: the row's 问题 cell
-            seen.setdefault(h, i)
-        cols += [(t.file, t.sheet, h, xl_col_to_name(i + 2)) for h, i in seen.items()]
-        sheets.append((t.file, t.sheet, sheet_ref(p.name)))
+        cols += [(t.file, t.sheet, h, i) for h, i in _first_cells(t).items()]
+        pc = period_cell(t) if t.kind == "publicity" else None
+        prow = None
+        pcol = None
+        if pc is not None:
+            r, ci = pc
+            if r <= t.header_row:
+                prow = r
+            else:
+                hit = p.rows.filter(pl.col("row") == r)
+                prow = hit["out_row"][0] if hit.height else None
+            pcol = ci + 2 if prow is not None and ci is not None else 0
+        sheets.append((t.file, t.sheet, sheet_ref(p.name), t.header_row, min(len(t.headers), COPY_MAX_COLS),
+                       prow, pcol, pc[0] if pc is not None else None,
+                       "标题" if pc is not None and pc[0] < t.header_row else "表尾"))
     cols_df = pl.DataFrame(cols, schema={"file": pl.String, "sheet": pl.String, "column": pl.String,
-                                         "_letter": pl.String}, orient="row")
-    sheets_df = pl.DataFrame(sheets, schema={"file": pl.String, "sheet": pl.String, "_sref": pl.String},
-                             orient="row")
+                                         "_ci": pl.Int64}, orient="row")
+    sheets_df = pl.DataFrame(sheets, schema={"file": pl.String, "sheet": pl.String, "_sref": pl.String,
+                                             "_hrow": pl.Int64, "_ncols": pl.Int64, "_prow": pl.Int64,
+                                             "_pcol": pl.Int64, "_psrc": pl.Int64, "_pwhere": pl.String}, orient="row")
     j = (f.join(rows, on=["file", "sheet", "row"], how="left")
          .join(cols_df, on=["file", "sheet", "column"], how="left")
          .join(sheets_df, on=["file", "sheet"], how="left"))
-    cell = pl.when(pl.col("out_row").is_not_null()).then(
-        pl.concat_str([pl.coalesce("_letter", pl.lit("A")), pl.col("out_row").cast(pl.String)])
-    ).otherwise(pl.lit("A1"))
-    j = j.with_columns(_cell=pl.when(pl.col("_sref").is_not_null()).then(cell))
-    j = j.with_columns(_target=pl.when(pl.col("_sref").is_not_null()).then(
-        pl.concat_str([pl.col("_sref"), pl.lit("!"), pl.col("_cell")])))
-    return j.sort("_i").drop("out_row", "_letter", "_sref")
+    has_row = pl.col("row").is_not_null()
+    period = (pl.col("rule_id") == "P401") & pl.col("column").is_null() & pl.col("_prow").is_not_null() \
+        & ~pl.col("message").fill_null("").str.contains("命令行参数", literal=True)
+    on_cell = pl.when(pl.col("_ci").is_not_null()).then(pl.col("_ci") + 2)
+    j = j.with_columns(
+        _orow=pl.when(has_row).then(pl.col("out_row")).when(period).then(pl.col("_prow")).otherwise(pl.col("_hrow")),
+        _ocol=pl.when(has_row).then(on_cell.otherwise(0)).when(period).then(pl.col("_pcol"))
+        .otherwise(on_cell.when(pl.col("_ncols") > 0).then(2).otherwise(0)),
+        _show=pl.when(has_row & pl.col("out_row").is_not_null())
+        .then(pl.format("第 {} 行", pl.col("row")))
+        .when(has_row).then(pl.lit("查看工作表"))
+        .when(period).then(pl.format("第 {} 行（{}）", pl.col("_psrc"), pl.col("_pwhere")))
+        .otherwise(pl.format("第 {} 行（表头）", pl.col("_hrow"))),
+    )
+    # a row that was not copied (beyond Excel's row limit): the sheet's first cell
+    lost = has_row & pl.col("out_row").is_null()
+    j = j.with_columns(_orow=pl.when(lost).then(1).otherwise(pl.col("_orow")),
+                       _ocol=pl.when(lost).then(0).otherwise(pl.col("_ocol")))
+    j = j.with_columns(*[pl.when(pl.col("_sref").is_not_null()).then(pl.col(c)).alias(c)
+                         for c in ("_orow", "_ocol", "_show")])
+    used = sorted({int(c) for c in j["_ocol"].drop_nulls().unique().to_list()})
+    letters = pl.DataFrame({"_ocol": used, "_letter": [xl_col_to_name(c) for c in used]},
+                           schema={"_ocol": pl.Int64, "_letter": pl.String})
+    j = j.join(letters, on="_ocol", how="left")
+    j = j.with_columns(_cell=pl.concat_str([pl.col("_letter"), pl.col("_orow").cast(pl.String)]))
+    j = j.with_columns(_target=pl.concat_str([pl.col("_sref"), pl.lit("!"), pl.col("_cell")]))
+    return j.sort("_i").drop("out_row", "_ci", "_sref", "_hrow", "_ncols", "_prow", "_pcol", "_psrc", "_pwhere", "_letter")
 
 
 # ------------------------------------------------------------------ school table
@@ -233,6 +334,98 @@ def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
                     *[f"fam_{k}" for k in FAMILIES], "new")
 
 
+# ------------------------------------------------------------------ the money at a glance
+AID_TYPES = ("免学费", "国家助学金")
+NO_TERM = "（学期无法识别）"
+NO_TYPE = "（未注明资助类型）"
+MONEY_NOTE = ("人数为不同学生数（同一学生在同一学期、同一资助类型的重复记录只计一次）；金额为各行金额之和（重复的行也计入，见 A304）；"
+              "金额未填或无法识别的行计入人数，不计入金额，见「说明」列。依据：人社厅发〔2018〕28号 三（五）切实加强资金管理。")
+
+
+@dataclass
+class Money:
+    """The aid money per school and term (`money_table`): `types` the aid types in column order;
+    `rows` one dict per school and term (school, term, per type `n:<type>` recipients and
+    `sum:<type>` amount, `n:all`, `sum:all`, `note`), the last one the total of all."""
+
+    types: list[str]
+    rows: list[dict]
+
+
+def money_table(result) -> Money | None:
+    """Per school and term, per aid type: the number of recipients (distinct students: the
+    engine's `_key`, a row without any student key counting as one) and the sum of the amounts
+    paid or declared (yuan), from the run's normalised aid frame (columns school_name, term,
+    aid_type, amount, _key). A row without an amount counts as a recipient and is named in the
+    note (金额未填 N 行 / 金额无法识别 N 行). The school of a row without 学校名称 is the one its table
+    is charged to (schools.table_schools, as for the findings). None when the run has no aid rows.
+    Source: notice 三（五） 切实加强资金管理 (全面掌握技工院校资助资金…情况)."""
+    from xueji_check.schools import table_schools
+
+    aid = result.frames.get("aid") if result is not None else None
+    if aid is None or aid.height == 0 or "aid_type" not in aid.columns:
+        return None
+    all_tables = [t for inp in result.inputs for t in inp.tables]
+    charged = table_schools(all_tables, result.frames)
+    tids = pl.DataFrame({"_tid": list(charged), "_charged": list(charged.values())},
+                        schema={"_tid": pl.Int64, "_charged": pl.String})
+
+    def col(name: str, dtype) -> pl.Expr:
+        return pl.col(name) if name in aid.columns else pl.lit(None, dtype)
+
+    amount = col("amount", pl.Float64).cast(pl.Float64, strict=False)
+    raw_amount = col("amount__raw", pl.String).cast(pl.String)
+    who = pl.concat_str([pl.lit("#"), col("_file", pl.String), pl.lit("#"), col("_sheet", pl.String), pl.lit("#"),
+                         col("_row", pl.Int64).cast(pl.String)])
+    df = aid.with_columns(col("_tid", pl.Int64).cast(pl.Int64).alias("_tid")).join(tids, on="_tid", how="left").select(
+        pl.coalesce(col("school_name", pl.String), pl.col("_charged"), pl.lit(UNNAMED)).alias("school"),
+        col("term", pl.String).cast(pl.String).fill_null(NO_TERM).alias("term"),
+        col("aid_type", pl.String).cast(pl.String).fill_null(NO_TYPE).alias("aid_type"),
+        amount.alias("amount"),
+        pl.coalesce(col("_key", pl.String).cast(pl.String), who).alias("_who"),
+        (amount.is_null() & (raw_amount.is_null() | (raw_amount.str.strip_chars() == ""))).alias("_empty"),
+        (amount.is_null() & raw_amount.is_not_null() & (raw_amount.str.strip_chars() != "")).alias("_bad"),
+    )
+    agg = [pl.col("_who").n_unique().cast(pl.Int64).alias("n"),
+           pl.when(pl.col("amount").is_not_null().any()).then(pl.col("amount").sum()).alias("sum"),
+           pl.col("_empty").sum().cast(pl.Int64).alias("empty"), pl.col("_bad").sum().cast(pl.Int64).alias("bad")]
+    per_type = df.group_by("school", "term", "aid_type").agg(*agg)
+    per_term = df.group_by("school", "term").agg(*agg).sort("school", "term")
+    total = df.select(*agg).row(0, named=True)
+    total_types = {t: r for t, *r in df.group_by("aid_type").agg(*agg).iter_rows()}
+    present = set(per_type["aid_type"].to_list())
+    types = [t for t in AID_TYPES if t in present] + sorted(present - set(AID_TYPES))
+    cells = {(sc, te, ty): (n, sm, e, b) for sc, te, ty, n, sm, e, b in per_type.iter_rows()}
+
+    def note(parts: list[tuple[str, int, int]]) -> str:
+        out = []
+        for ty, empty, bad in parts:
+            if empty:
+                out.append(f"{ty}金额未填 {empty} 行")
+            if bad:
+                out.append(f"{ty}金额无法识别 {bad} 行")
+        return "；".join(out)
+
+    rows = []
+    for sc, te, n, sm, _e, _b in per_term.iter_rows():
+        row: dict = {"school": sc, "term": te, "n:all": n, "sum:all": sm}
+        parts = []
+        for ty in types:
+            c = cells.get((sc, te, ty))
+            row[f"n:{ty}"], row[f"sum:{ty}"] = (c[0], c[1]) if c else (None, None)
+            if c:
+                parts.append((ty, c[2], c[3]))
+        row["note"] = note(parts)
+        rows.append(row)
+    row = {"school": "合计", "term": "", "n:all": total["n"], "sum:all": total["sum"]}
+    for ty in types:
+        n, sm, _e, _b = total_types[ty]
+        row[f"n:{ty}"], row[f"sum:{ty}"] = n, sm
+    row["note"] = note([(ty, total_types[ty][2], total_types[ty][3]) for ty in types])
+    rows.append(row)
+    return Money(types, rows)
+
+
 FOCUS_RULE = ("按「每百名学生问题数」从高到低排名；排名前 10%（至少 1 所）且有错误级问题的学校标为重点监管学校，"
               "建议优先实地核查（回头看）。名册中没有学生的学校不参与排名。")
 
@@ -253,11 +446,17 @@ class Styles:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.section = wb.add_format({"bold": True, "font_size": 12})
         self.link = wb.add_format({"font_color": "#" + LINK_COLOUR, "underline": 1})
+        # a header cell marked by a file-level finding (P402's column, S001)
+        self.header_fill = {s: solid(c, bold=True) for s, c in SEV_COLOUR.items()}
+        self.money = wb.add_format({"num_format": "#,##0.00"})
+        self.money_bold = wb.add_format({"num_format": "#,##0.00", "bold": True})
+        self.header_center = solid(HEADER_COLOUR, bold=True, align="center")
         self.packaged = False  # the workbook writes pre-rendered comments (_Packager)
         # fix the formats' xf indices up front, in this order, so that rows rendered by Polars
         # (see _stream) and rows written by xlsxwriter refer to the same numbers
         for f in (*self.fill.values(), self.header, self.focus, self.focus_bold, self.bold, self.title,
-                  self.section, self.link):
+                  self.section, self.link, *self.header_fill.values(), self.money, self.money_bold,
+                  self.header_center):
             f._get_xf_index()
 
 
@@ -350,6 +549,26 @@ class _Overview:
             self.n += 1
 
 
+# ------------------------------------------------------------------ what the run could not do
+def not_checked_rows(result, run: dict) -> list[tuple[str, str]]:
+    """The files (folders) given but not checked (engine RunResult.not_checked, else findings.json
+    run.not_checked): (path, reason), a folder's path ending with /."""
+    if result is not None:
+        items = [(str(n.path), bool(n.folder), n.reason) for n in result.not_checked]
+    else:
+        items = [(str(n.get("path", "")), bool(n.get("folder")), n.get("reason", "")) for n in run.get("not_checked", [])]
+    return [(p + ("/" if folder and not p.endswith("/") else ""), why) for p, folder, why in items]
+
+
+def unjudged_rows(result, run: dict) -> list[list]:
+    """The rows some rules that ran could not judge (RunResult.unjudged, as engine.unjudged_line
+    says them): [rule, title, rows, reasons with their counts], by rule."""
+    unjudged = result.unjudged if result is not None else run.get("unjudged") or {}
+    return [[rid, CATALOG[rid].title if rid in CATALOG else "", v["rows"],
+             "，".join(f"{k} {n} 行" for k, n in v["reasons"].items())]
+            for rid, v in sorted(unjudged.items())]
+
+
 # ------------------------------------------------------------------ the sheets
 def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, schools, notes) -> None:
     ws = wb.add_worksheet("总览")
@@ -415,6 +634,9 @@ def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, sc
     # policy
     o.section("策略文件中与默认值不同的设置", ["设置", "取值"])
     diffs = policy.differences() if policy is not None else {}
+    validate_only = run.get("command") == "validate"
+    if validate_only:  # validate itself selects the S rules: not a setting of the user's
+        diffs = {k: v for k, v in diffs.items() if k not in ("select", "ignore")}
     if policy is not None and getattr(policy, "source", None):
         o.row(["策略文件", str(policy.source)])
     if not diffs:
@@ -424,11 +646,27 @@ def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, sc
 
     # skipped
     skipped = result.skipped if result is not None else run.get("skipped_rules", {})
+    if validate_only:  # the business rules are one line, not one row each; an S rule not run is listed
+        skipped = {rid: why for rid, why in skipped.items() if rid.startswith("S")}
     o.section("未执行的规则", ["规则", "名称", "原因"])
-    if not skipped:
+    if validate_only:
+        o.row([VALIDATE_SKIPPED])
+    elif not skipped:
         o.row(["（无：全部规则均已执行）"])
     for rid, why in skipped.items():
         o.row([rid, CATALOG[rid].title if rid in CATALOG else "", why])
+
+    # files not checked, rows some rules could not judge
+    not_checked = not_checked_rows(result, run)
+    if not_checked:
+        o.section("未能检查的文件", ["文件或文件夹", "原因"])
+        for path, why in not_checked:
+            o.row([path, why])
+    unjudged = unjudged_rows(result, run)
+    if unjudged:
+        o.section("未能判断的行（这些行的问题已在 S 类规则中列出）", ["规则", "名称", "行数", "原因"])
+        for row in unjudged:
+            o.row(row)
 
     # per rule and severity
     has_status = findings.height > 0 and findings["status"].null_count() < findings.height
@@ -478,7 +716,7 @@ def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, sc
 def _write_findings(wb, styles: Styles, located: pl.DataFrame) -> None:
     ws = wb.add_worksheet("问题清单")
     labels = ["定位"] + [HEADERS_ZH[c] for c in COLUMNS]
-    widths = {"定位": 10, "规则": 7, "级别": 6, "数据": 8, "文件": 28, "工作表": 12, "行号": 7, "列": 12,
+    widths = {"定位": 16, "规则": 7, "级别": 6, "数据": 14, "文件": 28, "工作表": 12, "行号": 7, "列": 12,
               "学籍号": 14, "身份证号": 20, "姓名": 8, "学校": 20, "问题说明": 70, "依据": 24, "指纹": 18, "状态": 7}
     for i, h in enumerate(labels):
         ws.set_column(i, i, widths.get(h, 10))
@@ -490,11 +728,10 @@ def _write_findings(wb, styles: Styles, located: pl.DataFrame) -> None:
     _header(ws, styles, labels)
     sev_i = COLUMNS.index("severity")
     row_i = COLUMNS.index("row")
+    zh = {"severity": SEVERITY_ZH, "status": STATUS_ZH, "dataset": KIND_ZH}
     frame = located.head(n).select(
-        "_target", pl.concat_str([pl.lit("查看 "), pl.col("_cell")]).alias("_show"),
-        pl.col("severity").alias("_sev"),
-        *[pl.col(c).replace(SEVERITY_ZH) if c == "severity" else pl.col(c).replace(STATUS_ZH) if c == "status"
-          else pl.col(c) for c in COLUMNS])
+        "_target", "_show", pl.col("severity").alias("_sev"),
+        *[pl.col(c).replace(zh[c]) if c in zh else pl.col(c) for c in COLUMNS])
     frame = clean_frame(frame).with_columns(pl.col("row").cast(pl.Int64))
     if _raw_rows_supported(ws):
         _stream_findings(ws, styles, frame)
@@ -517,11 +754,18 @@ def _write_findings(wb, styles: Styles, located: pl.DataFrame) -> None:
                 _write_text(ws, r, c + 1, v)
 
 
-def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool) -> None:
+def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool, money: Money | None = None) -> None:
+    """学校汇总: the ranking by findings per 100 students (its school rows add up to the total of
+    findings), then, below it, the aid money per school and term (`money_table`)."""
     ws = wb.add_worksheet("学校汇总")
     labels = (["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "错误", "警告", "提示"]
               + [f"{k} {v}" for k, v in FAMILIES.items()] + (["新增"] if baseline else []))
-    for i, w in enumerate([6, 28, 10, 8, 8, 16, 7, 7, 7] + [11] * len(FAMILIES) + [7]):
+    widths = [6, 28, 10, 8, 8, 16, 7, 7, 7] + [11] * len(FAMILIES) + [7]
+    if money is not None:  # the money table below uses the same columns from B: 学校, 学期, then numbers
+        last = 2 + 2 * (len(money.types) + 1)
+        widths += [10] * max(0, last + 1 - len(widths))
+        widths = [max(w, 12) if 3 <= i <= last else w for i, w in enumerate(widths)]
+    for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     ws.freeze_panes(1, 2)
     _print_setup(ws)
@@ -536,6 +780,37 @@ def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool) ->
             fmt = (styles.focus_bold if c < 3 else styles.focus) if rec["focus"] else None
             _put(ws, r, c, v, fmt)
     _put(ws, r + 2, 1, FOCUS_RULE)
+    if money is None:
+        return
+    r += 4
+    _put(ws, r, 1, "资助资金（按学校和学期：受助人数与金额）", styles.section)
+    r += 1
+    # two header rows: the aid type over its 人数 and 金额 columns
+    # (constant_memory: each row is written whole before the next one starts)
+    note_col = 3 + 2 * (len(money.types) + 1)
+    _put(ws, r, 1, "学校", styles.header)
+    _put(ws, r, 2, "学期", styles.header)
+    for k, ty in enumerate([*money.types, "合计"]):
+        ws.merge_range(r, 3 + 2 * k, r, 4 + 2 * k, ty, styles.header_center)
+    _put(ws, r, note_col, "说明", styles.header)
+    _put(ws, r + 1, 1, None, styles.header)
+    _put(ws, r + 1, 2, None, styles.header)
+    for k in range(len(money.types) + 1):
+        _put(ws, r + 1, 3 + 2 * k, "人数", styles.header_center)
+        _put(ws, r + 1, 4 + 2 * k, "金额（元）", styles.header_center)
+    _put(ws, r + 1, note_col, None, styles.header)
+    r += 2
+    for row in money.rows:
+        last = row is money.rows[-1]
+        _put(ws, r, 1, row["school"], styles.bold if last else None)
+        _put(ws, r, 2, row["term"])
+        for k, ty in enumerate([*money.types, "all"]):
+            c = 3 + 2 * k
+            _put(ws, r, c, row[f"n:{ty}"], styles.bold if last else None)
+            _put(ws, r, c + 1, row[f"sum:{ty}"], styles.money_bold if last else styles.money)
+        _put(ws, r, note_col, row["note"] or None)
+        r += 1
+    _put(ws, r + 1, 1, MONEY_NOTE)
 
 
 def _item_text() -> pl.Expr:
@@ -553,136 +828,307 @@ def _comment_exprs(text: pl.Expr, name: str) -> list[pl.Expr]:
             pl.min_horizontal(pl.lit(400), 20 + 16 * lines).alias(name + "_h")]
 
 
-def annotations(located: pl.DataFrame, t, max_cols: int = COPY_MAX_COLS) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per source row of table `t`: the 问题 cell (summary, worst severity, comment on row-level
-    findings; one row per flagged source row) and the flagged data cells (position `_ci`, worst
-    severity, comment; one row per cell). Computed with Polars group_by, not per row in Python.
-    A finding on a column past `max_cols` (not in the copy) is treated as row-level."""
-    col_index: dict[str, int] = {}
-    for i, h in enumerate(t.headers[:max_cols]):
-        col_index.setdefault(h, i)
-    mine = located.filter((pl.col("file") == t.file) & (pl.col("sheet") == t.sheet) & pl.col("row").is_not_null())
+def annotations(located: pl.DataFrame, plan: SheetPlan) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The marks of one annotated copy, from `locate`'s `_orow`/`_ocol`: per copied row, the 问题
+    cell (summary, worst severity, comment on the findings that have no cell of their own; one
+    row per marked row, `_orow`), and the marked cells (`_orow`, position `_ci` among the sheet's
+    columns, worst severity, comment). Computed with Polars group_by, not per row in Python.
+    The header row keeps its 问题 label: a file-level finding marks a header cell instead."""
+    sref = sheet_ref(plan.name)
+    mine = located.filter((pl.col("_target").str.starts_with(sref + "!")) & pl.col("_orow").is_not_null())
     if mine.height == 0:
-        return (pl.DataFrame(schema={"row": pl.Int64, "_summary": pl.String, "_worst": pl.String,
+        return (pl.DataFrame(schema={"_orow": pl.Int64, "_summary": pl.String, "_worst": pl.String,
                                      "_comment": pl.String, "_comment_h": pl.Int64}),
-                pl.DataFrame(schema={"row": pl.Int64, "_ci": pl.Int64, "_worst": pl.String,
+                pl.DataFrame(schema={"_orow": pl.Int64, "_ci": pl.Int64, "_worst": pl.String,
                                      "_comment": pl.String, "_comment_h": pl.Int64}))
-    cols_df = pl.DataFrame({"column": list(col_index), "_ci": list(col_index.values())},
-                           schema={"column": pl.String, "_ci": pl.Int64})
     titles = pl.DataFrame({"rule_id": list(CATALOG), "_title": [CATALOG[r].title for r in CATALOG]},
                           schema={"rule_id": pl.String, "_title": pl.String})
-    m = (mine.select("row", "column", "rule_id", "severity", "message", "clause").with_row_index("_k")
-         .join(cols_df, on="column", how="left").join(titles, on="rule_id", how="left").sort("_k")
-         .with_columns(pl.col("_title").fill_null(""),
+    m = (mine.select("_orow", "_ocol", "column", "rule_id", "severity", "message", "clause").with_row_index("_k")
+         .join(titles, on="rule_id", how="left").sort("_k")
+         .with_columns(pl.col("_title").fill_null(""), (pl.col("_ocol") - 2).alias("_ci"),
                        _rank=pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int64)))
     m = m.with_columns(_item=_item_text())
     # the worst severity of a group: the first item with the lowest rank
     worst = pl.col("severity").sort_by("_rank", maintain_order=True).first()
-
-    cells = (m.filter(pl.col("_ci").is_not_null())
-             .group_by("row", "_ci", maintain_order=True)
+    on_cell = pl.col("_ci") >= 0
+    cells = (m.filter(on_cell)
+             .group_by("_orow", "_ci", maintain_order=True)
              .agg(worst.alias("_worst"), pl.col("_item").str.join("\n\n").alias("_text"))
              .with_columns(*_comment_exprs(pl.col("_text"), "_comment")))
-    named = pl.col("_ci").is_not_null() & (pl.col("column") != "")
+    named = on_cell & pl.col("column").is_not_null() & (pl.col("column") != "")
+    # a marked cell: rule and title (and column), its comment says the rest; no cell: the message
     part = pl.concat_str([pl.col("rule_id").fill_null(""), pl.lit(" "), pl.col("_title"),
                           pl.when(named).then(pl.concat_str([pl.lit("（"), pl.col("column").str.replace_all(r"\s+", ""),
                                                              pl.lit("）")]))
+                          .when(on_cell).then(pl.lit(""))
                           .otherwise(pl.concat_str([pl.lit("："), pl.col("message").fill_null("None")]))])
-    row_level = pl.col("_ci").is_null()
-    rows = (m.group_by("row", maintain_order=True)
+    row_level = ~on_cell
+    rows = (m.group_by("_orow", maintain_order=True)
             .agg(part.str.join("；").alias("_summary"), worst.alias("_worst"),
                  pl.col("_item").filter(row_level).str.join("\n\n").alias("_text"),
                  row_level.sum().alias("_n_row_level"))
             .with_columns(clean_text_expr(pl.col("_summary")), *_comment_exprs(pl.col("_text"), "_comment")))
     rows = rows.with_columns(_comment=pl.when(pl.col("_n_row_level") > 0).then(pl.col("_comment")))
-    return (rows.select("row", "_summary", "_worst", "_comment", "_comment_h"),
-            cells.select("row", "_ci", "_worst", "_comment", "_comment_h"))
+    # the header's 问题 cell keeps its label; it is marked only by a finding with no cell to mark
+    rows = rows.filter((pl.col("_orow") != plan.header_row) | (pl.col("_n_row_level") > 0))
+    return (rows.select(pl.col("_orow").cast(pl.Int64), "_summary", "_worst", "_comment", "_comment_h"),
+            cells.select(pl.col("_orow").cast(pl.Int64), pl.col("_ci").cast(pl.Int64), "_worst", "_comment",
+                         "_comment_h"))
 
 
-def _masked_values(t, present: list[str], show_pii: bool) -> list[pl.Expr]:
+# A value written as a number in a copy: a plain decimal of at most 11 integer digits (no leading
+# zero, no thousands separator) and at most 4 decimals (so the number keeps its exact text), not a
+# mobile number. Longer digit runs (ID numbers, 学籍号, card numbers) stay text, as do values with
+# a leading zero (codes) and every value of a column whose field is text (number_columns).
+NUMBER = r"^-?(?:0|[1-9][0-9]{0,10})(?:\.[0-9]{1,4})?$"
+MOBILE = r"^1[3-9][0-9]{9}$"
+_NUMBER_RE = re.compile(NUMBER)
+_MOBILE_RE = re.compile(MOBILE)
+FREEZE_MAX_ROWS = 10  # a header further down is not frozen (the frozen rows would fill the screen)
+ID_WIDTH = 20  # a masked ID number (410105********1234) and a full one fit
+
+
+def is_number_expr(v: pl.Expr) -> pl.Expr:
+    """Whether a copied value is written as a number (NUMBER, not MOBILE)."""
+    return (v.str.contains(NUMBER) & ~v.str.contains(MOBILE)).fill_null(False)
+
+
+def is_number_text(v: object) -> bool:
+    """`is_number_expr` for one value (the slow path and the rows written through xlsxwriter)."""
+    return isinstance(v, str) and bool(_NUMBER_RE.match(v)) and not _MOBILE_RE.match(v)
+
+
+def _number_text(v: pl.Expr) -> pl.Expr:
+    """A NUMBER as xlsxwriter writes it (%.16G): trailing decimal zeros and point dropped."""
+    return pl.when(v.str.contains(".", literal=True)).then(v.str.strip_chars_end("0").str.strip_chars_end(".")) \
+        .otherwise(v)
+
+
+def number_columns(t, present: list[str]) -> set[str]:
+    """The columns whose values may be written as numbers: those of a number field (金额, 学制)
+    and those that map to no field; a column of any other field (ID and document numbers,
+    学籍号, card and phone numbers, codes, names, dates, terms) always stays text."""
+    spec = all_kinds().get(t.kind)
+    types = {f.name: f.type for f in (spec.fields if spec else ())}
+    fields = {c: f for f, c in t.field_cols.items()}
+    return {c for c in present if c not in fields or types.get(fields[c]) == "number"}
+
+
+def _masked_values(t, present: list[str], show_pii: bool, numeric: set[str] | None = None,
+                   generic: bool = False) -> list[pl.Expr]:
     """The copy's values: the original text, with ID numbers masked unless --show-pii (the ID
-    column by mask_id; any other long digit run that looks like an ID as well)."""
+    column by mask_id; any other long digit run that looks like an ID as well). A value of a
+    `numeric` column that is a NUMBER is kept as it is (written as a number). `generic`: rows that
+    are not records (titles, footers): the ID column too is masked by the shapes of pii.py (its
+    text there is a note, not a number); the address, phone and card columns keep only a hint."""
     id_col = t.field_cols.get("id_number")
     spec = all_kinds().get(t.kind)
     pii_cols = {t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols}
+    numeric = numeric or set()
     out = []
     for c in present:
         e = clean_text_expr(pl.col(c).cast(pl.String))
         if not show_pii:
-            if c == id_col:
+            if c == id_col and not generic:
                 e = mask_id(e.str.replace_all(r"\s+", ""))
             elif c in pii_cols:  # address, phone, card number: keep a hint, never the whole value
                 e = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
                     .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-            else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py)
-                e = e.map_batches(mask_series, return_dtype=pl.String)
+            else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py),
+                # looked for in the cell as it reads (an invisible character inside a number does
+                # not hide it); a cell with nothing to mask is copied as written
+                raw = pl.col(c).cast(pl.String)
+                tidied = nz.tidy(raw, to_halfwidth=False)
+                masked = tidied.map_batches(mask_series, return_dtype=pl.String)
+                e = clean_text_expr(pl.when(masked != tidied).then(masked).otherwise(raw))
+        if c in numeric:
+            raw = pl.col(c).cast(pl.String)
+            e = pl.when(is_number_expr(raw)).then(raw).otherwise(e)
         out.append(e.alias(c))
+    return out
+
+
+def blank_merged_runs(frame: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """Rows that are not records (titles, footers) as the sheet shows them: the loader fills a
+    merged range's text into each of its cells, so a text equal to the one in the cell on its
+    left is emptied (the first cell's text runs over the empty ones, as in the merged range).
+    Numbers are left alone. Worked on the filled cells in long form (any width)."""
+    if frame.height == 0 or not cols:
+        return frame
+    v, i = pl.col("_v"), pl.col("_i")
+    long = (frame.select("_row", *cols).unpivot(index="_row", on=cols, variable_name="_c", value_name="_v")
+            .filter(v.is_not_null() & (v.str.strip_chars() != ""))
+            .with_columns(_i=pl.col("_c").str.slice(1).cast(pl.Int64)).sort("_row", "_i"))
+    dup = ((v == v.shift(1).over("_row")) & (i == i.shift(1).over("_row") + 1)).fill_null(False) & ~is_number_expr(v)
+    long = long.filter(~dup)
+    keep = frame.drop(cols)
+    if long.height == 0:
+        return keep.with_columns(*[pl.lit(None, pl.String).alias(c) for c in cols]).select(frame.columns)
+    wide = long.pivot(on="_c", index="_row", values="_v")
+    wide = wide.with_columns(*[pl.lit(None, pl.String).alias(c) for c in cols if c not in wide.columns])
+    return keep.join(wide.select("_row", *cols), on="_row", how="left", maintain_order="left").select(frame.columns)
+
+
+def _display_width(e: pl.Expr) -> pl.Expr:
+    """Characters, wide (CJK) ones counted twice."""
+    return e.str.len_chars() + e.str.count_matches(r"[\u2e80-\uffff]")
+
+
+def _column_widths(t, present: list[str], sample: pl.DataFrame) -> dict[int, int]:
+    """Width of each copied column (index among the sheet's columns): what its header and the
+    values of `sample` (the first rows, as read) need, 6 to 40 characters; the ID column fits a
+    whole ID number. Worked in long form (any width)."""
+    id_col = t.field_cols.get("id_number")
+    heads = pl.DataFrame({"_c": present, "_v": [t.headers[int(c[1:])] for c in present]},
+                         schema={"_c": pl.String, "_v": pl.String})
+    parts = [heads]
+    if sample.height and present:
+        parts.append(sample.select(*present).unpivot(on=present, variable_name="_c", value_name="_v")
+                     .filter(pl.col("_v").is_not_null()))
+    need = dict(pl.concat(parts).group_by("_c").agg(_display_width(pl.col("_v")).max()).iter_rows())
+    out = {}
+    for c in present:
+        w = min(40, max(6, (need.get(c) or 0) + 2))
+        out[int(c[1:])] = max(w, ID_WIDTH) if c == id_col else w
     return out
 
 
 def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame, show_pii: bool = False) -> None:
     """One annotated copy: 问题 and 行号, then the sheet's columns (at most COPY_MAX_COLS of them,
-    so the copy stays within Excel's 16,384 columns; the note on 总览 says what was cut)."""
+    so the copy stays within Excel's 16,384 columns; the note on 总览 says what was cut). The
+    rows above the header (titles, the period line) and the header are copied in their places;
+    the rows below as `plan` says. Text stays text; numbers of number columns stay numbers."""
     t = plan.table
+    h = plan.header_row
     ws = wb.add_worksheet(plan.name)
     ncols = min(len(t.headers), COPY_MAX_COLS)
-    ws.set_column(0, 0, 40)
-    ws.set_column(1, 1, 7)
-    if ncols:
-        ws.set_column(2, ncols + 1, 14)
-    ws.freeze_panes(1, 2)
-    _print_setup(ws, fit_width=ncols <= 16)
-    ws.repeat_rows(0)
-    ws.autofilter(0, 0, plan.rows.height, ncols + 1)
-    _header(ws, styles, ["问题", "行号" if not plan.limited else "原行号", *t.headers[:ncols]])
-
-    rows_df, cells_df = annotations(located, t, ncols)
     have = set(t.raw.columns)
     present = [c for c in (f"c{i}" for i in range(ncols)) if c in have]
-    # pick the copied rows first, then clean and mask only those (a limited copy of a 1M-row
-    # input holds a few percent of its rows)
-    src = t.raw.with_columns(pl.col("_row").cast(pl.Int64))
-    if plan.rows.height < t.raw.height:
-        src = src.join(plan.rows.select("row"), left_on="_row", right_on="row", how="semi")
-    if _raw_rows_supported(ws) and len(present) > WIDE_COPY_COLS:
-        _stream_annotated_long(ws, styles, src.select("_row", *present), t, present, rows_df, cells_df, show_pii)
-        return
-    src = src.select("_row", *_masked_values(t, present, show_pii))
+    numeric = number_columns(t, present)
+    wide = len(present) > WIDE_COPY_COLS
+
+    # the rows below the header: records (masked by column) and the rows set aside (generic)
+    other = _other_rows(t)
+    other_cols = [c for c in present if c in other.columns]
+    pad = [pl.lit(None, pl.String).alias(c) for c in present if c not in other.columns]
+    above = blank_merged_runs(other.filter(pl.col("_row") < h).select("_row", *other_cols), other_cols) \
+        .with_columns(pad).select("_row", *present)
+    outs = plan.rows.select("row", "out_row")
+    records = t.raw.select(pl.col("_row").cast(pl.Int64), *present)
+    if plan.compact:
+        records = records.join(outs, left_on="_row", right_on="row", how="inner")
+    else:
+        records = records.with_columns(pl.col("_row").alias("out_row"))
+    aside = other.filter(pl.col("_row") > h).select("_row", *other_cols).join(
+        outs, left_on="_row", right_on="row", how="inner")
+    aside = blank_merged_runs(aside, other_cols).with_columns(pad).select("_row", "out_row", *present)
+    records = records.rename({"out_row": "_out"}).select("_row", "_out", *present)
+    aside = aside.rename({"out_row": "_out"}).select("_row", "_out", *present)
+
+    rows_df, cells_df = annotations(located, plan)
+    cells_df = cells_df.filter(pl.col("_ci") < len(present))
+    last = max([h, *([int(plan.rows["out_row"].max())] if plan.rows.height else [])])
+    if not wide:
+        body = records.select("_row", "_out", *_masked_values(t, present, show_pii, numeric))
+        if aside.height:
+            body = pl.concat([body, aside.select("_row", "_out", *_masked_values(t, present, show_pii, numeric,
+                                                                                 generic=True))]).sort("_out")
+    else:
+        body = None
+    widths = _column_widths(t, present, records.head(500))
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 7)
+    for i in range(ncols):
+        ws.set_column(i + 2, i + 2, widths.get(i, 14))
+    ws.freeze_panes(h if h <= FREEZE_MAX_ROWS else 0, 2)
+    _print_setup(ws, fit_width=ncols <= 16)
+    ws.repeat_rows(h - 1)
+    ws.autofilter(h - 1, 0, last - 1, ncols + 1)
+
+    # every comment first (xlsxwriter takes them only for rows not yet written), in sheet order
+    comments = pl.concat([
+        rows_df.filter(pl.col("_comment").is_not_null()).select((pl.col("_orow") - 1).alias("_r"),
+                                                                 pl.lit(0, pl.Int64).alias("_c"), "_comment", "_comment_h"),
+        cells_df.select((pl.col("_orow") - 1).alias("_r"), (pl.col("_ci") + 2).alias("_c"), "_comment", "_comment_h"),
+    ]).sort("_r", "_c")
+    _register_comments(ws, comments, styles.packaged)
+
+    by_row = {r: (summary, sev) for r, summary, sev, _, _ in rows_df.filter(pl.col("_orow") <= h).iter_rows()}
+    by_cell: dict[int, dict[int, str]] = {}
+    for r, ci, sev, _, _ in cells_df.filter(pl.col("_orow") <= h).iter_rows():
+        by_cell.setdefault(r, {})[ci] = sev
+    # the rows above the header, then the header, through xlsxwriter (a few rows)
+    shown_above = above.select("_row", *_masked_values(t, present, show_pii, numeric, generic=True))
+    for rec in shown_above.iter_rows():
+        r = rec[0]
+        summary, sev = by_row.get(r, (None, None))
+        if summary is not None:
+            _put(ws, r - 1, 0, summary, styles.fill.get(sev))
+        marks = by_cell.get(r, {})
+        for i, v in enumerate(rec[1:]):
+            _put_value(ws, r - 1, i + 2, v, styles.fill.get(marks.get(i)), present[i] in numeric)
+        for i, sev_i in marks.items():
+            if not rec[1 + i]:
+                ws.write_blank(r - 1, i + 2, None, styles.fill.get(sev_i))
+    marks = by_cell.get(h, {})
+    _, a_sev = by_row.get(h, (None, None))
+    _put(ws, h - 1, 0, "问题", styles.header_fill.get(a_sev, styles.header))
+    _put(ws, h - 1, 1, "原行号" if plan.compact else "行号", styles.header)
+    for i, label in enumerate(t.headers[:ncols]):
+        _put(ws, h - 1, i + 2, label, styles.header_fill.get(marks.get(i), styles.header))
+
     if _raw_rows_supported(ws):
-        _stream_annotated(ws, styles, src, present, rows_df, cells_df)
+        ws._write_single_row(h)  # flush the header row; from here on the row stream is ours
+        body_rows = rows_df.filter(pl.col("_orow") > h)
+        body_cells = cells_df.filter(pl.col("_orow") > h)
+        if wide:
+            src = pl.concat([records.with_columns(_aside=pl.lit(False)),
+                             aside.with_columns(_aside=pl.lit(True))]).sort("_out")
+            _stream_annotated_long(ws, styles, src, t, present, body_rows, body_cells, show_pii, numeric)
+        else:
+            _stream_annotated(ws, styles, body, present, body_rows, body_cells, numeric)
         return
-    by_row = {row: (summary, sev, comment, h) for row, summary, sev, comment, h in rows_df.iter_rows()}
-    by_cell: dict[int, list[tuple]] = {}
-    for row, ci, sev, comment, h in cells_df.iter_rows():
-        by_cell.setdefault(row, []).append((ci, sev, comment, h))
-    for r, rec in enumerate(src.iter_rows(), start=1):
-        _write_row(ws, styles, r, rec, by_row, by_cell)
+    if body is None:
+        body = pl.concat([records.select("_row", "_out", *_masked_values(t, present, show_pii, numeric)),
+                          aside.select("_row", "_out", *_masked_values(t, present, show_pii, numeric, generic=True))
+                          ]).sort("_out")
+    by_row_all = {r: (summary, sev) for r, summary, sev, _, _ in rows_df.filter(pl.col("_orow") > h).iter_rows()}
+    by_cell_all: dict[int, dict[int, str]] = {}
+    for r, ci, sev, _, _ in cells_df.filter(pl.col("_orow") > h).iter_rows():
+        by_cell_all.setdefault(r, {})[ci] = sev
+    num_idx = {i for i, c in enumerate(present) if c in numeric}
+    for rec in body.iter_rows():
+        _write_row(ws, styles, rec, by_row_all, by_cell_all, num_idx)
 
 
-def _write_row(ws, styles: Styles, r: int, rec: tuple, by_row: dict, by_cell: dict) -> None:
-    """One row of an annotated copy, cell by cell: (source row number, *values)."""
+def _put_value(ws, r: int, c: int, v: object, fmt, numeric: bool) -> None:
+    """One copied value: a NUMBER of a number column as a number, anything else as text."""
+    if numeric and is_number_text(v):
+        ws.write_number(r, c, float(v), fmt)
+    elif v:
+        _write_text(ws, r, c, v, fmt)
+
+
+def _write_row(ws, styles: Styles, rec: tuple, by_row: dict, by_cell: dict, num_idx: set[int]) -> None:
+    """One row of an annotated copy below the header, cell by cell: (source row number, copy
+    row number, *values)."""
     fills = styles.fill
-    row_no = rec[0]
+    row_no, out = rec[0], rec[1]
+    r = out - 1
     ws.write_number(r, 1, row_no)
-    flagged = {ci: (sev, comment, h) for ci, sev, comment, h in by_cell.get(row_no, ())}
-    for i, v in enumerate(rec[1:]):
-        ann = flagged.get(i)
-        if ann is None:
-            if v:
-                _write_text(ws, r, i + 2, v)
-            continue
-        sev, comment, h = ann
-        if v:
-            _write_text(ws, r, i + 2, v, fills.get(sev))
+    flagged = by_cell.get(out, {})
+    for i, v in enumerate(rec[2:]):
+        sev = flagged.get(i)
+        if sev is None:
+            _put_value(ws, r, i + 2, v, None, i in num_idx)
+        elif v:
+            _put_value(ws, r, i + 2, v, fills.get(sev), i in num_idx)
         else:
             ws.write_blank(r, i + 2, None, fills.get(sev))
-        ws.write_comment(r, i + 2, comment, {"author": "xueji-check", "width": 320, "height": h})
-    entry = by_row.get(row_no)
+    entry = by_row.get(out)
     if entry is not None:
-        summary, sev, comment, h = entry
+        summary, sev = entry
         _put(ws, r, 0, summary, fills.get(sev))
-        if comment:
-            ws.write_comment(r, 0, comment, {"author": "xueji-check", "width": 320, "height": h})
 
 
 # Fast path. xlsxwriter costs ~20 µs per cell (a cell object, then XML built in Python), which is
@@ -783,6 +1229,18 @@ def _x_number(letter: str, rn: pl.Expr, v: pl.Expr) -> pl.Expr:
                                                         v.cast(pl.String), pl.lit("</v></c>")])).otherwise(pl.lit(""))
 
 
+def _x_value(letter: str, rn: pl.Expr, v: pl.Expr, xf: pl.Expr | None, needs: tuple[bool, bool],
+             numeric: bool) -> pl.Expr:
+    """A copied value: for a `numeric` column a NUMBER as a number cell (as xlsxwriter's
+    write_number writes it), everything else as _x_string."""
+    text = _x_string(letter, rn, v, xf, needs)
+    if not numeric:
+        return text
+    cell = pl.concat_str([pl.lit(f'<c r="{letter}'), rn, pl.lit('"'), _x_style(xf), pl.lit("><v>"), _number_text(v),
+                          pl.lit("</v></c>")])
+    return pl.when(is_number_expr(v)).then(cell).otherwise(text)
+
+
 def _write_bytes(frame: pl.DataFrame, expr: pl.Expr, fh) -> None:
     """Write the text of expr for each row of frame to a binary file, back to back (Polars'
     CSV writer with one column, no quoting and no line ends: no Python string in between)."""
@@ -804,19 +1262,24 @@ def _copy_rows(ws) -> None:
     ws._xml_end_tag("sheetData")
 
 
-def _stream(ws, frame: pl.DataFrame, cells, last_col: int) -> None:
-    """Append frame's rows as sheet rows 2.. (0-based 1..). `cells(rn)` gives the cell expressions
-    of a row, rn being its 1-based number as text. The caller has flushed the header row
-    (ws._write_single_row(1)) and registered the comments and links of these rows."""
+def _stream(ws, frame: pl.DataFrame, cells, last_col: int, rn_col: str | None = None) -> None:
+    """Append frame's rows to the sheet: as rows 2.. (0-based 1..), or at the 1-based row numbers
+    of column `rn_col` (ascending, below every row written so far). `cells(rn)` gives the cell
+    expressions of a row, rn being its 1-based number as text. The caller has flushed the rows
+    above (ws._write_single_row) and registered the comments and links of these rows."""
     ws.fh.flush()
     for off in range(0, frame.height, FAST_CHUNK):
-        rn = (pl.int_range(pl.len(), dtype=pl.Int64) + off + 2).cast(pl.String)
+        rn = (pl.col(rn_col).cast(pl.String) if rn_col is not None
+              else (pl.int_range(pl.len(), dtype=pl.Int64) + off + 2).cast(pl.String))
         xml = pl.concat_str([pl.lit('<row r="'), rn, pl.lit('">'), *cells(rn), pl.lit("</row>")])
         _write_bytes(frame.slice(off, FAST_CHUNK), xml, ws.fh.buffer)
     ws.fh.buffer.flush()
     if frame.height:
-        ws._check_dimensions(frame.height, last_col)
-    ws.previous_row = frame.height + 1  # nothing pending: xlsxwriter must not write these rows again
+        last = int(frame[rn_col].max()) - 1 if rn_col is not None else frame.height
+        ws._check_dimensions(last, last_col)
+        ws.previous_row = last + 1  # nothing pending: xlsxwriter must not write these rows again
+    elif rn_col is None:
+        ws.previous_row = 1
     ws._write_optimized_sheet_data = functools.partial(_copy_rows, ws)
 
 
@@ -921,25 +1384,19 @@ class _Packager(Packager):
 
 
 def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str], rows_df: pl.DataFrame,
-                      cells_df: pl.DataFrame) -> None:
+                      cells_df: pl.DataFrame, numeric: set[str]) -> None:
+    """The rows below the header of a copy (`src`: _row, _out and the shown values), rendered by
+    Polars; the marks (`annotations`) joined by copy row. Comments are registered already."""
     xf = pl.DataFrame({"_worst": list(styles.fill), "_xf": [f._get_xf_index() for f in styles.fill.values()]},
                       schema={"_worst": pl.String, "_xf": pl.Int64})
-    idx = src.select(pl.col("_row").alias("row")).with_row_index("_r", offset=1)
-    rows = rows_df.join(xf, on="_worst", how="left").join(idx, on="row", how="inner")
-    cells = (cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left")
-             .join(idx, on="row", how="inner"))
-    # comments first (xlsxwriter accepts them only for rows not yet flushed), in sheet order
-    comments = pl.concat([rows.filter(pl.col("_comment").is_not_null()).select("_r", pl.lit(0, pl.Int64).alias("_c"),
-                                                                                "_comment", "_comment_h"),
-                          cells.select("_r", (pl.col("_ci") + 2).alias("_c"), "_comment", "_comment_h")]).sort("_r", "_c")
-    ws._write_single_row(1)  # flush the header row; from here on the row stream is ours
-    _register_comments(ws, comments, styles.packaged)
-    frame = src.join(rows.select("row", "_summary", pl.col("_xf").alias("_xfA")), left_on="_row", right_on="row",
+    rows = rows_df.join(xf, on="_worst", how="left")
+    cells = cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left")
+    frame = src.join(rows.select(pl.col("_orow").alias("_out"), "_summary", pl.col("_xf").alias("_xfA")), on="_out",
                      how="left", maintain_order="left")
     if cells.height:
-        wide = cells.select("row", "_ci", "_xf").pivot(on="_ci", index="row", values="_xf")
-        wide = wide.rename({c: f"_xf{c}" for c in wide.columns if c != "row"})
-        frame = frame.join(wide, left_on="_row", right_on="row", how="left", maintain_order="left")
+        wide = cells.select("_orow", "_ci", "_xf").pivot(on="_ci", index="_orow", values="_xf")
+        wide = wide.rename({c: f"_xf{c}" for c in wide.columns if c != "_orow"})
+        frame = frame.join(wide, left_on="_out", right_on="_orow", how="left", maintain_order="left")
     names = set(frame.columns)
     needs = _text_needs(frame, ["_summary", *present])
 
@@ -948,78 +1405,78 @@ def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str],
                _x_number("B", rn, pl.col("_row"))]
         for i, c in enumerate(present):
             xfc = pl.col(f"_xf{i}") if f"_xf{i}" in names else None
-            out.append(_x_string(xl_col_to_name(i + 2), rn, pl.col(c), xfc, needs[c]))
+            out.append(_x_value(xl_col_to_name(i + 2), rn, pl.col(c), xfc, needs[c], c in numeric))
         return out
 
-    _stream(ws, frame, cells_of, len(present) + 1)
+    _stream(ws, frame, cells_of, len(present) + 1, rn_col="_out")
 
 
-def _masked_long(t, col: pl.Expr, v: pl.Expr, show_pii: bool) -> pl.Expr:
-    """_masked_values for a long frame: the value v of column col (cN), per cell."""
-    e = clean_text_expr(v.cast(pl.String))
-    if show_pii:
-        return e
-    id_col = t.field_cols.get("id_number")
-    spec = all_kinds().get(t.kind)
-    pii_cols = [t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols]
-    other = (e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
-             .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
-    hint = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
-        .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-    out = pl.when(col.is_in(pii_cols)).then(hint).otherwise(other)
-    if id_col is not None:
-        out = pl.when(col == id_col).then(mask_id(e.str.replace_all(r"\s+", ""))).otherwise(out)
-    return out
+def _masked_long(t, col: pl.Expr, v: pl.Expr, show_pii: bool, aside: pl.Expr, number_ok: pl.Expr) -> pl.Expr:
+    """_masked_values for a long frame: the value v of column col (cN), per cell; `aside` marks
+    the rows that are not records (masked by shape only), `number_ok` the cells of a number
+    column (a NUMBER there is kept as it is)."""
+    raw = v.cast(pl.String)
+    e = clean_text_expr(raw)
+    if not show_pii:
+        id_col = t.field_cols.get("id_number")
+        spec = all_kinds().get(t.kind)
+        pii_cols = [t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols]
+        other = (e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
+                 .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
+        hint = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
+            .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
+        out = pl.when(col.is_in(pii_cols)).then(hint).otherwise(other)
+        if id_col is not None:
+            out = pl.when((col == id_col) & ~aside).then(mask_id(e.str.replace_all(r"\s+", ""))).otherwise(out)
+        e = out
+    return pl.when(number_ok & is_number_expr(raw)).then(raw).otherwise(e)
 
 
 def _stream_annotated_long(ws, styles: Styles, src: pl.DataFrame, t, present: list[str], rows_df: pl.DataFrame,
-                           cells_df: pl.DataFrame, show_pii: bool) -> None:
-    """_stream_annotated for a wide copy: the cells are one long frame (copied row, column,
-    value; empty cells left out), masked, escaped and rendered per cell, then joined per row in
-    column order. Work and memory linear in the copied cells, whatever the shape."""
+                           cells_df: pl.DataFrame, show_pii: bool, numeric: set[str]) -> None:
+    """_stream_annotated for a wide copy (`src`: _row, _out, _aside and the raw values): the cells
+    are one long frame (copy row, column, value; empty cells left out), masked, escaped and
+    rendered per cell, then joined per row in column order. Work and memory linear in the copied
+    cells, whatever the shape. Comments are registered already."""
     xf = pl.DataFrame({"_worst": list(styles.fill), "_xf": [f._get_xf_index() for f in styles.fill.values()]},
                       schema={"_worst": pl.String, "_xf": pl.Int64})
-    idx = src.select(pl.col("_row").alias("row")).with_row_index("_r", offset=1).with_columns(pl.col("_r").cast(pl.Int64))
-    rows = rows_df.join(xf, on="_worst", how="left").join(idx, on="row", how="inner")
-    cells = (cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left")
-             .join(idx, on="row", how="inner"))
-    comments = pl.concat([rows.filter(pl.col("_comment").is_not_null()).select("_r", pl.lit(0, pl.Int64).alias("_c"),
-                                                                                "_comment", "_comment_h"),
-                          cells.select("_r", (pl.col("_ci") + 2).alias("_c"), "_comment", "_comment_h")]).sort("_r", "_c")
-    ws._write_single_row(1)
-    _register_comments(ws, comments, styles.packaged)
-    ci_of = pl.DataFrame({"_col": present, "_ci": [int(c[1:]) for c in present]},
-                         schema={"_col": pl.String, "_ci": pl.Int64})
+    rows = rows_df.join(xf, on="_worst", how="left").rename({"_orow": "_out"})
+    cells = cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left").rename({"_orow": "_out"})
+    ci_of = pl.DataFrame({"_col": present, "_ci": [int(c[1:]) for c in present], "_num": [c in numeric for c in present]},
+                         schema={"_col": pl.String, "_ci": pl.Int64, "_num": pl.Boolean})
     letters = pl.DataFrame({"_ci": list(range(len(present))), "_letter": [xl_col_to_name(i + 2) for i in range(len(present))]},
                            schema={"_ci": pl.Int64, "_letter": pl.String})
-    long = (src.with_row_index("_r", offset=1).with_columns(pl.col("_r").cast(pl.Int64))
-            .unpivot(index=["_r", "_row"], on=present, variable_name="_col", value_name="v")
+    long = (src.unpivot(index=["_out", "_row", "_aside"], on=present, variable_name="_col", value_name="v")
             .filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
             .join(ci_of, on="_col", how="left")
-            .with_columns(_masked_long(t, pl.col("_col"), pl.col("v"), show_pii).alias("v"))
-            .select("_r", "_ci", "v"))
-    long = long.join(cells.select("_r", "_ci", "_xf"), on=["_r", "_ci"], how="full", coalesce=True)
-    long = long.join(letters, on="_ci", how="left").sort("_r", "_ci")
+            .with_columns(_masked_long(t, pl.col("_col"), pl.col("v"), show_pii, pl.col("_aside"),
+                                       pl.col("_num")).alias("v"))
+            .select("_out", "_ci", "_num", "v"))
+    long = long.join(cells.select("_out", "_ci", "_xf"), on=["_out", "_ci"], how="full", coalesce=True)
+    long = long.join(letters, on="_ci", how="left").sort("_out", "_ci")
     v, x = pl.col("v"), pl.col("_xf")
     needs_esc = v.str.contains("_x", literal=True) | v.str.contains("[\r\ufffe\uffff&<>]")
-    rn = (pl.col("_r") + 1).cast(pl.String)
+    rn = pl.col("_out").cast(pl.String)
     head = pl.concat_str([pl.lit('<c r="'), pl.col("_letter"), rn, pl.lit('"'), _x_style(x)])
-    cell = (pl.when(v.is_not_null() & (v != ""))
+    cell = (pl.when(v.is_not_null() & (v != "") & pl.col("_num").fill_null(False) & is_number_expr(v))
+            .then(pl.concat_str([head, pl.lit("><v>"), _number_text(v), pl.lit("</v></c>")]))
+            .when(v.is_not_null() & (v != ""))
             .then(pl.concat_str([head, pl.lit(' t="inlineStr"><is><t'), _x_preserve(v), pl.lit(">"),
                                  pl.when(needs_esc).then(_x_text(v)).otherwise(v), pl.lit("</t></is></c>")]))
             .when(x.is_not_null()).then(pl.concat_str([head, pl.lit("/>")]))
             .otherwise(pl.lit("")))
-    per_row = long.group_by("_r", maintain_order=True).agg(cell.str.join("").alias("_cells"))
-    frame = (idx.rename({"row": "_row"})
-             .join(rows.select("_r", "_summary", pl.col("_xf").alias("_xfA")), on="_r", how="left", maintain_order="left")
-             .join(per_row, on="_r", how="left", maintain_order="left"))
+    per_row = long.group_by("_out", maintain_order=True).agg(cell.str.join("").alias("_cells"))
+    frame = (src.select("_out", "_row")
+             .join(rows.select("_out", "_summary", pl.col("_xf").alias("_xfA")), on="_out", how="left",
+                   maintain_order="left")
+             .join(per_row, on="_out", how="left", maintain_order="left"))
     needs = _text_needs(frame, ["_summary"])
 
     def cells_of(rn: pl.Expr) -> list[pl.Expr]:
         return [_x_string("A", rn, pl.col("_summary"), pl.col("_xfA"), needs["_summary"]),
                 _x_number("B", rn, pl.col("_row")), pl.col("_cells").fill_null("")]
 
-    _stream(ws, frame, cells_of, len(present) + 1)
+    _stream(ws, frame, cells_of, len(present) + 1, rn_col="_out")
 
 
 def _stream_findings(ws, styles: Styles, frame: pl.DataFrame) -> None:
@@ -1096,7 +1553,7 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
             _write_overview(wb, styles, findings, result, doc, plans, policy, schools, notes)
             _write_findings(wb, styles, located)
             baseline = findings["status"].null_count() < findings.height or doc.get("resolved") is not None
-            _write_schools(wb, styles, schools, baseline)
+            _write_schools(wb, styles, schools, baseline, money_table(result))
             for p in plans:
                 _write_annotated(wb, styles, p, located, show_pii=bool(doc["run"].get("parameters", {}).get("show_pii")))
         except BaseException:

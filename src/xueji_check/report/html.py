@@ -18,14 +18,19 @@ from xueji_check.report.excel import (
     FOCUS_RULE,
     HEADERS_ZH,
     KIND_ZH,
+    MONEY_NOTE,
     SEV_COLOUR,
     STATUS_ZH,
+    Money,
+    money_table,
+    not_checked_rows,
     school_table,
+    unjudged_rows,
 )
 from xueji_check.report.terminal import VALIDATE_SKIPPED
 
 MAX_FINDINGS_SHOWN = 5_000
-NO_WRAP = ("rule_id", "dataset", "row", "student_id", "id_masked", "name", "status")  # short cells kept on one line
+NO_WRAP = ("rule_id", "dataset", "row", "student_id", "id_masked", "name", "school", "status")  # short cells kept on one line
 MAX_RESOLVED_SHOWN = 1_000
 CHART_SCHOOLS = 15
 
@@ -38,7 +43,8 @@ th{background:#d9e1f2;position:sticky;top:0}td.n{text-align:right}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #bbb;border-radius:6px;padding:.6em 1em}
 .card b{display:block;font-size:1.6em}
 .error{background:#ERR}.warning{background:#WARN}.info{background:#INFO}
-tr.focus td{background:#f8cbad;font-weight:bold}td.nw,th{white-space:nowrap}.note{color:#555}.msg{max-width:46em}
+tr.focus td{background:#f8cbad;font-weight:bold}tr.total td{font-weight:bold;border-top:2px solid #888}
+table.money th{text-align:center}td.nw,th{white-space:nowrap}.note{color:#555}.msg{max-width:46em}
 """.replace("ERR", SEV_COLOUR["error"]).replace("WARN", SEV_COLOUR["warning"]).replace("INFO", SEV_COLOUR["info"])
 
 
@@ -100,6 +106,28 @@ def svg_chart(schools: pl.DataFrame) -> str:
     return "".join(parts)
 
 
+def _yuan(v: float | None) -> str:
+    return "" if v is None else f"{v:,.2f}"
+
+
+def _money_table(money: Money) -> str:
+    """The money table: two header rows (the aid type over its 人数 and 金额), the last row the
+    total."""
+    kinds = [*money.types, "合计"]
+    out = ['<table class="money"><thead><tr><th rowspan="2">学校</th><th rowspan="2">学期</th>',
+           *(f'<th colspan="2">{_e(k)}</th>' for k in kinds), '<th rowspan="2">说明</th></tr><tr>',
+           *("<th>人数</th><th>金额（元）</th>" for _ in kinds), "</tr></thead><tbody>"]
+    for row in money.rows:
+        last = row is money.rows[-1]
+        out.append('<tr class="total">' if last else "<tr>")
+        out.append(f"<td>{_e(row['school'])}</td><td>{_e(row['term'])}</td>")
+        for ty in [*money.types, "all"]:
+            out.append(f'<td class="n">{_e(row[f"n:{ty}"])}</td><td class="n">{_e(_yuan(row[f"sum:{ty}"]))}</td>')
+        out.append(f"<td>{_e(row['note'])}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def _policy_differences(doc_policy: dict) -> dict:
     from xueji_check.policy import Policy
 
@@ -159,6 +187,15 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
     if skipped:
         body.append(_table(["规则", "名称", "原因"],
                            [[rid, CATALOG[rid].title if rid in CATALOG else "", why] for rid, why in skipped.items()]))
+    not_checked = not_checked_rows(result, run)
+    if not_checked:
+        body.append(f"<h2>未能检查的文件（{len(not_checked)} 个）</h2>")
+        body.append(_table(["文件或文件夹", "原因"], [list(r) for r in not_checked]))
+    unjudged = unjudged_rows(result, run)
+    if unjudged:
+        body.append("<h2>未能判断的行</h2>")
+        body.append('<p class="note">这些行缺少或无法识别某些规则需要的值，相应规则未能判断；这些行的问题已在 S 类规则中列出。</p>')
+        body.append(_table(["规则", "名称", "行数", "原因"], unjudged))
 
     # per rule
     body.append("<h2>按规则统计</h2>")
@@ -187,6 +224,13 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
                         *[f"{k} {v}" for k, v in FAMILIES.items()]], rows,
                        classes=["focus" if r["focus"] else "" for r in schools.iter_rows(named=True)]))
     body.append(f'<p class="note">{_e(FOCUS_RULE)}</p>')
+
+    # the money per school and term
+    money = money_table(result)
+    if money is not None:
+        body.append("<h2>资助资金（按学校和学期：受助人数与金额）</h2>")
+        body.append(_money_table(money))
+        body.append(f'<p class="note">{_e(MONEY_NOTE)}</p>')
 
     # resolved
     if resolved:

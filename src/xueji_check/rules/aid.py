@@ -452,23 +452,36 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     what="同一资助卡号（或银行卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码），"
          "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"
          "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
-         "不是 12–25 位数字的内容（无、待办）不参与比对。",
+         "不是 12–25 位数字的内容（无、待办）不参与比对。几名学生的卡号相同、且是 16 位以上第 15 位之后全是 0 的（Excel 只保留 15 位"
+         "有效数字，会把一个学校的连号卡变成同一个数）：这不能说明是一张卡，按被 Excel 截断报 S004，不报 A311。",
     why="资助资金须发到学生本人的资助卡（三（五））；多名「学生」共用一张卡，是公开查处的冒领、套取资助案件的典型手法。"
         "同一学生的助学金和免学费用同一张卡不算。",
     example="张三和李四的资助卡号都是 6217 0012 3456 7890 123（一行写成 6217-0012-3456-7890-123）→ 两行都报；"
-            "卡号显示为 6.21700E+18 → 只报 S004，不参与比对。",
+            "卡号显示为 6.21700E+18 → 只报 S004，不参与比对；三名学生的卡号都是 6217001234567810（16 位，末位 0）→ 报 S004，不报 A311。",
 )
 def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
     # computed once when the table was normalised (tables.with_derived)
-    damaged = pl.col("card_number__damaged") if "card_number__damaged" in cols else nz.card_damaged(pl.col("card_number"))
+    if {"card_number__damaged", "card_number__cut", "card_number__key"} <= set(cols):
+        damaged = pl.col("card_number__damaged") | nz.card_shared_cut(
+            pl.col("card_number__cut"), pl.col("card_number__key"), pl.col("_key"))
+    else:
+        damaged = nz.card_damaged(pl.col("card_number"))
     card = pl.col("card_number__key") if "card_number__key" in cols else nz.card_key(pl.col("card_number"))
-    lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged)
+    cut = pl.col("card_number__cut") if "card_number__cut" in cols else nz.card_cut(pl.col("card_number"))
+    lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged, _cut=cut)
     nobody = pl.all_horizontal([pl.col(c).is_null() for c in ("id_number__key", "student_id") if c in cols] or [pl.lit(True)])
-    note_unjudged(ctx, "A311", "aid", {"资助卡号被 Excel 存成数字": damaged,
-                                       "既没有可用的证件号码也没有学籍号": card.is_not_null() & ~damaged & nobody})
+    # Excel's mark on a value several students share: no evidence of one card (Excel makes one
+    # number of a school's consecutive cards). Mostly S004 already (card_damaged); a sharing
+    # seen only once 学籍号 are resolved to documents (with_person) is noted here.
+    cut_shared = card.is_not_null() & cut & ~damaged & (pl.col("_key").drop_nulls().n_unique().over(card) > 1)
+    note_unjudged(ctx, "A311", "aid", {
+        "资助卡号被 Excel 存成数字": damaged,
+        "资助卡号疑似被 Excel 存成数字而截断（几名学生卡号相同，第 15 位之后全是 0），请核对原始卡号并把该列设为文本": cut_shared,
+        "既没有可用的证件号码也没有学籍号": card.is_not_null() & ~damaged & nobody})
     lf = lf.filter(pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null())
-    shared = lf.group_by("_card").agg(_persons=pl.col("_person").n_unique()).filter(pl.col("_persons") > 1)
+    shared = lf.group_by("_card").agg(_persons=pl.col("_person").n_unique(), _cut=pl.col("_cut").any()) \
+        .filter((pl.col("_persons") > 1) & ~pl.col("_cut"))
     rows = others_by_person(lf.join(shared.select("_card"), on="_card", how="semi"), "_card", who(cols))
     msg = pl.concat_str([
         what(cols), pl.lit("的资助卡号与其他学生相同：同一张卡登记给了 "), pl.col("_n").cast(pl.String),

@@ -16,9 +16,9 @@ import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
 from xueji_check import normalize as nz
-from xueji_check.engine import Context, note_unjudged
+from xueji_check.engine import RULE_PROBLEMS, Context, note_unjudged
 from xueji_check.findings import RAW_SCHEMA, emit
-from xueji_check.load import Table
+from xueji_check.load import Problem, Table
 from xueji_check.registry import rule
 from xueji_check.rules.aid import what
 from xueji_check.rules.changes import student_key
@@ -49,8 +49,10 @@ def _mk(y: int | None, m: str, d: str) -> dt.date | None:
         return None
 
 
-def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
-    """`公示时间：2018年5月2日至2018年5月8日`, `公示期：2018.5.2-2018.5.8`, `…2018年5月2日至8日`."""
+def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] | None:
+    """`公示时间：2018年5月2日至2018年5月8日`, `公示期：2018.5.2-2018.5.8`, `…2018年5月2日至8日`;
+    with `year` (taken from the list's title or term) also a period written without one
+    (`公示时间：11月4日至11月8日`)."""
     if "公示" not in text:
         return None
     m = _PERIOD_WORD.search(text)
@@ -59,8 +61,10 @@ def parse_period(text: str) -> tuple[dt.date, dt.date] | None:
     if not first or not first.group(1):
         first = next((x for x in _DATE.finditer(seg) if x.group(1)), None)
         if first is None:
-            return None
-    y = int(first.group(1))
+            first = _DATE.search(seg) if year is not None and m is not None else None
+            if first is None:
+                return None
+    y = int(first.group(1)) if first.group(1) else year
     start = _mk(y, first.group(2), first.group(3))
     rest = seg[first.end():]
     day_only = _DAY_ONLY.match(rest)
@@ -83,21 +87,41 @@ def table_tids(ctx: Context) -> dict[tuple[str, str], int]:
     return {(f, s): t for f, s, t in df.select("_file", "_sheet", "_tid").unique().iter_rows()}
 
 
+def list_year(t: Table) -> int | None:
+    """The year a publicity list is about, for a period written without one: the year of the
+    term its title or file name names (2024秋 → 2024), else a year written in its title."""
+    terms, _ = title_scope(t)
+    if terms:
+        return max(int(x[:4]) for x in terms)
+    m = re.search(r"((?:19|20)\d{2})\s*年", " ".join(t.title_lines))
+    return int(m.group(1)) if m else None
+
+
 def text_periods(t: Table) -> list[Period]:
     """Periods written in the title lines, else in the footer lines the loader set aside below
     the table (`公示时间：2024年11月4日至2024年11月8日` under the last record), else in any cell
-    mentioning 公示."""
+    mentioning 公示. A period without a year takes the list's (`list_year`), and says so."""
     out = []
-    for line in t.title_lines:
+    year = list_year(t)
+    known = f"（年份取自名单标题：{year} 年）" if year else ""
+
+    def read(line: str) -> tuple[dt.date, dt.date, str] | None:
         p = parse_period(line)
         if p:
-            out.append(Period(p[0], p[1], f"标题行「{line[:60]}」"))
+            return p[0], p[1], ""
+        p = parse_period(line, year) if year else None
+        return (p[0], p[1], known) if p else None
+
+    for line in t.title_lines:
+        p = read(line)
+        if p:
+            out.append(Period(p[0], p[1], f"标题行「{line[:60]}」{p[2]}"))
     if out:
         return out
     for line in t.footer_lines:
-        p = parse_period(line)
+        p = read(line)
         if p:
-            out.append(Period(p[0], p[1], f"表尾「{line.strip()[:60]}」"))
+            out.append(Period(p[0], p[1], f"表尾「{line.strip()[:60]}」{p[2]}"))
     if out:
         return out
     cols = [c for c in t.raw.columns if c.startswith("c")]
@@ -204,15 +228,22 @@ def short_publicity(ctx: Context) -> pl.LazyFrame | None:
                 f"公示期 {p.start} 至 {p.end}（来源：{p.source}）只有 {wd} 个工作日，少于规定的 {n} 个工作日"
                 f"（首尾两天都计入）；从 {p.start} 起应至少公示到 {min_end(ctx, p.start)}，请延长公示后再发放{note}"),
                 key, p.field))
+    # A list whose period is not written, or not readable, cannot be judged: said about that
+    # list (never a finding, and never depending on the other lists of the run)
+    for t in without:
+        seen = next((ln.strip() for ln in [*t.title_lines, *t.footer_lines] if _PERIOD_WORD.search(ln)), None)
+        why = (f"公示期「{seen[:60]}」未能识别，请写成 公示时间：2024年11月4日至2024年11月8日" if seen else
+               "未写明公示期，请在标题行或表尾写明公示时间（如 公示时间：2024年11月4日至2024年11月8日），"
+               "或用 --publicity-start/--publicity-end 指定")
+        ctx.options.setdefault(RULE_PROBLEMS, []).append(Problem(
+            "warning", t.file, t.sheet, None, f"该公示名单{why}；未能核对是否公示满 {n} 个工作日（P401）"))
+    if without:
+        ctx.options["unjudged:P401"] = {"kind": "publicity", "rows": len(without), "unit": "份名单",
+                                        "reasons": {"未写明或无法识别公示期": len(without)}}
     if not any_period:
         ctx.options["skip:P401"] = ("公示名单中未找到公示期（标题行或表尾的「公示时间：…至…」、公示开始日期/公示结束日期列，"
                                     "或 --publicity-start/--publicity-end）")
         return None
-    for t in without:
-        tid = tids.get((t.file, t.sheet))
-        rows.append(_raw_row(ctx, t, tid, "该公示名单未写明公示期，无法确认是否公示满 "
-                             f"{n} 个工作日；请在标题行或表尾写明公示时间，或用 --publicity-start/--publicity-end 指定",
-                             _tkey(ctx, t, tid) + "#none"))
     return _frame(rows)
 
 
@@ -232,15 +263,6 @@ _FULL_DATE = r"^((19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?( 00:00(:00)
 
 
 
-def luhn_ok(s: pl.Expr) -> pl.Expr:
-    rev = s.str.reverse()
-    parts = []
-    for i in range(19):
-        d = rev.str.slice(i, 1).cast(pl.Int32, strict=False).fill_null(0)
-        parts.append(d if i % 2 == 0 else pl.when(d * 2 > 9).then(d * 2 - 9).otherwise(d * 2))
-    return pl.sum_horizontal(parts) % 10 == 0
-
-
 KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住址")
 
 
@@ -256,12 +278,12 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     def tag(lf: pl.LazyFrame, kind: str) -> pl.LazyFrame:
         return lf.select("_tid", "_col", pl.lit(kind).alias("_kind"))
 
-    phone = cells.filter(d.str.replace(r"^\+?86", "").str.contains(r"^1[3-9]\d{9}$"))
+    phone = cells.filter(d.str.replace_all(r"[().．]", "").str.replace(r"^(?:\+|00)?86", "").str.contains(r"^1[3-9]\d{9}$"))
     numeric = cells.filter(d.str.contains(r"^\d{15,19}$|^\d{17}[Xx]$")).with_columns(
         _id=(nz.id_struct(s, as_of).struct.field("status") == "ok")
         & s.str.contains(r"^\d{15}$|^\d{17}[\dXx]$"))
     ids = numeric.filter(pl.col("_id"))
-    cards = numeric.filter(pl.col("_bank") & ~pl.col("_id") & d.str.contains(r"^\d{16,19}$") & luhn_ok(d))
+    cards = numeric.filter(pl.col("_bank") & ~pl.col("_id") & d.str.contains(r"^\d{16,19}$") & nz.luhn_ok(d))
     y = s.str.extract(r"^((19|20)\d{2})", 1).cast(pl.Int32, strict=False)
     births = cells.filter(pl.col("_birth") & s.str.contains(_FULL_DATE)).filter(
         nz.date_struct(s).struct.field("date").is_not_null() & y.is_between(pl.col("_ref") - 70, pl.col("_ref") - 12))
@@ -341,18 +363,27 @@ def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ recipients not publicised
-_TITLE_TERM = re.compile(r"(\d{4})\s*年?\s*(春|秋)")
-_TITLE_ACAD = re.compile(r"(\d{4})\s*[-~至—–]+\s*(\d{4})\s*学年\s*度?\s*第?\s*([一二12上下])\s*学期")
+# Where a term may start in a title: a digit that does not continue a number or a range of years
+# (the 2025 of 2024-2025 is no term of its own).
+_TERM_START = re.compile(r"(?<![0-9\-/~～至—–－])[0-9]")
+
+
+def text_terms(text: str) -> set[str]:
+    """The terms (labels such as 2024秋) written anywhere in a title or file name, read by the
+    same parser as the term columns (normalize.term_struct: 2024年下半年, 2024/2025学年第一学期,
+    2024-2025-1, 24秋, …), tried at every place a term may start."""
+    starts = [m.start() for m in _TERM_START.finditer(text)]
+    if not starts:
+        return set()
+    labels = pl.DataFrame({"t": [text[i:] for i in starts]}).select(
+        nz.term_struct(pl.col("t")).struct.field("label")).to_series()
+    return set(labels.drop_nulls().to_list())
 
 
 def title_scope(t: Table) -> tuple[set[str], set[str]]:
     """Terms (2018秋) and aid types named in a table's title lines and file name."""
     text = " ".join(t.title_lines) + " " + Path(t.file).stem
-    terms = set()
-    for a, _b, sem in _TITLE_ACAD.findall(text):
-        terms.add(f"{a}秋" if sem in ("一", "1", "上") else f"{int(a) + 1}春")
-    if not terms:
-        terms = {f"{y}{s}" for y, s in _TITLE_TERM.findall(text)}
+    terms = text_terms(text)
     types = set()
     if "助学金" in text:
         types.add("国家助学金")
@@ -406,10 +437,10 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         if "school_name" in part.columns and part["school_name"].drop_nulls().len():
             pairs.append(part.select("_nk", pl.col("school_name").alias("_school")).drop_nulls("_nk"))
             continue
-        text = " ".join(t.title_lines) + " " + Path(t.file).stem + " " + t.sheet
-        named = [s for s in aid_schools if s and s in text]
-        if named:
-            pairs.append(names.join(pl.DataFrame({"_school": named}), how="cross"))
+        # the list's school as every file-level finding takes it (title line, else file name)
+        school = ctx.table_school.get(tid)
+        if school in aid_schools:
+            pairs.append(names.with_columns(_school=pl.lit(school, pl.String)))
         else:
             pairs.append(names.with_columns(_school=pl.lit(None, pl.String)))
     if not pairs:

@@ -15,6 +15,7 @@ from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import rule
 from xueji_check.rules.changes import others_by_person, who, with_person
+from xueji_check.schools import UNNAMED
 
 ACTIVE = ("在校", "休学")
 FULL_TIME = "全日制"
@@ -417,13 +418,52 @@ def early_graduation(ctx: Context) -> pl.LazyFrame | None:
 BIG_CLUSTER = 10  # from this many students on one contact the message names the likelier owners
 
 
+def _address_contacts(ctx: Context, lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
+    """The rows with a comparable home address, each with `_contact`: city|district|rest
+    (normalize.address_parts). A warning about a cluster must not join different cities, and
+    missing a match is the lesser harm, so a part that is not written is filled in only where
+    that is unambiguous: an address without its city (金水区文化路8号) is compared only within
+    its school (its school name, else the table's school, else its table), and takes the city
+    that the same rest of address has in that school when there is exactly one; an address
+    without its district (郑州市文化路8号) takes the district that the same city and rest have
+    when there is exactly one (郑州市金水区文化路8号), and stays apart when there are two."""
+    own = {int(k): v for k, v in ctx.table_school.items() if v and v != UNNAMED}
+    table_school = pl.col("_tid").cast(pl.Int64).replace_strict(own, default=None, return_dtype=pl.String) \
+        if own else pl.lit(None, pl.String)
+    school = pl.coalesce(_col(cols, "school_name"), table_school,
+                         pl.lit("表") + pl.col("_tid").cast(pl.String))
+    parts = pl.col("_parts").struct  # computed once (a UDF is not shared between expressions)
+    lf = lf.with_columns(_parts=nz.address_parts(pl.col("address")), _sch=school).with_columns(
+        _ap=parts.field("prefecture"), _ad=parts.field("district"), _ar=parts.field("rest")
+    ).drop("_parts").filter(pl.col("_ar").is_not_null())
+    ix = ["_file", "_sheet", "_row"]  # a row (the frame's order is not stable across lazy branches)
+    # the city, for an address without one: the one city the same rest has in its school
+    cities = lf.filter(pl.col("_ap").is_not_null()).select("_sch", "_ar", _cd=pl.col("_ad"), _cp=pl.col("_ap")).unique()
+    adopt = (lf.filter(pl.col("_ap").is_null()).select(*ix, "_sch", "_ar", "_ad").join(cities, on=["_sch", "_ar"])
+             .filter(pl.col("_ad").is_null() | pl.col("_cd").is_null() | (pl.col("_ad") == pl.col("_cd")))
+             .group_by(ix).agg(_np=pl.col("_cp").n_unique(), _p1=pl.col("_cp").first())
+             .filter(pl.col("_np") == 1).select(*ix, "_p1"))
+    lf = lf.join(adopt, on=ix, how="left", maintain_order="left").with_columns(
+        _scope=pl.coalesce(pl.col("_ap"), pl.col("_p1"), pl.lit("校:") + pl.col("_sch")))
+    # the district, for an address without one: the one district the same city and rest have
+    districts = lf.filter(pl.col("_ad").is_not_null()).select("_scope", "_ar", _dd=pl.col("_ad")).unique()
+    fill = (lf.filter(pl.col("_ad").is_null()).select(*ix, "_scope", "_ar").join(districts, on=["_scope", "_ar"])
+            .group_by(ix).agg(_nd=pl.col("_dd").n_unique(), _d1=pl.col("_dd").first())
+            .filter(pl.col("_nd") == 1).select(*ix, "_d1"))
+    lf = lf.join(fill, on=ix, how="left", maintain_order="left")
+    contact = pl.concat_str([pl.col("_scope"), pl.coalesce(pl.col("_ad"), pl.col("_d1"), pl.lit("")), pl.col("_ar")],
+                            separator="|")
+    return lf.with_columns(_contact=contact).drop("_ap", "_ad", "_ar", "_sch", "_p1", "_scope", "_d1")
+
+
 @rule(
     "R110", severity="warning", title="联系方式聚集", title_en="contact cluster", clause="二（三）四（一）",
     needs={"roster": ("status",)},
     what="同一联系电话或同一家庭住址登记给超过 contact_cluster_max 名（默认 3）在校/休学的不同学生，同校或跨校。每行都报，"
          "写明人数并列出其他学生所在的行（不显示电话和住址）。电话比较前统一全半角，去掉空格、连字符、括号和 +86/0086，"
-         "一格写两个号码（父亲的、母亲的）分别比较，没有区号的固话只在同一学校内比较；住址比较前去掉标点和开头的省、市名称，"
-         "号楼/幢算栋、# 算号、三单元算 3单元，12号3栋2单元501室 = 12#3-2-501。不比较：空值和占位值（无、/、0、"
+         "一格写两个号码（父亲的、母亲的）分别比较，没有区号的固话只在同一学校内比较；住址比较前去掉标点和开头的省名，"
+         "保留市名（不同城市的同一门牌不算同一住址），号楼/幢算栋、# 算号、三单元算 3单元，12号3栋2单元501室 = 12#3-2-501；"
+         "没写市名的住址只在同一学校内比较（同校同一门牌只有一个城市时按该城市），没写区名的按同市同一门牌唯一的区比较。不比较：空值和占位值（无、/、0、"
          "13800000000 这类同一数字重复或连续数字的号码），没有门牌号或房号的住址（只写到村、组、街道，同村的人家本来就相同），"
          "写明学校、宿舍或集体户的住址（住校生、集体户口本来就共用）。需要联系电话或家庭住址列。",
     why="公开查处的虚假学籍案件中，大量「学生」登记的是中介或学校人员的同一个电话、同一个地址；学校登记的电话也是核实学生"
@@ -457,7 +497,7 @@ def contact_cluster(ctx: Context) -> pl.LazyFrame | None:
             likely = "学校、班主任或代报名中介的电话，而不是学生本人或监护人的"
             family = "兄弟姐妹共用家长的电话"
         else:
-            lf = base.with_columns(_contact=nz.address_key(pl.col("address"))).filter(pl.col("_contact").is_not_null())
+            lf = _address_contacts(ctx, base, cols)
             which = pl.lit("家庭住址")
             likely = "代报名中介或学校人员的地址，而不是学生的家"
             family = "兄弟姐妹同住"
