@@ -46,31 +46,42 @@ def school_in_text(text: str, known: list[str]) -> str | None:
     return None
 
 
-def _column_schools(t: Table, frame: pl.DataFrame | None, tid: int) -> list[str]:
-    """The distinct school names of a table's school column (normalised frame if the table was
-    normalised, else its raw cells), most frequent first."""
-    if frame is not None and "school_name" in frame.columns and "_tid" in frame.columns:
-        s = frame.filter(pl.col("_tid") == tid).get_column("school_name")
-    elif "school_name" in t.field_cols:
-        col = t.field_cols["school_name"]
-        s = t.raw.select(nz.clean_text(pl.col(col)).alias("s")).get_column("s")
-    else:
+def _schools_by_table(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
+    """Table id → the distinct names of its normalised school column, computed once for all tables
+    (one group-by per kind: filtering each table out of the frame was quadratic in a province's
+    folder of thousands of files)."""
+    out: dict[int, list[str]] = {}
+    for df in frames.values():
+        if "school_name" not in df.columns or "_tid" not in df.columns:
+            continue
+        g = df.lazy().group_by("_tid").agg(pl.col("school_name").drop_nulls().unique(maintain_order=True)).collect()
+        for tid, names in zip(g.get_column("_tid").to_list(), g.get_column("school_name").to_list(), strict=True):
+            out.setdefault(int(tid), []).extend(n for n in names if n not in out.get(int(tid), []))
+    return out
+
+
+def _raw_schools(t: Table) -> list[str]:
+    """The distinct school names of a table's raw school column (a table that was not normalised)."""
+    if "school_name" not in t.field_cols:
         return []
-    counts = s.drop_nulls().value_counts(sort=True, name="n")
-    return counts.get_column(s.name).to_list() if counts.height else []
+    s = t.raw.select(nz.clean_text(pl.col(t.field_cols["school_name"])).alias("s")).get_column("s")
+    return s.drop_nulls().unique(maintain_order=True).to_list()
 
 
 def table_schools(tables: list[Table], frames: dict[str, pl.DataFrame]) -> dict[int, str]:
     """Table id (the position in `tables`, as `engine.run` numbers them) → the school its file-level
-    findings are charged to: one school, （多所学校） or （未注明学校）."""
+    findings are charged to: one school, （多所学校） or （未注明学校）. `frames`: per kind, a frame
+    with `_tid` and `school_name` (the normalised rows, or just their distinct pairs)."""
     known: set[str] = set()
     for df in frames.values():
         if "school_name" in df.columns:
             known.update(df.get_column("school_name").drop_nulls().unique().to_list())
     ordered = sorted(known, key=lambda s: (-len(s), s))
+    by_table = _schools_by_table(frames)
+    normalised = {k for k, df in frames.items() if "_tid" in df.columns and "school_name" in df.columns}
     out: dict[int, str] = {}
     for tid, t in enumerate(tables):
-        in_column = _column_schools(t, frames.get(t.kind), tid)
+        in_column = by_table.get(tid, []) if t.kind in normalised else _raw_schools(t)
         if len(in_column) == 1:
             out[tid] = in_column[0]
             continue
