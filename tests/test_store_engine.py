@@ -232,3 +232,26 @@ def test_temporary_store_goes_with_the_result(tmp_path):
 
     gc.collect()
     assert not root2.exists()
+
+
+def test_rows_gathered_into_one_scratch_file_give_the_same_findings(tmp_path, monkeypatch):
+    """Above `GATHER_FILES` store files a kind's rows are gathered into one scratch file before
+    the rules: the findings are those of the scans over the entries, row for row."""
+    src = province(tmp_path, schools=5)
+    monkeypatch.setattr(engine, "GATHER_FILES", 10_000)
+    spread = _run([src])
+    gathered_calls = []
+    real = engine._gathered
+
+    def spy(lf, uses, kind, scratch):
+        out = real(lf, uses, kind, scratch)
+        gathered_calls.append((kind, out is not lf))
+        return out
+    monkeypatch.setattr(engine, "GATHER_FILES", 2)
+    monkeypatch.setattr(engine, "_gathered", spy)
+    gathered = _run([src])
+    assert ("roster", True) in gathered_calls and ("aid", True) in gathered_calls
+    _same(spread.findings, gathered.findings)
+    assert spread.rows == gathered.rows and spread.unjudged == gathered.unjudged
+    spread.close()
+    gathered.close()
