@@ -273,21 +273,20 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
         describe_os_error,
         os_reason,
         os_todo,
-        same_file,
+        same_file_as_any,
         temp_dir_of,
     )
     from xueji_check.report import files as rfiles
     from xueji_check.report.publish import staging
 
     names = output_names(fmts)
+    is_input = same_file_as_any(inputs)
     for name in names:
-        for p in inputs:
-            if same_file(out / name, p):
-                raise UsageError(f"{out / name} 是本次的输入文件，报告不能写在它上面（未写出任何报告）；"
-                                 "请用 --out 换一个输出文件夹")
-    protected = [*inputs, *(keep or [])]
-    stale = [n for n in ALL_OUTPUT_NAMES
-             if n not in names and not any(same_file(out / n, p) for p in protected)]
+        if is_input(out / name):
+            raise UsageError(f"{out / name} 是本次的输入文件，报告不能写在它上面（未写出任何报告）；"
+                             "请用 --out 换一个输出文件夹")
+    is_protected = same_file_as_any([*inputs, *(keep or [])])
+    stale = [n for n in ALL_OUTPUT_NAMES if n not in names and not is_protected(out / n)]
     doc["run"]["outputs"] = names
     with staging(out) as stage:
         try:

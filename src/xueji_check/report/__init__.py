@@ -7,7 +7,7 @@ import errno
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -124,6 +124,29 @@ def describe_os_error(exc: OSError, where: str | os.PathLike | None = None, *, o
                 f"{_TODO_ZH.get(code, '请检查它')}，或把 TMPDIR 设为空间足够、可写的文件夹后重试")
     todo = _TODO_ZH.get(code, "请检查磁盘和权限后重试")
     return f"{os.fspath(place)}：{what}；{todo}" if place else f"{what}；{todo}"
+
+
+def same_file_as_any(paths) -> Callable[[Path], bool]:
+    """A test `f(a)`: True when `a` names one file with any of `paths` (as `same_file`), the
+    paths resolved and stat'ed once (a province's run has thousands of inputs)."""
+    resolved, inodes = set(), set()
+    for p in paths:
+        with contextlib.suppress(OSError, RuntimeError):
+            resolved.add(Path(p).resolve())
+        with contextlib.suppress(OSError, ValueError):
+            st = os.stat(p)
+            inodes.add((st.st_dev, st.st_ino))
+
+    def test(a: Path) -> bool:
+        with contextlib.suppress(OSError, RuntimeError):
+            if a.resolve() in resolved:
+                return True
+        try:
+            st = os.stat(a)
+        except (OSError, ValueError):
+            return False
+        return (st.st_dev, st.st_ino) in inodes
+    return test
 
 
 def same_file(a: Path, b: Path) -> bool:
