@@ -122,8 +122,8 @@ def id_numbers(region: np.ndarray, birth: np.ndarray, seq: np.ndarray, *, bad_ch
 
 def roster_frame(n: int, seed: int) -> tuple[pl.DataFrame, dict]:
     rng = np.random.default_rng(seed)
-    n_schools = max(20, n // 400)
     combos = len(CITIES) * len(SCHOOL_WORDS) * len(SCHOOL_TYPES)
+    n_schools = min(max(20, n // 400), combos)  # a national simulation has more students per school
     sc = rng.choice(combos, size=n_schools, replace=False)
     school_names = (pl.Series(CITIES).gather(sc // (len(SCHOOL_WORDS) * len(SCHOOL_TYPES)))
                     + "市" + pl.Series(SCHOOL_WORDS).gather((sc // len(SCHOOL_TYPES)) % len(SCHOOL_WORDS))
