@@ -40,8 +40,8 @@ DATA = HERE / "data"
 OUT = HERE / "out"
 CLI = [sys.executable, "-m", "xueji_check"]
 
-from run import machine, run_child_wait4  # noqa: E402
 import run as run_mod  # noqa: E402
+from run import machine, run_child_wait4  # noqa: E402
 
 
 def cli(args: list[str], out: Path, timeout: float = 7200) -> dict:
