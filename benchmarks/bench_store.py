@@ -111,14 +111,14 @@ def province(schools: int, changed: int, res: dict) -> None:
 
 def national_data(files: int, n: int) -> tuple[list[Path], list[Path]]:
     """`n` (4.3M) roster rows and one school year of aid, as Parquet (`files` files per table)."""
-    import numpy as np
-    from generate import roster_frame
-
     tag = f"national_{n}_{files}"
     rpaths = [DATA / f"{tag}_roster_{i}.parquet" for i in range(files)]
     apaths = [DATA / f"{tag}_aid_{i}.parquet" for i in range(files)]
     if all(p.exists() for p in rpaths + apaths):
         return rpaths, apaths
+    import numpy as np
+    from generate import roster_frame
+
     t = time.perf_counter()
     roster, info = roster_frame(n, 2018)
     print(f"roster {roster.height:,} rows in {time.perf_counter() - t:.0f} s", file=sys.stderr)
