@@ -565,7 +565,7 @@ def unjudged_rows(result, run: dict) -> list[list]:
     says them): [rule, title, rows, reasons with their counts], by rule."""
     unjudged = result.unjudged if result is not None else run.get("unjudged") or {}
     return [[rid, CATALOG[rid].title if rid in CATALOG else "", v["rows"],
-             "，".join(f"{k} {n} 行" for k, n in v["reasons"].items())]
+             "，".join(f"{k}：{n} {v.get('unit', '行')}" for k, n in v["reasons"].items())]
             for rid, v in sorted(unjudged.items())]
 
 
