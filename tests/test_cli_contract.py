@@ -48,3 +48,10 @@ def test_reports_get_the_users_normal_file_mode(tmp_path, cli):
     umask = os.umask(0)
     os.umask(umask)
     assert (r.out / "findings.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_run_with_nothing_to_check_into_a_new_folder_does_not_speak_of_a_last_report(tmp_path, cli):
+    out = tmp_path / "新文件夹"
+    r = cli("check", tmp_path / "没有这个文件.xlsx", "--as-of", "2025-01-01", out=out)
+    assert r.code == 2 and not out.exists()
+    assert "上次的报告" not in r.stderr and f"没有创建 {out}" in r.stderr

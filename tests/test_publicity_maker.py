@@ -42,6 +42,11 @@ def test_make_writes_compliant_list_that_passes_p401_p402(tmp_path, cli):
     for secret in (A, B, "13812345678", "花园路", "6217000000000001", "身份证"):
         assert secret not in text
     assert "王五" not in text  # other term filtered out
+    # printed on A4 with every column (the amounts) on one page wide, the header repeated
+    import openpyxl
+    ws = openpyxl.load_workbook(out)["公示名单"]
+    assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage  # A4
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0) and ws.print_title_rows == "$4:$4"
     # The real checker agrees.
     chk = cli("check", "--publicity", out, "--as-of", "2018-12-31", "--format", "csv,json")
     assert chk.rule("P401").height == 0 and chk.rule("P402").height == 0
@@ -128,3 +133,14 @@ def test_make_without_roster_says_what_it_could_not_check(tmp_path, cli):
     assert r.code == 0, r.stderr
     assert "A302（资助对象不在学籍名册）未能核对" in r.stdout and "--roster" in r.stdout
     assert "（3 人）" in r.stdout
+
+
+def test_make_says_people_and_rows_when_a_student_has_two_aid_types(tmp_path, cli):
+    idn = make_id(birth="20030405", seq="123")
+    head = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [head,
+        ["S1", "赵甲", idn, "东方技工学校", "2018秋", "国家助学金", "1000"],
+        ["S1", "赵甲", idn, "东方技工学校", "2018秋", "免学费", "2000"]])
+    r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-05", "--out", tmp_path / "o.xlsx")
+    assert r.code == 0, r.stderr
+    assert "（1 人，2 行：" in r.stdout

@@ -174,8 +174,9 @@ def test_school_summary_ranked_with_focus_on_top(report):
     assert "S 数据质量" in header
     rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] is not None]
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
-    per100 = [r[5] for r in rows]
-    assert per100 == sorted(per100, reverse=True)
+    assert header[6] == "每百名学生错误数"
+    ranked = [(r[6], r[5]) for r in rows]  # errors per 100 students, then findings per 100
+    assert ranked == sorted(ranked, reverse=True)
     assert rows[0][2] == "重点监管学校"
     assert {r[1] for r in rows} == {"东方技工学校", "西城技工学校", "南山技工学校"}
 
@@ -457,3 +458,25 @@ def test_comment_boxes_placed_as_xlsxwriter_places_them(tmp_path):
     assert b'data="1,2"' in api["xl/drawings/vmlDrawing1.vml"]
     for n in names:
         assert fast_parts.get(n) == api[n], n
+
+
+def test_school_ranking_puts_errors_before_warnings():
+    """A school with more errors per 100 students ranks above one whose warnings (which only ask
+    to verify) make its total higher; at equal error rates the total decides."""
+    from types import SimpleNamespace
+
+    from xueji_check.report.excel import school_table
+
+    roster = pl.DataFrame({"school_name": ["甲校"] * 100 + ["乙校"] * 100 + ["丙校"] * 100,
+                           "_key": [f"k{i}" for i in range(300)]})
+    def f(school, severity, n):
+        return [{"school": school, "severity": severity, "rule_id": "R101" if severity == "error" else "R110",
+                 "status": None}] * n
+    rows = f("甲校", "error", 12) + f("甲校", "warning", 76) + f("乙校", "error", 21) + f("乙校", "warning", 65) \
+        + f("丙校", "error", 12) + f("丙校", "warning", 10)
+    findings = pl.DataFrame(rows, schema={"school": pl.String, "severity": pl.String, "rule_id": pl.String,
+                                          "status": pl.String})
+    t = school_table(findings, SimpleNamespace(frames={"roster": roster}))
+    assert t["school"].to_list() == ["乙校", "甲校", "丙校"]
+    assert t["per100"].to_list() == [86.0, 88.0, 22.0] and t["err100"].to_list() == [21.0, 12.0, 12.0]
+    assert t["focus"].to_list() == [True, False, False]

@@ -83,7 +83,7 @@ def test_unreadable_term_is_reported_once_and_counted_as_not_judged(tmp_path, cl
         assert unjudged[rid]["rows"] == 2, (rid, unjudged)
         assert unjudged[rid]["kind"] == "aid"
         assert unjudged[rid]["reasons"] == {"学期无法识别或为空": 2}
-    assert "未能判断（" in r.stdout and "A304 2 行（学期无法识别或为空 2）" in r.stdout
+    assert "未能判断（" in r.stdout and "A304 2 行（学期无法识别或为空：2 行）" in r.stdout
 
 
 def test_empty_term_counts_too_and_other_reasons_are_named(tmp_path, cli):

@@ -446,7 +446,9 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             if p.detail:
                 _echo_err(f"--- {p.where()}\n{p.detail}")
     if nothing_checked:
-        _echo_err(f"未写出报告：没有可以检查的数据（{out} 中上次的报告保持不变），请按上面的提示检查输入文件")
+        earlier = any((out / n).exists() for n in ALL_OUTPUT_NAMES) if out.is_dir() else False
+        kept = f"{out} 中上次的报告保持不变" if earlier else f"没有创建 {out}" if not out.exists() else f"{out} 未改动"
+        _echo_err(f"未写出报告：没有可以检查的数据（{kept}），请按上面的提示检查输入文件")
         return 2
     if quiet:
         typer.echo(terminal.quiet_line(findings, resolved, as_of_date.isoformat(), code, out,

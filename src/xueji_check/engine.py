@@ -455,10 +455,11 @@ RULE_PROBLEMS = "problems"
 
 def unjudged_line(unjudged: dict[str, dict]) -> str:
     """The terminal line for `RunResult.unjudged` (empty when every row could be judged):
-    `未能判断的行：A304 2 行（学期无法识别或为空 2）；R107 1 行（…）`."""
+    `未能判断（…）：A304 2 行（学期无法识别或为空：2 行）；R107 1 行（…）` (a colon before each
+    count: `存成数字 1` read as the number 1)."""
     if not unjudged:
         return ""
-    parts = [f"{rid} {v['rows']} {v.get('unit', '行')}（" + "，".join(f"{k} {n}" for k, n in v["reasons"].items()) + "）"
+    parts = [f"{rid} {v['rows']} {v.get('unit', '行')}（" + "，".join(f"{k}：{n} {v.get('unit', '行')}" for k, n in v["reasons"].items()) + "）"
              for rid, v in sorted(unjudged.items())]
     return "未能判断（原因已在 S 类规则或上面的提示中列出）：" + "；".join(parts)
 

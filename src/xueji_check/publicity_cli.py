@@ -73,7 +73,9 @@ def make(
                              policy=load_policy(config))
         except MakerError as exc:
             raise UsageError(str(exc)) from exc
-        typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人）")
+        lines = (f"，{made.lines} 行：受多种资助或多个学期资助的学生每项一行"
+                 if made.lines is not None and made.lines != made.rows else "")
+        typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人{lines}）")
         _print_left_out(made)
         typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
         if not made.starts_on_workday:

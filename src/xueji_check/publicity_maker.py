@@ -48,6 +48,7 @@ class Made:
     left_out: pl.DataFrame | None = None
     merged: pl.DataFrame | None = None
     unchecked: list[str] | None = None
+    lines: int | None = None  # rows of the list: a student with both aid types has two
 
 
 def zh_date(d: dt.date) -> str:
@@ -238,6 +239,13 @@ def write_xlsx(path: Path, rows: pl.DataFrame, title: str, period_line: str,
         c.alignment = Alignment(horizontal="center")
     for col, width in zip("ABCDEFGH", (6, 10, 24, 18, 10, 10, 12, 10), strict=False):
         ws.column_dimensions[col].width = width
+    # printed for the notice board: A4, every column on one page wide (the amounts were on a
+    # second page), the header row repeated on each page
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if len(rows.columns) > 6 else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "4:4"
     if (left_out is not None and left_out.height) or (merged is not None and merged.height):
         ex = wb.create_sheet(EXCLUDED_SHEET)
         ex.append(["内部核对用：以下学生未列入公示名单（或重复的资助行已合并），公示时请删除本工作表"])
@@ -339,4 +347,4 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
     people = eligible.select(student_of(eligible.columns).n_unique()).item()
-    return Made(out, people, start, end, n, note, cal.is_workday(start), left_out, merged, notes)
+    return Made(out, people, start, end, n, note, cal.is_workday(start), left_out, merged, notes, rows.height)

@@ -302,8 +302,9 @@ def locate(findings: pl.DataFrame, plans: list[SheetPlan]) -> pl.DataFrame:
 
 # ------------------------------------------------------------------ school table
 def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
-    """Per school: students, findings by severity and rule family, findings per 100 students,
-    rank, and whether it is a school to visit first (重点监管学校)."""
+    """Per school: students, findings by severity and rule family, findings and errors per 100
+    students (`per100`, `err100`), rank (by `err100`, then `per100`), and whether it is a school to
+    visit first (重点监管学校)."""
     roster = result.frames.get("roster") if result is not None else None
     if roster is not None and "school_name" in roster.columns and roster.height:
         students = (roster.filter(pl.col("school_name").is_not_null())
@@ -323,14 +324,16 @@ def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
     t = t.with_columns(pl.exclude("school").fill_null(0))
     t = t.with_columns(per100=pl.when(pl.col("students") > 0).then(
         (pl.col("findings") * 100 / pl.col("students")).round(1)))
-    t = t.with_columns(_err100=pl.when(pl.col("students") > 0).then(pl.col("error") / pl.col("students")))
-    t = t.sort(["per100", "_err100", "findings", "school"], descending=[True, True, True, False], nulls_last=True)
+    t = t.with_columns(err100=pl.when(pl.col("students") > 0).then((pl.col("error") * 100 / pl.col("students")).round(1)))
+    # errors first: a warning asks to verify (R110 says itself it proves nothing), so it must not
+    # carry a school past one with more errors (issue: the trial saw 21 errors ranked below 12)
+    t = t.sort(["err100", "per100", "error", "school"], descending=[True, True, True, False], nulls_last=True)
     ranked = t.filter(pl.col("per100").is_not_null() & (pl.col("findings") > 0)).height
     n_focus = max(1, math.ceil(ranked * 0.1)) if ranked else 0
     t = t.with_row_index("rank", offset=1).with_columns(
         rank=pl.when(pl.col("per100").is_not_null()).then(pl.col("rank").cast(pl.Int64)))
     t = t.with_columns(focus=(pl.col("rank") <= n_focus) & (pl.col("error") > 0) & pl.col("rank").is_not_null())
-    return t.select("rank", "school", "focus", "students", "findings", "per100", "error", "warning", "info",
+    return t.select("rank", "school", "focus", "students", "findings", "per100", "err100", "error", "warning", "info",
                     *[f"fam_{k}" for k in FAMILIES], "new")
 
 
@@ -426,7 +429,7 @@ def money_table(result) -> Money | None:
     return Money(types, rows)
 
 
-FOCUS_RULE = ("按「每百名学生问题数」从高到低排名；排名前 10%（至少 1 所）且有错误级问题的学校标为重点监管学校，"
+FOCUS_RULE = ("按「每百名学生错误数」从高到低排名（相同时看「每百名学生问题数」）：警告只是提示核实，不应让一所学校排到错误更多的学校前面；排名前 10%（至少 1 所）且有错误级问题的学校标为重点监管学校，"
               "建议优先实地核查（回头看）。名册中没有学生的学校不参与排名。")
 
 
@@ -565,7 +568,7 @@ def unjudged_rows(result, run: dict) -> list[list]:
     says them): [rule, title, rows, reasons with their counts], by rule."""
     unjudged = result.unjudged if result is not None else run.get("unjudged") or {}
     return [[rid, CATALOG[rid].title if rid in CATALOG else "", v["rows"],
-             "，".join(f"{k} {n} 行" for k, n in v["reasons"].items())]
+             "，".join(f"{k}：{n} {v.get('unit', '行')}" for k, n in v["reasons"].items())]
             for rid, v in sorted(unjudged.items())]
 
 
@@ -755,12 +758,12 @@ def _write_findings(wb, styles: Styles, located: pl.DataFrame) -> None:
 
 
 def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool, money: Money | None = None) -> None:
-    """学校汇总: the ranking by findings per 100 students (its school rows add up to the total of
+    """学校汇总: the ranking by errors, then findings, per 100 students (its school rows add up to the total of
     findings), then, below it, the aid money per school and term (`money_table`)."""
     ws = wb.add_worksheet("学校汇总")
-    labels = (["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "错误", "警告", "提示"]
+    labels = (["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "每百名学生错误数", "错误", "警告", "提示"]
               + [f"{k} {v}" for k, v in FAMILIES.items()] + (["新增"] if baseline else []))
-    widths = [6, 28, 10, 8, 8, 16, 7, 7, 7] + [11] * len(FAMILIES) + [7]
+    widths = [6, 28, 10, 8, 8, 16, 16, 7, 7, 7] + [11] * len(FAMILIES) + [7]
     if money is not None:  # the money table below uses the same columns from B: 学校, 学期, then numbers
         last = 2 + 2 * (len(money.types) + 1)
         widths += [10] * max(0, last + 1 - len(widths))
@@ -774,7 +777,7 @@ def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool, mo
     r = 0
     for r, rec in enumerate(schools.iter_rows(named=True), start=1):
         vals = [rec["rank"], rec["school"], "重点监管学校" if rec["focus"] else "", rec["students"],
-                rec["findings"], rec["per100"], rec["error"], rec["warning"], rec["info"],
+                rec["findings"], rec["per100"], rec["err100"], rec["error"], rec["warning"], rec["info"],
                 *[rec[f"fam_{k}"] for k in FAMILIES]] + ([rec["new"]] if baseline else [])
         for c, v in enumerate(vals):
             fmt = (styles.focus_bold if c < 3 else styles.focus) if rec["focus"] else None

@@ -218,9 +218,9 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
     body.append("<h2>学校汇总</h2>")
     body.append(svg_chart(schools))
     rows = [[r["rank"], r["school"], "重点监管学校" if r["focus"] else "", r["students"], r["findings"],
-             r["per100"], r["error"], r["warning"], r["info"], *[r[f"fam_{k}"] for k in FAMILIES]]
+             r["per100"], r["err100"], r["error"], r["warning"], r["info"], *[r[f"fam_{k}"] for k in FAMILIES]]
             for r in schools.iter_rows(named=True)]
-    body.append(_table(["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "错误", "警告", "提示",
+    body.append(_table(["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "每百名学生错误数", "错误", "警告", "提示",
                         *[f"{k} {v}" for k, v in FAMILIES.items()]], rows,
                        classes=["focus" if r["focus"] else "" for r in schools.iter_rows(named=True)]))
     body.append(f'<p class="note">{_e(FOCUS_RULE)}</p>')
