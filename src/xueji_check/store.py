@@ -50,6 +50,7 @@ from pathlib import Path
 import polars as pl
 
 from xueji_check import __version__
+from xueji_check.report.publish import fsync_path
 
 FORMAT = 1
 MARKER = ".xueji-store"
@@ -131,18 +132,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def _fsync(path: Path) -> None:
-    if os.name == "nt" and path.is_dir():  # pragma: no cover
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_path(path, directory=path.is_dir())
 
 
 def _write_private(path: Path, data: bytes, durable: bool = True) -> None:

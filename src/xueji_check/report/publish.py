@@ -127,7 +127,7 @@ def _folder_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _fsync(path: Path, directory: bool = False) -> None:
+def fsync_path(path: Path, directory: bool = False) -> None:
     """Flush a file (or a folder's entries, POSIX) to disk, so that a power loss right after a
     commit cannot leave an empty new file in place of the earlier report."""
     if directory and os.name == "nt":  # pragma: no cover
@@ -224,7 +224,7 @@ class Stage:
         names removed. Raises OutputError (Chinese) naming the file that could not be replaced."""
         out, old = self.out, self.path / ".old"
         for name in names:
-            _fsync(self.path / name)
+            fsync_path(self.path / name)
         with hold_signals() as held, _folder_lock(out):
             for name in names:
                 t = out / name
@@ -271,7 +271,7 @@ class Stage:
                                       f"{os_todo(exc)}，或用 --out 换一个文件夹") from exc
                 raise
             (self.path / "done").touch()
-            _fsync(out, directory=True)
+            fsync_path(out, directory=True)
             held.published = True
         return stale
 
