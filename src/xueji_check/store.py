@@ -50,7 +50,7 @@ from pathlib import Path
 import polars as pl
 
 from xueji_check import __version__
-from xueji_check.report.publish import fsync_path
+from xueji_check.report.publish import fsync_path, try_lock
 
 FORMAT = 1
 MARKER = ".xueji-store"
@@ -68,12 +68,6 @@ NORMALISING_POLICY_KEYS: tuple[str, ...] = ()
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-
-try:  # POSIX
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
 
 class StoreError(Exception):
     """The store folder cannot be used; the message is Chinese and says what to do."""
@@ -145,20 +139,6 @@ def _write_private(path: Path, data: bytes, durable: bool = True) -> None:
     os.chmod(path, FILE_MODE)
 
 
-def _try_lock(fd: int) -> bool | None:
-    """True when an exclusive lock on `fd` was taken, False when another process holds it,
-    None when this system or disk cannot lock."""
-    if fcntl is None:  # pragma: no cover - Windows
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
-    except OSError:
-        return None
-
-
 def _abandoned(folder: Path) -> bool:
     """Whether `folder` (a run folder or a temporary store) belongs to no live run: its `lock`
     file can be locked, or (where locks do not work) it is older than STALE_AFTER."""
@@ -173,7 +153,7 @@ def _abandoned(folder: Path) -> bool:
     except OSError:
         return False
     try:
-        state = _try_lock(fd)
+        state = try_lock(fd)
         if state is None:
             return time.time() - folder.stat().st_mtime > STALE_AFTER
         return state
@@ -268,7 +248,7 @@ class Store:
         store = cls(root, persistent=False)
         try:
             store._lock_fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
-            _try_lock(store._lock_fd)
+            try_lock(store._lock_fd)
             _write_private(root / MARKER, json.dumps({"tool": "xueji-check", "format": FORMAT}).encode())
             store._start_run()
         except BaseException:
@@ -283,7 +263,7 @@ class Store:
         run = runs / f"{os.getpid()}-{secrets.token_hex(4)}"
         _mkdir_private(run)
         self._run_fd = os.open(run / "lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
-        _try_lock(self._run_fd)
+        try_lock(self._run_fd)
         self._run = run
 
     def _remove_abandoned_runs(self) -> None:

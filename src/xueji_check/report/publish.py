@@ -86,7 +86,7 @@ def hold_signals() -> Iterator[_Held]:
             raise Interrupted(held.published)
 
 
-def _try_lock(fd: int) -> bool | None:
+def try_lock(fd: int) -> bool | None:
     """True when an exclusive lock on `fd` was taken, False when another process holds it,
     None when this system or disk cannot lock."""
     if fcntl is not None:
@@ -180,7 +180,7 @@ def clean_stale(out: Path) -> list[Path]:
             state = None
             if (d / "lock").is_file():
                 fd = os.open(d / "lock", os.O_RDWR)
-                state = _try_lock(fd)
+                state = try_lock(fd)
             if state is False:
                 continue  # a live run
             if state is None and time.time() - d.stat().st_mtime < STALE_AFTER:
@@ -211,7 +211,7 @@ class Stage:
         try:
             self._fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
             os.write(self._fd, f"{os.getpid()}\n".encode())
-            _try_lock(self._fd)
+            try_lock(self._fd)
         except OSError:
             self.close()
             raise
