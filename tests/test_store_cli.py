@@ -151,3 +151,17 @@ def test_sigterm_removes_the_temporary_store(tmp_path):
     assert proc.returncode == 2 and "已中断" in err.decode("utf-8")  # stopped, not finished
     assert list(systmp.iterdir()) == []
     assert not (tmp_path / "out" / "findings.csv").exists()
+
+
+def test_a_cache_folder_inside_a_checked_folder_is_never_read_as_input(tmp_path, cli, tmpdir_env):
+    """The store holds normalised rosters as Parquet: checking the folder around it later (without
+    --cache) must not read them back as students (158 false R101 before this was handled)."""
+    parent = tmp_path / "省"
+    src = _folder(parent)
+    cli("check", src, "--as-of", AS_OF, "--cache", parent / "缓存", out=tmp_path / "a")
+    assert any((parent / "缓存").rglob("*.parquet"))
+    around = cli("check", parent, "--as-of", AS_OF, out=tmp_path / "b")
+    plain = cli("check", src, "--as-of", AS_OF, out=tmp_path / "c")
+    assert around.findings.drop("file", "fingerprint").equals(plain.findings.drop("file", "fingerprint"))
+    assert "缓存文件夹（--cache），其中的数据不作为输入读取" in around.stderr + around.stdout
+    assert len(around.json["run"]["inputs"]) == len(plain.json["run"]["inputs"])

@@ -255,3 +255,21 @@ def test_rows_gathered_into_one_scratch_file_give_the_same_findings(tmp_path, mo
     assert spread.rows == gathered.rows and spread.unjudged == gathered.unjudged
     spread.close()
     gathered.close()
+
+
+def test_a_wrong_check_digit_on_a_future_birth_is_judged_as_of_the_check_date(tmp_path):
+    """As of a check date before the birth date the number is 出生日期不存在 (the birth is judged
+    before the check digit), as normalising with that date in memory says; stored as of no date
+    it was a wrong check digit."""
+    good = make_id(birth="20300101", seq="002")
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    src = write_xlsx(tmp_path / "in" / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "未来", wrong),
+                                                    roster_row("S2", "王五", make_id())])
+    r = _run([src], as_of=dt.date(2025, 6, 30))
+    s003 = r.findings.filter(pl.col("rule_id") == "S003")
+    assert s003.height == 1 and "出生日期不存在" in s003["message"][0], s003["message"].to_list()
+    late = _run([src], as_of=dt.date(2031, 1, 1))
+    s003 = late.findings.filter(pl.col("rule_id") == "S003")
+    assert s003.height == 1 and "校验位" in s003["message"][0], s003["message"].to_list()
+    r.close()
+    late.close()

@@ -50,10 +50,11 @@ from pathlib import Path
 import polars as pl
 
 from xueji_check import __version__
+from xueji_check.load.files import STORE_MARKER
 from xueji_check.report.publish import fsync_path, try_lock
 
 FORMAT = 1
-MARKER = ".xueji-store"
+MARKER = STORE_MARKER  # load.files skips a folder holding it
 ENTRIES = "entries"
 RUNS = "runs"
 MANIFEST = "manifest.json"

@@ -220,14 +220,20 @@ def id_fields(spec: KindSpec, columns) -> list[str]:
 def apply_as_of(lf: pl.LazyFrame, spec: KindSpec, as_of: dt.date) -> pl.LazyFrame:
     """Rows normalised as of `STORE_AS_OF` made what normalising as of `as_of` makes of them: an
     ID number whose birth date is after `as_of` is no valid GB 11643 number then (S003 出生日期不存在,
-    no key, birth date or gender; `normalize.add_id_columns`). Only those rows are normalised
-    again (there are none in a sound table: the frame is returned as it is after one look at the
-    birth-date columns)."""
+    no key, birth date or gender; `normalize.add_id_columns`). Only those rows, and the rows whose
+    number was judged wrong for any reason (the birth date is judged before the check digit), are
+    normalised again (a sound table has none: the frame is returned as it is after one look at
+    the ID columns)."""
     cols = lf.collect_schema().names()
     fields = id_fields(spec, cols)
     if not fields:
         return lf
-    late = pl.any_horizontal([(pl.col(f"{n}__birth") > as_of).fill_null(False) for n in fields])
+    # a birth date after the check date; or a number judged wrong for another reason, which the
+    # check date may change too (a wrong check digit on a birth date after the check date is, as of
+    # that date, 出生日期不存在: the birth is judged first). A sound table has few of either.
+    late = pl.any_horizontal([((pl.col(f"{n}__birth") > as_of)
+                               | (~pl.col(f"{n}__status").is_in(["ok", "empty"]) if f"{n}__status" in cols
+                                  else pl.lit(False))).fill_null(False) for n in fields])
     if not lf.select(late.any()).collect().item():
         return lf
     ix = lf.with_row_index("_asof_ix")

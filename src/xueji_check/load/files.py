@@ -87,6 +87,10 @@ def refuse_given(p: Path) -> str | None:
     return special_message(kind) if kind else None
 
 
+# The marker file of a --cache folder (store.MARKER; not imported: the loader does not depend on the store).
+STORE_MARKER = ".xueji-store"
+
+
 def _is_report_dir(d: Path) -> bool:
     """A folder that holds an earlier xueji-check report (so it is not read back as input)."""
     marker = d / "findings.json"
@@ -124,6 +128,7 @@ class _Walk:
         self.skipped: list[str] = []  # names that are not spreadsheets
         self.ignored = 0  # lock and hidden files
         self.reports: set[Path] = set()
+        self.caches: set[Path] = set()
 
     def refuse(self, p: Path, reason: str, folder: bool = False) -> None:
         self.problems.append(Problem("error", str(p), None, None, reason))
@@ -139,6 +144,9 @@ class _Walk:
         stack = [self.root]
         while stack:
             d = stack.pop()
+            if os.path.isfile(os.path.join(d, STORE_MARKER)):  # a --cache folder: the tool's own data
+                self.caches.add(d)
+                continue
             try:
                 with os.scandir(d) as it:
                     entries = sorted(it, key=lambda e: e.name)
@@ -215,6 +223,10 @@ class _Walk:
         self.found.append(p)
 
     def report(self) -> None:
+        for d in sorted(self.caches):
+            self.problems.append(Problem("info", str(d), None, None,
+                                         "这是 xueji-check 的缓存文件夹（--cache），其中的数据不作为输入读取；"
+                                         "缓存文件夹请放在要检查的文件夹之外"))
         for d in sorted(self.reports):
             self.problems.append(Problem("info", str(d), None, None,
                                          "这是之前输出的检查报告文件夹，其中的报告文件不作为输入读取"))
