@@ -165,3 +165,24 @@ def test_a_cache_folder_inside_a_checked_folder_is_never_read_as_input(tmp_path,
     assert around.findings.drop("file", "fingerprint").equals(plain.findings.drop("file", "fingerprint"))
     assert "缓存文件夹（--cache），其中的数据不作为输入读取" in around.stderr + around.stdout
     assert len(around.json["run"]["inputs"]) == len(plain.json["run"]["inputs"])
+
+
+@pytest.mark.parametrize("failure", ["oserror", "polars"])
+def test_a_full_disk_while_storing_is_said_in_chinese_and_nothing_is_written(tmp_path, cli, tmpdir_env, monkeypatch,
+                                                                           failure):
+    import errno
+
+    import polars as pl
+
+    from xueji_check import engine
+
+    def full(*a, **k):
+        if failure == "oserror":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        raise pl.exceptions.ComputeError("parquet: failed to write: No space left on device (os error 28)")
+    monkeypatch.setattr(engine, "write_entry", full)
+    r = cli("check", _folder(tmp_path), "--as-of", AS_OF, out=tmp_path / "out")
+    assert r.code == 2
+    assert "无法写入暂存数据（磁盘空间不足）" in r.stderr and "TMPDIR" in r.stderr, r.stderr
+    assert "反馈" not in r.stderr and "Error" not in r.stderr
+    assert not (tmp_path / "out").exists() and list(tmpdir_env.iterdir()) == []

@@ -34,7 +34,7 @@ from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
 from xueji_check.schools import UNNAMED, table_schools
 from xueji_check.spec import KINDS, FieldSpec, all_kinds
-from xueji_check.store import Store, TableUse, entry_key, read_entry, scan_tables, write_entry
+from xueji_check.store import Store, StoreError, TableUse, entry_key, read_entry, scan_tables, write_entry
 from xueji_check.tables import apply_as_of, normalise_batch
 
 ID_REASON = {"length": "位数不对", "chars": "含非法字符", "birth": "出生日期不存在", "check": "校验位错误"}
@@ -566,6 +566,21 @@ def _store_key(inp: InputFile, policy: Policy) -> str | None:
     return entry_key(sha256=digest, size=size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
 
 
+def store_write_error(exc: Exception, where: Path, persistent: bool = False) -> StoreError:
+    """A Chinese StoreError for a failed write of the store's data (disk full, file too large,
+    no permission): Polars reports the OS error inside its own text (`(os error 28)`)."""
+    from xueji_check.report import os_reason, os_todo
+
+    if not isinstance(exc, OSError):
+        import re
+
+        m = re.search(r"os error (\d+)", str(exc))
+        exc = OSError(int(m.group(1)), os.strerror(int(m.group(1)))) if m else OSError(str(exc).splitlines()[0][:200])
+    hint = ("" if persistent else
+            "；不加 --cache 时，读取后的数据暂存在系统临时文件夹中（可用环境变量 TMPDIR 指定一个空间足够的文件夹）")
+    return StoreError(f"无法写入暂存数据（{os_reason(exc)}）：{where}，检查未完成，未写出报告；{os_todo(exc)}{hint}")
+
+
 # Above this many store files, a kind's rows are gathered into one file of the run's scratch folder
 # before the rules scan them: each rule's scan opens every file (a province's folder of 2,500
 # school exports made 40 rules open 5,000 files each, and Polars' I/O threads pile up).
@@ -580,7 +595,10 @@ def _gathered(lf: pl.LazyFrame, uses: list, kind: str, scratch: Path | None) -> 
     if scratch is None or len(files) <= GATHER_FILES:
         return lf
     path = scratch / f"{kind}-rows.parquet"
-    lf.sink_parquet(path, compression="zstd", compression_level=1)
+    try:
+        lf.sink_parquet(path, compression="zstd", compression_level=1)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise store_write_error(exc, scratch) from exc
     return pl.scan_parquet(path)
 
 
@@ -625,7 +643,10 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
             keep = inp.ok and not any(p.level == "error" for p in local[i])
             key = entry_key(sha256=inp.sha256, size=inp.size, name=inp.path.name, kind_hint=inp.kind_hint,
                             policy=policy)
-            entry = write_entry(store, key, inp, local[i], mine, keep=keep)
+            try:
+                entry = write_entry(store, key, inp, local[i], mine, keep=keep)
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise store_write_error(exc, store.root, store.persistent) from exc
             inp.tables, _ = read_entry(entry, inp)  # the frames read are dropped here
         release_free_memory()
 
