@@ -137,3 +137,18 @@ def test_csv_has_bom_and_fixed_columns(tmp_path, cli):
     df = pl.read_csv(r.out / "findings.csv", infer_schema=False)
     assert df.columns == ["rule_id", "severity", "dataset", "file", "sheet", "row", "column", "student_id",
                           "id_masked", "name", "school", "message", "clause", "fingerprint", "status"]
+
+
+def test_the_same_files_in_two_folders_give_the_same_findings_every_run(tmp_path, cli):
+    """Which of two identical tables a finding about a whole school is charged to (C202's file and
+    sheet) does not depend on the order a streaming join happens to produce."""
+    import shutil
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    for d in ("d1", "d2"):
+        shutil.copytree(sample, tmp_path / d)
+    runs = [cli("check", tmp_path / "d1", tmp_path / "d2", "--as-of", "2025-06-30", out=tmp_path / f"o{i}")
+            for i in range(3)]
+    assert runs[0].findings.filter(pl.col("rule_id") == "C202").height > 0
+    texts = {(r.out / "findings.csv").read_bytes() for r in runs}
+    assert len(texts) == 1

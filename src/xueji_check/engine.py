@@ -597,6 +597,7 @@ def _gathered(lf: pl.LazyFrame, uses: list, kind: str, scratch: Path | None) -> 
     path = scratch / f"{kind}-rows.parquet"
     try:
         lf.sink_parquet(path, compression="zstd", compression_level=1)
+        os.chmod(path, 0o600)  # personal data, as the store's own files
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise store_write_error(exc, scratch) from exc
     return pl.scan_parquet(path)

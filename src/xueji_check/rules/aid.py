@@ -7,6 +7,8 @@ at school wins. The join is collected once per run and shared by the rules.
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 
 from xueji_check import normalize as nz
@@ -113,6 +115,7 @@ def with_roster(ctx: Context) -> pl.LazyFrame:
     if ctx.scratch is not None:
         path = ctx.scratch / "aid_roster.parquet"
         out.sink_parquet(path)
+        os.chmod(path, 0o600)  # personal data, as the store's own files
         lf = pl.scan_parquet(path)
     else:
         lf = out.collect().lazy()

@@ -238,7 +238,9 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     out = inside.group_by("school_name", "_ep").agg(
         pl.len().alias("_count"), pl.col("occurred_date").min().alias("_d1"),
         pl.col("occurred_date").max().alias("_d2"), pl.col("_peak").first(), pl.col("_size").first(),
-        pl.col("_file").first(), pl.col("_sheet").first(), pl.col("_tid").first())
+        # the episode's first table in run order (a join's order is not kept by the streaming engine)
+        pl.col("_file").sort_by("_tid").first(), pl.col("_sheet").sort_by("_tid").first(),
+        pl.col("_tid").min())
     years = years_spanned(ctx, "changes", "occurred_date")
     note = unknown_note(ctx, pl.col("_d1").dt.year(), pl.col("_d2").dt.year(), years)
     share_txt = pl.when(pl.col("_size").is_not_null()).then(pl.concat_str([
