@@ -282,3 +282,17 @@ def test_raw_text_of_a_csv_table_round_trips(tmp_path):
         st.write_entry(store, _key(inp), inp, problems, {})
         tables, _ = st.read_entry(store.get(_key(inp)), inp)
     assert tables[0].sheet == "名册" and tables[0].raw.collect().equals(inp.tables[0].raw)
+
+
+def test_clear_that_cannot_remove_everything_says_so_and_keeps_the_marker(tmp_path, monkeypatch):
+    """Files clear cannot remove (no permission, a run still using them) are not called cleared:
+    the marker stays, so clear can be run again, and nothing is reported as done."""
+    store, key, _ = _stored(tmp_path)
+    store.close()
+    monkeypatch.setattr(st.shutil, "rmtree", lambda *a, **k: None)  # as if every removal failed
+    with pytest.raises(st.StoreError, match="未能清空"):
+        st.clear(tmp_path / "cache")
+    assert (tmp_path / "cache" / st.MARKER).is_file()
+    monkeypatch.undo()
+    n, _ = st.clear(tmp_path / "cache")
+    assert n == 1 and not (tmp_path / "cache" / st.MARKER).exists()

@@ -34,7 +34,15 @@ from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
 from xueji_check.schools import UNNAMED, table_schools
 from xueji_check.spec import KINDS, FieldSpec, all_kinds
-from xueji_check.store import Store, StoreError, TableUse, entry_key, read_entry, scan_tables, write_entry
+from xueji_check.store import (
+    Store,
+    StoreError,
+    TableUse,
+    entry_key,
+    read_entry,
+    scan_tables,
+    write_entry,
+)
 from xueji_check.tables import apply_as_of, normalise_batch
 
 ID_REASON = {"length": "位数不对", "chars": "含非法字符", "birth": "出生日期不存在", "check": "校验位错误"}

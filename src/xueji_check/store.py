@@ -460,6 +460,10 @@ def clear(folder: Path) -> tuple[int, int]:
                     child.unlink()
         with contextlib.suppress(OSError):
             d.rmdir()
+    left = [sub for sub in (ENTRIES, RUNS) if (folder / sub).exists() or (folder / sub).is_symlink()]
+    if left:  # the marker stays, so that clear can be run again once the cause is fixed
+        raise StoreError(f"缓存文件夹 {folder} 未能清空：{'、'.join(left)} 中仍有文件无法删除（可能没有权限，"
+                         "或另一次检查正在使用这个缓存文件夹）；请检查权限，等其他检查结束后再运行 cache clear")
     with contextlib.suppress(OSError):
         (folder / MARKER).unlink()
     return entries, freed
