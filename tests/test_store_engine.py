@@ -172,13 +172,14 @@ def test_check_date_is_applied_after_the_store(tmp_path):
     with st.Store.open(tmp_path / "cache") as store:
         warm_early = _run([src], as_of=early, store=store)
         assert warm_early.cache_hits == 1
+        # the run's frames live in the store's run folder until the store is closed
+        row = warm_early.scan("roster").filter(pl.col("student_id") == "S1").collect().row(0, named=True)
     cold_early, cold_late = _run([src], as_of=early), _run([src], as_of=late)
     _same(warm_early.findings, cold_early.findings)
     _same(warm_late.findings, cold_late.findings)
     s003 = warm_early.findings.filter(pl.col("rule_id") == "S003")
     assert s003.height == 1 and "出生日期不存在" in s003["message"][0]
     assert warm_late.findings.filter(pl.col("rule_id") == "S003").height == 0
-    row = warm_early.scan("roster").filter(pl.col("student_id") == "S1").collect().row(0, named=True)
     assert row["id_number__status"] == "birth" and row["id_number__key"] is None and row["_key"] == "SID:S1"
     for r in (cold_early, cold_late):
         r.close()

@@ -595,20 +595,32 @@ def store_write_error(exc: Exception, where: Path, persistent: bool = False) -> 
 GATHER_FILES = 16
 
 
-def _gathered(lf: pl.LazyFrame, uses: list, kind: str, scratch: Path | None) -> pl.LazyFrame:
-    """`lf` (a kind's scan over the store, `uses` its tables) as a scan of one Parquet file in
-    `scratch` when the tables live in more than `GATHER_FILES` files; as it is otherwise. Written
-    by Polars' streaming sink, in row order: memory follows a batch, not the kind."""
-    files = {f for u in uses for f in u.files}
-    if scratch is None or len(files) <= GATHER_FILES:
-        return lf
-    path = scratch / f"{kind}-rows.parquet"
+def _sunk(lf: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    """`lf` written once to `path` (0600, Polars' streaming sink, in row order) and scanned back:
+    every rule reads the file instead of computing `lf` again."""
     try:
         lf.sink_parquet(path, compression="zstd", compression_level=1)
         os.chmod(path, 0o600)  # personal data, as the store's own files
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise store_write_error(exc, scratch) from exc
+        raise store_write_error(exc, path.parent) from exc
     return pl.scan_parquet(path)
+
+
+def _gathered(lf: pl.LazyFrame, uses: list, kind: str, scratch: Path | None) -> pl.LazyFrame:
+    """`lf` (a kind's scan over the store, `uses` its tables) as a scan of one Parquet file in
+    `scratch` when the tables live in more than `GATHER_FILES` files; as it is otherwise. Memory
+    follows a batch, not the kind."""
+    files = {f for u in uses for f in u.files}
+    if scratch is None or len(files) <= GATHER_FILES:
+        return lf
+    return _sunk(lf, scratch / f"{kind}-rows.parquet")
+
+
+def _as_of_run(lf: pl.LazyFrame, spec, as_of: dt.date, kind: str, scratch: Path | None) -> pl.LazyFrame:
+    """`tables.apply_as_of`, written once to `scratch` when it changed rows (its re-sort would
+    otherwise run again in every rule's scan)."""
+    out = apply_as_of(lf, spec, as_of)
+    return out if out is lf or scratch is None else _sunk(out, scratch / f"{kind}-asof.parquet")
 
 
 def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: Policy,
@@ -772,8 +784,8 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     frames: dict[str, pl.LazyFrame] = {}
     for kind in KINDS:
         if tables[kind]:
-            frames[kind] = apply_as_of(_gathered(scan_tables(uses[kind]), uses[kind], kind, store.scratch),
-                                       specs[kind], as_of)
+            frames[kind] = _as_of_run(_gathered(scan_tables(uses[kind]), uses[kind], kind, store.scratch),
+                                      specs[kind], as_of, kind, store.scratch)
             raw_parts.append(validation_findings(kind, frames[kind], typed_documents(frames.get("roster"))
                                                  if kind != "roster" else None))
             problems.extend(encoding_damage(kind, frames[kind]))
