@@ -645,10 +645,7 @@ def _card_damage_frame(df: pl.DataFrame) -> pl.Series:
     df = df.with_columns(_evidence=(pl.col("_sci") | (pl.col("_mark") & ~pl.col("_luhn"))).fill_null(False))
     shared = pl.lit(False)
     if "p" in df.columns:  # one cut value, several students (document keys; 学籍号 keys only when none)
-        p = pl.col("p")
-        doc = p.filter(p.is_not_null() & ~p.str.starts_with("SID:")).n_unique().over("_d")
-        sid = p.filter(p.str.starts_with("SID:")).n_unique().over("_d")
-        shared = pl.col("_cut") & (pl.when(doc > 0).then(doc).otherwise(sid) > 1)
+        shared = card_shared_cut(pl.col("_cut"), pl.col("_d"), pl.col("p"))
     return df.select((pl.col("_evidence") | (pl.col("_mark") & pl.col("_evidence").any().over("t")) | shared)
                      .fill_null(False)).to_series()
 
@@ -694,6 +691,19 @@ def card_shared_cut(cut: pl.Expr, key: pl.Expr, person: pl.Expr) -> pl.Expr:
     doc = person.filter(person.is_not_null() & ~person.str.starts_with("SID:")).n_unique().over(key)
     sid = person.filter(person.str.starts_with("SID:")).n_unique().over(key)
     return (cut & key.is_not_null() & (pl.when(doc > 0).then(doc).otherwise(sid) > 1)).fill_null(False)
+
+
+def card_damage_of(field: str, columns) -> pl.Expr:
+    """`card_damaged` of card-number field `field` in a frame with `columns`: from the columns
+    computed when the table was normalised (`f__damaged` per table, plus `card_shared_cut` over
+    the run's rows when `f__cut`, `f__key` and `_key` are there), else computed here."""
+    cols = set(columns)
+    if f"{field}__damaged" not in cols:
+        return card_damaged(pl.col(field))
+    bad = pl.col(f"{field}__damaged")
+    if {f"{field}__cut", f"{field}__key", "_key"} <= cols:
+        bad = bad | card_shared_cut(pl.col(f"{field}__cut"), pl.col(f"{field}__key"), pl.col("_key"))
+    return bad.fill_null(False)
 
 
 def card_key(raw: pl.Expr) -> pl.Expr:

@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from xueji_check.normalize import ID_USABLE_STATUSES, card_damaged, card_shared_cut
+from xueji_check.normalize import ID_USABLE_STATUSES, card_damage_of
 from xueji_check.spec import FieldSpec, KindSpec
 
 # S003 fails every other status (numeric is S004; other: a document type without a form check)
@@ -33,14 +33,7 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
         out.append(("S003", st.is_in(ID_OK)))
         out.append(("S004", st != "numeric"))
     elif f.type == "card_number":  # digits lost in Excel, like an ID number stored as a number
-        # computed when the table was normalised (tables.with_derived), else here
-        if f"{n}__damaged" in present:
-            bad = pl.col(f"{n}__damaged")
-            if {f"{n}__cut", f"{n}__key", "_key"} <= present:  # a cut value several students share
-                bad = bad | card_shared_cut(pl.col(f"{n}__cut"), pl.col(f"{n}__key"), pl.col("_key"))
-            out.append(("S004", ~bad.fill_null(False)))
-        else:
-            out.append(("S004", ~card_damaged(c)))
+        out.append(("S004", ~card_damage_of(n, present)))
     elif f.type == "date":
         out.append(("S006", raw.is_null() | c.is_not_null()))
     elif f.type in ("bool", "term", "grade_year"):

@@ -55,8 +55,8 @@ def _schools_by_table(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
         if "school_name" not in df.columns or "_tid" not in df.columns:
             continue
         g = df.lazy().group_by("_tid").agg(pl.col("school_name").drop_nulls().unique(maintain_order=True)).collect()
-        for tid, names in zip(g.get_column("_tid").to_list(), g.get_column("school_name").to_list(), strict=True):
-            out.setdefault(int(tid), []).extend(n for n in names if n not in out.get(int(tid), []))
+        # a table has one kind: each table id is in one frame only
+        out.update(zip(g.get_column("_tid").to_list(), g.get_column("school_name").to_list(), strict=True))
     return out
 
 

@@ -465,11 +465,7 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
 def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
     # computed once when the table was normalised (tables.with_derived)
-    if {"card_number__damaged", "card_number__cut", "card_number__key"} <= set(cols):
-        damaged = pl.col("card_number__damaged") | nz.card_shared_cut(
-            pl.col("card_number__cut"), pl.col("card_number__key"), pl.col("_key"))
-    else:
-        damaged = nz.card_damaged(pl.col("card_number"))
+    damaged = nz.card_damage_of("card_number", cols)  # stored when normalised, sharing judged over the run
     card = pl.col("card_number__key") if "card_number__key" in cols else nz.card_key(pl.col("card_number"))
     cut = pl.col("card_number__cut") if "card_number__cut" in cols else nz.card_cut(pl.col("card_number"))
     lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged, _cut=cut)
