@@ -123,9 +123,9 @@ def test_a_changed_file_is_read_again_the_others_not(tmp_path, monkeypatch):
     reads: list[str] = []
     real = engine.load_file
 
-    def counting(inp, problems, specs=None):
+    def counting(inp, problems, specs=None, **kw):
         reads.append(inp.path.name)
-        return real(inp, problems, specs)
+        return real(inp, problems, specs, **kw)
 
     monkeypatch.setattr(engine, "load_file", counting)
     changed = src / "学籍名册_第3技工学校.xlsx"

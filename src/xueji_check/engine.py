@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -20,6 +21,7 @@ from xueji_check.calendar import CalendarFrame, WorkCalendar
 from xueji_check.findings import RAW_SCHEMA, emit, empty_raw, finalize
 from xueji_check.load import (  # _open_regular: the loader's safe open (regular files, read-only)
     InputFile,
+    LoadError,
     NotChecked,
     Problem,
     Table,
@@ -28,6 +30,8 @@ from xueji_check.load import (  # _open_regular: the loader's safe open (regular
     load_file,
     refuse_given,
 )
+from xueji_check.load.files import MEMORY, PARQUET_BYTES_PER_CELL
+from xueji_check.load.parquet import SLICE_ROWS
 from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
@@ -42,6 +46,7 @@ from xueji_check.store import (
     read_entry,
     scan_tables,
     write_entry,
+    write_streamed_entry,
 )
 from xueji_check.tables import apply_as_of, normalise_batch
 
@@ -623,6 +628,44 @@ def _as_of_run(lf: pl.LazyFrame, spec, as_of: dt.date, kind: str, scratch: Path 
     return out if out is lf or scratch is None else _sunk(out, scratch / f"{kind}-asof.parquet")
 
 
+# Memory one slice of a streamed Parquet file is admitted with (`load.files.MEMORY`): rows of
+# its raw text and normalised columns, per column of the file.
+SLICE_MEMORY_FACTOR = 4 * SLICE_ROWS
+
+
+def one_table(paths: list[Path], spec) -> None:
+    """Make the data files of one table written slice by slice (`store.write_streamed_entry`)
+    what one whole table gives: every file the same column types (a column all null in one slice
+    takes the type the others have), and the card damage judged per table (`normalize.card_damaged`:
+    once a table holds a damaged card, every card bearing Excel's mark there is damaged) spread to
+    the slices that found none of their own. A file is rewritten only when it must change, then
+    replaced in one step."""
+    schemas = [dict(pl.read_parquet_schema(p)) for p in paths]
+    target: dict[str, pl.DataType] = {}
+    for sch in schemas:
+        for c, t in sch.items():
+            if target.get(c) is None or target[c] == pl.Null:
+                target[c] = t
+    cards = [f.name for f in spec.fields if f.type == "card_number" and f"{f.name}__damaged" in target]
+    hit = {c: [bool(pl.scan_parquet(p).select(pl.col(f"{c}__damaged").any()).collect().item()) for p in paths]
+           for c in cards}
+    spread = [c for c in cards if any(hit[c])]
+    for k, (p, sch) in enumerate(zip(paths, schemas, strict=True)):
+        cast = {c: t for c, t in target.items() if sch.get(c) != t}
+        fix = [c for c in spread if not hit[c][k]]
+        if not cast and not fix:
+            continue
+        df = pl.read_parquet(p)
+        if cast:
+            df = df.with_columns([pl.col(c).cast(t) for c, t in cast.items()])
+        if fix:
+            df = df.with_columns([(pl.col(f"{c}__damaged") | nz.card_mark(pl.col(c))).fill_null(False)
+                                  .alias(f"{c}__damaged") for c in fix])
+        tmp = p.with_name(p.name + ".part")
+        df.write_parquet(tmp, compression="zstd", compression_level=1)
+        os.replace(tmp, p)
+
+
 def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: Policy,
                     local: list[list[Problem]]) -> int:
     """Bring every input into `store`, file by file: a file whose entry is there (same content,
@@ -651,7 +694,7 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
                 return True
             except Exception:  # a manifest this code cannot use: read the file again
                 inp.tables, local[i] = [], []
-        load_file(inp, local[i], specs)
+        load_file(inp, local[i], specs, stream=True)
         return False
 
     def flush(batch: list[int]) -> None:
@@ -670,6 +713,39 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
                 raise store_write_error(exc, store.root, store.persistent) from exc
             inp.tables, _ = read_entry(entry, inp)  # the frames read are dropped here
         release_free_memory()
+
+    def stream(i: int) -> None:
+        """A big Parquet file (`inp.stream`), slice by slice: read, normalised, written, dropped."""
+        inp = inputs[i]
+        streamed, inp.stream = inp.stream, None
+        tbl = streamed.table
+        spec = specs[tbl.kind]
+
+        def parts():
+            for raw in streamed.slices():
+                t = dataclasses.replace(tbl, raw=raw)
+                norm = normalise_batch([(t, 0)], specs)[0] if not tbl.missing else None
+                yield raw, norm
+                del raw, norm, t
+                release_free_memory()
+
+        def finish(paths: list[Path]) -> None:
+            streamed.source.check_unchanged()  # the file hashed is the file read
+            one_table(paths, spec)
+
+        keep = inp.ok and not any(p.level == "error" for p in local[i])
+        key = entry_key(sha256=inp.sha256, size=inp.size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
+        need = SLICE_MEMORY_FACTOR * streamed.source.width * PARQUET_BYTES_PER_CELL
+        try:
+            with MEMORY.reserve(need, inp.size):
+                entry = write_streamed_entry(store, key, inp, local[i], tbl, parts(), keep=keep, finish=finish)
+        except LoadError as exc:
+            inp.ok, inp.tables = False, []
+            local[i].append(Problem("error", inp.display, None, None, str(exc)))
+            return
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise store_write_error(exc, store.root, store.persistent) from exc
+        inp.tables, _ = read_entry(entry, inp)
 
     hits = 0
     held = 0  # input bytes submitted and not yet in the store
@@ -695,6 +771,14 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
                 held -= sizes[i]
                 continue
             if not inputs[i].tables:
+                held -= sizes[i]
+                continue
+            if inputs[i].stream is not None:
+                if batch:  # what is held goes to the store first
+                    flush(batch)
+                    held -= sum(sizes[j] for j in batch)
+                    batch, batch_rows = [], 0
+                stream(i)
                 held -= sizes[i]
                 continue
             batch.append(i)

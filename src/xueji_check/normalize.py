@@ -682,6 +682,13 @@ def card_cut(raw: pl.Expr) -> pl.Expr:
         lambda b: _cut_columns(b.to_frame("v"), "v").get_column("_cut"), return_dtype=pl.Boolean)
 
 
+def card_mark(raw: pl.Expr) -> pl.Expr:
+    """True where a card cell bears Excel's mark on a card's length (16-19 digits; `card_cut` on
+    those): what `card_damaged` counts as damaged once its table holds one damaged card."""
+    return raw.cast(pl.String).map_batches(
+        lambda b: _cut_columns(b.to_frame("v"), "v").get_column("_mark"), return_dtype=pl.Boolean)
+
+
 def card_shared_cut(cut: pl.Expr, key: pl.Expr, person: pl.Expr) -> pl.Expr:
     """True where a card value bearing Excel's mark (`cut`, from `card_cut`) is shared by several
     students: the part of `card_damaged` that needs the whole run's rows, for frames whose

@@ -42,7 +42,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -615,6 +615,13 @@ def write_entry(store: Store, key: str, inp, problems: list, normalised: dict[in
     data = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame(schema={"_t": pl.Int32})
     data.write_parquet(folder / name, compression="zstd", compression_level=1)  # as small as level 3, faster
     del data, parts
+    return _put_entry(store, key, inp, problems, records, folder, [name], keep)
+
+
+def _put_entry(store: Store, key: str, inp, problems: list, records: list[dict], folder: Path,
+               names: list[str], keep: bool) -> Entry:
+    """The entry of `inp` whose data files `names` are written in `folder`: its manifest written
+    and the entry put in the store (`keep`), or left in the run's scratch folder."""
     manifest = {
         "input": {"name": inp.path.name, "sha256": inp.sha256, "size": inp.size, "kind_hint": inp.kind_hint,
                   "display": inp.display},
@@ -623,10 +630,49 @@ def write_entry(store: Store, key: str, inp, problems: list, normalised: dict[in
         "tables": records,
     }
     if keep:
-        return store.put(key, folder, manifest, [name])
-    for f in (name,):
+        return store.put(key, folder, manifest, names)
+    for f in names:
         os.chmod(folder / f, FILE_MODE)
-    return Entry(key, folder, {**manifest, "files": [{"name": name}]})
+    return Entry(key, folder, {**manifest, "files": [{"name": n} for n in names]})
+
+
+def write_streamed_entry(store: Store, key: str, inp, problems: list, table, parts: Iterable, *,
+                         keep: bool = True, finish: Callable[[list[Path]], None] | None = None) -> Entry:
+    """Write a file read by slices (`load.parquet.StreamedTable`: one table) as an entry whose
+    data files hold a slice each: `parts` yields (raw text, normalised frame or None) per slice,
+    as `write_entry` takes them for a whole table; each is written and dropped before the next is
+    made. `finish(paths)` runs on the written data files before the entry is put (what needs the
+    whole table: `engine` makes the files' columns one schema and spreads card damage found in one
+    slice to the others). Every data file holds the table's rows as `_t` 0, in sheet order."""
+    folder = store.new_entry()
+    names: list[str] = []
+    rows = 0
+    columns = raw_columns = None
+    try:
+        for k, (raw, norm) in enumerate(parts):
+            frame = raw
+            if norm is not None:
+                if norm.height != raw.height:
+                    raise ValueError(f"normalised slice {k} has {norm.height} rows, its raw text {raw.height}")
+                frame = pl.concat([raw, norm.drop("_row", strict=False)], how="horizontal")
+                columns = columns or norm.columns
+            raw_columns = raw_columns or raw.columns
+            rows += raw.height
+            name = DATA_FILE.format(k)
+            frame.with_columns(_t=pl.lit(0, pl.Int32)).write_parquet(folder / name, compression="zstd",
+                                                                      compression_level=1)
+            names.append(name)
+            del frame, raw, norm
+        if finish is not None:
+            finish([folder / n for n in names])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    rec = table_record(table, 0)
+    rec.update(rows=rows, raw_columns=raw_columns, normalised=columns is not None)
+    if columns is not None:
+        rec["columns"] = columns
+    return _put_entry(store, key, inp, problems, [rec], folder, names, keep)
 
 
 def read_entry(entry: Entry, inp) -> tuple[list, list]:

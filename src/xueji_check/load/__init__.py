@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from xueji_check.load import parquet
 from xueji_check.load.csv import (
     _CONTROL,
     _CONTROL_BYTES,
@@ -56,6 +57,7 @@ from xueji_check.load.model import (
     _first_line,
     redact,
 )
+from xueji_check.load.parquet import ParquetSource
 from xueji_check.load.table import _drop_blank_and_total_rows, build_table
 from xueji_check.load.xlsx import (
     OLE_MAGIC,
@@ -106,9 +108,12 @@ def _read_whole(fh: BinaryIO, head: bytes, size: int) -> bytes:
     return data
 
 
-def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems: list[Problem]) -> list[RawSheet]:
+def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems: list[Problem],
+                  stream: bool = False) -> list[RawSheet] | ParquetSource:
     """A Parquet file: one sheet, the column names as its first row, every value as text.
-    Nested columns (list, struct) are left out with a warning; nothing here asks for a bug report."""
+    Nested columns (list, struct) are left out with a warning; nothing here asks for a bug report.
+    With `stream`, a file of more than `parquet.STREAM_ROWS` rows is not read: its
+    `ParquetSource` is returned, for reading by slices."""
     if not head:
         raise LoadError("文件是空的（0 字节），请重新导出")
     if not head.startswith(b"PAR1"):
@@ -132,6 +137,19 @@ def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems
     if not flat:
         raise LoadError(f"Parquet 文件中的列都是嵌套类型（列表或结构，如「{'」「'.join(nested[:5])}」），"
                         "不是一张平面表格，无法检查；请导出为每个单元格只有一个值的表格")
+    if stream and rows > parquet.STREAM_ROWS:
+        identity = parquet._identity(os.fstat(fh.fileno()))
+        dropped = list(nested)
+        names = []
+        for c in flat:
+            if schema[c] == pl.Binary and not _binary_is_text(inp.path, c):
+                dropped.append(c)
+            else:
+                names.append(c)
+        _warn_dropped(inp, dropped, problems)
+        if not names:
+            raise LoadError("Parquet 文件中没有可以读取的列（都是二进制或嵌套数据），请重新导出为普通表格")
+        return parquet.ParquetSource(inp.path, rows, names, identity)
     need = (rows + 1) * len(flat) * PARQUET_BYTES_PER_CELL + size
     with MEMORY.reserve(need, size):
         try:
@@ -147,17 +165,31 @@ def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems
             except Exception:  # binary that is not UTF-8 text, or a type without a text form
                 dropped.append(c)
         del df
-    if dropped:
-        problems.append(Problem("warning", inp.display, None, None,
-                                f"Parquet 文件中有 {len(dropped)} 列不是文本或数字（嵌套的列表/结构，或二进制数据）："
-                                f"「{'」「'.join(dropped[:10])}」{'等' if len(dropped) > 10 else ''}，这些列未读取；"
-                                "如其中有要检查的内容，请导出为每个单元格只有一个值的表格"))
+    _warn_dropped(inp, dropped, problems)
     if not cols:
         raise LoadError("Parquet 文件中没有可以读取的列（都是二进制或嵌套数据），请重新导出为普通表格")
     body = pl.DataFrame(cols)
     names = body.columns
     df = pl.concat([pl.DataFrame([names], schema=names, orient="row"), body])
     return [RawSheet(inp.display, inp.path.stem, df.rename({c: f"c{i}" for i, c in enumerate(names)}))]
+
+
+def _binary_is_text(path, column: str) -> bool:
+    """Whether a Binary column of a Parquet file is UTF-8 text throughout (one streaming pass)."""
+    try:
+        pl.scan_parquet(path, hive_partitioning=False, glob=False).select(
+            pl.col(column).cast(pl.String).str.len_bytes().sum()).collect(engine="streaming")
+        return True
+    except Exception:
+        return False
+
+
+def _warn_dropped(inp: InputFile, dropped: list[str], problems: list[Problem]) -> None:
+    if dropped:
+        problems.append(Problem("warning", inp.display, None, None,
+                                f"Parquet 文件中有 {len(dropped)} 列不是文本或数字（嵌套的列表/结构，或二进制数据）："
+                                f"「{'」「'.join(dropped[:10])}」{'等' if len(dropped) > 10 else ''}，这些列未读取；"
+                                "如其中有要检查的内容，请导出为每个单元格只有一个值的表格"))
 
 
 def _looks_text(head: bytes) -> bool:
@@ -168,14 +200,15 @@ def _looks_text(head: bytes) -> bool:
         return exc.start > 4090 or head[:4096].decode("gb18030", errors="replace").count("\ufffd") == 0
 
 
-def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem]) -> list[RawSheet]:
+def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem],
+                 stream: bool = False) -> list[RawSheet] | ParquetSource:
     """Read the open (regular) file: sets its size and sha256, returns its sheets.
 
     Only the head (64 KB) is read first: it decides the format, and a file that is not what its
     name says is refused from it, before the rest is read or hashed. A CSV is then read whole,
     bounded by its size and admitted by the memory check (`files.MEMORY`); a Parquet file
     through its metadata; a workbook is hashed and scanned through the file, then read by
-    calamine."""
+    calamine. With `stream`, a big Parquet file gives its `ParquetSource` instead (`_read_parquet`)."""
     path = inp.path
     suffix = path.suffix.lower()
     size = os.fstat(fh.fileno()).st_size
@@ -183,7 +216,7 @@ def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem]) -> list[
     head = fh.read(HEAD_BYTES)
     is_excel_content = head.startswith((b"PK\x03\x04", OLE_MAGIC))
     if suffix == ".parquet" and not is_excel_content:
-        return _read_parquet(inp, fh, head, size, problems)
+        return _read_parquet(inp, fh, head, size, problems, stream)
     if suffix in CSV_SUFFIXES and not is_excel_content:
         why = binary_reason(head)
         if why:
@@ -211,14 +244,35 @@ def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem]) -> list[
     return read_excel_bytes(fh, inp.display, problems)
 
 
-def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec] | None = None) -> None:
+def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec] | None = None, *,
+              stream: bool = False) -> None:
     """Read one input (opened read-only, once) into tables. Never raises: whatever goes wrong is
-    a Problem naming the file, so the other files are still checked."""
+    a Problem naming the file, so the other files are still checked.
+
+    With `stream` (the caller writes the rows to the store slice by slice), a Parquet file of more
+    than `parquet.STREAM_ROWS` rows whose table is recognised from its first rows is not read:
+    `inp.stream` gets its `parquet.StreamedTable` and `inp.tables` its table, whose `raw` is
+    empty (the rows are read by `StreamedTable.slices`)."""
     specs = specs or all_kinds()
     path = inp.path
     try:
         with _open_regular(path) as fh:  # read-only; the input is never written
-            sheets = _read_sheets(inp, fh, problems)
+            before = len(problems)
+            sheets = _read_sheets(inp, fh, problems, stream)
+            if isinstance(sheets, ParquetSource):
+                streamed = parquet.stream_table(sheets, inp.display, inp.kind_hint, specs, problems)
+                if streamed is None:  # judged on the usual path, which says again what it finds
+                    del problems[before:]
+                    fh.seek(0)
+                    sheets = _read_sheets(inp, fh, problems)
+                else:
+                    tbl = streamed.table
+                    if streamed.records == 0:
+                        problems.append(Problem("warning", inp.display, tbl.sheet, tbl.header_row,
+                                                "只有表头，没有数据行；请确认导出是否完整"))
+                    inp.stream = streamed
+                    inp.tables.append(tbl)
+                    return
     except LoadError as exc:
         inp.ok = False
         problems.append(Problem("error", inp.display, None, None, str(exc), detail=_detail(exc)))

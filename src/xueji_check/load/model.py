@@ -96,6 +96,8 @@ class InputFile:
     size: int = 0
     tables: list[Table] = field(default_factory=list)
     ok: bool = True
+    # a big Parquet file read by slices (`load.parquet.StreamedTable`), set by `load_file(stream=True)`
+    stream: object | None = None
 
 
 def _first_line(exc: BaseException) -> str:

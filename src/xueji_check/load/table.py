@@ -252,28 +252,58 @@ _EXAMPLE_ROW = r"^\s*示例(?:[（(：:]|行)"
 
 def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
                   exhaustive: bool = False) -> tuple[pl.DataFrame, list[SetAside]]:
-    """`_split_records`, after setting aside a template's example rows (first filled cell 示例…,
-    the mark `xueji-check schema KIND --template` writes). Same shapes in and out."""
-    cols = [c for c in data.columns if c != "_row"]
-    if data.height == 0 or not cols:
-        return data, []
+    """Split the rows below a header (`_row` plus c0..cn as text) into records and rows set
+    aside (see `set_aside_rows`): the records, and the rows set aside in sheet order."""
+    drop, aside = set_aside_rows(data, headers, field_cols, exhaustive=exhaustive)
+    if not drop:
+        return data, aside
+    return data.filter(~pl.col("_row").is_in(drop)), aside
+
+
+def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
+    return lf.collect(engine="streaming")
+
+
+def set_aside_rows(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols: dict[str, str], *,
+                   exhaustive: bool = False) -> tuple[list[int], list[SetAside]]:
+    """The rows below a header (`_row` plus c0..cn as text; a DataFrame, or a LazyFrame over a
+    table too big to hold, scanned in streaming passes) that are not records: the sorted rows to
+    drop (blank rows, dropped silently, and the rows set aside) and the rows set aside, in sheet
+    order (see `_set_aside`), after a template's example rows (first filled cell 示例…, the mark
+    `xueji-check schema KIND --template` writes). Only the candidate rows are ever collected from
+    a LazyFrame; the result is the same as for the same rows in a DataFrame."""
+    lazy = isinstance(data, pl.LazyFrame)
+    cols = [c for c in (data.collect_schema().names() if lazy else data.columns) if c != "_row"]
+    if not cols:
+        return [], []
     first = pl.coalesce([pl.col(c) for c in cols])
-    example = data.select(first.str.contains(_EXAMPLE_ROW).fill_null(False).alias("m")).to_series()
-    examples: list[SetAside] = []
-    if example.any():
-        examples = [SetAside(r, "example", [], "") for r in data.get_column("_row").filter(example).to_list()]
-        data = data.filter(~example)
-    kept, aside = _split_records(data, headers, field_cols, exhaustive=exhaustive)
-    return kept, sorted(examples + aside, key=lambda a: a.row) if examples else aside
+    example = first.str.contains(_EXAMPLE_ROW).fill_null(False)
+    if lazy:
+        ex_rows = _collect(data.filter(example).select("_row")).get_column("_row").to_list()
+        if ex_rows:
+            data = data.filter(~example)
+    else:
+        if data.height == 0:
+            return [], []
+        mask = data.select(example.alias("m")).to_series()
+        ex_rows = data.get_column("_row").filter(mask).to_list() if mask.any() else []
+        if ex_rows:
+            data = data.filter(~mask)
+    drop, aside = _set_aside(data, headers, field_cols, exhaustive=exhaustive)
+    if ex_rows:
+        aside = sorted([SetAside(r, "example", [], "") for r in ex_rows] + aside, key=lambda a: a.row)
+        drop = sorted(set(drop) | set(ex_rows))
+    return drop, aside
 
 
-def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
-                   exhaustive: bool = False) -> tuple[pl.DataFrame, list[SetAside]]:
-    """Split the rows below a header (`_row` plus c0..cn as text) into records and rows set aside.
+def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols: dict[str, str], *,
+               exhaustive: bool = False) -> tuple[list[int], list[SetAside]]:
+    """Which rows below a header (`_row` plus c0..cn as text) are not records: the sorted rows to
+    drop and the rows set aside (`SetAside`, in sheet order).
 
     Blank rows are dropped silently; total rows (合计/小计), rows that repeat the header, headings
-    and notes between records, and the footer after the last record are returned as `SetAside`
-    (in sheet order). Decided per row from its shape and words:
+    and notes between records, and the footer after the last record are set aside. Decided per
+    row from its shape and words:
 
     - anywhere: a merged text line (every filled cell the same text), a footer label as the first
       cell (`公示时间：`, `联系人：`, `如对…有异议`; not when the row fills most of the header's
@@ -288,9 +318,10 @@ def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str,
     empty the rest (S002 is there for that). The cheap necessary conditions run on every row; the
     exact tests only on the few rows that may be set aside (`exhaustive=True` runs them on every
     row: the same result, slower; for tests)."""
-    cols = [c for c in data.columns if c != "_row"]
-    if data.height == 0 or not cols:
-        return data, []
+    lazy = isinstance(data, pl.LazyFrame)
+    cols = [c for c in (data.collect_schema().names() if lazy else data.columns) if c != "_row"]
+    if not cols or (not lazy and data.height == 0):
+        return [], []
     present = set(cols)
     named = [i for i, h in enumerate(headers) if h.strip() and f"c{i}" in present]
     key_cols = {f: c for f, c in field_cols.items() if f in _KEY_FIELDS and c in present}
@@ -298,7 +329,11 @@ def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str,
     sure_tests = _sure_tests(field_cols, present)
     first = pl.coalesce([pl.col(c) for c in cols])
     last = pl.coalesce([pl.col(c) for c in reversed(cols)])
-    fullest = min(cols, key=lambda c: data.get_column(c).null_count())
+    if lazy:
+        nulls = _collect(data.select(pl.col(cols).null_count())).row(0)
+        fullest = cols[min(range(len(cols)), key=lambda i: nulls[i])]
+    else:
+        fullest = min(cols, key=lambda c: data.get_column(c).null_count())
     lead = cols[: min(len(cols), 4)]
     # the header repeated: one key column holding its own header text
     header_eq = [pl.col(c).str.contains(headers[int(c[1:])], literal=True).fill_null(False)
@@ -315,7 +350,7 @@ def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str,
         *header_eq,
     )
     if exhaustive:
-        cand, kept_max = data, None
+        cand, kept_max = (_collect(data) if lazy else data), None
     else:
         if sure_tests:
             maybe = shape | ~sure_tests[0]
@@ -326,9 +361,13 @@ def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str,
             runs = pl.any_horizontal([(pl.col(a) == pl.col(b)).fill_null(False)
                                       for a, b in zip(cols[:-1], cols[1:], strict=True)] or [pl.lit(False)])
             maybe = shape | few | runs
-        mask = data.select(maybe.alias("m")).to_series()
-        cand = data.filter(mask).with_columns(shape.alias("_shape"))
-        kept_max = data.get_column("_row").filter(~mask).max()
+        if lazy:  # two streaming passes: the candidates (few), and the last row that is surely a record
+            cand = _collect(data.filter(maybe).with_columns(shape.alias("_shape")))
+            kept_max = _collect(data.filter(~maybe).select(pl.col("_row").max())).item()
+        else:
+            mask = data.select(maybe.alias("m")).to_series()
+            cand = data.filter(mask).with_columns(shape.alias("_shape"))
+            kept_max = data.get_column("_row").filter(~mask).max()
         for test in sure_tests[1:]:  # the rows left that surely name a student are records
             sure = cand.select((~pl.col("_shape") & test).alias("m")).to_series()
             if sure.any():
@@ -336,7 +375,7 @@ def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str,
                 cand = cand.filter(~sure)
         cand = cand.drop("_shape")
     if cand.height == 0:
-        return data, []
+        return [], []
     cls = _classify(cand, cols, headers, named, key_cols, evidence)
     rec_rows = cls.filter(pl.col("_kind") == "record").get_column("_row")
     last_record = max([r for r in (kept_max, rec_rows.max()) if r is not None], default=0)
@@ -366,9 +405,7 @@ def _split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str,
         else:
             category = "footer" if row > last_record else "separator"
         aside.append(SetAside(row, category, list(hints or []), text or ""))
-    if not drop:
-        return data, []
-    return data.filter(~pl.col("_row").is_in(sorted(drop))), aside
+    return sorted(drop), aside
 
 
 _HINTS = [
