@@ -124,7 +124,7 @@ class Context:
         if not have or not self.has(kind):
             return None, None
         row = self.lf(kind).select(pl.min_horizontal([pl.col(c).min() for c in have]).alias("lo"),
-                                   pl.max_horizontal([pl.col(c).max() for c in have]).alias("hi")).collect()
+                                   pl.max_horizontal([pl.col(c).max() for c in have]).alias("hi")).collect(engine="streaming")
         return row["lo"][0], row["hi"][0]
 
     @property
@@ -139,7 +139,7 @@ class Context:
                     continue
                 row = self.lf(kind).select(*[pl.col(c).min().alias(f"lo{i}") for i, c in enumerate(date_cols)],
                                            *[pl.col(c).max().alias(f"hi{i}") for i, c in enumerate(date_cols)]
-                                           ).collect().row(0)
+                                           ).collect(engine="streaming").row(0)
                 dates += [d for d in row if d is not None]
             lo = max(min(dates), dt.date(1990, 1, 1))
             hi = min(max(dates), dt.date(2100, 12, 31))
@@ -284,7 +284,7 @@ def typed_documents(roster: pl.DataFrame | pl.LazyFrame | None) -> pl.Series:
         return pl.Series("n", [], dtype=pl.String)
     return roster.lazy().filter(pl.col("id_number__doc").is_not_null() & (pl.col("id_number__doc") != nz.RESIDENT_ID)
                                 ).select(pl.col("id_number__raw").str.to_uppercase().drop_nulls().unique()
-                                         ).collect().to_series()
+                                         ).collect(engine="streaming").to_series()
 
 
 def _check_columns(spec, cols: list[str]) -> list[str]:
@@ -329,7 +329,7 @@ def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame,
     if documents is not None and documents.len() and "id_number__status" in cols:
         typed = lf.with_row_index("index").filter(
             (pl.col("id_number__status") == "suspect")
-            & pl.col("id_number__raw").str.to_uppercase().is_in(documents.implode())).select("index").collect()
+            & pl.col("id_number__raw").str.to_uppercase().is_in(documents.implode())).select("index").collect(engine="streaming")
         fails = fails.filter(~((pl.col("code") == "S003") & (pl.col("field") == "id_number")
                                & pl.col("index").is_in(typed.get_column("index").implode())))
         if fails.height == 0:
@@ -337,7 +337,7 @@ def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame,
     fmap = spec.field_map
     out = []
     # the failing rows only, gathered once (not one join over the whole table per check)
-    failing = lf.with_row_index("index").filter(pl.col("index").is_in(fails["index"].unique().implode())).collect()
+    failing = lf.with_row_index("index").filter(pl.col("index").is_in(fails["index"].unique().implode())).collect(engine="streaming")
     for (fname, code), part in fails.group_by(["field", "code"], maintain_order=True):
         f = fmap[fname]
         rows = failing.join(part.select("index"), on="index", how="semi", maintain_order="left")
@@ -378,15 +378,22 @@ def name_mismatch(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataF
         return empty_raw()
     # (key, name) pairs and anti joins: no per-row list of names is built (1M ⋈ 1M stays light)
     pairs = roster.lazy().filter(pl.col("_key").is_not_null() & pl.col("name__key").is_not_null()) \
-        .select("_key", "name__key", "name").unique(["_key", "name__key"], keep="first").collect().lazy()
+        .select("_key", "name__key", "name").unique(["_key", "name__key"], keep="first").collect(engine="streaming").lazy()
     out = []
     for kind in ("aid", "changes"):
         df = frames.get(kind)
         if df is None or "name__key" not in df.lazy().collect_schema().names():
             continue
-        odd = (df.lazy().with_row_index("_i").filter(pl.col("name__key").is_not_null() & pl.col("_key").is_not_null())
-               .join(pairs, on=["_key", "name__key"], how="anti")
-               .join(pairs.select("_key").unique(), on="_key", how="semi").collect().lazy())
+        # the rows whose name differs, found on the three columns the joins need (with every column
+        # a national aid table's joins held 9 GB), then read in full
+        base = df.lazy().with_row_index("_i")
+        odd_i = (base.filter(pl.col("name__key").is_not_null() & pl.col("_key").is_not_null())
+                 .select("_i", "_key", "name__key")
+                 .join(pairs.select("_key", "name__key"), on=["_key", "name__key"], how="anti")
+                 .join(pairs.select("_key").unique(), on="_key", how="semi").collect(engine="streaming"))
+        if odd_i.height == 0:
+            continue
+        odd = base.filter(pl.col("_i").is_in(odd_i.get_column("_i").implode())).collect(engine="streaming").lazy()
         # the roster's names, gathered only for the students that differ
         theirs = pairs.join(odd.select("_key").unique(), on="_key", how="semi").with_columns(
             _r_damaged=nz.name_damaged(pl.col("name__key")))
@@ -427,7 +434,7 @@ def encoding_damage(kind: str, df: pl.DataFrame | pl.LazyFrame) -> list[Problem]
     if not cols:
         return []
     hit = df.lazy().select("_file", "_sheet", "_row", *[nz.name_damaged(pl.col(c)).alias(c) for c in cols]) \
-        .filter(pl.any_horizontal(cols)).collect()
+        .filter(pl.any_horizontal(cols)).collect(engine="streaming")
     if hit.height == 0:
         return []
     spec = all_kinds()[kind]
@@ -877,7 +884,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     # the school each table is charged to (its school column, title line or file name): from
     # each kind's distinct (table, school) pairs, all that schools.table_schools looks at
     school_of = table_schools(all_tables, {
-        k: lf.select("_tid", "school_name").unique(maintain_order=True).collect()
+        k: lf.select("_tid", "school_name").unique(maintain_order=True).collect(engine="streaming")
         if "school_name" in lf.collect_schema().names() else lf.select("_tid").head(0).collect()
         for k, lf in frames.items()})
     raw_parts.extend(missing_column_findings(missing_columns, school_of, specs))

@@ -234,15 +234,29 @@ def apply_as_of(lf: pl.LazyFrame, spec: KindSpec, as_of: dt.date) -> pl.LazyFram
     late = pl.any_horizontal([((pl.col(f"{n}__birth") > as_of)
                                | (~pl.col(f"{n}__status").is_in(["ok", "empty"]) if f"{n}__status" in cols
                                   else pl.lit(False))).fill_null(False) for n in fields])
-    if not lf.select(late.any()).collect().item():
+    if not lf.select(late.any()).collect(engine="streaming").item():
         return lf
+    # The rows to redo are normalised apart (only the columns their ID numbers need), then put
+    # back by row number with a left join that keeps the table's order: no sort of the whole
+    # table (a national roster's sort held every column of 4.3M rows at once).
     ix = lf.with_row_index("_asof_ix")
-    kept = ix.filter(~late)
-    redo = ix.filter(late)
+    need = ["_asof_ix", *(c for c in ("student_id",) if c in cols)]
+    for n in fields:
+        need += [f"{n}__raw", *([f"{n}__doc"] if f"{n}__doc" in cols else [])]
+    redo = ix.filter(late).select(need)
+    made: list[str] = []
     for n in fields:
         doc = f"{n}__doc" if f"{n}__doc" in cols else None
         redo = nz.add_id_columns(redo.with_columns(pl.col(f"{n}__raw").alias("_asof_raw")), "_asof_raw", n,
                                  as_of, doc).drop("_asof_raw")
+        made += [c for c in STAGED_OUTPUTS["id_number"](n) if c in cols]
     if "_key" in cols:
-        redo = redo.with_columns(_key=student_key(cols))
-    return pl.concat([kept, redo.select(kept.collect_schema().names())]).sort("_asof_ix").drop("_asof_ix")
+        redo = redo.with_columns(_key=student_key([*cols]))
+        made.append("_key")
+    made = list(dict.fromkeys(made))
+    redone = redo.select("_asof_ix", *[pl.col(c).alias(f"{c}__asof") for c in made]) \
+        .with_columns(_asof_hit=pl.lit(True)).collect(engine="streaming")
+    out = ix.join(redone.lazy(), on="_asof_ix", how="left", maintain_order="left")
+    hit = pl.col("_asof_hit").fill_null(False)
+    return out.with_columns([pl.when(hit).then(pl.col(f"{c}__asof")).otherwise(pl.col(c)).alias(c) for c in made]) \
+        .select(cols)

@@ -81,34 +81,47 @@ def with_roster(ctx: Context) -> pl.LazyFrame:
     ro = ctx.lf("roster").with_row_index("_rix").select(
         "_rix", *[pl.col(f).alias(f"r_{f}") for f in present], *[e.alias(f"_m_{k}") for k, e in r_keys.items()])
     a_school = "school_name" in acols
-    cands = []
+    scored = [f for f in ("school_name", "status", "enroll_date") if f in present]  # what picks the best row
+    same_school = (pl.col("school_name") == pl.col("r_school_name")).fill_null(False) \
+        if a_school and "school_name" in present else pl.lit(False)
+    at_school = pl.col("r_status").is_in(["在校", "休学"]).fill_null(False) if "status" in present else pl.lit(False)
+    # A candidate's rank (lower is better): the key that found it (`_pri`), then another school,
+    # then not at school, then no enrolment date; ties to the first roster row. One number per
+    # candidate, its rank above the roster row's index (`_ord`), so the best per aid row is a
+    # minimum and the roster row and key can be read back from it: the candidates stay three
+    # narrow columns and the plan streams (no window, no join back).
+    rank = (~same_school).cast(pl.Int64) * 4 + (~at_school).cast(pl.Int64) * 2
+    if "enroll_date" in present:
+        rank = rank + pl.col("r_enroll_date").is_null().cast(pl.Int64)
+    cands, labels = [], []
     for k, label in MATCH_LABELS.items():
         if k in a_keys and k in r_keys:
             left = aid.filter(pl.col(f"_a_{k}").is_not_null()).select(
                 "_aid", f"_a_{k}", *(["school_name"] if a_school else []))
             if cands:  # the later keys only for the rows the earlier ones did not find
                 left = left.join(pl.concat([c.select("_aid") for c in cands]), on="_aid", how="anti")
-            c = left.join(ro.filter(pl.col(f"_m_{k}").is_not_null()), left_on=f"_a_{k}", right_on=f"_m_{k}",
-                          how="inner")
-            c = c.with_columns(_by=pl.lit(label), _pri=pl.lit(len(cands), pl.Int8))
-            cands.append(c.select("_aid", "_rix", "_by", "_pri", *(["school_name"] if a_school else []),
-                                  *[f"r_{f}" for f in present]))
+            right = ro.filter(pl.col(f"_m_{k}").is_not_null()).select("_rix", f"_m_{k}", *[f"r_{f}" for f in scored])
+            c = left.join(right, left_on=f"_a_{k}", right_on=f"_m_{k}", how="inner")
+            ordinal = (rank + len(cands) * 8) * (1 << 32) + pl.col("_rix").cast(pl.Int64)
+            # collected key by key (two narrow columns): the next key's anti join and the minimum
+            # below then read them from memory instead of a plan that repeats the joins
+            cands.append(c.select("_aid", _ord=ordinal).collect(engine="streaming").lazy())
+            labels.append(label)
     if cands:
-        allc = pl.concat(cands, how="vertical_relaxed")
-        same_school = (pl.col("school_name") == pl.col("r_school_name")).fill_null(False) \
-            if a_school and "school_name" in present else pl.lit(False)
-        at_school = pl.col("r_status").is_in(["在校", "休学"]).fill_null(False) if "status" in present else pl.lit(False)
-        score = (pl.col("_pri").cast(pl.Int32) * 8 + (~same_school).cast(pl.Int32) * 4
-                 + (~at_school).cast(pl.Int32) * 2)
-        if "enroll_date" in present:
-            score = score + pl.col("r_enroll_date").is_null().cast(pl.Int32)
-        # the lowest score, ties to the first roster row: one number per candidate, its minimum
-        # per aid row found by a group-by and a join (no window: the plan streams)
-        allc = allc.with_columns(_ord=score.cast(pl.Int64) * (1 << 32) + pl.col("_rix").cast(pl.Int64))
-        lowest = allc.group_by("_aid").agg(pl.col("_ord").min())
-        best = (allc.join(lowest, on=["_aid", "_ord"], how="semi")
-                .drop("_ord", "_pri", "_rix", *(["school_name"] if a_school else [])))
-        out = aid.join(best, on="_aid", how="left", maintain_order="left").drop([f"_a_{k}" for k in a_keys])
+        rix_type = ro.collect_schema()["_rix"]
+        # collected on its own (three narrow columns): inside the plan of `out`, the aid rows
+        # scanned several times were cached whole, every column (5 GB for a national aid table)
+        best = (pl.concat(cands).group_by("_aid").agg(pl.col("_ord").min())
+                .select("_aid", (pl.col("_ord") % (1 << 32)).cast(rix_type).alias("_rix"),
+                        (pl.col("_ord") // (1 << 35)).replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
+                        .alias("_by"))
+                .collect(engine="streaming").lazy())
+        # the roster's fields joined by row number afterwards: once per roster row in the join's
+        # table, not once per aid row
+        fields = ro.select("_rix", *[f"r_{f}" for f in present])
+        out = (aid.join(best, on="_aid", how="left", maintain_order="left")
+               .join(fields, on="_rix", how="left", maintain_order="left")
+               .drop("_rix", *[f"_a_{k}" for k in a_keys]))
     else:
         out = aid.drop([f"_a_{k}" for k in a_keys]).with_columns(
             *[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
