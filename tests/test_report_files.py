@@ -29,3 +29,14 @@ def test_findings_json_without_findings(tmp_path):
     back = json.loads(write_json(doc, tmp_path / "f.json", pl.DataFrame({"rule_id": []}, schema={"rule_id": pl.String}))
                       .read_text(encoding="utf-8"))
     assert back == doc
+
+
+def test_findings_json_written_in_slices_is_one_array(tmp_path, monkeypatch):
+    from xueji_check.report import files
+
+    monkeypatch.setattr(files, "JSON_SLICE_ROWS", 2)
+    findings = pl.DataFrame({"rule_id": [f"R{i}" for i in range(5)], "row": list(range(5))})
+    doc = {"run": {}, "findings": [], "resolved": []}
+    text = write_json(doc, tmp_path / "f.json", findings).read_text(encoding="utf-8")
+    assert json.loads(text) == {**doc, "findings": findings.to_dicts()}
+    assert sum(line.startswith('{"rule_id":') for line in text.split("\n")) == 5

@@ -274,3 +274,20 @@ def test_a_wrong_check_digit_on_a_future_birth_is_judged_as_of_the_check_date(tm
     assert s003.height == 1 and "校验位" in s003["message"][0], s003["message"].to_list()
     r.close()
     late.close()
+
+
+def test_rules_one_by_one_give_what_they_give_together(tmp_path, monkeypatch):
+    """Above `RULES_TOGETHER_ROWS` the rules are collected one after another (memory): the same
+    findings and the same unjudged counts."""
+    src = province(tmp_path)
+    calls: list[int] = []
+    real = pl.collect_all
+    monkeypatch.setattr(pl, "collect_all", lambda lfs, **kw: calls.append(len(lfs)) or real(lfs, **kw))
+    with _run([src]) as together:
+        want = (together.findings, together.unjudged)
+    together_calls, calls[:] = list(calls), []
+    monkeypatch.setattr(engine, "RULES_TOGETHER_ROWS", 0)
+    with _run([src]) as apart:
+        assert apart.findings.equals(want[0], null_equal=True) and apart.unjudged == want[1]
+    assert want[0].height > 0
+    assert max(together_calls) > max(calls) + 10  # the rules themselves were not collected together

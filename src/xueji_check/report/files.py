@@ -40,6 +40,9 @@ def write_csv_zh(df: pl.DataFrame, target: Path) -> Path:
     return write_csv(for_people(df), target)
 
 
+JSON_SLICE_ROWS = 50_000  # findings serialised at a time
+
+
 def write_json(doc: dict, target: Path, findings: pl.DataFrame | None = None) -> Path:
     """findings.json: the document with indent 1; when `findings` is given it becomes the
     ``findings`` array, one finding per line, serialised by Polars (``json`` over a list of
@@ -51,10 +54,18 @@ def write_json(doc: dict, target: Path, findings: pl.DataFrame | None = None) ->
         marker = "@@xueji-check-findings@@"
         head, _, tail = json.dumps({**doc, "findings": marker}, ensure_ascii=False, indent=1,
                                    default=str).partition(json.dumps(marker))
-        rows = findings.write_ndjson().rstrip("\n").replace("\n", ",\n") if findings.height else ""
         with tmp.open("w", encoding="utf-8") as fh:
             fh.write(head)
-            fh.write("[\n" + rows + "\n ]" if rows else "[]")
+            if findings.height:
+                # slice by slice: 1.5M findings as one string were gigabytes of memory
+                fh.write("[\n")
+                for off in range(0, findings.height, JSON_SLICE_ROWS):
+                    if off:
+                        fh.write(",\n")
+                    fh.write(findings.slice(off, JSON_SLICE_ROWS).write_ndjson().rstrip("\n").replace("\n", ",\n"))
+                fh.write("\n ]")
+            else:
+                fh.write("[]")
             fh.write(tail)
     return target
 

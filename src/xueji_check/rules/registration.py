@@ -149,7 +149,8 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
              & pl.col("_birth").is_not_null() & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
     group = ["name__key", "_birth", "_gender"]
     shared = lf.group_by(group).agg(_u=pl.col("_ident").n_unique()).filter(pl.col("_u") > 1).drop("_u")
-    cand = lf.join(shared, on=group, how="semi").with_row_index("_i")
+    # in the roster's order, so `_i` names the same row wherever `cand` is read
+    cand = lf.join(shared, on=group, how="semi", maintain_order="left").with_row_index("_i")
     desc = pl.concat_str([_where(cols), pl.lit("，姓名「"), pl.col("name"), pl.lit("」，证件号 "), mask_id(pl.col("_shown")),
                           pl.lit("）")])
     right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
