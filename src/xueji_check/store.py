@@ -759,12 +759,17 @@ def scan_tables(uses: Sequence[TableUse]) -> pl.LazyFrame:
     schema = {"_t": pl.Int32, "_row": pl.Int64, **{c: (dtypes[c] or pl.String) for c in names}}
     lf = pl.scan_parquet(files, schema=schema, missing_columns="insert", extra_columns="ignore",
                          include_file_paths="_path", hive_partitioning=False, glob=False)
-    tid = (pl.col("_path").replace_strict(bases, return_dtype=pl.Int32) + pl.col("_t")).cast(pl.Int32)
-    lf = lf.with_columns(_tid=tid).filter(pl.col("_tid").is_in([u.tid for u in uses]))
-    sheets = {u.tid: u.sheet for u in uses}
-    lf = lf.with_columns(_file=pl.col("_path").replace_strict(shown, return_dtype=pl.String),
-                         _sheet=pl.col("_tid").replace_strict(sheets, return_dtype=pl.String))
-    return lf.select(*META_COLUMNS, *names)
+    # each file's table-id base and shown name by a join on the path: `replace_strict` on the
+    # path column held every column of the rows in memory (7 GB gathering a national aid table
+    # from 31 files; 1.3 GB with the join)
+    where = pl.LazyFrame({"_path": list(bases), "_base": list(bases.values()), "_shown": [shown[f] for f in bases]},
+                         schema={"_path": pl.String, "_base": pl.Int32, "_shown": pl.String})
+    lf = lf.join(where, on="_path", how="left", maintain_order="left")
+    sheets = pl.LazyFrame({"_tid": [u.tid for u in uses], "_sheet": [u.sheet for u in uses]},
+                          schema={"_tid": pl.Int32, "_sheet": pl.String})
+    lf = lf.with_columns(_tid=(pl.col("_base") + pl.col("_t")).cast(pl.Int32)) \
+        .join(sheets, on="_tid", how="inner", maintain_order="left")  # this kind's tables only
+    return lf.select(pl.col("_shown").alias("_file"), *META_COLUMNS[1:], *names)
 
 
 def _scan_one(u: TableUse, schemas: dict) -> pl.LazyFrame:
