@@ -275,3 +275,94 @@ def test_set_aside_rows_of_a_lazy_frame_equal_those_of_a_frame(rows, fields):
     kept, aside = split_records(df, headers, fields)
     assert sorted(set(df["_row"].to_list()) - set(kept["_row"].to_list())) == eager[0]
     assert aside == eager[1]
+
+
+def _roster_frame(n: int = 14) -> pl.DataFrame:
+    rows = [roster_row(f"G{i:03d}", f"学生{i}", make_id(birth="20070315", seq=f"{i:02d}1")) for i in range(n)]
+    return pl.DataFrame({h: [r[j] for r in rows] for j, h in enumerate(ROSTER_HEADERS)})
+
+
+@pytest.mark.parametrize("extra", [
+    {"在校时长": pl.Series([dt.timedelta(days=300)] * 14)},  # no text form: left out with a warning
+    {"_row": list(range(14))},  # the loader's own row column name
+    {"^备注.*$": ["x"] * 14},  # a name Polars would read as a pattern
+    {"": ["对此名单有异议"] * 14},  # no name at all
+])
+def test_odd_columns_give_what_the_whole_file_gives(tmp_path, monkeypatch, extra):
+    d = tmp_path / "in"
+    d.mkdir()
+    _roster_frame().with_columns(**{k: v for k, v in extra.items()}).write_parquet(d / "名册.parquet", row_group_size=4)
+    monkeypatch.setattr(pq, "STREAM_ROWS", 10**9)
+    with _run([d]) as whole:
+        want = (whole.findings, _messages(whole), _tables(whole))
+    monkeypatch.setattr(pq, "STREAM_ROWS", 5)
+    monkeypatch.setattr(pq, "SLICE_ROWS", 4)
+    with _run([d]) as sliced:
+        got = (sliced.findings, _messages(sliced), _tables(sliced))
+        assert sliced.tables["roster"][0].raw.height == 14
+    assert got[1] == want[1] and got[2] == want[2]
+    assert got[0].equals(want[0], null_equal=True)
+
+
+def _damaged(path: Path) -> None:
+    b = bytearray(path.read_bytes())
+    footer = int.from_bytes(b[-8:-4], "little")
+    at = (len(b) - 8 - footer) // 2
+    for k in range(at, at + 16):
+        b[k] ^= 0xFF
+    path.write_bytes(bytes(b))
+
+
+def test_a_damaged_page_is_named_as_such_and_the_other_files_are_checked(tmp_path, streamed):
+    d = tmp_path / "in"
+    d.mkdir()
+    _roster_frame(40).write_parquet(d / "名册.parquet", row_group_size=4)
+    _damaged(d / "名册.parquet")
+    roster_parquet(d)  # two sound files beside it
+    with _run([d]) as r:
+        errors = [(Path(p.file).name, p.message) for p in r.problems if p.level == "error"]
+        assert len(errors) == 1 and errors[0][0] == "名册.parquet", errors
+        assert "已损坏" in errors[0][1] and "意外错误" not in errors[0][1]
+        assert {Path(t.file).name for t in r.tables["roster"]} == {"学籍名册.parquet", "西山学籍.parquet"}
+
+
+def test_a_file_removed_while_it_is_read_is_refused_alone(inputs, streamed, monkeypatch):
+    target = inputs / "资助发放.parquet"
+    real = pq.StreamedTable.slices
+
+    def removing(self, rows=0):
+        for n, part in enumerate(real(self, rows)):
+            if n == 0 and self.source.path == target.absolute():
+                target.rename(target.with_suffix(".moved"))
+            yield part
+
+    monkeypatch.setattr(pq.StreamedTable, "slices", removing)
+    with _run([inputs]) as r:
+        errors = [(Path(p.file).name, p.message) for p in r.problems if p.level == "error"]
+        assert errors == [("资助发放.parquet", "文件在读取过程中被移走、删除或改了权限，请等导出完成后再检查")]
+        assert r.tables["roster"] and r.findings.height > 0  # the other files are checked
+
+
+def test_a_folder_named_tilde_is_not_the_home_folder(tmp_path, streamed, monkeypatch):
+    (tmp_path / "~").mkdir()
+    _roster_frame().write_parquet(tmp_path / "~" / "名册.parquet")
+    monkeypatch.chdir(tmp_path)
+    with _run([Path("~")]) as r:
+        assert [p.message for p in r.problems if p.level == "error"] == []
+        assert r.tables["roster"][0].raw.height == 14
+    assert streamed == ["名册.parquet"]
+
+
+def test_memory_asked_for_a_sliced_file_is_that_of_one_slice(inputs, streamed, monkeypatch):
+    asked: list[int] = []
+    real = engine.MEMORY.reserve
+
+    def spy(need, size):
+        asked.append(need)
+        return real(need, size)
+
+    monkeypatch.setattr(engine.MEMORY, "reserve", spy)
+    with _run([inputs]):
+        pass
+    # 7 rows of a slice, columns of the file, the loader's per-cell estimate
+    assert sorted(asked) == sorted([7 * 9 * 48, 7 * 9 * 48, 7 * 11 * 48])

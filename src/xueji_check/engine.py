@@ -30,8 +30,8 @@ from xueji_check.load import (  # _open_regular: the loader's safe open (regular
     load_file,
     refuse_given,
 )
+from xueji_check.load import parquet as parquet_mod
 from xueji_check.load.files import MEMORY, PARQUET_BYTES_PER_CELL
-from xueji_check.load.parquet import SLICE_ROWS
 from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
@@ -635,11 +635,6 @@ def _as_of_run(lf: pl.LazyFrame, spec, as_of: dt.date, kind: str, scratch: Path 
     return out if out is lf or scratch is None else _sunk(out, scratch / f"{kind}-asof.parquet")
 
 
-# Memory one slice of a streamed Parquet file is admitted with (`load.files.MEMORY`): rows of
-# its raw text and normalised columns, per column of the file.
-SLICE_MEMORY_FACTOR = 4 * SLICE_ROWS
-
-
 def one_table(paths: list[Path], spec) -> None:
     """Make the data files of one table written slice by slice (`store.write_streamed_entry`)
     what one whole table gives: every file the same column types (a column all null in one slice
@@ -742,7 +737,9 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
 
         keep = inp.ok and not any(p.level == "error" for p in local[i])
         key = entry_key(sha256=inp.sha256, size=inp.size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
-        need = SLICE_MEMORY_FACTOR * streamed.source.width * PARQUET_BYTES_PER_CELL
+        # what reading a file of one slice's rows whole is admitted with: a file read by slices is
+        # never refused where a smaller one read whole would be admitted
+        need = min(streamed.source.rows, parquet_mod.SLICE_ROWS) * streamed.source.width * PARQUET_BYTES_PER_CELL
         try:
             with MEMORY.reserve(need, inp.size):
                 entry = write_streamed_entry(store, key, inp, local[i], tbl, parts(), keep=keep, finish=finish)

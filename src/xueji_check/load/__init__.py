@@ -139,17 +139,22 @@ def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems
                         "不是一张平面表格，无法检查；请导出为每个单元格只有一个值的表格")
     if stream and rows > parquet.STREAM_ROWS:
         identity = parquet._identity(os.fstat(fh.fileno()))
+        path = inp.path.absolute()  # Polars would read a leading `~` as the home folder
+        order = list(schema)
         dropped = list(nested)
-        names = []
+        positions = []
         for c in flat:
-            if schema[c] == pl.Binary and not _binary_is_text(inp.path, c):
-                dropped.append(c)
+            i = order.index(c)
+            if _plain_type(schema[c]) or _casts_to_text(path, i):
+                positions.append(i)
             else:
-                names.append(c)
+                dropped.append(c)
         _warn_dropped(inp, dropped, problems)
-        if not names:
+        if not positions:
             raise LoadError("Parquet 文件中没有可以读取的列（都是二进制或嵌套数据），请重新导出为普通表格")
-        return parquet.ParquetSource(inp.path, rows, names, identity)
+        # the header text as the whole read gives it (Polars names an unnamed column `column_N`)
+        names = pl.DataFrame([pl.Series(order[i], [], pl.String) for i in positions]).columns
+        return parquet.ParquetSource(path, rows, names, identity, positions)
     need = (rows + 1) * len(flat) * PARQUET_BYTES_PER_CELL + size
     with MEMORY.reserve(need, size):
         try:
@@ -174,11 +179,18 @@ def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems
     return [RawSheet(inp.display, inp.path.stem, df.rename({c: f"c{i}" for i, c in enumerate(names)}))]
 
 
-def _binary_is_text(path, column: str) -> bool:
-    """Whether a Binary column of a Parquet file is UTF-8 text throughout (one streaming pass)."""
+def _plain_type(dtype: pl.DataType) -> bool:
+    """A column type every value of which has a text form (no need to try the cast)."""
+    return (dtype.is_numeric() or dtype.is_temporal() and dtype != pl.Duration
+            or dtype in (pl.String, pl.Boolean, pl.Categorical, pl.Null) or isinstance(dtype, pl.Enum))
+
+
+def _casts_to_text(path, position: int) -> bool:
+    """Whether column `position` of a Parquet file casts to text throughout (one streaming pass
+    over that column): binary that is UTF-8 does, binary that is not or a duration does not."""
     try:
         pl.scan_parquet(path, hive_partitioning=False, glob=False).select(
-            pl.col(column).cast(pl.String).str.len_bytes().sum()).collect(engine="streaming")
+            pl.nth(position).cast(pl.String).str.len_bytes().sum()).collect(engine="streaming")
         return True
     except Exception:
         return False

@@ -48,14 +48,18 @@ class ParquetSource:
     rows: int
     names: list[str]
     identity: tuple[int, int, int, int]
+    # each column's place in the file (columns are taken by position: a name may be empty, look
+    # like a pattern, or be `_row`)
+    positions: list[int] | None = None
 
     def scan(self) -> pl.LazyFrame:
         """The data rows as the loader's text frame: `_row` (the sheet row: the column names are
         row 1, the first record row 2; Int64) plus c0..cn (String). Lazy: nothing is read until
         it is collected, and a slice reads only its rows."""
-        lf = pl.scan_parquet(self.path, hive_partitioning=False, glob=False).select(self.names)
-        return lf.with_row_index("_row", offset=2).select(
-            pl.col("_row").cast(pl.Int64), *[pl.col(n).cast(pl.String).alias(f"c{i}") for i, n in enumerate(self.names)])
+        at = self.positions if self.positions is not None else list(range(len(self.names)))
+        lf = pl.scan_parquet(self.path, hive_partitioning=False, glob=False).select(
+            [pl.nth(p).cast(pl.String).alias(f"c{i}") for i, p in enumerate(at)])
+        return lf.with_row_index("_row", offset=2).select(pl.col("_row").cast(pl.Int64), *[f"c{i}" for i in range(len(at))])
 
     @property
     def width(self) -> int:
@@ -100,9 +104,11 @@ class StreamedTable:
         for start in range(0, self.source.rows, step):
             try:
                 part = self.source.scan().slice(start, step).filter(keep).collect()
-            except pl.exceptions.PolarsError as exc:  # a damaged page the metadata did not show
+            except pl.exceptions.ComputeError as exc:  # a damaged page the metadata did not show
                 raise LoadError(f"Parquet 文件第 {start + 2:,} 行起的数据已损坏，无法读取（{_first_line(exc)[:160]}），"
                                 "请重新导出后再检查") from exc
+            except OSError as exc:  # moved, deleted or made unreadable meanwhile
+                raise LoadError("文件在读取过程中被移走、删除或改了权限，请等导出完成后再检查") from exc
             if part.height:
                 sent = True
                 yield part
@@ -118,6 +124,14 @@ def stream_table(source: ParquetSource, display: str, kind_hint: str | None, spe
     recognised from its first rows, a kind recognised by titles or footers, or required columns
     missing): the usual path then gives the usual messages. Messages about the table go to
     `problems` (header duplicates, the rows set aside)."""
+    try:
+        return _stream_table(source, display, kind_hint, specs, problems)
+    except pl.exceptions.ComputeError as exc:  # a damaged page: the passes read every page
+        raise LoadError(f"Parquet 文件已损坏，无法读取（{_first_line(exc)[:160]}），请重新导出后再检查") from exc
+
+
+def _stream_table(source: ParquetSource, display: str, kind_hint: str | None, specs: dict,
+                  problems: list[Problem]) -> StreamedTable | None:
     head = source.head(HEADER_SCAN_ROWS + 1)
     head.file = display
     probe: list[Problem] = []
