@@ -19,6 +19,7 @@ from test_table_end import ROW, frame
 from xueji_check import engine
 from xueji_check import store as store_mod
 from xueji_check.load import parquet as pq
+from xueji_check.load import table as table_mod
 from xueji_check.load.table import set_aside_rows, split_records
 from xueji_check.policy import load_policy
 from xueji_check.spec import all_kinds
@@ -272,6 +273,12 @@ def test_set_aside_rows_of_a_lazy_frame_equal_those_of_a_frame(rows, fields):
     eager = set_aside_rows(df, headers, fields)
     lazy = set_aside_rows(df.lazy(), headers, fields)
     assert lazy == eager
+    keep = table_mod.CANDIDATE_ROWS
+    try:  # candidates read by ranges of two sheet rows
+        table_mod.CANDIDATE_ROWS = 2
+        assert set_aside_rows(df.lazy(), headers, fields) == eager
+    finally:
+        table_mod.CANDIDATE_ROWS = keep
     kept, aside = split_records(df, headers, fields)
     assert sorted(set(df["_row"].to_list()) - set(kept["_row"].to_list())) == eager[0]
     assert aside == eager[1]
@@ -366,3 +373,33 @@ def test_memory_asked_for_a_sliced_file_is_that_of_one_slice(inputs, streamed, m
         pass
     # 7 rows of a slice, columns of the file, the loader's per-cell estimate
     assert sorted(asked) == sorted([7 * 9 * 48, 7 * 9 * 48, 7 * 11 * 48])
+
+
+def test_candidates_read_by_parts_when_every_row_is_one(tmp_path, streamed, monkeypatch):
+    """An ID column whose every cell has a trailing space makes every row a candidate: they are
+    read a part at a time, with the same result."""
+    d = tmp_path / "in"
+    d.mkdir()
+    rows = [r[:2] + [r[2] + " "] + r[3:] for r in roster_parquet_rows()]
+    write_parquet(d / "名册.parquet", [ROSTER_HEADERS, *rows, ["合计", "3人"], ["制表人：王老师"]])
+    with _run([d]) as one:
+        want = (one.findings, _messages(one), _tables(one))
+    parts: list[int] = []
+    real = table_mod._candidates
+
+    def spy(*a):
+        for part in real(*a):
+            parts.append(part.height)
+            yield part
+
+    monkeypatch.setattr(table_mod, "CANDIDATE_ROWS", 4)
+    monkeypatch.setattr(table_mod, "_candidates", spy)
+    with _run([d]) as many:
+        assert (many.findings, _messages(many), _tables(many))[1:] == want[1:]
+        assert many.findings.equals(want[0], null_equal=True)
+        assert many.tables["roster"][0].raw.height == 12
+    assert len(parts) >= 3 and max(parts) <= 4
+
+
+def roster_parquet_rows() -> list[list]:
+    return [roster_row(f"G{i:03d}", f"学生{i}", make_id(birth="20070315", seq=f"{i:02d}1")) for i in range(12)]

@@ -296,6 +296,26 @@ def set_aside_rows(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_
     return drop, aside
 
 
+# Candidate rows collected at a time from a LazyFrame: where a column's every cell fails the
+# quick test (an ID column with a trailing space everywhere), every row is a candidate, and the
+# candidates are then read part by part, not the whole table at once.
+CANDIDATE_ROWS = 1_000_000
+
+
+def _candidates(data: pl.LazyFrame, maybe: pl.Expr, shape: pl.Expr):
+    """The rows of `data` that may be set aside (`maybe`), with `_shape`, in sheet order: in one
+    frame when there are at most `CANDIDATE_ROWS`, else by ranges of that many sheet rows (one
+    streaming pass each)."""
+    n = _collect(data.filter(maybe).select(pl.len())).item()
+    if n <= CANDIDATE_ROWS:
+        yield _collect(data.filter(maybe).with_columns(shape.alias("_shape")))
+        return
+    lo, hi = _collect(data.select(pl.col("_row").min().alias("lo"), pl.col("_row").max().alias("hi"))).row(0)
+    for start in range(lo, hi + 1, CANDIDATE_ROWS):
+        part = data.filter(pl.col("_row").is_between(start, start + CANDIDATE_ROWS, closed="left") & maybe)
+        yield _collect(part.with_columns(shape.alias("_shape")))
+
+
 def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols: dict[str, str], *,
                exhaustive: bool = False) -> tuple[list[int], list[SetAside]]:
     """Which rows below a header (`_row` plus c0..cn as text) are not records: the sorted rows to
@@ -350,7 +370,9 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
         *header_eq,
     )
     if exhaustive:
-        cand, kept_max = (_collect(data) if lazy else data), None
+        kept_max = None
+        cand = _collect(data) if lazy else data
+        cls = _classify(cand, cols, headers, named, key_cols, evidence) if cand.height else None
     else:
         if sure_tests:
             maybe = shape | ~sure_tests[0]
@@ -361,22 +383,25 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
             runs = pl.any_horizontal([(pl.col(a) == pl.col(b)).fill_null(False)
                                       for a, b in zip(cols[:-1], cols[1:], strict=True)] or [pl.lit(False)])
             maybe = shape | few | runs
-        if lazy:  # two streaming passes: the candidates (few), and the last row that is surely a record
-            cand = _collect(data.filter(maybe).with_columns(shape.alias("_shape")))
+        if lazy:  # streaming passes: the last row that is surely a record, then the candidates
             kept_max = _collect(data.filter(~maybe).select(pl.col("_row").max())).item()
+            parts = _candidates(data, maybe, shape)
         else:
             mask = data.select(maybe.alias("m")).to_series()
-            cand = data.filter(mask).with_columns(shape.alias("_shape"))
+            parts = [data.filter(mask).with_columns(shape.alias("_shape"))]
             kept_max = data.get_column("_row").filter(~mask).max()
-        for test in sure_tests[1:]:  # the rows left that surely name a student are records
-            sure = cand.select((~pl.col("_shape") & test).alias("m")).to_series()
-            if sure.any():
-                kept_max = max(r for r in (kept_max, cand.get_column("_row").filter(sure).max()) if r is not None)
-                cand = cand.filter(~sure)
-        cand = cand.drop("_shape")
-    if cand.height == 0:
+        found = []
+        for cand in parts:  # row by row decisions: a part at a time, each made narrow
+            for test in sure_tests[1:]:  # the rows left that surely name a student are records
+                sure = cand.select((~pl.col("_shape") & test).alias("m")).to_series()
+                if sure.any():
+                    kept_max = max(r for r in (kept_max, cand.get_column("_row").filter(sure).max()) if r is not None)
+                    cand = cand.filter(~sure)
+            if cand.height:
+                found.append(_classify(cand.drop("_shape"), cols, headers, named, key_cols, evidence))
+        cls = pl.concat(found, how="vertical_relaxed") if found else None
+    if cls is None or cls.height == 0:
         return [], []
-    cls = _classify(cand, cols, headers, named, key_cols, evidence)
     rec_rows = cls.filter(pl.col("_kind") == "record").get_column("_row")
     last_record = max([r for r in (kept_max, rec_rows.max()) if r is not None], default=0)
     # Runs of consecutive rows that are not records (the rows between two records, or after the
