@@ -291,3 +291,33 @@ def test_rules_one_by_one_give_what_they_give_together(tmp_path, monkeypatch):
         assert apart.findings.equals(want[0], null_equal=True) and apart.unjudged == want[1]
     assert want[0].height > 0
     assert max(together_calls) > max(calls) + 10  # the rules themselves were not collected together
+
+
+def test_the_check_date_rewrites_only_the_rows_it_changes(tmp_path):
+    """`apply_as_of` gives the stored frame itself when no row is judged otherwise on the check
+    date (wrong check digits, bad lengths: wrong on any date), so the run does not rewrite the
+    table; a future birth is put back, and only that row changes."""
+    from xueji_check.tables import STORE_AS_OF, apply_as_of
+
+    wrong = make_id(seq="011")
+    wrong = wrong[:-1] + ("0" if wrong[-1] != "0" else "1")
+    born = make_id(birth="20300101", seq="002")
+    rows = [ROSTER_HEADERS, roster_row("S1", "错号", wrong), roster_row("S2", "短号", "41010119"),
+            roster_row("S3", "王五", make_id())]
+    spec = all_kinds()["roster"]
+    stored = {}
+    for name, table in (("a", rows), ("b", [*rows, roster_row("S4", "未来", born)])):
+        # the rows as the store keeps them: normalised as of no date
+        r = _run([write_xlsx(tmp_path / name / "名册.xlsx", table)], as_of=STORE_AS_OF)
+        r.scan("roster").collect().write_parquet(tmp_path / f"{name}.parquet")
+        r.close()
+        stored[name] = tmp_path / f"{name}.parquet"
+    lf_a, lf_b = pl.scan_parquet(stored["a"]), pl.scan_parquet(stored["b"])
+    assert apply_as_of(lf_a, spec, AS_OF) is lf_a
+    out = apply_as_of(lf_b, spec, AS_OF)
+    assert out is not lf_b
+    was, now = lf_b.collect(), out.collect()
+    assert was.columns == now.columns and was.height == now.height == 4
+    differs = [i for i in range(4) if was.row(i) != now.row(i)]
+    assert differs == [3], differs
+    assert now.row(3, named=True)["id_number__status"] == "birth"

@@ -53,7 +53,7 @@ from xueji_check import __version__
 from xueji_check.load.files import STORE_MARKER
 from xueji_check.report.publish import fsync_path, try_lock
 
-FORMAT = 1
+FORMAT = 2  # 2: small frames in the manifest as Arrow IPC streams
 MARKER = STORE_MARKER  # load.files skips a folder holding it
 ENTRIES = "entries"
 RUNS = "runs"
@@ -172,14 +172,16 @@ def _hold_signals():
 # ------------------------------------------------------------------ frames in a manifest
 def frame_to_text(df: pl.DataFrame) -> str:
     """A small frame (a table's unknown cells, its title/footer rows) as text for the manifest:
-    Arrow IPC, base64. Types round-trip exactly (`frame_from_text`)."""
+    Arrow IPC stream, base64. Types round-trip exactly (`frame_from_text`). The stream form, not
+    the file form: Polars reads a file-form buffer through a lazy scan (0.5 ms a frame, 3 s of a
+    warm run over 5,000 school files), a stream directly (0.01 ms)."""
     buf = io.BytesIO()
-    df.write_ipc(buf)
+    df.write_ipc_stream(buf)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def frame_from_text(text: str) -> pl.DataFrame:
-    return pl.read_ipc(io.BytesIO(base64.b64decode(text)))
+    return pl.read_ipc_stream(io.BytesIO(base64.b64decode(text)))
 
 
 # ------------------------------------------------------------------ entries

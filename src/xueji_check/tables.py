@@ -222,8 +222,9 @@ def apply_as_of(lf: pl.LazyFrame, spec: KindSpec, as_of: dt.date) -> pl.LazyFram
     ID number whose birth date is after `as_of` is no valid GB 11643 number then (S003 出生日期不存在,
     no key, birth date or gender; `normalize.add_id_columns`). Only those rows, and the rows whose
     number was judged wrong for any reason (the birth date is judged before the check digit), are
-    normalised again (a sound table has none: the frame is returned as it is after one look at
-    the ID columns)."""
+    normalised again, and only the rows whose columns then differ are put back (a sound table has
+    none, and a table whose wrong numbers are wrong on any date has none to put back: the frame
+    is returned as it is, and the run does not rewrite it)."""
     cols = lf.collect_schema().names()
     fields = id_fields(spec, cols)
     if not fields:
@@ -240,22 +241,28 @@ def apply_as_of(lf: pl.LazyFrame, spec: KindSpec, as_of: dt.date) -> pl.LazyFram
     # back by row number with a left join that keeps the table's order: no sort of the whole
     # table (a national roster's sort held every column of 4.3M rows at once).
     ix = lf.with_row_index("_asof_ix")
+    made: list[str] = []
+    for n in fields:
+        made += [c for c in STAGED_OUTPUTS["id_number"](n) if c in cols]
+    if "_key" in cols:
+        made.append("_key")
+    made = list(dict.fromkeys(made))
     need = ["_asof_ix", *(c for c in ("student_id",) if c in cols)]
     for n in fields:
         need += [f"{n}__raw", *([f"{n}__doc"] if f"{n}__doc" in cols else [])]
-    redo = ix.filter(late).select(need)
-    made: list[str] = []
+    # with what the store holds for them (`__was`), to keep only the rows the check date changes
+    redo = ix.filter(late).select(*need, *[pl.col(c).alias(f"{c}__was") for c in made])
     for n in fields:
         doc = f"{n}__doc" if f"{n}__doc" in cols else None
         redo = nz.add_id_columns(redo.with_columns(pl.col(f"{n}__raw").alias("_asof_raw")), "_asof_raw", n,
                                  as_of, doc).drop("_asof_raw")
-        made += [c for c in STAGED_OUTPUTS["id_number"](n) if c in cols]
     if "_key" in cols:
         redo = redo.with_columns(_key=student_key([*cols]))
-        made.append("_key")
-    made = list(dict.fromkeys(made))
-    redone = redo.select("_asof_ix", *[pl.col(c).alias(f"{c}__asof") for c in made]) \
+    changed = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}__was")) for c in made])
+    redone = redo.filter(changed).select("_asof_ix", *[pl.col(c).alias(f"{c}__asof") for c in made]) \
         .with_columns(_asof_hit=pl.lit(True)).collect(engine="streaming")
+    if not redone.height:  # wrong numbers, all judged the same on the check date: nothing to put back
+        return lf
     out = ix.join(redone.lazy(), on="_asof_ix", how="left", maintain_order="left")
     hit = pl.col("_asof_hit").fill_null(False)
     return out.with_columns([pl.when(hit).then(pl.col(f"{c}__asof")).otherwise(pl.col(c)).alias(c) for c in made]) \

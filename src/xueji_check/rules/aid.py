@@ -494,10 +494,20 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
         "资助卡号被 Excel 存成数字": damaged,
         "资助卡号疑似被 Excel 存成数字而截断（几名学生卡号相同，第 15 位之后全是 0），请核对原始卡号并把该列设为文本": cut_shared,
         "既没有可用的证件号码也没有学籍号": card.is_not_null() & ~damaged & nobody})
-    lf = lf.filter(pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null())
-    shared = lf.group_by("_card").agg(_persons=pl.col("_person").n_unique(), _cut=pl.col("_cut").any()) \
-        .filter((pl.col("_persons") > 1) & ~pl.col("_cut"))
-    rows = others_by_person(lf.join(shared.select("_card"), on="_card", how="semi"), "_card", who(cols))
+    usable = pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null()
+    # the shared cards, counted on three narrow columns and collected here (few); their rows are
+    # then read again by card (a semi join kept every column of every row until the end: 3.1 s,
+    # now 1.8 s over a province's 1M aid rows)
+    shared = (lf.filter(usable).select("_card", "_person", "_cut").group_by("_card")
+              .agg(_persons=pl.col("_person").n_unique(), _cut=pl.col("_cut").any())
+              .filter((pl.col("_persons") > 1) & ~pl.col("_cut")).select("_card").collect(engine="streaming"))
+    mine = card.is_in(shared["_card"].implode())
+    if "card_number__damaged" in cols:  # the windows left in `damaged` are over the card: the same on its rows alone
+        lf = with_person(ctx, "aid").filter(mine).with_columns(_card=card, _damaged=damaged, _cut=cut)
+    else:  # damage judged per table (`card_damaged`): over all the rows first
+        lf = lf.filter(mine)
+    lf = lf.filter(usable)
+    rows = others_by_person(lf, "_card", who(cols))
     msg = pl.concat_str([
         what(cols), pl.lit("的资助卡号与其他学生相同：同一张卡登记给了 "), pl.col("_n").cast(pl.String),
         pl.lit(" 名不同的学生，除本行学生外还有："), pl.col("_others"),
