@@ -87,6 +87,27 @@ def test_entry_round_trip_keeps_tables_problems_and_raw(tmp_path):
     assert "410105********1234" in probs[-1].message and "200801011234" not in probs[-1].message
 
 
+def test_entry_records_its_column_types_and_scans_use_them(tmp_path, monkeypatch):
+    """The manifest holds the data file's column types (a warm run over 5,000 school files read
+    5,000 Parquet footers for them); a scan built from it reads no footer, and one without it
+    (an entry not kept) reads the file's."""
+    inp, problems = _loaded(_roster(tmp_path))
+    norm = {0: inp.tables[0].raw.select("_row", pl.lit("x").alias("name"), pl.lit(3).alias("n"))}
+    with st.Store.open(tmp_path / "cache") as store:
+        entry = st.write_entry(store, _key(inp), inp, problems, norm)
+        assert dict(entry.schema()) == dict(pl.read_parquet_schema(entry.files[0]))
+        assert dict(store.get(_key(inp)).schema())["n"] == pl.Int32
+        (table,), _ = st.read_entry(store.get(_key(inp)), inp)
+        read: list = []
+        real = pl.read_parquet_schema
+        monkeypatch.setattr(pl, "read_parquet_schema", lambda p: read.append(p) or real(p))
+        use = st.TableUse(table.raw.files, table.raw.t, 0, "名册.xlsx", "Sheet1", table.raw.normalised, table.raw.schema)
+        got = st.scan_tables([use]).collect()
+        assert read == [] and got["n"].to_list() == [3] * 3
+        bare = st.TableUse(table.raw.files, table.raw.t, 0, "名册.xlsx", "Sheet1", table.raw.normalised)
+        assert st.scan_tables([bare]).collect().equals(got) and len(read) == 1
+
+
 def test_small_frames_of_a_table_round_trip(tmp_path):
     path = _roster(tmp_path)
     inp, problems = _loaded(path)

@@ -885,7 +885,8 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
                 missing_columns.append((tid, t))
             else:
                 tables[t.kind].append(t)
-                uses[t.kind].append(TableUse(t.raw.files, t.raw.t, tid, inp.display, t.sheet, t.raw.normalised))
+                uses[t.kind].append(TableUse(t.raw.files, t.raw.t, tid, inp.display, t.sheet, t.raw.normalised,
+                                                 t.raw.schema))
                 heights[t.kind] = heights.get(t.kind, 0) + t.raw.height
             tid += 1
 
