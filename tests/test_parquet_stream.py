@@ -350,6 +350,25 @@ def test_a_file_removed_while_it_is_read_is_refused_alone(inputs, streamed, monk
         assert r.tables["roster"] and r.findings.height > 0  # the other files are checked
 
 
+def test_a_file_removed_after_its_last_slice_is_refused_in_the_same_words(inputs, streamed, monkeypatch):
+    """Gone before the last look at it (`check_unchanged`), not while a slice was read: the same
+    message as in the slices."""
+    target = inputs / "资助发放.parquet"
+    real = pq.ParquetSource.check_unchanged
+
+    def removed_first(self):
+        if self.path == target.absolute() and target.exists():
+            target.rename(target.with_suffix(".moved"))
+        return real(self)
+
+    monkeypatch.setattr(pq.ParquetSource, "check_unchanged", removed_first)
+    with _run([inputs]) as r:
+        errors = [(Path(p.file).name, p.message) for p in r.problems if p.level == "error"]
+        assert errors == [("资助发放.parquet", pq.MOVED)]
+        assert pq.MOVED == "文件在读取过程中被移走、删除或改了权限，请等导出完成后再检查"
+        assert r.tables["roster"] and r.findings.height > 0
+
+
 def test_a_folder_named_tilde_is_not_the_home_folder(tmp_path, streamed, monkeypatch):
     (tmp_path / "~").mkdir()
     _roster_frame().write_parquet(tmp_path / "~" / "名册.parquet")

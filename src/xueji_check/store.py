@@ -621,23 +621,30 @@ def write_entry(store: Store, key: str, inp, problems: list, normalised: dict[in
     records, parts = [], []
     for i, t in enumerate(inp.tables):
         rec = table_record(t, i)
-        raw = t.raw
-        frame = raw
         norm = normalised.get(i)
         if norm is not None:
-            if norm.height != raw.height:
-                raise ValueError(f"normalised table {i} has {norm.height} rows, its raw text {raw.height}")
-            frame = pl.concat([raw, norm.drop("_row", strict=False)], how="horizontal")
             rec["columns"] = norm.columns
-        rec.update(rows=raw.height, raw_columns=raw.columns, normalised=norm is not None)
+        rec.update(rows=t.raw.height, raw_columns=t.raw.columns, normalised=norm is not None)
         records.append(rec)
-        parts.append(frame.with_columns(_t=pl.lit(i, pl.Int32)))
+        parts.append(_stored_rows(t.raw, norm, i, f"normalised table {i}"))
     folder = store.new_entry()
     name = DATA_FILE.format(0)
     data = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame(schema={"_t": pl.Int32})
     data.write_parquet(folder / name, compression="zstd", compression_level=1)  # as small as level 3, faster
     del data, parts
     return _put_entry(store, key, inp, problems, records, folder, [name], keep)
+
+
+def _stored_rows(raw: pl.DataFrame, norm: pl.DataFrame | None, t: int, what: str) -> pl.DataFrame:
+    """A table's rows as an entry's data file holds them: its raw text (`_row`, c0..cn), then its
+    normalised columns when it was normalised (`norm`, row for row), then `_t` (the table's place
+    in its file). Raises ValueError when `norm` (`what`, for the message) has another height."""
+    frame = raw
+    if norm is not None:
+        if norm.height != raw.height:
+            raise ValueError(f"{what} has {norm.height} rows, its raw text {raw.height}")
+        frame = pl.concat([raw, norm.drop("_row", strict=False)], how="horizontal")
+    return frame.with_columns(_t=pl.lit(t, pl.Int32))
 
 
 def _put_entry(store: Store, key: str, inp, problems: list, records: list[dict], folder: Path,
@@ -672,17 +679,13 @@ def write_streamed_entry(store: Store, key: str, inp, problems: list, table, par
     columns = raw_columns = None
     try:
         for k, (raw, norm) in enumerate(parts):
-            frame = raw
             if norm is not None:
-                if norm.height != raw.height:
-                    raise ValueError(f"normalised slice {k} has {norm.height} rows, its raw text {raw.height}")
-                frame = pl.concat([raw, norm.drop("_row", strict=False)], how="horizontal")
                 columns = columns or norm.columns
             raw_columns = raw_columns or raw.columns
             rows += raw.height
             name = DATA_FILE.format(k)
-            frame.with_columns(_t=pl.lit(0, pl.Int32)).write_parquet(folder / name, compression="zstd",
-                                                                      compression_level=1)
+            frame = _stored_rows(raw, norm, 0, f"normalised slice {k}")
+            frame.write_parquet(folder / name, compression="zstd", compression_level=1)
             names.append(name)
             del frame, raw, norm
         if finish is not None:

@@ -29,6 +29,8 @@ from xueji_check.load.table import build_table, set_aside_message, set_aside_row
 STREAM_ROWS = 500_000
 # Rows read, normalised and written at a time.
 SLICE_ROWS = 500_000
+# a file gone (moved, deleted, its folder no longer readable) between its slices or after them
+MOVED = "文件在读取过程中被移走、删除或改了权限，请等导出完成后再检查"
 # Kinds recognised by their title or footer: read whole, where those are looked at.
 WHOLE_KINDS = ("publicity", "employed")
 
@@ -76,7 +78,7 @@ class ParquetSource:
         try:
             now = _identity(os.stat(self.path))
         except OSError as exc:
-            raise LoadError("文件在读取过程中被移走或删除，请等导出完成后再检查") from exc
+            raise LoadError(MOVED) from exc
         if now != self.identity:
             raise LoadError("文件在读取过程中被修改（大小或修改时间变了），请等导出完成后再检查")
 
@@ -108,7 +110,7 @@ class StreamedTable:
                 raise LoadError(f"Parquet 文件第 {start + 2:,} 行起的数据已损坏，无法读取（{_first_line(exc)[:160]}），"
                                 "请重新导出后再检查") from exc
             except OSError as exc:  # moved, deleted or made unreadable meanwhile
-                raise LoadError("文件在读取过程中被移走、删除或改了权限，请等导出完成后再检查") from exc
+                raise LoadError(MOVED) from exc
             if part.height:
                 sent = True
                 yield part
