@@ -101,7 +101,7 @@ def test_entry_records_its_column_types_and_scans_use_them(tmp_path, monkeypatch
         read: list = []
         real = pl.read_parquet_schema
         monkeypatch.setattr(pl, "read_parquet_schema", lambda p: read.append(p) or real(p))
-        use = st.TableUse(table.raw.files, table.raw.t, 0, "名册.xlsx", "Sheet1", table.raw.normalised, table.raw.schema)
+        use = st.TableUse(table.raw.files, table.raw.t, 0, "名册.xlsx", "Sheet1", table.raw.normalised, table.raw.file_schema)
         got = st.scan_tables([use]).collect()
         assert read == [] and got["n"].to_list() == [3] * 3
         bare = st.TableUse(table.raw.files, table.raw.t, 0, "名册.xlsx", "Sheet1", table.raw.normalised)

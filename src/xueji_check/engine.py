@@ -784,7 +784,8 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
                 pending.append((nxt, pool.submit(fetch, nxt)))
                 held += sizes[nxt]
                 nxt += 1
-            if not pending:  # the last files were all in the store
+            if not pending:  # the last files were all in the store (nothing held, nothing left to read)
+                assert nxt >= n and held == sum(sizes[j] for j in batch), "load_into_store: a file left unread"
                 break
             i, fut = pending.popleft()
             fut.result()
@@ -886,7 +887,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
             else:
                 tables[t.kind].append(t)
                 uses[t.kind].append(TableUse(t.raw.files, t.raw.t, tid, inp.display, t.sheet, t.raw.normalised,
-                                                 t.raw.schema))
+                                                 t.raw.file_schema))
                 heights[t.kind] = heights.get(t.kind, 0) + t.raw.height
             tid += 1
 

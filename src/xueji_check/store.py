@@ -547,7 +547,7 @@ class StoredFrame:
     _LAZY = ("select", "with_columns", "filter", "head", "slice", "drop", "rename", "unpivot", "sort", "unique")
 
     def __init__(self, files: Sequence[Path], table: int, columns: list[str], height: int,
-                 normalised: list[str] | None = None, schema: dict | None = None) -> None:
+                 normalised: list[str] | None = None, schema: Mapping[str, pl.DataType] | None = None) -> None:
         self._files = [str(f) for f in files]
         self._t = table
         self._columns = list(columns)
@@ -557,7 +557,9 @@ class StoredFrame:
         self.files = list(files)
         self.t = table
         self.normalised = normalised
-        self.schema = schema  # the column types of files[0], when the manifest has them
+        # the column types of files[0] (every column of the data file, not only this table's raw
+        # text), when the manifest has them; not `schema`, which reads the raw text like a frame
+        self.file_schema = schema
 
     @property
     def height(self) -> int:
@@ -732,7 +734,7 @@ class TableUse:
     file: str
     sheet: str
     columns: list[str]
-    schema: dict | None = None  # the column types of files[0], when known (else read from the file)
+    schema: Mapping[str, pl.DataType] | None = None  # the column types of files[0], when known (else read from the file)
 
 
 def _schema_of(path: Path, cache: dict) -> dict:
