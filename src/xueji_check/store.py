@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import io
 import json
@@ -46,7 +45,7 @@ import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -207,7 +206,7 @@ class Entry:
         return _schema_from_text(text) if text else None
 
 
-@functools.lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _schema_from_text(text: str) -> Mapping[str, pl.DataType]:
     # a folder's school files share a few layouts: each decoded once (0.14 ms a decode); shared,
     # so read-only
