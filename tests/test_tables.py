@@ -7,6 +7,8 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xueji_check import tables as T
 from xueji_check.load import Table
@@ -65,3 +67,40 @@ def test_stacked_small_tables_keep_table_order_and_identity() -> None:
     assert df.drop("_key").select(separately.columns).equals(separately, null_equal=True)
     # the table without a sign column has no sign values, not "unreadable" ones
     assert df.filter(pl.col("_tid") == 1)["signed__raw"].null_count() == 3
+
+
+ROSTER_POOLS = {
+    "student_id": ["R1", "R2", None, " R3 "],
+    "name": ["张三", "李 四", None],
+    "id_type": ["居民身份证", "护照", "港澳居民来往内地通行证", "身份证", None, "其他证件", "？"],
+    "id_number": ["11010519491231002X", "E12345678", None, "110105491231002"],
+    "gender": ["男", "女", "M", "1", None, "未知", " 男 "],
+    "birth_date": ["2003-05-01", "2003.5.1", "37742", "2003年5月", None, "2003-02-30", "五月"],
+    "level": ["中级工", "高级工", "预备技师", None, "技师班", "中技"],
+    "study_mode": ["全日制", "非全日制", None, "半脱产", "全日"],
+    "status": ["在籍", "休学", "退学", None, "毕业", "转学 "],
+    "employed": ["是", "否", None, "Y", "√", "也许"],
+    "enroll_date": ["2019-09-01", "201909", "43709", None, "2019-13-01"],
+    "program_years": ["3", "三年", "2.5", None, "abc"],
+}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_per_value_lookup_equals_row_wise_for_roster_fields(monkeypatch: pytest.MonkeyPatch, data) -> None:
+    """Each by-value field (enums, dates, numbers, booleans) looked up from its distinct values,
+    a null value included, gives each row what normalising it row by row gives."""
+    n = data.draw(st.integers(1, 40))
+    fields = list(ROSTER_POOLS)
+    cols = {f: f"c{i}" for i, f in enumerate(fields)}
+    rows = [[data.draw(st.sampled_from(ROSTER_POOLS[f])) for f in fields] for _ in range(n)]
+    raw = pl.DataFrame([list(range(2, n + 2)), *zip(*rows, strict=True)],
+                       schema={"_row": pl.Int64, **{c: pl.String for c in cols.values()}}, orient="col")
+    t = Table("roster", "r.xlsx", "学籍", 1, fields, cols, raw)
+    spec = all_kinds()["roster"]
+    monkeypatch.setattr(T, "BY_VALUE_MIN_ROWS", 10**9)
+    row_wise = T.normalise_table(t, spec, AS_OF, 0).collect()
+    monkeypatch.setattr(T, "BY_VALUE_MIN_ROWS", 1)
+    by_value = T.normalise_table(t, spec, AS_OF, 0).collect()
+    assert by_value.columns == row_wise.columns
+    assert by_value.equals(row_wise, null_equal=True)

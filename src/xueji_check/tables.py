@@ -103,18 +103,20 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
             exprs.extend(direct)
             order += [e.meta.output_name() for e in direct]
     src = lf.select(exprs).collect().lazy() if by_value else lf.select(exprs)
-    parts = [src]
+    looked_up: list[pl.Expr] = []
     for f in by_value:
         col = f"_f_{f.name}"
         values = src.select(pl.col(col).unique().alias("_v"))
         # collected on its own: a few rows (inside the main plan the optimiser is slow with it)
-        derived = _by_value(f, values, as_of).rename({"_v": col}).collect().lazy()
-        # a narrow join (one field's columns), put side by side below: joining the wide
-        # frame would copy every column once per field
-        # (collected one by one: run side by side, ten 1M-row joins made the memory peak erratic)
-        parts.append(src.select(col).join(derived, on=col, how="left", nulls_equal=True,
-                                          maintain_order="left").drop(col).collect().lazy())
-    out = pl.concat(parts, how="horizontal") if len(parts) > 1 else src
+        derived = _by_value(f, values, as_of).collect()
+        # each row's columns looked up from its value (a null value is a key like any other). Not
+        # a left join: Polars 2.1's order-keeping left join of 1M rows on a few distinct strings
+        # now and then gave a result holding 1-2 GB until dropped (measured; `replace_strict`
+        # holds what it returns, about 20 MB)
+        looked_up += [pl.col(col).replace_strict(derived["_v"], derived[c], default=None,
+                                                 return_dtype=derived.schema[c]).alias(c)
+                      for c in derived.columns if c != "_v"]
+    out = pl.concat([src, src.select(looked_up).collect().lazy()], how="horizontal") if looked_up else src
     for f in staged:  # ID numbers (and dates and terms of small tables): staged expressions
         if f.type == "id_number":  # with the 证件类型 of the row when the table has that column
             type_col = "id_type" if "id_type" in names and fmap.get("id_type") is not None else None
