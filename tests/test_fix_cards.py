@@ -7,6 +7,8 @@ digits whose digits after the 15th are all 0, shared by several students, is rep
 from __future__ import annotations
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_id, write_csv
 from test_rules_fraud import aid_file, check, grant, luhn, roster_file, rows, student
@@ -120,3 +122,23 @@ def test_card_damaged_and_card_cut_on_their_own():
     assert same.select(nz.card_damaged(pl.col("c"))).to_series().to_list() == [False, False]
     # a frame without student keys: the sharing is not looked at
     assert df.drop("_key").select(nz.card_damaged(pl.col("c"))).to_series().to_list() == [False] * 6
+
+
+CARD_POOL = [CUT16, "6217001234567820", "6217001234567890000", "6217001234567890944", "6.21700E+18",
+             "6217000000000000", "62170012345678901", None, "", "无", "6217 0012 3456 7810",
+             "12345678901234567890123", "621700123456780", luhn("621700123456789")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(CARD_POOL), st.integers(0, 3)), max_size=40))
+def test_card_damage_judges_luhn_where_it_decides(cells):
+    """The Luhn check is computed only for values bearing Excel's mark: the result is what
+    judging every value gives (scientific notation, or the mark and a failed check; then every
+    marked value of that table)."""
+    df = pl.DataFrame({"c": [c for c, _ in cells], "_tid": [t for _, t in cells]},
+                      schema={"c": pl.String, "_tid": pl.Int32})
+    got = df.select(nz.card_damaged(pl.col("c"), "_tid", None)).to_series().to_list()
+    cols = nz._cut_columns(df.rename({"c": "v"}), "v").with_columns(_tid=df["_tid"])
+    evidence = (pl.col("_sci") | (pl.col("_mark") & ~nz.luhn_ok(pl.col("_d")))).fill_null(False)
+    want = cols.select((evidence | (pl.col("_mark") & evidence.any().over("_tid"))).fill_null(False)).to_series()
+    assert got == want.to_list()

@@ -169,7 +169,9 @@ def with_derived(df: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
             extra += [nz.card_damaged(pl.col(f.name), "_tid", None).alias(f"{f.name}__damaged"),
                       nz.card_key(pl.col(f.name)).alias(f"{f.name}__key"),
                       nz.card_cut(pl.col(f.name)).alias(f"{f.name}__cut")]
-    return df.with_columns(extra) if extra else df
+    # lazily: the card text each expression starts from is computed once (common subexpressions;
+    # eagerly, card_key's three uses of it were three passes, 0.9 s over 1M cards instead of 0.2 s)
+    return df.lazy().with_columns(extra).collect() if extra else df
 
 
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
