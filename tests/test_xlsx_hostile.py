@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bad_inputs.cases_xlsx import Sheet, cell, raw_xlsx, roster_table, row, table_rows
 from conftest import ROSTER_HEADERS, make_id, roster_row
@@ -19,6 +21,7 @@ from xueji_check.load.model import Problem
 from xueji_check.load.xlsx import (
     UNMAPPED,
     SheetScan,
+    _as_text,
     _refused,
     _Scanner,
     read_excel_bytes,
@@ -168,3 +171,17 @@ def test_the_other_sheets_of_the_workbook_are_still_read(tmp_path, cli):
     assert "草稿" in r.stderr and "数据区域过大" in r.stderr
     [inp] = r.json["run"]["inputs"]
     assert inp["readable"] and inp["rows"] == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('<c r="A1">学生姓名😀é') + ["\n"]), max_size=60), st.data())
+def test_a_piece_of_sheet_xml_cut_anywhere_is_searched_as_its_whole_characters(s, data):
+    """The scanner searches pieces of XML cut at any byte: a character cut in two at either end
+    is left out of that piece (the overlap brings it whole into the next one), every whole
+    character is searched as it is; bytes that are no UTF-8 become U+FFFD."""
+    b = s.encode()
+    i = data.draw(st.integers(0, len(b)))
+    j = data.draw(st.integers(i, len(b)))
+    assert _as_text(b[i:j]).item() == b[i:j].decode("utf-8", errors="ignore")
+    bad = b[:i] + b"\xff" + b[i:]
+    assert _as_text(bad).item() == bad.decode("utf-8", errors="replace")

@@ -283,6 +283,28 @@ _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([^"'<>]{0,40})["']""")
 _NO_REF_RE = re.compile(_NO_REF_CELL.encode())
 
 
+def _as_text(data: bytes) -> pl.Series:
+    """`data` (a piece of sheet XML, cut anywhere) as a one-value String Series to search: the
+    bytes taken as they are, less a character cut in two at either end (no match of the scan's
+    ASCII patterns can hold part of one; the overlap kept brings it whole into the next search);
+    bytes that are no UTF-8 are searched as U+FFFD. Taking the bytes into a Binary Series and
+    casting it validates in Rust: decoding in Python first took 1.9 s of a 1M-row sheet's 6 s."""
+    start, end = 0, len(data)
+    while start < min(3, end) and data[start] & 0xC0 == 0x80:  # continuation bytes of a char before
+        start += 1
+    lead = end - 1  # the last character's lead byte, when it lacks the bytes it announces
+    while lead > max(start, end - 4) and data[lead] & 0xC0 == 0x80:
+        lead -= 1
+    if lead >= start and 0xC2 <= data[lead] <= 0xF4:  # a lead byte UTF-8 allows
+        need = 2 if data[lead] < 0xE0 else 3 if data[lead] < 0xF0 else 4
+        if end - lead < need:
+            end = lead
+    try:
+        return pl.Series([data[start:end]], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.PolarsError:
+        return pl.Series([data.decode("utf-8", errors="replace")], dtype=pl.String)
+
+
 class _Scanner:
     """Read one sheet's XML stream chunk by chunk (bounded memory): merged ranges, error cells,
     formula cells without a saved value, and how far the non-empty cells reach.
@@ -353,7 +375,7 @@ class _Scanner:
     def _found(self, data: bytes) -> pl.Series:
         """Every match of the pattern in data (one Rust regex pass, the GIL released)."""
         self._patterns()
-        text = pl.Series([data.decode("utf-8", errors="replace")], dtype=pl.String)
+        text = _as_text(data)
         if not text.str.contains(self._pattern).item():  # almost every chunk: one pass, no list built
             return _NOTHING
         return text.str.extract_all(self._pattern).explode().drop_nulls()
