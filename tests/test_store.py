@@ -56,9 +56,25 @@ def test_key_does_not_depend_on_the_folder(tmp_path):
     assert _key(_loaded(a)[0]) == _key(_loaded(b)[0])
 
 
-def test_code_fingerprint_covers_the_sources_and_the_schemas():
+def test_code_fingerprint_covers_the_sources_the_schemas_and_the_versions_reading_depends_on(monkeypatch):
     fp = st.code_fingerprint()
     assert len(fp) == 64 and fp == st.code_fingerprint()
+    parts = st.fingerprint_parts()
+    names = {p.split("=", 1)[0] for p in parts}
+    assert {"python", "unicode", "polars", "fastexcel", "olefile", "python-stdnum"} <= names
+    import polars
+    assert f"polars={polars.__version__}" in parts
+    # another version of any of them (here python-stdnum, whose area codes judge ID numbers) is
+    # another fingerprint, so no entry written before is read
+    other = [p if not p.startswith("python-stdnum=") else "python-stdnum=0.0" for p in parts]
+    monkeypatch.setattr(st, "fingerprint_parts", lambda: other)
+    st.code_fingerprint.cache_clear()
+    try:
+        assert st.code_fingerprint() != fp
+    finally:
+        monkeypatch.undo()
+        st.code_fingerprint.cache_clear()
+    assert st.code_fingerprint() == fp
 
 
 # ------------------------------------------------------------------ round trip

@@ -40,9 +40,11 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 import types
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -80,18 +82,38 @@ def _package_root() -> Path:
     return Path(__file__).resolve().parent
 
 
-@cache
-def code_fingerprint() -> str:
-    """sha256 over the tool's own source files, its version, the Polars and fastexcel versions and
-    the table kinds read from the schema files. Any change to the code or the schemas makes every
-    entry's key change: an entry is never read by other code than the code that wrote it."""
-    import fastexcel
+# The installed distributions whose behaviour the normalised rows depend on: the readers
+# (fastexcel/calamine, olefile for .xls containers), Polars, and python-stdnum's area codes.
+READING_DISTRIBUTIONS = ("polars", "fastexcel", "olefile", "python-stdnum")
+
+
+def fingerprint_parts() -> list[str]:
+    """What besides the sources goes into `code_fingerprint`: the store format, the tool's version,
+    Python's version and its Unicode tables (NFKC and character classes of the text normaliser),
+    the versions of `READING_DISTRIBUTIONS` ("-" when one is not installed) and the table kinds
+    read from the schema files."""
+    from importlib import metadata
 
     from xueji_check.spec import all_kinds
 
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "-"
+
+    return [f"format={FORMAT}", f"version={__version__}", f"python={sys.version}",
+            f"unicode={unicodedata.unidata_version}", *[f"{d}={version(d)}" for d in READING_DISTRIBUTIONS],
+            repr(sorted(all_kinds().items()))]
+
+
+@cache
+def code_fingerprint() -> str:
+    """sha256 over the tool's own source files and `fingerprint_parts` (versions of the tool,
+    Python, the reading libraries; the schema files' kinds). Any change to one of them makes every
+    entry's key change: an entry is never read by other code than the code that wrote it."""
     h = hashlib.sha256()
-    for part in (f"format={FORMAT}", f"version={__version__}", f"polars={pl.__version__}",
-                 f"fastexcel={getattr(fastexcel, '__version__', '?')}", repr(sorted(all_kinds().items()))):
+    for part in fingerprint_parts():
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     root = _package_root()
