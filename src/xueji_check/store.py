@@ -82,9 +82,10 @@ def _package_root() -> Path:
     return Path(__file__).resolve().parent
 
 
-# The installed distributions whose behaviour the normalised rows depend on: the readers
-# (fastexcel/calamine, olefile for .xls containers), Polars, and python-stdnum's area codes.
-READING_DISTRIBUTIONS = ("polars", "fastexcel", "olefile", "python-stdnum")
+# The installed distributions besides Polars whose behaviour the normalised rows depend on: the
+# readers (fastexcel/calamine, olefile for .xls containers) and python-stdnum's area codes.
+# (Polars by its own version string: it is installed under other names too, polars-lts-cpu …)
+READING_DISTRIBUTIONS = ("fastexcel", "olefile", "python-stdnum")
 
 
 def fingerprint_parts() -> list[str]:
@@ -103,7 +104,8 @@ def fingerprint_parts() -> list[str]:
             return "-"
 
     return [f"format={FORMAT}", f"version={__version__}", f"python={sys.version}",
-            f"unicode={unicodedata.unidata_version}", *[f"{d}={version(d)}" for d in READING_DISTRIBUTIONS],
+            f"unicode={unicodedata.unidata_version}", f"polars={pl.__version__}",
+            *[f"{d}={version(d)}" for d in READING_DISTRIBUTIONS],
             repr(sorted(all_kinds().items()))]
 
 

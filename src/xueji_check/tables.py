@@ -102,21 +102,26 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
             direct = field_exprs(f, col, as_of, flags.get(col))
             exprs.extend(direct)
             order += [e.meta.output_name() for e in direct]
-    src = lf.select(exprs).collect().lazy() if by_value else lf.select(exprs)
-    looked_up: list[pl.Expr] = []
-    for f in by_value:
-        col = f"_f_{f.name}"
-        values = src.select(pl.col(col).unique().alias("_v"))
-        # collected on its own: a few rows (inside the main plan the optimiser is slow with it)
-        derived = _by_value(f, values, as_of).collect()
-        # each row's columns looked up from its value (a null value is a key like any other). Not
-        # a left join: Polars 2.1's order-keeping left join of 1M rows on a few distinct strings
-        # now and then gave a result holding 1-2 GB until dropped (measured; `replace_strict`
-        # holds what it returns, about 20 MB)
-        looked_up += [pl.col(col).replace_strict(derived["_v"], derived[c], default=None,
-                                                 return_dtype=derived.schema[c]).alias(c)
-                      for c in derived.columns if c != "_v"]
-    out = pl.concat([src, src.select(looked_up).collect().lazy()], how="horizontal") if looked_up else src
+    if not by_value:
+        out = lf.select(exprs)
+    else:
+        src = lf.select(exprs).collect()
+        looked_up: list[pl.Series] = []
+        for f in by_value:
+            col = f"_f_{f.name}"
+            values = src.lazy().select(pl.col(col).unique().alias("_v"))
+            # collected on its own: a few rows (inside the main plan the optimiser is slow with it)
+            derived = _by_value(f, values, as_of).collect()
+            # each row's place among the distinct values (a null value is a key like any other),
+            # then each derived column gathered by it. Not a left join: Polars 2.1's order-keeping
+            # left join of 1M rows on a few distinct strings now and then gave a result holding
+            # 1-2 GB until dropped (measured); one lookup per column hashed the values once per
+            # column (slow when they are mostly distinct)
+            place = src.get_column(col).replace_strict(
+                derived.get_column("_v"), pl.int_range(derived.height, dtype=pl.UInt32, eager=True),
+                default=None, return_dtype=pl.UInt32)
+            looked_up += [derived.get_column(c).gather(place) for c in derived.columns if c != "_v"]
+        out = pl.concat([src.lazy(), pl.DataFrame(looked_up).lazy()], how="horizontal")
     for f in staged:  # ID numbers (and dates and terms of small tables): staged expressions
         if f.type == "id_number":  # with the 证件类型 of the row when the table has that column
             type_col = "id_type" if "id_type" in names and fmap.get("id_type") is not None else None
