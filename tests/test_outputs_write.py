@@ -128,6 +128,30 @@ def test_check_never_writes_over_an_input(tmp_path, cli):
     assert not _stages(out) and not _stages(out2)
 
 
+def test_inputs_are_resolved_as_path_resolve_does(tmp_path, monkeypatch):
+    """`same_file_as_any` resolves each folder once: the same paths as `Path.resolve` for files,
+    links to files and to folders, relative paths, `..`, missing files and a link to a missing
+    file; a link to an input is that input."""
+    from xueji_check.report import _resolver, same_file_as_any
+
+    real = tmp_path / "真" / "子"
+    real.mkdir(parents=True)
+    (real / "a.xlsx").write_bytes(b"a")
+    (tmp_path / "folder-link").symlink_to(real)
+    (real / "file-link.xlsx").symlink_to(real / "a.xlsx")
+    (real / "dangling.xlsx").symlink_to(tmp_path / "nowhere.xlsx")
+    monkeypatch.chdir(real)
+    paths = [real / "a.xlsx", tmp_path / "folder-link" / "a.xlsx", real / "file-link.xlsx",
+             Path("a.xlsx"), Path("../子/a.xlsx"), real / ".." / "子" / "a.xlsx", real / "missing.xlsx",
+             real / "dangling.xlsx", tmp_path / "folder-link" / "file-link.xlsx", Path(".."), real / ".",
+             tmp_path / "folder-link"]
+    resolve = _resolver()
+    assert [resolve(p) for p in paths] == [p.resolve() for p in paths]
+    test = same_file_as_any([real / "a.xlsx"])
+    assert test(tmp_path / "folder-link" / "file-link.xlsx") and test(Path("a.xlsx"))
+    assert not test(real / "missing.xlsx") and not test(real / "dangling.xlsx")
+
+
 def test_baseline_in_the_same_out_folder_is_replaced_after_it_is_read(tmp_path, cli):
     good = _roster(tmp_path / "名册.xlsx")
     out = tmp_path / "out"

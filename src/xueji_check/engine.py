@@ -19,6 +19,7 @@ from xueji_check import normalize as nz
 from xueji_check import schema as sc
 from xueji_check.calendar import CalendarFrame, WorkCalendar
 from xueji_check.findings import RAW_SCHEMA, emit, empty_raw, finalize
+from xueji_check.gathered import gather
 from xueji_check.load import (  # _open_regular: the loader's safe open (regular files, read-only)
     InputFile,
     LoadError,
@@ -622,14 +623,20 @@ def _sunk(lf: pl.LazyFrame, path: Path) -> pl.LazyFrame:
     return pl.scan_parquet(path)
 
 
-def _gathered(lf: pl.LazyFrame, uses: list, kind: str, scratch: Path | None) -> pl.LazyFrame:
-    """`lf` (a kind's scan over the store, `uses` its tables) as a scan of one Parquet file in
-    `scratch` when the tables live in more than `GATHER_FILES` files; as it is otherwise. Memory
-    follows a batch, not the kind."""
+def _gathered(lf: pl.LazyFrame, uses: list, kind: str, store: Store) -> pl.LazyFrame:
+    """`lf` (a kind's scan over the store, `uses` its tables) as a scan of one Parquet file when
+    the tables live in more than `GATHER_FILES` files, as it is otherwise: in a kept store
+    (`--cache`) a gathered entry reused and updated from run to run (`gathered.gather`), else a
+    file of the run's scratch folder. Memory follows a batch, not the kind."""
     files = {f for u in uses for f in u.files}
-    if scratch is None or len(files) <= GATHER_FILES:
+    if len(files) <= GATHER_FILES:
         return lf
-    return _sunk(lf, scratch / f"{kind}-rows.parquet")
+    if store.persistent:
+        try:
+            return gather(store, kind, uses, lf)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise store_write_error(exc, store.root, True) from exc
+    return _sunk(lf, store.scratch / f"{kind}-rows.parquet")
 
 
 def _as_of_run(lf: pl.LazyFrame, spec, as_of: dt.date, kind: str, scratch: Path | None) -> pl.LazyFrame:
@@ -896,7 +903,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     frames: dict[str, pl.LazyFrame] = {}
     for kind in KINDS:
         if tables[kind]:
-            frames[kind] = _as_of_run(_gathered(scan_tables(uses[kind]), uses[kind], kind, store.scratch),
+            frames[kind] = _as_of_run(_gathered(scan_tables(uses[kind]), uses[kind], kind, store),
                                       specs[kind], as_of, kind, store.scratch)
             raw_parts.append(validation_findings(kind, frames[kind], typed_documents(frames.get("roster"))
                                                  if kind != "roster" else None))

@@ -66,6 +66,9 @@ STALE_AFTER = 6 * 3600  # seconds; only where a lock cannot be tested
 # Entries not used by any run for this many days are removed when a run opens the store
 # (they belong to files that have changed or gone; the store holds personal data).
 KEEP_DAYS = 30
+# A kind's rows gathered into one file (`gathered`): a new one most nights, the last one is what
+# the next run starts from; older ones are removed after this many days without use.
+KEEP_GATHERED_DAYS = 2
 # Policy keys whose value changes what normalising makes of a file. None today: the
 # normalisers read the schema files only. A key added here is part of every entry's key.
 NORMALISING_POLICY_KEYS: tuple[str, ...] = ()
@@ -435,13 +438,15 @@ class Store:
         return Entry(key, target, full)
 
     def prune(self, keep_days: int = KEEP_DAYS) -> int:
-        """Remove entries no run has used for `keep_days` days; returns how many."""
+        """Remove entries no run has used for `keep_days` days, and gathered entries (`gathered`,
+        names starting ``g-``) no run has used for KEEP_GATHERED_DAYS; returns how many."""
         if not self.persistent:
             return 0
-        limit = time.time() - keep_days * 86400
+        now = time.time()
         n = 0
         with contextlib.suppress(OSError):
             for d in (self.root / ENTRIES).iterdir():
+                limit = now - (min(keep_days, KEEP_GATHERED_DAYS) if d.name.startswith("g-") else keep_days) * 86400
                 try:
                     if (d / MANIFEST).stat().st_mtime < limit:
                         self._discard(d)
@@ -769,11 +774,24 @@ def _schema_of(path: Path, cache: dict) -> dict:
 META_COLUMNS = ("_file", "_sheet", "_row", "_tid")
 
 
-def scan_tables(uses: Sequence[TableUse]) -> pl.LazyFrame:
-    """One lazy frame over the normalised rows of `uses` (the tables of one kind, in table-id
-    order): `_file`, `_sheet`, `_row`, `_tid`, then the union of the tables' columns (`_key`
-    last), missing ones null. The rows stay in the store; nothing is read until the frame is
-    collected. The same as stacking the tables' normalised frames in memory."""
+@dataclass
+class Layout:
+    """The columns `scan_tables` gives for some tables: `names` (in order, `_key` last) and their
+    types (`dtypes`, None where every table's column is all null); `conflict` when one column has
+    two non-null types (or one entry is used by two inputs) and the tables are stacked with
+    Polars' relaxed concat instead; each data file's table-id base and shown name."""
+
+    names: list[str]
+    dtypes: dict[str, pl.DataType | None]
+    conflict: bool
+    bases: dict[str, int]
+    shown: dict[str, str]
+    schemas: dict[Path, dict]
+
+
+def layout(uses: Sequence[TableUse]) -> Layout:
+    """The `Layout` of `uses` (the tables of one kind, in table-id order), from the column types
+    recorded in the manifests (a data file's footer is read only where none was recorded)."""
     schemas: dict[Path, dict] = {}
     names: list[str] = []
     dtypes: dict[str, pl.DataType] = {}
@@ -805,7 +823,17 @@ def scan_tables(uses: Sequence[TableUse]) -> pl.LazyFrame:
             if bases.setdefault(str(f), base) != base:
                 conflict = True  # one entry used by two inputs (the same file twice)
             shown[str(f)] = u.file
-    if conflict or len(uses) == 1:
+    return Layout(names, dtypes, conflict, bases, shown, schemas)
+
+
+def scan_tables(uses: Sequence[TableUse]) -> pl.LazyFrame:
+    """One lazy frame over the normalised rows of `uses` (the tables of one kind, in table-id
+    order): `_file`, `_sheet`, `_row`, `_tid`, then the union of the tables' columns (`_key`
+    last), missing ones null. The rows stay in the store; nothing is read until the frame is
+    collected. The same as stacking the tables' normalised frames in memory."""
+    lay = layout(uses)
+    names, dtypes, bases, shown, schemas = lay.names, lay.dtypes, lay.bases, lay.shown, lay.schemas
+    if lay.conflict or len(uses) == 1:
         parts = [_scan_one(u, schemas) for u in uses]
         lf = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
         return lf.select(*META_COLUMNS, *names)

@@ -126,20 +126,39 @@ def describe_os_error(exc: OSError, where: str | os.PathLike | None = None, *, o
     return f"{os.fspath(place)}：{what}；{todo}" if place else f"{what}；{todo}"
 
 
+def _resolver() -> Callable[[Path], Path]:
+    """`Path.resolve` for many paths in few folders: each folder resolved once (`Path.resolve`
+    walks every part of a path: 5,000 inputs of one folder took 0.5 s), then only the last part
+    followed when it is a symbolic link. Raises as `Path.resolve` does."""
+    folders: dict[Path, Path] = {}
+
+    def resolve(p: Path) -> Path:
+        p = Path(p)
+        if p.name in ("", ".", ".."):
+            return p.resolve()
+        parent = p.parent
+        if parent not in folders:
+            folders[parent] = parent.resolve()
+        r = folders[parent] / p.name
+        return r.resolve() if r.is_symlink() else r
+    return resolve
+
+
 def same_file_as_any(paths) -> Callable[[Path], bool]:
     """A test `f(a)`: True when `a` names one file with any of `paths` (as `same_file`), the
     paths resolved and stat'ed once (a province's run has thousands of inputs)."""
     resolved, inodes = set(), set()
+    resolve = _resolver()
     for p in paths:
         with contextlib.suppress(OSError, RuntimeError):
-            resolved.add(Path(p).resolve())
+            resolved.add(resolve(p))
         with contextlib.suppress(OSError, ValueError):
             st = os.stat(p)
             inodes.add((st.st_dev, st.st_ino))
 
     def test(a: Path) -> bool:
         with contextlib.suppress(OSError, RuntimeError):
-            if a.resolve() in resolved:
+            if resolve(a) in resolved:
                 return True
         try:
             st = os.stat(a)
