@@ -5,12 +5,14 @@ simulation read from Parquet.
     python benchmarks/bench_store.py --only national          # generates data/national_*.parquet once
 
 Scenarios (``--only``, comma-separated; default both):
-  province  ``xueji-check check data/folder_<n> --format csv,json`` four times, each a fresh
-            process: no ``--cache`` (temporary store: today's first run), ``--cache`` into an
-            empty folder (cold), ``--cache`` again with nothing changed (warm), and ``--cache``
-            over a copy of the folder in which ``--changed`` (25) roster workbooks were re-saved
-            with one student's name changed (the nightly case). The findings of the four runs
-            are compared (cold, warm and no-cache must be identical).
+  province  ``xueji-check check data/folder_<n> --format csv,json`` five times, each a fresh
+            process: no ``--cache`` (temporary store: today's first run); then over a linked
+            copy of the folder (the nightly job's folder) ``--cache`` into an empty folder
+            (cold), ``--cache`` again with nothing changed (warm), ``--cache`` after ``--changed``
+            (25) roster workbooks were re-saved in place with one student's name changed (the
+            nightly case); and ``--cache`` over the original folder (every file under another
+            name, 25 of them with other content: a new export's folder). The findings are
+            compared (no-cache, cold, warm and the moved run must be identical, file names aside).
   national  4.3M roster rows and an aid table for one school year (two terms, fee waiver for
             every student, the grant for about half: about 12.9M rows), generated with
             generate.py's frames and written as Parquet (``--national-files`` files per table,
@@ -55,20 +57,25 @@ def findings(out: Path) -> pl.DataFrame:
     return pl.read_csv(out / "findings.csv", infer_schema=False).drop("file", strict=False)
 
 
-def changed_copy(src: Path, dst: Path, n: int) -> list[str]:
-    """A copy of `src` (hard links) in which `n` roster workbooks are re-saved with one name changed."""
-    import openpyxl
-
+def linked_copy(src: Path, dst: Path) -> None:
+    """`src` copied to `dst` as hard links (the inputs are never written)."""
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
-    files = sorted(src.iterdir())
-    for f in files:
+    for f in sorted(src.iterdir()):
         os.link(f, dst / f.name)
+
+
+def change_rosters(folder: Path, n: int) -> list[str]:
+    """`n` roster workbooks of `folder` (spread over it) re-saved in place with one name changed:
+    the link is replaced by a new file, its source is not touched."""
+    import openpyxl
+
+    files = sorted(folder.iterdir())
     rosters = [f for f in files if f.name.startswith("学籍名册")][:: max(1, len(files) // (2 * n))][:n]
     for f in rosters:
-        (dst / f.name).unlink()
         wb = openpyxl.load_workbook(f)
+        f.unlink()
         ws = wb.active
         for row in ws.iter_rows(min_row=1, max_row=10):
             for c in row:
@@ -76,7 +83,7 @@ def changed_copy(src: Path, dst: Path, n: int) -> list[str]:
                     cell = ws.cell(c.row + 1, c.column)
                     cell.value = f"{cell.value or ''}改"
                     break
-        wb.save(dst / f.name)
+        wb.save(f)
     return [f.name for f in rosters]
 
 
@@ -91,20 +98,27 @@ def province(schools: int, changed: int, res: dict) -> None:
         r = res.setdefault("province", {"schools": schools, "files": len(list(src.iterdir())), "changed": changed})
         r["no_cache"] = cli([str(src), *fmt], work / "o1")
         print("no cache", r["no_cache"], file=sys.stderr)
-        r["cold"] = cli([str(src), *fmt, "--cache", str(cache)], work / "o2")
+        # the nightly job's folder: the cache runs read a linked copy whose files change in place
+        nightly = work / "folder"
+        linked_copy(src, nightly)
+        r["cold"] = cli([str(nightly), *fmt, "--cache", str(cache)], work / "o2")
         print("cold", r["cold"], file=sys.stderr)
-        r["warm"] = cli([str(src), *fmt, "--cache", str(cache)], work / "o3")
+        r["warm"] = cli([str(nightly), *fmt, "--cache", str(cache)], work / "o3")
         print("warm", r["warm"], file=sys.stderr)
-        names = changed_copy(src, work / "changed", changed)
-        r["changed_files"] = names
-        r["rerun_changed"] = cli([str(work / "changed"), *fmt, "--cache", str(cache)], work / "o4")
+        r["changed_files"] = change_rosters(nightly, changed)
+        r["rerun_changed"] = cli([str(nightly), *fmt, "--cache", str(cache)], work / "o4")
         print("changed", r["rerun_changed"], file=sys.stderr)
+        # the same files in another folder (a new export's folder name): every file name changes
+        r["rerun_moved"] = cli([str(src), *fmt, "--cache", str(cache)], work / "o5")
+        print("moved", r["rerun_moved"], file=sys.stderr)
         a, b, c = findings(work / "o1"), findings(work / "o2"), findings(work / "o3")
         r["identical_no_cache_cold_warm"] = a.equals(b) and b.equals(c)
         r["findings"] = a.height
         r["findings_after_change"] = findings(work / "o4").height
+        r["identical_moved"] = findings(work / "o5").equals(a)
         r["rerun_share_of_first_run"] = round(r["rerun_changed"]["seconds"] / r["no_cache"]["seconds"], 3)
         r["warm_share_of_first_run"] = round(r["warm"]["seconds"] / r["no_cache"]["seconds"], 3)
+        r["moved_share_of_first_run"] = round(r["rerun_moved"]["seconds"] / r["no_cache"]["seconds"], 3)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
