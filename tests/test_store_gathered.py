@@ -184,3 +184,13 @@ def test_gathered_key_names_every_table_and_type():
                   gathered.gathered_key("roster", [st.TableUse([Path("/s/entries/k2/data-0.parquet")], 0, 3,
                                                                "a.xlsx", "Sheet1", ["name"])], {"name": pl.String})):
         assert other != base
+
+
+def test_cache_clear_counts_input_files_only(tmp_path, small_gather):
+    src = province(tmp_path, schools=3)
+    cache = tmp_path / "cache"
+    _check_against_cold(src, cache)
+    assert len(_gathered_entries(cache)) == 2
+    removed, freed = st.clear(cache)
+    assert removed == len(list(src.iterdir())) == 6 and freed > 0
+    assert not cache.joinpath(st.ENTRIES).exists()

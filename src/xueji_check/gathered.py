@@ -35,6 +35,7 @@ from xueji_check.store import (
     DATA_FILE,
     ENTRIES,
     FORMAT,
+    GATHERED_PREFIX,
     MANIFEST,
     Entry,
     Store,
@@ -43,7 +44,7 @@ from xueji_check.store import (
     layout,
 )
 
-PREFIX = "g-"
+PREFIX = GATHERED_PREFIX
 
 
 def _table_id(u: TableUse) -> list:

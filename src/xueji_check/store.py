@@ -69,6 +69,7 @@ KEEP_DAYS = 30
 # A kind's rows gathered into one file (`gathered`): a new one most nights, the last one is what
 # the next run starts from; older ones are removed after this many days without use.
 KEEP_GATHERED_DAYS = 2
+GATHERED_PREFIX = "g-"  # the key of a gathered entry starts so; an input file's key is hex
 # Policy keys whose value changes what normalising makes of a file. None today: the
 # normalisers read the schema files only. A key added here is part of every entry's key.
 NORMALISING_POLICY_KEYS: tuple[str, ...] = ()
@@ -446,7 +447,8 @@ class Store:
         n = 0
         with contextlib.suppress(OSError):
             for d in (self.root / ENTRIES).iterdir():
-                limit = now - (min(keep_days, KEEP_GATHERED_DAYS) if d.name.startswith("g-") else keep_days) * 86400
+                gathered = d.name.startswith(GATHERED_PREFIX)
+                limit = now - (min(keep_days, KEEP_GATHERED_DAYS) if gathered else keep_days) * 86400
                 try:
                     if (d / MANIFEST).stat().st_mtime < limit:
                         self._discard(d)
@@ -480,7 +482,8 @@ def cleanup_temporary(base: Path) -> list[Path]:
 
 def clear(folder: Path) -> tuple[int, int]:
     """Empty the store in `folder`: remove the entries, run folders and marker the tool wrote
-    there; any other file in the folder is left alone. Returns (entries removed, bytes freed).
+    there; any other file in the folder is left alone. Returns (input files' entries removed,
+    bytes freed).
     A folder without the store marker is refused (StoreError), so a wrong path deletes nothing."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -499,7 +502,7 @@ def clear(folder: Path) -> tuple[int, int]:
         if not d.is_dir():
             continue
         for child in list(d.iterdir()):
-            if sub == ENTRIES:
+            if sub == ENTRIES and not child.name.startswith(GATHERED_PREFIX):  # input files only
                 entries += 1
             freed += _tree_size(child)
             if child.is_dir() and not child.is_symlink():
