@@ -606,8 +606,8 @@ def store_write_error(exc: Exception, where: Path, persistent: bool = False) -> 
     return StoreError(f"无法写入暂存数据（{os_reason(exc)}）：{where}，检查未完成，未写出报告；{os_todo(exc)}{hint}")
 
 
-# Above this many store files, a kind's rows are gathered into one file of the run's scratch folder
-# before the rules scan them: each rule's scan opens every file (a province's folder of 2,500
+# Above this many store files, a kind's rows are gathered into one file (in the run's scratch
+# folder, or kept in a --cache store: `gathered`) before the rules scan them: each rule's scan opens every file (a province's folder of 2,500
 # school exports made 40 rules open 5,000 files each, and Polars' I/O threads pile up).
 GATHER_FILES = 16
 
@@ -894,7 +894,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
             else:
                 tables[t.kind].append(t)
                 uses[t.kind].append(TableUse(t.raw.files, t.raw.t, tid, inp.display, t.sheet, t.raw.normalised,
-                                                 t.raw.file_schema))
+                                                 t.raw.file_schema, rows=t.raw.height))
                 heights[t.kind] = heights.get(t.kind, 0) + t.raw.height
             tid += 1
 

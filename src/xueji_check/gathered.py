@@ -10,12 +10,13 @@ and sheet in this run, and the columns' types. The next run
 
 - with the same tables in the same places reads that entry (verified as any entry: size and
   sha256 of its data file, the code fingerprint);
-- otherwise starts from the latest gathered entry of the kind: the rows of tables it already holds
-  are read from it (table ids, file names and sheets set to this run's), the rows of the other
+- otherwise starts from the latest gathered entry of the kind (of the two last used, the one holding
+  most of this run's tables): the rows of tables it already holds are read from it (table ids, file names and sheets set to this run's), the rows of the other
   tables from their own entries, the two merged in table-id order (`LazyFrame.merge_sorted`) and
   written as a new gathered entry. The result is row for row what gathering every entry again
   gives (`store.scan_tables`); where that cannot be guaranteed (the tables kept are in another
-  order, a column changed type, columns of two types in one kind), everything is gathered again.
+  order, a column changed type, columns of two types in one kind), or where the new rows are many
+  (`NEW_ROWS_SHARE`: the merge would hold them in memory), everything is gathered again.
 
 Gathered entries are large and change every night: those no run has used for
 `KEEP_GATHERED_DAYS` are removed when the store is opened (`Store.prune`).
@@ -42,6 +43,7 @@ from xueji_check.store import (
     TableUse,
     code_fingerprint,
     layout,
+    scan_tables,
 )
 
 PREFIX = GATHERED_PREFIX
@@ -64,8 +66,11 @@ def gathered_key(kind: str, uses: Sequence[TableUse], schema: dict) -> str:
     return f"{PREFIX}{kind}-{hashlib.sha256(basis.encode('utf-8')).hexdigest()}"
 
 
-def _latest(store: Store, kind: str, skip: str) -> Entry | None:
-    """The gathered entry of `kind` last used by a run (other than `skip`), trusted, or None."""
+def _candidates(store: Store, kind: str, skip: str) -> list[Entry]:
+    """The (at most two) gathered entries of `kind` last used by a run, other than `skip`, that
+    this code wrote, trusted (`Store.get`, which also marks them used). Another version's entries
+    (two versions sharing a cache during an upgrade) are neither read nor removed: that version
+    may be reading them."""
     found = []
     try:
         with os.scandir(store.root / ENTRIES) as it:
@@ -76,17 +81,33 @@ def _latest(store: Store, kind: str, skip: str) -> Entry | None:
                     except OSError:
                         continue
     except OSError:
-        return None
+        return []
+    out = []
     for _, name in sorted(found, reverse=True)[:2]:
+        try:
+            m = json.loads((store.root / ENTRIES / name / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(m, dict) or m.get("format") != FORMAT or m.get("code") != code_fingerprint():
+            continue
         entry = store.get(name)
         if entry is not None and isinstance(entry.manifest.get("gathered"), dict):
-            return entry
-    return None
+            out.append(entry)
+    return out
 
 
-def _from_previous(prev: Entry, uses: Sequence[TableUse], lf: pl.LazyFrame, schema: dict) -> pl.LazyFrame | None:
-    """The rows of `lf` (`scan_tables(uses)`) made from `prev`, a gathered entry, and the entries
-    of the tables it does not hold; None where the result could differ from `lf`."""
+# Rows taken from the last gathered entry are merged with the new tables' rows in table order; the
+# merge holds whichever side runs ahead in memory (9M kept rows and 4.5M new ones at one end: 1 GB),
+# so above this share of new rows (or this many) everything is gathered from the entries.
+NEW_ROWS_SHARE = 0.2
+NEW_ROWS_MAX = 1_000_000
+
+
+def _from_previous(prev: Entry, uses: Sequence[TableUse], schema: dict) -> tuple[pl.LazyFrame, int] | None:
+    """The rows `scan_tables(uses)` gives (`schema`: its column types) made from `prev`, a
+    gathered entry, and the entries of the tables it does not hold, with the number of tables
+    taken from `prev`; None where the result could differ (the tables kept in another order, a
+    column of another type), or where the new rows are too many to merge (NEW_ROWS_SHARE)."""
     g = prev.manifest["gathered"]
     was = {json.dumps(t[:3], ensure_ascii=False): t[3] for t in g["tables"]}  # table → its id then
     kept_old, kept_new, files, sheets, new_uses = [], [], [], [], []
@@ -101,6 +122,9 @@ def _from_previous(prev: Entry, uses: Sequence[TableUse], lf: pl.LazyFrame, sche
             sheets.append(u.sheet)
     if not kept_old or any(b <= a for a, b in zip(kept_old, kept_old[1:], strict=False)):
         return None  # nothing to take, or the tables kept are in another order
+    new_rows = sum(u.rows or 0 for u in new_uses)
+    if new_rows > min(NEW_ROWS_MAX, NEW_ROWS_SHARE * sum(u.rows or 0 for u in uses)):
+        return None
     path = prev.files[0]
     old_schema = pl.read_parquet_schema(path)
     exprs = []
@@ -120,13 +144,11 @@ def _from_previous(prev: Entry, uses: Sequence[TableUse], lf: pl.LazyFrame, sche
     old = (pl.scan_parquet(path).filter(pl.col("_tid").is_in(kept_old)).rename({"_tid": "_old"})
            .drop("_file", "_sheet").join(ids, on="_old", how="inner", maintain_order="left").select(exprs))
     if not new_uses:
-        return old
-    from xueji_check.store import scan_tables
-
+        return old, len(kept_old)
     part = scan_tables(new_uses)
     have = part.collect_schema()
     fresh = part.select([(pl.col(c).cast(t) if c in have else pl.lit(None, t).alias(c)) for c, t in schema.items()])
-    return old.merge_sorted(fresh, key="_tid")
+    return old.merge_sorted(fresh, key="_tid"), len(kept_old)
 
 
 def gather(store: Store, kind: str, uses: Sequence[TableUse], lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -138,14 +160,23 @@ def gather(store: Store, kind: str, uses: Sequence[TableUse], lf: pl.LazyFrame) 
     entry = store.get(key) if (store.root / ENTRIES / key).is_dir() else None
     if entry is not None:
         return pl.scan_parquet(entry.files[0])
-    plan = None
+    plan, most = None, 0
     if not layout(uses).conflict:
-        prev = _latest(store, kind, key)
-        if prev is not None:
-            plan = _from_previous(prev, uses, lf, schema)
+        for prev in _candidates(store, kind, key):  # the one holding most of this run's tables
+            made = _from_previous(prev, uses, schema)
+            if made is not None and made[1] > most:
+                plan, most = made
     folder = store.new_entry()
-    name = DATA_FILE.format(0)
-    (plan if plan is not None else lf).sink_parquet(folder / name, compression="zstd", compression_level=1)
+    target = folder / DATA_FILE.format(0)
+    try:
+        (plan if plan is not None else lf).sink_parquet(target, compression="zstd", compression_level=1)
+    except pl.exceptions.PolarsError:
+        # the new tables scanned on their own can fail where the whole kind's scan does not (a
+        # column null in all of them, typed in their file by another kind's table): gather whole
+        if plan is None:
+            raise
+        target.unlink(missing_ok=True)
+        lf.sink_parquet(target, compression="zstd", compression_level=1)
     tables = [[*_table_id(u), u.tid] for u in uses]
-    entry = store.put(key, folder, {"gathered": {"kind": kind, "tables": tables}}, [name])
+    entry = store.put(key, folder, {"gathered": {"kind": kind, "tables": tables}}, [target.name])
     return pl.scan_parquet(entry.files[0])

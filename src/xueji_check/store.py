@@ -766,6 +766,7 @@ class TableUse:
     sheet: str
     columns: list[str]
     schema: Mapping[str, pl.DataType] | None = None  # the column types of files[0], when known (else read from the file)
+    rows: int | None = None  # the table's row count, when known
 
 
 def _schema_of(path: Path, cache: dict) -> dict:
@@ -780,7 +781,8 @@ META_COLUMNS = ("_file", "_sheet", "_row", "_tid")
 @dataclass
 class Layout:
     """The columns `scan_tables` gives for some tables: `names` (in order, `_key` last) and their
-    types (`dtypes`, None where every table's column is all null); `conflict` when one column has
+    types (`dtypes`: pl.Null where the column is all null in every table, None where no data file
+    records it; `scan_tables` reads such a column as text); `conflict` when one column has
     two non-null types (or one entry is used by two inputs) and the tables are stacked with
     Polars' relaxed concat instead; each data file's table-id base and shown name."""
 
