@@ -319,3 +319,27 @@ def test_exit_code_function():
     assert _exit_code(warn, FailOn.error) == 0 and _exit_code(warn, FailOn.warning) == 1
     assert _exit_code(warn, FailOn.new) == 0 and _exit_code(warn, FailOn.new, 2) == 1
     assert _exit_code(warn, FailOn.never, 5) == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_name_and_the_run_goes_on(tmp_path, cli):
+    """A GBK file name on a UTF-8 system (a zip made on Windows, unpacked on Linux): Python keeps its
+    bytes as lone surrogates, which no report can write. The file is not checked, the message shows
+    the bytes and says what to do; the other files are checked, with --cache too; named by option
+    (--roster) it is fatal as any file named that cannot be checked."""
+    folder = tmp_path / "省"
+    good = write_xlsx(folder / "学籍名册_甲.xlsx", [ROSTER_HEADERS, roster_row("S1", "", make_id(seq="101"))])  # 姓名 empty
+    other = write_xlsx(tmp_path / "x.xlsx", [ROSTER_HEADERS, roster_row("S2", "乙", make_id(seq="103"))])
+    bad = os.fsencode(folder) + b"/\xc3\xfb\xb2\xe1.xlsx"  # 名册 in GBK
+    os.rename(other, bad)
+    bad_path = Path(os.fsdecode(bad))
+    shown = str(folder) + "/\\xc3\\xfb\\xb2\\xe1.xlsx"
+    assert lfiles.shown_path(bad_path) == shown and lfiles.shown_path(good) == str(good)
+    for extra in ([], ["--cache", tmp_path / "缓存"]):
+        r = cli("check", folder, "--as-of", AS_OF, *extra, "--format", "csv,json", out=tmp_path / f"out{len(extra)}")
+        assert r.code == 1, r.stderr
+        text = (r.out / "findings.json").read_text(encoding="utf-8")
+        assert "文件名不是 UTF-8 编码" in r.stdout + r.stderr + text and "\\\\xc3\\\\xfb" in text
+        assert good.name in (r.out / "findings.csv").read_text(encoding="utf-8")
+    r = cli("check", "--roster", bad_path, "--as-of", AS_OF, out=tmp_path / "out9")
+    assert r.code == 2 and "文件名不是 UTF-8 编码" in r.stdout + r.stderr
+    assert Path(os.fsdecode(bad)).read_bytes()  # never touched

@@ -30,6 +30,7 @@ from xueji_check.load import (  # _open_regular: the loader's safe open (regular
     discover,
     load_file,
     refuse_given,
+    shown_path,
 )
 from xueji_check.load import parquet as parquet_mod
 from xueji_check.load.files import MEMORY, PARQUET_BYTES_PER_CELL
@@ -860,8 +861,8 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         for p in ps:
             why = refuse_given(p)
             if why:
-                problems.append(Problem("error", str(p), None, None, why))
-                not_checked.append(NotChecked(str(p), why))
+                problems.append(Problem("error", shown_path(p), None, None, why))
+                not_checked.append(NotChecked(shown_path(p), why))
                 named_missing.add(kind)
                 continue
             if p.resolve() in {i.path.resolve() for i in inputs}:

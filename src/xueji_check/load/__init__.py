@@ -44,6 +44,7 @@ from xueji_check.load.files import (
     available_memory,
     discover,
     refuse_given,
+    shown_path,
     special_message,
 )
 from xueji_check.load.kinds import nearest_kind_message
@@ -72,7 +73,7 @@ from xueji_check.spec import GUIDE_SHEET_NAMES, NOT_DATA_SHEETS, KindSpec, all_k
 __all__ = [
     "CSV_SPARE_COLUMNS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "FOLDER_SUFFIXES", "UTF8_SAMPLE", "InputFile",
     "LoadError", "NotChecked", "Problem", "RawSheet", "Table", "_CONTROL", "_CONTROL_BYTES", "_Scanner",
-    "_clean_text", "_clean_utf8", "_csv_width", "available_memory", "decode_bytes", "refuse_given",
+    "_clean_text", "_clean_utf8", "_csv_width", "available_memory", "decode_bytes", "refuse_given", "shown_path",
     "_drop_blank_and_total_rows", "_read_csv_bytes", "build_table", "decode_text", "discover", "load_file",
     "read_csv_text", "read_excel_bytes", "redact", "scan_zip",
 ]

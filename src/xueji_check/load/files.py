@@ -69,10 +69,28 @@ def special_message(kind: str) -> str:
     return f"这不是普通文件，而是{kind}，为免程序卡住未读取；请给出导出的表格文件本身"
 
 
+NOT_UTF8_NAME = ("文件名不是 UTF-8 编码（常见于在 Windows 上打包、在 Linux 上解压的文件），报告中无法准确写出它，未检查；"
+                 "请把文件改名（例如用 convmv 把文件名从 GBK 转为 UTF-8）后重新检查")
+
+
+def shown_path(p: Path | str) -> str:
+    """`p` as text that can be printed and written: a name that is not UTF-8 (its bytes kept by
+    Python as lone surrogates) shows those bytes as \\xNN instead of making every output fail."""
+    text = os.fspath(p)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def refuse_given(p: Path) -> str | None:
     """Why a path named on the command line cannot be read (Chinese), or None when it can be
     tried. Symbolic links are followed (the user named the path); a FIFO, device or socket is
-    refused from its type, without opening it."""
+    refused from its type, without opening it; a path that is not UTF-8 (`shown_path`) is refused,
+    so that no report names a file it cannot spell."""
+    if shown_path(p) != os.fspath(p):
+        return NOT_UTF8_NAME
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -254,6 +272,10 @@ def discover(paths: list[Path], problems: list[Problem], not_checked: list[NotCh
     seen: set[Path] = set()
 
     def add(f: Path) -> None:
+        if shown_path(f) != os.fspath(f):
+            problems.append(Problem("error", shown_path(f), None, None, NOT_UTF8_NAME))
+            not_checked.append(NotChecked(shown_path(f), NOT_UTF8_NAME))
+            return
         try:
             key = f.resolve()
         except OSError:
@@ -266,8 +288,8 @@ def discover(paths: list[Path], problems: list[Problem], not_checked: list[NotCh
     for p in paths:
         why = refuse_given(p)
         if why:
-            problems.append(Problem("error", str(p), None, None, why))
-            not_checked.append(NotChecked(str(p), why))
+            problems.append(Problem("error", shown_path(p), None, None, why))
+            not_checked.append(NotChecked(shown_path(p), why))
             continue
         if p.is_dir():
             walk = _Walk(p, problems, not_checked)
