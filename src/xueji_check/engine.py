@@ -117,6 +117,18 @@ class Context:
                 src.collect_schema().names()
         return list(self._columns[kind])
 
+    def shared(self, name: str, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """`lf`, something the rules make once per run and share (`rules.aid.with_roster`, the
+        学籍号 map of `rules.changes.with_person`), computed now: written to `scratch/<name>.parquet`
+        (0600: personal data, as the store's own files) with Polars' streaming sink and scanned,
+        or collected into memory without a scratch folder. Raises what the sink raises."""
+        if self.scratch is None:
+            return lf.collect().lazy()
+        path = self.scratch / f"{name}.parquet"
+        lf.sink_parquet(path)
+        os.chmod(path, 0o600)
+        return pl.scan_parquet(path)
+
     def date_range(self, kind: str, *cols: str) -> tuple[dt.date | None, dt.date | None]:
         """(earliest, latest) over the given Date columns of `kind` (those it has)."""
         if kind not in self.frames:

@@ -7,8 +7,6 @@ at school wins. The join is collected once per run and shared by the rules.
 
 from __future__ import annotations
 
-import os
-
 import polars as pl
 
 from xueji_check import normalize as nz
@@ -70,8 +68,7 @@ MATCH_LABELS = {"id_number__key": "证件号码", "_doc_no": "证件号码", "st
 
 def with_roster(ctx: Context) -> pl.LazyFrame:
     """Every aid row (with `_aid` row index) plus the best roster row: columns r_<field>,
-    `_by` (证件号码/学籍号 or null when not found). Made once per run: written to the run's
-    scratch folder and scanned (`Context.scratch`), or kept in memory without one."""
+    `_by` (证件号码/学籍号 or null when not found). Made once per run (`Context.shared`)."""
     if CACHE in ctx.options:
         return ctx.options[CACHE]
     acols, rcols = ctx.columns("aid"), ctx.columns("roster")
@@ -125,13 +122,7 @@ def with_roster(ctx: Context) -> pl.LazyFrame:
     else:
         out = aid.drop([f"_a_{k}" for k in a_keys]).with_columns(
             *[pl.lit(None).alias(f"r_{f}") for f in present], _by=pl.lit(None, pl.String))
-    if ctx.scratch is not None:
-        path = ctx.scratch / "aid_roster.parquet"
-        out.sink_parquet(path)
-        os.chmod(path, 0o600)  # personal data, as the store's own files
-        lf = pl.scan_parquet(path)
-    else:
-        lf = out.collect().lazy()
+    lf = ctx.shared("aid_roster", out)
     ctx.options[CACHE] = lf
     return lf
 

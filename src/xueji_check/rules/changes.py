@@ -6,8 +6,6 @@ the unknown-calendar note, a stable student key).
 
 from __future__ import annotations
 
-import os
-
 import polars as pl
 
 from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
@@ -100,8 +98,8 @@ SID_DOCUMENTS = "_cache:sid_documents"
 def _sid_documents(ctx: Context) -> pl.LazyFrame | None:
     """Each 学籍号 that has exactly one document key over every table of the run: `student_id`,
     `_sid_doc`; None when no table has both columns. Made once per run (every rule taking
-    `with_person` shares it; over a province's 2M rows each making it took ~0.4 s): written to the
-    run's scratch folder and scanned, or kept in memory without one."""
+    `with_person` shares it; over a province's 2M rows each making it took ~0.4 s):
+    `Context.shared`."""
     if SID_DOCUMENTS in ctx.options:
         return ctx.options[SID_DOCUMENTS]
     pairs = [ctx.lf(k).select("student_id", "id_number__key") for k in ctx.kinds()
@@ -111,13 +109,7 @@ def _sid_documents(ctx: Context) -> pl.LazyFrame | None:
         sid_map = (pl.concat(pairs).drop_nulls().unique().group_by("student_id")
                    .agg(_sid_doc=pl.col("id_number__key").first(), _docs=pl.len())
                    .filter(pl.col("_docs") == 1).drop("_docs"))
-        if ctx.scratch is not None:
-            path = ctx.scratch / "sid_documents.parquet"
-            sid_map.sink_parquet(path)
-            os.chmod(path, 0o600)  # personal data, as the store's own files
-            sid_map = pl.scan_parquet(path)
-        else:
-            sid_map = sid_map.collect().lazy()
+        sid_map = ctx.shared("sid_documents", sid_map)
     ctx.options[SID_DOCUMENTS] = sid_map
     return sid_map
 
