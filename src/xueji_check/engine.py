@@ -620,8 +620,9 @@ def store_write_error(exc: Exception, where: Path, persistent: bool = False) -> 
 
 
 # Above this many store files, a kind's rows are gathered into one file (in the run's scratch
-# folder, or kept in a --cache store: `gathered`) before the rules scan them: each rule's scan opens every file (a province's folder of 2,500
-# school exports made 40 rules open 5,000 files each, and Polars' I/O threads pile up).
+# folder, or kept in a --cache store: `gathered`) before the rules scan them: each rule's scan
+# opens every file (a province's folder of 2,500 school exports made 40 rules open 5,000 files
+# each, and Polars' I/O threads pile up).
 GATHER_FILES = 16
 
 

@@ -10,10 +10,11 @@ and sheet in this run, and the columns' types. The next run
 
 - with the same tables in the same places reads that entry (verified as any entry: size and
   sha256 of its data file, the code fingerprint);
-- otherwise starts from the latest gathered entry of the kind (of the two last used, the one holding
-  most of this run's tables): the rows of tables it already holds are read from it (table ids, file names and sheets set to this run's), the rows of the other
-  tables from their own entries, the two merged in table-id order (`LazyFrame.merge_sorted`) and
-  written as a new gathered entry. The result is row for row what gathering every entry again
+- otherwise starts from the latest gathered entry of the kind (of the two last used, the one
+  holding most of this run's tables): the rows of tables it already holds are read from it (table
+  ids, file names and sheets set to this run's), the rows of the other tables from their own
+  entries, the two merged in table-id order (`LazyFrame.merge_sorted`) and written as a new
+  gathered entry. The result is row for row what gathering every entry again
   gives (`store.scan_tables`); where that cannot be guaranteed (the tables kept are in another
   order, a column changed type, columns of two types in one kind), or where the new rows are many
   (`NEW_ROWS_SHARE`: the merge would hold them in memory), everything is gathered again.
