@@ -19,7 +19,7 @@ from xueji_check import store as st
 
 
 def _gathered_entries(cache: Path) -> set[str]:
-    return {d.name for d in (cache / st.ENTRIES).iterdir() if d.name.startswith(gathered.PREFIX)}
+    return {d.name for d in (cache / st.ENTRIES).iterdir() if d.name.startswith(st.GATHERED_PREFIX)}
 
 
 @pytest.fixture

@@ -641,7 +641,8 @@ def _gathered(lf: pl.LazyFrame, uses: list, kind: str, store: Store) -> pl.LazyF
     """`lf` (a kind's scan over the store, `uses` its tables) as a scan of one Parquet file when
     the tables live in more than `GATHER_FILES` files, as it is otherwise: in a kept store
     (`--cache`) a gathered entry reused and updated from run to run (`gathered.gather`), else a
-    file of the run's scratch folder. Memory follows a batch, not the kind."""
+    file of the run's scratch folder. Memory follows a batch, not the kind (an update of a kept
+    entry merges at most `gathered.NEW_ROWS_MAX` new rows)."""
     files = {f for u in uses for f in u.files}
     if len(files) <= GATHER_FILES:
         return lf

@@ -47,8 +47,6 @@ from xueji_check.store import (
     scan_tables,
 )
 
-PREFIX = GATHERED_PREFIX
-
 
 def _table_id(u: TableUse) -> list:
     """What a table's rows are, whatever run uses it: its entry's key and its place in it. An entry
@@ -64,7 +62,7 @@ def gathered_key(kind: str, uses: Sequence[TableUse], schema: dict) -> str:
                         "schema": [[c, str(t)] for c, t in schema.items()],
                         "tables": [[*_table_id(u), u.tid, u.file, u.sheet] for u in uses]},
                        ensure_ascii=False)
-    return f"{PREFIX}{kind}-{hashlib.sha256(basis.encode('utf-8')).hexdigest()}"
+    return f"{GATHERED_PREFIX}{kind}-{hashlib.sha256(basis.encode('utf-8')).hexdigest()}"
 
 
 def _candidates(store: Store, kind: str, skip: str) -> list[Entry]:
@@ -76,7 +74,7 @@ def _candidates(store: Store, kind: str, skip: str) -> list[Entry]:
     try:
         with os.scandir(store.root / ENTRIES) as it:
             for d in it:
-                if d.name.startswith(f"{PREFIX}{kind}-") and d.name != skip:
+                if d.name.startswith(f"{GATHERED_PREFIX}{kind}-") and d.name != skip:
                     try:
                         found.append((os.stat(Path(d.path) / MANIFEST).st_mtime, d.name))
                     except OSError:

@@ -272,9 +272,10 @@ def discover(paths: list[Path], problems: list[Problem], not_checked: list[NotCh
     seen: set[Path] = set()
 
     def add(f: Path) -> None:
-        if shown_path(f) != os.fspath(f):
-            problems.append(Problem("error", shown_path(f), None, None, NOT_UTF8_NAME))
-            not_checked.append(NotChecked(shown_path(f), NOT_UTF8_NAME))
+        shown = shown_path(f)
+        if shown != os.fspath(f):
+            problems.append(Problem("error", shown, None, None, NOT_UTF8_NAME))
+            not_checked.append(NotChecked(shown, NOT_UTF8_NAME))
             return
         try:
             key = f.resolve()
