@@ -58,13 +58,23 @@ def test_a_finding_on_a_column_past_the_cut_points_at_its_rows_problem_cell(tmp_
     assert "S002" in problem.comment.text  # its item is in the row's comment, the cell is not in the copy
 
 
+# personal numbers typed into a free-text cell, in the shapes pii.py masks (grouped, separated,
+# full-width, an invisible character inside)
+SHAPES = ["联系 139-1234-5678", "身份证 410105 20080104 1241", "卡号 6222 0212 3456 7890 123",
+          "４１０１０５２００８０１０４１２４１", "110101\u200b200801041241", "+86 139 1234 5678"]
+
+
 def test_wide_copies_are_written_as_the_usual_path_writes_them(tmp_path, monkeypatch):
-    """Same workbook from both paths: escapes, whitespace, masking, styled empty cells."""
-    rows = [ROSTER_HEADERS + ["家庭住址", "联系电话"] + [f"附加{i}" for i in range(30)]]
+    """Same workbook from both paths: escapes, whitespace, masking (the ID column, the personal
+    columns, numbers of any shape in other cells), styled empty cells, the rows above the header
+    and below the records."""
+    rows = [["某技工学校学籍名册 联系人 13912345678"], ROSTER_HEADERS + ["家庭住址", "联系电话", "备注"] + [f"附加{i}" for i in range(30)]]
     for i in range(1, 40):
         r = roster_row(f"S{i}", "" if i % 7 == 0 else f"学生{i}", make_id(seq=f"{100 + i:03d}") if i % 5 else "12345",
                        gender="男" if (100 + i) % 2 else "女")
-        rows.append(r + [f"北京市 {i}号 ", "13812345678"] + [(f" v{j}&<x_x0041_\r" if (i + j) % 3 else "") for j in range(30)])
+        rows.append(r + [f"北京市 {i}号 ", "13812345678", SHAPES[i % len(SHAPES)]]
+                    + [(f" v{j}&<x_x0041_\r" if (i + j) % 3 else "") for j in range(30)])
+    rows.append(["制表人：王老师 13912345678 身份证 410105 20080104 1241"])
     src = write_csv(tmp_path / "x.csv", rows)
     policy = load_policy(None)
     res = engine.run([], {"roster": [src]}, policy, dt.date(2025, 1, 1))
@@ -78,3 +88,7 @@ def test_wide_copies_are_written_as_the_usual_path_writes_them(tmp_path, monkeyp
         for n in a.namelist():
             if n.startswith("xl/"):
                 assert a.read(n) == b.read(n), n
+        shown = b.read("xl/worksheets/sheet4.xml").decode()
+    for leak in ("1234-5678", "1234 5678", "20080104", "3456 7890", "２００８０１０４", "13912345678", "13812345678"):
+        assert leak not in shown, leak
+    assert "139****5678" in shown and "410105 ******** 1241" in shown and "6222 **** **** **** 123" in shown

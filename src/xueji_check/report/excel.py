@@ -917,35 +917,56 @@ def number_columns(t, present: list[str]) -> set[str]:
     return {c for c in present if c not in fields or types.get(fields[c]) == "number"}
 
 
+def _pii_cols(t) -> set[str]:
+    """The columns of `t` holding a personal field other than by shape (address, phone, card)."""
+    spec = all_kinds().get(t.kind)
+    return {t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols}
+
+
+def _as_id(raw: pl.Expr) -> pl.Expr:
+    """A value of the ID column, masked as an ID number (`mask_id`, spaces dropped)."""
+    return mask_id(clean_text_expr(raw).str.replace_all(r"\s+", ""))
+
+
+def _as_hint(raw: pl.Expr) -> pl.Expr:
+    """A value of an address, phone or card column: a hint (first 3 and last 2 characters)."""
+    e = clean_text_expr(raw)
+    return pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
+        .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
+
+
+def _as_text(raw: pl.Expr) -> pl.Expr:
+    """Any other value: ID, mobile and card numbers in it masked by the shapes of pii.py, looked
+    for in the cell as it reads (an invisible character inside a number does not hide it); a
+    cell with nothing to mask is copied as written."""
+    tidied = nz.tidy(raw, to_halfwidth=False)
+    masked = tidied.map_batches(mask_series, return_dtype=pl.String)
+    return clean_text_expr(pl.when(masked != tidied).then(masked).otherwise(raw))
+
+
 def _masked_values(t, present: list[str], show_pii: bool, numeric: set[str] | None = None,
                    generic: bool = False) -> list[pl.Expr]:
     """The copy's values: the original text, with ID numbers masked unless --show-pii (the ID
     column by mask_id; any other long digit run that looks like an ID as well). A value of a
     `numeric` column that is a NUMBER is kept as it is (written as a number). `generic`: rows that
     are not records (titles, footers): the ID column too is masked by the shapes of pii.py (its
-    text there is a note, not a number); the address, phone and card columns keep only a hint."""
+    text there is a note, not a number); the address, phone and card columns keep only a hint.
+    `_masked_long` shows a long frame's cells the same way."""
     id_col = t.field_cols.get("id_number")
-    spec = all_kinds().get(t.kind)
-    pii_cols = {t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols}
+    pii_cols = _pii_cols(t)
     numeric = numeric or set()
     out = []
     for c in present:
-        e = clean_text_expr(pl.col(c).cast(pl.String))
-        if not show_pii:
-            if c == id_col and not generic:
-                e = mask_id(e.str.replace_all(r"\s+", ""))
-            elif c in pii_cols:  # address, phone, card number: keep a hint, never the whole value
-                e = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
-                    .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-            else:  # ID, mobile and card numbers typed into any other column (the shapes of pii.py),
-                # looked for in the cell as it reads (an invisible character inside a number does
-                # not hide it); a cell with nothing to mask is copied as written
-                raw = pl.col(c).cast(pl.String)
-                tidied = nz.tidy(raw, to_halfwidth=False)
-                masked = tidied.map_batches(mask_series, return_dtype=pl.String)
-                e = clean_text_expr(pl.when(masked != tidied).then(masked).otherwise(raw))
+        raw = pl.col(c).cast(pl.String)
+        if show_pii:
+            e = clean_text_expr(raw)
+        elif c == id_col and not generic:
+            e = _as_id(raw)
+        elif c in pii_cols:
+            e = _as_hint(raw)
+        else:
+            e = _as_text(raw)
         if c in numeric:
-            raw = pl.col(c).cast(pl.String)
             e = pl.when(is_number_expr(raw)).then(raw).otherwise(e)
         out.append(e.alias(c))
     return out
@@ -968,7 +989,8 @@ def blank_merged_runs(frame: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     if long.height == 0:
         return keep.with_columns(*[pl.lit(None, pl.String).alias(c) for c in cols]).select(frame.columns)
     wide = long.pivot(on="_c", index="_row", values="_v")
-    wide = wide.with_columns(*[pl.lit(None, pl.String).alias(c) for c in cols if c not in wide.columns])
+    filled = set(wide.columns)
+    wide = wide.with_columns(*[pl.lit(None, pl.String).alias(c) for c in cols if c not in filled])
     return keep.join(wide.select("_row", *cols), on="_row", how="left", maintain_order="left").select(frame.columns)
 
 
@@ -1012,8 +1034,9 @@ def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame,
 
     # the rows below the header: records (masked by column) and the rows set aside (generic)
     other = _other_rows(t)
-    other_cols = [c for c in present if c in other.columns]
-    pad = [pl.lit(None, pl.String).alias(c) for c in present if c not in other.columns]
+    other_have = set(other.columns)  # a frame's .columns is built anew on each call
+    other_cols = [c for c in present if c in other_have]
+    pad = [pl.lit(None, pl.String).alias(c) for c in present if c not in other_have]
     above = blank_merged_runs(other.filter(pl.col("_row") < h).select("_row", *other_cols), other_cols) \
         .with_columns(pad).select("_row", *present)
     outs = plan.rows.select("row", "out_row")
@@ -1060,18 +1083,26 @@ def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame,
     by_cell: dict[int, dict[int, str]] = {}
     for r, ci, sev, _, _ in cells_df.filter(pl.col("_orow") <= h).iter_rows():
         by_cell.setdefault(r, {})[ci] = sev
-    # the rows above the header, then the header, through xlsxwriter (a few rows)
-    shown_above = above.select("_row", *_masked_values(t, present, show_pii, numeric, generic=True))
-    for rec in shown_above.iter_rows():
-        r = rec[0]
+    # the rows above the header, then the header, through xlsxwriter (a few rows; a wide copy's
+    # in long form, as its body)
+    shown: dict[int, dict[int, object]] = {}
+    if wide:
+        long = _long_values(t, above.with_columns(_out=pl.col("_row"), _aside=pl.lit(True)), present, show_pii, numeric)
+        for r, i, _, v in long.iter_rows():
+            shown.setdefault(r, {})[i] = v
+    else:
+        for rec in above.select("_row", *_masked_values(t, present, show_pii, numeric, generic=True)).iter_rows():
+            shown[rec[0]] = dict(enumerate(rec[1:]))
+    for r in above.get_column("_row"):
         summary, sev = by_row.get(r, (None, None))
         if summary is not None:
             _put(ws, r - 1, 0, summary, styles.fill.get(sev))
         marks = by_cell.get(r, {})
-        for i, v in enumerate(rec[1:]):
+        values = shown.get(r, {})
+        for i, v in values.items():
             _put_value(ws, r - 1, i + 2, v, styles.fill.get(marks.get(i)), present[i] in numeric)
         for i, sev_i in marks.items():
-            if not rec[1 + i]:
+            if not values.get(i):
                 ws.write_blank(r - 1, i + 2, None, styles.fill.get(sev_i))
     marks = by_cell.get(h, {})
     _, a_sev = by_row.get(h, (None, None))
@@ -1416,23 +1447,32 @@ def _stream_annotated(ws, styles: Styles, src: pl.DataFrame, present: list[str],
 
 def _masked_long(t, col: pl.Expr, v: pl.Expr, show_pii: bool, aside: pl.Expr, number_ok: pl.Expr) -> pl.Expr:
     """_masked_values for a long frame: the value v of column col (cN), per cell; `aside` marks
-    the rows that are not records (masked by shape only), `number_ok` the cells of a number
-    column (a NUMBER there is kept as it is)."""
+    the rows that are not records (the ID column masked by shape only), `number_ok` the cells of
+    a number column (a NUMBER there is kept as it is). The same forms as _masked_values."""
     raw = v.cast(pl.String)
-    e = clean_text_expr(raw)
-    if not show_pii:
+    if show_pii:
+        e = clean_text_expr(raw)
+    else:
         id_col = t.field_cols.get("id_number")
-        spec = all_kinds().get(t.kind)
-        pii_cols = [t.field_cols[f.name] for f in (spec.fields if spec else ()) if f.pii and f.name in t.field_cols]
-        other = (e.str.replace_all(r"(\d{6})\d{5,}(\d{3}[\dXx])", "$1********$2")
-                 .str.replace_all(r"(^|\D)(1\d{2})\d{4}(\d{4})(\D|$)", "$1$2****$3$4"))
-        hint = pl.when(e.str.len_chars() > 4).then(e.str.slice(0, 3) + pl.lit("****") + e.str.slice(-2, 2)) \
-            .otherwise(pl.when(e.is_not_null()).then(pl.lit("****")))
-        out = pl.when(col.is_in(pii_cols)).then(hint).otherwise(other)
+        e = pl.when(col.is_in(sorted(_pii_cols(t)))).then(_as_hint(raw)).otherwise(_as_text(raw))
         if id_col is not None:
-            out = pl.when((col == id_col) & ~aside).then(mask_id(e.str.replace_all(r"\s+", ""))).otherwise(out)
-        e = out
+            e = pl.when((col == id_col) & ~aside).then(_as_id(raw)).otherwise(e)
     return pl.when(number_ok & is_number_expr(raw)).then(raw).otherwise(e)
+
+
+def _long_values(t, src: pl.DataFrame, present: list[str], show_pii: bool, numeric: set[str]) -> pl.DataFrame:
+    """The filled cells of a copy's rows in long form, shown as the copy shows them (masked,
+    escaped for a cell): `src` has _out (copy row), _row, _aside and the columns `present`;
+    returns _out, _ci (index in `present`), _num (a number column) and v. Work and memory linear
+    in the filled cells, whatever the width."""
+    ci_of = pl.DataFrame({"_col": present, "_ci": list(range(len(present))), "_num": [c in numeric for c in present]},
+                         schema={"_col": pl.String, "_ci": pl.Int64, "_num": pl.Boolean})
+    return (src.unpivot(index=["_out", "_row", "_aside"], on=present, variable_name="_col", value_name="v")
+            .filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
+            .join(ci_of, on="_col", how="left")
+            .with_columns(_masked_long(t, pl.col("_col"), pl.col("v"), show_pii, pl.col("_aside"),
+                                       pl.col("_num")).alias("v"))
+            .select("_out", "_ci", "_num", "v"))
 
 
 def _stream_annotated_long(ws, styles: Styles, src: pl.DataFrame, t, present: list[str], rows_df: pl.DataFrame,
@@ -1445,17 +1485,9 @@ def _stream_annotated_long(ws, styles: Styles, src: pl.DataFrame, t, present: li
                       schema={"_worst": pl.String, "_xf": pl.Int64})
     rows = rows_df.join(xf, on="_worst", how="left").rename({"_orow": "_out"})
     cells = cells_df.filter(pl.col("_ci") < len(present)).join(xf, on="_worst", how="left").rename({"_orow": "_out"})
-    ci_of = pl.DataFrame({"_col": present, "_ci": [int(c[1:]) for c in present], "_num": [c in numeric for c in present]},
-                         schema={"_col": pl.String, "_ci": pl.Int64, "_num": pl.Boolean})
     letters = pl.DataFrame({"_ci": list(range(len(present))), "_letter": [xl_col_to_name(i + 2) for i in range(len(present))]},
                            schema={"_ci": pl.Int64, "_letter": pl.String})
-    long = (src.unpivot(index=["_out", "_row", "_aside"], on=present, variable_name="_col", value_name="v")
-            .filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
-            .join(ci_of, on="_col", how="left")
-            .with_columns(_masked_long(t, pl.col("_col"), pl.col("v"), show_pii, pl.col("_aside"),
-                                       pl.col("_num")).alias("v"))
-            .select("_out", "_ci", "_num", "v"))
-    long = long.join(cells.select("_out", "_ci", "_xf"), on=["_out", "_ci"], how="full", coalesce=True)
+    long = _long_values(t, src, present, show_pii, numeric).join(cells.select("_out", "_ci", "_xf"), on=["_out", "_ci"], how="full", coalesce=True)
     long = long.join(letters, on="_ci", how="left").sort("_out", "_ci")
     v, x = pl.col("v"), pl.col("_xf")
     needs_esc = v.str.contains("_x", literal=True) | v.str.contains("[\r\ufffe\uffff&<>]")
