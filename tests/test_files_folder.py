@@ -343,3 +343,21 @@ def test_a_file_name_that_is_not_utf8_is_refused_by_name_and_the_run_goes_on(tmp
     r = cli("check", "--roster", bad_path, "--as-of", AS_OF, out=tmp_path / "out9")
     assert r.code == 2 and "文件名不是 UTF-8 编码" in r.stdout + r.stderr
     assert Path(os.fsdecode(bad)).read_bytes()  # never touched
+
+
+def test_messages_about_a_subfolder_whose_name_is_not_utf8_do_not_stop_the_run(tmp_path, cli):
+    """Inside a GBK-named subfolder: a file that is not a table, a dangling link and a link out of
+    the folder. Each message names its path with the bytes shown as \\xNN (before, writing the
+    first such message failed the whole run: exit 2, no report)."""
+    folder = tmp_path / "省"
+    good = write_xlsx(folder / "学籍名册_甲.xlsx", [ROSTER_HEADERS, roster_row("S1", "", make_id(seq="101"))])
+    sub = os.fsencode(folder) + b"/\xd1\xa7\xd0\xa3\xb0\xe0"  # 学校班 in GBK (not UTF-8)
+    os.mkdir(sub)
+    (Path(os.fsdecode(sub)) / "说明.txt").write_text("x", encoding="utf-8")
+    os.symlink(tmp_path / "nowhere.xlsx", sub + b"/dead.xlsx")
+    os.symlink(tmp_path, sub + b"/out")
+    r = cli("check", folder, "--as-of", AS_OF, "--format", "csv,json")
+    assert r.code == 1, r.stderr
+    said = r.stdout + r.stderr + (r.out / "findings.json").read_text(encoding="utf-8")
+    assert "\\xb0\\xe0/dead.xlsx" in said and "\\xb0\\xe0/说明.txt" in said and "\\xb0\\xe0/out" in said
+    assert good.name in (r.out / "findings.csv").read_text(encoding="utf-8")

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from xueji_check.load.model import LoadError, Problem
+from xueji_check.load.model import LoadError, Problem, printable
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 # Read as delimited text. `.txt` is read when a user names the file (Excel's "Unicode 文本" and
@@ -50,6 +50,10 @@ class NotChecked:
     path: str
     reason: str
     folder: bool = False
+
+    def __post_init__(self) -> None:
+        self.path = printable(self.path)
+        self.reason = printable(self.reason)
 
 
 def _special_kind(mode: int) -> str | None:
@@ -76,12 +80,7 @@ NOT_UTF8_NAME = ("文件名不是 UTF-8 编码（常见于在 Windows 上打包�
 def shown_path(p: Path | str) -> str:
     """`p` as text that can be printed and written: a name that is not UTF-8 (its bytes kept by
     Python as lone surrogates) shows those bytes as \\xNN instead of making every output fail."""
-    text = os.fspath(p)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return printable(os.fspath(p))
 
 
 def refuse_given(p: Path) -> str | None:

@@ -15,6 +15,19 @@ class LoadError(Exception):
     """A file that cannot be read at all; the message is Chinese and says what to do."""
 
 
+def printable(text: str) -> str:
+    """Text that can be printed and written: bytes of a file or folder name that is not UTF-8
+    (kept by Python as lone surrogates, e.g. a GBK name unpacked on Linux) shown as \\xNN instead
+    of making every output fail with UnicodeEncodeError."""
+    if not isinstance(text, str):
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def redact(text: str) -> str:
     """A message about an input made safe to show: every ID-, mobile- and bank-card-shaped
     number masked (pii.mask_text, the same shapes as in findings), quoted values cut to 200
@@ -35,7 +48,9 @@ class Problem:
     detail: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.message = redact(self.message)
+        self.file = printable(self.file)
+        self.sheet = printable(self.sheet)
+        self.message = redact(printable(self.message))
 
     def where(self) -> str:
         parts = [self.file]
