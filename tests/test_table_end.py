@@ -201,6 +201,28 @@ def test_aid_csv_with_signature_footer(tmp_path, cli):
     assert sheet_info(r)["rows"] == 5
 
 
+def test_aid_sheet_signature_rule_blank_date_and_total_beside_the_amount_accuse_no_one(tmp_path, cli):
+    """Each of these lines under an aid table was read as a student: A302 (可能是虚假学籍) on the
+    signature line and on the hyphens (read as a 学籍号), S006 on the blank date, S007 on 合计."""
+    headers = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额", "发放日期"]
+    roster = write_csv(tmp_path / "名册.csv", [ROSTER_HEADERS, *[roster_row(f"S{i}", n, make_id(seq=f"1{i}1"))
+                                                                for i, n in enumerate(NAMES)]])
+    recs = [[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]
+            for i, n in enumerate(NAMES)]
+    for tail in (["校长（签字）：", None, None, None, None, "经办人（签字）："], ["----------"],
+                 [None] * 7 + ["年   月   日"], [None] * 5 + ["合计", "5000"]):
+        r = check(cli, roster, "--aid", write_sheet(tmp_path / "资助.xlsx", [headers, *recs, tail], sheet="Sheet1"),
+                  as_of="2025-06-30")
+        assert r.findings.filter(pl.col("rule_id").is_in(["A302", "A311", "S002", "S006", "S007"])).height == 0, \
+            (tail, r.findings.rows())
+        aid = next(s for i in r.json["run"]["inputs"] if i["path"].endswith("资助.xlsx") for s in i["sheets"])
+        assert aid["rows"] == 5 and any("第 7 行是" in n for n in footer_notes(r)), (tail, footer_notes(r))
+    # near miss: the same line with a student's 学籍号, name and ID is a record
+    r = check(cli, roster, "--aid", write_sheet(tmp_path / "资助.xlsx", [headers, *recs, ["S9", "钱九", make_id(seq="191"),
+                                                                                    "东方技工学校", "2024秋", "合计"]]))
+    assert r.findings.filter((pl.col("rule_id") == "S007") & (pl.col("row") == "7")).height == 1
+
+
 # ------------------------------------------------------------------ kind recognition
 def test_list_without_a_title_is_recognised_by_its_footer(tmp_path, cli):
     f = rw07_like(tmp_path, name="2024秋受助学生名单.xlsx", title=None, sheet="Sheet1")
@@ -234,6 +256,10 @@ FOOTERS = [
     ["学校（盖章）"],
     ["联系人王明", None, None, "电话0755-12345678"],
     ["以上名单经学校资助工作领导小组审核通过"] * 7,
+    ["校长（签字）：", None, None, None, None, "经办人（签字）："],  # a note between label and colon
+    ["学生处负责人：", None, None, "主管部门意见："],
+    ["----------"],  # a rule drawn with hyphens: no digit, not a number
+    [None, None, None, None, None, None, "年   月   日"],  # a form's blank date
 ]
 FIELDS = {"name": "c1", "aid_type": "c5"}
 
@@ -294,7 +320,7 @@ def test_few_cell_rows_go_with_a_footer_but_stay_beside_a_heading():
 
 CELLS = ["张一", "王小计", "说明", "小计", "合计", "王老师", "1", "2024级数控1班", "一、国家助学金", "东方技工学校",
          "2024年11月4日", "公示时间：2024年11月4日至2024年11月8日", "联系人：", "监督电话：", "13800000000",
-         "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
+         "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", "校长（签字）：", "----------", "年  月  日", "已签字", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
 
 
 CELL = st.one_of(st.none(), st.sampled_from(CELLS))

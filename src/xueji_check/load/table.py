@@ -30,7 +30,8 @@ from xueji_check.pii import mask_text
 from xueji_check.spec import KindSpec, normalise_header
 
 # A total row: 合计/总计/小计 as a label at the start of one of the first four cells (`合计`,
-# `小 计：`, `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`).
+# `小 计：`, `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`);
+# further right (beside 金额) only in a row that names no student.
 TOTAL_ROW = r"^(合\s*计|总\s*计|小\s*计)(?:$|[\s:：（(\d０-９]|人|金额|数)"
 
 # The first cell of a footer line: a label with a colon (or a space before its value), or a phrase
@@ -38,11 +39,13 @@ TOTAL_ROW = r"^(合\s*计|总\s*计|小\s*计)(?:$|[\s:：（(\d０-９]|人|金
 _LABEL_WORDS = (
     r"公示(?:时间|日期|期限|期间|期)|联系(?:人|电话|方式|地址)|(?:监督|举报|投诉|咨询|值班|办公|监督举报)(?:电话|邮箱|方式)"
     r"|电子邮箱|邮箱|电话|制表(?:人|日期|时间)?|填表(?:人|日期|时间)?|填报(?:人|日期|时间|单位)|审核(?:人)?|审批(?:人)?"
-    r"|复核(?:人)?|核对人|经办(?:人)?|(?:单位|部门)?负责人|(?:分管)?校长|分管领导|主管领导|备注|说明|填表说明|附注|注\d?"
-    r"|注意事项|特别说明|日期|地址|单位|学校|落款"
+    r"|复核(?:人)?|核对人|经办(?:人)?|\p{Han}{0,8}负责人|(?:分管)?校长|分管领导|主管领导|备注|说明|填表说明|附注|注\d?"
+    r"|注意事项|特别说明|日期|地址|单位|学校|落款|制单(?:人)?|班主任|统计(?:人)?|\p{Han}{0,8}意见|\p{Han}{0,6}签(?:字|名|章)(?:确认)?"
 )
+# what may stand between a label and its colon: （签字）, (签章), （盖章）
+_SIGN_NOTE = r"(?:[（(]\s*(?:签字|签名|签章|盖章|公章|手签|签字盖章)\s*[）)]\s*)"
 _SPACED_LABELS = r"公示(?:时间|期)|联系人|联系电话|(?:监督|举报|投诉|咨询)电话|制表人|填表人|填报人|审核人|审批人|负责人|经办人"
-FOOTER_LABEL = rf"^\s*(?:(?:{_LABEL_WORDS})\s*[:：]|(?:{_SPACED_LABELS})\s+\S)"
+FOOTER_LABEL = rf"^\s*(?:(?:{_LABEL_WORDS})\s*(?:{_SIGN_NOTE}?[:：]|{_SIGN_NOTE}$)|(?:{_SPACED_LABELS})\s+\S)"
 FOOTER_PHRASE = (
     r"公示(?:时间|日期|期限|期间|期)|异议|(?:现予以?|予以|特此|现将[^。]{0,30})公示|公示如下|进行公示|以上(?:名单|学生|人员|情况|数据)"
     r"|(?:监督|举报|投诉|咨询|联系)电话|联系人|联系方式|盖章|公章|签章|制表人|审核人|填表人|填报人"
@@ -53,7 +56,8 @@ _FIRST_CELL = f"(?:{FOOTER_LABEL})|(?:{FOOTER_PHRASE})|(?:{FOOTER_WORD})"
 # Free text: a sentence, not a value.
 _PROSE = r"[。；！？!?]|[，,].{4,}|^.{20,}$"
 # 落款: a date or an organisation name.
-_DATE_CELL = r"^\s*(?:19|20)\d{2}\s*(?:[年./\-]\s*\d{1,2}\s*(?:[月./\-]\s*\d{1,2}\s*[日号]?|月)?|年)\s*$"
+_DATE_CELL = (r"^\s*(?:(?:19|20)\d{2}\s*(?:[年./\-]\s*\d{1,2}\s*(?:[月./\-]\s*\d{1,2}\s*[日号]?|月)?|年)"
+              r"|(?:(?:19|20)\d{2})?\s*年\s*\d{0,2}\s*月\s*\d{0,2}\s*日)\s*$")  # or a form's blank 年  月  日
 _ORG_CELL = (r"^.{2,40}(?:学校|学院|技校|中心|公司|委员会|办公室|领导小组|工作组|教育局|人社局|局|处|科|站|部)"
              r"\s*[（(]?(?:盖章|公章|章)?[）)]?\s*$")
 _NUMERIC = r"^[\d\s.,，+\-%/０-９]+$"
@@ -439,6 +443,7 @@ _HINTS = [
     ("联系人/电话", r"(?:联系人|联系方式|电话|邮箱)\s*[:：]|(?:联系人|电话)\s+\S"),
     ("制表人/审核人", r"(?:制表|审核|填表|填报|负责|经办|复核|审批)人?\s*[:：]|(?:制表|审核|填表|填报|负责|经办)人"),
     ("盖章", r"盖章|公章|签章"),
+    ("签字", r"签字|签名"),
     ("备注/说明", r"^\s*(?:备注|说明|填表说明|附注|注\d?|注意事项|特别说明)\s*(?:[:：]|$)"),
 ]
 
@@ -478,15 +483,16 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         _text=v.filter(pl.col("_start")).str.join(" "),
         _hdr=(v == pl.col("_h")).fill_null(False).sum(),
         _total=((i < 4) & v.str.contains(TOTAL_ROW)).any(),
+        _totalany=v.str.contains(TOTAL_ROW).any(),
         _kwany=(~pl.col("_remark") & (v.str.contains(FOOTER_PHRASE) | v.str.contains(FOOTER_LABEL)
                                       | v.str.contains(FOOTER_WORD))).any(),
         _prose=v.str.contains(_PROSE).any(),
         _sig=(v.str.contains(_DATE_CELL) | v.str.contains(_ORG_CELL)).all(),
-        _num=v.str.contains(_NUMERIC).all(),
+        _num=(v.str.contains(_NUMERIC) & v.str.contains(r"[\d０-９]")).all(),  # a line of ---- is not a number
     )
     f = (cand.select("_row", _ev=evidence).join(per_row, on="_row", how="left")
          .with_columns(pl.col("_n", "_neff", "_hdr").fill_null(0),
-                       pl.col("_total", "_kwany", "_prose", "_fremark").fill_null(False),
+                       pl.col("_total", "_totalany", "_kwany", "_prose", "_fremark").fill_null(False),
                        pl.col("_sig", "_num").fill_null(True))
          .with_columns(
              _label=~pl.col("_fremark") & pl.col("_first").str.contains(FOOTER_LABEL).fill_null(False),
@@ -510,7 +516,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         .when(pl.col("_merged")).then(pl.lit(["合并单元格中的文字"])).otherwise(hints)
     return f.with_columns(
         _kind=pl.when(n == 0).then(pl.lit("blank"))
-        .when(pl.col("_total")).then(pl.lit("total"))
+        .when(pl.col("_total") | (pl.col("_totalany") & ~ev)).then(pl.lit("total"))  # 合计 beside 金额 too
         .when(header).then(pl.lit("header"))
         .when(strong).then(pl.lit("strong"))
         .when(~ev & (neff <= 2) & pl.col("_sig")).then(pl.lit("tail"))
