@@ -138,7 +138,7 @@ def _texts(out: Path) -> dict[str, str]:
                     parts.append(c.comment.text)
     texts["report.xlsx"] = "\n".join(parts)
     # a number broken by an invisible character is the number a reader sees
-    return {k: re.sub("[\u200b-\u200f\u2060\ufeff\u202a-\u202e]", "", v) for k, v in texts.items()}
+    return {k: re.sub("[\u200b-\u200f\u2060\ufeff\u202a-\u202e\ufe00-\ufe0f\u034f]", "", v) for k, v in texts.items()}
 
 
 def _shifted(tmp: Path) -> tuple[Path, dict[str, str]]:
@@ -181,6 +181,42 @@ def test_quoted_values_masked_in_every_output_and_terminal(tmp_path, cli):
     assert any("139****5678、139****4321" in m for m in s007), s007
     assert df.filter(pl.col("student_id").str.starts_with("G"))["student_id"].to_list() == [
         "G" + secrets["e"][:6] + "********" + secrets["e"][-4:]]
+
+
+def test_numbers_in_school_names_headers_number_cells_and_the_policy_are_masked(tmp_path, cli):
+    """Hiding places a red-team run found: the school summary and money table (school name, 资助类型),
+    the copy's header row, a mobile with a sign or a decimal part in a number-looking cell, a
+    number split by a variation selector or a grapheme joiner, a 0086 prefix, and the policy
+    (its own fingerprint salt is never shown; a mobile in aid_card_methods is masked)."""
+    school = "东方技工学校13912345678"
+    secrets = {"school": "13912345678", "type": "410105200801011237", "neg": "13912345670", "dec": "13912345679",
+               "head": "13912345671", "vs": "13912345674", "cgj": "410105200801011245", "intl": "13912345675",
+               "salt": "本省的盐-Secret-42", "card_method": "13912345676"}
+    rows = [[*ROSTER_HEADERS, "备注", f"电话{secrets['head']}"],
+            [*roster_row("S1", "甲", make_id(seq="111"), school=school), f"-{secrets['neg']}", "1"],
+            [*roster_row("S2", "乙", make_id(seq="113"), school=school), f"{secrets['dec']}.0", "2"],
+            [*roster_row("S3", "丙", make_id(seq="115"), school=school, years="139\ufe0f12345674"),
+             "4101052008\u034f01011245", "3"],
+            [*roster_row("S4", "丁", make_id(seq="117"), school=school, mode=f"0086{secrets['intl']}"), "", "4"]]
+    roster = write_xlsx(tmp_path / "in" / "名册.xlsx", rows)
+    aid = write_xlsx(tmp_path / "in" / "资助.xlsx", [["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"],
+                                                    ["S1", "甲", make_id(seq="111"), school, "2024秋", secrets["type"], "1000"]])
+    policy = tmp_path / "xueji.toml"
+    policy.write_text(f'fingerprint_salt = "{secrets["salt"]}"\naid_card_methods = ["资助卡", "{secrets["card_method"]}"]\n',
+                      encoding="utf-8")
+    r = cli("check", roster, aid, "--config", policy, "--as-of", AS_OF, "--format", "xlsx,csv,json,html,parquet")
+    assert r.code == 1, r.stderr
+    texts = _texts(r.out)
+    texts["terminal"] = r.stdout + r.stderr
+    for where, text in texts.items():
+        for name, v in secrets.items():
+            assert v not in text, f"{name} {v} in {where}"
+    assert "东方技工学校139****5678" in texts["report.xlsx"] and "（已设置，不显示；校验码 " in texts["report.xlsx"]
+    assert {"S007"} <= set(r.findings["rule_id"].to_list())
+    # near miss: an ordinary amount and a 学制 number in a number cell stay numbers
+    wb = openpyxl.load_workbook(r.out / "report.xlsx")
+    copy = next(ws for ws in wb.worksheets if ws.title not in ("总览", "问题清单", "学校汇总") and ws.max_column >= 11)
+    assert copy.cell(copy.max_row, copy.max_column).value == 4
 
 
 def test_show_pii_keeps_quoted_values(tmp_path, cli):

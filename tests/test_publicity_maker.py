@@ -144,3 +144,24 @@ def test_make_says_people_and_rows_when_a_student_has_two_aid_types(tmp_path, cl
     r = cli("publicity", "make", "--aid", aid, "--start", "2018-11-05", "--out", tmp_path / "o.xlsx")
     assert r.code == 0, r.stderr
     assert "（1 人，2 行：" in r.stdout
+
+
+def test_a_number_typed_into_a_name_fails_the_self_check_and_the_terminal_masks_it(tmp_path, cli):
+    """A name cell holding the ID as well (张三 4101…) is refused by the self-check (P402 looks for
+    numbers inside text too); a left-out student whose name holds a mobile is listed on the
+    terminal with it masked. The near miss: the same names without numbers make the list."""
+    def run(first: str, other: str):
+        aid_rows = [AID[0], ["S1", first, A, "东方技工学校", "2018秋", "国家助学金", "1000", "6217000000000001", "一年级"],
+                    ["S2", "李四", B, "东方技工学校", "2018秋", "免学费", "2000", "", "1"],
+                    ["X9", other, make_id("20030105", seq="153"), "东方技工学校", "2018秋", "国家助学金", "1000", "", ""]]
+        out = tmp_path / f"公示{len(first)}.xlsx"
+        r = cli("publicity", "make", "--aid", write_xlsx(tmp_path / "资助.xlsx", aid_rows), "--roster", roster_with(tmp_path),
+                "--start", "2018-09-28", "--term", "2018秋", "--out", out)
+        return r, out
+
+    r, out = run(f"张三 {A}", "赵六 13912345678")
+    assert r.code == 2 and "未通过自检" in r.stderr and "P402" in r.stderr and not out.exists(), r.stdout + r.stderr
+    assert A not in r.stdout + r.stderr and "13912345678" not in r.stdout + r.stderr
+    r, out = run("张三", "赵六 13912345678")  # near miss: a clean list; the one left out is listed masked
+    assert r.code == 0 and out.exists(), r.stdout + r.stderr
+    assert "赵六 139****5678" in r.stdout and "13912345678" not in r.stdout + r.stderr

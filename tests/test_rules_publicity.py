@@ -124,6 +124,20 @@ def test_p402_id_values_in_an_unlabelled_column(tmp_path, cli):
     assert p.height == 1 and "2 个身份证号" in p["message"][0] and "第 C 列" in p["message"][0]
 
 
+def test_p402_numbers_written_inside_names_and_text(tmp_path, cli):
+    """An ID or a mobile inside other text is published as surely as in its own column; the near
+    misses (a 学号 of 11 digits, a class, a date inside text) are not personal data."""
+    headers = ["序号", "姓名", "学校", "班级", "资助类型"]
+    rows = [["1", f"张三{A}", "东方技工学校", "2018级数控1班", "国家助学金"],
+            ["2", "李四13812345678", "东方技工学校", "学号24010101001", "国家助学金"],
+            ["3", "王五", "东方技工学校", "2018年9月1日入学 第20180901号", "国家助学金"],
+            ["4", "赵六", "东方技工学校（电话0371-12345678）", "2018级", "国家助学金"]]
+    r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows, headers))
+    p = r.rule("P402")
+    assert p.height == 1 and "第 B 列「姓名」" in p["message"][0], p["message"].to_list()
+    assert "1 个身份证号" in p["message"][0] and "1 个手机号" in p["message"][0] and A not in p["message"][0]
+
+
 # ------------------------------------------------------------------ P403
 def test_p403_recipients_missing_from_publicity(tmp_path, cli):
     aid = write_xlsx(tmp_path / "资助.xlsx", [

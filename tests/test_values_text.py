@@ -153,7 +153,8 @@ def test_near_miss_a_wrapped_bad_id_is_still_reported_without_the_wrapper(tmp_pa
 
 @pytest.mark.parametrize("ch", INVISIBLE)
 def test_every_invisible_character_is_category_cf_or_control(ch):
-    assert unicodedata.category(ch) in ("Cf", "Cc")
+    ignorable = any(a <= ord(ch) <= b for a, b in nz.IGNORABLE_RANGES)  # default-ignorable, not Cf
+    assert unicodedata.category(ch) in ("Cf", "Cc") or (ignorable and unicodedata.category(ch) in ("Mn", "Lo"))
     assert tidy([f"a{ch}b"]) == ["ab"]
 
 

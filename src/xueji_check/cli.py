@@ -137,10 +137,13 @@ def _not_checked_line(not_checked) -> str:
 
 
 def _echo_err(text: str) -> None:
-    """A message on stderr, with control and escape sequences of input-derived text removed."""
+    """A message on stderr, with control and escape sequences of input-derived text removed and
+    ID-, mobile- and card-shaped numbers masked (a value quoted back from a policy file or an
+    option may be one)."""
+    from xueji_check.pii import mask_text
     from xueji_check.report.terminal import safe
 
-    typer.echo(safe(text, newlines=True), err=True)
+    typer.echo(safe(mask_text(text), newlines=True), err=True)
 
 
 def _raise_interrupt(signum, frame) -> None:

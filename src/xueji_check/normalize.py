@@ -48,8 +48,14 @@ _CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x0
               (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
               (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
               (0xE0020, 0xE007F))
+# The other default-ignorable characters (Unicode's Default_Ignorable_Code_Point, not Cf): the
+# combining grapheme joiner, variation selectors (U+FE0F after a digit hides a number from every
+# pattern), Mongolian free variation selectors, Hangul fillers, Khmer inherent vowels.
+IGNORABLE_RANGES = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x180F, 0x180F),
+                    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF))
 _CONTROLS = (*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0))
-INVISIBLE_CHARS = [chr(c) for a, b in _CF_RANGES for c in range(a, b + 1)] + [chr(c) for c in _CONTROLS]
+INVISIBLE_CHARS = [chr(c) for a, b in (*_CF_RANGES, *IGNORABLE_RANGES) for c in range(a, b + 1)] \
+    + [chr(c) for c in _CONTROLS]
 # Every other kind of space (Unicode White_Space), made one ASCII space: tab, line breaks, no-break
 # U+00A0, U+202F, figure space U+2007, the en/em spaces, the ideographic space U+3000 …
 SPACE_CHARS = ["\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",

@@ -11,7 +11,7 @@ Shapes masked (ASCII and full-width digits alike, e.g. ``４１０１０５…``
 * The same 18 characters in the card's own grouping, ``410105 20080104 1241`` (a space,
   ideographic space, hyphen or dot between the groups). Kept: the first and the last group.
 * Mobile number: 11 digits ``1[3-9]x xxxx xxxx``, optionally written ``139-1234-5678``,
-  ``139 1234 5678`` or ``139.1234.5678`` and with a ``+86``/``86`` prefix. Kept: the first 3
+  ``139 1234 5678`` or ``139.1234.5678`` and with a ``+86``/``0086``/``86`` prefix. Kept: the first 3
   and the last 4.
 * Bank card number: a run of 16 to 19 digits, or four-digit groups separated by a space or
   hyphen (16 to 19 digits). Kept: the first 4 and the last 4. (A 统一社会信用代码 of 17 digits
@@ -71,7 +71,7 @@ _PATTERNS: list[tuple[str, str, str]] = [
      f"(^|{_NOT_D})({D}{{4}})({D}{{12,}})({D}{{4}})($|{_NOT_D})",
      "${1}${2}************${4}${5}"),
     ("mobile",
-     f"(^|{_NOT_D})((?:[+＋]?[8８][6６]{_SEP}?)?[1１][3-9３-９]{D})({_SEP}?{D}{{4}}{_SEP}?)({D}{{4}})($|{_NOT_D})",
+     f"(^|{_NOT_D})((?:(?:[+＋]|[0０]{{2}})?[8８][6６]{_SEP}?)?[1１][3-9３-９]{D})({_SEP}?{D}{{4}}{_SEP}?)({D}{{4}})($|{_NOT_D})",
      "${1}${2}****${4}${5}"),
     ("scientific",
      f"(^|{_NOT_D})({D})([.．]{D}{{10,}})([EeＥｅ][+＋]?[1１][0-9０-９])",

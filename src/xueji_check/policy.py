@@ -6,11 +6,14 @@ One frozen object is built per run; nothing reads global state.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+DEFAULT_SALT = "xueji-check"  # public: a province sets its own (README 数据安全)
 
 
 class PolicyError(Exception):
@@ -46,7 +49,7 @@ class Policy:
     severity: dict[str, str] = field(default_factory=dict)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    fingerprint_salt: str = "xueji-check"
+    fingerprint_salt: str = DEFAULT_SALT
     # folder of the column store kept between runs (`--cache`); None: a temporary one per run
     cache: str | None = None
     source: str | None = None
@@ -75,26 +78,32 @@ class Policy:
         return self.severity.get(rule_id, default)
 
     def differences(self) -> dict[str, Any]:
-        """Keys whose value differs from the defaults (for the summary sheet)."""
+        """Keys whose value differs from the defaults, shown as `as_json` shows them (for the
+        summary sheet)."""
         base = Policy()
-        out = {}
-        for k in self.__dataclass_fields__:
-            if k == "source":
-                continue
-            if getattr(self, k) != getattr(base, k):
-                v = getattr(self, k)
-                out[k] = [str(x) for x in v] if isinstance(v, tuple) else v
-        return out
+        shown = self.as_json()
+        return {k: shown[k] for k in self.__dataclass_fields__
+                if k != "source" and getattr(self, k) != getattr(base, k)}
 
     def as_json(self) -> dict[str, Any]:
-        out = {}
-        for k in self.__dataclass_fields__:
-            v = getattr(self, k)
-            if isinstance(v, tuple):
-                v = [str(x) for x in v]
-            elif isinstance(v, dict):
-                v = {str(a): b for a, b in v.items()}
-            out[k] = v
+        """The policy as the reports show it (findings.json `run.policy`, 总览, report.html): a
+        salt of one's own is never shown (only that it is set, and a check code to compare two
+        runs by), and ID-, mobile- and card-shaped numbers in any value are masked."""
+        from xueji_check.pii import mask_text
+
+        def shown(v: Any) -> Any:
+            if isinstance(v, str):
+                return mask_text(v)
+            if isinstance(v, (list, tuple)):
+                return [shown(str(x) if isinstance(v, tuple) else x) for x in v]
+            if isinstance(v, dict):
+                return {mask_text(str(a)): shown(b) for a, b in v.items()}
+            return v
+
+        out = {k: shown(getattr(self, k)) for k in self.__dataclass_fields__}
+        if self.fingerprint_salt != DEFAULT_SALT:
+            check = hashlib.sha256(self.fingerprint_salt.encode("utf-8")).hexdigest()[:8]
+            out["fingerprint_salt"] = f"（已设置，不显示；校验码 {check}）"
         return out
 
 

@@ -16,6 +16,7 @@ app = typer.Typer(cls=ZhGroup, help="公示名单工具。\n\n示例：xueji-che
 def _print_left_out(made) -> None:
     """The students left out (rule and reason), the duplicate rows merged, the eligibility rules
     that could not run: at most EXCLUDED_SHOWN lines; all are in the sheet 未列入名单."""
+    from xueji_check.pii import mask_text
     from xueji_check.publicity_maker import EXCLUDED_SHOWN
     from xueji_check.report.terminal import safe
     from xueji_check.spec import EXCLUDED_SHEET
@@ -31,7 +32,7 @@ def _print_left_out(made) -> None:
             lines.append(f"  {name}（{school or ''} {term or ''} {kind or ''}）A304：同一学期同一资助类型有 {n} 行，"
                          "名单中只列一次，请核实是否重复资助")
     for line in lines[:EXCLUDED_SHOWN]:
-        typer.echo(safe(line))
+        typer.echo(safe(mask_text(line)))
     if len(lines) > EXCLUDED_SHOWN:
         typer.echo(f"  ……另有 {len(lines) - EXCLUDED_SHOWN} 条，见「{EXCLUDED_SHEET}」工作表")
     for u in made.unchecked or []:

@@ -27,7 +27,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xueji_check import normalize as nz
 from xueji_check.findings import COLUMNS, SEVERITY_ORDER, SEVERITY_ZH
 from xueji_check.normalize import mask_id
-from xueji_check.pii import mask_series
+from xueji_check.pii import clip_expr, mask_series, mask_text
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
 from xueji_check.report.terminal import VALIDATE_SKIPPED
@@ -301,6 +301,13 @@ def locate(findings: pl.DataFrame, plans: list[SheetPlan]) -> pl.DataFrame:
 
 
 # ------------------------------------------------------------------ school table
+def shown_school(e: pl.Expr) -> pl.Expr:
+    """A school name (or any name the summaries group by) as the findings show it: numbers of
+    the shapes of pii.py masked, cut to pii.QUOTE_LIMIT characters. Always masked: the summary
+    counts the findings (masked unless --show-pii) and the roster's names under one name."""
+    return clip_expr(e.map_batches(mask_series, return_dtype=pl.String))
+
+
 def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
     """Per school: students, findings by severity and rule family, findings and errors per 100
     students (`per100`, `err100`), rank (by `err100`, then `per100`), and whether it is a school to
@@ -308,13 +315,14 @@ def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
     roster = result.frames.get("roster") if result is not None else None
     if roster is not None and "school_name" in roster.columns and roster.height:
         students = (roster.filter(pl.col("school_name").is_not_null())
-                    .group_by(pl.col("school_name").alias("school"))
+                    .select(shown_school(pl.col("school_name")).alias("school"), "_key")
+                    .group_by("school")
                     .agg(pl.col("_key").n_unique().cast(pl.Int64).alias("students")))
     else:
         students = pl.DataFrame(schema={"school": pl.String, "students": pl.Int64})
     fam = pl.col("rule_id").str.slice(0, 1)
     # every finding is counted: one without a school (a file that names none) under （未注明学校）
-    per = findings.with_columns(pl.col("school").fill_null(UNNAMED)).group_by("school").agg(
+    per = findings.with_columns(shown_school(pl.col("school").fill_null(UNNAMED))).group_by("school").agg(
         pl.len().cast(pl.Int64).alias("findings"),
         *[(pl.col("severity") == s).sum().cast(pl.Int64).alias(s) for s in ("error", "warning", "info")],
         *[(fam == k).sum().cast(pl.Int64).alias(f"fam_{k}") for k in FAMILIES],
@@ -381,9 +389,9 @@ def money_table(result) -> Money | None:
     who = pl.concat_str([pl.lit("#"), col("_file", pl.String), pl.lit("#"), col("_sheet", pl.String), pl.lit("#"),
                          col("_row", pl.Int64).cast(pl.String)])
     df = aid.with_columns(col("_tid", pl.Int64).cast(pl.Int64).alias("_tid")).join(tids, on="_tid", how="left").select(
-        pl.coalesce(col("school_name", pl.String), pl.col("_charged"), pl.lit(UNNAMED)).alias("school"),
+        shown_school(pl.coalesce(col("school_name", pl.String), pl.col("_charged"), pl.lit(UNNAMED))).alias("school"),
         col("term", pl.String).cast(pl.String).fill_null(NO_TERM).alias("term"),
-        col("aid_type", pl.String).cast(pl.String).fill_null(NO_TYPE).alias("aid_type"),
+        shown_school(col("aid_type", pl.String).cast(pl.String)).fill_null(NO_TYPE).alias("aid_type"),
         amount.alias("amount"),
         pl.coalesce(col("_key", pl.String).cast(pl.String), who).alias("_who"),
         (amount.is_null() & (raw_amount.is_null() | (raw_amount.str.strip_chars() == ""))).alias("_empty"),
@@ -884,7 +892,7 @@ def annotations(located: pl.DataFrame, plan: SheetPlan) -> tuple[pl.DataFrame, p
 # mobile number. Longer digit runs (ID numbers, 学籍号, card numbers) stay text, as do values with
 # a leading zero (codes) and every value of a column whose field is text (number_columns).
 NUMBER = r"^-?(?:0|[1-9][0-9]{0,10})(?:\.[0-9]{1,4})?$"
-MOBILE = r"^1[3-9][0-9]{9}$"
+MOBILE = r"^-?1[3-9][0-9]{9}(?:\.[0-9]{1,4})?$"  # with a sign or a decimal part too (-13912345678, 13912345678.0)
 _NUMBER_RE = re.compile(NUMBER)
 _MOBILE_RE = re.compile(MOBILE)
 FREEZE_MAX_ROWS = 10  # a header further down is not frozen (the frozen rows would fill the screen)
@@ -1108,8 +1116,8 @@ def _write_annotated(wb, styles: Styles, plan: SheetPlan, located: pl.DataFrame,
     _, a_sev = by_row.get(h, (None, None))
     _put(ws, h - 1, 0, "问题", styles.header_fill.get(a_sev, styles.header))
     _put(ws, h - 1, 1, "原行号" if plan.compact else "行号", styles.header)
-    for i, label in enumerate(t.headers[:ncols]):
-        _put(ws, h - 1, i + 2, label, styles.header_fill.get(marks.get(i), styles.header))
+    for i, label in enumerate(t.headers[:ncols]):  # a header too may hold a number (电话13912345678)
+        _put(ws, h - 1, i + 2, label if show_pii else mask_text(label), styles.header_fill.get(marks.get(i), styles.header))
 
     if _raw_rows_supported(ws):
         ws._write_single_row(h)  # flush the header row; from here on the row stream is ours

@@ -288,14 +288,22 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     births = cells.filter(pl.col("_birth") & s.str.contains(_FULL_DATE)).filter(
         nz.date_struct(s).struct.field("date").is_not_null() & y.is_between(pl.col("_ref") - 70, pl.col("_ref") - 12))
     addresses = cells.filter(pl.col("_addr") & s.str.contains(_ADDRESS) & (s.str.len_chars() >= 6))
+    # a number written inside other text (a name cell 张三 410105…, a 学籍号 G410105…, 赵六13912345678):
+    # an ID number that passes its checks, or a mobile, between non-digits
+    whole = d.str.replace_all(r"[().．]", "").str.contains(r"^(?:\+|00)?(?:86)?\d{11,19}$|^\d{17}[Xx]$")
+    inside = cells.filter(s.str.contains(r"\d{11}") & ~whole)
+    ids_inside = inside.with_columns(_e=s.str.extract(r"(?:^|\D)(\d{17}[\dXx]|\d{15})(?:\D|$)", 1)).filter(
+        pl.col("_e").is_not_null() & (nz.id_struct(pl.col("_e"), as_of).struct.field("status") == "ok"))
+    phones_inside = inside.filter(s.str.contains(r"(?:^|\D)1[3-9]\d{9}(?:\D|$)"))
     return pl.concat([tag(ids, "身份证号"), tag(phone, "手机号"), tag(cards, "银行卡号"),
-                      tag(births, "出生日期"), tag(addresses, "家庭住址")])
+                      tag(births, "出生日期"), tag(addresses, "家庭住址"),
+                      tag(ids_inside, "身份证号"), tag(phones_inside, "手机号")])
 
 
 @rule(
     "P402", severity="error", title="公示了个人敏感信息", title_en="sensitive personal data published",
     clause="三（四）；教财厅函〔2017〕28号", needs={"publicity": ()},
-    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期。每列一条，附单元格数。",
+    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期（身份证号、手机号写在姓名等文字中的也算）。每列一条，附单元格数。",
     why="公示只能有姓名、学校、院系、年级、专业、班级，不得泄露学生个人敏感信息（三（四）；教财厅函〔2017〕28号）。",
     example="公示名单有「身份证号」列 → P402；表尾学校公布的监督电话不是学生的手机号，不报。",
 )
