@@ -59,11 +59,15 @@ def _match_keys(cols: list[str]) -> dict[str, pl.Expr]:
         number = pl.when(number.str.contains(r"^[HM]\d{10}$")).then(number.str.slice(0, 9)).otherwise(number)
         out["_doc_no"] = pl.when(key.str.contains(":")).then(number)
     if "student_id" in cols:
-        out["student_id"] = pl.col("student_id")
+        sid = pl.col("student_id")
+        out["student_id"] = sid
+        # last: a 学籍号 of digits whose leading zeros Excel dropped (00240000 stored as 240000) is
+        # the same 学籍号; read as a missing student it would accuse the school of a false 学籍
+        out["_sid_digits"] = pl.when(sid.str.contains(r"^\d+$")).then(sid.str.strip_chars_start("0"))
     return out
 
 
-MATCH_LABELS = {"id_number__key": "证件号码", "_doc_no": "证件号码", "student_id": "学籍号"}
+MATCH_LABELS = {"id_number__key": "证件号码", "_doc_no": "证件号码", "student_id": "学籍号", "_sid_digits": "学籍号"}
 
 
 def with_roster(ctx: Context) -> pl.LazyFrame:
@@ -183,7 +187,7 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
     clause="三（二）", needs={"aid": (), "roster": ()},
     what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。",
     why="没有学籍的受助学生可能是虚假学籍套取资助（三（二））。",
-    example="资助表中的「林虚构」，名册中既没有其身份证号也没有其学籍号 → A302；号码写法不同（15/18 位、空格、小写 x）不报。",
+    example="资助表中的「林虚构」，名册中既没有其身份证号也没有其学籍号 → A302；号码写法不同（15/18 位、空格、小写 x）、学籍号开头的 0 被 Excel 去掉（名册 00240000、资助表 240000）不报。",
 )
 def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
     lf = joined(ctx)
