@@ -556,6 +556,12 @@ def id_struct(raw: pl.Expr, as_of: dt.date) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- GB/T 2260 area codes
+# Codes in force that python-stdnum's table (2.2) lacks: 杭州 divided 余杭区 and merged 江干区 in
+# April 2021 (国函〔2021〕25号); the table has the two abolished districts' end but not the two new
+# ones. A student registered there would be told that no person can hold the number.
+AREA_CODES_ADDED = {"330113": "临平区", "330114": "钱塘区"}
+
+
 @cache
 def _gb2260() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
     """(every 6-digit code, province names, prefecture names) of GB/T 2260 in every version since
@@ -581,7 +587,7 @@ def _gb2260() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
                             name = re.sub(r"^\[[^\]]*\]", "", name)
                             if name and name != "市辖区":
                                 prefectures.add(name)
-    return frozenset(codes), tuple(sorted(provinces)), tuple(sorted(prefectures))
+    return frozenset(codes | set(AREA_CODES_ADDED)), tuple(sorted(provinces)), tuple(sorted(prefectures))
 
 
 def area_code_assigned(id18: pl.Expr) -> pl.Expr:

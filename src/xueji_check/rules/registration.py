@@ -532,8 +532,8 @@ TEMPORARY_SID = r"^[LJ]\d{17}[\dX]$"
     clause="二（一）二（三）", needs={"roster": ("id_number",)},
     what="校验位正确的 18 位居民身份证号（含 15 位旧号升位后），却不可能属于任何人："
          "(1) 地址码（前 6 位）从未出现在任何版本的 GB/T 2260 行政区划代码中——代码表取自 python-stdnum 收录的 1980 年以来各年代码"
-         "（`stdnum.cn.ric.get_birth_place` 所用的数据），已撤销的旧代码（如 110103 崇文区，2010 年撤销）仍算有效，"
-         "000000 这类占位地址码算从未分配；"
+         "（`stdnum.cn.ric.get_birth_place` 所用的数据），补上了其中缺少的 2021 年新设的 330113 临平区、330114 钱塘区；"
+         "已撤销的旧代码（如 110103 崇文区，2010 年撤销）仍算有效，000000 这类占位地址码算从未分配；"
          "(2) 号码中的出生日期晚于入学日期（早于 1900 年或晚于检查日的已由 S003 报出）；"
          "(3) 号码与本行学籍号去掉首字母后相同，而学籍号以 L 或 J 开头：按全国中小学生学籍信息管理系统的学籍号规则，"
          "L 字头临时学籍号和 J 字头学籍号是为暂无身份证号的学生按身份证号编码规则生成的，与身份证号没有对应关系"
@@ -564,7 +564,8 @@ def unverifiable_id(ctx: Context) -> pl.LazyFrame | None:
         resident & (pl.col("_area") | pl.col("_born") | pl.col("_sid")))
     reasons = pl.concat_str([
         pl.when(pl.col("_area")).then(pl.concat_str([
-            pl.lit("地址码 "), key.str.slice(0, 6), pl.lit(" 在 1980 年以来任何版本的 GB/T 2260 行政区划代码中都不存在")])),
+            pl.lit("地址码 "), key.str.slice(0, 6),
+            pl.lit(" 不在 1980 年以来各版 GB/T 2260 行政区划代码中（本工具的代码表；近年新设的区县如有遗漏，请以公安机关核实为准）")])),
         pl.when(pl.col("_born")).then(pl.concat_str([
             pl.lit("号码中的出生日期 "), _day(pl.col("id_number__birth")), pl.lit(" 晚于入学日期 "), _day(enrol)])),
         pl.when(pl.col("_sid")).then(pl.concat_str([
@@ -573,7 +574,10 @@ def unverifiable_id(ctx: Context) -> pl.LazyFrame | None:
     ], separator="；", ignore_nulls=True)
     msg = pl.concat_str([
         pl.lit("身份证号 "), mask_id(key), pl.lit(" 的校验位正确，但"), reasons,
-        pl.lit("：这个号码对应不到真实的人。请与学生的居民身份证或户口簿核对后更正；学生确无身份证号的，请先办理再注册学籍"),
+        # only the code table can be incomplete: the other two reasons are certain
+        pl.when(pl.col("_born") | pl.col("_sid")).then(pl.lit("：这个号码对应不到真实的人"))
+        .otherwise(pl.lit("：这个号码很可能对应不到真实的人")),
+        pl.lit("。请与学生的居民身份证或户口簿核对后更正；学生确无身份证号的，请先办理再注册学籍"),
     ])
     return emit(lf, "roster", msg, field="id_number", key=_student_key(cols, "R111"))
 
