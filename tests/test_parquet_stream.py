@@ -20,6 +20,7 @@ from xueji_check import engine
 from xueji_check import store as store_mod
 from xueji_check.load import parquet as pq
 from xueji_check.load import table as table_mod
+from xueji_check.load.model import LoadError
 from xueji_check.load.table import set_aside_rows, split_records
 from xueji_check.policy import load_policy
 from xueji_check.spec import all_kinds
@@ -271,6 +272,10 @@ def test_set_aside_rows_of_a_lazy_frame_equal_those_of_a_frame(rows, fields):
     df = frame(rows, 6)
     headers = ["序号", "姓名", "班级", "身份证号", "备注", ""]
     eager = set_aside_rows(df, headers, fields)
+    if any(a.category == "table" for a in eager[1]):  # a second table: a big file is refused whole
+        with pytest.raises(LoadError, match="又是一行表头"):
+            set_aside_rows(df.lazy(), headers, fields)
+        return
     lazy = set_aside_rows(df.lazy(), headers, fields)
     assert lazy == eager
     keep = table_mod.CANDIDATE_ROWS
@@ -282,6 +287,17 @@ def test_set_aside_rows_of_a_lazy_frame_equal_those_of_a_frame(rows, fields):
     kept, aside = split_records(df, headers, fields)
     assert sorted(set(df["_row"].to_list()) - set(kept["_row"].to_list())) == eager[0]
     assert aside == eager[1]
+
+
+def test_a_big_table_holding_a_second_table_is_refused_whole():
+    """Read by streaming passes, a second table (a header in another column order) is refused with
+    the reason; read whole, its rows are set aside (test_table_end)."""
+    headers = ["序号", "姓名", "班级", "身份证号", "备注", ""]
+    rows = [["1", "张三", "1班", make_id(seq="111")], ["姓名", "序号", "身份证号", "班级"], ["李四", "2", make_id(seq="113"), "2班"]]
+    fields = {"name": "c1", "id_number": "c3"}
+    assert [a.category for a in set_aside_rows(frame(rows, 6), headers, fields)[1]] == ["table", "table"]
+    with pytest.raises(LoadError, match="第 3 行又是一行表头"):
+        set_aside_rows(frame(rows, 6).lazy(), headers, fields)
 
 
 def _roster_frame(n: int = 14) -> pl.DataFrame:

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from xueji_check.load.kinds import HEADER_SCAN_ROWS, HeaderGuess, _row_texts, guess_header
-from xueji_check.load.model import Problem, RawSheet, Table
+from xueji_check.load.model import LoadError, Problem, RawSheet, Table
 from xueji_check.pii import mask_text
 from xueji_check.spec import KindSpec, normalise_header
 
@@ -77,7 +77,8 @@ _KEY_FIELDS = ("name", "id_number", "student_id")
 class SetAside:
     """A row below the header that is not a record. `category`: footer (after the last record),
     separator (a heading or note between records), header (the header repeated), total (合计/小计),
-    example (a template's example row, first cell 示例…)."""
+    example (a template's example row, first cell 示例…), table (from a header in another column
+    order on: a second table on the sheet, not checked)."""
 
     row: int  # 1-based, as in Excel
     category: str
@@ -150,6 +151,10 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
     note = set_aside_message(aside)
     if note:
         problems.append(Problem("info", sheet.file, sheet.sheet, None, note))
+    second = second_table_message(aside)
+    if second:
+        problems.append(Problem("warning", sheet.file, sheet.sheet, next(a.row for a in aside if a.category == "table"),
+                                second))
     footer = [a for a in aside if a.category in ("footer", "separator") and a.text]
     title_rows = _title_rows(rows, guess.row_index)
     indexed = df.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
@@ -363,6 +368,11 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     header_eq = [pl.col(c).str.contains(headers[int(c[1:])], literal=True).fill_null(False)
                  for c in [*key_cols.values(), *(f"c{i}" for i in named)]
                  if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
+    # a header in another column order (a second table below): a key column holds a header text
+    texts = sorted({h.strip() for h in headers if h.strip()})
+    # (without a name, ID or 学籍号 column, any named column may hold it)
+    header_eq += [pl.col(c).str.strip_chars().is_in(texts).fill_null(False)
+                  for c in (key_cols.values() if key_cols else [f"c{i}" for i in named])]
     # Every row that may be set aside has one of these (a row with none is a record): blank in the
     # fullest column, 计 in a first cell, one text only (first == last filled cell), a footer word
     # in its first cell, the header text, or nothing that surely names a student.
@@ -406,6 +416,26 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
         cls = pl.concat(found, how="vertical_relaxed") if found else None
     if cls is None or cls.height == 0:
         return [], []
+    # From another table's header on, nothing is read as this table's records. A table too big to
+    # hold (read by streaming passes) is refused whole instead: its second table's rows could be
+    # millions, each kept for the report.
+    tables = cls.filter(pl.col("_kind") == "table").get_column("_row")
+    second: list[SetAside] = []
+    if tables.len() and lazy:
+        start = int(tables.min())
+        head = mask_text(cls.filter(pl.col("_row") == start).get_column("_text").item() or "")[:40]
+        raise LoadError(f"第 {start} 行又是一行表头（「{head}」），但列的顺序与第一行表头不同：文件中有两张表，"
+                        "按一张表读会报出不实的问题，未检查；请把两张表分别导出成两个文件后再检查")
+    if tables.len():
+        start = int(tables.min())
+        text = cls.filter(pl.col("_row") == start).get_column("_text").item() or ""
+        rest = data.filter(pl.col("_row") >= start).get_column("_row").to_list()
+        second = [SetAside(r, "table", [], text if r == start else "") for r in rest]
+        cls = cls.filter(pl.col("_row") < start)
+        kept_max = None if kept_max is None or kept_max >= start else kept_max
+        if kept_max is None:
+            below = data.filter((pl.col("_row") < start) & ~pl.col("_row").is_in(cls.get_column("_row").to_list()))
+            kept_max = below.get_column("_row").max()
     rec_rows = cls.filter(pl.col("_kind") == "record").get_column("_row")
     last_record = max([r for r in (kept_max, rec_rows.max()) if r is not None], default=0)
     # Runs of consecutive rows that are not records (the rows between two records, or after the
@@ -434,7 +464,8 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
         else:
             category = "footer" if row > last_record else "separator"
         aside.append(SetAside(row, category, list(hints or []), text or ""))
-    return sorted(drop), aside
+    drop.update(a.row for a in second)
+    return sorted(drop), aside + second
 
 
 _HINTS = [
@@ -459,6 +490,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
     second_named = named[1] if len(named) > 1 else (named[0] if named else 0)
     full_at = max(3, math.ceil(0.75 * max(len(named), 1)))
     hdr = pl.DataFrame({"_i": list(range(len(headers))), "_h": headers}, schema={"_i": pl.Int32, "_h": pl.String})
+    texts = sorted({h.strip() for h in headers if h.strip()})
     v, i = pl.col("_v"), pl.col("_i")
     cells = (
         cand.select("_row", *cols)
@@ -482,6 +514,8 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         _fremark=pl.col("_remark").first(),
         _text=v.filter(pl.col("_start")).str.join(" "),
         _hdr=(v == pl.col("_h")).fill_null(False).sum(),
+        _hdrany=v.is_in(texts).sum(),
+        _hdrmoved=(v.is_in(texts) & (v != pl.col("_h")).fill_null(True)).sum(),  # another column's header text
         _total=((i < 4) & v.str.contains(TOTAL_ROW)).any(),
         _totalany=v.str.contains(TOTAL_ROW).any(),
         _kwany=(~pl.col("_remark") & (v.str.contains(FOOTER_PHRASE) | v.str.contains(FOOTER_LABEL)
@@ -492,6 +526,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
     )
     f = (cand.select("_row", _ev=evidence).join(per_row, on="_row", how="left")
          .with_columns(pl.col("_n", "_neff", "_hdr").fill_null(0),
+                       pl.col("_hdrany", "_hdrmoved").fill_null(0),
                        pl.col("_total", "_totalany", "_kwany", "_prose", "_fremark").fill_null(False),
                        pl.col("_sig", "_num").fill_null(True))
          .with_columns(
@@ -509,7 +544,11 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         | (~ev & (neff <= 3) & (pl.col("_kwany") | pl.col("_prose")))
         | (~ev & (neff == 1) & (pl.col("_fidx") <= second_named) & ~pl.col("_num"))
     )
-    header = (pl.col("_hdr") >= 2) & (pl.col("_hdr") * 2 >= neff)
+    # the header's texts, two or more in other columns: another table's header (its rows below would
+    # be read under this table's columns: names as 学籍号, one student's rows as several)
+    moved = pl.col("_hdrmoved") >= 2
+    header = (pl.col("_hdr") >= 2) & (pl.col("_hdr") * 2 >= neff) & ~moved
+    other_header = moved & (pl.col("_hdrany") >= 3) & (pl.col("_hdrany") * 2 >= neff)
     hints = pl.concat_list([pl.when(pl.col("_text").str.contains(rx)).then(pl.lit(label)) for label, rx in _HINTS]
                            + [pl.when(pl.col("_sig") & (neff <= 2) & ~ev).then(pl.lit("落款"))]).list.drop_nulls()
     hints = pl.when(hints.list.len() > 0).then(hints).when(pl.col("_prose")).then(pl.lit(["说明文字"])) \
@@ -518,6 +557,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         _kind=pl.when(n == 0).then(pl.lit("blank"))
         .when(pl.col("_total") | (pl.col("_totalany") & ~ev)).then(pl.lit("total"))  # 合计 beside 金额 too
         .when(header).then(pl.lit("header"))
+        .when(other_header).then(pl.lit("table"))
         .when(strong).then(pl.lit("strong"))
         .when(~ev & (neff <= 2) & pl.col("_sig")).then(pl.lit("tail"))
         .when(~ev & (neff <= 2) & ~pl.col("_num")).then(pl.lit("weak"))
@@ -547,9 +587,23 @@ def _ranges(rows: list[int]) -> str:
     return "、".join(out)
 
 
+def second_table_message(aside: list[SetAside]) -> str | None:
+    """The warning for a second table on the sheet (the rows of category `table`): where it starts,
+    its header (masked, cut), that its rows were not checked and what to do; None without one."""
+    rows = [a.row for a in aside if a.category == "table"]
+    if not rows:
+        return None
+    head = mask_text(next((a.text for a in aside if a.category == "table" and a.text), ""))
+    shown = f"（「{head[:40]}{'…' if len(head) > 40 else ''}」）" if head else ""
+    return (f"第 {rows[0]} 行又是一行表头{shown}，但列的顺序与本表的表头不同：从这一行起是另一张表，"
+            f"第 {_ranges(rows)} 行没有检查（按本表的列去读，会把姓名当成学籍号等，报出不实的问题）；"
+            "请把另一张表移到单独的工作表，或按本表的列顺序排好，再检查")
+
+
 def set_aside_message(aside: list[SetAside]) -> str | None:
     """One Chinese sentence per sheet naming the rows set aside and why:
     `第 12–16 行是表尾说明（公示时间、联系人/电话…），不作为数据行`."""
+    aside = [a for a in aside if a.category != "table"]  # said by second_table_message
     if not aside:
         return None
     parts = []
