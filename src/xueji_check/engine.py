@@ -325,8 +325,8 @@ def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame,
     """S002-S007 of one kind's normalised rows (pandera failures, see schema.py) as raw findings.
     Only the columns the checks read are collected, `VALIDATE_ROWS` rows at a time (every check
     is about one row); then only the failing rows are read in full.
-    `documents` (`typed_documents` of the roster): a number that looks like a passport or permit
-    in a table without a 证件类型 column is no finding when the roster gives it its type."""
+    `documents` (`typed_documents` of the roster): a number in a table without a 证件类型 column
+    is no S003 finding when the roster gives that very number a type other than the resident ID."""
     spec = all_kinds()[kind]
     lf = df.lazy()
     cols = lf.collect_schema().names()
@@ -341,9 +341,10 @@ def validation_findings(kind: str, df: pl.DataFrame | pl.LazyFrame,
         return empty_raw()
     fails = pl.concat(parts)
     if documents is not None and documents.len() and "id_number__status" in cols:
+        # any shape (C01X00T47, 123456789, a permit's 8 digits), not only a letter-prefixed one:
+        # the roster says what the number is
         typed = lf.with_row_index("index").filter(
-            (pl.col("id_number__status") == "suspect")
-            & pl.col("id_number__raw").str.to_uppercase().is_in(documents.implode())).select("index").collect(engine="streaming")
+            pl.col("id_number__raw").str.to_uppercase().is_in(documents.implode())).select("index").collect(engine="streaming")
         fails = fails.filter(~((pl.col("code") == "S003") & (pl.col("field") == "id_number")
                                & pl.col("index").is_in(typed.get_column("index").implode())))
         if fails.height == 0:
