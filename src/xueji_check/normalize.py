@@ -34,8 +34,8 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
-TRUE_WORDS = ["是", "y", "yes", "true", "√", "✓", "✔", "1", "有", "已", "已签字", "已上传", "在职", "对"]
-FALSE_WORDS = ["否", "n", "no", "false", "×", "✗", "✘", "x", "0", "无", "未", "未签字", "未上传", "不在职", "错"]
+TRUE_WORDS = ["是", "y", "yes", "true", "√", "✓", "✔", "1", "有", "已", "已签字", "已签", "已签名", "已上传", "在职", "对"]
+FALSE_WORDS = ["否", "n", "no", "false", "×", "✗", "✘", "x", "0", "无", "未", "未签字", "未签", "未签名", "未上传", "不在职", "错"]
 
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
               "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "半": ".5"}
@@ -317,7 +317,7 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     s = pl.col(f"{name}__raw")
     lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"))
     lf = lf.with_columns(
-        s.str.replace_all(r"\s+", "")
+        _date_tail_dropped(s.str.replace_all(r"\s+", ""))
         # text with a time part: keep the date part
         .str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(T|\d{1,2}:).*$", "$1")
         .alias("_d_s")
@@ -344,10 +344,17 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     return lf.drop("_d_s", "_d_p", "_d_serial", "_d_8", "_d_ymd", "_d_ym")
 
 
+def _date_tail_dropped(s: pl.Expr) -> pl.Expr:
+    """A date's text (spaces already removed) without what Excel's long format or a CSV adds: the
+    weekday (`2024年9月1日星期日`, `2024-09-01(周日)`) and a zero decimal part (`20240901.0`)."""
+    return (s.str.replace(r"[（(]?(?:星期|周|礼拜)[一二三四五六日天][）)]?$", "")
+            .str.replace(r"^(\d{8})\.0+$", "$1"))
+
+
 def date_struct(raw: pl.Expr) -> pl.Expr:
     """Expression form (for scanning arbitrary cells and tests): struct of ``date`` and ``ym_only``.
     Tables use the staged `add_date_columns`."""
-    s = compact(raw)
+    s = _date_tail_dropped(compact(raw))
     s = s.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(T|\d{1,2}:).*$", "$1")
     serial_days = pl.when(s.str.contains(r"^\d{5}(\.\d+)?$")).then(
         s.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False))
@@ -363,9 +370,10 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
 
 # ---------------------------------------------------------------- numbers, yes/no, grade
 def number(raw: pl.Expr) -> pl.Expr:
-    """`3`, `3年`, `三年`, `2.5年`, `两年半`, `1,000.00元` → Float64 (null when unreadable)."""
+    """`3`, `3年`, `三年`, `三年制`, `3学年`, `3（年）`, `2.5年`, `两年半`, `1,000.00元` → Float64 (null
+    when unreadable)."""
     s = compact(raw).str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
-    s = s.str.replace_all(r"[,，元年¥￥]|人民币|RMB", "")
+    s = s.str.replace_all(r"学年|年制|[（(]年[）)]|[,，元年¥￥]|人民币|RMB", "")  # 3年制, 3学年, 3（年）
     s = s.str.replace(r"^(\d+)\.5$", "$1.5").str.replace(r"^\.5$", "0.5")
     return s.cast(pl.Float64, strict=False)
 
