@@ -81,6 +81,11 @@ def test_a302_not_fired_for_a_student_id_whose_leading_zeros_excel_dropped(tmp_p
                                                 roster_row("00240002", "李四", C)])
     r = check(cli, "--aid", aid, "--roster", roster)
     assert r.rule("A302")["student_id"].to_list() == ["240001"], r.rule("A302")["message"].to_list()
+    # a 学籍号 of zeros only is no number: 0 and 000 do not find the roster's 00
+    aid = write_xlsx(tmp_path / "资助0.xlsx", [headers, ["0", "张三", "东方技工学校", "2018秋", "国家助学金"],
+                                              ["000", "林虚构", "东方技工学校", "2018秋", "国家助学金"]])
+    roster = write_xlsx(tmp_path / "名册0.xlsx", [ROSTER_HEADERS, roster_row("00", "张三", A)])
+    assert sorted(check(cli, "--aid", aid, "--roster", roster).rule("A302")["student_id"].to_list()) == ["0", "000"]
 
 
 def test_a302_only_student_id(tmp_path, cli):

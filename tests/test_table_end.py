@@ -244,9 +244,30 @@ def test_a_second_table_in_another_column_order_is_not_read_under_the_first_head
         assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
         warn = [line for line in r.stderr.splitlines() if "又是一行表头" in line]
         assert len(warn) == 1 and "第 6–8 行没有检查" in warn[0] and "警告" in warn[0], r.stderr
+    # the second header's key columns holding words that are no header text of the first table
+    other = ["序号", "类别", "项目", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"]
+    rows = [headers, *recs, [], ["二、免学费"], other,
+            *[[str(i + 1), "农村", "涉农专业", r[1], r[2], "东方技工学校", "2024秋", "免学费", "2000"] for i, r in enumerate(recs)]]
+    r = check(cli, roster, "--aid", write_sheet(tmp_path / "资助.xlsx", rows, sheet="Sheet1"), as_of="2025-06-30")
+    assert r.findings.height == 0 and "第 6–8 行没有检查" in r.stderr, r.findings.select("rule_id", "row", "message").rows()
     same = [headers, *recs, headers, ["S9", "钱九", make_id(seq="191"), "东方技工学校", "2024秋", "免学费", "2000", ""]]
     r = check(cli, roster, "--aid", write_sheet(tmp_path / "资助.xlsx", same, sheet="Sheet1"), as_of="2025-06-30")
     assert r.rule("A302")["row"].to_list() == ["5"] and "又是一行表头" not in r.stderr
+
+
+def test_a_publicity_list_with_a_second_block_keeps_its_footer_and_its_checks(tmp_path, cli):
+    """A publicity list of two blocks whose second header has 姓名 first and an ID column: the
+    list's footer (the period) and every cell are still looked at (P401, P402), with or without
+    a title; a publicity list is never cut at a second header."""
+    rows = [["序号", "姓名", "班级", "专业", "年级", "资助类型", "金额（元）"],
+            *[[i, n, "24数控1班", "数控加工", "2024级", "国家助学金", 1000] for i, n in enumerate(NAMES[:3], 1)],
+            [], ["二、免学费"], ["姓名", "序号", "身份证号", "班级", "专业", "年级", "金额（元）"],
+            *[[n, i, make_id(seq=f"1{i}1"), "24数控1班", "数控加工", "2024级", 2000] for i, n in enumerate(NAMES[3:], 1)],
+            [], ["公示时间：2024年11月4日至2024年11月6日"], ["联系人：王明", None, None, "监督电话：0755-12345678"]]
+    for title in ("东方技工学校2024年秋季学期中职学生资助名单公示", None):
+        r = check(cli, write_sheet(tmp_path / "公示.xlsx", rows, title=title))
+        assert r.code == 1 and {"P401", "P402"} <= set(r.findings["rule_id"].to_list()), (title, r.stderr)
+        assert "又是一行表头" not in r.stderr
 
 
 # ------------------------------------------------------------------ kind recognition
@@ -346,7 +367,8 @@ def test_few_cell_rows_go_with_a_footer_but_stay_beside_a_heading():
 
 CELLS = ["张一", "王小计", "说明", "小计", "合计", "王老师", "1", "2024级数控1班", "一、国家助学金", "东方技工学校",
          "2024年11月4日", "公示时间：2024年11月4日至2024年11月8日", "联系人：", "监督电话：", "13800000000",
-         "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", "校长（签字）：", "----------", "年  月  日", "已签字", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
+         "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", "校长（签字）：", "----------", "年  月  日", "已签字",
+         "学生类别", "资助项目", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
 
 
 CELL = st.one_of(st.none(), st.sampled_from(CELLS))
@@ -367,7 +389,7 @@ def test_cheap_filter_equals_exhaustive_split(rows, fields, spaces, moved_header
         rows = [[" " if c is None and j % 2 else c for j, c in enumerate(r)] for r in rows]
     headers = ["序号", "姓名", "班级", "身份证号", "备注", ""]
     if rows and moved_header:  # the header in another order somewhere: a second table from there on
-        rows = [*rows, ["姓名", "序号", "身份证号", "班级"], *rows]
+        rows = [*rows, ["序号", "学生类别", "班级", "姓名", "资助项目", "身份证号"], *rows]
     df = frame(rows, 6)
     a = split_records(df, headers, fields)
     b = split_records(df, headers, fields, exhaustive=True)

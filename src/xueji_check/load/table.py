@@ -146,7 +146,8 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
                                 f"表头重复：{'；'.join(parts)}，已使用第一次出现的列；请删去多余的列"))
     missing = _missing(spec, guess.mapping)
     if split is None:
-        split = split_records(_below_header(df, guess.row_index), headers, guess.mapping)
+        split = split_records(_below_header(df, guess.row_index), headers, guess.mapping,
+                              second_tables=kind != "publicity")
     data, aside = split
     note = set_aside_message(aside)
     if note:
@@ -194,7 +195,7 @@ def _publicity_footer_split(df: pl.DataFrame, g: HeaderGuess) -> tuple[pl.DataFr
                        .str.contains(PUBLICITY_FOOTER).any()).item():
         return None
     headers = ["" if v is None else str(v).strip() for v in df.row(g.row_index)]
-    split = split_records(_below_header(df, g.row_index), headers, g.mapping)
+    split = split_records(_below_header(df, g.row_index), headers, g.mapping, second_tables=False)
     text = " ".join(a.text for a in split[1] if a.category == "footer")
     return split if pl.Series([text]).str.contains(PUBLICITY_FOOTER).item() else None
 
@@ -260,10 +261,10 @@ _EXAMPLE_ROW = r"^\s*示例(?:[（(：:]|行)"
 
 
 def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
-                  exhaustive: bool = False) -> tuple[pl.DataFrame, list[SetAside]]:
+                  exhaustive: bool = False, second_tables: bool = True) -> tuple[pl.DataFrame, list[SetAside]]:
     """Split the rows below a header (`_row` plus c0..cn as text) into records and rows set
     aside (see `set_aside_rows`): the records, and the rows set aside in sheet order."""
-    drop, aside = set_aside_rows(data, headers, field_cols, exhaustive=exhaustive)
+    drop, aside = set_aside_rows(data, headers, field_cols, exhaustive=exhaustive, second_tables=second_tables)
     if not drop:
         return data, aside
     return data.filter(~pl.col("_row").is_in(drop)), aside
@@ -274,13 +275,15 @@ def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
 
 
 def set_aside_rows(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols: dict[str, str], *,
-                   exhaustive: bool = False) -> tuple[list[int], list[SetAside]]:
+                   exhaustive: bool = False, second_tables: bool = True) -> tuple[list[int], list[SetAside]]:
     """The rows below a header (`_row` plus c0..cn as text; a DataFrame, or a LazyFrame over a
     table too big to hold, scanned in streaming passes) that are not records: the sorted rows to
     drop (blank rows, dropped silently, and the rows set aside) and the rows set aside, in sheet
     order (see `_set_aside`), after a template's example rows (first filled cell 示例…, the mark
     `xueji-check schema KIND --template` writes). Only the candidate rows are ever collected from
-    a LazyFrame; the result is the same as for the same rows in a DataFrame."""
+    a LazyFrame; the result is the same as for the same rows in a DataFrame. `second_tables`
+    False: a header in another column order is no second table (a publicity list: its cells are
+    scanned for personal data whatever the columns, and its footer must stay its footer)."""
     lazy = isinstance(data, pl.LazyFrame)
     cols = [c for c in (data.collect_schema().names() if lazy else data.columns) if c != "_row"]
     if not cols:
@@ -298,7 +301,7 @@ def set_aside_rows(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_
         ex_rows = data.get_column("_row").filter(mask).to_list() if mask.any() else []
         if ex_rows:
             data = data.filter(~mask)
-    drop, aside = _set_aside(data, headers, field_cols, exhaustive=exhaustive)
+    drop, aside = _set_aside(data, headers, field_cols, exhaustive=exhaustive, second_tables=second_tables)
     if ex_rows:
         aside = sorted([SetAside(r, "example", [], "") for r in ex_rows] + aside, key=lambda a: a.row)
         drop = sorted(set(drop) | set(ex_rows))
@@ -326,7 +329,7 @@ def _candidates(data: pl.LazyFrame, maybe: pl.Expr, shape: pl.Expr):
 
 
 def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols: dict[str, str], *,
-               exhaustive: bool = False) -> tuple[list[int], list[SetAside]]:
+               exhaustive: bool = False, second_tables: bool = True) -> tuple[list[int], list[SetAside]]:
     """Which rows below a header (`_row` plus c0..cn as text) are not records: the sorted rows to
     drop and the rows set aside (`SetAside`, in sheet order).
 
@@ -370,9 +373,9 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
                  if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
     # a header in another column order (a second table below): a key column holds a header text
     texts = sorted({h.strip() for h in headers if h.strip()})
-    # (without a name, ID or 学籍号 column, any named column may hold it)
-    header_eq += [pl.col(c).str.strip_chars().is_in(texts).fill_null(False)
-                  for c in (key_cols.values() if key_cols else [f"c{i}" for i in named])]
+    # (two of its cells, anywhere, hold header texts)
+    header_eq.append(pl.sum_horizontal([pl.col(c).str.strip_chars().is_in(texts).fill_null(False) for c in cols]) >= 2
+                     if texts else pl.lit(False))
     # Every row that may be set aside has one of these (a row with none is a record): blank in the
     # fullest column, 计 in a first cell, one text only (first == last filled cell), a footer word
     # in its first cell, the header text, or nothing that surely names a student.
@@ -386,7 +389,7 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     if exhaustive:
         kept_max = None
         cand = _collect(data) if lazy else data
-        cls = _classify(cand, cols, headers, named, key_cols, evidence) if cand.height else None
+        cls = _classify(cand, cols, headers, named, key_cols, evidence, second_tables) if cand.height else None
     else:
         if sure_tests:
             maybe = shape | ~sure_tests[0]
@@ -412,7 +415,7 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
                     kept_max = max(r for r in (kept_max, cand.get_column("_row").filter(sure).max()) if r is not None)
                     cand = cand.filter(~sure)
             if cand.height:
-                found.append(_classify(cand.drop("_shape"), cols, headers, named, key_cols, evidence))
+                found.append(_classify(cand.drop("_shape"), cols, headers, named, key_cols, evidence, second_tables))
         cls = pl.concat(found, how="vertical_relaxed") if found else None
     if cls is None or cls.height == 0:
         return [], []
@@ -480,7 +483,7 @@ _HINTS = [
 
 
 def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: list[int],
-              key_cols: dict[str, str], evidence: pl.Expr) -> pl.DataFrame:
+              key_cols: dict[str, str], evidence: pl.Expr, second_tables: bool = True) -> pl.DataFrame:
     """Per candidate row: `_kind` (blank, total, header, strong, tail, weak, record), `_hints`
     (what a footer row holds, for the message) and `_text` (its distinct cells joined).
 
@@ -546,7 +549,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
     )
     # the header's texts, two or more in other columns: another table's header (its rows below would
     # be read under this table's columns: names as 学籍号, one student's rows as several)
-    moved = pl.col("_hdrmoved") >= 2
+    moved = (pl.col("_hdrmoved") >= 2) & pl.lit(second_tables)
     header = (pl.col("_hdr") >= 2) & (pl.col("_hdr") * 2 >= neff) & ~moved
     other_header = moved & (pl.col("_hdrany") >= 3) & (pl.col("_hdrany") * 2 >= neff)
     hints = pl.concat_list([pl.when(pl.col("_text").str.contains(rx)).then(pl.lit(label)) for label, rx in _HINTS]
