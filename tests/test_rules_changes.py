@@ -132,6 +132,15 @@ def test_c202_share_of_roster(tmp_path, cli):
     assert "20 人" in c["message"][0] and "10.0%" in c["message"][0]
 
 
+def test_c202_one_change_in_a_tiny_school_is_no_batch(tmp_path, cli):
+    """1 transfer among 4 students is 25 %, but no batch; 2 of 4 are (near miss)."""
+    roster_rows = [roster_row(f"S{i}", f"学生{i}", make_id("20030101", seq=f"{100 + i:03d}")) for i in range(4)]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *roster_rows])
+    for n, expected in ((1, 0), (2, 1)):
+        changes = changes_file(tmp_path, _bulk_rows(["2024-03-04"] * n))
+        assert check(cli, "--roster", roster, "--changes", changes, as_of="2024-12-31").rule("C202").height == expected
+
+
 def test_c202_skipped_without_school(tmp_path, cli):
     f = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "异动类型", "异动日期", "申报日期"],
                                             ["S1", "张三", "退学", "2024-03-04", "2024-03-05"]])

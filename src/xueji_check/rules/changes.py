@@ -214,10 +214,14 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ C202
+BULK_SHARE_MIN = 2  # changes at least, for the share of a school's students to make a batch
+
+
 @rule(
     "C202", severity="warning", title="大批量学籍异动", title_en="bulk changes",
     clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
-    what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）。每个集中时段报一条。",
+    what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）"
+         "且至少 2 人（在校生只有几人的学校，1 人转学不是大批量）。每个集中时段报一条。",
     why="短期内大批异动可能是集中虚假注册后批量退学，需重点核查（四（一））。",
     example="在校生 25 人的学校一周内 4 人休学（16%）→ C202。",
 )
@@ -242,7 +246,8 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
         _total=pl.col("_n").rolling_sum_by("_idx", window_size=f"{w}i").over("school_name"))
     win = win.join(size, on="school_name", how="left")
     share = pl.col("_total") / pl.col("_size")
-    hit = (pl.col("_total") >= p.bulk_count) | (pl.col("_size").is_not_null() & (share >= p.bulk_share))
+    hit = (pl.col("_total") >= p.bulk_count) | (
+        pl.col("_size").is_not_null() & (share >= p.bulk_share) & (pl.col("_total") >= BULK_SHARE_MIN))
     flagged = win.filter(hit).sort("school_name", "_idx")
     # Overlapping flagged windows form one episode.
     flagged = flagged.with_columns(
