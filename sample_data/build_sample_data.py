@@ -308,7 +308,7 @@ def write_aid() -> None:
     grant.append(aid_row(NAN[15], term="2025春", apply="2025-05-06", approved="2025-05-10",
                          paid="2025-05-20"))                                        # A306 late application
     grant.append(aid_row(DONG[11], term="2024秋"))                                  # A307 over-age
-    grant.append(aid_row(NAN[16], term="2025春", amount=1500, apply="2025-04-10", approved="2025-04-20",
+    grant.append(aid_row(NAN[16], term="2025春", amount=2000, apply="2025-04-10", approved="2025-04-20",
                          paid="2025-05-10"))                                        # A308 above standard
     grant.append(aid_row(NAN[17], term="2025春", method="现金", apply="2025-04-10", approved="2025-04-20",
                          paid="2025-05-10"))                                        # A309 cash

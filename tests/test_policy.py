@@ -32,7 +32,7 @@ def test_init_config_writes_the_defaults(tmp_path, cli):
 
 def test_defaults_match_rules_md():
     p = Policy()
-    assert (p.over_age, p.grant_per_term, p.grant_years, p.fee_waiver_years) == (25, 1000, 2, 3)
+    assert (p.over_age, p.grant_per_term, p.grant_years, p.fee_waiver_years) == (25, 1500, 2, 3)
     assert (p.change_report_workdays, p.publicity_workdays) == (10, 5)
     assert p.deadline("registration", "spring", 2024) == dt.date(2024, 4, 20)
     assert p.deadline("registration", "autumn", 2024) == dt.date(2024, 10, 20)

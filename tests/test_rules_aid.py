@@ -204,11 +204,11 @@ def test_a307_age_at_term_start(tmp_path, cli):
 
 # ------------------------------------------------------------------ A308–A310
 def test_a308_grant_above_standard(tmp_path, cli):
-    aid = [aid_row("S1", "张三", A, amount="1,500元"), aid_row("S2", "李四", B, amount="1000"),
+    aid = [aid_row("S1", "张三", A, amount="2,000元"), aid_row("S2", "李四", B, amount="1500"),  # 1500: the top tier
            aid_row("S1", "张三", A, kind="免学费", amount="3000")]
     r = check(cli, *files(tmp_path, aid, std_roster()))
     a = r.rule("A308")
-    assert a["row"].to_list() == ["3"] and "1500 元" in a["message"][0] and "1000 元" in a["message"][0]
+    assert a["row"].to_list() == ["3"] and "2000 元" in a["message"][0] and "1500 元" in a["message"][0]
 
 
 def test_a309_not_via_aid_card_and_policy_methods(tmp_path, cli):

@@ -27,7 +27,7 @@ SEASONS = ("spring", "autumn")
 @dataclass(frozen=True)
 class Policy:
     over_age: int = 25
-    grant_per_term: float = 1000
+    grant_per_term: float = 1500
     grant_years: int = 2
     fee_waiver_years: int = 3
     change_report_workdays: int = 10
@@ -282,7 +282,7 @@ DEFAULT_CONFIG = """\
 # 依据：人社厅发〔2018〕28号。各省可按本地规定修改数值与期限。
 
 over_age = 25                 # 大龄学生年龄阈值（周岁，入学时/学期开始时），R107、A307
-grant_per_term = 1000         # 国家助学金每学期标准（元），A308
+grant_per_term = 1500         # 国家助学金每学期上限（元），A308：默认取分档上限每年 3000 元；本省标准不同的请改
 grant_years = 2               # 国家助学金覆盖第 1..2 学年，A305
 fee_waiver_years = 3          # 免学费覆盖第 1..3 学年，A305
 change_report_workdays = 10   # 学籍异动须在发生之日起 N 个工作日内申报，C201

@@ -394,9 +394,11 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A308", severity="error", title="资助金额超标", title_en="amount above the standard",
     clause="三（一）", needs={"aid": ("aid_type", "amount")},
-    what="国家助学金金额超过每学期标准 grant_per_term（默认 1000 元，即每年 2000 元）。",
+    what="国家助学金金额超过每学期标准上限 grant_per_term（默认 1500 元，即每年 3000 元）。中职国家助学金按《中等职业学校"
+         "国家助学金管理办法》（财科教〔2016〕35号，本通知三（一）所依据）平均每生每年 2000 元，各地在 1000–3000 元范围内"
+         "分 2–3 档确定：默认取上限，以免把高档的学生报成超标；本省标准（或国家调整后的标准）不同的，请在策略文件中设置。",
     why="超标准发放的须追回（三（一））。",
-    example="一个学期的国家助学金为 1500 元 → A308。",
+    example="一个学期的国家助学金为 2000 元 → A308；1500 元（每年 3000 元，最高档）不报。",
 )
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
