@@ -269,7 +269,7 @@ def aid_frame(n: int, seed: int, roster: dict) -> tuple[pl.DataFrame, dict]:
     pay = apply + rng.integers(20, 60, size=m).astype("timedelta64[D]")
     aid_type = np.where(grant, np.where(rng.random(m) < 0.1, "助学金", "国家助学金"), "免学费")
     amount = np.where(grant, "1000", _pick(rng, ["1000", "1200", "1500", "2000"], m).to_numpy())
-    amount = np.where(plants["A308_amount_above_standard"] & grant, "1500", amount)
+    amount = np.where(plants["A308_amount_above_standard"] & grant, "2000", amount)  # above the 1500 cap
     amount = np.where(rng.random(m) < 0.05, np.char.add(amount, ".00"), amount)
     method = np.where(grant, _pick(rng, ["资助卡", "中职资助卡"], m, [0.7, 0.3]).to_numpy(), "")
     method = np.where(plants["A309_not_aid_card"], _pick(rng, ["银行卡", "现金"], m).to_numpy(), method)
