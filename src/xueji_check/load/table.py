@@ -371,9 +371,9 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     header_eq = [pl.col(c).str.contains(headers[int(c[1:])], literal=True).fill_null(False)
                  for c in [*key_cols.values(), *(f"c{i}" for i in named)]
                  if int(c[1:]) < len(headers) and headers[int(c[1:])]][:1]
-    # a header in another column order (a second table below): a key column holds a header text
+    # a header in another column order (a second table below): two of its cells, anywhere, hold
+    # header texts (one pass of a hash lookup per cell)
     texts = sorted({h.strip() for h in headers if h.strip()})
-    # (two of its cells, anywhere, hold header texts)
     header_eq.append(pl.sum_horizontal([pl.col(c).str.strip_chars().is_in(texts).fill_null(False) for c in cols]) >= 2
                      if texts else pl.lit(False))
     # Every row that may be set aside has one of these (a row with none is a record): blank in the
@@ -484,7 +484,7 @@ _HINTS = [
 
 def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: list[int],
               key_cols: dict[str, str], evidence: pl.Expr, second_tables: bool = True) -> pl.DataFrame:
-    """Per candidate row: `_kind` (blank, total, header, strong, tail, weak, record), `_hints`
+    """Per candidate row: `_kind` (blank, total, header, table, strong, tail, weak, record), `_hints`
     (what a footer row holds, for the message) and `_text` (its distinct cells joined).
 
     Computed on the filled cells in long form (row, column, text): the cost follows the cells of
