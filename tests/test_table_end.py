@@ -428,3 +428,24 @@ def test_example_row_of_a_template_is_set_aside_but_a_student_named_like_it_is_n
     r = cli("check", "--roster", write_csv(tmp_path / "名册2.csv", near), "--as-of", "2025-01-01",
             "--format", "csv,json")
     assert r.json["run"]["inputs"][0]["sheets"][0]["rows"] == 1
+
+
+def test_second_header_found_the_same_way_in_a_sheet_wider_than_wide_cols():
+    """Above WIDE_COLS columns the quick test for a second header is one list expression: it finds
+    the same row as the per-column form (and as the exact tests)."""
+    import xueji_check.load.table as table_mod
+
+    headers = ["学籍号", "姓名", "身份证号", "学期", "资助类型", ""]
+    rows = [["S1", "张一", make_id(seq="111"), "2024秋", "国家助学金"],
+            ["序号", "类别", "项目", "姓名", "身份证号", "学期"],  # key columns hold no header text
+            ["1", "农村", "涉农", "张一", make_id(seq="111"), "2024秋"]]
+    fields = {"student_id": "c0", "name": "c1", "id_number": "c2"}
+    keep = table_mod.WIDE_COLS
+    try:
+        for wide in (keep, 0):
+            table_mod.WIDE_COLS = wide
+            for exhaustive in (False, True):
+                kept, aside = split_records(frame(rows, 6), headers, fields, exhaustive=exhaustive)
+                assert kept["_row"].to_list() == [2] and [a.row for a in aside if a.category == "table"] == [3, 4]
+    finally:
+        table_mod.WIDE_COLS = keep

@@ -71,6 +71,9 @@ _NOT_A_STUDENT = r"(?:老师|主任|校长|书记|科长|处长|学校|学院|�
 _CODE_LIKE = r"^[0-9A-Za-z()（）\-_.+\s]{2,40}$"
 
 _KEY_FIELDS = ("name", "id_number", "student_id")
+# Above this many columns, per-row tests over every column are one list expression, not one
+# expression per column (planning those grows faster than the columns).
+WIDE_COLS = 512
 
 
 @dataclass
@@ -374,8 +377,11 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     # a header in another column order (a second table below): two of its cells, anywhere, hold
     # header texts (one pass of a hash lookup per cell)
     texts = sorted({h.strip() for h in headers if h.strip()})
-    header_eq.append(pl.sum_horizontal([pl.col(c).str.strip_chars().is_in(texts).fill_null(False) for c in cols]) >= 2
-                     if texts else pl.lit(False))
+    if texts and len(cols) <= WIDE_COLS:
+        header_eq.append(pl.sum_horizontal([pl.col(c).str.strip_chars().is_in(texts).fill_null(False) for c in cols]) >= 2)
+    elif texts:  # one expression per column would take minutes to plan at 16,000 columns
+        header_eq.append((pl.concat_list(cols).list.eval(pl.element().str.strip_chars().is_in(texts)).list.sum() >= 2)
+                         .fill_null(False))
     # Every row that may be set aside has one of these (a row with none is a record): blank in the
     # fullest column, 计 in a first cell, one text only (first == last filled cell), a footer word
     # in its first cell, the header text, or nothing that surely names a student.
