@@ -441,10 +441,9 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
         rest = data.filter(pl.col("_row") >= start).get_column("_row").to_list()
         second = [SetAside(r, "table", [], text if r == start else "") for r in rest]
         cls = cls.filter(pl.col("_row") < start)
-        kept_max = None if kept_max is None or kept_max >= start else kept_max
-        if kept_max is None:
-            below = data.filter((pl.col("_row") < start) & ~pl.col("_row").is_in(cls.get_column("_row").to_list()))
-            kept_max = below.get_column("_row").max()
+        if kept_max is not None and kept_max >= start:  # the last sure record above the second table
+            kept_max = data.filter((pl.col("_row") < start) & ~pl.col("_row").is_in(cls.get_column("_row").to_list())
+                                   ).get_column("_row").max()
     rec_rows = cls.filter(pl.col("_kind") == "record").get_column("_row")
     last_record = max([r for r in (kept_max, rec_rows.max()) if r is not None], default=0)
     # Runs of consecutive rows that are not records (the rows between two records, or after the
