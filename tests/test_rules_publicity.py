@@ -279,3 +279,31 @@ def test_p401_list_without_a_period_is_not_accused_whatever_the_other_lists(tmp_
         assert any("未写明公示期" in m for m in msgs) and any("十一月四日至八日" in m and "未能识别" in m for m in msgs)
     assert both.json["run"]["unjudged"]["P401"]["rows"] == 2
     assert "P401" in alone.json["run"]["skipped_rules"]
+
+
+def test_p402_id_number_in_a_note_or_footer_line(tmp_path, cli):
+    """A student's ID number in a note between records or in the footer is published as surely as
+    in a column; the school's contact mobile and a masked ID in the footer are not reported."""
+    b = make_id("20030102", seq="133")
+    rows = [["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"],
+            [f"备注：李四（身份证号 {b}）已退学，取消资格"],
+            ["2", "王五", "东方技工学校", "数控加工", "数控1班", "国家助学金"],
+            ["公示时间：2018年11月5日至2018年11月9日"],
+            ["联系人：王老师 13912345678"],
+            [f"经核实，赵六 {A[:6]}********{A[-4:]} 不在名单中"]]
+    f = pub(tmp_path, "东方技工学校国家助学金公示名单", rows)
+    r = check(cli, "--publicity", f)
+    p = r.rule("P402")
+    assert p.height == 1, p["message"].to_list()
+    m = p["message"][0]
+    assert "第 4 行" in m and "1 个身份证号" in m and b not in m and int(p["row"][0]) == 4, m
+    assert b not in r.stdout and "13912345678" not in r.stdout
+
+
+def test_p402_note_lines_without_id_numbers_are_clean(tmp_path, cli):
+    rows = [["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"],
+            ["公示时间：2018年11月5日至2018年11月9日"],
+            ["监督电话：0371-12345678，13912345678；学校账号 6217000010012345678"],
+            ["学籍号 2018001000100000 的学生已转学"]]
+    r = check(cli, "--publicity", pub(tmp_path, "东方技工学校国家助学金公示名单", rows))
+    assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()

@@ -266,17 +266,18 @@ _FULL_DATE = r"^((19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?( 00:00(:00)
 KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住址")
 
 
-def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """(_tid, _col, _kind) for every cell holding personal data. `cells` has `_v` (text) and, per
-    column, the flags `_bank`, `_birth`, `_addr` (whether that detector applies) and `_ref`
-    (reference year for birth dates). Cheap patterns pick the candidates first, so the costly
-    checks (ID checksum, Luhn, date parsing) only see the few cells that could match."""
+def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """(_tid, _col, *keep, _kind) for every cell holding personal data. `cells` has `_v` (text)
+    and, per column, the flags `_bank`, `_birth`, `_addr` (whether that detector applies) and
+    `_ref` (reference year for birth dates); `keep` names more columns of `cells` to pass on
+    (the sheet row). Cheap patterns pick the candidates first, so the costly checks (ID
+    checksum, Luhn, date parsing) only see the few cells that could match."""
     cells = cells.with_columns(_s=nz.compact(pl.col("_v"))).with_columns(
         _d=pl.col("_s").str.replace_all(r"[-\s]", ""))
     s, d = pl.col("_s"), pl.col("_d")
 
     def tag(lf: pl.LazyFrame, kind: str) -> pl.LazyFrame:
-        return lf.select("_tid", "_col", pl.lit(kind).alias("_kind"))
+        return lf.select("_tid", "_col", *keep, pl.lit(kind).alias("_kind"))
 
     phone = cells.filter(d.str.replace_all(r"[().．]", "").str.replace(r"^(?:\+|00)?86", "").str.contains(r"^1[3-9]\d{9}$"))
     numeric = cells.filter(d.str.contains(r"^\d{15,19}$|^\d{17}[Xx]$")).with_columns(
@@ -303,7 +304,7 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
 @rule(
     "P402", severity="error", title="公示了个人敏感信息", title_en="sensitive personal data published",
     clause="三（四）；教财厅函〔2017〕28号", needs={"publicity": ()},
-    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期（身份证号、手机号写在姓名等文字中的也算）。每列一条，附单元格数。",
+    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期（身份证号、手机号写在姓名等文字中的也算）。每列一条，附单元格数；标题、说明、备注、表尾等表格以外的文字中出现学生身份证号的，每份名单另报一条（表尾的联系电话、学校账号是学校有意公布的，不报）。",
     why="公示只能有姓名、学校、院系、年级、专业、班级，不得泄露学生个人敏感信息（三（四）；教财厅函〔2017〕28号）。",
     example="公示名单有「身份证号」列 → P402；表尾学校公布的监督电话不是学生的手机号，不报。",
 )
@@ -367,7 +368,47 @@ def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
                f"公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
         rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(ctx, t, r['_tid'])}#{r['_canonical'] or normalise_header(header or r['_col'])}", r["_canonical"],
                              column=header or None))
+    rows += _ids_outside_records(ctx, where)
     return _frame(rows)
+
+
+def _ids_outside_records(ctx: Context, where: dict[int, Table]) -> list[dict]:
+    """P402 on a list's rows that are not records (title lines, notes between records, the
+    footer: `Table.other_rows`): one finding per list that publishes a student's ID number
+    there (a valid ID, alone in a cell or inside text, e.g. 备注：张三（4101…）已退学). Only ID
+    numbers: a mobile or an account number in a footer is most often the school's contact or
+    its own account, published on purpose. The finding lands on the first such row below the
+    header (None when all are above it)."""
+    longs = []
+    for tid, t in where.items():
+        other = t.other_rows
+        if other is None or other.height == 0:
+            continue
+        cols = [c for c in other.columns if c.startswith("c") and c[1:].isdigit()]
+        if not cols:
+            continue
+        longs.append(other.select(pl.lit(tid, pl.Int32).alias("_tid"), pl.col("_row").cast(pl.Int64),
+                                  *[pl.col(c).cast(pl.String) for c in cols])
+                     .unpivot(index=["_tid", "_row"], on=cols, variable_name="_col", value_name="_v")
+                     .filter(pl.col("_v").str.strip_chars().str.len_chars() > 0))
+    if not longs:
+        return []
+    cells = pl.concat(longs).lazy().with_columns(
+        _bank=pl.lit(False), _birth=pl.lit(False), _addr=pl.lit(False), _ref=pl.lit(ctx.as_of.year, pl.Int32))
+    found = (sensitive_cells(cells, ctx.as_of, keep=("_row",)).filter(pl.col("_kind") == "身份证号")
+             .group_by("_tid").agg(pl.len().alias("n"), pl.col("_row").unique().sort().alias("rows"))
+             .sort("_tid").collect())
+    out = []
+    for tid, n, sheet_rows in found.iter_rows():
+        t = where[tid]
+        shown = "、".join(str(r) for r in sheet_rows[:5]) + ("等" if len(sheet_rows) > 5 else "")
+        msg = (f"公示名单表格以外的文字（第 {shown} 行，如标题、说明、备注或表尾）中有 {n} 个身份证号，"
+               f"公开了个人敏感信息。公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖后重新公示")
+        row = _raw_row(ctx, t, tid, msg, f"{_tkey(ctx, t, tid)}#表格以外的文字")
+        below = [r for r in sheet_rows if r > t.header_row]
+        row["_row"] = below[0] if below else None
+        out.append(row)
+    return out
 
 
 # ------------------------------------------------------------------ recipients not publicised
