@@ -191,7 +191,7 @@ def test_numbers_in_school_names_headers_number_cells_and_the_policy_are_masked(
     school = "东方技工学校13912345678"
     secrets = {"school": "13912345678", "type": "410105200801011237", "neg": "13912345670", "dec": "13912345679",
                "head": "13912345671", "vs": "13912345674", "cgj": "410105200801011245", "intl": "13912345675",
-               "salt": "本省的盐-Secret-42", "card_method": "13912345676"}
+               "salt": "本省的盐-Secret-42", "card_method": "13912345676", "over_age": "13912345677"}
     rows = [[*ROSTER_HEADERS, "备注", f"电话{secrets['head']}"],
             [*roster_row("S1", "甲", make_id(seq="111"), school=school), f"-{secrets['neg']}", "1"],
             [*roster_row("S2", "乙", make_id(seq="113"), school=school), f"{secrets['dec']}.0", "2"],
@@ -202,7 +202,8 @@ def test_numbers_in_school_names_headers_number_cells_and_the_policy_are_masked(
     aid = write_xlsx(tmp_path / "in" / "资助.xlsx", [["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额"],
                                                     ["S1", "甲", make_id(seq="111"), school, "2024秋", secrets["type"], "1000"]])
     policy = tmp_path / "xueji.toml"
-    policy.write_text(f'fingerprint_salt = "{secrets["salt"]}"\naid_card_methods = ["资助卡", "{secrets["card_method"]}"]\n',
+    policy.write_text(f'fingerprint_salt = "{secrets["salt"]}"\naid_card_methods = ["资助卡", "{secrets["card_method"]}"]\n'
+                      f'over_age = {secrets["over_age"]}\n',
                       encoding="utf-8")
     r = cli("check", roster, aid, "--config", policy, "--as-of", AS_OF, "--format", "xlsx,csv,json,html,parquet")
     assert r.code == 1, r.stderr

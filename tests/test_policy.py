@@ -120,3 +120,9 @@ def test_check_respects_off_and_records_policy(tmp_path, cli):
     assert res.json["run"]["skipped_rules"]["R107"] == "策略文件中已关闭"
     plain = cli("check", "--roster", f, "--as-of", "2025-01-01", out=tmp_path / "out2")
     assert plain.rule("R107").height == 1
+
+
+def test_policy_as_shown_masks_a_number_value_of_a_mobile_shape_only():
+    shown = Policy(over_age=13912345678, publicity_workdays=5).as_json()
+    assert shown["over_age"] == "139****5678" and shown["publicity_workdays"] == 5
+    assert Policy().as_json()["grant_per_term"] == Policy().grant_per_term

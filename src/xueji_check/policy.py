@@ -98,6 +98,8 @@ class Policy:
                 return [shown(str(x) if isinstance(v, tuple) else x) for x in v]
             if isinstance(v, dict):
                 return {mask_text(str(a)): shown(b) for a, b in v.items()}
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and mask_text(str(v)) != str(v):
+                return mask_text(str(v))  # a number of a mobile's or an ID's shape typed as a value
             return v
 
         out = {k: shown(getattr(self, k)) for k in self.__dataclass_fields__}
