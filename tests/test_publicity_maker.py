@@ -95,7 +95,7 @@ def test_make_lists_only_the_eligible_once_each(tmp_path, cli):
     """A student whom A301/A302/A303/A305 would flag for the term is left out and listed with the
     rule (terminal and sheet 未列入名单); duplicate aid rows are merged and A304 named; the count
     printed is the count of people; `check` reads only the list sheet back."""
-    ids = {n: make_id("20030101", seq=f"{100 + i:03d}") for i, n in enumerate("甲乙丙丁戊")}
+    ids = {n: make_id("20030101", seq=f"{100 + i:03d}") for i, n in enumerate("甲乙丙丁戊己")}
     headers = [*ROSTER_HEADERS, "专业"]
     roster = write_xlsx(tmp_path / "名册.xlsx", [headers,
         roster_row("S1", "赵甲", ids["甲"], enroll="2018-09-01") + ["数控"],
@@ -108,6 +108,7 @@ def test_make_lists_only_the_eligible_once_each(tmp_path, cli):
         ["S1", "赵甲", ids["甲"], "东方技工学校", "2018年秋季学期", "国家助学金", "1000"],           # A304, merged
         ["S2", "钱乙", ids["乙"], "东方技工学校", "2018秋", "国家助学金", "1000"],
         ["S3", "孙丙", ids["丙"], "东方技工学校", "2018秋", "国家助学金", "1000"],                  # A302
+        ["S6", "吴己13912345678", ids["己"], "东方技工学校", "2018秋", "国家助学金", "1000"],       # A302, masked
         ["S4", "李丁", ids["丁"], "东方技工学校", "2018秋", "国家助学金", "1000"],
         ["S5", "周戊", ids["戊"], "东方技工学校", "2018秋", "国家助学金", "1000"]])
     out = tmp_path / "公示.xlsx"
@@ -120,8 +121,10 @@ def test_make_lists_only_the_eligible_once_each(tmp_path, cli):
     listed = [row[1] for row in wb["公示名单"].iter_rows(min_row=5, values_only=True)]
     assert listed == ["赵甲"]
     left = {row[0]: row[4] for row in wb["未列入名单"].iter_rows(min_row=3, values_only=True)}
-    assert left == {"钱乙": "A301", "孙丙": "A302", "李丁": "A303", "周戊": "A305", "赵甲": "A304"}, left
+    assert left == {"钱乙": "A301", "孙丙": "A302", "李丁": "A303", "周戊": "A305", "赵甲": "A304",
+                    "吴己139****5678": "A302"}, left
     assert ids["丙"] not in repr(list(wb["未列入名单"].values))  # reasons quote masked numbers only
+    assert "13912345678" not in repr(list(wb["未列入名单"].values)) + r.stdout  # nor names
     chk = cli("check", "--publicity", out, "--as-of", "2018-12-31", "--format", "csv,json")
     assert [s["sheet"] for i in chk.json["run"]["inputs"] for s in i["sheets"]] == ["公示名单"]
     assert chk.rule("P401").height == 0 and chk.rule("P402").height == 0

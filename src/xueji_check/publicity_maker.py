@@ -22,6 +22,7 @@ from xueji_check import normalize as nz
 from xueji_check.calendar import WorkCalendar
 from xueji_check.engine import Context
 from xueji_check.load import InputFile, Problem, Table, load_file
+from xueji_check.pii import mask_text
 from xueji_check.policy import Policy
 from xueji_check.report import describe_os_error, neutralise_text, same_file
 from xueji_check.spec import EXCLUDED_SHEET, all_kinds
@@ -251,10 +252,15 @@ def write_xlsx(path: Path, rows: pl.DataFrame, title: str, period_line: str,
         ex.append(["内部核对用：以下学生未列入公示名单（或重复的资助行已合并），公示时请删除本工作表"])
         ex["A1"].font = Font(bold=True, color="C00000")
         ex.append(["姓名", "学校", "学期", "资助类型", "规则", "原因"])
+        # names and schools as typed, but a number of an ID's, a mobile's or a card's shape typed
+        # into them masked: this sheet is not self-checked (it is to be deleted before publishing)
+        def shown(v):
+            return neutralise_text(mask_text(v) if isinstance(v, str) else v)
+
         for r in (left_out.iter_rows() if left_out is not None else []):
-            ex.append([neutralise_text(v) for v in r])
+            ex.append([shown(v) for v in r])
         for name, school, term, kind, n in (merged.iter_rows() if merged is not None else []):
-            ex.append([neutralise_text(v) for v in (name, school, term, kind, "A304",
+            ex.append([shown(v) for v in (name, school, term, kind, "A304",
                        f"同一学期同一资助类型有 {n} 行资助记录，名单中只列一次；请核实是否重复资助并追回多发部分")])
         for cell in ex[2]:
             cell.font = Font(bold=True)
