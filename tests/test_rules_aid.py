@@ -44,6 +44,16 @@ def test_a301_part_time_and_training(tmp_path, cli):
     assert "非全日制" in a["message"][0] and "名册.xlsx 第 3 行" in a["message"][0]
 
 
+def test_a301_roster_row_of_a_workbook_of_several_sheets_names_its_sheet(tmp_path, cli):
+    aid = write_xlsx(tmp_path / "资助.xlsx", [AID_HEADERS, aid_row("S1", "张三", A)], title="东方技工学校资助发放表")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S2", "李四", B, enroll="2018-09-01")],
+                        sheet="1班", extra_sheets={"2班": [ROSTER_HEADERS, roster_row(
+                            "S1", "张三", A, mode="非全日制", enroll="2018-09-01")]})
+    r = check(cli, "--aid", aid, "--roster", roster)
+    a = r.rule("A301")
+    assert a.height == 1 and "名册.xlsx「2班」第 2 行" in a["message"][0], a["message"].to_list()
+
+
 def test_a301_skipped_without_roster(tmp_path, cli):
     r = check(cli, *files(tmp_path, [aid_row("S1", "张三", A)]))
     skipped = r.json["run"]["skipped_rules"]

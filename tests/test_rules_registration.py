@@ -66,6 +66,21 @@ def test_r101_duplicate_across_schools_names_other_school_and_row(tmp_path, cli)
     assert res.rule("R101")["fingerprint"].n_unique() == 2
 
 
+def test_r101_other_row_in_a_workbook_of_several_sheets_names_its_sheet(tmp_path, cli):
+    """A workbook of one sheet per class: the other row is named with its sheet (row 3 is on every
+    sheet); a file of one sheet is named without it (near miss)."""
+    t1 = table([rec(), rec(学籍号="2", 姓名="李四", 身份证号=ID_B, 性别="女")])
+    t2 = table([rec(学籍号="3", 姓名="王五", 身份证号=make_id("20080303", seq="135")), rec(学籍号="9", 学籍状态="休学")])
+    a = write_xlsx(tmp_path / "in" / "东方.xlsx", t1, sheet="数控1班", extra_sheets={"数控2班": t2})
+    b = roster(tmp_path, "西方.xlsx", [rec(学籍号="8", 学校名称="西方技工学校")])
+    res = check(cli, a, b)
+    got = res.rule("R101")
+    assert got.height == 3, messages(res, "R101")
+    first = got.filter(pl.col("sheet") == "数控1班")["message"][0]
+    assert "东方技工学校（东方.xlsx「数控2班」第 3 行，休学）" in first, first
+    assert "西方技工学校（西方.xlsx 第 3 行，在校）" in first, first
+
+
 def test_r101_transferred_out_is_not_a_duplicate(tmp_path, cli):
     a = roster(tmp_path, "东方.xlsx", [rec(学籍状态="转出")])
     b = roster(tmp_path, "西方.xlsx", [rec(学籍号="9", 学校名称="西方技工学校")])

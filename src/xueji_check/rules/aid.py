@@ -15,10 +15,11 @@ from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
 from xueji_check.registry import rule
 from xueji_check.rules.changes import (
-    base_name,
     day,
     money,
+    multi_sheet_files,
     others_by_person,
+    row_ref,
     student_key,
     term_text,
     who,
@@ -31,7 +32,7 @@ GONE_STATUSES = ("退学", "转出", "转学", "毕业", "结业", "开除", "�
 GONE_CHANGES = ("退学", "转出", "转学", "系统内转出", "系统外转出", "开除", "死亡")
 TRAINING = ("短期培训", "职业培训")
 ROSTER_FIELDS = ("status", "study_mode", "class_type", "enroll_date", "graduation_date", "school_name",
-                 "_file", "_row", "_key")
+                 "_file", "_sheet", "_row", "_key")
 CACHE = "_cache:aid_roster"
 
 
@@ -135,9 +136,10 @@ def joined(ctx: Context) -> pl.LazyFrame:
     return with_roster(ctx)
 
 
-def where_in_roster() -> pl.Expr:
-    return pl.concat_str([pl.lit("（学籍名册 "), base_name(pl.col("r__file")), pl.lit(" 第 "),
-                          pl.col("r__row").cast(pl.String), pl.lit(" 行）")])
+def where_in_roster(ctx: Context) -> pl.Expr:
+    """`（学籍名册 名册.xlsx 第 5 行）`: the roster row an aid row was matched to (`row_ref`)."""
+    return pl.concat_str([pl.lit("（学籍名册 "), row_ref(multi_sheet_files(ctx), "r__file", "r__sheet", "r__row"),
+                          pl.lit("）")])
 
 
 def aid_key(cols: list[str]) -> pl.Expr:
@@ -176,7 +178,7 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
     reason = pl.when(part).then(pl.lit("学习形式为「非全日制」")).otherwise(
         pl.concat_str([pl.lit("班级类型为「"), pl.col("r_class_type") if "r_class_type" in cols else pl.lit(""),
                        pl.lit("」")]))
-    msg = pl.concat_str([what(cols), pl.lit("的受助学生在学籍名册中"), reason, where_in_roster(),
+    msg = pl.concat_str([what(cols), pl.lit("的受助学生在学籍名册中"), reason, where_in_roster(ctx),
                          pl.lit("，免学费和国家助学金只资助全日制学历教育在校生；请核实并停止或追回资助")])
     return emit(lf.filter(part | train), "aid", msg, field="aid_type", key=aid_key(cols))
 
@@ -255,10 +257,10 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     msg_gone = pl.concat_str([
         what(cols), pl.lit("：该生学籍状态为「"), pl.col("r_status") if "r_status" in cols else pl.lit(""),
         pl.lit("」，"), day(pl.col("_left")), pl.lit(" 已离校，早于该学期开始日 "), day(pl.col("_ts")),
-        where_in_roster(), pl.lit("；该学期不在籍，不应享受资助，请核实并追回")])
+        where_in_roster(ctx), pl.lit("；该学期不在籍，不应享受资助，请核实并追回")])
     msg_enrol = pl.concat_str([
         what(cols), pl.lit("：该生入学日期 "), day(pl.col("r_enroll_date")) if "r_enroll_date" in cols else pl.lit(""),
-        pl.lit(" 晚于该学期结束日 "), day(pl.col("_te")), where_in_roster(),
+        pl.lit(" 晚于该学期结束日 "), day(pl.col("_te")), where_in_roster(ctx),
         pl.lit("；该学期尚未入学，不应享受资助，请核实")])
     msg = pl.when(gone_before).then(msg_gone).otherwise(msg_enrol)
     return emit(lf.filter(gone_before | late_enrol), "aid", msg, field="term", key=aid_key(cols))
@@ -278,8 +280,7 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     keys = ["_key", "term", "aid_type"]
     lf = ctx.lf("aid").filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
-    place = pl.concat_str([school, pl.lit(" "), base_name(pl.col("_file")), pl.lit(" 第 "),
-                           pl.col("_row").cast(pl.String), pl.lit(" 行")])
+    place = pl.concat_str([school, pl.lit(" "), row_ref(multi_sheet_files(ctx))])
     # the keys seen more than once, counted on the three key columns and collected here (few):
     # a window over the table, or the count inside the plan that reads the rows again, held the
     # table's every column or ran the count twice at once (7-11 GB for a national aid table)
@@ -329,7 +330,7 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
     lf = lf.with_columns(_limit=limit).filter(pl.col("_year") > pl.col("_limit"))
     basis = pl.when(pl.col("_from_enrol")).then(pl.concat_str([
         pl.lit("该生 "), day(pl.col("r_enroll_date")) if "r_enroll_date" in cols else pl.lit(""),
-        pl.lit(" 入学"), where_in_roster() if "r__row" in cols else pl.lit(""), pl.lit("，")])).otherwise(
+        pl.lit(" 入学"), where_in_roster(ctx) if "r__row" in cols else pl.lit(""), pl.lit("，")])).otherwise(
         pl.lit("资助表填写的在校年级为 "))
     msg = pl.concat_str([
         what(cols), pl.lit("："), basis, pl.col("term").fill_null(""), pl.lit(" 为第 "), pl.col("_year").cast(pl.String),
@@ -504,7 +505,7 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     else:  # damage judged per table (`card_damaged`): over all the rows first
         lf = lf.filter(mine)
     lf = lf.filter(usable)
-    rows = others_by_person(lf, "_card", who(cols))
+    rows = others_by_person(lf, "_card", who(cols, multi_sheet_files(ctx)))
     msg = pl.concat_str([
         what(cols), pl.lit("的资助卡号与其他学生相同：同一张卡登记给了 "), pl.col("_n").cast(pl.String),
         pl.lit(" 名不同的学生，除本行学生外还有："), pl.col("_others"),

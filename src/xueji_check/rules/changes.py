@@ -36,6 +36,30 @@ def base_name(e: pl.Expr) -> pl.Expr:
     return e.str.extract(r"([^/\\]+)$", 1)
 
 
+MULTI = "_cache:multi_sheet_files"
+
+
+def multi_sheet_files(ctx: Context) -> list[str]:
+    """The input files (display paths, as in `_file`) of which more than one sheet was read as a
+    table (a workbook of one sheet per class): a row named in a message needs its sheet there."""
+    if MULTI not in ctx.options:
+        seen: dict[str, set[str]] = {}
+        for tables in ctx.tables.values():
+            for t in tables:
+                seen.setdefault(t.file, set()).add(t.sheet)
+        ctx.options[MULTI] = sorted(f for f, sheets in seen.items() if len(sheets) > 1)
+    return ctx.options[MULTI]
+
+
+def row_ref(multi: list[str], file: str = "_file", sheet: str = "_sheet", row: str = "_row") -> pl.Expr:
+    """Another row named in a message: `名册.xlsx 第 5 行`, or `名册.xlsx「数控1班」第 5 行` when the
+    file had several sheets read (`multi`, from `multi_sheet_files`)."""
+    f = pl.col(file)
+    before_row = pl.when(f.is_in(multi)).then(pl.format("「{}」第 ", pl.col(sheet).fill_null(""))).otherwise(pl.lit(" 第 ")) \
+        if multi else pl.lit(" 第 ")
+    return pl.concat_str([base_name(f), before_row, pl.col(row).cast(pl.String), pl.lit(" 行")])
+
+
 def money(e: pl.Expr) -> pl.Expr:
     """1500.0 → 1500, 1234.5 → 1234.5."""
     return pl.when(e == e.round(0)).then(e.round(0).cast(pl.Int64).cast(pl.String)) \
@@ -154,18 +178,17 @@ def others_by_person(lf: pl.LazyFrame, group: str, desc: pl.Expr) -> pl.LazyFram
     return lf.join(firsts, on=[group, "_person"], how="inner")
 
 
-def place(cols: list[str]) -> pl.Expr:
-    """`东方技工学校 名册.xlsx 第 5 行`."""
+def place(cols: list[str], multi: list[str]) -> pl.Expr:
+    """`东方技工学校 名册.xlsx 第 5 行` (the sheet too for a file in `multi`, see `row_ref`)."""
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("（未注明学校）")
-    return pl.concat_str([school, pl.lit(" "), base_name(pl.col("_file")), pl.lit(" 第 "), pl.col("_row").cast(pl.String),
-                          pl.lit(" 行")])
+    return pl.concat_str([school, pl.lit(" "), row_ref(multi)])
 
 
-def who(cols: list[str]) -> pl.Expr:
+def who(cols: list[str], multi: list[str]) -> pl.Expr:
     """`张三（东方技工学校 名册.xlsx 第 5 行）`: a student named in another row's message, without any
     number of theirs."""
     name = pl.col("name").fill_null("（姓名为空）") if "name" in cols else pl.lit("学生")
-    return pl.concat_str([name, pl.lit("（"), place(cols), pl.lit("）")])
+    return pl.concat_str([name, pl.lit("（"), place(cols, multi), pl.lit("）")])
 
 
 # ------------------------------------------------------------------ C201
@@ -303,7 +326,8 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
               .agg(pl.col("change_type").last().alias("_last_type"),
                    pl.col("occurred_date").last().alias("_last_date"),
                    pl.col("_row").last().alias("_change_row"),
-                   pl.col("_file").last().alias("_change_file")))
+                   pl.col("_file").last().alias("_change_file"),
+                   pl.col("_sheet").last().alias("_change_sheet")))
     ro = ctx.lf("roster").filter(pl.col("_key").is_not_null() & pl.col("status").is_not_null())
     j = ro.join(latest, on=keys, how="inner")
     leaving = pl.col("_last_type").is_in(list(LEAVING))
@@ -315,7 +339,7 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     msg = pl.concat_str([
         pl.lit("学籍名册状态为「"), pl.col("status"), pl.lit("」，而学籍异动记录中该生最近一次异动为 "),
         day(pl.col("_last_date")), pl.lit(" 的「"), pl.col("_last_type"), pl.lit("」（"),
-        base_name(pl.col("_change_file")), pl.lit(" 第 "), pl.col("_change_row").cast(pl.String),
-        pl.lit(" 行），名册应为「"), expected, pl.lit("」；请核实后更正名册或异动记录")])
+        row_ref(multi_sheet_files(ctx), "_change_file", "_change_sheet", "_change_row"),
+        pl.lit("），名册应为「"), expected, pl.lit("」；请核实后更正名册或异动记录")])
     key = student_key(rcols, pl.col("status"), pl.col("_last_type"))
     return emit(j, "roster", msg, field="status", key=key)

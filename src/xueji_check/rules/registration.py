@@ -14,7 +14,7 @@ from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import rule
-from xueji_check.rules.changes import others_by_person, who, with_person
+from xueji_check.rules.changes import multi_sheet_files, others_by_person, row_ref, who, with_person
 from xueji_check.schools import UNNAMED
 
 ACTIVE = ("在校", "休学")
@@ -35,16 +35,11 @@ def _col(cols: list[str], name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
     return pl.col(name) if name in cols else pl.lit(None, dtype=dtype)
 
 
-def _file_name() -> pl.Expr:
-    """The file's own name (the run may have been given a long path)."""
-    return pl.col("_file").str.replace(r"^.*[\\/]", "")
-
-
-def _where(cols: list[str]) -> pl.Expr:
-    """`西方技工学校（名册.xlsx 第 5 行` (without the closing bracket, so callers can add)."""
+def _where(cols: list[str], multi: list[str]) -> pl.Expr:
+    """`西方技工学校（名册.xlsx 第 5 行` (without the closing bracket, so callers can add; the
+    sheet too for a file in `multi`, see changes.row_ref)."""
     school = _col(cols, "school_name").fill_null("（未注明学校）")
-    return pl.concat_str([school, pl.lit("（"), _file_name(), pl.lit(" 第 "), pl.col("_row").cast(pl.String),
-                          pl.lit(" 行")])
+    return pl.concat_str([school, pl.lit("（"), row_ref(multi)])
 
 
 def _student_key(cols: list[str], *extra: str) -> pl.Expr:
@@ -103,7 +98,7 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     if "school_name" not in cols:
         dups = dups.with_columns(school_name=pl.lit(None, pl.String))
         cols = [*cols, "school_name"]
-    desc = pl.concat_str([_where(cols), pl.lit("，"), pl.col("status"), pl.lit("）")])
+    desc = pl.concat_str([_where(cols, multi_sheet_files(ctx)), pl.lit("，"), pl.col("status"), pl.lit("）")])
     dups = _others_in_group(dups, [key], desc)
     what = _document_words(cols)
     msg = pl.concat_str([
@@ -151,7 +146,7 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     shared = lf.group_by(group).agg(_u=pl.col("_ident").n_unique()).filter(pl.col("_u") > 1).drop("_u")
     # in the roster's order, so `_i` names the same row wherever `cand` is read
     cand = lf.join(shared, on=group, how="semi", maintain_order="left").with_row_index("_i")
-    desc = pl.concat_str([_where(cols), pl.lit("，姓名「"), pl.col("name"), pl.lit("」，证件号 "), mask_id(pl.col("_shown")),
+    desc = pl.concat_str([_where(cols, multi_sheet_files(ctx)), pl.lit("，姓名「"), pl.col("name"), pl.lit("」，证件号 "), mask_id(pl.col("_shown")),
                           pl.lit("）")])
     right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
                         "school_name", "_file", "_sheet", "_row")
@@ -504,7 +499,7 @@ def contact_cluster(ctx: Context) -> pl.LazyFrame | None:
             family = "兄弟姐妹同住"
         lf = lf.unique(["_contact", "_person", "_file", "_sheet", "_row"], keep="first", maintain_order=True)
         crowded = lf.group_by("_contact").agg(_k=pl.col("_person").n_unique()).filter(pl.col("_k") > limit)
-        rows = others_by_person(lf.join(crowded.select("_contact"), on="_contact", how="semi"), "_contact", who(cols))
+        rows = others_by_person(lf.join(crowded.select("_contact"), on="_contact", how="semi"), "_contact", who(cols, multi_sheet_files(ctx)))
         n = pl.col("_n").cast(pl.String)
         msg = pl.concat_str([
             which, pl.lit("与另外 "), (pl.col("_n") - 1).cast(pl.String), pl.lit(" 名在校/休学学生相同（共 "), n,
