@@ -93,6 +93,15 @@ def test_program_years_numbers():
     assert got == [3.0, 3.0, 3.0, 2.5, 2.5, 0.5, 0.5, None]
 
 
+def test_program_years_in_parts_read_as_their_sum_only_where_the_field_says_so():
+    vals = ["2+1", "2年+1年", "３＋２", "二+一", "2.5+0.5", "3", "2+1+1", "2-3", "+1", "1000+500"]
+    df = pl.DataFrame({"v": vals})
+    summed = df.select(nz.number(pl.col("v"), sum_parts=True))["v"].to_list()
+    assert summed == [3.0, 3.0, 5.0, 3.0, 3.0, 3.0, None, None, 1.0, 1500.0]
+    plain = df.select(nz.number(pl.col("v")))["v"].to_list()
+    assert plain == [None, None, None, None, None, 3.0, None, None, 1.0, None]
+
+
 def test_yes_no_words():
     vals = ["是", "Y", "√", "1", "否", "N", "×", "0", "也许", None]
     got = pl.DataFrame({"v": vals}).select(nz.yes_no(pl.col("v")).alias("v"))["v"].to_list()

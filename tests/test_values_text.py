@@ -194,12 +194,14 @@ def test_big_tables_clean_a_single_dirty_cell(tmp_path, cli, monkeypatch):
 def test_common_spellings_of_years_status_mode_and_dates_are_read(tmp_path, cli):
     """Ways a school writes unambiguous values that were reported as out of range (S006/S007):
     三年制, 3学年, 3（年）; 已转出, 在校生; 全日制学历教育; Excel's long date with the weekday and
-    20240901.0. Near misses stay findings: 2+1 (which total?) and 已转走 (not a status word)."""
+    20240901.0; 2+1 (two years at school, one in a company: 3). Near misses stay findings: 2~3年
+    (which?) and 已转走 (not a status word)."""
     rows = [ROSTER_HEADERS,
             roster_row("S1", "张一", make_id(seq="101"), years="三年制", enroll="2024年9月1日 星期日"),
             roster_row("S2", "李二", make_id(seq="103"), years="3学年", status="在校生", enroll="20240901.0"),
             roster_row("S3", "王三", make_id(seq="105"), years="3（年）", status="已转出", mode="全日制学历教育"),
-            roster_row("S4", "赵四", make_id(seq="107"), years="2+1", status="已转走")]
+            roster_row("S4", "赵四", make_id(seq="107"), years="2~3年", status="已转走"),
+            roster_row("S5", "钱五", make_id(seq="109"), years="2+1")]
     r = cli("check", "--roster", write_csv(tmp_path / "名册.csv", rows), *AS_OF)
     bad = r.findings.filter(pl.col("rule_id").is_in(["S006", "S007"]))
     assert sorted(bad.select("row", "column").rows()) == [("5", "学制"), ("5", "学籍状态")], bad.rows()

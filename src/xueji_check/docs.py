@@ -102,6 +102,8 @@ def data_md() -> str:
                 values += "（其他取值照原样保留）"
             if f.min is not None or f.max is not None:
                 values += f"{'' if f.min is None else f.min} – {'' if f.max is None else f.max}"
+            if f.sum_parts:
+                values += "（「2+1」「3+2」读作各段年数之和）"
             pii = "（个人信息）" if f.pii else ""
             out.append(f"| `{f.name}` | {f.title}{pii} | {TYPE_ZH.get(f.type, f.type)} | {req} | "
                        f"{'、'.join(f.aliases)} | {values.replace('|', '/')} |")

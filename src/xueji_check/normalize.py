@@ -369,13 +369,20 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- numbers, yes/no, grade
-def number(raw: pl.Expr) -> pl.Expr:
+def number(raw: pl.Expr, sum_parts: bool = False) -> pl.Expr:
     """`3`, `3年`, `三年`, `三年制`, `3学年`, `3（年）`, `2.5年`, `两年半`, `1,000.00元` → Float64 (null
-    when unreadable)."""
+    when unreadable). With `sum_parts` (a field whose schema says so: 学制), `2+1` / `2年+1年` /
+    `3+2` read as the sum of the parts (two years at school and one in a company is a 学制 of three
+    years); otherwise such a value is unreadable (an amount `1000+500` is not guessed at)."""
     s = compact(raw).str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
     s = s.str.replace_all(r"学年|年制|[（(]年[）)]|[,，元年¥￥]|人民币|RMB", "")  # 3年制, 3学年, 3（年）
     s = s.str.replace(r"^(\d+)\.5$", "$1.5").str.replace(r"^\.5$", "0.5")
-    return s.cast(pl.Float64, strict=False)
+    value = s.cast(pl.Float64, strict=False)
+    if not sum_parts:
+        return value
+    parts = s.str.extract_groups(r"^(\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?)$")
+    total = parts.struct.field("1").cast(pl.Float64, strict=False) + parts.struct.field("2").cast(pl.Float64, strict=False)
+    return pl.coalesce(value, total)
 
 
 def yes_no(raw: pl.Expr) -> pl.Expr:

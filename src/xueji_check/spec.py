@@ -45,6 +45,7 @@ class FieldSpec:
     pii: bool = False
     min: float | None = None
     max: float | None = None
+    sum_parts: bool = False  # number: `2+1` read as 3 (normalize.number)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def _field_from_toml(d: dict) -> FieldSpec:
         pii=bool(d.get("pii", False)),
         min=d.get("min"),
         max=d.get("max"),
+        sum_parts=bool(d.get("sum_parts", False)),
     )
 
 

@@ -24,7 +24,7 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] |
     if f.type == "date":
         return []  # staged in normalise_fields (add_date_columns)
     if f.type == "number":
-        return [nz.clean_text(raw).alias(f"{n}__raw"), nz.number(raw).alias(n)]
+        return [nz.clean_text(raw).alias(f"{n}__raw"), nz.number(raw, f.sum_parts).alias(n)]
     if f.type == "bool":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.yes_no(raw).alias(n)]
     if f.type == "enum":
