@@ -224,7 +224,7 @@ def test_blank_and_total_rows_are_dropped_exactly():
         "_row": list(range(1, 9)),
         "c0": ["1", None, " ", "合 计", "2", "\u3000", "x", None],
         "c1": ["a", None, None, "10", "  小计：", "", "y", "总计"],
-        "c2": ["b", None, "\t", None, "3", None, "共计", None],
+        "c2": ["b", None, "\t", None, "3", None, "共计划", None],
     }, schema={"_row": pl.Int64, "c0": pl.String, "c1": pl.String, "c2": pl.String})
     out = _drop_blank_and_total_rows(df, ["c0", "c1", "c2"])
     assert out["_row"].to_list() == [1, 7]

@@ -368,7 +368,8 @@ def test_few_cell_rows_go_with_a_footer_but_stay_beside_a_heading():
 CELLS = ["张一", "王小计", "说明", "小计", "合计", "王老师", "1", "2024级数控1班", "一、国家助学金", "东方技工学校",
          "2024年11月4日", "公示时间：2024年11月4日至2024年11月8日", "联系人：", "监督电话：", "13800000000",
          "以上名单经审核，现予公示。", "会计", "（盖章）", "S001", "校长（签字）：", "----------", "年  月  日", "已签字",
-         "学生类别", "资助项目", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号"]
+         "学生类别", "资助项目", make_id(), make_id()[:6] + " " + make_id()[6:], "姓名", "序号",
+         "本页小计", "汇总", "Total", "必填", "（文本）", "2", "3", "甲", "总人数：5", "以下无正文", "5000", "(元)"]
 
 
 CELL = st.one_of(st.none(), st.sampled_from(CELLS))
@@ -449,3 +450,73 @@ def test_second_header_found_the_same_way_in_a_sheet_wider_than_wide_cols():
                 assert kept["_row"].to_list() == [2] and [a.row for a in aside if a.category == "table"] == [3, 4]
     finally:
         table_mod.WIDE_COLS = keep
+
+
+# ------------------------------------------------------------------ rows that explain the header or end a ledger
+AID_HEADERS = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额", "发放日期"]
+
+
+def _ledger(tmp_path: Path, tail: list[list], head: list[list] = ()) -> tuple[Path, Path]:
+    roster = write_csv(tmp_path / "名册.csv", [ROSTER_HEADERS, *[roster_row(f"S{i}", n, make_id(seq=f"1{i}1"))
+                                                                for i, n in enumerate(NAMES)]])
+    recs = [[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]
+            for i, n in enumerate(NAMES)]
+    return roster, write_sheet(tmp_path / "资助.xlsx", [AID_HEADERS, *head, *recs, *tail], sheet="Sheet1")
+
+
+def _aid_sheet(r) -> dict:
+    return next(s for i in r.json["run"]["inputs"] if i["path"].endswith("资助.xlsx") for s in i["sheets"])
+
+
+def test_page_totals_and_other_total_labels_accuse_no_one(tmp_path, cli):
+    """A multi-page ledger's 本页小计 / 累计 rows (label under 学籍号, sum under 金额) were read as
+    students: A302 可能是虚假学籍 and S002. Each label is now a total row; the near miss, a
+    Cantonese name Sum Ka Ho, stays a student (and is reported as not in the roster)."""
+    for label in ("本页小计", "本页合计", "累计", "至本页累计", "共计", "总合计", "全校合计", "汇总", "Total", "TOTAL："):
+        roster, aid = _ledger(tmp_path, [[label, None, None, None, None, None, "5000"]])
+        r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+        assert r.findings.height == 0, (label, r.findings.select("rule_id", "row", "message").rows())
+        assert _aid_sheet(r)["rows"] == 5 and any("合计/小计行" in n for n in footer_notes(r)), (label, footer_notes(r))
+    roster, aid = _ledger(tmp_path, [["S9", "Sum Ka Ho", make_id(seq="191"), "东方技工学校", "2024秋", "国家助学金", "1000",
+                                      "2024-11-20"]])
+    r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("A302")["row"].to_list() == ["7"], r.findings.rows()
+
+
+def test_rows_explaining_the_header_are_not_students(tmp_path, cli):
+    """A template's 栏次 row (1 2 3 …, 甲 乙 1 2 …), a row of 必填/选填 or of （文本）/（日期）, and a
+    units row (元) under 金额 sit between the header and the first record: each was a student named
+    "2" or "必填" with a dozen S-errors. Near miss: a record whose 序号-like cells are not a run."""
+    heads = [[str(i) for i in range(1, 9)], ["甲", "乙", *[str(i) for i in range(1, 7)]],
+             ["必填", "必填", "必填", "选填", "必填", "必填", "必填", "选填"],
+             ["（文本）", "（文本）", "（文本）", "（文本）", "（文本）", "（文本）", "（数字）", "（日期）"],
+             [None, None, None, None, None, None, "(元)", None]]
+    for head in heads:
+        roster, aid = _ledger(tmp_path, [], head=[head])
+        r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+        assert r.findings.height == 0, (head, r.findings.select("rule_id", "row", "message").rows())
+        assert _aid_sheet(r)["rows"] == 5 and any("第 2 行是表头下的栏次号或填写说明行" in n for n in footer_notes(r)), \
+            (head, footer_notes(r))
+    roster, aid = _ledger(tmp_path, [], head=[["1", "2", "4", "5"]])  # not a run: a record (it names no one)
+    r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+    assert _aid_sheet(r)["rows"] == 6
+
+
+def test_rows_after_the_last_record_that_name_no_student(tmp_path, cli):
+    """A template's pre-numbered empty rows (序号 alone; with the school filled in), a sum without
+    its label, 总人数：/总金额：, 以下无正文: after the last record, none is a student. Near miss: the
+    same bare number between two records stays a record (S002 asks for what it lacks)."""
+    tails = [[[None] * 6 + ["5000"]], [["6"], ["7"]], [[None, None, None, "东方技工学校"], [None, None, None, "东方技工学校"]],
+             [[None, "总人数：5", None, None, None, None, "总金额：5000"]], [[None, "以下无正文"]]]
+    for tail in tails:
+        roster, aid = _ledger(tmp_path, tail)
+        r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+        assert r.findings.height == 0, (tail, r.findings.select("rule_id", "row", "message").rows())
+        assert _aid_sheet(r)["rows"] == 5 and any("第 7" in n for n in footer_notes(r)), (tail, footer_notes(r))
+    roster = write_csv(tmp_path / "名册.csv", [ROSTER_HEADERS, *[roster_row(f"S{i}", n, make_id(seq=f"1{i}1"))
+                                                                for i, n in enumerate(NAMES)]])
+    recs = [[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]
+            for i, n in enumerate(NAMES)]
+    aid = write_sheet(tmp_path / "资助.xlsx", [AID_HEADERS, *recs[:2], [None] * 6 + ["1000"], *recs[2:]], sheet="Sheet1")
+    r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+    assert _aid_sheet(r)["rows"] == 6 and set(r.findings.filter(pl.col("row") == "4")["rule_id"]) >= {"S002"}

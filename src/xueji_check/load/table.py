@@ -29,10 +29,22 @@ from xueji_check.load.model import LoadError, Problem, RawSheet, Table
 from xueji_check.pii import mask_text
 from xueji_check.spec import KindSpec, normalise_header
 
-# A total row: 合计/总计/小计 as a label at the start of one of the first four cells (`合计`,
-# `小 计：`, `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`);
+# A total row: 合计/总计/小计/累计/共计/汇总 (also 本页小计, 至本页累计, 全校合计, 总合计, 总人数：,
+# 总金额：, Total) as a label at the start of one of the first four cells (`合计`, `小 计：`,
+# `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`, `汇总表`);
 # further right (beside 金额) only in a row that names no student.
-TOTAL_ROW = r"^(合\s*计|总\s*计|小\s*计)(?:$|[\s:：（(\d０-９]|人|金额|数)"
+TOTAL_ROW = (r"^(?:(?:本页|本表|本月|本期|本学期|全校|全院|全部|全年|总|(?:截)?至本页|以上)?\s*"
+             r"(?:合\s*计|总\s*计|小\s*计|累\s*计|共\s*计|汇\s*总)|总\s*(?:人数|金额))(?:$|[\s:：（(\d０-９]|人|金额|数)"
+             r"|^(?i:total|subtotal|grand\s*total)(?:$|[\s:：(])")  # not Sum: a Cantonese surname
+# What a cell of a total row's label may start with: the cheap test every row's first cells get.
+_TOTAL_HINT = r"计|汇\s*总|总\s*(?:人数|金额)|(?i:total)"
+# A row under the header that explains it (a template's 栏次 row `1 2 3 …` or `甲 乙 1 2 …`, a
+# row of 必填/选填, of the types （文本）/（日期）, or of units (元)): every filled cell is such a hint.
+LEGEND_CELL = (r"^[（(\[【]?\s*(?i:必填|选填|可选|非必填|必录|选录|可不填|必须填写|文本|文本型|日期|日期型|数字|数值|数值型|整数"
+               r"|小数|字符|字符型|元|万元|人民币元|单位\s*[:：]?\s*元|年|人|下拉选择|下拉|yyyy-mm-dd|yyyy/mm/dd|yyyymmdd"
+               r"|yyyy年mm月dd日|是/否|是或否|男/女)\s*[）)\]】]?$")
+# The first cell of a 栏次 row, or of a row of hints: the cheap test every row gets.
+_LEGEND_FIRST = rf"^\s*[（(]?(?:\d{{1,2}}|[甲乙丙丁戊])[)）]?\s*$|{LEGEND_CELL}"
 
 # The first cell of a footer line: a label with a colon (or a space before its value), or a phrase
 # only a notice holds. Anchored at the start, so a record whose 备注 says 说明 is untouched.
@@ -51,7 +63,8 @@ FOOTER_PHRASE = (
     r"|(?:监督|举报|投诉|咨询|联系)电话|联系人|联系方式|盖章|公章|签章|制表人|审核人|填表人|填报人"
 )
 # A whole cell that is a heading word (a note block starts with it on its own line).
-FOOTER_WORD = r"^\s*(?:备注|说明|填表说明|附注|注|注意事项|特别说明|落款|盖章|（?\(?(?:公章|盖章)\)?）?)\s*[:：]?\s*$"
+FOOTER_WORD = (r"^\s*(?:备注|说明|填表说明|附注|注|注意事项|特别说明|落款|盖章|（?\(?(?:公章|盖章)\)?）?"
+               r"|[（(]?以下(?:无正文|空白|无内容)[）)]?)\s*[:：]?\s*$")
 _FIRST_CELL = f"(?:{FOOTER_LABEL})|(?:{FOOTER_PHRASE})|(?:{FOOTER_WORD})"
 # Free text: a sentence, not a value.
 _PROSE = r"[。；！？!?]|[，,].{4,}|^.{20,}$"
@@ -78,8 +91,10 @@ WIDE_COLS = 512
 
 @dataclass
 class SetAside:
-    """A row below the header that is not a record. `category`: footer (after the last record),
-    separator (a heading or note between records), header (the header repeated), total (合计/小计),
+    """A row below the header that is not a record. `category`: footer (after the last record; also
+    a row that names no student there, such as a template's pre-numbered empty row or a sum
+    without its label), separator (a heading or note between records), header (the header
+    repeated), legend (a 栏次 row 1 2 3 … or a row of 必填/（文本）/(元) hints), total (合计/小计),
     example (a template's example row, first cell 示例…), table (from a header in another column
     order on: a second table on the sheet, not checked)."""
 
@@ -387,8 +402,9 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     # in its first cell, the header text, or nothing that surely names a student.
     shape = pl.any_horizontal(
         _blank_cell(fullest),
-        pl.any_horizontal([pl.col(c).str.contains("计", literal=True).fill_null(False) for c in lead]),
+        pl.any_horizontal([pl.col(c).str.contains(_TOTAL_HINT).fill_null(False) for c in lead]),
         (first == last).fill_null(True),
+        first.str.contains(_LEGEND_FIRST).fill_null(False),
         first.str.contains(_FIRST_CELL).fill_null(False),
         *header_eq,
     )
@@ -460,14 +476,17 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
            & pl.col("_kind").is_in(["strong", "tail"]).any().over("_run"))
     )
     aside_rows = cls.filter(
-        pl.col("_kind").is_in(["total", "strong", "header"])
+        pl.col("_kind").is_in(["total", "strong", "header", "legend"])
         | (pl.col("_kind").is_in(["tail", "weak"]) & pl.col("_noted"))
+        # after the last record, a row that names no student: a template's pre-numbered empty rows
+        # (序号 alone, or with the school filled in), a sum without its label
+        | (pl.col("_kind").is_in(["weak", "bare"]) & (pl.col("_row") > last_record))
     )
     drop = set(cls.filter(pl.col("_kind") == "blank").get_column("_row").to_list())
     aside: list[SetAside] = []
     for row, kind, hints, text in aside_rows.select("_row", "_kind", "_hints", "_text").iter_rows():
         drop.add(row)
-        if kind in ("total", "header"):
+        if kind in ("total", "header", "legend"):
             category = kind
         else:
             category = "footer" if row > last_record else "separator"
@@ -512,6 +531,9 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
             # a cell starts a run unless the cell to its left holds the same text (a merged range)
             _start=(v.shift(1).over("_row") != v).fill_null(True) | (i.shift(1).over("_row") != i - 1).fill_null(True),
             _remark=i.is_in(remark),
+            # a 栏次 cell: (1), 2, …, or 甲 乙 before them
+            _int=v.str.replace_all(r"^[（(]|[)）]$", "").cast(pl.Int64, strict=False),
+            _ordw=v.str.contains(r"^[甲乙丙丁戊己庚辛壬癸]$"),
         )
     )
     per_row = cells.group_by("_row").agg(
@@ -531,11 +553,16 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         _prose=v.str.contains(_PROSE).any(),
         _sig=(v.str.contains(_DATE_CELL) | v.str.contains(_ORG_CELL)).all(),
         _num=(v.str.contains(_NUMERIC) & v.str.contains(r"[\d０-９]")).all(),  # a line of ---- is not a number
+        _hintrow=v.str.contains(LEGEND_CELL).all(),
+        # 栏次: every cell a number or 甲乙…, the numbers 1 (or 2) up in steps of one, at least three
+        _seq=((pl.col("_int").is_not_null() | pl.col("_ordw")).all() & (pl.col("_int").is_not_null().sum() >= 3)
+              & (pl.col("_int").drop_nulls().diff().drop_nulls() == 1).all()
+              & (pl.col("_int").drop_nulls().first() <= 2)),
     )
     f = (cand.select("_row", _ev=evidence).join(per_row, on="_row", how="left")
          .with_columns(pl.col("_n", "_neff", "_hdr").fill_null(0),
                        pl.col("_hdrany", "_hdrmoved").fill_null(0),
-                       pl.col("_total", "_totalany", "_kwany", "_prose", "_fremark").fill_null(False),
+                       pl.col("_total", "_totalany", "_kwany", "_prose", "_fremark", "_hintrow", "_seq").fill_null(False),
                        pl.col("_sig", "_num").fill_null(True))
          .with_columns(
              _label=~pl.col("_fremark") & pl.col("_first").str.contains(FOOTER_LABEL).fill_null(False),
@@ -560,15 +587,20 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
     hints = pl.concat_list([pl.when(pl.col("_text").str.contains(rx)).then(pl.lit(label)) for label, rx in _HINTS]
                            + [pl.when(pl.col("_sig") & (neff <= 2) & ~ev).then(pl.lit("落款"))]).list.drop_nulls()
     hints = pl.when(hints.list.len() > 0).then(hints).when(pl.col("_prose")).then(pl.lit(["说明文字"])) \
-        .when(pl.col("_merged")).then(pl.lit(["合并单元格中的文字"])).otherwise(hints)
+        .when(pl.col("_merged")).then(pl.lit(["合并单元格中的文字"])) \
+        .when(~ev & pl.col("_num")).then(pl.lit(["只有数字、没有学生信息的行"])) \
+        .when(~ev & (neff <= 2) & ~pl.col("_kwany") & ~pl.col("_label") & ~pl.col("_phrase") & ~pl.col("_kwword")) \
+        .then(pl.lit(["没有姓名、身份证号、学籍号的行"])).otherwise(hints)
     return f.with_columns(
         _kind=pl.when(n == 0).then(pl.lit("blank"))
         .when(pl.col("_total") | (pl.col("_totalany") & ~ev)).then(pl.lit("total"))  # 合计 beside 金额 too
         .when(header).then(pl.lit("header"))
         .when(other_header).then(pl.lit("table"))
+        .when((n > 0) & (pl.col("_hintrow") | pl.col("_seq"))).then(pl.lit("legend"))
         .when(strong).then(pl.lit("strong"))
         .when(~ev & (neff <= 2) & pl.col("_sig")).then(pl.lit("tail"))
         .when(~ev & (neff <= 2) & ~pl.col("_num")).then(pl.lit("weak"))
+        .when(~ev & (neff <= 3) & pl.col("_num")).then(pl.lit("bare"))  # a sum without its label, a 序号 alone
         .otherwise(pl.lit("record")),
         _hints=hints,
         _words=pl.col("_label") | pl.col("_phrase") | pl.col("_kwword") | pl.col("_kwany") | pl.col("_prose"),
@@ -576,7 +608,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
 
 
 _CATEGORY = {"example": "模板的示例行", "footer": "表尾说明", "separator": "表格中间的分组标题或说明行", "header": "重复的表头行",
-             "total": "合计/小计行"}
+             "legend": "表头下的栏次号或填写说明行", "total": "合计/小计行"}
 
 
 def _ranges(rows: list[int]) -> str:
@@ -615,7 +647,7 @@ def set_aside_message(aside: list[SetAside]) -> str | None:
     if not aside:
         return None
     parts = []
-    for cat in ("example", "footer", "separator", "header", "total"):
+    for cat in ("example", "legend", "footer", "separator", "header", "total"):
         rows = [a for a in aside if a.category == cat]
         if not rows:
             continue
