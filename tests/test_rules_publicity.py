@@ -110,7 +110,7 @@ def test_p402_header_and_cell_values_one_finding_per_column(tmp_path, cli):
     by = {m.split("」")[0].split("「")[-1]: m for m in msgs}
     assert set(by) == {"身份证号", "出生年月", "备注"}
     assert "表头表明该列是身份证号" in by["身份证号"] and "1 个身份证号" in by["身份证号"]
-    assert "1 个手机号" in by["备注"] and "1 个银行卡号" in by["备注"] and "1 个家庭住址" in by["备注"]
+    assert "1 个手机号" in by["备注"] and "2 个银行卡号" in by["备注"] and "1 个家庭住址" in by["备注"]
     assert "1 个出生日期" in by["备注"]
     assert all(A not in m and "13812345678" not in m for m in msgs)
     assert all("教财厅函〔2017〕28号" in m for m in msgs)
@@ -306,4 +306,32 @@ def test_p402_note_lines_without_id_numbers_are_clean(tmp_path, cli):
             ["监督电话：0371-12345678，13912345678；学校账号 6217000010012345678"],
             ["学籍号 2018001000100000 的学生已转学"]]
     r = check(cli, "--publicity", pub(tmp_path, "东方技工学校国家助学金公示名单", rows))
+    assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()
+
+
+def test_p402_numbers_as_they_reach_a_list_typed_split_mistyped_or_in_excel_notation(tmp_path, cli):
+    """Shapes a red-team run put into 专业/年级/姓名/学校 of an aid table, which `publicity make`
+    copied into a public list and P402 passed: a card inside text, a card failing its check, an ID
+    with a wrong check digit (alone or inside a name), a mobile with hyphens or +86 inside text, an
+    ID as Excel shows a long number. Near misses: a 学号 of 11 digits, a date range run together,
+    an amount, a landline."""
+    bad_id = make_id("20070315", seq="555")[:17] + ("0" if make_id("20070315", seq="555")[-1] != "0" else "1")
+    headers = ["序号", "姓名", "学校", "专业", "年级"]
+    rows = [["1", "张三", "东方技工学校", "数控6217259307073721731", "2024级"],
+            ["2", "李四", "东方技工学校", "6217628123660458367", "2024级"],
+            ["3", "王五", "东方技工学校", bad_id, "2024级"],
+            ["4", "赵六", "东方技工学校", "汽修 151-1408-1254", "2024级 +8618953832589"],
+            ["5", f"学生{bad_id}", "东方技工学校6217243518211710480", "3.20102200703155E+17", "2024级"],
+            ["6", "学生丅3.20102200703175E+17", "东方技工学校", "数控", "2024级"]]
+    r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows, headers))
+    by = {m.split("」")[0].split("「")[-1]: m for m in r.rule("P402")["message"].to_list()}
+    assert set(by) == {"姓名", "学校", "专业", "年级"}, by
+    assert "2 个银行卡号" in by["专业"] and "1 个身份证号" in by["专业"] and "1 个手机号" in by["专业"], by["专业"]
+    assert "1 个以科学计数法显示的长数字" in by["专业"], by["专业"]
+    assert "1 个手机号" in by["年级"] and "1 个身份证号" in by["姓名"] and "1 个银行卡号" in by["学校"], by
+    assert "1 个以科学计数法显示的长数字" in by["姓名"], by["姓名"]
+    near = [["1", "张三", "东方技工学校", "学号24010101001", "2024级"],
+            ["2", "李四", "东方技工学校", "2024-09-01-2025-01-15", "2024级"],
+            ["3", "王五", "东方技工学校（电话0371-6312-3456）", "数控 1500.00元", "2024级"]]
+    r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", near, headers))
     assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()

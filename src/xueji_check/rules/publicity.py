@@ -263,7 +263,12 @@ _FULL_DATE = r"^((19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})日?( 00:00(:00)
 
 
 
-KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住址")
+KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住址", "以科学计数法显示的长数字")
+# 18 characters of an ID number's shape (a region, a birth date, three digits, a check character):
+# published, it names a person even when its check digit is wrong (a typing error)
+_ID_SHAPE = r"^[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"
+# separators a number is written with inside text: 151-1408-1254, 6217 0000…, 139–1234–5678, (139)…
+_DIGIT_SEP = r"(\d)[\-–—−‐‑－～~·/_]+(\d)"
 
 
 def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -281,10 +286,15 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] =
 
     phone = cells.filter(d.str.replace_all(r"[().．]", "").str.replace(r"^(?:\+|00)?86", "").str.contains(r"^1[3-9]\d{9}$"))
     numeric = cells.filter(d.str.contains(r"^\d{15,19}$|^\d{17}[Xx]$")).with_columns(
-        _id=(nz.id_struct(s, as_of).struct.field("status") == "ok")
-        & s.str.contains(r"^\d{15}$|^\d{17}[\dXx]$"))
+        _id=((nz.id_struct(s, as_of).struct.field("status") == "ok") & s.str.contains(r"^\d{15}$|^\d{17}[\dXx]$"))
+        | d.str.contains(_ID_SHAPE))
     ids = numeric.filter(pl.col("_id"))
-    cards = numeric.filter(pl.col("_bank") & ~pl.col("_id") & d.str.contains(r"^\d{16,19}$") & nz.luhn_ok(d))
+    # a card number that fails its check is still a card (a typing error): a UnionPay 62… number
+    cards = numeric.filter(pl.col("_bank") & ~pl.col("_id") & d.str.contains(r"^\d{16,19}$")
+                           & (nz.luhn_ok(d) | d.str.starts_with("62")))
+    # an ID number or a card number Excel shows as 3.20102200703155E+17 (a number of 11 or more digits)
+    sci = cells.filter(pl.col("_bank") & s.str.contains(
+        r"^\d(?:\.\d+)?[Ee]\+?(?:1\d|[2-9]\d)$|\d\.\d{9,}[Ee]\+?(?:1\d|[2-9]\d)(?:\D|$)"))
     y = s.str.extract(r"^((19|20)\d{2})", 1).cast(pl.Int32, strict=False)
     births = cells.filter(pl.col("_birth") & s.str.contains(_FULL_DATE)).filter(
         nz.date_struct(s).struct.field("date").is_not_null() & y.is_between(pl.col("_ref") - 70, pl.col("_ref") - 12))
@@ -292,19 +302,31 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] =
     # a number written inside other text (a name cell 张三 410105…, a 学籍号 G410105…, 赵六13912345678):
     # an ID number that passes its checks, or a mobile, between non-digits
     whole = d.str.replace_all(r"[().．]", "").str.contains(r"^(?:\+|00)?(?:86)?\d{11,19}$|^\d{17}[Xx]$")
-    inside = cells.filter(s.str.contains(r"\d{11}") & ~whole)
-    ids_inside = inside.with_columns(_e=s.str.extract(r"(?:^|\D)(\d{17}[\dXx]|\d{15})(?:\D|$)", 1)).filter(
-        pl.col("_e").is_not_null() & (nz.id_struct(pl.col("_e"), as_of).struct.field("status") == "ok"))
-    phones_inside = inside.filter(s.str.contains(r"(?:^|\D)1[3-9]\d{9}(?:\D|$)"))
+    # digits joined across the separators and brackets a number may be written with inside text
+    j = s.str.replace_all(r"[()（）]", "").str.replace_all(_DIGIT_SEP, "$1$2").str.replace_all(_DIGIT_SEP, "$1$2")
+    inside = cells.filter(~whole & s.str.contains(r"\d")).with_columns(_j=j).filter(pl.col("_j").str.contains(r"\d{11}"))
+    jj = pl.col("_j")
+    e18 = jj.str.extract(r"(?:^|\D)(\d{17}[\dXx])(?:\D|$)", 1)
+    e15 = jj.str.extract(r"(?:^|\D)(\d{15})(?:\D|$)", 1)
+    ids_inside = inside.with_columns(_e18=e18, _e15=e15).filter(
+        pl.col("_e18").str.contains(_ID_SHAPE).fill_null(False)
+        | (nz.id_struct(pl.col("_e15"), as_of).struct.field("status") == "ok").fill_null(False))
+    phones_inside = inside.filter(jj.str.contains(r"(?:^|\D)(?:(?:\+|00)?86)?1[3-9]\d{9}(?:\D|$)"))
+    # a card's first digit is 3-6 (UnionPay 62, Visa, Mastercard, JCB): a date range run together
+    # (2024-09-01-2025-01-15 → 2024090120250115) is no card, whatever its Luhn sum
+    card_e = jj.str.extract(r"(?:^|\D)([3-6]\d{15,18})(?:\D|$)", 1)
+    cards_inside = inside.filter(pl.col("_bank")).with_columns(_c=card_e).filter(
+        pl.col("_c").is_not_null() & ~pl.col("_c").str.contains(_ID_SHAPE)
+        & (nz.luhn_ok(pl.col("_c")) | pl.col("_c").str.starts_with("62")).fill_null(False))
     return pl.concat([tag(ids, "身份证号"), tag(phone, "手机号"), tag(cards, "银行卡号"),
-                      tag(births, "出生日期"), tag(addresses, "家庭住址"),
-                      tag(ids_inside, "身份证号"), tag(phones_inside, "手机号")])
+                      tag(births, "出生日期"), tag(addresses, "家庭住址"), tag(sci, "以科学计数法显示的长数字"),
+                      tag(ids_inside, "身份证号"), tag(phones_inside, "手机号"), tag(cards_inside, "银行卡号")])
 
 
 @rule(
     "P402", severity="error", title="公示了个人敏感信息", title_en="sensitive personal data published",
     clause="三（四）；教财厅函〔2017〕28号", needs={"publicity": ()},
-    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期（身份证号、手机号写在姓名等文字中的也算）。每列一条，附单元格数；标题、说明、备注、表尾等表格以外的文字中出现学生身份证号的，每份名单另报一条（表尾的联系电话、学校账号是学校有意公布的，不报）。",
+    what="公示名单含身份证号、家庭住址、电话、出生日期、银行卡号等列，或单元格中出现身份证号、手机号、银行卡号、完整出生日期（身份证号、手机号、银行卡号写在姓名等文字中或用 -、空格分段的也算；校验位错误的身份证号、62 开头的银行卡号、Excel 以科学计数法显示的长数字也算）。每列一条，附单元格数；标题、说明、备注、表尾等表格以外的文字中出现学生身份证号的，每份名单另报一条（表尾的联系电话、学校账号是学校有意公布的，不报）。",
     why="公示只能有姓名、学校、院系、年级、专业、班级，不得泄露学生个人敏感信息（三（四）；教财厅函〔2017〕28号）。",
     example="公示名单有「身份证号」列 → P402；表尾学校公布的监督电话不是学生的手机号，不报。",
 )
