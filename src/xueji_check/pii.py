@@ -43,8 +43,10 @@ _NZ = "[1-9１-９]"
 _YYYY = "(?:[1１][89８９]|[2２][0０])" + D + "{2}"
 _MM = "(?:[0０][1-9１-９]|[1１][0-2０-２])"
 _CHECK = "[0-9０-９XxＸｘ]"
-# a separator between digit groups: space, ideographic space, hyphen, dot (`139.1234.5678`)
-_SEP = "[ \u3000\\-－.．]"
+# a separator between digit groups: space, ideographic space, hyphen (and the dashes and minus a
+# word processor puts for it: ‐ ‑ ‒ – — −), dot (`139.1234.5678`), tilde, middle dot, slash, underscore
+_SEP_CHARS = " \u3000\\-－.．\u2010\u2011\u2012\u2013\u2014\u2212～~·/_"
+_SEP = f"[{_SEP_CHARS}]"
 
 # (name, pattern, replacement). Group 1 is the boundary before, the last group the boundary
 # after; replacements use ${n}.
@@ -55,6 +57,9 @@ _PATTERNS: list[tuple[str, str, str]] = [
     ("id18_grouped",  # as printed on the card: 410105 20080104 1241 (one separator between groups)
      f"(^|{_NOT_D})({_NZ}{D}{{5}})({_SEP})({_YYYY}{_MM}(?:[0０][1-9１-９]|[12１２]{D}|[3３][01０１]))({_SEP})({D}{{3}}{_CHECK})($|{_NOT_D})",
      "${1}${2}${3}********${5}${6}${7}"),
+    ("id18_grouped4",  # 410105 2008 0104 1241
+     f"(^|{_NOT_D})({_NZ}{D}{{5}})({_SEP})({_YYYY})({_SEP})({_MM}(?:[0０][1-9１-９]|[12１２]{D}|[3３][01０１]))({_SEP})({D}{{3}}{_CHECK})($|{_NOT_D})",
+     "${1}${2}${3}****${5}****${7}${8}${9}"),
     ("id15",
      f"(^|{_NOT_D})({_NZ}{D}{{5}})({D}{{2}}{_MM}[0-3０-３])({D}{{4}})($|{_NOT_D})",
      "${1}${2}*****${4}${5}"),
@@ -67,11 +72,15 @@ _PATTERNS: list[tuple[str, str, str]] = [
     ("card",
      f"(^|{_NOT_D})({D}{{4}})({D}{{8,11}})({D}{{4}})($|{_NOT_D})",
      "${1}${2}********${4}${5}"),
+    ("card_split",  # 16-19 digits in groups of any length (621700 1234567890123); a card's first digit
+     # is 3-6, so two dates run together (2024-09-01 2024-10-01) are left alone
+     f"(^|{_NOT_D})([3-6３-６]{D}{{3}})((?:{_SEP}?{D}){{8,11}})({_SEP}?{D}{{4}})($|{_NOT_D})",
+     "${1}${2}********${4}${5}"),
     ("long",
      f"(^|{_NOT_D})({D}{{4}})({D}{{12,}})({D}{{4}})($|{_NOT_D})",
      "${1}${2}************${4}${5}"),
-    ("mobile",
-     f"(^|{_NOT_D})((?:(?:[+＋]|[0０]{{2}})?[8８][6６]{_SEP}?)?[1１][3-9３-９]{D})({_SEP}?{D}{{4}}{_SEP}?)({D}{{4}})($|{_NOT_D})",
+    ("mobile",  # 139-1234-5678, (139)1234 5678, 13912 345678: a separator anywhere after the first three
+     f"(^|{_NOT_D})((?:(?:[+＋]|[0０]{{2}})?[8８][6６]{_SEP}?)?[(（]?[1１][3-9３-９]{D}[)）]?)((?:{_SEP}?{D}){{4}})((?:{_SEP}?{D}){{4}})($|{_NOT_D})",
      "${1}${2}****${4}${5}"),
     ("scientific",
      f"(^|{_NOT_D})({D})([.．]{D}{{10,}})([EeＥｅ][+＋]?[1１][0-9０-９])",
@@ -84,7 +93,7 @@ PASSES = 2
 
 # Only IDs: for columns whose value is itself an identifier (学籍号), where an 11-digit or
 # 16-digit 学籍号 must stay readable, but a G-prefixed ID number (G410105…) must not.
-ID_ONLY = ("id18", "id18_grouped", "id15")
+ID_ONLY = ("id18", "id18_grouped", "id18_grouped4", "id15")
 
 QUOTE_LIMIT = 200
 TEXT_LIMIT = 1000
@@ -123,7 +132,7 @@ def mask_expr(e: pl.Expr, only: tuple[str, ...] | None = None) -> pl.Expr:
 
 # A cheap test for text that may hold a shape at all (11 or more digits and separators in a row,
 # or a long mantissa): the patterns run on those rows only.
-CANDIDATE = f"{D}[0-9０-９ \u3000\\-－.．]{{9,}}{D}|[.．]{D}{{10}}"
+CANDIDATE = f"{D}[0-9０-９()（）{_SEP_CHARS}]{{9,}}{D}|[.．]{D}{{10}}"
 
 
 def _on_rows(s: pl.Series, rows: pl.Series, fn) -> pl.Series:
