@@ -168,3 +168,29 @@ def test_a_number_typed_into_a_name_fails_the_self_check_and_the_terminal_masks_
     r, out = run("张三", "赵六 13912345678")  # near miss: a clean list; the one left out is listed masked
     assert r.code == 0 and out.exists(), r.stdout + r.stderr
     assert "赵六 139****5678" in r.stdout and "13912345678" not in r.stdout + r.stderr
+
+
+def test_the_list_is_private_until_it_passes_its_self_check(tmp_path, monkeypatch):
+    """A run killed between writing and checking left a list others could read, holding the number
+    the check was about to refuse: the file is 0600 while it is checked, the umask's mode after."""
+    import datetime as dt
+    import os
+    import stat
+
+    from xueji_check import publicity_maker
+
+    seen = []
+
+    def check(path, display, policy, as_of):
+        seen.append(stat.S_IMODE(os.stat(path).st_mode))
+        return []
+
+    monkeypatch.setattr(publicity_maker, "self_check", check)
+    aid = write_xlsx(tmp_path / "资助.xlsx", AID, title="东方技工学校资助申报表")
+    out = tmp_path / "公示名单.xlsx"
+    old = os.umask(0o022)
+    try:
+        publicity_maker.make(aid, out, dt.date(2018, 11, 5), as_of=dt.date(2018, 12, 31))
+    finally:
+        os.umask(old)
+    assert seen == [0o600] and stat.S_IMODE(os.stat(out).st_mode) == 0o644

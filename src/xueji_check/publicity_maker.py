@@ -341,11 +341,17 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temp(out)
+        # private until it passes the self-check: a run killed before that leaves no list that
+        # others can read (it may hold the very number the check would refuse)
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         write_xlsx(tmp, rows, title_of(rows), period, left_out, merged)
         bad = self_check(tmp, str(out), policy, as_of)
         if bad:
             raise MakerError("生成的公示名单未通过自检，未写出文件：\n  " + "\n  ".join(bad)
                              + "\n请先更正资助表或学籍名册中的相应内容（如专业、年级列中混入的电话、身份证号）再生成")
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # the list is for posting: the mode any new file gets
         os.replace(tmp, out)
     except OSError as exc:
         raise MakerError(f"无法写出公示名单 {out}：{describe_os_error(exc, out, override=True)}") from exc
