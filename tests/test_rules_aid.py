@@ -250,3 +250,24 @@ def test_a310_skipped_without_ledger_columns(tmp_path, cli):
     r = check(cli, "--aid", aid)
     assert "学生签字" in r.json["run"]["skipped_rules"]["A310"]
     assert "发放方式" in r.json["run"]["skipped_rules"]["A309"]
+
+
+def test_a302_roster_with_the_schools_own_student_number_before_the_xuejihao(tmp_path, cli):
+    """A roster 序号, 学号, 学籍号, …: its 学号 column (the school's own number) was read as the
+    学籍号, so every aid row matched by 学籍号 got A302 (可能是虚假学籍). The column whose header
+    names the field itself is used; the warning says which."""
+    roster = write_xlsx(tmp_path / "名册.xlsx", [["序号", "学号", *ROSTER_HEADERS],
+                                               *[[str(i), f"2024{i:03d}", *roster_row(f"S{i}", n, "", enroll="2018-09-01")]
+                                                 for i, n in enumerate(["张三", "李四"], 1)]])
+    aid = write_xlsx(tmp_path / "资助.xlsx", [["学籍号", "姓名", "学校名称", "学期", "资助类型", "金额"],
+                                             ["S1", "张三", "东方技工学校", "2018秋", "国家助学金", "1000"],
+                                             ["S2", "李四", "东方技工学校", "2018秋", "国家助学金", "1000"]])
+    r = check(cli, "--aid", aid, "--roster", roster)
+    assert r.rule("A302").height == 0, r.rule("A302")["message"].to_list()
+    assert "「学号」与「学籍号」都对应学籍号，已使用后者" in r.stdout + r.stderr
+    # near miss: a roster with 学号 alone still matches by it
+    roster2 = write_xlsx(tmp_path / "名册2.xlsx", [["学号", *ROSTER_HEADERS[1:]],
+                                                *[roster_row(f"S{i}", n, "", enroll="2018-09-01")
+                                                  for i, n in enumerate(["张三", "李四"], 1)]])
+    r = check(cli, "--aid", aid, "--roster", roster2)
+    assert r.rule("A302").height == 0, r.rule("A302")["message"].to_list()

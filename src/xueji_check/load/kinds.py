@@ -27,18 +27,38 @@ class HeaderGuess:
     duplicates: list[str]
 
 
+def _alias_rank(spec: KindSpec, field: str, header: str) -> int:
+    """How closely a header names its field: 0 for the field's own title, then the alias's place
+    in the schema's list (学籍号 before 学号, 身份证号 before 证件号码, 学籍状态 before 状态)."""
+    f = spec.field_map[field]
+    h = normalise_header(header)
+    if h == normalise_header(f.title):
+        return 0
+    return 1 + next((i for i, a in enumerate(f.aliases) if normalise_header(a) == h), len(f.aliases))
+
+
 def _map_row(cells: list[str], spec: KindSpec) -> tuple[dict[str, str], list[str]]:
+    """Field -> column (`cN`) of one header row, and the headers left unused because another
+    column names the same field. Of two such columns the one whose header names the field more
+    closely is used (`_alias_rank`; the first of equals): a school's own 学号 column beside the
+    学籍号 column is not read as the 学籍号."""
     index = spec.alias_index()
-    mapping: dict[str, str] = {}
+    chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
     dups: list[str] = []
     for i, text in enumerate(cells):
         f = index.get(normalise_header(text))
         if f is None:
             continue
-        if f in mapping:
-            dups.append(text.strip())
+        rank = _alias_rank(spec, f, text)
+        if f in chosen:
+            if rank < chosen[f][0]:
+                dups.append(cells[chosen[f][1]].strip())
+                chosen[f] = (rank, i)
+            else:
+                dups.append(text.strip())
             continue
-        mapping[f] = f"c{i}"
+        chosen[f] = (rank, i)
+    mapping = {f: f"c{i}" for f, (_, i) in sorted(chosen.items(), key=lambda kv: kv[1][1])}
     return mapping, dups
 
 
