@@ -81,6 +81,15 @@ def test_a302_not_fired_for_format_differences(tmp_path, cli):
     assert r.rule("A302").height == 0, r.rule("A302")["message"].to_list()
 
 
+def test_a302_not_fired_for_a_student_id_typed_in_lower_case(tmp_path, cli):
+    headers = ["学籍号", "姓名", "学校名称", "学期", "资助类型"]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [headers, ["d20240007", "张三", "东方技工学校", "2018秋", "国家助学金"],
+                                             ["d20240008", "李四", "东方技工学校", "2018秋", "国家助学金"]])
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("D20240007", "张三", A)])
+    r = check(cli, "--aid", aid, "--roster", roster)
+    assert r.rule("A302")["student_id"].to_list() == ["d20240008"], r.rule("A302")["message"].to_list()
+
+
 def test_a302_not_fired_for_a_student_id_whose_leading_zeros_excel_dropped(tmp_path, cli):
     """名册 00240000 (text), 资助表 240000 stored as a number (no ID column): the same 学籍号. The near
     miss, 240001, is not in the roster."""

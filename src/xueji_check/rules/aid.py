@@ -61,7 +61,8 @@ def _match_keys(cols: list[str]) -> dict[str, pl.Expr]:
         out["_doc_no"] = pl.when(key.str.contains(":")).then(number)
     if "student_id" in cols:
         sid = pl.col("student_id")
-        out["student_id"] = sid
+        # letters in either case: d20240007 typed for D20240007 is the same 学籍号
+        out["student_id"] = sid.str.to_uppercase()
         # last: a 学籍号 of digits whose leading zeros Excel dropped (00240000 stored as 240000) is
         # the same 学籍号; read as a missing student it would accuse the school of a false 学籍
         out["_sid_digits"] = pl.when(sid.str.contains(r"^0*[1-9]\d*$")).then(sid.str.strip_chars_start("0"))
