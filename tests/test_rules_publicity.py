@@ -35,6 +35,10 @@ def luhn_complete(body: str) -> str:
     ("公示期为2018-11-05至11-09", (dt.date(2018, 11, 5), dt.date(2018, 11, 9))),
     ("东方技工学校2018年秋季学期助学金公示（公示时间 2018年11月5日至9日）", (dt.date(2018, 11, 5), dt.date(2018, 11, 9))),
     ("2018年秋季学期国家助学金名单", None),
+    ("公示时间：2024年12月27日至1月3日", (dt.date(2024, 12, 27), dt.date(2025, 1, 3))),  # across New Year
+    ("公示时间：2024年12月28日至3日", (dt.date(2024, 12, 28), dt.date(2025, 1, 3))),
+    ("公示时间：2024年11月28日至2日", (dt.date(2024, 11, 28), dt.date(2024, 12, 2))),
+    ("公示时间：2024年12月27日至2024年1月3日", (dt.date(2024, 12, 27), dt.date(2024, 1, 3))),  # a year written: as written
 ])
 def test_parse_period_forms(text, expected):
     assert parse_period(text) == expected
@@ -45,6 +49,12 @@ def test_p401_weekend_spanning_five_working_days_is_enough(tmp_path, cli):
     f = pub(tmp_path, "东方技工学校国家助学金公示名单 公示时间：2018年5月2日至2018年5月8日")
     r = check(cli, "--publicity", f)
     assert r.rule("P401").height == 0 and "P401" not in r.json["run"]["skipped_rules"]
+
+
+def test_p401_period_across_new_year_without_the_second_year(tmp_path, cli):
+    f = pub(tmp_path, "东方技工学校国家助学金公示名单 公示时间：2024年12月27日至1月3日")
+    r = check(cli, "--publicity", f, as_of="2025-03-01")
+    assert r.rule("P401").height == 0, r.rule("P401")["message"].to_list()
 
 
 def test_p401_short_period_from_title(tmp_path, cli):

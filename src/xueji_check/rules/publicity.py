@@ -52,7 +52,9 @@ def _mk(y: int | None, m: str, d: str) -> dt.date | None:
 def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] | None:
     """`公示时间：2018年5月2日至2018年5月8日`, `公示期：2018.5.2-2018.5.8`, `…2018年5月2日至8日`;
     with `year` (taken from the list's title or term) also a period written without one
-    (`公示时间：11月4日至11月8日`)."""
+    (`公示时间：11月4日至11月8日`). An end written without its year (or its month) that would fall
+    before the start is in the next year (month): `2024年12月27日至1月3日` ends 2025-01-03,
+    `12月28日至3日` on 3 January."""
     if "公示" not in text:
         return None
     m = _PERIOD_WORD.search(text)
@@ -69,14 +71,20 @@ def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] 
     rest = seg[first.end():]
     day_only = _DAY_ONLY.match(rest)
     if day_only and start:
+        day = int(day_only.group(1))
         try:
-            return start, start.replace(day=int(day_only.group(1)))
+            if day >= start.day:
+                return start, start.replace(day=day)
+            nxt = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # the next month
+            return start, nxt.replace(day=day)
         except ValueError:
             return None
     second = _DATE.search(rest)
     if not second or start is None:
         return None
     end = _mk(int(second.group(1)) if second.group(1) else y, second.group(2), second.group(3))
+    if end is not None and not second.group(1) and end < start and end.month < start.month:
+        end = _mk(start.year + 1, second.group(2), second.group(3))  # across New Year
     return (start, end) if end else None
 
 
