@@ -242,6 +242,17 @@ def test_a309_not_via_aid_card_and_policy_methods(tmp_path, cli):
     assert r2.rule("A309")["row"].to_list() == ["3"]
 
 
+def test_a309_card_wordings_are_the_card_and_an_unknown_wording_is_not_judged(tmp_path, cli):
+    """资助卡发放 / 转账至资助卡 / 银行卡（资助卡）/ 中职国家资助卡 name the aid card; 打卡 names no
+    known method: not an error (counted as not judged); 现金 still is."""
+    methods = ["资助卡发放", "转账至资助卡", "银行卡（资助卡）", "中职国家资助卡", "打卡", "现金"]
+    aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
+           for i, m in enumerate(methods)]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A309")["row"].to_list() == ["8"], r.rule("A309")["message"].to_list()
+    assert r.json["run"]["unjudged"]["A309"]["rows"] == 1
+
+
 def test_a310_ledger_incomplete(tmp_path, cli):
     aid = [aid_row("S1", "张三", A, signed="否"), aid_row("S2", "李四", B, signed="李四"),  # a written name
            aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", signed="√", card=""),

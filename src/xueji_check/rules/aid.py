@@ -25,6 +25,7 @@ from xueji_check.rules.changes import (
     who,
     with_person,
 )
+from xueji_check.spec import load_kind
 
 GRANT, WAIVER = "国家助学金", "免学费"
 # Roster statuses under which a student is no longer enrolled, and the change types that end it.
@@ -416,14 +417,21 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A309", severity="error", title="助学金未通过资助卡发放", title_en="grant not paid through the aid card",
     clause="三（五）", needs={"aid": ("aid_type", "pay_method")},
-    what="国家助学金的发放方式已填写，而不是资助卡/中职资助卡（aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。",
+    what="国家助学金的发放方式是现金、银行卡、社会保障卡或其他（发放方式的规定取值中资助卡/中职资助卡以外的，"
+         "aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。写法中含「资助卡」的（资助卡发放、"
+         "转账至资助卡、银行卡（资助卡））算资助卡；无法识别的写法（如「打卡」）不报，计入未能判断的行（S007 报其取值）。",
     why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
-    example="发放方式「现金」→ A309。",
+    example="发放方式「现金」→ A309；「资助卡发放」不报；「打卡」不报，计入未能判断。",
 )
 def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     ok = list(ctx.policy.aid_card_methods)
-    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & pl.col("pay_method").is_not_null()
-                              & ~pl.col("pay_method").is_in(ok))
+    known = set(load_kind("aid").field_map["pay_method"].values) | set(ok)
+    method = pl.col("pay_method")
+    card = method.is_in(ok) | pl.any_horizontal([method.str.contains(w, literal=True) for w in ok])
+    grant = (pl.col("aid_type") == GRANT) & method.is_not_null()
+    # a way of writing it that names no known method: not judged (a guess would accuse the school)
+    note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~method.is_in(sorted(known))})
+    lf = ctx.lf("aid").filter(grant & ~card & method.is_in(sorted(known)))
     cols = ctx.columns("aid")
     msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method"),
                          pl.lit(f"」，国家助学金应通过{'、'.join(ok)}发放；请改为资助卡发放并核实资金去向")])
