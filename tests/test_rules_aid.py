@@ -222,6 +222,25 @@ def test_a307_age_at_term_start(tmp_path, cli):
 
 
 # ------------------------------------------------------------------ A308–A310
+def test_a304_grant_paid_in_instalments_within_the_standard_is_one_grant(tmp_path, cli):
+    """A grant paid as 2 × 500 or 5 × 200 in a term (each its own pay date) was reported as paid
+    twice (请追回); within the term's standard it is one grant. Near misses: the same pay date twice,
+    a total above the standard, a fee waiver in two rows."""
+    aid = [aid_row("S1", "张三", A, amount="500", pay="2018-10-20"), aid_row("S1", "张三", A, amount="500", pay="2018-12-20"),
+           *[aid_row("S2", "李四", B, amount="200", pay=f"2018-{m}-20") for m in (9, 10, 11, 12)],
+           aid_row("S2", "李四", B, amount="200", pay="2019-01-10"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", amount="500", pay="2019-05-20"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", amount="500", pay="2019-05-20"),   # same date
+           aid_row("S2", "李四", B, term="2019春", apply="2019-04-01", amount="1000", pay="2019-05-20"),
+           aid_row("S2", "李四", B, term="2019春", apply="2019-04-01", amount="1000", pay="2019-06-20"),  # 2000 > 1500
+           aid_row("S1", "张三", A, term="2019秋", kind="免学费", amount="1000", pay="2019-10-20"),
+           aid_row("S1", "张三", A, term="2019秋", kind="免学费", amount="1000", pay="2019-12-20")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert sorted(r.rule("A304")["row"].to_list(), key=int) == ["10", "11", "12", "13", "14", "15"], \
+        r.rule("A304").select("row", "message").rows()
+    assert any("合计 2000 元" in m for m in r.rule("A304")["message"].to_list())
+
+
 def test_a308_grant_above_standard(tmp_path, cli):
     aid = [aid_row("S1", "张三", A, amount="2,000元"), aid_row("S2", "李四", B, amount="1500"),  # 1500: the top tier
            aid_row("S1", "张三", A, kind="免学费", amount="3000")]

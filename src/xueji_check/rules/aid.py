@@ -272,9 +272,12 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term",
     clause="三（五）", needs={"aid": ("term", "aid_type")},
-    what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。",
+    what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。"
+         "国家助学金分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报；"
+         "合计超过标准的照报，并写明合计金额。",
     why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
-    example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报。",
+    example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报；"
+            "2024秋 国家助学金分 10 月、12 月两次各发 500 元 → 不报。",
 )
 def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
@@ -286,7 +289,17 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     # the keys seen more than once, counted on the three key columns and collected here (few):
     # a window over the table, or the count inside the plan that reads the rows again, held the
     # table's every column or ran the count twice at once (7-11 GB for a national aid table)
-    counts = lf.select(keys).group_by(keys).agg(_n=pl.len()).filter(pl.col("_n") > 1).collect(engine="streaming")
+    # a grant paid in instalments (each row its own pay date and an amount, together within one
+    # term's standard) is one grant, not a second one
+    if "pay_date" in cols and "amount" in cols:
+        instalments = ((pl.col("aid_type").first() == GRANT) & pl.col("pay_date").is_not_null().all()
+                       & (pl.col("pay_date").n_unique() == pl.len()) & pl.col("amount").is_not_null().all()
+                       & (pl.col("amount").sum() <= ctx.policy.grant_per_term))
+        extra = ["pay_date", "amount"]
+    else:
+        instalments, extra = pl.lit(False), []
+    counts = (lf.select(*keys, *extra).group_by(keys).agg(_n=pl.len(), _inst=instalments)
+              .filter((pl.col("_n") > 1) & ~pl.col("_inst")).drop("_inst").collect(engine="streaming"))
     dup = lf.join(counts.lazy(), on=keys, how="inner", maintain_order="left").with_columns(_place=place)
     places = dup.group_by(keys).agg(pl.col("_place").sort_by("_file", "_row").head(10).str.join("、").alias("_places"),
                                     (pl.col("amount").sum() if "amount" in cols else pl.lit(None, pl.Float64))
