@@ -81,6 +81,20 @@ def test_r101_other_row_in_a_workbook_of_several_sheets_names_its_sheet(tmp_path
     assert "西方技工学校（西方.xlsx 第 3 行，在校）" in first, first
 
 
+def test_r101_the_same_registration_on_a_summary_sheet_is_not_a_second_one(tmp_path, cli):
+    """A workbook of class sheets and a 全校汇总 sheet repeating everyone gave R101 on every student:
+    the same school and 学籍号 is one 学籍 listed twice. Near miss: the same ID under another 学籍号
+    at the same school is still reported."""
+    t1 = table([rec(), rec(学籍号="2", 姓名="李四", 身份证号=ID_B, 性别="女")])
+    a = write_xlsx(tmp_path / "in" / "东方.xlsx", t1, sheet="数控1班", extra_sheets={"全校汇总": t1})
+    res = check(cli, a)
+    assert res.rule("R101").height == 0, messages(res, "R101")
+    t2 = table([rec(学籍号="9")])
+    b = write_xlsx(tmp_path / "in" / "东方2.xlsx", t1, sheet="数控1班", extra_sheets={"全校汇总": t1, "补录": t2})
+    res = check(cli, b)
+    assert res.rule("R101").height == 3 and all("另有 2 条" in m for m in messages(res, "R101")), messages(res, "R101")
+
+
 def test_r101_transferred_out_is_not_a_duplicate(tmp_path, cli):
     a = roster(tmp_path, "东方.xlsx", [rec(学籍状态="转出")])
     b = roster(tmp_path, "西方.xlsx", [rec(学籍号="9", 学校名称="西方技工学校")])

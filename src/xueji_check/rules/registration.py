@@ -81,7 +81,8 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
 @rule(
     "R101", severity="error", title="重复注册学籍", title_en="duplicate registration",
     clause="二（二）二（三）", needs={"roster": ("id_number", "status")},
-    what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。",
+    what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。"
+         "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表、隐藏的旧表），不算重复注册。",
     why="一人只能有一个有效学籍；重复注册是虚增学生、套取资助的常见手法（二（二）、二（三））。",
     example="同一身份证号在东方技工学校在校、在西城技师学院休学 → 两行都报。一校转出、另一校在校 → 不报。",
 )
@@ -93,7 +94,14 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     note_unjudged(ctx, "R101", "roster", unreadable("roster", cols, "id_number", "status"))
     key = "id_number__key"
     active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col(key).is_not_null())
-    shared = active.group_by(key).len().filter(pl.col("len") > 1).select(key)
+    # one 学籍: a school and its 学籍号 (a row without a 学籍号 is a 学籍 of its own); the same 学籍
+    # listed twice (a 全校汇总 sheet beside the class sheets, a hidden old copy) is no second one
+    sid = _col(cols, "student_id")
+    registration = pl.when(sid.is_not_null()).then(
+        pl.concat_str([_col(cols, "school_name").fill_null(""), pl.lit("|"), sid.str.to_uppercase()])).otherwise(
+        pl.concat_str([pl.lit("row|"), pl.col("_file"), pl.lit("|"), pl.col("_sheet"), pl.lit("|"),
+                       pl.col("_row").cast(pl.String)]))
+    shared = active.group_by(key).agg(_regs=registration.n_unique()).filter(pl.col("_regs") > 1).select(key)
     dups = active.join(shared, on=key, how="semi")
     if "school_name" not in cols:
         dups = dups.with_columns(school_name=pl.lit(None, pl.String))
