@@ -129,3 +129,9 @@ def test_grade_year():
 def test_mask_id():
     got = pl.DataFrame({"v": ["11010519491231002X", "1234", None]}).select(nz.mask_id(pl.col("v")).alias("v"))["v"].to_list()
     assert got == ["110105********002X", "****", None]
+
+
+def test_yes_no_words_of_photo_columns():
+    vals = ["已采集", "有照片", "已拍摄", "未采集", "待采集", "无照片", "采集中"]
+    got = pl.DataFrame({"v": vals}).select(nz.yes_no(pl.col("v")).alias("v"))["v"].to_list()
+    assert got == [True, True, True, False, False, False, None]

@@ -201,7 +201,15 @@ def test_common_spellings_of_years_status_mode_and_dates_are_read(tmp_path, cli)
             roster_row("S2", "李二", make_id(seq="103"), years="3学年", status="在校生", enroll="20240901.0"),
             roster_row("S3", "王三", make_id(seq="105"), years="3（年）", status="已转出", mode="全日制学历教育"),
             roster_row("S4", "赵四", make_id(seq="107"), years="2~3年", status="已转走"),
-            roster_row("S5", "钱五", make_id(seq="109"), years="2+1")]
+            roster_row("S5", "钱五", make_id(seq="109"), years="2+1"),
+            # red-team round 2: 复学/转入/保留学籍/应征入伍, 全日制（学历）, 脱产
+            roster_row("S6", "孙六", make_id(seq="111"), status="复学", mode="全日制（学历）"),
+            roster_row("S7", "周七", make_id(seq="113"), status="转入", mode="脱产"),
+            roster_row("S8", "吴八", make_id(seq="115"), status="保留学籍"),
+            roster_row("S9", "郑九", make_id(seq="117"), status="应征入伍")]
     r = cli("check", "--roster", write_csv(tmp_path / "名册.csv", rows), *AS_OF)
     bad = r.findings.filter(pl.col("rule_id").is_in(["S006", "S007"]))
     assert sorted(bad.select("row", "column").rows()) == [("5", "学制"), ("5", "学籍状态")], bad.rows()
+    # the message says what may be written
+    msgs = dict(zip(bad["column"].to_list(), bad["message"].to_list(), strict=True))
+    assert "可填：在校、休学、退学" in msgs["学籍状态"] and "应在 0.1–8 之间" in msgs["学制"], msgs

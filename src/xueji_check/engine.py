@@ -285,6 +285,14 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
     if code == "S007" and f.type == "term":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(
             f"」无法识别为学期，请写成 {TERM_FORMS} 这样的形式；依赖学期的规则没有判断这一行")])
+    if code == "S007" and f.type == "enum" and f.values:
+        return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(f"」不在规定范围内，可填：{'、'.join(f.values)}")])
+    if code == "S007" and f.type == "number":
+        lo, hi = ("" if v is None else f"{v:g}" for v in (f.min, f.max))
+        span = f"，应在 {lo}–{hi} 之间" if f.min is not None and f.max is not None else ""
+        return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(f"」无法识别为数字或超出范围{span}")])
+    if code == "S007" and f.type == "bool":
+        return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit("」无法识别，请填 是 或 否")])
     if code == "S007":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit("」不在规定范围内，请按规定的取值填写")])
     return pl.lit(title)
