@@ -81,6 +81,14 @@ def test_year_month_only_is_first_of_month_and_marked():
     assert df["ym_only"].to_list() == [True] * 3
 
 
+def test_year_dot_one_is_january_or_october_and_not_guessed():
+    """2024.10 typed into a number cell is stored as 2024.1: the month cannot be told."""
+    df = pl.DataFrame({"v": ["2024.1", "2024.10", "2024.2", "2024年1月"]}).select(nz.date_struct(pl.col("v")).alias("s")).unnest("s")
+    assert df["date"].to_list() == [None, dt.date(2024, 10, 1), dt.date(2024, 2, 1), dt.date(2024, 1, 1)]
+    tbl = nz.add_date_columns(pl.LazyFrame({"v": ["2024.1", "2024.11"]}), "v", "d").collect()
+    assert tbl["d"].to_list() == [None, dt.date(2024, 11, 1)]
+
+
 def test_unreadable_dates_are_null():
     df = pl.DataFrame({"v": ["2018-13-01", "九月一日", "2018-02-30", "abc"]}).select(
         nz.date_struct(pl.col("v")).alias("s")).unnest("s")

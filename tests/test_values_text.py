@@ -213,3 +213,13 @@ def test_common_spellings_of_years_status_mode_and_dates_are_read(tmp_path, cli)
     # the message says what may be written
     msgs = dict(zip(bad["column"].to_list(), bad["message"].to_list(), strict=True))
     assert "可填：在校、休学、退学" in msgs["学籍状态"] and "应在 0.1–8 之间" in msgs["学制"], msgs
+
+
+def test_a_year_month_excel_stored_as_a_number_is_not_guessed(tmp_path, cli):
+    """2024.10 typed into a number cell is the number 2024.1: read as January it made R108 say a
+    registration was 173 days late. It is an S006 that says why; 2024.9 is September."""
+    rows = [ROSTER_HEADERS, roster_row("S1", "张一", make_id(seq="101")), roster_row("S2", "李二", make_id(seq="103"))]
+    rows[1][7], rows[2][7] = 2024.1, 2024.9
+    r = cli("check", "--roster", write_xlsx(tmp_path / "名册.xlsx", rows), *AS_OF)
+    s006 = r.findings.filter(pl.col("rule_id") == "S006")
+    assert s006["row"].to_list() == ["2"] and "也可能是 10 月" in s006["message"][0], s006.rows()

@@ -281,7 +281,9 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
         return pl.concat_str([_id_what(title), pl.lit("「"), mask_id(pl.col("_raw")),
                               pl.lit("」被 Excel 存成了数字，后几位已丢失、无法恢复；请把该列设为文本格式后重新导出")])
     if code == "S006":
-        return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit("」无法识别为日期，请改为 2018-09-01 这样的格式")])
+        return pl.concat_str([pl.lit(f"{title}「"), raw, pl.when(raw.str.contains(nz.AMBIGUOUS_MONTH)).then(pl.lit(
+            "」可能是 1 月，也可能是 10 月被 Excel 存成数字后丢了末尾的 0，无法确定；请改为 2018-09-01 这样的格式")).otherwise(
+            pl.lit("」无法识别为日期，请改为 2018-09-01 这样的格式"))])
     if code == "S007" and f.type == "term":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(
             f"」无法识别为学期，请写成 {TERM_FORMS} 这样的形式；依赖学期的规则没有判断这一行")])

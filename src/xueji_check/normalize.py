@@ -339,11 +339,17 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
         "%Y-%m-%d", strict=False)
     lf = lf.with_columns(ymd.alias("_d_ymd"), (y.is_not_null() & dd.is_null()).alias("_d_ym"))
     from_serial = (pl.lit(EXCEL_EPOCH) + pl.duration(days=pl.col("_d_serial"))).cast(pl.Date)
+    # `2024.1`: January, or 2024.10 that Excel stored as a number and so lost its 0 (October):
+    # not read (S006 says why) rather than guessed
+    ymd_read = pl.when(~d.str.contains(AMBIGUOUS_MONTH)).then(pl.col("_d_ymd"))
     lf = lf.with_columns(
-        pl.coalesce(from_serial, pl.col("_d_8"), pl.col("_d_ymd")).alias(name),
-        (pl.col("_d_ym") & pl.col("_d_ymd").is_not_null()).alias(f"{name}__ym"),
+        pl.coalesce(from_serial, pl.col("_d_8"), ymd_read).alias(name),
+        (pl.col("_d_ym") & ymd_read.is_not_null()).alias(f"{name}__ym"),
     )
     return lf.drop("_d_s", "_d_p", "_d_serial", "_d_8", "_d_ymd", "_d_ym")
+
+
+AMBIGUOUS_MONTH = r"^\d{4}\.1$"
 
 
 def _date_tail_dropped(s: pl.Expr) -> pl.Expr:
@@ -367,6 +373,7 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
     y, m, d = parts.struct.field("1"), parts.struct.field("2"), parts.struct.field("3")
     ymd = pl.concat_str([y, m.str.zfill(2), d.fill_null("01").str.zfill(2)], separator="-").str.to_date(
         "%Y-%m-%d", strict=False)
+    ymd = pl.when(~s.str.contains(AMBIGUOUS_MONTH)).then(ymd)  # see add_date_columns
     return pl.struct(date=pl.coalesce(from_serial, compact8, ymd), ym_only=y.is_not_null() & d.is_null() & ymd.is_not_null())
 
 
