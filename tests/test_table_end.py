@@ -520,3 +520,31 @@ def test_rows_after_the_last_record_that_name_no_student(tmp_path, cli):
     aid = write_sheet(tmp_path / "资助.xlsx", [AID_HEADERS, *recs[:2], [None] * 6 + ["1000"], *recs[2:]], sheet="Sheet1")
     r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
     assert _aid_sheet(r)["rows"] == 6 and set(r.findings.filter(pl.col("row") == "4")["rule_id"]) >= {"S002"}
+
+
+def test_example_rows_marked_li_and_a_guide_sheet_holding_a_table_are_not_students(tmp_path, cli):
+    """例：D20240000 / （填写样例） as the first cell marks a template's example row; a sheet named
+    说明 holding a copy of the header and an example row (张三 of XX技工学校) is instructions, not
+    data. Near miss: a student whose first cell merely starts with 例 (学籍号 例2024) stays."""
+    rows = [ROSTER_HEADERS, ["例：D20240000", "张三", make_id(seq="111"), "男", "东方技工学校", "3", "全日制", "2024-09-01", "在校"],
+            ["（填写样例）", "李四", make_id(seq="113")[:-4] + "xxxx", "男", "东方技工学校", "3", "全日制", "2024-09-01", "在校"],
+            roster_row("S1", "王五", make_id(seq="115"))]
+    guide = [["填表说明：请按下列格式填写，身份证号列设为文本"], ROSTER_HEADERS,
+             ["D20240000", "张三", "110101200001011237", "男", "XX技工学校", "3", "全日制", "2024-09-01", "在校"]]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "名册"
+    for r in rows:
+        ws.append(r)
+    g = wb.create_sheet("说明")
+    for r in guide:
+        g.append(r)
+    f = tmp_path / "名册.xlsx"
+    wb.save(f)
+    r = check(cli, f)
+    assert r.findings.height == 0, r.findings.select("rule_id", "sheet", "row", "message").rows()
+    assert any("工作表名「说明」表明这是填表说明" in line for line in (r.stdout + r.stderr).splitlines())
+    assert [s["rows"] for i in r.json["run"]["inputs"] for s in i["sheets"]] == [1]
+    near = [ROSTER_HEADERS, roster_row("例2024", "王五", make_id(seq="115"))]
+    r = check(cli, write_csv(tmp_path / "名册2.csv", near))
+    assert sheet_info(r)["rows"] == 1

@@ -28,7 +28,10 @@ EXCLUDED_SHEET = "未列入名单"
 # Sheets never read as data, whatever their headers look like.
 NOT_DATA_SHEETS = (GUIDE_SHEET, EXCLUDED_SHEET)
 # Sheet names of instructions that schools put beside a table (not a table, never an error).
-GUIDE_SHEET_NAMES = (GUIDE_SHEET, "填报说明", "使用说明", "说明", "填表须知", "指标说明")
+# One that holds a table (a copy of the header and an example row, 张三 of XX技工学校) is not
+# checked either, and an info line says so.
+GUIDE_SHEET_NAMES = (GUIDE_SHEET, "填报说明", "使用说明", "说明", "填表须知", "指标说明", "填写说明", "填表示例", "填写示例",
+                     "示例", "样例", "样表", "代码表", "数据字典")
 
 
 @dataclass(frozen=True)

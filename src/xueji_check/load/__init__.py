@@ -329,6 +329,11 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
             if sh.frame.height and (len(sheets) == 1 or inp.kind_hint) and not sh.hidden:
                 problems.append(Problem("error", inp.display, sh.sheet, None, nearest_kind_message(sh, specs)))
             continue
+        if sh.sheet.strip() in GUIDE_SHEET_NAMES and len(sheets) > 1:
+            problems.append(Problem("info", inp.display, sh.sheet, None,
+                                    f"工作表名「{sh.sheet.strip()}」表明这是填表说明或示例，其中的表格未作为数据检查；"
+                                    "如确是学生数据，请把工作表改名后再检查"))
+            continue
         tbl.unknown = sh.unknown
         if sh.hidden:
             problems.append(Problem("info", inp.display, sh.sheet, None,

@@ -275,8 +275,10 @@ def _sure_tests(field_cols: dict[str, str], present: set[str]) -> list[pl.Expr]:
 
 
 # A template's example row: its first filled cell is the template's mark (spec.EXAMPLE_MARK) or
-# starts 示例（ / 示例( / 示例： / 示例行 (a school may shorten the mark; no record starts so).
-_EXAMPLE_ROW = r"^\s*示例(?:[（(：:]|行)"
+# starts 示例（ / 示例( / 示例： / 示例行 (a school may shorten the mark; no record starts so), or
+# 例： / 样例： / 范例： before the value (例：D20240000), or is a whole （填写样例）/ 样例 / 范例.
+_EXAMPLE_ROW = (r"^\s*(?:示例(?:[（(：:]|行)|(?:例|样例|范例|举例)\s*[：:]"
+                r"|[（(]?\s*(?:填写|填表)?(?:样例|范例|示例)\s*[）)]?\s*$)")
 
 
 def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
