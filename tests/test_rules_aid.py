@@ -249,6 +249,12 @@ def test_a308_grant_above_standard(tmp_path, cli):
     assert a["row"].to_list() == ["3"] and "2000 元" in a["message"][0] and "1500 元" in a["message"][0]
 
 
+def test_a308_is_judged_to_the_fen(tmp_path, cli):
+    aid = [aid_row("S1", "张三", A, amount="1500.004"), aid_row("S2", "李四", B, amount="1500.01")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A308")["row"].to_list() == ["4"], r.rule("A308")["message"].to_list()
+
+
 def test_a309_not_via_aid_card_and_policy_methods(tmp_path, cli):
     aid = [aid_row("S1", "张三", A, method="现金"), aid_row("S2", "李四", B, method="社保卡"),
            aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", method="中职学生资助卡")]

@@ -183,3 +183,14 @@ def test_unknown_type_is_not_checked_and_not_an_error(tmp_path, cli):
                                              row("D3", "王五", "军官证", "军字第123号")])
     r = cli("check", "--roster", f, *AS_OF)
     assert r.findings.height == 0, r.findings.select("rule_id", "message").rows()
+
+
+def test_an_id_the_school_masked_itself_is_said_to_be_masked(tmp_path, cli):
+    from conftest import ROSTER_HEADERS, roster_row
+
+    idn = make_id(seq="111")
+    rows = [ROSTER_HEADERS, roster_row("S1", "张三", idn[:6] + "********" + idn[-4:]), roster_row("S2", "李四", "4101052008")]
+    r = cli("check", "--roster", write_csv(tmp_path / "名册.csv", rows), "--as-of", "2025-01-01")
+    s003 = r.findings.filter(pl.col("rule_id") == "S003").sort("row")
+    assert s003["row"].to_list() == ["2", "3"]
+    assert "是打了码的号码" in s003["message"][0] and "打了码" not in s003["message"][1], s003["message"].to_list()

@@ -265,7 +265,11 @@ def _s003_message(title: str, has_type: bool) -> pl.Expr:
     form = pl.concat_str([doc, pl.lit("号码"), masked, pl.lit("格式不对（应为"),
                           doc.replace_strict(forms, default="该证件的格式", return_dtype=pl.String),
                           pl.lit("），请与证件核对后更正")])
-    return pl.when(st == "suspect").then(suspect).when(st == "form").then(form).otherwise(gb)
+    # a number the school masked itself (410105********0039): nothing to check it against
+    hidden = pl.concat_str([_id_what(title), masked, pl.lit(
+        "中有 * 号，是打了码的号码，无法核对；导出给检查用的表格请保留完整号码（公示名单才需要打码）")])
+    return pl.when(pl.col("_raw").str.contains(r"\*{3,}")).then(hidden).when(st == "suspect").then(suspect) \
+        .when(st == "form").then(form).otherwise(gb)
 
 
 def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:

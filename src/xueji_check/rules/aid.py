@@ -418,7 +418,8 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
 )
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
-    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & (pl.col("amount") > std))
+    # to the fen: 1500.004 (a formula's rounding) is 1500.00 元, not above 1500
+    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & (pl.col("amount").round(2) > std))
     cols = ctx.columns("aid")
     std_txt = f"{std:g}"
     msg = pl.concat_str([what(cols), pl.lit("金额 "), money(pl.col("amount")),
