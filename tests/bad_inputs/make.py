@@ -249,8 +249,17 @@ def zero_byte_xlsx(t: Path) -> Case:
 
 @case
 def text_renamed_xlsx(t: Path) -> Case:
+    # read as the text table it is (a warning says so); then not a table of any kind
     return Case([put(t / "名册.xlsx", "姓名,身份证号\n张三,1\n".encode())], (2,),
-                ["名册.xlsx", "不是 Excel 格式", "文本文件", "另存为 .xlsx"])
+                ["名册.xlsx", "内容却是文本表格", "已按文本表格读取", "无法识别文件类型"])
+
+
+@case
+def gbk_tab_separated_export_named_xls(t: Path) -> Case:
+    """A system's "Excel" export that is GBK tab-separated text: checked, with a warning."""
+    text = "\r\n".join("\t".join(r) for r in [ROSTER_HEADERS, *good_rows(2)])
+    return Case([put(t / "学籍导出.xls", text.encode("gbk"))], (0, 1),
+                ["学籍导出.xls", "内容却是文本表格", "已按文本表格读取"], check=checked(rows=2))
 
 
 @case

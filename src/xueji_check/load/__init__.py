@@ -230,7 +230,14 @@ def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem],
     is_excel_content = head.startswith((b"PK\x03\x04", OLE_MAGIC))
     if suffix == ".parquet" and not is_excel_content:
         return _read_parquet(inp, fh, head, size, problems, stream)
-    if suffix in CSV_SUFFIXES and not is_excel_content:
+    # a system's "Excel" export that is a text table (tab- or comma-separated) under an Excel name
+    text_as_excel = (suffix not in CSV_SUFFIXES and not is_excel_content and binary_reason(head) is None
+                     and _looks_text(head) and not head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")))
+    if text_as_excel:
+        problems.append(Problem("warning", inp.display, None, None,
+                                f"文件扩展名是 {suffix}，内容却是文本表格（制表符或逗号分隔，常见于系统直接导出），"
+                                "已按文本表格读取；请改正扩展名，或用 Excel 打开后另存为 .xlsx"))
+    if (suffix in CSV_SUFFIXES and not is_excel_content) or text_as_excel:
         why = binary_reason(head)
         if why:
             raise LoadError(f"文件内容不是文本表格（{why}），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
