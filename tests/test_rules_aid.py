@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
 
 AID_HEADERS = ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "金额", "申报日期", "发放日期",
@@ -316,3 +318,16 @@ def test_a302_roster_with_the_schools_own_student_number_before_the_xuejihao(tmp
                                                   for i, n in enumerate(["张三", "李四"], 1)]])
     r = check(cli, "--aid", aid, "--roster", roster2)
     assert r.rule("A302").height == 0, r.rule("A302")["message"].to_list()
+
+
+def test_an_amount_beyond_any_aid_is_s007_and_used_by_no_rule_or_sum(tmp_path, cli):
+    """A mobile typed into 金额 was taken as money: A308 超标, and the 学校汇总 sum repeated the
+    number. Above 100,000 元 a row is S007 and counts for nothing; 100,000 itself is money."""
+    aid = [aid_row("S1", "张三", A, amount="13912345678"), aid_row("S2", "李四", B, kind="免学费", amount="100000")]
+    r = cli("check", *files(tmp_path, aid, std_roster()), "--as-of", "2021-06-30", "--format", "csv,json,xlsx")
+    s007 = r.findings.filter((pl.col("rule_id") == "S007") & (pl.col("column") == "金额"))
+    assert s007["row"].to_list() == ["3"] and "应在 0–100000 之间" in s007["message"][0], s007.rows()
+    assert r.rule("A308").height == 0
+    import openpyxl
+    text = repr([list(ws.values) for ws in openpyxl.load_workbook(r.out / "report.xlsx").worksheets])
+    assert "13912345678" not in text and "13912346678" not in text

@@ -231,7 +231,8 @@ def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem],
     if suffix == ".parquet" and not is_excel_content:
         return _read_parquet(inp, fh, head, size, problems, stream)
     # a system's "Excel" export that is a text table (tab- or comma-separated) under an Excel name
-    text_as_excel = (suffix not in CSV_SUFFIXES and not is_excel_content and head.strip() != b""
+    first_line = head.lstrip().split(b"\n", 1)[0]
+    text_as_excel = (suffix not in CSV_SUFFIXES and not is_excel_content and (b"\t" in first_line or b"," in first_line)
                      and binary_reason(head) is None
                      and _looks_text(head) and not head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")))
     if text_as_excel:
