@@ -37,7 +37,7 @@ TOTAL_ROW = (r"^(?:(?:本页|本表|本月|本期|本学期|全校|全院|全部
              r"(?:合\s*计|总\s*计|小\s*计|累\s*计|共\s*计|汇\s*总)|总\s*(?:人数|金额))(?:$|[\s:：（(\d０-９]|人|金额|数)"
              r"|^(?i:total|subtotal|grand\s*total)(?:$|[\s:：(])")  # not Sum: a Cantonese surname
 # What a cell of a total row's label may start with: the cheap test every row's first cells get.
-_TOTAL_HINT = r"计|汇\s*总|总\s*(?:人数|金额)|(?i:total)"
+_TOTAL_HINT = ["计", "汇", "总人", "总金", "总 ", "总\u3000", "total"]  # one Aho-Corasick pass, any case
 # A row under the header that explains it (a template's 栏次 row `1 2 3 …` or `甲 乙 1 2 …`, a
 # row of 必填/选填, of the types （文本）/（日期）, or of units (元)): every filled cell is such a hint.
 LEGEND_CELL = (r"^[（(\[【]?\s*(?i:必填|选填|可选|非必填|必录|选录|可不填|必须填写|文本|文本型|日期|日期型|数字|数值|数值型|整数"
@@ -405,7 +405,8 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     # in its first cell, the header text, or nothing that surely names a student.
     shape = pl.any_horizontal(
         _blank_cell(fullest),
-        pl.any_horizontal([pl.col(c).str.contains(_TOTAL_HINT).fill_null(False) for c in lead]),
+        pl.any_horizontal([pl.col(c).str.contains_any(_TOTAL_HINT, ascii_case_insensitive=True).fill_null(False)
+                           for c in lead]),
         (first == last).fill_null(True),
         first.str.contains(_LEGEND_FIRST).fill_null(False),
         first.str.contains(_FIRST_CELL).fill_null(False),
