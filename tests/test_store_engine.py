@@ -207,7 +207,8 @@ def test_file_with_a_loader_error_is_not_kept(tmp_path):
     far["A1"], far["XFD1048576"] = "x", "y"
     d.mkdir(parents=True)
     wb.save(d / "名册.xlsx")
-    write_xlsx(d / "另一个.xlsx", good)
+    # the same ID under another 学籍号: R101 in both files (one 学籍 listed twice would be none)
+    write_xlsx(d / "另一个.xlsx", [ROSTER_HEADERS, roster_row("S2", "张三", make_id())])
     with st.Store.open(tmp_path / "cache") as store:
         first = _run([d], store=store)
     with st.Store.open(tmp_path / "cache") as store:
