@@ -310,3 +310,16 @@ def test_csv_bytes_handed_over_are_released():
     box = ["学籍号,姓名\r\n1,张三\r\n".encode("gb18030")]
     sheet = read_csv_text(box, "f.csv", "f", [])
     assert box == [] and sheet.frame.rows() == [("学籍号", "姓名"), ("1", "张三")]
+
+
+def test_two_columns_for_one_field_first_wins_unless_it_is_a_weak_header():
+    """学号 (a school's own number) and 状态 give way to a later 学籍号/学籍状态; otherwise the first
+    column wins: a guardian's 姓名/身份证号 right of the student's 学生姓名/证件号码 (a two-row
+    header whose merged cells repeat) is not read as the student's."""
+    from xueji_check.load.kinds import _map_row
+    from xueji_check.spec import all_kinds
+
+    spec = all_kinds()["roster"]
+    m, dups = _map_row(["序号", "学号", "学籍号", "学生姓名", "证件号码", "状态", "学籍状态", "姓名", "身份证号"], spec)
+    assert (m["student_id"], m["name"], m["id_number"], m["status"]) == ("c2", "c3", "c4", "c6"), m
+    assert sorted(dups) == ["姓名", "学号", "状态", "身份证号"]

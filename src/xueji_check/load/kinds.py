@@ -27,21 +27,23 @@ class HeaderGuess:
     duplicates: list[str]
 
 
+# Headers that name another thing as often as the field: a school's own 学号 beside the 学籍号,
+# a 状态 of something else beside the 学籍状态. Any other header of the field is used before them.
+_WEAK_HEADERS = {"学号", "状态", "注册号"}
+
+
 def _alias_rank(spec: KindSpec, field: str, header: str) -> int:
-    """How closely a header names its field: 0 for the field's own title, then the alias's place
-    in the schema's list (学籍号 before 学号, 身份证号 before 证件号码, 学籍状态 before 状态)."""
-    f = spec.field_map[field]
-    h = normalise_header(header)
-    if h == normalise_header(f.title):
-        return 0
-    return 1 + next((i for i, a in enumerate(f.aliases) if normalise_header(a) == h), len(f.aliases))
+    """1 for a header of `_WEAK_HEADERS`, else 0: of two columns for one field, the first that is
+    not weak is used. Nothing finer: in a two-row header a guardian's 姓名/身份证号 to the right
+    of the student's 学生姓名/证件号码 must not win by being the field's own title."""
+    return 1 if normalise_header(header) in _WEAK_HEADERS else 0
 
 
 def _map_row(cells: list[str], spec: KindSpec) -> tuple[dict[str, str], list[str]]:
     """Field -> column (`cN`) of one header row, and the headers left unused because another
-    column names the same field. Of two such columns the one whose header names the field more
-    closely is used (`_alias_rank`; the first of equals): a school's own 学号 column beside the
-    学籍号 column is not read as the 学籍号."""
+    column names the same field. The first column is used, unless its header is a weak one
+    (`_alias_rank`) and a later one is not: a school's own 学号 column before the 学籍号 column is
+    not read as the 学籍号."""
     index = spec.alias_index()
     chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
     dups: list[str] = []

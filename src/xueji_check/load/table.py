@@ -161,7 +161,7 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
             f = index.get(normalise_header(d))
             parts.append(f"「{d}」与「{used.get(f, '')}」都对应{fmap[f].title if f in fmap else ''}")
         problems.append(Problem("warning", sheet.file, sheet.sheet, guess.row_index + 1,
-                                f"表头重复：{'；'.join(parts)}，已使用后者（表头与字段名更一致的列，同样一致时用靠前的列）；"
+                                f"表头重复：{'；'.join(parts)}，已使用后者（靠前的列是「学号」「状态」这样常指别的内容的表头时用后面的列，否则用靠前的列）；"
                                 "如用错了列，请删去或改名多余的列"))
     missing = _missing(spec, guess.mapping)
     if split is None:
