@@ -481,6 +481,11 @@ def test_page_totals_and_other_total_labels_accuse_no_one(tmp_path, cli):
                                       "2024-11-20"]])
     r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
     assert r.rule("A302")["row"].to_list() == ["7"], r.findings.rows()
+    # near miss: a student's remark 累计2学期 / 共计2次 in the first four cells of a narrow list
+    rows = [["序号", "姓名", "班级", "备注"], ["1", "张一", "数控1班", ""], ["2", "李二", "数控1班", "累计2学期"],
+            ["3", "王三", "数控1班", "共计2次"], ["公示时间：2024年11月4日至2024年11月8日"]]
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows, title="东方技工学校国家助学金公示名单"))
+    assert sheet_info(r)["rows"] == 3, footer_notes(r)
 
 
 def test_rows_explaining_the_header_are_not_students(tmp_path, cli):
@@ -520,6 +525,11 @@ def test_rows_after_the_last_record_that_name_no_student(tmp_path, cli):
     aid = write_sheet(tmp_path / "资助.xlsx", [AID_HEADERS, *recs[:2], [None] * 6 + ["1000"], *recs[2:]], sheet="Sheet1")
     r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
     assert _aid_sheet(r)["rows"] == 6 and set(r.findings.filter(pl.col("row") == "4")["rule_id"]) >= {"S002"}
+    # near miss: a last student whose name the name test does not know (7 characters, no dot)
+    rows = [["序号", "姓名"], ["1", "张一"], ["2", "阿卜杜热依木江"]]
+    r = check(cli, "--publicity", write_sheet(tmp_path / "公示.xlsx", rows,
+                                              title="东方技工学校国家助学金公示名单 公示时间：2024年11月4日至2024年11月8日"))
+    assert sheet_info(r)["rows"] == 2, footer_notes(r)
 
 
 def test_example_rows_marked_li_and_a_guide_sheet_holding_a_table_are_not_students(tmp_path, cli):
@@ -548,3 +558,8 @@ def test_example_rows_marked_li_and_a_guide_sheet_holding_a_table_are_not_studen
     near = [ROSTER_HEADERS, roster_row("例2024", "王五", make_id(seq="115"))]
     r = check(cli, write_csv(tmp_path / "名册2.csv", near))
     assert sheet_info(r)["rows"] == 1
+    # a student named 范例 (范 is a surname), first column 姓名
+    near = [["姓名", *[h for h in ROSTER_HEADERS if h != "姓名"]], ["范例", "S2", make_id(seq="117"), "男", "东方技工学校", "3",
+                                                                   "全日制", "2024-09-01", "在校"]]
+    r = check(cli, write_csv(tmp_path / "名册3.csv", near))
+    assert sheet_info(r)["rows"] == 1, footer_notes(r)

@@ -33,9 +33,13 @@ from xueji_check.spec import KindSpec, normalise_header
 # 总金额：, Total) as a label at the start of one of the first four cells (`合计`, `小 计：`,
 # `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`, `汇总表`);
 # further right (beside 金额) only in a row that names no student.
-TOTAL_ROW = (r"^(?:(?:本页|本表|本月|本期|本学期|全校|全院|全部|全年|总|(?:截)?至本页|以上)?\s*"
-             r"(?:合\s*计|总\s*计|小\s*计|累\s*计|共\s*计|汇\s*总)|总\s*(?:人数|金额))(?:$|[\s:：（(\d０-９]|人|金额|数)"
-             r"|^(?i:total|subtotal|grand\s*total)(?:$|[\s:：(])")  # not Sum: a Cantonese surname
+TOTAL_ROW = (r"^(?:本页|本表|本月|本期|本学期|全校|全院|全部|全年|总|(?:截)?至本页|以上)?\s*(?:合\s*计|总\s*计|小\s*计)"
+             r"(?:$|[\s:：（(\d０-９]|人|金额|数)")
+# Labels a student's remark may also start with (累计2学期, 共计2次, 汇总): a total only in a row
+# that names no student.
+TOTAL_ROW_WEAK = (r"^(?:(?:本页|本表|本月|本期|本学期|全校|全院|全部|全年|总|(?:截)?至本页|以上)?\s*(?:累\s*计|共\s*计|汇\s*总)"
+                  r"|总\s*(?:人数|金额))(?:$|[\s:：（(\d０-９]|人|金额|数)"
+                  r"|^(?i:total|subtotal|grand\s*total)(?:$|[\s:：(])")  # not Sum: a Cantonese surname
 # What a cell of a total row's label may start with: the cheap test every row's first cells get.
 _TOTAL_HINT = ["计", "汇", "总人", "总金", "总 ", "总\u3000", "total"]  # one Aho-Corasick pass, any case
 # A row under the header that explains it (a template's 栏次 row `1 2 3 …` or `甲 乙 1 2 …`, a
@@ -278,7 +282,8 @@ def _sure_tests(field_cols: dict[str, str], present: set[str]) -> list[pl.Expr]:
 # starts 示例（ / 示例( / 示例： / 示例行 (a school may shorten the mark; no record starts so), or
 # 例： / 样例： / 范例： before the value (例：D20240000), or is a whole （填写样例）/ 样例 / 范例.
 _EXAMPLE_ROW = (r"^\s*(?:示例(?:[（(：:]|行)|(?:例|样例|范例|举例)\s*[：:]"
-                r"|[（(]?\s*(?:填写|填表)?(?:样例|范例|示例)\s*[）)]?\s*$)")
+                r"|[（(]\s*(?:填写|填表)?(?:样例|范例|示例)\s*[）)]\s*$|(?:填写|填表)(?:样例|范例|示例)\s*$)")
+# (a bare 范例 or 样例 is no mark: 范 is a surname)
 
 
 def split_records(data: pl.DataFrame, headers: list[str], field_cols: dict[str, str], *,
@@ -482,9 +487,10 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
     aside_rows = cls.filter(
         pl.col("_kind").is_in(["total", "strong", "header", "legend"])
         | (pl.col("_kind").is_in(["tail", "weak"]) & pl.col("_noted"))
-        # after the last record, a row that names no student: a template's pre-numbered empty rows
-        # (序号 alone, or with the school filled in), a sum without its label
-        | (pl.col("_kind").is_in(["weak", "bare"]) & (pl.col("_row") > last_record))
+        # after the last record, a row that names no student and has no name written: a template's
+        # pre-numbered empty rows (序号 alone, or with the school filled in), a sum without its
+        # label (a name the name test does not know, 阿卜杜热依木江, keeps its row a record)
+        | (pl.col("_kind").is_in(["weak", "bare"]) & (pl.col("_row") > last_record) & pl.col("_nokey"))
     )
     drop = set(cls.filter(pl.col("_kind") == "blank").get_column("_row").to_list())
     aside: list[SetAside] = []
@@ -551,7 +557,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         _hdrany=v.is_in(texts).sum(),
         _hdrmoved=(v.is_in(texts) & (v != pl.col("_h")).fill_null(True)).sum(),  # another column's header text
         _total=((i < 4) & v.str.contains(TOTAL_ROW)).any(),
-        _totalany=v.str.contains(TOTAL_ROW).any(),
+        _totalany=(v.str.contains(TOTAL_ROW) | v.str.contains(TOTAL_ROW_WEAK)).any(),
         _kwany=(~pl.col("_remark") & (v.str.contains(FOOTER_PHRASE) | v.str.contains(FOOTER_LABEL)
                                       | v.str.contains(FOOTER_WORD))).any(),
         _prose=v.str.contains(_PROSE).any(),
@@ -563,7 +569,10 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
               & (pl.col("_int").drop_nulls().diff().drop_nulls() == 1).all()
               & (pl.col("_int").drop_nulls().first() <= 2)),
     )
-    f = (cand.select("_row", _ev=evidence).join(per_row, on="_row", how="left")
+    # no name written at all (a name the name test does not know still keeps its row); without a
+    # name column, nothing to go by but `_evidence`
+    nokey = (_clean_key(key_cols["name"]).fill_null("") == "") if "name" in key_cols else pl.lit(True)
+    f = (cand.select("_row", _ev=evidence, _nokey=nokey).join(per_row, on="_row", how="left")
          .with_columns(pl.col("_n", "_neff", "_hdr").fill_null(0),
                        pl.col("_hdrany", "_hdrmoved").fill_null(0),
                        pl.col("_total", "_totalany", "_kwany", "_prose", "_fremark", "_hintrow", "_seq").fill_null(False),
@@ -608,7 +617,7 @@ def _classify(cand: pl.DataFrame, cols: list[str], headers: list[str], named: li
         .otherwise(pl.lit("record")),
         _hints=hints,
         _words=pl.col("_label") | pl.col("_phrase") | pl.col("_kwword") | pl.col("_kwany") | pl.col("_prose"),
-    ).select("_row", "_kind", "_hints", "_text", "_words")
+    ).select("_row", "_kind", "_hints", "_text", "_words", "_nokey")
 
 
 _CATEGORY = {"example": "模板的示例行", "footer": "表尾说明", "separator": "表格中间的分组标题或说明行", "header": "重复的表头行",
