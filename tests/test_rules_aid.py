@@ -236,9 +236,11 @@ def test_a304_grant_paid_in_instalments_within_the_standard_is_one_grant(tmp_pat
            aid_row("S2", "李四", B, term="2019春", apply="2019-04-01", amount="1000", pay="2019-05-20"),
            aid_row("S2", "李四", B, term="2019春", apply="2019-04-01", amount="1000", pay="2019-06-20"),  # 2000 > 1500
            aid_row("S1", "张三", A, term="2019秋", kind="免学费", amount="1000", pay="2019-10-20"),
-           aid_row("S1", "张三", A, term="2019秋", kind="免学费", amount="1000", pay="2019-12-20")]
+           aid_row("S1", "张三", A, term="2019秋", kind="免学费", amount="1000", pay="2019-12-20"),
+           aid_row("S2", "李四", B, term="2019秋", amount="500", pay="2019-10-20"),                    # two schools
+           aid_row("S2", "李四", B, term="2019秋", amount="500", pay="2019-11-20", school="西城技工学校")]
     r = check(cli, *files(tmp_path, aid, std_roster()))
-    assert sorted(r.rule("A304")["row"].to_list(), key=int) == ["10", "11", "12", "13", "14", "15"], \
+    assert sorted(r.rule("A304")["row"].to_list(), key=int) == ["10", "11", "12", "13", "14", "15", "16", "17"], \
         r.rule("A304").select("row", "message").rows()
     assert any("合计 2000 元" in m for m in r.rule("A304")["message"].to_list())
 
@@ -272,11 +274,12 @@ def test_a309_not_via_aid_card_and_policy_methods(tmp_path, cli):
 def test_a309_card_wordings_are_the_card_and_an_unknown_wording_is_not_judged(tmp_path, cli):
     """资助卡发放 / 转账至资助卡 / 银行卡（资助卡）/ 中职国家资助卡 name the aid card; 打卡 names no
     known method: not an error (counted as not judged); 现金 still is."""
-    methods = ["资助卡发放", "转账至资助卡", "银行卡（资助卡）", "中职国家资助卡", "打卡", "现金"]
+    methods = ["资助卡发放", "转账至资助卡", "银行卡（资助卡）", "中职国家资助卡", "打卡", "现金",
+               "现金（未办理资助卡）", "资助卡未激活，发现金", "微信转账"]
     aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
            for i, m in enumerate(methods)]
     r = check(cli, *files(tmp_path, aid, std_roster()))
-    assert r.rule("A309")["row"].to_list() == ["8"], r.rule("A309")["message"].to_list()
+    assert r.rule("A309")["row"].to_list() == ["8", "9", "10", "11"], r.rule("A309")["message"].to_list()
     assert r.json["run"]["unjudged"]["A309"]["rows"] == 1
 
 

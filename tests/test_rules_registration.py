@@ -349,3 +349,11 @@ def test_r1_rules_registered_with_clause(cli):
     rules = {r["id"]: r for r in json.loads(res.stdout)}
     for rid in ("R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "R109"):
         assert rules[rid]["implemented"] and rules[rid]["clause"].startswith("人社厅发〔2018〕28号")
+
+
+def test_r101_blank_school_column_two_files_are_two_schools(tmp_path, cli):
+    """The 学校名称 column left empty in two schools' exports: the same 学籍号 in two files is still
+    two registrations (the file stands for the school)."""
+    a = roster(tmp_path, "东方.xlsx", [rec(学籍号="G1", 学校名称="")], title="东方技工学校学籍名册")
+    b = roster(tmp_path, "西城.xlsx", [rec(学籍号="G1", 学校名称="")], title="西城技工学校学籍名册")
+    assert check(cli, a, b).rule("R101").height == 2

@@ -273,8 +273,9 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term",
     clause="三（五）", needs={"aid": ("term", "aid_type")},
     what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。"
-         "国家助学金分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报；"
-         "合计超过标准的照报，并写明合计金额。",
+         "国家助学金由同一学校分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报"
+         "（合计不超过标准时，分次发放与重复发放无法区分；各档标准低于 grant_per_term 的省份请把它设为本省的标准）；"
+         "两所学校各发一次的、合计超过标准的照报，并写明合计金额。",
     why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
     example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报；"
             "2024秋 国家助学金分 10 月、12 月两次各发 500 元 → 不报。",
@@ -289,13 +290,14 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     # the keys seen more than once, counted on the three key columns and collected here (few):
     # a window over the table, or the count inside the plan that reads the rows again, held the
     # table's every column or ran the count twice at once (7-11 GB for a national aid table)
-    # a grant paid in instalments (each row its own pay date and an amount, together within one
-    # term's standard) is one grant, not a second one
+    # a grant paid in instalments by one school (each row its own pay date and an amount, together
+    # within one term's standard) is one grant, not a second one; two schools paying is two grants
     if "pay_date" in cols and "amount" in cols:
+        one_school = (pl.col("school_name").n_unique() == 1) if "school_name" in cols else pl.lit(True)
         instalments = ((pl.col("aid_type").first() == GRANT) & pl.col("pay_date").is_not_null().all()
                        & (pl.col("pay_date").n_unique() == pl.len()) & pl.col("amount").is_not_null().all()
-                       & (pl.col("amount").sum() <= ctx.policy.grant_per_term))
-        extra = ["pay_date", "amount"]
+                       & (pl.col("amount").sum() <= ctx.policy.grant_per_term) & one_school)
+        extra = ["pay_date", "amount", *(["school_name"] if "school_name" in cols else [])]
     else:
         instalments, extra = pl.lit(False), []
     counts = (lf.select(*keys, *extra).group_by(keys).agg(_n=pl.len(), _inst=instalments)
@@ -433,7 +435,8 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     clause="三（五）", needs={"aid": ("aid_type", "pay_method")},
     what="国家助学金的发放方式是现金、银行卡、社会保障卡或其他（发放方式的规定取值中资助卡/中职资助卡以外的，"
          "aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。写法中含「资助卡」的（资助卡发放、"
-         "转账至资助卡、银行卡（资助卡））算资助卡；无法识别的写法（如「打卡」）不报，计入未能判断的行（S007 报其取值）。",
+         "转账至资助卡、银行卡（资助卡））算资助卡，写明现金、微信、支付宝、代领或否定（未办理资助卡）的不算；"
+         "无法识别的写法（如「打卡」）不报，计入未能判断的行（S007 报其取值）。",
     why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
     example="发放方式「现金」→ A309；「资助卡发放」不报；「打卡」不报，计入未能判断。",
 )
@@ -441,11 +444,14 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     ok = list(ctx.policy.aid_card_methods)
     known = set(load_kind("aid").field_map["pay_method"].values) | set(ok)
     method = pl.col("pay_method")
-    card = method.is_in(ok) | pl.any_horizontal([method.str.contains(w, literal=True) for w in ok])
+    # cash, or the card denied (现金（未办理资助卡）, 资助卡未激活，发现金): not the card whatever it names
+    not_card = method.str.contains(r"现金|微信|支付宝|代领|未|没|无|非|不")
+    card = method.is_in(ok) | (pl.any_horizontal([method.str.contains(w, literal=True) for w in ok]) & ~not_card)
     grant = (pl.col("aid_type") == GRANT) & method.is_not_null()
+    judged = method.is_in(sorted(known)) | not_card
     # a way of writing it that names no known method: not judged (a guess would accuse the school)
-    note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~method.is_in(sorted(known))})
-    lf = ctx.lf("aid").filter(grant & ~card & method.is_in(sorted(known)))
+    note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~judged})
+    lf = ctx.lf("aid").filter(grant & ~card & judged)
     cols = ctx.columns("aid")
     msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method"),
                          pl.lit(f"」，国家助学金应通过{'、'.join(ok)}发放；请改为资助卡发放并核实资金去向")])

@@ -96,9 +96,12 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col(key).is_not_null())
     # one 学籍: a school and its 学籍号 (a row without a 学籍号 is a 学籍 of its own); the same 学籍
     # listed twice (a 全校汇总 sheet beside the class sheets, a hidden old copy) is no second one
+    # (without a school name, the file stands for the school: two schools' exports with the
+    # column left empty are two schools)
     sid = _col(cols, "student_id")
+    school = pl.coalesce(_col(cols, "school_name"), pl.lit("file:") + pl.col("_file"))
     registration = pl.when(sid.is_not_null()).then(
-        pl.concat_str([_col(cols, "school_name").fill_null(""), pl.lit("|"), sid.str.to_uppercase()])).otherwise(
+        pl.concat_str([school, pl.lit("|"), sid.str.to_uppercase()])).otherwise(
         pl.concat_str([pl.lit("row|"), pl.col("_file"), pl.lit("|"), pl.col("_sheet"), pl.lit("|"),
                        pl.col("_row").cast(pl.String)]))
     shared = active.group_by(key).agg(_regs=registration.n_unique()).filter(pl.col("_regs") > 1).select(key)
