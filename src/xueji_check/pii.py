@@ -44,8 +44,9 @@ _YYYY = "(?:[1１][89８９]|[2２][0０])" + D + "{2}"
 _MM = "(?:[0０][1-9１-９]|[1１][0-2０-２])"
 _CHECK = "[0-9０-９XxＸｘ]"
 # a separator between digit groups: space, ideographic space, hyphen (and the dashes and minus a
-# word processor puts for it: ‐ ‑ ‒ – — −), dot (`139.1234.5678`), tilde, middle dot, slash, underscore
-_SEP_CHARS = " \u3000\\-－.．\u2010\u2011\u2012\u2013\u2014\u2212～~·/_"
+# word processor puts for it: ‐ ‑ ‒ – — −), dot (`139.1234.5678`), tilde, middle dot. Not a slash
+# or an underscore: dates (1998/9/1) and stamped file names (表20241015_1530) would be taken apart.
+_SEP_CHARS = " \u3000\\-－.．\u2010\u2011\u2012\u2013\u2014\u2212～~·"
 _SEP = f"[{_SEP_CHARS}]"
 
 # (name, pattern, replacement). Group 1 is the boundary before, the last group the boundary
@@ -79,8 +80,11 @@ _PATTERNS: list[tuple[str, str, str]] = [
     ("long",
      f"(^|{_NOT_D})({D}{{4}})({D}{{12,}})({D}{{4}})($|{_NOT_D})",
      "${1}${2}************${4}${5}"),
-    ("mobile",  # 139-1234-5678, (139)1234 5678, 13912 345678: a separator anywhere after the first three
-     f"(^|{_NOT_D})((?:(?:[+＋]|[0０]{{2}})?[8８][6６]{_SEP}?)?[(（]?[1１][3-9３-９]{D}[)）]?)((?:{_SEP}?{D}){{4}})((?:{_SEP}?{D}){{4}})($|{_NOT_D})",
+    ("mobile",  # 139-1234-5678, (139)1234 5678: groups of 3, 4 and 4
+     f"(^|{_NOT_D})((?:(?:[+＋]|[0０]{{2}})?[8８][6６]{_SEP}?)?[(（]?[1１][3-9３-９]{D}[)）]?)({_SEP}?{D}{{4}}{_SEP}?)({D}{{4}})($|{_NOT_D})",
+     "${1}${2}****${4}${5}"),
+    ("mobile56",  # 13912 345678
+     f"(^|{_NOT_D})([1１][3-9３-９]{D})({D}{{2}}{_SEP}{D}{{2}})({D}{{4}})($|{_NOT_D})",
      "${1}${2}****${4}${5}"),
     ("scientific",
      f"(^|{_NOT_D})({D})([.．]{D}{{10,}})([EeＥｅ][+＋]?[1１][0-9０-９])",
