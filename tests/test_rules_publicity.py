@@ -39,6 +39,8 @@ def luhn_complete(body: str) -> str:
     ("公示时间：2024年12月28日至3日", (dt.date(2024, 12, 28), dt.date(2025, 1, 3))),
     ("公示时间：2024年11月28日至2日", (dt.date(2024, 11, 28), dt.date(2024, 12, 2))),
     ("公示时间：2024年12月27日至2024年1月3日", (dt.date(2024, 12, 27), dt.date(2024, 1, 3))),  # a year written: as written
+    ("公示时间：2024年5月8日至4月2日", (dt.date(2024, 5, 8), dt.date(2024, 4, 2))),  # a slip, not 11 months (review)
+    ("公示时间：2024年11月8日至4日", (dt.date(2024, 11, 8), dt.date(2024, 11, 4))),
 ])
 def test_parse_period_forms(text, expected):
     assert parse_period(text) == expected

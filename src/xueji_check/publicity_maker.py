@@ -343,6 +343,9 @@ def make(aid_path: Path, out: Path, start: dt.date, *, roster_path: Path | None 
         _remove_stale_temp(out)
         # private until it passes the self-check: a run killed before that leaves no list that
         # others can read (it may hold the very number the check would refuse)
+        # a file of this very name was left by a killed run that had our process id (a container
+        # starts every run with the same few ids): ours to replace
+        tmp.unlink(missing_ok=True)
         os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         write_xlsx(tmp, rows, title_of(rows), period, left_out, merged)
         bad = self_check(tmp, str(out), policy, as_of)

@@ -30,6 +30,8 @@ ALLOWED = "姓名、学校、院系、年级、专业、班级"
 _DATE = re.compile(r"(?:(\d{4})\s*[年./\-]\s*)?(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?")
 _DAY_ONLY = re.compile(r"^\s*(?:至|到|－|-|—|–|~|～)\s*(\d{1,2})\s*[日号]")
 _PERIOD_WORD = re.compile(r"公示(?:时间|日期|期限|期间|期)")
+# The longest period read as running into the next month or year when its end omits them.
+WRAP_DAYS = 15
 
 
 @dataclass
@@ -53,8 +55,9 @@ def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] 
     """`公示时间：2018年5月2日至2018年5月8日`, `公示期：2018.5.2-2018.5.8`, `…2018年5月2日至8日`;
     with `year` (taken from the list's title or term) also a period written without one
     (`公示时间：11月4日至11月8日`). An end written without its year (or its month) that would fall
-    before the start is in the next year (month): `2024年12月27日至1月3日` ends 2025-01-03,
-    `12月28日至3日` on 3 January."""
+    before the start is in the next year (month) when that makes a period of at most WRAP_DAYS
+    days: `2024年12月27日至1月3日` ends 2025-01-03, `12月28日至3日` on 3 January; `5月8日至4月2日`
+    and `11月8日至4日` stay as written (an end before the start, reported)."""
     if "公示" not in text:
         return None
     m = _PERIOD_WORD.search(text)
@@ -75,16 +78,19 @@ def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] 
         try:
             if day >= start.day:
                 return start, start.replace(day=day)
-            nxt = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)  # the next month
-            return start, nxt.replace(day=day)
+            nxt = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1).replace(day=day)  # the next month
         except ValueError:
             return None
+        # only a short period runs into the next month; a longer one is more likely a slip
+        # (11月8日至4日), reported as ending before it starts
+        return start, nxt if (nxt - start).days <= WRAP_DAYS else start.replace(day=day)
     second = _DATE.search(rest)
     if not second or start is None:
         return None
     end = _mk(int(second.group(1)) if second.group(1) else y, second.group(2), second.group(3))
-    if end is not None and not second.group(1) and end < start and end.month < start.month:
-        end = _mk(start.year + 1, second.group(2), second.group(3))  # across New Year
+    if end is not None and not second.group(1) and end < start and start.month == 12 and end.month == 1:
+        wrapped = _mk(start.year + 1, second.group(2), second.group(3))  # across New Year, if short
+        end = wrapped if wrapped is not None and (wrapped - start).days <= WRAP_DAYS else end
     return (start, end) if end else None
 
 
