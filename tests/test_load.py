@@ -228,6 +228,9 @@ def test_blank_and_total_rows_are_dropped_exactly():
     }, schema={"_row": pl.Int64, "c0": pl.String, "c1": pl.String, "c2": pl.String})
     out = _drop_blank_and_total_rows(df, ["c0", "c1", "c2"])
     assert out["_row"].to_list() == [1, 7]
+    # 共计 (and 累计, 汇总) is a total label too, in a row that names no student
+    df2 = df.with_columns(pl.when(pl.col("_row") == 7).then(pl.lit("共计")).otherwise(pl.col("c2")).alias("c2"))
+    assert _drop_blank_and_total_rows(df2, ["c0", "c1", "c2"])["_row"].to_list() == [1]
 
 
 # ---------------------------------------------------------------- workbooks

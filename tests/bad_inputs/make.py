@@ -255,6 +255,29 @@ def text_renamed_xlsx(t: Path) -> Case:
 
 
 @case
+def only_a_sheet_named_as_a_sample_holds_the_table(t: Path) -> Case:
+    """A school filled in the template's 样表 sheet: not checked, and the message says why (not
+    "the headers match nothing")."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "封面"
+    wb.active.append(["东方技工学校"])
+    ws = wb.create_sheet("样表")
+    for r in [ROSTER_HEADERS, *good_rows(2)]:
+        ws.append(r)
+    p = t / "名册.xlsx"
+    wb.save(p)
+    return Case([p], (2,), ["名册.xlsx", "只有名为「样表」的工作表中有可识别的表格", "请把工作表改名"])
+
+
+@case
+def utf16_text_export_named_xls(t: Path) -> Case:
+    """Excel's "Unicode text" save (UTF-16, tab-separated) named .xls: checked, with a warning."""
+    text = "\r\n".join("\t".join(r) for r in [ROSTER_HEADERS, *good_rows(2)])
+    return Case([put(t / "学籍导出.xls", text.encode("utf-16"))], (0, 1),
+                ["学籍导出.xls", "内容却是文本表格", "已按文本表格读取"], check=checked(rows=2))
+
+
+@case
 def gbk_tab_separated_export_named_xls(t: Path) -> Case:
     """A system's "Excel" export that is GBK tab-separated text: checked, with a warning."""
     text = "\r\n".join("\t".join(r) for r in [ROSTER_HEADERS, *good_rows(2)])

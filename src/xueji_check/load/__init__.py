@@ -232,15 +232,16 @@ def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem],
         return _read_parquet(inp, fh, head, size, problems, stream)
     # a system's "Excel" export that is a text table (tab- or comma-separated) under an Excel name
     first_line = head.lstrip().split(b"\n", 1)[0]
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))  # Excel's "Unicode text" save
     text_as_excel = (suffix not in CSV_SUFFIXES and not is_excel_content and (b"\t" in first_line or b"," in first_line)
-                     and binary_reason(head) is None
-                     and _looks_text(head) and not head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")))
+                     and (utf16 or binary_reason(head) is None)
+                     and (utf16 or _looks_text(head)) and not head.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<")))
     if text_as_excel:
         problems.append(Problem("warning", inp.display, None, None,
                                 f"文件扩展名是 {suffix}，内容却是文本表格（制表符或逗号分隔，常见于系统直接导出），"
                                 "已按文本表格读取；请改正扩展名，或用 Excel 打开后另存为 .xlsx"))
     if (suffix in CSV_SUFFIXES and not is_excel_content) or text_as_excel:
-        why = binary_reason(head)
+        why = None if text_as_excel else binary_reason(head)
         if why:
             raise LoadError(f"文件内容不是文本表格（{why}），请用 Excel 打开后另存为 .xlsx 或 CSV 再检查")
         with MEMORY.reserve(size * TEXT_READ_FACTOR, size):
@@ -321,6 +322,7 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
                                 "请用 Excel 打开后另存为 .xlsx 再检查；加 --debug 可查看详细信息",
                                 detail=_detail(exc)))
         return
+    guides: list[str] = []  # sheets named as instructions that hold a table (not checked)
     for sh in sheets:
         sh.file = inp.display
         if len(sheets) > 1 and sh.sheet.strip() in NOT_DATA_SHEETS:
@@ -339,6 +341,7 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
                 problems.append(Problem("error", inp.display, sh.sheet, None, nearest_kind_message(sh, specs)))
             continue
         if sh.sheet.strip() in GUIDE_SHEET_NAMES and len(sheets) > 1:
+            guides.append(sh.sheet.strip())
             problems.append(Problem("info", inp.display, sh.sheet, None,
                                     f"工作表名「{sh.sheet.strip()}」表明这是填表说明或示例，其中的表格未作为数据检查；"
                                     "如确是学生数据，请把工作表改名后再检查"))
@@ -354,7 +357,10 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
     if not inp.tables:
         inp.ok = False
         if not any(p.file == inp.display and p.level == "error" for p in problems):
-            if any(sh.frame.height for sh in sheets):
+            if guides:
+                msg = (f"只有名为「{'」「'.join(guides)}」的工作表中有可识别的表格，按名称是填表说明或示例，未检查；"
+                       "如确是学生数据，请把工作表改名后再检查")
+            elif any(sh.frame.height for sh in sheets):
                 msg = "文件中没有识别出学籍、异动或资助表格（各工作表的表头都对不上），请核对表头，或用 --roster 等选项指明文件类型"
             else:
                 msg = "文件中没有可检查的数据（所有工作表都是空的），请确认导出是否完整"

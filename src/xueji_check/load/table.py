@@ -430,7 +430,15 @@ def _set_aside(data: pl.DataFrame | pl.LazyFrame, headers: list[str], field_cols
             few = pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]) <= 3
             runs = pl.any_horizontal([(pl.col(a) == pl.col(b)).fill_null(False)
                                       for a, b in zip(cols[:-1], cols[1:], strict=True)] or [pl.lit(False)])
-            maybe = shape | few | runs
+            # a total label in any cell (a row that names no student, as every row here, is a total
+            # row with it: `_totalany`)
+            if len(cols) <= WIDE_COLS:
+                total_any = pl.any_horizontal([pl.col(c).str.contains_any(_TOTAL_HINT, ascii_case_insensitive=True)
+                                               .fill_null(False) for c in cols])
+            else:
+                total_any = pl.concat_list(cols).list.eval(pl.element().str.contains_any(
+                    _TOTAL_HINT, ascii_case_insensitive=True)).list.any().fill_null(False)
+            maybe = shape | few | runs | total_any
         if lazy:  # streaming passes: the last row that is surely a record, then the candidates
             kept_max = _collect(data.filter(~maybe).select(pl.col("_row").max())).item()
             parts = _candidates(data, maybe, shape)
