@@ -275,7 +275,7 @@ def test_a309_card_wordings_are_the_card_and_an_unknown_wording_is_not_judged(tm
     """资助卡发放 / 转账至资助卡 / 银行卡（资助卡）/ 中职国家资助卡 name the aid card; 打卡 names no
     known method: not an error (counted as not judged); 现金 still is."""
     methods = ["资助卡发放", "转账至资助卡", "银行卡（资助卡）", "中职国家资助卡", "打卡", "现金",
-               "现金（未办理资助卡）", "资助卡未激活，发现金", "微信转账"]
+               "现金（未办理资助卡）", "资助卡未激活，发现金", "微信转账", "资助卡（非现金）"]
     aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
            for i, m in enumerate(methods)]
     r = check(cli, *files(tmp_path, aid, std_roster()))

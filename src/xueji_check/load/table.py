@@ -29,10 +29,10 @@ from xueji_check.load.model import LoadError, Problem, RawSheet, Table
 from xueji_check.pii import mask_text
 from xueji_check.spec import KindSpec, normalise_header
 
-# A total row: 合计/总计/小计/累计/共计/汇总 (also 本页小计, 至本页累计, 全校合计, 总合计, 总人数：,
-# 总金额：, Total) as a label at the start of one of the first four cells (`合计`, `小 计：`,
-# `合计（元）`, `合计5人`), not a name or a word that merely starts so (`小计明`, `会计`, `汇总表`);
-# further right (beside 金额) only in a row that names no student.
+# A total row: 合计/总计/小计 (also 本页小计, 全校合计, 总合计, …) as a label at the start of one of
+# the first four cells (`合计`, `小 计：`, `合计（元）`, `合计5人`), not a name or a word that merely
+# starts so (`小计明`, `会计`); further right (beside 金额), and for the labels of TOTAL_ROW_WEAK
+# anywhere, only in a row that names no student.
 TOTAL_ROW = (r"^(?:本页|本表|本月|本期|本学期|全校|全院|全部|全年|总|(?:截)?至本页|以上)?\s*(?:合\s*计|总\s*计|小\s*计)"
              r"(?:$|[\s:：（(\d０-９]|人|金额|数)")
 # Labels a student's remark may also start with (累计2学期, 共计2次, 汇总): a total only in a row
@@ -280,7 +280,7 @@ def _sure_tests(field_cols: dict[str, str], present: set[str]) -> list[pl.Expr]:
 
 # A template's example row: its first filled cell is the template's mark (spec.EXAMPLE_MARK) or
 # starts 示例（ / 示例( / 示例： / 示例行 (a school may shorten the mark; no record starts so), or
-# 例： / 样例： / 范例： before the value (例：D20240000), or is a whole （填写样例）/ 样例 / 范例.
+# 例： / 样例： / 范例： before the value (例：D20240000), or is a whole （填写样例）/（样例）/ 填写示例.
 _EXAMPLE_ROW = (r"^\s*(?:示例(?:[（(：:]|行)|(?:例|样例|范例|举例)\s*[：:]"
                 r"|[（(]\s*(?:填写|填表)?(?:样例|范例|示例)\s*[）)]\s*$|(?:填写|填表)(?:样例|范例|示例)\s*$)")
 # (a bare 范例 or 样例 is no mark: 范 is a surname)

@@ -445,7 +445,9 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     known = set(load_kind("aid").field_map["pay_method"].values) | set(ok)
     method = pl.col("pay_method")
     # cash, or the card denied (现金（未办理资助卡）, 资助卡未激活，发现金): not the card whatever it names
-    not_card = method.str.contains(r"现金|微信|支付宝|代领|未|没|无|非|不")
+    # (资助卡（非现金） is the card)
+    not_card = ((method.str.contains("现金", literal=True) & ~method.str.contains("非现金", literal=True))
+                | method.str.contains(r"微信|支付宝|代领|未办|未开|未激活|未发|没有资助卡|无资助卡"))
     card = method.is_in(ok) | (pl.any_horizontal([method.str.contains(w, literal=True) for w in ok]) & ~not_card)
     grant = (pl.col("aid_type") == GRANT) & method.is_not_null()
     judged = method.is_in(sorted(known)) | not_card
