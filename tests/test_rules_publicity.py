@@ -343,7 +343,7 @@ def test_p402_numbers_as_they_reach_a_list_typed_split_mistyped_or_in_excel_nota
     assert "1 个手机号" in by["年级"] and "1 个身份证号" in by["姓名"] and "1 个银行卡号" in by["学校"], by
     assert "1 个以科学计数法显示的长数字" in by["姓名"], by["姓名"]
     near = [["1", "张三", "东方技工学校", "学号24010101001", "2024级"],
-            ["2", "李四", "东方技工学校", "2024-09-01-2025-01-15", "2024级"],
+            ["2", "李四", "东方技工学校", "2024-09-01-2025-01-15", "1998/9/1-2001/7"],
             ["3", "王五", "东方技工学校（电话0371-6312-3456）", "数控 1500.00元", "2024级"]]
     r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", near, headers))
     assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()

@@ -282,7 +282,8 @@ KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住
 # published, it names a person even when its check digit is wrong (a typing error)
 _ID_SHAPE = r"^[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"
 # separators a number is written with inside text: 151-1408-1254, 6217 0000…, 139–1234–5678, (139)…
-_DIGIT_SEP = r"(\d)[\-–—−‐‑－～~·/_]+(\d)"
+# (not a slash or an underscore, as in pii.py: 1998/9/1-2001/7 run together would be a mobile)
+_DIGIT_SEP = r"(\d)[\-–—−‐‑－～~·]+(\d)"
 
 
 def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
