@@ -464,6 +464,17 @@ def _ledger(tmp_path: Path, tail: list[list], head: list[list] = ()) -> tuple[Pa
     return roster, write_sheet(tmp_path / "资助.xlsx", [AID_HEADERS, *head, *recs, *tail], sheet="Sheet1")
 
 
+def _split_tail(tail: list[list], head: list[list] = ()) -> list[tuple[int, str]]:
+    """The rows set aside (sheet row, category) of the `_ledger` table with `head` rows under its
+    header and `tail` rows after its records, split in-process (the CLI runs once per kind)."""
+    recs = [[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]
+            for i, n in enumerate(NAMES)]
+    fields = {"student_id": "c0", "name": "c1", "id_number": "c2", "school_name": "c3", "term": "c4",
+              "aid_type": "c5", "amount": "c6", "pay_date": "c7"}
+    _, aside = split_records(frame([*head, *recs, *tail], 8), AID_HEADERS, fields)
+    return [(a.row, a.category) for a in aside]
+
+
 def _aid_sheet(r) -> dict:
     return next(s for i in r.json["run"]["inputs"] if i["path"].endswith("资助.xlsx") for s in i["sheets"])
 
@@ -473,10 +484,11 @@ def test_page_totals_and_other_total_labels_accuse_no_one(tmp_path, cli):
     students: A302 可能是虚假学籍 and S002. Each label is now a total row; the near miss, a
     Cantonese name Sum Ka Ho, stays a student (and is reported as not in the roster)."""
     for label in ("本页小计", "本页合计", "累计", "至本页累计", "共计", "总合计", "全校合计", "汇总", "Total", "TOTAL："):
-        roster, aid = _ledger(tmp_path, [[label, None, None, None, None, None, "5000"]])
-        r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
-        assert r.findings.height == 0, (label, r.findings.select("rule_id", "row", "message").rows())
-        assert _aid_sheet(r)["rows"] == 5 and any("合计/小计行" in n for n in footer_notes(r)), (label, footer_notes(r))
+        assert _split_tail([[label, None, None, None, None, None, "5000"]]) == [(7, "total")], label
+    roster, aid = _ledger(tmp_path, [["本页小计", None, None, None, None, None, "5000"], ["累计", None, None, None, None, None, "5000"]])
+    r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert _aid_sheet(r)["rows"] == 5 and any("第 7–8 行是合计/小计行" in n for n in footer_notes(r)), footer_notes(r)
     roster, aid = _ledger(tmp_path, [["S9", "Sum Ka Ho", make_id(seq="191"), "东方技工学校", "2024秋", "国家助学金", "1000",
                                       "2024-11-20"]])
     r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
@@ -497,14 +509,12 @@ def test_rows_explaining_the_header_are_not_students(tmp_path, cli):
              ["（文本）", "（文本）", "（文本）", "（文本）", "（文本）", "（文本）", "（数字）", "（日期）"],
              [None, None, None, None, None, None, "(元)", None]]
     for head in heads:
-        roster, aid = _ledger(tmp_path, [], head=[head])
-        r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
-        assert r.findings.height == 0, (head, r.findings.select("rule_id", "row", "message").rows())
-        assert _aid_sheet(r)["rows"] == 5 and any("第 2 行是表头下的栏次号或填写说明行" in n for n in footer_notes(r)), \
-            (head, footer_notes(r))
-    roster, aid = _ledger(tmp_path, [], head=[["1", "2", "4", "5"]])  # not a run: a record (it names no one)
+        assert _split_tail([], head=[head]) == [(2, "legend")], head
+    assert _split_tail([], head=[["1", "2", "4", "5"]]) == []  # not a run: a record (it names no one)
+    roster, aid = _ledger(tmp_path, [], head=heads[:1])
     r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
-    assert _aid_sheet(r)["rows"] == 6
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert _aid_sheet(r)["rows"] == 5 and any("第 2 行是表头下的栏次号或填写说明行" in n for n in footer_notes(r)), footer_notes(r)
 
 
 def test_rows_after_the_last_record_that_name_no_student(tmp_path, cli):
@@ -514,10 +524,12 @@ def test_rows_after_the_last_record_that_name_no_student(tmp_path, cli):
     tails = [[[None] * 6 + ["5000"]], [["6"], ["7"]], [[None, None, None, "东方技工学校"], [None, None, None, "东方技工学校"]],
              [[None, "总人数：5", None, None, None, None, "总金额：5000"]], [[None, "以下无正文"]]]
     for tail in tails:
-        roster, aid = _ledger(tmp_path, tail)
-        r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
-        assert r.findings.height == 0, (tail, r.findings.select("rule_id", "row", "message").rows())
-        assert _aid_sheet(r)["rows"] == 5 and any("第 7" in n for n in footer_notes(r)), (tail, footer_notes(r))
+        got = _split_tail(tail)
+        assert [r for r, _ in got] == list(range(7, 7 + len(tail))) and {c for _, c in got} <= {"footer", "total"}, (tail, got)
+    roster, aid = _ledger(tmp_path, tails[1])
+    r = check(cli, roster, "--aid", aid, as_of="2025-06-30")
+    assert r.findings.height == 0, r.findings.select("rule_id", "row", "message").rows()
+    assert _aid_sheet(r)["rows"] == 5 and any("第 7–8" in n for n in footer_notes(r)), footer_notes(r)
     roster = write_csv(tmp_path / "名册.csv", [ROSTER_HEADERS, *[roster_row(f"S{i}", n, make_id(seq=f"1{i}1"))
                                                                 for i, n in enumerate(NAMES)]])
     recs = [[f"S{i}", n, make_id(seq=f"1{i}1"), "东方技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]
