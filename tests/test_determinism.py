@@ -147,8 +147,9 @@ def test_the_same_files_in_two_folders_give_the_same_findings_every_run(tmp_path
     sample = Path(__file__).resolve().parent.parent / "sample_data"
     for d in ("d1", "d2"):
         shutil.copytree(sample, tmp_path / d)
-    runs = [cli("check", tmp_path / "d1", tmp_path / "d2", "--as-of", "2025-06-30", out=tmp_path / f"o{i}")
-            for i in range(3)]
+    # findings only (the reports are checked elsewhere; CI time)
+    runs = [cli("check", tmp_path / "d1", tmp_path / "d2", "--as-of", "2025-06-30", "--format", "csv,json",
+                out=tmp_path / f"o{i}") for i in range(3)]
     assert runs[0].findings.filter(pl.col("rule_id") == "C202").height > 0
     texts = {(r.out / "findings.csv").read_bytes() for r in runs}
     assert len(texts) == 1
