@@ -394,6 +394,19 @@ def number(raw: pl.Expr, sum_parts: bool = False) -> pl.Expr:
     return pl.coalesce(value, total)
 
 
+def within(value: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
+    """Boolean: `value` lies in the closed range [lo, hi] of a number field's schema (`min`,
+    `max`; a missing bound is no bound). Null where `value` is null. Used both to drop an
+    out-of-range number before any rule or sum sees it (tables.field_exprs) and to report it
+    (S007, schema.py), so the two always agree."""
+    inside = pl.lit(True)
+    if lo is not None:
+        inside = inside & (value >= lo)
+    if hi is not None:
+        inside = inside & (value <= hi)
+    return inside
+
+
 def yes_no(raw: pl.Expr) -> pl.Expr:
     s = compact(raw).str.to_lowercase()
     return (

@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from xueji_check.normalize import ID_USABLE_STATUSES, card_damage_of
+from xueji_check.normalize import ID_USABLE_STATUSES, card_damage_of, within
 from xueji_check.spec import FieldSpec, KindSpec
 
 # S003 fails every other status (numeric is S004; other: a document type without a form check)
@@ -42,12 +42,7 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
             ok = ok | raw.str.contains(r"^\d{4}级?$")
         out.append(("S007", ok))
     elif f.type == "number":
-        ok = c.is_not_null()
-        if f.min is not None:
-            ok = ok & (c >= f.min)
-        if f.max is not None:
-            ok = ok & (c <= f.max)
-        out.append(("S007", raw.is_null() | ok))
+        out.append(("S007", raw.is_null() | (c.is_not_null() & within(c, f.min, f.max))))
     elif f.type == "enum" and not f.open and f.values:
         out.append(("S007", c.is_null() | c.is_in(list(f.values))))
     return {n: out} if out else {}

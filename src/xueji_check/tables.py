@@ -27,12 +27,7 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] |
         # a value outside the field's range is reported by S007 and used by no rule or sum (an
         # amount of 13912345678 is a phone number typed into the wrong column, not money)
         v = nz.number(raw, f.sum_parts)
-        inside = pl.lit(True)
-        if f.min is not None:
-            inside = inside & (v >= f.min)
-        if f.max is not None:
-            inside = inside & (v <= f.max)
-        return [nz.clean_text(raw).alias(f"{n}__raw"), pl.when(inside).then(v).alias(n)]
+        return [nz.clean_text(raw).alias(f"{n}__raw"), pl.when(nz.within(v, f.min, f.max)).then(v).alias(n)]
     if f.type == "bool":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.yes_no(raw).alias(n)]
     if f.type == "enum":

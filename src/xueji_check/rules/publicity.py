@@ -19,6 +19,7 @@ from xueji_check import normalize as nz
 from xueji_check.engine import RULE_PROBLEMS, Context, note_unjudged
 from xueji_check.findings import RAW_SCHEMA, emit
 from xueji_check.load import Problem, Table
+from xueji_check.pii import SEP_IN_TEXT
 from xueji_check.registry import rule
 from xueji_check.rules.aid import what
 from xueji_check.rules.changes import student_key
@@ -281,9 +282,11 @@ KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住
 # 18 characters of an ID number's shape (a region, a birth date, three digits, a check character):
 # published, it names a person even when its check digit is wrong (a typing error)
 _ID_SHAPE = r"^[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"
-# separators a number is written with inside text: 151-1408-1254, 6217 0000…, 139–1234–5678, (139)…
-# (not a slash or an underscore, as in pii.py: 1998/9/1-2001/7 run together would be a mobile)
-_DIGIT_SEP = r"(\d)[\-–—−‐‑－～~·]+(\d)"
+# separators a number is written with inside text: 151-1408-1254, 139.1234.5678, 139–1234–5678,
+# (139)…: the ones masking splits numbers on (pii.py), so what P402 reports is what masking would
+# hide; spaces are gone from compacted text. Not a slash or an underscore (1998/9/1-2001/7 run
+# together would be a mobile).
+_DIGIT_SEP = rf"(\d)[{SEP_IN_TEXT}]+(\d)"
 
 
 def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
@@ -318,7 +321,9 @@ def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] =
     # an ID number that passes its checks, or a mobile, between non-digits
     whole = d.str.replace_all(r"[().．]", "").str.contains(r"^(?:\+|00)?(?:86)?\d{11,19}$|^\d{17}[Xx]$")
     # digits joined across the separators and brackets a number may be written with inside text
-    j = s.str.replace_all(r"[()（）]", "").str.replace_all(_DIGIT_SEP, "$1$2").str.replace_all(_DIGIT_SEP, "$1$2")
+    # (a number in Excel's notation, 3.20102200703155E+17, is counted by `sci` above, not joined)
+    j = (s.str.replace_all(r"\d\.\d+[Ee]\+?\d+", "#").str.replace_all(r"[()（）]", "")
+         .str.replace_all(_DIGIT_SEP, "$1$2").str.replace_all(_DIGIT_SEP, "$1$2"))
     inside = cells.filter(~whole & s.str.contains(r"\d")).with_columns(_j=j).filter(pl.col("_j").str.contains(r"\d{11}"))
     jj = pl.col("_j")
     e18 = jj.str.extract(r"(?:^|\D)(\d{17}[\dXx])(?:\D|$)", 1)
