@@ -280,6 +280,18 @@ def test_a309_card_wordings_are_the_card_and_an_unknown_wording_is_not_judged(tm
            for i, m in enumerate(methods)]
     r = check(cli, *files(tmp_path, aid, std_roster()))
     assert r.rule("A309")["row"].to_list() == ["8", "9", "10", "11"], r.rule("A309")["message"].to_list()
+    assert "「现金(未办理资助卡)」" in r.rule("A309")["message"][1]  # the wording as written
+    assert r.json["run"]["unjudged"]["A309"]["rows"] == 1
+    # S007 reads the same mapping (schemas/aid.toml): only the wording that names no method
+    s007 = r.rule("S007").filter(pl.col("column") == "发放方式")
+    assert s007["row"].to_list() == ["7"], s007["message"].to_list()
+
+
+def test_a309_not_yet_paid_or_collected_by_someone_else(tmp_path, cli):
+    """未发放 names no method (not judged, not cash); 资助卡（代领） is not paid to the student."""
+    aid = [aid_row("S1", "张三", A, method="未发放"), aid_row("S2", "李四", B, method="资助卡（代领）")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A309")["row"].to_list() == ["4"], r.rule("A309")["message"].to_list()
     assert r.json["run"]["unjudged"]["A309"]["rows"] == 1
 
 

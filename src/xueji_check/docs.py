@@ -98,6 +98,8 @@ def data_md() -> str:
             values = "、".join(f.values)
             if f.synonyms:
                 values += "（同义词：" + "，".join(f"{a}→{b}" for a, b in f.synonyms.items()) + "）"
+            if f.patterns_note:
+                values += f"（{f.patterns_note}）"
             if f.open:
                 values += "（其他取值照原样保留）"
             if f.min is not None or f.max is not None:

@@ -508,13 +508,22 @@ def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
 
 
 # ---------------------------------------------------------------- enums
-def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str]) -> pl.Expr:
-    """Map synonyms to canonical values; values outside stay as written (S007 catches them)."""
+def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str],
+               patterns: tuple[tuple[str, str], ...] = ()) -> pl.Expr:
+    """Map synonyms to canonical values, then a value that is still not canonical by the first of
+    `patterns` (regex, value) it contains (发现金 → 现金); values outside stay as written (S007
+    catches them)."""
     s = compact(raw)
     mapping = {k.replace(" ", ""): v for k, v in synonyms.items()}
     # Upper-case keys too, so `m`/`f` and full-width variants meet their synonym.
     mapping.update({k.upper(): v for k, v in mapping.items()})
-    return s.replace(mapping)
+    out = s.replace(mapping)
+    if not patterns:
+        return out
+    chain = pl.when(out.is_in(list(values))).then(out)
+    for pattern, value in patterns:
+        chain = chain.when(out.str.contains(pattern)).then(pl.lit(value))
+    return chain.otherwise(out)
 
 
 # ---------------------------------------------------------------- names

@@ -49,6 +49,10 @@ class FieldSpec:
     min: float | None = None
     max: float | None = None
     sum_parts: bool = False  # number: `2+1` read as 3 (normalize.number)
+    # enum: (regex, value) tried in order on a value that is neither a value nor a synonym
+    # (资助卡发放 → 资助卡); the first that matches gives the value (normalize.enum_value)
+    patterns: tuple[tuple[str, str], ...] = ()
+    patterns_note: str = ""  # the patterns in words, for docs and 填表说明
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,19 @@ def _field_from_toml(d: dict) -> FieldSpec:
         min=d.get("min"),
         max=d.get("max"),
         sum_parts=bool(d.get("sum_parts", False)),
+        patterns=_patterns(d),
+        patterns_note=str(d.get("patterns_note", "")),
     )
+
+
+def _patterns(d: dict) -> tuple[tuple[str, str], ...]:
+    """A field's `patterns` (a list of [regex, value] pairs); every value must be one of the
+    field's `values` (ValueError otherwise: a schema file's mistake, found when it is loaded)."""
+    out = tuple((str(p), str(v)) for p, v in d.get("patterns", []))
+    for p, v in out:
+        if v not in d.get("values", []):
+            raise ValueError(f"schema field {d['name']}: pattern {p!r} gives {v!r}, which is not one of its values")
+    return out
 
 
 @cache

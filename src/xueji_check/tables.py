@@ -31,7 +31,7 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] |
     if f.type == "bool":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.yes_no(raw).alias(n)]
     if f.type == "enum":
-        return [nz.clean_text(raw).alias(f"{n}__raw"), nz.enum_value(raw, f.values, f.synonyms).alias(n)]
+        return [nz.clean_text(raw).alias(f"{n}__raw"), nz.enum_value(raw, f.values, f.synonyms, f.patterns).alias(n)]
     if f.type == "term":
         return []  # staged in normalise_fields (add_term_columns)
     if f.type == "grade_year":

@@ -434,28 +434,29 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     "A309", severity="error", title="助学金未通过资助卡发放", title_en="grant not paid through the aid card",
     clause="三（五）", needs={"aid": ("aid_type", "pay_method")},
     what="国家助学金的发放方式是现金、银行卡、社会保障卡或其他（发放方式的规定取值中资助卡/中职资助卡以外的，"
-         "aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。写法中含「资助卡」的（资助卡发放、"
-         "转账至资助卡、银行卡（资助卡））算资助卡，写明现金、微信、支付宝、代领或否定（未办理资助卡）的不算；"
-         "无法识别的写法（如「打卡」）不报，计入未能判断的行（S007 报其取值）。",
+         "aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。发放方式按数据说明中该列的取值读，与 S007 "
+         "相同：含「资助卡」的写法（资助卡发放、转账至资助卡、银行卡（资助卡））算资助卡，写明现金、微信、支付宝、代领"
+         "或未办理资助卡的不算；无法识别的写法（如「打卡」「未发放」）不报，计入未能判断的行（S007 报其取值）。",
     why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
-    example="发放方式「现金」→ A309；「资助卡发放」不报；「打卡」不报，计入未能判断。",
+    example="发放方式「现金」「资助卡未激活，发现金」→ A309；「资助卡发放」不报；「打卡」不报，计入未能判断。",
 )
 def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     ok = list(ctx.policy.aid_card_methods)
-    known = set(load_kind("aid").field_map["pay_method"].values) | set(ok)
+    values = list(load_kind("aid").field_map["pay_method"].values)
+    # pay_method is the schema's value: the aid card, cash, … whichever way it was written
+    # (schemas/aid.toml `synonyms` and `patterns`: 资助卡发放 → 资助卡, 资助卡未激活，发现金 → 现金),
+    # or the text as written when it names no known method (打卡)
     method = pl.col("pay_method")
-    # cash, or the card denied (现金（未办理资助卡）, 资助卡未激活，发现金): not the card whatever it names
-    # (资助卡（非现金） is the card)
-    not_card = ((method.str.contains("现金", literal=True) & ~method.str.contains("非现金", literal=True))
-                | method.str.contains(r"微信|支付宝|代领|未办|未开|未激活|未发|没有资助卡|无资助卡"))
-    card = method.is_in(ok) | (pl.any_horizontal([method.str.contains(w, literal=True) for w in ok]) & ~not_card)
+    own_word = pl.any_horizontal([method.str.contains(w, literal=True) for w in ok if w not in values]
+                                 or [pl.lit(False)])  # a province's own word in aid_card_methods
+    card = method.is_in(ok) | (~method.is_in(values) & own_word)
     grant = (pl.col("aid_type") == GRANT) & method.is_not_null()
-    judged = method.is_in(sorted(known)) | not_card
+    judged = method.is_in(values)
     # a way of writing it that names no known method: not judged (a guess would accuse the school)
     note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~judged})
     lf = ctx.lf("aid").filter(grant & ~card & judged)
     cols = ctx.columns("aid")
-    msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method"),
+    msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method__raw"),
                          pl.lit(f"」，国家助学金应通过{'、'.join(ok)}发放；请改为资助卡发放并核实资金去向")])
     return emit(lf, "aid", msg, field="pay_method", key=aid_key(cols))
 
