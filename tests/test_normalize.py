@@ -143,3 +143,19 @@ def test_yes_no_words_of_photo_columns():
     vals = ["已采集", "有照片", "已拍摄", "未采集", "待采集", "无照片", "采集中"]
     got = pl.DataFrame({"v": vals}).select(nz.yes_no(pl.col("v")).alias("v"))["v"].to_list()
     assert got == [True, True, True, False, False, False, None]
+
+
+def test_dates_with_a_time_both_paths():
+    """The time after a date is dropped while the spaces are there (both the staged table path and
+    the expression path): a one-digit day followed by a two-digit hour is not a two-digit day. A
+    date and time run together without a space is not guessed at."""
+    cases = {"2024/12/2 10:15": dt.date(2024, 12, 2), "2025/3/5 14:00": dt.date(2025, 3, 5),
+             "2024-10-1 10:30": dt.date(2024, 10, 1), "2024年9月2日 10:00": dt.date(2024, 9, 2),
+             "2024年12月2日10时": dt.date(2024, 12, 2), "2024年9月2日10点30分": dt.date(2024, 9, 2),
+             "2024/9/2 下午3:00": dt.date(2024, 9, 2), "2024/9/2 3:00 PM": dt.date(2024, 9, 2),
+             "2024-10-16 00:00:00.000": dt.date(2024, 10, 16), "２０２４/１２/２ １０：１５": dt.date(2024, 12, 2),
+             "2024-09-01T10:00:00+08:00": dt.date(2024, 9, 1), "2024/12/210:15": None, "2024/12/2 10": None}
+    df = pl.DataFrame({"v": list(cases)})
+    expr = df.select(nz.date_struct(pl.col("v")).struct.field("date"))["date"].to_list()
+    staged = nz.add_date_columns(df.lazy(), "v", "d").collect()["d"].to_list()
+    assert expr == list(cases.values()) and staged == list(cases.values()), (expr, staged)

@@ -48,6 +48,22 @@ def test_c201_tenth_working_day_across_national_day_is_on_time(tmp_path, cli):
     assert "11 个工作日" in c["message"][0]
 
 
+def test_c201_dates_with_a_time_as_csv_exports_write_them(tmp_path, cli):
+    """`2024/11/29 16:20` reported `2024/12/2 10:15` is one working day: the time is dropped
+    before the spaces (it had read day 21 at 0:15 and reported 15 working days). Near miss: a
+    report written with a time, 11 working days late, is still late."""
+    a, b, c = (make_id(f"2003010{i}", seq="123") for i in (1, 2, 3))
+    f = write_csv(tmp_path / "异动.csv", [CHANGE_HEADERS,
+                  ["S1", "张三", a, "东方技工学校", "转专业", "2024/11/29 16:20", "2024/12/2 10:15"],
+                  ["S2", "李四", b, "东方技工学校", "休学", "2024年9月2日 10:00", "2024年9月3日10时"],
+                  ["S3", "王五", c, "东方技工学校", "退学", "2024/12/2 9:05", "2024/12/17 14:00"]])
+    r = check(cli, "--changes", f, as_of="2025-06-30")
+    assert r.rule("S006").height == 0, r.rule("S006")["message"].to_list()
+    c201 = r.rule("C201")
+    assert c201["student_id"].to_list() == ["S3"], c201["message"].to_list()
+    assert "2024-12-02" in c201["message"][0] and "2024-12-17" in c201["message"][0], c201["message"][0]
+
+
 def test_c201_unreported_past_deadline_on_as_of(tmp_path, cli):
     a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
     f = changes_file(tmp_path, [

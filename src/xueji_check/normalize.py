@@ -319,9 +319,7 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     s = pl.col(f"{name}__raw")
     lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"))
     lf = lf.with_columns(
-        _date_tail_dropped(s.str.replace_all(r"\s+", ""))
-        # text with a time part: keep the date part
-        .str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(T|\d{1,2}:).*$", "$1")
+        _date_tail_dropped(_time_dropped(s).str.replace_all(r"\s+", ""))
         .alias("_d_s")
     )
     d = pl.col("_d_s")
@@ -352,6 +350,27 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
 AMBIGUOUS_MONTH = r"^\d{4}\.1$"
 
 
+# A time after a date, as Excel, a CSV export or a clerk writes it: 10:15, 9:05:00.000, 10时,
+# 10点30分, 下午3:00, 3:00 PM. It is removed while the spaces are still there: without them
+# `2024/12/2 10:15` would read as day 21 at 0:15.
+_TIME = (r"(?:(?:上午|下午|凌晨|早上|中午|晚上)\s*)?\d{1,2}(?:[:：]\d{1,2}(?:[:：]\d{1,2}(?:\.\d+)?)?"
+         r"|[时点](?:\d{1,2}分?(?:\d{1,2}秒)?)?)\s*(?:[AaPp]\.?[Mm]\.?)?")
+_DATE_THEN_TIME = [
+    # 2024/12/2 10:15, 2024-10-1T10:30:00 (a time needs a space or a T after these forms)
+    rf"^(\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})(?:\s*[Tt]\s*|\s+){_TIME}$",
+    # 2024年9月2日 10:00, 2024年12月2日10时
+    rf"^(\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日号])\s*{_TIME}$",
+]
+
+
+def _time_dropped(s: pl.Expr) -> pl.Expr:
+    """A date's cleaned text (spaces still in it) without a time written after it."""
+    for pattern in _DATE_THEN_TIME:
+        s = s.str.replace(pattern, "$1")
+    # an ISO timestamp's T with anything after it (2024-09-01T10:00:00+08:00)
+    return s.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})T.*$", "$1")
+
+
 def _date_tail_dropped(s: pl.Expr) -> pl.Expr:
     """A date's text (spaces already removed) without what Excel's long format or a CSV adds: the
     weekday (`2024年9月1日星期日`, `2024-09-01(周日)`) and a zero decimal part (`20240901.0`)."""
@@ -362,8 +381,7 @@ def _date_tail_dropped(s: pl.Expr) -> pl.Expr:
 def date_struct(raw: pl.Expr) -> pl.Expr:
     """Expression form (for scanning arbitrary cells and tests): struct of ``date`` and ``ym_only``.
     Tables use the staged `add_date_columns`."""
-    s = _date_tail_dropped(compact(raw))
-    s = s.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(T|\d{1,2}:).*$", "$1")
+    s = _date_tail_dropped(_time_dropped(clean_text(raw)).str.replace_all(" ", "", literal=True))
     serial_days = pl.when(s.str.contains(r"^\d{5}(\.\d+)?$")).then(
         s.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False))
     from_serial = (pl.lit(EXCEL_EPOCH) + pl.duration(days=serial_days)).cast(pl.Date)
