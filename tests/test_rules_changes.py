@@ -64,6 +64,34 @@ def test_c201_dates_with_a_time_as_csv_exports_write_them(tmp_path, cli):
     assert "2024-12-02" in c201["message"][0] and "2024-12-17" in c201["message"][0], c201["message"][0]
 
 
+def test_c201_month_only_dates_are_not_judged(tmp_path, cli):
+    """异动日期 2024年10月 (read as the 1st for other uses) does not say how many working days passed
+    before a report on 10-25: counted as not judged, not reported from 10-01. Near miss: the same
+    with a full date 2024-10-01 is late."""
+    a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
+    f = changes_file(tmp_path, [["S1", "张三", a, "东方技工学校", "转专业", "2024年10月", "2024-10-25"],
+                                ["S2", "李四", b, "东方技工学校", "转专业", "2024-10-01", "2024-10-25"]])
+    r = check(cli, "--changes", f, as_of="2025-06-30")
+    assert r.rule("C201")["student_id"].to_list() == ["S2"], r.rule("C201")["message"].to_list()
+    assert r.json["run"]["unjudged"]["C201"]["rows"] == 1, r.json["run"]["unjudged"]
+
+
+def test_c201_an_approved_change_without_report_date_was_reported_by_its_approval(tmp_path, cli):
+    """申报日期 empty, 审批日期 within the deadline: reported in time (at the latest on approval).
+    Approved after the deadline: when it was reported is not known (not judged). Near miss: no
+    审批日期 either, past the deadline: still reported as not reported."""
+    ids = [make_id(f"2003010{i}", seq="123") for i in (1, 2, 3)]
+    headers = [*CHANGE_HEADERS, "审批日期", "审批状态"]
+    f = write_xlsx(tmp_path / "异动.xlsx", [headers,
+                   ["S1", "张三", ids[0], "东方技工学校", "休学", "2025-03-03", "", "2025-03-06", "已通过"],
+                   ["S2", "李四", ids[1], "东方技工学校", "休学", "2025-03-03", "", "2025-04-30", "已通过"],
+                   ["S3", "王五", ids[2], "东方技工学校", "休学", "2025-03-03", "", "", "待审核"]])
+    r = check(cli, "--changes", f, as_of="2025-06-30")
+    c = r.rule("C201")
+    assert c["student_id"].to_list() == ["S3"] and "仍未申报" in c["message"][0], c["message"].to_list()
+    assert r.json["run"]["unjudged"]["C201"]["rows"] == 1, r.json["run"]["unjudged"]
+
+
 def test_c201_unreported_past_deadline_on_as_of(tmp_path, cli):
     a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
     f = changes_file(tmp_path, [

@@ -482,20 +482,23 @@ def encoding_damage(kind: str, df: pl.DataFrame | pl.LazyFrame) -> list[Problem]
     return problems
 
 
-def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.Expr]) -> None:
+def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.Expr],
+                  frame: pl.LazyFrame | None = None) -> None:
     """Record the rows of `kind` that rule `rule_id` cannot judge, by reason (Chinese label →
     boolean expression over the normalised frame, true where the row cannot be judged). A rule
     calls it when it runs; the counts are collected with the rules (`Context.resolve_unjudged`)
     and the engine puts them in `RunResult.unjudged` (findings.json `run.unjudged`, one line in
     the terminal summary). The rows themselves are reported once by an S-rule
-    (S002/S003/S006/S007)."""
+    (S002/S003/S006/S007). `frame`: the rows of `kind` with columns the rule derived (one row per
+    row of the table), when a reason needs them (C201's deadline)."""
     if kind not in ctx.frames or not reasons or ctx.height(kind) == 0:
         return
     labels = list(reasons)
     # each flag computed once, then counted: summed in the same select, a flag holding a window
     # (A311's card sharing) was evaluated once per use, in aggregation context (3.8 s, not 0.6 s,
     # over a province's 1M aid rows)
-    q = (ctx.lf(kind).select([e.fill_null(False).alias(f"_u{i}") for i, e in enumerate(reasons.values())])
+    q = ((ctx.lf(kind) if frame is None else frame)
+         .select([e.fill_null(False).alias(f"_u{i}") for i, e in enumerate(reasons.values())])
          .select(*[pl.col(f"_u{i}").sum().alias(label) for i, label in enumerate(labels)],
                  pl.any_horizontal([f"_u{i}" for i in range(len(labels))]).sum().alias("_rows")))
     ctx._unjudged.append((rule_id, kind, labels, q))

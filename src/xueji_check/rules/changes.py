@@ -195,20 +195,26 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
 @rule(
     "C201", severity="error", title="学籍异动申报逾期", title_en="change reported late",
     clause="二（三）", needs={"changes": ("occurred_date",)},
-    what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报。",
+    what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
+         "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行。"
+         "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。",
     why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
     example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
 )
 def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("changes")
-    note_unjudged(ctx, "C201", "changes", unreadable("changes", cols, "occurred_date", "reported_date"))
+    reasons = unreadable("changes", cols, "occurred_date", "reported_date")
     if "reported_date" not in cols:
+        note_unjudged(ctx, "C201", "changes", reasons)
         ctx.options["skip:C201"] = "学籍异动记录缺少列：申报日期（无法判断是否按时申报）"
         return None
     n = ctx.policy.change_report_workdays
     cal = ctx.calframe
-    lf = ctx.lf("changes").filter(pl.col("occurred_date").is_not_null())
-    lf = lf.with_columns(_as_of=pl.lit(ctx.as_of))
+    # a date with only its year and month (2024年10月, read as the 1st) does not say how many days
+    # passed: not judged, rather than counted from the earliest day it could be
+    month_only = (pl.col("occurred_date__ym") | pl.col("reported_date__ym")).fill_null(False)
+    reasons["异动日期或申报日期只写了年月"] = pl.col("occurred_date").is_not_null() & month_only
+    lf = ctx.lf("changes").with_columns(_as_of=pl.lit(ctx.as_of))
     lf = cal.nth_workday_after(lf, "occurred_date", n, "_deadline")
     lf = cal.workdays_between(lf, "occurred_date", "reported_date", "_n")
     lf = cal.workdays_between(lf, "occurred_date", "_as_of", "_n_now")
@@ -216,7 +222,16 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     late = reported & (pl.col("_n") > n)
     unreported = (pl.col("reported_date__raw").is_null() & pl.col("_deadline").is_not_null()
                   & (pl.col("_deadline") < pl.lit(ctx.as_of)))
-    lf = lf.filter(late | unreported)
+    if "approved_date" in cols:
+        # an empty 申报日期 of an approved change is a date not written, not a change not reported:
+        # it was reported by its 审批日期 at the latest. On time when that is within the deadline;
+        # otherwise when it was reported is not known, and the row is not judged
+        approved = pl.col("approved_date__raw").is_not_null()
+        reasons["申报日期为空、审批日期晚于申报期限"] = (
+            unreported & ~month_only & pl.col("approved_date").is_not_null() & (pl.col("approved_date") > pl.col("_deadline")))
+        unreported = unreported & ~approved
+    note_unjudged(ctx, "C201", "changes", reasons, frame=lf)
+    lf = lf.filter(pl.col("occurred_date").is_not_null() & ~month_only & (late | unreported))
     end = pl.coalesce(pl.col("reported_date"), pl.col("_as_of"))
     note = unknown_note(ctx, pl.col("occurred_date").dt.year(), end.dt.year(),
                         years_spanned(ctx, "changes", "occurred_date", "reported_date", extra=(ctx.as_of,)))
