@@ -185,6 +185,29 @@ def test_c202_one_change_in_a_tiny_school_is_no_batch(tmp_path, cli):
         assert check(cli, "--roster", roster, "--changes", changes, as_of="2024-12-31").rule("C202").height == expected
 
 
+def test_c202_a_change_written_twice_or_refused_is_not_two(tmp_path, cli):
+    """Of a school's 15 students, one 退学 sent back (退回) and submitted again is one change, not
+    2 (13 %); the same export given twice counts each change once. Near miss: two students'
+    changes on one day are two (C202)."""
+    roster_rows = [roster_row(f"S{i}", f"学生{i}", make_id("20030101", seq=f"{100 + i:03d}")) for i in range(15)]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *roster_rows])
+    headers = [*CHANGE_HEADERS, "审批日期", "审批状态"]
+    one = roster_rows[1]
+    rows = [["S1", one[1], one[2], "东方技工学校", "退学", "2025-03-03", "2025-03-05", "", "退回"],
+            ["S1", one[1], one[2], "东方技工学校", "退学", "2025-03-03", "2025-03-07", "2025-03-10", "已通过"]]
+    changes = write_xlsx(tmp_path / "异动.xlsx", [headers, *rows])
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
+    assert r.rule("C202").height == 0, r.rule("C202")["message"].to_list()
+    copy = write_xlsx(tmp_path / "异动_第一季度.xlsx", [headers, rows[1]])
+    r = check(cli, "--roster", roster, "--changes", changes, "--changes", copy, as_of="2025-06-30")
+    assert r.rule("C202").height == 0, r.rule("C202")["message"].to_list()
+    two = roster_rows[2]
+    rows.append(["S2", two[1], two[2], "东方技工学校", "休学", "2025-03-03", "2025-03-05", "2025-03-06", "已通过"])
+    changes = write_xlsx(tmp_path / "异动.xlsx", [headers, *rows])
+    c = check(cli, "--roster", roster, "--changes", changes, "--changes", copy, as_of="2025-06-30").rule("C202")
+    assert c.height == 1 and "共有 2 条" in c["message"][0], c["message"].to_list()
+
+
 def test_c202_skipped_without_school(tmp_path, cli):
     f = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "异动类型", "异动日期", "申报日期"],
                                             ["S1", "张三", "退学", "2024-03-04", "2024-03-05"]])
@@ -220,6 +243,33 @@ def test_c203_messy_ids_match_across_files(tmp_path, cli):
                                                   ["张三", old, " 东方技工学校 ", "自动退学", "2024年10月8日", "2024-10-09"]])
     r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-12-31")
     assert r.rule("C203").height == 1, r.stdout
+
+
+def test_c203_a_change_after_as_of_has_not_happened(tmp_path, cli):
+    """休学 from 2025-09-01, checked on 2025-06-30: 在校 is right. Near miss: checked on 2025-09-30."""
+    a = make_id("20090301", seq="123")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", a)])
+    changes = changes_file(tmp_path, [["S1", "张三", a, "东方技工学校", "休学", "2025-09-01", "2025-06-20"]])
+    assert check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30").rule("C203").height == 0
+    assert check(cli, "--roster", roster, "--changes", changes, as_of="2025-09-30").rule("C203").height == 1
+
+
+def test_c203_a_transfer_when_the_changes_name_no_school(tmp_path, cli):
+    """转出 at 甲, 在校 at 乙 (a transfer) with a changes file without a school column: not judged
+    (which school's record the change is cannot be told), not an accusation of 乙. Near miss: a
+    student on one school's roster only, still 在校 after 退学, is reported."""
+    a, b = make_id("20090301", seq="113"), make_id("20090302", seq="123")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS,
+                        roster_row("A1", "王一", a, school="甲技工学校", status="转出"),
+                        roster_row("B9", "王一", a, school="乙技工学校"),
+                        roster_row("B2", "王二", b, school="乙技工学校")])
+    changes = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "身份证号", "异动类型", "异动日期", "申报日期"],
+                         ["A1", "王一", a, "转出", "2025-02-24", "2025-02-25"],
+                         ["B2", "王二", b, "退学", "2025-02-24", "2025-02-25"]])
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
+    c = r.rule("C203")
+    assert c["student_id"].to_list() == ["B2"], c["message"].to_list()
+    assert r.json["run"]["unjudged"]["C203"]["rows"] == 2, r.json["run"]["unjudged"]
 
 
 def test_c203_skipped_without_roster(tmp_path, cli):

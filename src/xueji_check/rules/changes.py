@@ -259,7 +259,8 @@ BULK_SHARE_MIN = 2  # changes at least, for the share of a school's students to 
     "C202", severity="warning", title="大批量学籍异动", title_en="bulk changes",
     clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
     what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）"
-         "且至少 2 人（在校生只有几人的学校，1 人转学不是大批量）。每个集中时段报一条。",
+         "且至少 2 人（在校生只有几人的学校，1 人转学不是大批量）。每个集中时段报一条。同一学生同一天的同一异动写了几行的"
+         "（两份导出有重叠、退回后重新申报）算一条；审批状态为未通过的不计。",
     why="短期内大批异动可能是集中虚假注册后批量退学，需重点核查（四（一））。",
     example="在校生 25 人的学校一周内 4 人休学（16%）→ C202。",
 )
@@ -267,8 +268,18 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     p = ctx.policy
     w = p.bulk_window
     cal = ctx.calframe.frame.lazy().select(pl.col("date").alias("occurred_date"), pl.col("cum").alias("_idx"))
-    ch = (ctx.lf("changes")
-          .filter(pl.col("occurred_date").is_not_null() & pl.col("school_name").is_not_null())
+    ccols = ctx.columns("changes")
+    ch = ctx.lf("changes").filter(pl.col("occurred_date").is_not_null() & pl.col("school_name").is_not_null())
+    if "approval_status" in ccols:  # a change refused (未通过, 退回) did not happen
+        ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    # one change of one student written twice (two overlapping exports, a record sent back and
+    # submitted again) is one change; a row without a student key is its own change
+    who_ = pl.coalesce(pl.col("_key") if "_key" in ccols else pl.lit(None, pl.String),
+                       pl.concat_str([pl.lit("row:"), pl.col("_tid").cast(pl.String), pl.lit(":"),
+                                      pl.col("_row").cast(pl.String)]))
+    what_ = pl.col("change_type") if "change_type" in ccols else pl.lit(None, pl.String)
+    ch = (ch.with_columns(_who=who_, _what=what_).sort("_tid", "_row")
+          .unique(["school_name", "_who", "_what", "occurred_date"], keep="first", maintain_order=True)
           .select("school_name", "occurred_date", "_file", "_sheet", "_tid")
           .join(cal, on="occurred_date", how="inner"))
     has_roster = ctx.has("roster", "school_name")
@@ -322,7 +333,9 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "C203", severity="warning", title="学籍状态与异动记录不一致", title_en="roster and changes disagree",
     clause="二（三）", needs={"roster": ("status",), "changes": ("change_type", "occurred_date")},
-    what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过的异动不计。",
+    what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过的异动、"
+         "异动日期晚于检查基准日（--as-of）的异动不计。异动记录没有学校列、而该生在几所学校的名册中（转学）时，"
+         "无法确定异动属于哪所学校，计入未能判断的行。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
     example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
 )
@@ -331,8 +344,10 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "C203", "changes", unreadable("changes", ccols, "_key", "change_type", "occurred_date"))
     by_school = "school_name" in rcols and "school_name" in ccols
     keys = ["_key", "school_name"] if by_school else ["_key"]
+    # a change dated after --as-of has not happened yet on that day (休学 from September)
     ch = ctx.lf("changes").filter(pl.col("_key").is_not_null() & pl.col("change_type").is_not_null()
-                                  & pl.col("occurred_date").is_not_null())
+                                  & pl.col("occurred_date").is_not_null()
+                                  & (pl.col("occurred_date") <= pl.lit(ctx.as_of)))
     if "approval_status" in ccols:
         ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
     latest = (ch.with_row_index("_order")
@@ -344,6 +359,13 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
                    pl.col("_file").last().alias("_change_file"),
                    pl.col("_sheet").last().alias("_change_sheet")))
     ro = ctx.lf("roster").filter(pl.col("_key").is_not_null() & pl.col("status").is_not_null())
+    if not by_school and "school_name" in rcols:
+        # changes that name no school cannot say which of a transferred student's schools they
+        # belong to (转出 at one, 在校 at the other is a transfer): such students are not judged
+        several = pl.col("school_name").n_unique().over("_key") > 1
+        note_unjudged(ctx, "C203", "roster", {"学生在几所学校的名册中、异动记录未写学校": several},
+                      frame=ro.join(latest.select("_key"), on="_key", how="semi"))
+        ro = ro.filter(~several)
     j = ro.join(latest, on=keys, how="inner")
     leaving = pl.col("_last_type").is_in(list(LEAVING))
     returning = pl.col("_last_type").is_in(list(RETURNING))
