@@ -346,3 +346,19 @@ def test_an_amount_beyond_any_aid_is_s007_and_used_by_no_rule_or_sum(tmp_path, c
     import openpyxl
     text = repr([list(ws.values) for ws in openpyxl.load_workbook(r.out / "report.xlsx").worksheets])
     assert "13912345678" not in text and "13912346678" not in text
+
+
+def test_aid_type_wordings_grant_tiers_and_fee_waiver(tmp_path, cli):
+    """国家助学金（一等）, 助学金 一等 are the national grant and 免除学费, 学费减免 the fee waiver
+    (schemas/aid.toml patterns): no S007, and the same waiver twice in a term, written two ways,
+    is found (A304). Near miss: 省级助学金 is another grant: S007, not counted as the national one."""
+    aid = [aid_row("S1", "张三", A, kind="国家助学金（一等）"),
+           aid_row("S2", "李四", B, kind="助学金 一等"),
+           aid_row("S1", "张三", A, kind="免除学费", amount="2000", term="2018年秋季"),
+           aid_row("S1", "张三", A, kind="学费减免", amount="2000", term="2018秋季学期", pay="2018-12-20"),
+           aid_row("S2", "李四", B, kind="省级助学金", term="2019春", apply="2019-04-01", pay="2019-05-01")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    s007 = r.rule("S007").filter(pl.col("column") == "资助类型")
+    assert s007["row"].to_list() == ["7"], s007["message"].to_list()
+    a304 = r.rule("A304")
+    assert sorted(a304["row"].to_list()) == ["5", "6"], a304["message"].to_list()
