@@ -95,6 +95,17 @@ def test_r101_the_same_registration_on_a_summary_sheet_is_not_a_second_one(tmp_p
     assert res.rule("R101").height == 3 and all("另有 2 条" in m for m in messages(res, "R101")), messages(res, "R101")
 
 
+def test_r101_a_summary_sheet_where_excel_dropped_the_leading_zero(tmp_path, cli):
+    """学籍号 0240001 as text on the class sheet and 240001 as a number on 全校汇总 is one 学籍 (A302
+    compares them so too). Near miss: 0240001 and 0240011 are two."""
+    t1 = table([rec(学籍号="0240001")])
+    a = write_xlsx(tmp_path / "in" / "东方.xlsx", t1, sheet="数控1班", extra_sheets={"全校汇总": table([rec(学籍号=240001)])})
+    res = check(cli, a)
+    assert res.rule("R101").height == 0, messages(res, "R101")
+    b = write_xlsx(tmp_path / "in" / "东方2.xlsx", t1, sheet="数控1班", extra_sheets={"全校汇总": table([rec(学籍号="0240011")])})
+    assert check(cli, b).rule("R101").height == 2
+
+
 def test_r101_transferred_out_is_not_a_duplicate(tmp_path, cli):
     a = roster(tmp_path, "东方.xlsx", [rec(学籍状态="转出")])
     b = roster(tmp_path, "西方.xlsx", [rec(学籍号="9", 学校名称="西方技工学校")])

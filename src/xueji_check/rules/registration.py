@@ -82,7 +82,8 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
     "R101", severity="error", title="重复注册学籍", title_en="duplicate registration",
     clause="二（二）二（三）", needs={"roster": ("id_number", "status")},
     what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。"
-         "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表、隐藏的旧表），不算重复注册。",
+         "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表、隐藏的旧表），不算重复注册"
+         "（学籍号比较时不分字母大小写，数字学籍号开头被 Excel 去掉的 0 不计）。",
     why="一人只能有一个有效学籍；重复注册是虚增学生、套取资助的常见手法（二（二）、二（三））。",
     example="同一身份证号在东方技工学校在校、在西城技师学院休学 → 两行都报。一校转出、另一校在校 → 不报。",
 )
@@ -100,8 +101,11 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     # column left empty are two schools)
     sid = _col(cols, "student_id")
     school = pl.coalesce(_col(cols, "school_name"), pl.lit("file:") + pl.col("_file"))
+    # (学籍号 compared as A302 does: letters in either case, a number's leading zeros that Excel
+    # drops in one sheet and not in another)
+    sid_same = sid.str.to_uppercase().str.replace(r"^0+([1-9]\d*)$", "$1")
     registration = pl.when(sid.is_not_null()).then(
-        pl.concat_str([school, pl.lit("|"), sid.str.to_uppercase()])).otherwise(
+        pl.concat_str([school, pl.lit("|"), sid_same])).otherwise(
         pl.concat_str([pl.lit("row|"), pl.col("_file"), pl.lit("|"), pl.col("_sheet"), pl.lit("|"),
                        pl.col("_row").cast(pl.String)]))
     shared = active.group_by(key).agg(_regs=registration.n_unique()).filter(pl.col("_regs") > 1).select(key)
