@@ -362,3 +362,16 @@ def test_aid_type_wordings_grant_tiers_and_fee_waiver(tmp_path, cli):
     assert s007["row"].to_list() == ["7"], s007["message"].to_list()
     a304 = r.rule("A304")
     assert sorted(a304["row"].to_list()) == ["5", "6"], a304["message"].to_list()
+
+
+def test_a304_a_schools_own_number_without_id_is_not_one_student_across_schools(tmp_path, cli):
+    """Two schools' aid tables keyed on their own 学号 (no ID column): 2024001 张一 at 甲 and 2024001
+    李一 at 乙 are two students. Near miss: 2024001 张一 twice in the term at 甲 is reported."""
+    headers = ["学号", "姓名", "学校名称", "学期", "资助类型", "金额", "发放日期"]
+    a = write_csv(tmp_path / "资助_甲校.csv", [headers, ["2024001", "张一", "甲技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]])
+    b = write_csv(tmp_path / "资助_乙校.csv", [headers, ["2024001", "李一", "乙技工学校", "2024秋", "国家助学金", "1000", "2024-11-25"]])
+    r = check(cli, "--aid", a, "--aid", b, as_of="2025-06-30")
+    assert r.rule("A304").height == 0, r.rule("A304")["message"].to_list()
+    c = write_csv(tmp_path / "资助_甲校2.csv", [headers, ["2024001", "张 一", "甲技工学校", "2024年秋季学期", "国家助学金", "1000", "2024-11-20"]])
+    r = check(cli, "--aid", a, "--aid", b, "--aid", c, as_of="2025-06-30")
+    assert r.rule("A304").height == 2, r.rule("A304")["message"].to_list()
