@@ -186,3 +186,54 @@ def test_a_full_disk_while_storing_is_said_in_chinese_and_nothing_is_written(tmp
     assert "无法写入暂存数据（磁盘空间不足）" in r.stderr and "TMPDIR" in r.stderr, r.stderr
     assert "反馈" not in r.stderr and "Error" not in r.stderr
     assert not (tmp_path / "out").exists() and list(tmpdir_env.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals")
+def test_a_second_interrupt_does_not_cut_the_clean_up_short():
+    """`timeout -s INT` signals the process and its group (two SIGINTs), and people press Ctrl-C
+    twice: the second one came while `finally` removed the temporary store, and the store, full
+    of ID numbers, stayed in the temp folder. Now the first stops the run and later ones are
+    ignored until the command ends; the handlers are put back afterwards."""
+    import typer
+
+    from xueji_check import cli as cli_mod
+
+    done = []
+
+    def fn():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # interrupted here
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C during the clean-up
+            time.sleep(0.05)
+            done.append("cleaned")
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(typer.Exit) as e:
+        cli_mod._guard(False, fn)
+    assert e.value.exit_code == 2 and done == ["cleaned"]
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_ctrl_c_inside_a_polars_callback_is_an_interruption(capsys):
+    """Ctrl-C while Polars is calling Python code reaches us as pyo3's PanicException (no
+    Exception): it printed a traceback and exited 1, the code for findings. Now it is an
+    interruption (exit 2); another panic is an internal error (exit 2, a Chinese message)."""
+    import typer
+
+    from xueji_check import cli as cli_mod
+
+    class PanicException(BaseException):  # pyo3_runtime.PanicException is not importable
+        pass
+
+    def interrupted():
+        raise PanicException("called `Result::unwrap()` on an `Err` value: PyErr { type: <class 'KeyboardInterrupt'> }")
+
+    def panicked():
+        raise PanicException("index out of bounds")
+
+    for fn, said in ((interrupted, "已中断"), (panicked, "Polars 内部错误")):
+        with pytest.raises(typer.Exit) as e:
+            cli_mod._guard(False, fn)
+        assert e.value.exit_code == 2 and said in capsys.readouterr().err

@@ -10,7 +10,7 @@ import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import polars as pl
 import typer
@@ -146,23 +146,23 @@ def _echo_err(text: str) -> None:
     typer.echo(safe(mask_text(text), newlines=True), err=True)
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def _guard(debug: bool, fn):
     """Run fn; turn every failure into a Chinese one-line message and exit 2. SIGTERM is handled
     as Ctrl-C (KeyboardInterrupt), so that every `finally` runs and no staging folder or
-    temporary file is left behind."""
+    temporary file is left behind; a second signal does not cut that clean-up short
+    (publish.first_interrupt)."""
     import signal
 
     from xueji_check.policy import PolicyError
     from xueji_check.report import OutputError, describe_os_error
+    from xueji_check.report.publish import first_interrupt
     from xueji_check.store import StoreError
 
-    previous = None
-    with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread / no SIGTERM
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous: dict = {}
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread / no SIGTERM
+            sig = getattr(signal, name)
+            previous[sig] = signal.signal(sig, first_interrupt)
     try:
         return fn()
     except typer.Exit:
@@ -171,11 +171,7 @@ def _guard(debug: bool, fn):
         _echo_err(f"错误：{exc}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt as exc:
-        if getattr(exc, "published", False):
-            _echo_err("已中断；新的报告在中断前已完整写出")
-        else:
-            _echo_err("已中断，未写出新的文件（上次的报告和已有的文件未被改动）")
-        raise typer.Exit(2) from None
+        _interrupted(getattr(exc, "published", False))
     except MemoryError:
         _echo_err("错误：内存不足，检查未完成。请关闭其他占用内存的程序，或把输入分成几批分别检查")
         raise typer.Exit(2) from None
@@ -192,9 +188,29 @@ def _guard(debug: bool, fn):
             _echo_err(f"错误：运行失败（{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}）。"
                       "加 --debug 可查看详细信息，请把它和输入文件的情况一起反馈")
         raise typer.Exit(2) from None
+    except BaseException as exc:
+        # a Rust panic inside Polars is pyo3's PanicException, no Exception; Ctrl-C while Polars
+        # was calling back into Python (a map_batches function) arrives as one
+        if type(exc).__name__ != "PanicException":
+            raise
+        if "KeyboardInterrupt" in str(exc):
+            _interrupted(False)
+        if debug:
+            _echo_err(traceback.format_exc())
+        _echo_err("错误：运行失败（Polars 内部错误）。加 --debug 可查看详细信息，请把它和输入文件的情况一起反馈")
+        raise typer.Exit(2) from None
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupted(published: bool) -> NoReturn:
+    """Ctrl-C or SIGTERM stopped the command: say what was written, exit 2."""
+    if published:
+        _echo_err("已中断；新的报告在中断前已完整写出")
+    else:
+        _echo_err("已中断，未写出新的文件（上次的报告和已有的文件未被改动）")
+    raise typer.Exit(2) from None
 
 
 @app.command(cls=ZhCommand)

@@ -64,6 +64,29 @@ class _Held:
     published = False
 
 
+def first_interrupt(signum, frame) -> None:
+    """SIGINT/SIGTERM handler while a command runs (cli._guard): the first one stops the run
+    (KeyboardInterrupt); any later one is noted and ignored, so that the clean-up the first one
+    started (removing the temporary store, the staging folder) is not cut short. A second
+    Ctrl-C is common, and `timeout -s INT` sends SIGINT twice (to the process and its group)."""
+    ignore_later_interrupts()
+    raise KeyboardInterrupt
+
+
+def later_interrupt(signum, frame) -> None:
+    """A SIGINT/SIGTERM after the first: the run is already stopping."""
+
+
+def ignore_later_interrupts() -> None:
+    """From now on SIGINT/SIGTERM are ignored where `first_interrupt` handled them."""
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            if signal.getsignal(sig) is first_interrupt:
+                signal.signal(sig, later_interrupt)
+
+
 @contextlib.contextmanager
 def hold_signals() -> Iterator[_Held]:
     """Hold SIGINT/SIGTERM back for the block, then act on them (`Interrupted`)."""
@@ -83,6 +106,7 @@ def hold_signals() -> Iterator[_Held]:
         for sig, handler in prev.items():
             signal.signal(sig, handler)
         if got:
+            ignore_later_interrupts()  # the run is stopping now: see first_interrupt
             raise Interrupted(held.published)
 
 
