@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+import polars as pl
+
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_xlsx
 from xueji_check.findings import COLUMNS
 from xueji_check.report import publish
@@ -125,10 +127,27 @@ def test_chinese_csv_beside_the_contract_csv(tmp_path, cli):
     en = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"))))
     assert len(rows) - 1 == len(en) >= 2
     for zh_row, en_row in zip(rows[1:], en, strict=True):
-        assert zh_row[0] == en_row["rule_id"] and zh_row[13] == en_row["fingerprint"]
+        assert zh_row[0] == en_row["rule_id"] and zh_row[13] in (en_row["fingerprint"], f'="{en_row["fingerprint"]}"')
         assert zh_row[1] == {"error": "错误", "warning": "警告", "info": "提示"}[en_row["severity"]]
         assert zh_row[2] == "学籍名册" and en_row["dataset"] == "roster"
         assert zh_row[8] == en_row["id_masked"] and "*" in zh_row[8]
+
+
+def test_chinese_csv_keeps_codes_as_text_in_excel(tmp_path, cli):
+    """Excel/WPS read 012401010012346 as a number (the 0 lost) and a 16-digit fingerprint to 15
+    significant digits: in 问题清单.csv such values are ="…", which they show as the text. Near
+    misses: a short number, a code with letters, and formula-like text (quoted, not wrapped)."""
+    from xueji_check.report.files import as_excel_text
+
+    df = pl.DataFrame({"a": ["012401010012346", "1469251146275629", "2024001", "S1", "=SUM(A1)", "0", None]})
+    assert as_excel_text(df)["a"].to_list() == ['="012401010012346"', '="1469251146275629"', "2024001", "S1",
+                                                "'=SUM(A1)", "0", None]
+    rows = [ROSTER_HEADERS, roster_row("012401010012346", "", make_id(seq="101"))]
+    r = cli("check", write_xlsx(tmp_path / "in" / "学籍名册.xlsx", rows), "--as-of", AS_OF, "--format", "csv")
+    zh = list(csv.DictReader(io.StringIO((r.out / "问题清单.csv").read_text(encoding="utf-8-sig"))))
+    en = list(csv.DictReader(io.StringIO((r.out / "findings.csv").read_text(encoding="utf-8-sig"))))
+    assert zh and {x["学籍号"] for x in zh} == {'="012401010012346"'}
+    assert {x["student_id"] for x in en} == {"012401010012346"}  # programs read the plain value
 
 
 def test_chinese_csv_says_new_and_persisting(tmp_path, cli):

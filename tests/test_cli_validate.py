@@ -70,3 +70,17 @@ def test_quiet_line_has_the_check_date_and_the_baseline_counts(tmp_path, cli):
     assert "与基线相比：新增 1，持续 1，已整改 1" in lines[0] and "检查基准日 2025-01-01" in lines[0]
     v = cli("validate", f, "--as-of", "2025-01-01", "--quiet", out=tmp_path / "v")
     assert len(v.stdout.splitlines()) == 1 and "检查基准日 2025-01-01" in v.stdout
+
+
+def test_validate_does_not_offer_fail_on_new(tmp_path, cli):
+    """`validate` has no --baseline: its --fail-on no longer offers `new` (it did, and then asked
+    for a --baseline it does not take). Near miss: `check` still offers it."""
+    from typer.testing import CliRunner
+
+    from xueji_check.cli import app
+
+    helps = {c: CliRunner().invoke(app, [c, "--help"], env={"COLUMNS": "200"}).stdout for c in ("validate", "check")}
+    assert "never" in helps["validate"] and "new" not in helps["validate"].split("--fail-on")[1].split("--")[0]
+    assert "new 有新增问题" in helps["check"]
+    r = cli("validate", tmp_path, "--fail-on", "new")
+    assert r.code == 2 and "baseline" not in r.stderr, r.stderr

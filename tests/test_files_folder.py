@@ -76,10 +76,26 @@ def test_lock_and_hidden_files_are_counted_not_named_or_read(tmp_path):
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "名册.xlsx").write_bytes(b"x")
     problems: list[Problem] = []
+    roster(tmp_path / "资助.xlsx")
     found = discover([tmp_path], problems)
-    assert names(found, tmp_path) == ["名册.xlsx"]
-    (msg,) = [p.message for p in problems]
+    assert names(found, tmp_path) == ["名册.xlsx", "资助.xlsx"]
+    (msg,) = [p.message for p in problems if p.level == "info"]
     assert "有 3 个临时锁定文件或隐藏文件，已忽略" in msg and "~$" not in msg
+    # the workbook with a lock file beside it may be open, its last edits unsaved: said once
+    (warn,) = [p for p in problems if p.level == "warning"]
+    assert warn.file.endswith("名册.xlsx") and "可能正在 Excel/WPS 中打开" in warn.message
+
+
+def test_a_lock_file_named_on_the_command_line_is_said_to_be_one(tmp_path, cli):
+    """`check ~$名册.xlsx` said 实际是文本文件，请用 Excel 打开后另存为. Near miss: a real workbook
+    whose name starts with ~$ (bigger than a lock file) is read."""
+    lock = tmp_path / "~$名册.xlsx"
+    lock.write_bytes(b"\x0bowner" + b" " * 150)
+    r = cli("check", lock, "--as-of", AS_OF)
+    assert r.code == 2 and "临时锁定文件" in r.stderr and "另存为" not in r.stderr, r.stderr
+    real = roster(tmp_path / "~$真名册.xlsx")
+    assert real.stat().st_size >= 4096
+    assert cli("check", real, "--as-of", AS_OF).code in (0, 1)
 
 
 def test_subfolders_are_walked_in_a_stable_order(tmp_path):
@@ -361,3 +377,16 @@ def test_messages_about_a_subfolder_whose_name_is_not_utf8_do_not_stop_the_run(t
     said = r.stdout + r.stderr + (r.out / "findings.json").read_text(encoding="utf-8")
     assert "\\xb0\\xe0/dead.xlsx" in said and "\\xb0\\xe0/说明.txt" in said and "\\xb0\\xe0/out" in said
     assert good.name in (r.out / "findings.csv").read_text(encoding="utf-8")
+
+
+def test_a_pdf_named_xlsx_is_not_sent_to_excel(tmp_path, cli):
+    """Excel cannot open a PDF: the advice is to export the table again. Near miss: a text file
+    named .xlsx is still told to be saved again from Excel."""
+    pdf = tmp_path / "名册.xlsx"
+    pdf.write_bytes(b"%PDF-1.7\n" + b"x" * 200)
+    r = cli("check", pdf, "--as-of", AS_OF)
+    assert r.code == 2 and "实际是 PDF 文件" in r.stderr and "重新导出" in r.stderr and "另存为" not in r.stderr
+    txt = tmp_path / "名册2.xlsx"
+    txt.write_text("只是一些文字，不是表格\n" * 3, encoding="utf-8")
+    r = cli("check", txt, "--as-of", AS_OF)
+    assert r.code == 2 and "另存为" in r.stderr, r.stderr

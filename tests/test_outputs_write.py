@@ -104,6 +104,18 @@ def test_init_config_refuses_folder_and_existing(tmp_path, cli):
     assert r.code == 2 and cfg.read_text(encoding="utf-8") == "# mine"
 
 
+def test_init_config_never_writes_over_a_spreadsheet_even_with_force(tmp_path, cli):
+    """`init-config 学籍名册.xlsx --force` replaced a roster with TOML text. Near miss: an old
+    policy file is replaced with --force."""
+    roster = _roster(tmp_path / "学籍名册.xlsx")
+    data = roster.read_bytes()
+    r = cli("init-config", roster, "--force")
+    assert r.code == 2 and "表格文件" in r.stderr and roster.read_bytes() == data
+    cfg = tmp_path / "旧策略.toml"
+    cfg.write_text("# old", encoding="utf-8")
+    assert cli("init-config", cfg, "--force").code == 0 and "over_age" in cfg.read_text(encoding="utf-8")
+
+
 def test_check_never_writes_over_an_input(tmp_path, cli):
     good = _roster(tmp_path / "名册.xlsx")
     data = good.read_bytes()

@@ -95,11 +95,19 @@ def test_holidays_accept_toml_dates_and_text(tmp_path):
     ("[rules]\nselect = [\"\"]\n", "不匹配任何规则编号"),
     ("select = [\"R1\"]\n[rules]\nselect = [\"C\"]\n", "只保留一处"),
     ("over_age = \n", "TOML 语法错误"),
+    ("over_age = 25\nname = 东方\n", "第 2 行第 8 列附近"),
+    ("[severity]\nR107 = \"严重\"\n", "错误/警告/提示/关闭"),
 ])
 def test_bad_values_are_clear_errors(tmp_path, text, needle):
     with pytest.raises(PolicyError) as err:
         load_policy(write(tmp_path, text))
     assert needle in str(err.value) and "init-config" in str(err.value)
+
+
+def test_severity_in_chinese(tmp_path):
+    """[severity] R107 = "警告" (or 错误/提示/关闭) is what a Chinese user writes."""
+    p = load_policy(write(tmp_path, '[severity]\nR107 = "警告"\nR101 = "关闭"\nA308 = "提示"\n'))
+    assert p.severity == {"R107": "warning", "R101": "off", "A308": "info"}
 
 
 def test_missing_policy_file(tmp_path):

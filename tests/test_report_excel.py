@@ -332,7 +332,11 @@ def test_sample_data_report(tmp_path, cli):
     wb = openpyxl.load_workbook(r.out / "report.xlsx")
     doc = r.json
     sheets = [s for i in doc["run"]["inputs"] for s in i["sheets"]]
-    assert wb.sheetnames[:3] == list(FIXED) and len(wb.sheetnames) == 3 + len(sheets)
+    # every input sheet has its copy, but the 在职参保 list (no finding on it: not copied)
+    employed = [i for i in doc["run"]["inputs"] if "参保" in i["path"]]
+    assert len(employed) == 1 and not any(i["file"] == employed[0]["path"] for i in doc["findings"] if "file" in i)
+    assert wb.sheetnames[:3] == list(FIXED) and len(wb.sheetnames) == 3 + len(sheets) - 1
+    assert not any("参保" in n for n in wb.sheetnames)
     assert len(wb["总览"]._charts) == 1
     ws = wb["问题清单"]
     assert ws.max_row - 1 == len(doc["findings"])

@@ -133,7 +133,7 @@ def test_p402_id_values_in_an_unlabelled_column(tmp_path, cli):
     rows = [["张三", "东方技工学校", A], ["李四", "东方技工学校", A[:6] + A[8:17]]]  # 18 and 15 digits
     r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows, headers))
     p = r.rule("P402")
-    assert p.height == 1 and "2 个身份证号" in p["message"][0] and "第 C 列" in p["message"][0]
+    assert p.height == 1 and "2 个身份证号" in p["message"][0] and "原表第 C 列" in p["message"][0]
 
 
 def test_p402_numbers_written_inside_names_and_text(tmp_path, cli):

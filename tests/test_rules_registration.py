@@ -368,3 +368,18 @@ def test_r101_blank_school_column_two_files_are_two_schools(tmp_path, cli):
     a = roster(tmp_path, "东方.xlsx", [rec(学籍号="G1", 学校名称="")], title="东方技工学校学籍名册")
     b = roster(tmp_path, "西城.xlsx", [rec(学籍号="G1", 学校名称="")], title="西城技工学校学籍名册")
     assert check(cli, a, b).rule("R101").height == 2
+
+
+def test_the_employed_list_is_not_copied_into_the_report_without_a_finding_on_it(tmp_path, cli):
+    """The 在职参保人员名单 holds workers, not students: its sheet was copied whole into
+    report.xlsx, which goes to schools. Now only when a finding is on it. Near miss: the roster
+    beside it (no finding either) is still copied, as every input sheet of a small run."""
+    import openpyxl
+
+    f = roster(tmp_path, "名册.xlsx", [rec(学籍号="1", 身份证号=make_id("20080101", seq="111"))])
+    emp = write_xlsx(tmp_path / "in" / "在职参保名单.xlsx",
+                     [["身份证号", "姓名", "参保单位"], [make_id("19900104", seq="111"), "路人甲", "某某物流公司"]],
+                     title="2024年12月在职参保人员名单")
+    res = cli("check", f, "--employed", emp, "--as-of", AS_OF, "--format", "xlsx,json")
+    names = openpyxl.load_workbook(res.out / "report.xlsx", read_only=True).sheetnames
+    assert any("名册" in n for n in names) and not any("参保" in n for n in names), names

@@ -98,7 +98,7 @@ def test_input_problems_grouped_errors_first_and_capped():
     buf = io.StringIO()
     terminal.print_problems(Console(file=buf, width=400, color_system=None), merged, full_list=full)
     assert buf.getvalue().splitlines() == [
-        "提示：学校0.xlsx，工作表「名册」；学校1.xlsx，工作表「名册」；学校2.xlsx，工作表「名册」 等 2500 处"
+        "提示：学校0.xlsx，工作表「名册」；学校1.xlsx，工作表「名册」；学校2.xlsx，工作表「名册」 等 2500 个位置"
         f"（全部列在 {full}）：有 1 处合并单元格，已把每处左上角的值填入整个合并区域"]
 
 
@@ -116,4 +116,4 @@ def test_grouped_problems_name_every_file_when_no_report_lists_them():
     for i in range(30):
         assert f"  学校{i}.xlsx\n" in text and f"怪{i}.csv" in text
     assert "另有" not in text
-    assert text.splitlines()[0] == "错误：以下 30 处：文件已损坏，请重新导出"
+    assert text.splitlines()[0] == "错误：以下 30 个位置：文件已损坏，请重新导出"

@@ -36,9 +36,17 @@ class FailOn(StrEnum):
     never = "never"
 
 
+class ValidateFailOn(StrEnum):
+    """`validate` has no --baseline, so no `new`."""
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
 AS_OF_HELP = "检查基准日（默认今天），如 2025-06-30、2025/6/30、2025年6月30日、20250630"
 FAIL_ON_HELP = ("何种问题使退出码为 1：error 有错误，warning 有错误或警告，new 有新增问题（需 --baseline），"
                 "never 总是 0")
+VALIDATE_FAIL_ON_HELP = "何种问题使退出码为 1：error 有错误，warning 有错误或警告，never 总是 0"
 FORMAT_HELP = "输出格式，逗号分隔，可选 xlsx、csv、json、html、parquet"
 CACHE_HELP = ("缓存文件夹：保存读取、规范化后的数据，下次只读取有变化的文件（其中有学生个人信息，"
               "见 README 的数据安全；可在策略文件中写 cache）")
@@ -243,7 +251,7 @@ def check(
 ) -> None:
     """检查导出的学籍、异动、资助、公示表格，输出问题清单与报告。
 
-    示例：xueji-check check sample_data --as-of 2019-06-30 --out 报告
+    示例：xueji-check check sample_data --as-of 2025-06-30 --out 报告
     """
 
     def _run() -> int:
@@ -490,7 +498,8 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(metavar="文件或文件夹", help="要校验的文件或文件夹")],
     as_of: Annotated[str | None, typer.Option("--as-of", metavar="日期", help=AS_OF_HELP)] = None,
     out: Annotated[Path, typer.Option("--out", metavar="文件夹", help="输出文件夹")] = Path("xueji-report"),
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", metavar="条件", help=FAIL_ON_HELP)] = FailOn.error,
+    fail_on: Annotated[ValidateFailOn, typer.Option("--fail-on", metavar="条件",
+                                                    help=VALIDATE_FAIL_ON_HELP)] = ValidateFailOn.error,
     formats: Annotated[str, typer.Option("--format", metavar="格式", help=FORMAT_HELP)] = "xlsx,csv,json",
     cache: Annotated[Path | None, typer.Option("--cache", metavar="文件夹", help=CACHE_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
@@ -501,8 +510,8 @@ def validate(
     示例：xueji-check validate sample_data/学籍名册_东方技工学校.xlsx
     """
     def _run() -> int:
-        return _check(paths, {}, None, as_of, out, fail_on, None, formats, None, None, False, False, quiet,
-                      debug, validate_only=True, cache=cache)
+        return _check(paths, {}, None, as_of, out, FailOn(fail_on.value), None, formats, None, None, False, False,
+                      quiet, debug, validate_only=True, cache=cache)
 
     raise typer.Exit(_guard(debug, _run))
 
@@ -529,14 +538,12 @@ def _select_rules(wanted: list[str]) -> list:
 def _rule_block(r, full: bool, width: int | None) -> str:
     """One rule as text: id, severity and title, the clause and the documentation (what, why,
     example), indented;
-    with `full` also the English title, the data it needs and how to switch it. Lines are
+    with `full` also the data it needs and how to switch it (the English title is in `--json`). Lines are
     wrapped at `width` display columns (None: not wrapped, e.g. piped) and never cut."""
     from xueji_check.cli_zh import wrap
     from xueji_check.docs import SEVERITY_ZH, rule_needs
 
     head = f"{r.id}  {SEVERITY_ZH[r.severity]}  {r.title}" + ("" if r.implemented else "（未实现）")
-    if full:
-        head += f"（{r.title_en}）"
     body = [f"依据：{r.clause}"]
     if full:
         body.append(f"所需数据：{rule_needs(r)}")
@@ -649,7 +656,7 @@ def schema_cmd(
             for f in s.fields:
                 req = "必填" if f.required else ("必须有此列" if f.required_column else "选填")
                 extra = f"；取值：{'、'.join(f.values)}" if f.values else ""
-                typer.echo(safe(f"  {f.title}（{f.name}，{req}）别名：{'、'.join(f.aliases)}{extra}"))
+                typer.echo(safe(f"  {f.title}（{req}；字段名 {f.name}）别名：{'、'.join(f.aliases)}{extra}"))
         return 0
 
     raise typer.Exit(_guard(False, _run))
@@ -668,6 +675,10 @@ def init_config(
     from xueji_check.report import atomic_path, check_target
 
     def _run() -> int:
+        if path.suffix.lower() in DATA_SUFFIXES:
+            # --force is for an old policy file: a spreadsheet named here is a slip of the hand
+            raise UsageError(f"{path} 是表格文件（{path.suffix}），策略文件不会写在表格上，加不加 --force 都不写；"
+                             "请给出以 .toml 结尾的文件名，如 xueji.toml")
         check_target(path, [], force=force, option="init-config")
         with atomic_path(path) as tmp:
             tmp.write_text(DEFAULT_CONFIG, encoding="utf-8")
@@ -675,6 +686,10 @@ def init_config(
         return 0
 
     raise typer.Exit(_guard(False, _run))
+
+
+DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".parquet", ".json", ".html",
+                 ".docx", ".doc", ".pdf", ".wps", ".et"}
 
 
 @app.command(cls=ZhCommand)

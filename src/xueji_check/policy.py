@@ -159,6 +159,21 @@ def _dates(path: Path, where: str, v: Any) -> tuple[dt.date, ...]:
     return tuple(out)
 
 
+# [severity] values as a Chinese user writes them
+SEVERITY_WORDS = {"错误": "error", "警告": "warning", "提示": "info", "关闭": "off", "关": "off", "不检查": "off"}
+
+
+def toml_error_zh(exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error in Chinese: where (line and column, from tomllib's message) and what
+    is usually wrong; tomllib's own words kept in brackets for whoever knows TOML."""
+    text = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    what = re.sub(r"\s*\(at line \d+, column \d+\)", "", text).strip() or text
+    where = f"第 {m.group(1)} 行第 {m.group(2)} 列附近" if m else ""
+    return (f"TOML 语法错误：{where}写法不对（{what}）。常见原因：文字值没有加英文双引号（应写 R107 = \"warning\"）、"
+            "引号没有成对、用了中文标点（，＝“”）、同一项写了两次")
+
+
 def load_policy(path: Path | None) -> Policy:
     if path is None:
         return Policy()
@@ -168,7 +183,7 @@ def load_policy(path: Path | None) -> Policy:
     except FileNotFoundError as exc:
         raise PolicyError(f"找不到策略文件 {path}，请检查路径") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise _err(path, f"TOML 语法错误（{exc}）") from exc
+        raise _err(path, toml_error_zh(exc)) from exc
     kw: dict[str, Any] = {"source": str(path)}
     for k, v in raw.items():
         if k not in TOP_KEYS:
@@ -259,8 +274,9 @@ def load_policy(path: Path | None) -> Policy:
         for rid, v in raw["severity"].items():
             if rid not in CATALOG:
                 raise _err(path, f"[severity] 中未知的规则编号 {rid!r}")
+            v = SEVERITY_WORDS.get(v, v) if isinstance(v, str) else v
             if v not in ("error", "warning", "info", "off"):
-                raise _err(path, f"[severity] {rid} 只能是 error/warning/info/off，现为 {v!r}")
+                raise _err(path, f"[severity] {rid} 只能是 error/warning/info/off（或 错误/警告/提示/关闭），现为 {v!r}")
             sev[rid] = v
         kw["severity"] = sev
     selection = {k: raw[k] for k in ("select", "ignore") if k in raw}

@@ -101,7 +101,13 @@ def refuse_given(p: Path) -> str | None:
     except OSError as exc:
         return f"无法访问该路径（{exc.strerror or exc}），请检查路径"
     kind = _special_kind(st.st_mode)
-    return special_message(kind) if kind else None
+    if kind:
+        return special_message(kind)
+    target = locked_name(p.name)
+    if target is not None and st.st_size < 4096:
+        return (f"这是 Excel/WPS 或 LibreOffice 打开「…{target}」时生成的临时锁定文件，不是表格，不检查；"
+                "请给出表格文件本身（名字不以 ~$ 或 .~lock. 开头的那个）")
+    return None
 
 
 # The marker file of a --cache folder (store.MARKER; not imported: the loader does not depend on the store).
@@ -133,6 +139,23 @@ def _is_ignored_name(name: str) -> bool:
     return name.startswith(("~$", "."))
 
 
+def locked_name(name: str) -> str | None:
+    """The workbook a lock file stands for: `~$名册.xlsx` (Excel/WPS; Excel drops the first
+    characters of a long name, so this is the end of the name), `.~lock.名册.xlsx#` (LibreOffice);
+    None when `name` is no lock file."""
+    if name.startswith("~$") and len(name) > 2:
+        return name[2:]
+    if name.startswith(".~lock.") and name.endswith("#") and len(name) > 8:
+        return name[7:-1]
+    return None
+
+
+def _open_elsewhere(lock: Path) -> str:
+    """The message for a workbook with a lock file beside it (`lock`)."""
+    return (f"旁边有锁定文件 {lock.name}：这个文件可能正在 Excel/WPS 中打开，检查的是它上次保存的内容，"
+            "未保存的修改不在其中；请先保存并关闭它再检查")
+
+
 class _Walk:
     """One folder given on the command line, walked without following links out of it."""
 
@@ -144,6 +167,7 @@ class _Walk:
         self.found: list[Path] = []
         self.skipped: list[str] = []  # names that are not spreadsheets
         self.ignored = 0  # lock and hidden files
+        self.locks: list[Path] = []  # lock files of Excel/WPS/LibreOffice
         self.reports: set[Path] = set()
         self.caches: set[Path] = set()
 
@@ -177,6 +201,8 @@ class _Walk:
                 p = d / e.name
                 if _is_ignored_name(e.name):
                     self.ignored += 1
+                    if locked_name(e.name):
+                        self.locks.append(p)
                     continue
                 if e.is_symlink():
                     self.link(p, e.name)
@@ -257,6 +283,14 @@ class _Walk:
             if self.ignored:
                 parts.append(f"{'另有' if self.skipped else '有'} {self.ignored} 个临时锁定文件或隐藏文件，已忽略")
             self.problems.append(Problem("info", str(self.root), None, None, "；".join(parts)))
+        warned: set[Path] = set()
+        for lock in sorted(self.locks):
+            target = locked_name(lock.name) or ""
+            for f in sorted(self.found):
+                if f.parent == lock.parent and f.name.endswith(target) and f not in warned:
+                    warned.add(f)
+                    self.problems.append(Problem("warning", str(f), None, None, _open_elsewhere(lock)))
+                    break
 
 
 def discover(paths: list[Path], problems: list[Problem], not_checked: list[NotChecked] | None = None) -> list[Path]:

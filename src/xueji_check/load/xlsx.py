@@ -1031,7 +1031,10 @@ def read_excel_bytes(data: bytes | BinaryIO, display: str, problems: list[Proble
             raise LoadError(ENCRYPTED_MSG)
         check_xls(fh)  # cells far out would make calamine exhaust memory (biff.py)
     else:
-        raise LoadError(f"文件内容不是 Excel 格式（{_content_hint(head)}），请用 Excel 打开后另存为 .xlsx 再检查")
+        hint = _content_hint(head)
+        todo = ("PDF 和图片中的表格无法检查，请从系统重新导出 Excel 表格（.xlsx）" if hint in ("实际是 PDF 文件", "实际是图片")
+                else "请用 Excel 打开后另存为 .xlsx 再检查")
+        raise LoadError(f"文件内容不是 Excel 格式（{hint}），{todo}")
     try:
         return _read_workbook(data, fh, scans, display, problems)
     finally:

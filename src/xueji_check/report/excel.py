@@ -149,20 +149,27 @@ def _other_rows(t) -> pl.DataFrame:
     return other.with_columns(pl.col("_row").cast(pl.Int64))
 
 
+REFERENCE_KINDS = {"employed"}
+
+
 def plan_sheets(findings: pl.DataFrame, result, annotate_all: bool, row_limit: int,
                 max_sheets: int | None = None) -> tuple[list[SheetPlan], list]:
     """Which input sheets get an annotated copy, and which rows. Above `row_limit` input rows in
     the run (one big export, or a folder of many school files) the copies hold only flagged rows
     (and the footer below the last record) and sheets without findings are left out; at most
     `max_sheets` copies are made (those with the most findings), the rest is returned as the
-    second element. A sheet with only file-level findings (P401, P402, S001) is copied too."""
+    second element. A sheet with only file-level findings (P401, P402, S001) is copied too. A
+    reference list (REFERENCE_KINDS) is copied only when a finding is on it."""
     max_sheets = MAX_ANNOTATED_SHEETS if max_sheets is None else max_sheets
     tables = [(inp, t) for inp in result.inputs for t in inp.tables]
     limited = sum(t.raw.height for _, t in tables) > row_limit and not annotate_all
     flagged_all = findings.filter(pl.col("row").is_not_null()).select(
         "file", "sheet", pl.col("row").cast(pl.Int64)).unique()
     counts = {(f, sh): n for f, sh, n in findings.group_by("file", "sheet").len().iter_rows()}
-    candidates = [(inp, t) for inp, t in tables if not limited or counts.get((t.file, t.sheet))]
+    # a reference list (在职参保人员名单: workers, not students) is copied only where a finding
+    # points into it: the report goes to schools, and these people are no school's business
+    candidates = [(inp, t) for inp, t in tables
+                  if (not limited and t.kind not in REFERENCE_KINDS) or counts.get((t.file, t.sheet))]
     if len(candidates) > max_sheets:
         ranked = sorted(range(len(candidates)), key=lambda i: -counts.get((candidates[i][1].file,
                                                                             candidates[i][1].sheet), 0))
@@ -349,7 +356,8 @@ def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
 AID_TYPES = ("免学费", "国家助学金")
 NO_TERM = "（学期无法识别）"
 NO_TYPE = "（未注明资助类型）"
-MONEY_NOTE = ("人数为不同学生数（同一学生在同一学期、同一资助类型的重复记录只计一次）；金额为各行金额之和（重复的行也计入，见 A304）；"
+MONEY_NOTE = ("人数为不同学生数（同一学生在同一学期、同一资助类型的重复记录只计一次；「合计」行的人数是所有学校、学期合起来的不同学生数，"
+              "同一学生在几个学期受助只计一次，所以可能小于上面各行人数之和）；金额为各行金额之和（重复的行也计入，见 A304）；"
               "金额未填或无法识别的行计入人数，不计入金额，见「说明」列。依据：人社厅发〔2018〕28号 三（五）切实加强资金管理。")
 
 

@@ -34,10 +34,29 @@ def for_people(df: pl.DataFrame) -> pl.DataFrame:
     return out.rename({c: HEADERS_ZH.get(c, c) for c in out.columns})
 
 
+# A code Excel and WPS would damage when they open a CSV: digits with a leading 0 (学籍号
+# 0124010…: the 0 is dropped) or 12 digits and more (shown as 1.24E+13; past 15 digits the last
+# ones become 0, as in a 16-digit fingerprint)
+_EXCEL_DAMAGES = r"^(?:0\d+|\d{12,})$"
+
+
+def as_excel_text(df: pl.DataFrame) -> pl.DataFrame:
+    """`neutralise(df)`, then every text cell that Excel/WPS would read as a number and damage
+    written as the formula ="…", which they show as the text itself. Only for 问题清单.csv (for
+    people); findings.csv keeps the plain values programs read."""
+    df = neutralise(df)
+    return df.with_columns(pl.when(pl.col(c).str.contains(_EXCEL_DAMAGES)).then(
+        pl.format('="{}"', pl.col(c))).otherwise(pl.col(c)).alias(c) for c, t in df.schema.items() if t == pl.String)
+
+
 def write_csv_zh(df: pl.DataFrame, target: Path) -> Path:
-    """问题清单.csv: `for_people(df)`, UTF-8 with a BOM, for opening in Excel/WPS. The contract
-    file for programs stays findings.csv."""
-    return write_csv(for_people(df), target)
+    """问题清单.csv: `for_people(df)`, UTF-8 with a BOM, for opening in Excel/WPS, codes kept as
+    text there (`as_excel_text`). The contract file for programs stays findings.csv."""
+    with atomic_path(target) as tmp:
+        with tmp.open("wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            as_excel_text(for_people(df)).write_csv(fh)
+    return target
 
 
 JSON_SLICE_ROWS = 50_000  # findings serialised at a time

@@ -66,14 +66,15 @@ def print_problems(con: Console, problems, full_list: str | None = None) -> None
         if len(ps) == 1:
             where = ps[0].where()
         elif full_list is None:  # nowhere else to look: every place, one per line
-            con.print(f"[{SEV_STYLE[level]}]{label}[/]：以下 {len(ps)} 处：{markup_safe(message)}", markup=True)
+            con.print(f"[{SEV_STYLE[level]}]{label}[/]：以下 {len(ps)} 个位置：{markup_safe(message)}", markup=True)
             for p in ps:
                 con.print(f"  {markup_safe(p.where())}")
             continue
         else:
             names = "；".join(p.where() for p in ps[:PLACES_SHOWN])
-            where = (f"{names}（共 {len(ps)} 处）" if len(ps) <= PLACES_SHOWN else
-                     f"{names} 等 {len(ps)} 处（全部列在 {full_list}）")
+            # 个位置, not 处: the message may count 处 of its own (有 1 处合并单元格)
+            where = (f"{names}（以上 {len(ps)} 个位置都是）" if len(ps) <= PLACES_SHOWN else
+                     f"{names} 等 {len(ps)} 个位置（全部列在 {full_list}）")
         con.print(f"[{SEV_STYLE[level]}]{label}[/]：{markup_safe(where)}：{markup_safe(message)}", markup=True)
     rest = sum(len(ps) for _, ps in items[len(shown):])
     if rest:
@@ -119,7 +120,7 @@ def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | No
            .group_by("school").agg(*[(pl.col("severity") == s).sum().alias(s) for s in sevs],
                                    (pl.col("status") == "new").sum().alias("new"))
            .sort(["error", "warning", "info", "school"], descending=[True, True, True, False]))
-    t = RichTable(title="按学校统计（按错误数排序）")
+    t = RichTable(title="按学校统计（按错误数排序；按每百名学生的重点监管排名见 report.xlsx「学校汇总」）")
     t.add_column("学校")
     for s in sevs:
         t.add_column(f"[{SEV_STYLE[s]}]{SEVERITY_ZH[s]}[/]", justify="right")

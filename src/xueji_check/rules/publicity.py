@@ -406,7 +406,7 @@ def sensitive_data_published(ctx: Context) -> pl.LazyFrame | None:
         found = [f"{r[k]} 个{k}" for k in KINDS if r[k]]
         if found:
             parts.append("单元格中有 " + "、".join(found))
-        msg = (f"公示名单第 {xl_col_to_name(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
+        msg = (f"公示名单原表第 {xl_col_to_name(int(r['_col'][1:]))} 列{label}公开了个人敏感信息：{'；'.join(parts)}。"
                f"公示只能包含{ALLOWED}（教财厅函〔2017〕28号），请删除或遮盖该列后重新公示")
         rows.append(_raw_row(ctx, t, r["_tid"], msg, f"{_tkey(ctx, t, r['_tid'])}#{r['_canonical'] or normalise_header(header or r['_col'])}", r["_canonical"],
                              column=header or None))
