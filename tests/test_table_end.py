@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv
+from xueji_check.load import table as table_mod
 from xueji_check.load.table import split_records
 
 PUB_HEADERS = ["序号", "姓名", "班级", "专业", "年级", "资助类型", "金额（元）"]
@@ -586,3 +587,17 @@ def test_cheap_filter_sees_a_total_label_beyond_the_first_cells_of_a_table_witho
     a, b = split_records(df, headers, {}), split_records(df, headers, {}, exhaustive=True)
     assert a[0]["_row"].to_list() == b[0]["_row"].to_list() and a[1] == b[1]
     assert [x.category for x in a[1]] == ["total"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(table_mod.TOTAL_ROW), st.from_regex(table_mod.TOTAL_ROW_WEAK)))
+def test_every_total_label_passes_the_cheap_hint(text):
+    """The cheap candidate test (_TOTAL_HINT, one Aho-Corasick pass) must pick every label the
+    deciding patterns (TOTAL_ROW, TOTAL_ROW_WEAK) accept, or a total row is never looked at: the
+    two lists are kept in step by this test, over strings drawn from the patterns themselves."""
+    import re
+
+    if not (re.search(table_mod.TOTAL_ROW, text) or re.search(table_mod.TOTAL_ROW_WEAK, text)):
+        return  # (a drawn string the Rust engine would read otherwise: not this test's concern)
+    hit = pl.Series([text]).str.contains_any(table_mod._TOTAL_HINT, ascii_case_insensitive=True)[0]
+    assert hit, text

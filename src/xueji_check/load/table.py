@@ -41,7 +41,9 @@ TOTAL_ROW_WEAK = (r"^(?:(?:本页|本表|本月|本期|本学期|全校|全院|�
                   r"|总\s*(?:人数|金额))(?:$|[\s:：（(\d０-９]|人|金额|数)"
                   r"|^(?i:total|subtotal|grand\s*total)(?:$|[\s:：(])")  # not Sum: a Cantonese surname
 # What a cell of a total row's label may start with: the cheap test every row's first cells get.
-_TOTAL_HINT = ["计", "汇", "总人", "总金", "总 ", "总\u3000", "total"]  # one Aho-Corasick pass, any case
+# One Aho-Corasick pass, any case; every label the patterns above accept contains one of these
+# (a property test draws labels from the patterns): 总\s*人数 with any white space, NBSP included.
+_TOTAL_HINT = ["计", "汇", "总人", "总金", "total", *("总" + chr(i) for i in range(0x3001) if chr(i).isspace())]
 # A row under the header that explains it (a template's 栏次 row `1 2 3 …` or `甲 乙 1 2 …`, a
 # row of 必填/选填, of the types （文本）/（日期）, or of units (元)): every filled cell is such a hint.
 LEGEND_CELL = (r"^[（(\[【]?\s*(?i:必填|选填|可选|非必填|必录|选录|可不填|必须填写|文本|文本型|日期|日期型|数字|数值|数值型|整数"
