@@ -223,3 +223,16 @@ def test_findings_json_has_no_raw_cells(run):
     text = json.dumps(doc, ensure_ascii=False)
     for idn in _full_forms(ids):
         assert idn not in text
+
+
+def test_a_placeholder_in_the_id_column_is_shown_as_written():
+    """S003 said 身份证号「*」 for a cell holding 无: up to 6 characters without a digit name no
+    document and are shown. Near misses: short numbers, passports and long text stay masked."""
+    import polars as pl
+
+    from xueji_check.normalize import mask_id
+
+    vals = ["无", "暂无", "待补充", "张三", "123", "E12345678", "四一零一零五二零零七零三一五一二三四"]
+    got = pl.DataFrame({"v": vals}).select(mask_id(pl.col("v")).alias("m"))["m"].to_list()
+    assert got[:4] == ["无", "暂无", "待补充", "张三"], got
+    assert got[4] == "***" and got[5] == "E1*****78" and got[6].startswith("四一零一零五") and "*" in got[6], got

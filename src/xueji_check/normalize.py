@@ -295,8 +295,10 @@ def mask_id(e: pl.Expr) -> pl.Expr:
     """An ID or document number with most of it hidden, enough left to find the row:
     15 characters or more (ID numbers) keep the first 6 and last 4 (110105********002X);
     9-14 characters (passports, permits) the first 2 and last 2 (E1*****78); 6-8 characters the
-    first and the last (1******8); shorter ones are all `*`. Invisible characters, spaces and
-    Excel wrappers are dropped first (`compact`), so a raw cell masks like its value."""
+    first and the last (1******8); shorter ones are all `*`. Up to 6 characters without a digit (无,
+    暂无, 待补充, a name typed into the column) name no document and are shown as written. Invisible
+    characters, spaces and Excel wrappers are dropped first (`compact`), so a raw cell masks like
+    its value."""
     e = compact(e)
     n = e.str.len_chars()
 
@@ -305,6 +307,7 @@ def mask_id(e: pl.Expr) -> pl.Expr:
 
     return (
         pl.when(e.is_null()).then(None)
+        .when(~e.str.contains(r"\d") & (n <= 6)).then(e)
         .when(n >= 15).then(e.str.slice(0, 6) + stars(n - 10) + e.str.slice(-4, 4))
         .when(n >= 9).then(e.str.slice(0, 2) + stars(n - 4) + e.str.slice(-2, 2))
         .when(n >= 6).then(e.str.slice(0, 1) + stars(n - 2) + e.str.slice(-1, 1))
