@@ -154,7 +154,10 @@ def test_dates_with_a_time_both_paths():
              "2024年12月2日10时": dt.date(2024, 12, 2), "2024年9月2日10点30分": dt.date(2024, 9, 2),
              "2024/9/2 下午3:00": dt.date(2024, 9, 2), "2024/9/2 3:00 PM": dt.date(2024, 9, 2),
              "2024-10-16 00:00:00.000": dt.date(2024, 10, 16), "２０２４/１２/２ １０：１５": dt.date(2024, 12, 2),
-             "2024-09-01T10:00:00+08:00": dt.date(2024, 9, 1), "2024/12/210:15": None, "2024/12/2 10": None}
+             "2024-09-01T10:00:00+08:00": dt.date(2024, 9, 1), "2024/12/210:15": None, "2024/12/2 10": None,
+             # a time zone after the time (a Parquet export's aware datetimes), found by review
+             "2024-12-02 10:15:00.000000+08:00": dt.date(2024, 12, 2), "2024-12-02 10:15:00 +0800": dt.date(2024, 12, 2),
+             "2024-12-2 10:15:00 UTC": dt.date(2024, 12, 2), "2024/12/2T10:15Z": dt.date(2024, 12, 2)}
     df = pl.DataFrame({"v": list(cases)})
     expr = df.select(nz.date_struct(pl.col("v")).struct.field("date"))["date"].to_list()
     staged = nz.add_date_columns(df.lazy(), "v", "d").collect()["d"].to_list()

@@ -375,3 +375,29 @@ def test_a304_a_schools_own_number_without_id_is_not_one_student_across_schools(
     c = write_csv(tmp_path / "资助_甲校2.csv", [headers, ["2024001", "张 一", "甲技工学校", "2024年秋季学期", "国家助学金", "1000", "2024-11-20"]])
     r = check(cli, "--aid", a, "--aid", b, "--aid", c, as_of="2025-06-30")
     assert r.rule("A304").height == 2, r.rule("A304")["message"].to_list()
+
+
+def test_a309_a_provinces_own_card_word_is_read_before_the_patterns(tmp_path, cli):
+    """aid_card_methods = [… "惠民一卡通"]: 银行卡（惠民一卡通） is that card (the patterns alone read
+    银行卡, found by review). Near misses: 现金（未办惠民一卡通） is cash; 银行卡 alone is a bank card."""
+    aid = [aid_row("S1", "张三", A, method="银行卡（惠民一卡通）"),
+           aid_row("S2", "李四", B, method="现金（未办惠民一卡通）"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", method="银行卡")]
+    cfg = tmp_path / "xueji.toml"
+    cfg.write_text('aid_card_methods = ["资助卡", "中职资助卡", "惠民一卡通"]\n', encoding="utf-8")
+    r = check(cli, *files(tmp_path, aid, std_roster()), "--config", cfg)
+    assert sorted(r.rule("A309")["row"].to_list()) == ["4", "5"], r.rule("A309")["message"].to_list()
+
+
+def test_aid_type_a_grant_of_another_level_is_not_the_national_one(tmp_path, cli):
+    """助学金（省级）, 助学金-市级, 中职助学金（地方） are other grants (review: the prefix pattern read
+    them as the national grant, giving A309 and A304). Near miss: 国家助学金（第一档） is national."""
+    aid = [aid_row("S1", "张三", A, kind="助学金（省级）", method="现金"),
+           aid_row("S1", "张三", A, kind="国家助学金", amount="1000"),
+           aid_row("S2", "李四", B, kind="助学金-市级", method="现金"),
+           aid_row("S2", "李四", B, kind="国家助学金（第一档）", method="现金", term="2019春", apply="2019-04-01")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A304").height == 0, r.rule("A304")["message"].to_list()
+    assert r.rule("A309")["row"].to_list() == ["6"], r.rule("A309")["message"].to_list()
+    s007 = r.rule("S007").filter(pl.col("column") == "资助类型")
+    assert sorted(s007["row"].to_list()) == ["3", "5"], s007["message"].to_list()

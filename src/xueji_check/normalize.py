@@ -370,8 +370,8 @@ def _time_dropped(s: pl.Expr) -> pl.Expr:
     """A date's cleaned text (spaces still in it) without a time written after it."""
     for pattern in _DATE_THEN_TIME:
         s = s.str.replace(pattern, "$1")
-    # an ISO timestamp's T with anything after it (2024-09-01T10:00:00+08:00)
-    return s.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})T.*$", "$1")
+    # anything else after a time that follows a space or a T: a time zone (+08:00, +0800, Z, UTC)
+    return s.str.replace(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?:\s+|\s*[Tt]\s*)\d{1,2}[:：].*$", "$1")
 
 
 def _date_tail_dropped(s: pl.Expr) -> pl.Expr:

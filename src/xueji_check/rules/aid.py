@@ -453,9 +453,12 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     # (schemas/aid.toml `synonyms` and `patterns`: 资助卡发放 → 资助卡, 资助卡未激活，发现金 → 现金),
     # or the text as written when it names no known method (打卡)
     method = pl.col("pay_method")
-    own_word = pl.any_horizontal([method.str.contains(w, literal=True) for w in ok if w not in values]
-                                 or [pl.lit(False)])  # a province's own word in aid_card_methods
-    card = method.is_in(ok) | (~method.is_in(values) & own_word)
+    # a province's own word in aid_card_methods (惠民一卡通), read in the text as written: 银行卡
+    # （惠民一卡通） is that card, though the schema's patterns would read 银行卡; cash or a denial is not
+    raw = pl.col("pay_method__raw")
+    own_word = pl.any_horizontal([raw.str.contains(w, literal=True) for w in ok if w not in values]
+                                 or [pl.lit(False)])
+    card = method.is_in(ok) | (own_word & ~method.is_in(["现金", "其他"]))
     grant = (pl.col("aid_type") == GRANT) & method.is_not_null()
     judged = method.is_in(values)
     # a way of writing it that names no known method: not judged (a guess would accuse the school)
