@@ -350,17 +350,17 @@ def test_p402_numbers_as_they_reach_a_list_typed_split_mistyped_or_in_excel_nota
 
 
 def test_p402_joins_digits_on_the_separators_masking_splits_on(tmp_path, cli):
-    """P402 joins a number's groups on the separators masking knows (pii.SEP_IN_TEXT): a mobile
-    written 139.1234.5678 inside text is reported, as masking would hide it in every output.
-    Near misses: a dotted date range run together, an amount with decimals, a dotted 学号 of
-    ten digits."""
+    """P402 joins a number's groups on the dashes masking knows (pii.SEP_DASHES): a mobile written
+    139‒1234‒5678 (figure dash) inside text is reported, as masking hides it in every output.
+    Near misses: a dotted date range run together, amounts with decimals and a dash between them
+    (review: 应发1500.00-300.00 was joined into a mobile), a dotted 学号 of ten digits."""
     headers = ["序号", "姓名", "学校", "专业", "年级"]
-    rows = [["1", "张三", "东方技工学校", "数控 电话139.1234.5678", "2024级"],
+    rows = [["1", "张三", "东方技工学校", "数控 电话139\u20121234\u20125678", "2024级"],
             ["2", "李四", "东方技工学校", "汽修", "2024级"]]
     r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", rows, headers))
     msgs = r.rule("P402")["message"].to_list()
     assert len(msgs) == 1 and "「专业」" in msgs[0] and "1 个手机号" in msgs[0], msgs
-    near = [["1", "张三", "东方技工学校", "2024.09.01-2025.01.15", "补助1500.00元"],
+    near = [["1", "张三", "东方技工学校", "2024.09.01-2025.01.15", "应发1500.00-300.00元"],
             ["2", "李四", "东方技工学校", "学号2401.0101.01", "2024级"]]
     r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", near, headers))
     assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()

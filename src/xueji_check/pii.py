@@ -46,9 +46,10 @@ _CHECK = "[0-9０-９XxＸｘ]"
 # a separator between digit groups: space, ideographic space, hyphen (and the dashes and minus a
 # word processor puts for it: ‐ ‑ ‒ – — −), dot (`139.1234.5678`), tilde, middle dot. Not a slash
 # or an underscore: dates (1998/9/1) and stamped file names (表20241015_1530) would be taken apart.
-# Without the spaces (SEP_IN_TEXT): what rules/publicity.py (P402) joins on text it has compacted.
-SEP_IN_TEXT = "\\-－.．\u2010\u2011\u2012\u2013\u2014\u2212～~·"
-_SEP_CHARS = " \u3000" + SEP_IN_TEXT
+# The dashes, tildes and middle dot (SEP_DASHES) are also what rules/publicity.py (P402) joins
+# digits on in text; not the dots there, where 应发1500.00-300.00 would join into a mobile.
+SEP_DASHES = "\\-－\u2010\u2011\u2012\u2013\u2014\u2212～~·"
+_SEP_CHARS = " \u3000.．" + SEP_DASHES
 _SEP = f"[{_SEP_CHARS}]"
 
 # (name, pattern, replacement). Group 1 is the boundary before, the last group the boundary

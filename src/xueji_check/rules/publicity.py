@@ -19,7 +19,7 @@ from xueji_check import normalize as nz
 from xueji_check.engine import RULE_PROBLEMS, Context, note_unjudged
 from xueji_check.findings import RAW_SCHEMA, emit
 from xueji_check.load import Problem, Table
-from xueji_check.pii import SEP_IN_TEXT
+from xueji_check.pii import SEP_DASHES
 from xueji_check.registry import rule
 from xueji_check.rules.aid import what
 from xueji_check.rules.changes import student_key
@@ -282,11 +282,10 @@ KINDS = ("身份证号", "手机号", "银行卡号", "出生日期", "家庭住
 # 18 characters of an ID number's shape (a region, a birth date, three digits, a check character):
 # published, it names a person even when its check digit is wrong (a typing error)
 _ID_SHAPE = r"^[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]$"
-# separators a number is written with inside text: 151-1408-1254, 139.1234.5678, 139–1234–5678,
-# (139)…: the ones masking splits numbers on (pii.py), so what P402 reports is what masking would
-# hide; spaces are gone from compacted text. Not a slash or an underscore (1998/9/1-2001/7 run
-# together would be a mobile).
-_DIGIT_SEP = rf"(\d)[{SEP_IN_TEXT}]+(\d)"
+# separators a number is written with inside text: 151-1408-1254, 139–1234–5678, (139)…: the
+# dashes masking splits numbers on too (pii.SEP_DASHES); spaces are gone from compacted text. Not
+# a dot (应发1500.00-300.00 would join into a mobile), a slash or an underscore (1998/9/1-2001/7).
+_DIGIT_SEP = rf"(\d)[{SEP_DASHES}]+(\d)"
 
 
 def sensitive_cells(cells: pl.LazyFrame, as_of: dt.date, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
