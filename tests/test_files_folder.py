@@ -390,3 +390,13 @@ def test_a_pdf_named_xlsx_is_not_sent_to_excel(tmp_path, cli):
     txt.write_text("只是一些文字，不是表格\n" * 3, encoding="utf-8")
     r = cli("check", txt, "--as-of", AS_OF)
     assert r.code == 2 and "另存为" in r.stderr, r.stderr
+
+
+def test_a_folder_named_like_a_lock_file_is_walked(tmp_path):
+    """A folder ~$备份 given directly is a folder, not a lock file (review: on tmpfs its size is
+    below a lock file's limit)."""
+    d = tmp_path / "~$备份"
+    roster(d / "名册.xlsx")
+    assert lfiles.refuse_given(d) is None
+    problems: list[Problem] = []
+    assert names(discover([d], problems), d) == ["名册.xlsx"]

@@ -401,3 +401,15 @@ def test_aid_type_a_grant_of_another_level_is_not_the_national_one(tmp_path, cli
     assert r.rule("A309")["row"].to_list() == ["6"], r.rule("A309")["message"].to_list()
     s007 = r.rule("S007").filter(pl.col("column") == "资助类型")
     assert sorted(s007["row"].to_list()) == ["3", "5"], s007["message"].to_list()
+
+
+def test_a304_a_row_without_a_name_is_the_named_student_of_its_number_at_its_school(tmp_path, cli):
+    """2024001 张一 and 2024001 with the name left out, at one school, the same term: one student
+    twice (review: the blank name made them two). Near miss: 2024001 at another school stays apart."""
+    headers = ["学号", "姓名", "学校名称", "学期", "资助类型", "金额", "发放日期"]
+    a = write_csv(tmp_path / "资助.csv", [headers,
+                  ["2024001", "张一", "甲技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"],
+                  ["2024001", "", "甲技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"],
+                  ["2024001", "", "乙技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]])
+    r = check(cli, "--aid", a, as_of="2025-06-30")
+    assert sorted(r.rule("A304")["row"].to_list()) == ["2", "3"], r.rule("A304")["message"].to_list()

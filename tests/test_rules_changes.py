@@ -270,6 +270,13 @@ def test_c203_a_transfer_when_the_changes_name_no_school(tmp_path, cli):
     c = r.rule("C203")
     assert c["student_id"].to_list() == ["B2"], c["message"].to_list()
     assert r.json["run"]["unjudged"]["C203"]["rows"] == 2, r.json["run"]["unjudged"]
+    # with a change whose date cannot be read: both tables' rows are counted (review: the roster's
+    # count replaced the changes')
+    changes = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "身份证号", "异动类型", "异动日期", "申报日期"],
+                         ["A1", "王一", a, "转出", "2025-02-24", "2025-02-25"],
+                         ["B2", "王二", b, "退学", "2025年13月1日", "2025-02-25"]])
+    u = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30").json["run"]["unjudged"]["C203"]
+    assert u["rows"] == 3 and len(u["reasons"]) == 2, u
 
 
 def test_c203_skipped_without_roster(tmp_path, cli):

@@ -169,9 +169,20 @@ class Context:
         for (rule_id, kind, labels, _q), row_df in zip(pending, counted, strict=True):
             row = row_df.row(0, named=True)
             n = row.pop("_rows")
-            if n:
-                self.options[f"unjudged:{rule_id}"] = {"kind": kind, "rows": int(n),
-                                                      "reasons": {k: int(row[k]) for k in labels if row[k]}}
+            if not n:
+                continue
+            reasons = {k: int(row[k]) for k in labels if row[k]}
+            had = self.options.get(f"unjudged:{rule_id}")
+            if had is not None:  # a rule that counts rows of two tables (C203: changes and roster)
+                kinds = had["kind"].split("+")
+                merged = dict(had["reasons"])
+                for k, v in reasons.items():
+                    merged[k] = merged.get(k, 0) + v
+                self.options[f"unjudged:{rule_id}"] = {
+                    "kind": "+".join(kinds + ([kind] if kind not in kinds else [])),
+                    "rows": had["rows"] + int(n), "reasons": merged}
+            else:
+                self.options[f"unjudged:{rule_id}"] = {"kind": kind, "rows": int(n), "reasons": reasons}
 
 
 class KindFrames(Mapping):

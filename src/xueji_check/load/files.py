@@ -104,7 +104,7 @@ def refuse_given(p: Path) -> str | None:
     if kind:
         return special_message(kind)
     target = locked_name(p.name)
-    if target is not None and st.st_size < 4096:
+    if target is not None and stat.S_ISREG(st.st_mode) and st.st_size < 4096:
         return (f"这是 Excel/WPS 或 LibreOffice 打开「…{target}」时生成的临时锁定文件，不是表格，不检查；"
                 "请给出表格文件本身（名字不以 ~$ 或 .~lock. 开头的那个）")
     return None
@@ -286,11 +286,12 @@ class _Walk:
         warned: set[Path] = set()
         for lock in sorted(self.locks):
             target = locked_name(lock.name) or ""
-            for f in sorted(self.found):
-                if f.parent == lock.parent and f.name.endswith(target) and f not in warned:
-                    warned.add(f)
-                    self.problems.append(Problem("warning", str(f), None, None, _open_elsewhere(lock)))
-                    break
+            beside = [f for f in sorted(self.found) if f.parent == lock.parent]
+            # the workbook of that name; else one whose name ends so (Excel cuts a long name's start)
+            hits = [f for f in beside if f.name == target] or [f for f in beside if f.name.endswith(target)]
+            if len(hits) == 1 and hits[0] not in warned:
+                warned.add(hits[0])
+                self.problems.append(Problem("warning", str(hits[0]), None, None, _open_elsewhere(lock)))
 
 
 def discover(paths: list[Path], problems: list[Problem], not_checked: list[NotChecked] | None = None) -> list[Path]:

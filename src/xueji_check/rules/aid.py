@@ -273,7 +273,8 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term",
     clause="三（五）", needs={"aid": ("term", "aid_type")},
     what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。同一学生按证件号码认定；"
-         "没有证件号码的按学籍号加姓名（学校自编的学号在各校会重复，学号相同、姓名不同的是两名学生）。"
+         "没有证件号码的按学籍号加姓名（学校自编的学号在各校会重复，学号相同、姓名不同的是两名学生；姓名空着的行，"
+         "取同一学校同一学籍号其他行的姓名）。"
          "国家助学金由同一学校分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报"
          "（合计不超过标准时，分次发放与重复发放无法区分；各档标准低于 grant_per_term 的省份请把它设为本省的标准）；"
          "两所学校各发一次的、合计超过标准的照报，并写明合计金额。",
@@ -287,10 +288,27 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     keys = ["_who", "term", "aid_type"]
     # who: the document; a row without one by its 学籍号 and name: a school's own 学号 (an alias of
     # 学籍号) repeats across schools, and 2024001 李一 at 乙 is not 2024001 张一 at 甲
-    name = pl.col("name__key") if "name__key" in cols else pl.lit(None, pl.String)
-    who_ = pl.when(pl.col("_key").str.starts_with("SID:") & name.is_not_null()).then(
-        pl.concat_str([pl.col("_key"), pl.lit("|"), name])).otherwise(pl.col("_key"))
-    lf = ctx.lf("aid").with_columns(_who=who_).filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
+    lf = ctx.lf("aid")
+    sid_row = pl.col("_key").str.starts_with("SID:")
+    if "name__key" in cols:
+        # a row whose name is empty takes the name its 学籍号 has at its school in other rows (when
+        # it has one name there): 2024001 with the name left out is the 张一 of 2024001 at 甲
+        school_k = pl.col("school_name").fill_null("") if "school_name" in cols else pl.lit("")
+        known = (lf.filter(sid_row & pl.col("name__key").is_not_null())
+                 .select("_key", school_k.alias("_school_k"), "name__key").unique()
+                 .group_by("_key", "_school_k").agg(pl.col("name__key").first().alias("_name_k"), pl.len().alias("_names"))
+                 .filter(pl.col("_names") == 1).drop("_names").collect(engine="streaming"))
+        if known.height:
+            lf = lf.with_columns(_school_k=school_k).join(known.lazy(), on=["_key", "_school_k"], how="left",
+                                                          maintain_order="left")
+            name = pl.coalesce(pl.col("name__key"), pl.col("_name_k"))
+        else:
+            name = pl.col("name__key")
+    else:
+        name = pl.lit(None, pl.String)
+    who_ = pl.when(sid_row & name.is_not_null()).then(pl.concat_str([pl.col("_key"), pl.lit("|"), name])) \
+        .otherwise(pl.col("_key"))
+    lf = lf.with_columns(_who=who_).filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
     place = pl.concat_str([school, pl.lit(" "), row_ref(multi_sheet_files(ctx))])
     # the keys seen more than once, counted on the three key columns and collected here (few):

@@ -203,7 +203,7 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
 )
 def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("changes")
-    reasons = unreadable("changes", cols, "occurred_date", "reported_date")
+    reasons = unreadable("changes", cols, "occurred_date", "reported_date", "approved_date")
     if "reported_date" not in cols:
         note_unjudged(ctx, "C201", "changes", reasons)
         ctx.options["skip:C201"] = "学籍异动记录缺少列：申报日期（无法判断是否按时申报）"
@@ -362,7 +362,7 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     if not by_school and "school_name" in rcols:
         # changes that name no school cannot say which of a transferred student's schools they
         # belong to (转出 at one, 在校 at the other is a transfer): such students are not judged
-        several = pl.col("school_name").n_unique().over("_key") > 1
+        several = pl.col("school_name").drop_nulls().n_unique().over("_key") > 1  # (no school: none)
         note_unjudged(ctx, "C203", "roster", {"学生在几所学校的名册中、异动记录未写学校": several},
                       frame=ro.join(latest.select("_key"), on="_key", how="semi"))
         ro = ro.filter(~several)
