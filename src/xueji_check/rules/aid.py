@@ -293,17 +293,18 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     if "name__key" in cols:
         # a row whose name is empty takes the name its 学籍号 has at its school in other rows (when
         # it has one name there): 2024001 with the name left out is the 张一 of 2024001 at 甲
+        # (a lookup in the few such pairs, not a join over the table: an order-keeping left join over
+        # a national aid table is what held gigabytes, see tables.normalise_fields)
         school_k = pl.col("school_name").fill_null("") if "school_name" in cols else pl.lit("")
+        pair = pl.concat_str([pl.col("_key"), pl.lit("\x1f"), school_k])
         known = (lf.filter(sid_row & pl.col("name__key").is_not_null())
-                 .select("_key", school_k.alias("_school_k"), "name__key").unique()
-                 .group_by("_key", "_school_k").agg(pl.col("name__key").first().alias("_name_k"), pl.len().alias("_names"))
-                 .filter(pl.col("_names") == 1).drop("_names").collect(engine="streaming"))
+                 .select(pair.alias("_pair"), "name__key").unique()
+                 .group_by("_pair").agg(pl.col("name__key").first(), pl.len().alias("_names"))
+                 .filter(pl.col("_names") == 1).collect(engine="streaming"))
+        name = pl.col("name__key")
         if known.height:
-            lf = lf.with_columns(_school_k=school_k).join(known.lazy(), on=["_key", "_school_k"], how="left",
-                                                          maintain_order="left")
-            name = pl.coalesce(pl.col("name__key"), pl.col("_name_k"))
-        else:
-            name = pl.col("name__key")
+            filled = pair.replace_strict(known["_pair"], known["name__key"], default=None, return_dtype=pl.String)
+            name = pl.when(name.is_null() & sid_row).then(filled).otherwise(name)
     else:
         name = pl.lit(None, pl.String)
     who_ = pl.when(sid_row & name.is_not_null()).then(pl.concat_str([pl.col("_key"), pl.lit("|"), name])) \
