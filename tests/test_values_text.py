@@ -223,3 +223,18 @@ def test_a_year_month_excel_stored_as_a_number_is_not_guessed(tmp_path, cli):
     r = cli("check", "--roster", write_xlsx(tmp_path / "名册.xlsx", rows), *AS_OF)
     s006 = r.findings.filter(pl.col("rule_id") == "S006")
     assert s006["row"].to_list() == ["2"] and "也可能是 10 月" in s006["message"][0], s006.rows()
+
+
+def test_schema_patterns_are_checked_when_loaded():
+    """A province's schema file: a pattern giving a value outside the field's values, or one that
+    is no regular expression, is a Chinese error at load, not a failure mid-run."""
+    import pytest
+
+    from xueji_check.spec import _field_from_toml
+
+    base = {"name": "pay_method", "type": "enum", "values": ["资助卡", "现金"]}
+    assert _field_from_toml({**base, "patterns": [["资助卡", "资助卡"]]}).patterns == (("资助卡", "资助卡"),)
+    with pytest.raises(ValueError, match="不在该字段的 values 中"):
+        _field_from_toml({**base, "patterns": [["卡", "银行卡"]]})
+    with pytest.raises(ValueError, match="不是有效的正则表达式"):
+        _field_from_toml({**base, "patterns": [["(资助卡", "资助卡"]]})

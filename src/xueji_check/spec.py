@@ -128,12 +128,18 @@ def _field_from_toml(d: dict) -> FieldSpec:
 
 
 def _patterns(d: dict) -> tuple[tuple[str, str], ...]:
-    """A field's `patterns` (a list of [regex, value] pairs); every value must be one of the
-    field's `values` (ValueError otherwise: a schema file's mistake, found when it is loaded)."""
+    """A field's `patterns` (a list of [regex, value] pairs). A schema file's mistake (a value that
+    is not one of the field's `values`, a pattern that is no regular expression) is a ValueError
+    with a Chinese message when the schema is loaded, not a failure in the middle of a run."""
     out = tuple((str(p), str(v)) for p, v in d.get("patterns", []))
     for p, v in out:
+        where = f"schemas 中字段 {d['name']} 的 patterns 项 {p!r}"
         if v not in d.get("values", []):
-            raise ValueError(f"schema field {d['name']}: pattern {p!r} gives {v!r}, which is not one of its values")
+            raise ValueError(f"{where} 给出的取值 {v!r} 不在该字段的 values 中；请改正 schemas/*.toml")
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"{where} 不是有效的正则表达式（{exc}）；请改正 schemas/*.toml") from exc
     return out
 
 

@@ -10,13 +10,14 @@ import polars as pl
 from xueji_check.report import atomic_path, neutralise
 
 
-def write_csv(df: pl.DataFrame, target: Path) -> Path:
+def write_csv(df: pl.DataFrame, target: Path, *, for_excel: bool = False) -> Path:
     """findings.csv: the contract columns (findings.COLUMNS) and values as programs read them,
-    UTF-8 with a BOM; formula-like text quoted (`neutralise`)."""
+    UTF-8 with a BOM; formula-like text quoted (`neutralise`). `for_excel`: codes kept as text
+    in Excel/WPS too (`as_excel_text`, 问题清单.csv)."""
     with atomic_path(target) as tmp:
         with tmp.open("wb") as fh:
             fh.write(b"\xef\xbb\xbf")
-            neutralise(df).write_csv(fh)
+            (as_excel_text(df) if for_excel else neutralise(df)).write_csv(fh)
     return target
 
 
@@ -52,11 +53,7 @@ def as_excel_text(df: pl.DataFrame) -> pl.DataFrame:
 def write_csv_zh(df: pl.DataFrame, target: Path) -> Path:
     """问题清单.csv: `for_people(df)`, UTF-8 with a BOM, for opening in Excel/WPS, codes kept as
     text there (`as_excel_text`). The contract file for programs stays findings.csv."""
-    with atomic_path(target) as tmp:
-        with tmp.open("wb") as fh:
-            fh.write(b"\xef\xbb\xbf")
-            as_excel_text(for_people(df)).write_csv(fh)
-    return target
+    return write_csv(for_people(df), target, for_excel=True)
 
 
 JSON_SLICE_ROWS = 50_000  # findings serialised at a time
