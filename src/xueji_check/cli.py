@@ -675,9 +675,11 @@ def init_config(
     from xueji_check.report import atomic_path, check_target
 
     def _run() -> int:
-        if path.suffix.lower() in DATA_SUFFIXES:
+        from xueji_check.load.files import FOLDER_SUFFIXES
+
+        if path.suffix.lower() in FOLDER_SUFFIXES | OTHER_DATA_SUFFIXES:
             # --force is for an old policy file: a spreadsheet named here is a slip of the hand
-            raise UsageError(f"{path} 是表格文件（{path.suffix}），策略文件不会写在表格上，加不加 --force 都不写；"
+            raise UsageError(f"{path} 不是策略文件（{path.suffix}：表格文件、文档或报告），策略文件不会写在它上面，加不加 --force 都不写；"
                              "请给出以 .toml 结尾的文件名，如 xueji.toml")
         check_target(path, [], force=force, option="init-config")
         with atomic_path(path) as tmp:
@@ -688,8 +690,9 @@ def init_config(
     raise typer.Exit(_guard(False, _run))
 
 
-DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".parquet", ".json", ".html",
-                 ".docx", ".doc", ".pdf", ".wps", ".et"}
+# besides the inputs it reads (load.files.FOLDER_SUFFIXES): what init-config never writes a policy
+# file over (reports, documents)
+OTHER_DATA_SUFFIXES = {".json", ".html", ".docx", ".doc", ".pdf", ".wps", ".et"}
 
 
 @app.command(cls=ZhCommand)

@@ -415,6 +415,13 @@ def number(raw: pl.Expr, sum_parts: bool = False) -> pl.Expr:
     return pl.coalesce(value, total)
 
 
+def student_id_digits(sid: pl.Expr) -> pl.Expr:
+    """A 学籍号 of digits without the leading zeros Excel drops when it stores one as a number
+    (00240000 → 240000, so that both spellings meet); null for a 学籍号 with letters or of zeros
+    only. A302 matches on it after the exact 学籍号; R101 compares 学籍 by it."""
+    return pl.when(sid.str.contains(r"^0*[1-9]\d*$")).then(sid.str.strip_chars_start("0"))
+
+
 def within(value: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
     """Boolean: `value` lies in the closed range [lo, hi] of a number field's schema (`min`,
     `max`; a missing bound is no bound). Null where `value` is null. Used both to drop an

@@ -66,7 +66,7 @@ def _match_keys(cols: list[str]) -> dict[str, pl.Expr]:
         out["student_id"] = sid.str.to_uppercase()
         # last: a 学籍号 of digits whose leading zeros Excel dropped (00240000 stored as 240000) is
         # the same 学籍号; read as a missing student it would accuse the school of a false 学籍
-        out["_sid_digits"] = pl.when(sid.str.contains(r"^0*[1-9]\d*$")).then(sid.str.strip_chars_start("0"))
+        out["_sid_digits"] = nz.student_id_digits(sid)
     return out
 
 

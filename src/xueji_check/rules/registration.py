@@ -103,7 +103,7 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     school = pl.coalesce(_col(cols, "school_name"), pl.lit("file:") + pl.col("_file"))
     # (学籍号 compared as A302 does: letters in either case, a number's leading zeros that Excel
     # drops in one sheet and not in another)
-    sid_same = sid.str.to_uppercase().str.replace(r"^0+([1-9]\d*)$", "$1")
+    sid_same = pl.coalesce(nz.student_id_digits(sid), sid.str.to_uppercase())
     registration = pl.when(sid.is_not_null()).then(
         pl.concat_str([school, pl.lit("|"), sid_same])).otherwise(
         pl.concat_str([pl.lit("row|"), pl.col("_file"), pl.lit("|"), pl.col("_sheet"), pl.lit("|"),
