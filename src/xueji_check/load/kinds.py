@@ -32,7 +32,7 @@ class HeaderGuess:
 _WEAK_HEADERS = {"学号", "状态", "注册号"}
 
 
-def _alias_rank(spec: KindSpec, field: str, header: str) -> int:
+def _alias_rank(header: str) -> int:
     """1 for a header of `_WEAK_HEADERS`, else 0: of two columns for one field, the first that is
     not weak is used. Nothing finer: in a two-row header a guardian's 姓名/身份证号 to the right
     of the student's 学生姓名/证件号码 must not win by being the field's own title."""
@@ -51,7 +51,7 @@ def _map_row(cells: list[str], spec: KindSpec) -> tuple[dict[str, str], list[str
         f = index.get(normalise_header(text))
         if f is None:
             continue
-        rank = _alias_rank(spec, f, text)
+        rank = _alias_rank(text)
         if f in chosen:
             if rank < chosen[f][0]:
                 dups.append(cells[chosen[f][1]].strip())
