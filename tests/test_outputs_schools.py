@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
-from xueji_check.schools import school_in_text
+from xueji_check.schools import SEVERAL, school_in_text
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 AS_OF = ("--as-of", "2025-06-30")
@@ -56,6 +56,16 @@ def test_school_summary_adds_up_to_the_findings(sample_run):
     ("资助公示_西城技师学院", "西城技师学院"),
     ("学籍名册_20250701", None),
     ("2024-2025学年第一学期国家助学金名单", None),
+    # a kind of school, not a school
+    ("甲市2024年秋季学期技工学校国家助学金受助学生名单公示", None),
+    ("全市技工院校2024年资助名单", None),
+    ("关于各技师学院学籍注册的通知", None),
+    # two schools named: the file is charged to several, not to the first
+    ("乙市北湖技工学校、乙市西城技师学院2024年秋季学期国家助学金公示", SEVERAL),
+    ("北湖技工学校和西城技师学院联合公示", SEVERAL),
+    # one institution with two plates: the name in brackets is the same school's second name
+    ("广州市技师学院（广州市高级技工学校）2024年秋季学期学籍名册", "广州市技师学院"),
+    ("甲市第一技工学校2024秋学籍名册", "甲市第一技工学校"),
 ])
 def test_school_named_in_a_title_or_file_name(text, expected):
     assert school_in_text(text, []) == expected
@@ -63,6 +73,65 @@ def test_school_named_in_a_title_or_file_name(text, expected):
 
 def test_known_school_wins_over_a_guess():
     assert school_in_text("关于公布北城区东方技工学校名单", ["东方技工学校"]) == "东方技工学校"
+
+
+def test_two_known_schools_in_a_title_are_several():
+    known = ["乙市北湖技工学校", "乙市西城技师学院"]
+    assert school_in_text("乙市北湖技工学校、乙市西城技师学院2024年秋季学期公示", known) == SEVERAL
+    assert school_in_text("乙市北湖技工学校2024年秋季学期公示", known) == "乙市北湖技工学校"
+
+
+def test_roster_without_school_column_is_checked_as_the_school_its_file_names(tmp_path, cli):
+    """A school's own export without 学校名称 (the school only in its file name or title) is
+    checked, not refused with S001: a student registered there and at another school is R101 at
+    both, and the aid it pays is not "not on any roster" (A302). No school anywhere: S001."""
+    cols = [h for h in ROSTER_HEADERS if h != "学校名称"]
+    twice, own = make_id(seq="211"), make_id(seq="222")
+    mine = [[v for h, v in zip(ROSTER_HEADERS, r, strict=True) if h != "学校名称"]
+            for r in (roster_row("J1", "宋洋", twice), roster_row("J2", "许明", own))]
+    write_csv(tmp_path / "in" / "甲市交通技工学校_学籍名册_2024秋.csv", [cols, *mine])
+    west = [v for h, v in zip(ROSTER_HEADERS, roster_row("X1", "王五", make_id(seq="233")), strict=True) if h != "学校名称"]
+    write_xlsx(tmp_path / "in" / "名册.xlsx", [cols, west], title="乙市西城技师学院2024年秋季学期学籍名册")
+    write_xlsx(tmp_path / "in" / "丙市名册.xlsx",
+               [ROSTER_HEADERS, roster_row("B1", "宋洋", twice, school="丙市高级技工学校")])
+    write_xlsx(tmp_path / "in" / "资助.xlsx", [["姓名", "身份证号", "学期", "资助类型", "金额"],
+                                               ["许明", own, "2024秋", "国家助学金", "1000"]])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    r101 = r.rule("R101").sort("school")
+    assert r101["school"].to_list() == ["丙市高级技工学校", "甲市交通技工学校"], r101.rows()
+    assert r.rule("S001").height == 0
+    assert r.rule("A302").height == 0, r.rule("A302").rows()
+    assert "按标题或文件名中的学校「甲市交通技工学校」检查" in r.stderr + r.stdout
+    # the same roster under a name that names no school: refused as before
+    (tmp_path / "in" / "甲市交通技工学校_学籍名册_2024秋.csv").rename(tmp_path / "in" / "学籍名册_2024秋.csv")
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json", out=tmp_path / "o2")
+    assert r.rule("S001")["file"].str.ends_with("学籍名册_2024秋.csv").to_list() == [True]
+    assert r.rule("R101").height == 0
+
+
+def test_spaces_in_a_school_name_make_no_second_school(tmp_path, cli):
+    rows = [roster_row("S1", "张三", make_id(seq="111") + "9", school="东方技工学校（东校区）"),
+            roster_row("S2", "李四", make_id(seq="123") + "9", school="东方技工学校 (东校区)"),
+            roster_row("S3", "王五", make_id(seq="135") + "9", school="东方 技工学校（东校区）")]
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *rows])
+    r = cli("check", "--roster", f, *AS_OF, "--format", "csv,json")
+    assert set(r.rule("S003")["school"].to_list()) == {"东方技工学校(东校区)"}
+    assert list(r.json["summary"]["per_school"]) == ["东方技工学校(东校区)"]
+
+
+def test_a_folder_named_after_a_known_school_names_the_file(tmp_path, cli):
+    """A list whose file name and title name no school, in a folder named after a school of the
+    run's data: charged to that school (next month's export moved into per-school folders keeps
+    its fingerprint). A folder named like a school no data knows is not used."""
+    idn = make_id(seq="311")
+    write_xlsx(tmp_path / "in" / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", idn, school="乙市北湖技工学校")])
+    write_xlsx(tmp_path / "in" / "乙市北湖技工学校" / "资助公示.xlsx", [["姓名", "身份证号"], ["张三", idn]],
+               title="2024年秋季学期国家助学金受助学生名单公示")
+    write_xlsx(tmp_path / "in" / "丁市某某技工学校" / "资助公示.xlsx", [["姓名", "身份证号"], ["张三", idn]],
+               title="2024年秋季学期国家助学金受助学生名单公示")
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    p402 = r.rule("P402").sort("file")
+    assert p402["school"].to_list() == [None, "乙市北湖技工学校"], p402.select("file", "school").rows()
 
 
 def test_file_level_findings_take_the_school_from_title_then_file_name(tmp_path, cli):

@@ -38,7 +38,7 @@ from xueji_check.memory import release_free_memory
 from xueji_check.normalize import mask_id
 from xueji_check.policy import Policy
 from xueji_check.registry import CATALOG, Rule, load_rule_modules
-from xueji_check.schools import UNNAMED, table_schools
+from xueji_check.schools import SEVERAL, UNNAMED, table_schools
 from xueji_check.spec import KINDS, FieldSpec, all_kinds
 from xueji_check.store import (
     Store,
@@ -579,6 +579,29 @@ def drop_unknown_cells(raw: pl.DataFrame, tables: list[Table]) -> pl.DataFrame:
     return raw.join(pl.concat(parts), on=["_tid", "_row", "field"], how="anti")
 
 
+def schools_filled(frames: dict[str, pl.LazyFrame], tables: list[Table], school_of: dict[int, str],
+                   specs: dict) -> dict[str, pl.LazyFrame]:
+    """`frames` with the 学校名称 of the rows of each table that has no school column although its
+    kind requires one (a school's own roster names the school only in its title or file name:
+    the loader let it through for that, `load.table.build_table`) set to the school the table is
+    charged to (`school_of`, table id → school). Such rows take part in the rules comparing
+    schools (R101) as if the column had been there."""
+    out = dict(frames)
+    for kind, lf in frames.items():
+        field = specs[kind].field_map.get("school_name")
+        if field is None or not field.required:
+            continue
+        fill = {tid: school_of[tid] for tid, t in enumerate(tables)
+                if t.kind == kind and not t.missing and "school_name" not in t.field_cols
+                and school_of.get(tid) not in (None, UNNAMED, SEVERAL)}
+        if not fill:
+            continue
+        named = pl.col("_tid").replace_strict(fill, default=None, return_dtype=pl.String)
+        cur = pl.col("school_name") if "school_name" in lf.collect_schema().names() else pl.lit(None, pl.String)
+        out[kind] = lf.with_columns(pl.coalesce(cur, named).alias("school_name"))
+    return out
+
+
 def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[int, str],
                             specs: dict) -> list[pl.DataFrame]:
     """S001 for each table (table id, table) that lacks required columns: one file-level finding,
@@ -949,16 +972,18 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         if tables[kind]:
             frames[kind] = _as_of_run(_gathered(scan_tables(uses[kind]), uses[kind], kind, store),
                                       specs[kind], as_of, kind, store.scratch)
-            raw_parts.append(validation_findings(kind, frames[kind], typed_documents(frames.get("roster"))
-                                                 if kind != "roster" else None))
-            problems.extend(encoding_damage(kind, frames[kind]))
-    raw_parts.append(name_mismatch(frames))
     # the school each table is charged to (its school column, title line or file name): from
     # each kind's distinct (table, school) pairs, all that schools.table_schools looks at
     school_of = table_schools(all_tables, {
         k: lf.select("_tid", "school_name").unique(maintain_order=True).collect(engine="streaming")
         if "school_name" in lf.collect_schema().names() else lf.select("_tid").head(0).collect()
         for k, lf in frames.items()})
+    frames = schools_filled(frames, all_tables, school_of, specs)
+    for kind, lf in frames.items():
+        raw_parts.append(validation_findings(kind, lf, typed_documents(frames.get("roster"))
+                                             if kind != "roster" else None))
+        problems.extend(encoding_damage(kind, lf))
+    raw_parts.append(name_mismatch(frames))
     raw_parts.extend(missing_column_findings(missing_columns, school_of, specs))
 
     # Fatal (exit 2, the run could not be done): no table at all can be checked, or a file named

@@ -26,24 +26,85 @@ _SUFFIX = r"(?:高级技工学校|技工学校|技师学院|技工院校|职业�
 _NAME = re.compile(r"[\u4e00-\u9fff（）()]{2,40}?" + _SUFFIX)
 # Words that stand before a school's name in a title (`2024年秋季学期东方技工学校…`) and are no part of it.
 _LEAD = re.compile(r"^(?:年度?|春季?|秋季?|学年度?|学期|第[一二]|[上下]半?年?|季|关于|公布|公示|下发)+")
-_SPLIT = re.compile(r"[\s_\-—–·・.,，、:：;；/\\|（）()\[\]【】《》\"'“”0-9０-９]+")
+# What separates the segments of a title or file name that a school's name cannot span.
+_SEPARATORS = r"\s_\-—–·・.,，、:：;；/\\|（）()\[\]【】《》\"'“”0-9０-９"
+_SEGMENT = re.compile(f"[^{_SEPARATORS}]+")
+
+
+# A name made only of what every school of its kind is called (技工学校, 各技工院校, 全市技师学院):
+# a title such as 甲市2024年秋季学期技工学校国家助学金受助学生名单 names no school.
+_GENERIC = re.compile(r"^(?:各|全|全市|全省|全区|全县|我市|本市|我省|本省|我区|本区|我校|本校|各级|各类|相关|所属|市属|省属|"
+                      r"民办|公办|其他|有关|以下|上述)?(?:高级技工|技工|技师|职业技术|职业|技术|中等职业|中职|高职|中等|高等)?"
+                      + _SUFFIX + "$")
+
+
+def _pattern_names(text: str) -> list[tuple[int, str]]:
+    """(position, name) of every name ending in 学校/学院/… in `text`, leading words such as
+    2024年秋季学期 dropped, names of a kind of school only (技工学校) left out."""
+    out: list[tuple[int, str]] = []
+    for m in _SEGMENT.finditer(text):
+        seg = _LEAD.sub("", m.group(0))
+        start = m.end() - len(seg)
+        out += [(start + n.start(), n.group(0)) for n in _NAME.finditer(seg) if not _GENERIC.match(n.group(0))]
+    return out
+
+
+def schools_in_text(text: str, known: list[str]) -> list[str]:
+    """Every school named in `text` (a title line, a file or folder name), in order: schools of
+    the run's data (`known`, longest first) where they occur, else names ending in 学校/学院/…
+    (see `school_in_text`). A school written in brackets right after another is taken as the
+    other's second name (XX技师学院（XX高级技工学校）: one institution, two plates) and not
+    counted. Shape: a list of distinct names, possibly empty."""
+    if not text:
+        return []
+    found: list[tuple[int, int, str]] = []  # (start, end, name)
+    rest = text
+    for school in known:
+        if not school:
+            continue
+        pos = rest.find(school)
+        while pos >= 0:
+            found.append((pos, pos + len(school), school))
+            rest = rest[:pos] + "\x00" * len(school) + rest[pos + len(school):]
+            pos = rest.find(school, pos + len(school))
+    if not found:
+        found = [(pos, pos + len(name), name) for pos, name in _pattern_names(text)]
+    found.sort()
+    names: list[str] = []
+    for i, (start, _end, name) in enumerate(found):
+        if i and text[found[i - 1][1]:start].strip() in ("(", "（") and text[start + len(name):].lstrip()[:1] in (")", "）"):
+            continue  # a second name in brackets
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def school_in_text(text: str, known: list[str]) -> str | None:
     """The school named in `text` (a title line or a file name): a school of the run's data
     (`known`, longest first) if one occurs in it, else a name ending in 学校/学院/… found in one
-    of its segments, after dropping leading words such as 2024年秋季学期. None if no school."""
-    if not text:
-        return None
-    for school in known:
-        if school and school in text:
-            return school
-    for seg in _SPLIT.split(text):
-        seg = _LEAD.sub("", seg)
-        m = _NAME.search(seg)
-        if m:
-            return m.group(0)
-    return None
+    of its segments, after dropping leading words such as 2024年秋季学期; a name of a kind of
+    school only (技工学校, 各技工院校) is none. None if no school, `SEVERAL` if `text` names
+    two or more (甲校、乙校2024年秋季学期公示)."""
+    names = schools_in_text(text, known)
+    if len(names) > 1:
+        return SEVERAL
+    return names[0] if names else None
+
+
+def named_school(title_lines: list[str], file: str, sheet: str, known: list[str]) -> str | None:
+    """The school a table names outside its rows: in its title lines, else its file name, else its
+    sheet name, else (a school of the run's data only, `known`) the folder the file is in. None
+    when it names none; `SEVERAL` when the first place that names a school names two."""
+    for line in title_lines:
+        found = school_in_text(line, known)
+        if found:
+            return found
+    found = school_in_text(Path(file).stem, known) or school_in_text(sheet, known)
+    if found:
+        return found
+    folder = Path(file).parent.name
+    names = schools_in_text(folder, known) if folder and known else []
+    return names[0] if len(names) == 1 and names[0] in known else None
 
 
 def _schools_by_table(frames: dict[str, pl.DataFrame]) -> dict[int, list[str]]:
@@ -88,10 +149,5 @@ def table_schools(tables: list[Table], frames: dict[str, pl.DataFrame]) -> dict[
         if len(in_column) > 1:
             out[tid] = SEVERAL
             continue
-        found = None
-        for line in t.title_lines:
-            found = school_in_text(line, ordered)
-            if found:
-                break
-        out[tid] = found or school_in_text(Path(t.file).stem, ordered) or school_in_text(t.sheet, ordered) or UNNAMED
+        out[tid] = named_school(t.title_lines, t.file, t.sheet, ordered) or UNNAMED
     return out

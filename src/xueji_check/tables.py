@@ -38,6 +38,8 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] |
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.grade_year(raw).alias(n)]
     if n == "name":  # as typed for every output; the canonical form for matching
         return [nz.name_display(raw, **fl).alias(n), nz.name_key(raw, **fl).alias(f"{n}__key")]
+    if n == "school_name":  # no space belongs in a school's name: 东方技工学校 (东校区) is 东方技工学校（东校区）
+        return [nz.compact(raw, **fl).alias(n)]
     return [nz.clean_text(raw, **fl).alias(n)]
 
 

@@ -170,6 +170,9 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
                                 f"表头重复：{'；'.join(parts)}，已使用后者（靠前的列是「学号」「状态」这样常指别的内容的表头时用后面的列，否则用靠前的列）；"
                                 "如用错了列，请删去或改名多余的列"))
     missing = _missing(spec, guess.mapping)
+    title_lines = _title_lines(rows, guess.row_index)
+    if "school_name" in missing:
+        _school_outside_rows(sheet, title_lines, missing, problems)
     if split is None:
         split = split_records(_below_header(df, guess.row_index), headers, guess.mapping,
                               second_tables=kind != "publicity")
@@ -188,9 +191,25 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
     other = indexed.filter(pl.col("_row").is_in(kept)) if kept else indexed.clear()
     return Table(kind=kind, file=sheet.file, sheet=sheet.sheet, header_row=guess.row_index + 1,
                  headers=headers, field_cols=guess.mapping, raw=data,
-                 title_lines=_title_lines(rows, guess.row_index), missing=missing,
+                 title_lines=title_lines, missing=missing,
                  footer_lines=[a.text for a in footer], title_rows=title_rows, footer_rows=[a.row for a in footer],
                  other_rows=other)
+
+
+def _school_outside_rows(sheet: RawSheet, title_lines: list[str], missing: list[str],
+                         problems: list[Problem]) -> None:
+    """A table without its required 学校名称 column whose title, file name or sheet name names one
+    school (a school's own export) is checked as that school's: school_name is taken off
+    `missing` (the engine fills the rows, `engine.schools_filled`) and an info line says so.
+    Several schools or none: the column stays missing (S001)."""
+    from xueji_check.schools import SEVERAL, named_school
+
+    school = named_school(title_lines, sheet.file, sheet.sheet, [])
+    if school and school != SEVERAL:
+        missing.remove("school_name")
+        problems.append(Problem("info", sheet.file, sheet.sheet, None,
+                                f"表中没有「学校名称」列，各行按标题或文件名中的学校「{school}」检查；"
+                                "如果不是该校的表，请加上学校名称列后重新检查"))
 
 
 def _missing(spec: KindSpec, mapping: dict[str, str]) -> list[str]:
