@@ -195,3 +195,30 @@ def test_no_fingerprint_depends_on_a_path_sheet_or_row(tmp_path, cli, sample_run
     r = cli("check", _dated_copy(tmp_path / "x"), *AS_OF, "--format", "csv,json")
     assert sorted(r.findings["fingerprint"].to_list()) == sorted(a["fingerprint"].to_list())
     assert a["fingerprint"].n_unique() == a.height
+
+
+def test_a_short_school_name_is_named_and_the_policy_maps_it(tmp_path, cli):
+    """An aid file writing a school's short name (甲市一技) is counted as a school of its own;
+    the run says which names no roster has, and [school_aliases] charges them to the full name."""
+    idn = make_id(seq="411")
+    write_xlsx(tmp_path / "in" / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "李敏", idn, school="甲市第一技工学校")])
+    write_xlsx(tmp_path / "in" / "资助.xlsx", [["学校名称", "姓名", "身份证号", "学期", "资助类型", "金额"],
+                                               ["甲市一技", "李敏", idn, "2024秋", "国家助学金", "2000"],
+                                               ["甲市第一技工学校", "李敏", idn, "2025春", "国家助学金", "2000"]])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    assert sorted(r.rule("A308")["school"].to_list()) == ["甲市一技", "甲市第一技工学校"]
+    assert "学校 「甲市一技」（1 行） 不在本次的任何学籍名册中" in r.stdout + r.stderr
+    policy = tmp_path / "xueji.toml"
+    policy.write_text('[school_aliases]\n"甲市 一技" = "甲市第一技工学校"\n', encoding="utf-8")
+    r = cli("check", tmp_path / "in", *AS_OF, "--config", policy, "--format", "csv,json", out=tmp_path / "o2")
+    assert r.rule("A308")["school"].to_list() == ["甲市第一技工学校"] * 2
+    assert "不在本次的任何学籍名册中" not in r.stdout + r.stderr
+    assert list(r.json["summary"]["per_school"]) == ["甲市第一技工学校"]
+
+
+def test_school_aliases_must_name_a_school(tmp_path, cli):
+    policy = tmp_path / "xueji.toml"
+    policy.write_text('[school_aliases]\n"甲市一技" = ""\n', encoding="utf-8")
+    f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "李敏", make_id())])
+    r = cli("check", "--roster", f, *AS_OF, "--config", policy)
+    assert r.code == 2 and "[school_aliases]" in r.stderr

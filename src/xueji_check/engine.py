@@ -579,6 +579,46 @@ def drop_unknown_cells(raw: pl.DataFrame, tables: list[Table]) -> pl.DataFrame:
     return raw.join(pl.concat(parts), on=["_tid", "_row", "field"], how="anti")
 
 
+def schools_aliased(frames: dict[str, pl.LazyFrame], aliases: dict[str, str]) -> dict[str, pl.LazyFrame]:
+    """`frames` with each school name the policy's [school_aliases] lists (compared as normalised:
+    spaces and full/half width ignored) replaced by the full name it stands for."""
+    if not aliases:
+        return frames
+    keys = pl.DataFrame({"k": list(aliases)}).select(nz.compact(pl.col("k"))).get_column("k").to_list()
+    mapping = dict(zip(keys, aliases.values(), strict=True))
+    return {k: lf.with_columns(pl.col("school_name").replace(mapping))
+            if "school_name" in lf.collect_schema().names() else lf for k, lf in frames.items()}
+
+
+def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table]) -> list[Problem]:
+    """An info line per file of another kind (aid, changes, publicity) whose rows name a school no
+    roster of the run has (`pairs`: per kind, the rows per table id and school): often a short or
+    old name of a school (甲市一技 for 甲市第一技工学校), which the summary would count as a school
+    of its own. Nothing when the run has no roster with school names."""
+    roster = pairs.get("roster")
+    if roster is None or "school_name" not in roster.columns:
+        return []
+    known = set(roster.get_column("school_name").drop_nulls().to_list())
+    if not known:
+        return []
+    out: list[Problem] = []
+    for kind, df in pairs.items():
+        if kind == "roster" or "school_name" not in df.columns:
+            continue
+        other = df.filter(pl.col("school_name").is_not_null() & ~pl.col("school_name").is_in(list(known)))
+        by_file: dict[str, dict[str, int]] = {}
+        for tid, school, n in other.iter_rows():
+            t = tables[tid]
+            by_file.setdefault(t.file, {}).setdefault(school, 0)
+            by_file[t.file][school] += n
+        for file, schools in by_file.items():
+            shown = "、".join(f"「{s}」（{n} 行）" for s, n in list(schools.items())[:5]) + (" 等" if len(schools) > 5 else "")
+            out.append(Problem("info", file, None, None,
+                               f"学校 {shown} 不在本次的任何学籍名册中：如是某校的简称或别的写法，请在策略文件的 [school_aliases] "
+                               "中写明它对应的全称，问题才会记在同一所学校名下"))
+    return out
+
+
 def schools_filled(frames: dict[str, pl.LazyFrame], tables: list[Table], school_of: dict[int, str],
                    specs: dict) -> dict[str, pl.LazyFrame]:
     """`frames` with the 学校名称 of the rows of each table that has no school column although its
@@ -972,13 +1012,16 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         if tables[kind]:
             frames[kind] = _as_of_run(_gathered(scan_tables(uses[kind]), uses[kind], kind, store),
                                       specs[kind], as_of, kind, store.scratch)
+    frames = schools_aliased(frames, policy.school_aliases)
     # the school each table is charged to (its school column, title line or file name): from
-    # each kind's distinct (table, school) pairs, all that schools.table_schools looks at
-    school_of = table_schools(all_tables, {
-        k: lf.select("_tid", "school_name").unique(maintain_order=True).collect(engine="streaming")
-        if "school_name" in lf.collect_schema().names() else lf.select("_tid").head(0).collect()
-        for k, lf in frames.items()})
+    # each kind's distinct (table, school) pairs and their rows, all that schools.table_schools looks at
+    pairs = {k: lf.group_by("_tid", "school_name", maintain_order=True).len().collect(engine="streaming")
+             if "school_name" in lf.collect_schema().names() else lf.select("_tid").head(0).collect()
+             for k, lf in frames.items()}
+    school_of = table_schools(all_tables, pairs)
+    school_of = {tid: policy.school_aliases.get(s, s) for tid, s in school_of.items()}
     frames = schools_filled(frames, all_tables, school_of, specs)
+    problems.extend(schools_not_on_rosters(pairs, all_tables))
     for kind, lf in frames.items():
         raw_parts.append(validation_findings(kind, lf, typed_documents(frames.get("roster"))
                                              if kind != "roster" else None))

@@ -50,6 +50,8 @@ class Policy:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fingerprint_salt: str = DEFAULT_SALT
+    # a school's other names (简称, an old name) -> the name its rosters use
+    school_aliases: dict[str, str] = field(default_factory=dict)
     # folder of the column store kept between runs (`--cache`); None: a temporary one per run
     cache: str | None = None
     source: str | None = None
@@ -122,7 +124,7 @@ TOP_KEYS = {
     "over_age": int, "grant_per_term": (int, float), "grant_years": int, "fee_waiver_years": int,
     "change_report_workdays": int, "publicity_workdays": int, "graduation_tolerance_days": int, "contact_cluster_max": int, "aid_card_methods": list,
     "terms": dict, "deadlines": dict, "bulk_changes": dict, "holidays": dict, "severity": dict,
-    "rules": dict, "fingerprint_salt": str, "select": list, "ignore": list, "cache": str,
+    "rules": dict, "fingerprint_salt": str, "select": list, "ignore": list, "cache": str, "school_aliases": dict,
 }
 
 
@@ -209,6 +211,13 @@ def load_policy(path: Path | None) -> Policy:
         folder = Path(raw["cache"].strip()).expanduser()
         # relative to the policy file, so a nightly job finds the same folder from any directory
         kw["cache"] = str(folder if folder.is_absolute() else path.parent / folder)
+    if "school_aliases" in raw:
+        aliases = {}
+        for k, v in raw["school_aliases"].items():
+            if not isinstance(v, str) or not v.strip() or not k.strip():
+                raise _err(path, f"[school_aliases] 中 {k!r} 的值应为学校全称（文字），如 \"甲市一技\" = \"甲市第一技工学校\"")
+            aliases[k.strip()] = v.strip()
+        kw["school_aliases"] = aliases
     if "aid_card_methods" in raw:
         if not all(isinstance(x, str) for x in raw["aid_card_methods"]):
             raise _err(path, "aid_card_methods 应为文字列表")
@@ -331,6 +340,9 @@ window = 10                   # 滑动窗口（工作日）
 [holidays]                    # 尚未收录的年份按估计计算；国务院通知公布后可在此补正（优先于日历）
 extra_holidays = []           # 放假日，如 ["2027-10-06", "2027-10-07"]
 extra_workdays = []           # 调休上班日，如 ["2027-09-26"]
+
+[school_aliases]              # 同一所学校的其他写法（简称、旧名）→ 学籍名册中的全称；各项问题和「学校汇总」都按全称记
+# "甲市一技" = "甲市第一技工学校"
 
 [severity]                    # 调整规则级别：error / warning / info / off（关闭）
 # R107 = "off"
