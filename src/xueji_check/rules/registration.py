@@ -187,30 +187,44 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
 @rule(
     "R103", severity="error", title="在职职工注册为全日制", title_en="employed worker registered full-time",
     clause="二（二）", needs={"roster": ("study_mode",)},
-    what="学习形式为全日制，而生源类别为企业职工/在职职工、或填有工作单位、或是否在职=是、或身份证号在 --employed 在职参保名单中。",
+    what="学习形式为全日制，而生源类别为企业职工/在职职工、或填有工作单位、或是否在职=是、或身份证号在 --employed 在职参保名单中。"
+         "工作单位、是否在职和参保名单说的是学生现在的情况，只对在籍（学籍状态为在校、休学）的学生判断：毕业、结业、退学、转出等"
+         "已不在籍的学生现在工作或参保，不是在职职工注册为全日制；学籍状态无法识别的计入未能判断的行。"
+         "生源类别是注册时的情况，不论学籍状态都判断（注册时就是在职职工却注册为全日制，毕业了也仍是违规注册）。",
     why="在职职工只能注册非全日制学籍，不得占用全日制学籍和资助（二（二））。",
     example="全日制学生的工作单位为「某客车股份有限公司」→ R103；工作单位填「无」「学生」「/」不报。",
 )
 def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
-    """全日制 while the student is an employed worker (source, employer, flag or 参保 list)."""
+    """全日制 while the student is an employed worker (source, employer, flag or 参保 list).
+    The employer, the flag and the 参保 list tell what a student does now, so they are read only
+    for a student on the register (在校/休学): a graduate's employer or a dropout's 参保 is no
+    worker registered full-time. The source (生源类别) was written at registration and is read
+    whatever the status."""
     cols = ctx.columns("roster")
     has_list = ctx.has("employed", "id_number")
     if not ({"student_source", "employer", "employed"} & set(cols)) and not has_list:
         return _skip(ctx, "R103", "学籍名册没有生源类别、工作单位、是否在职列，且未提供在职参保名单")
     lf = ctx.lf("roster")
+    # (without a status column the roster is read as the register itself)
+    current = pl.col("status").is_in(ACTIVE).fill_null(False) if "status" in cols else pl.lit(True)
     reasons: list[pl.Expr] = []
     hits: list[pl.Expr] = []
+    now: list[pl.Expr] = []  # the signals of the present, before `current` is applied
     if "student_source" in cols:
         c = pl.col("student_source").is_in(EMPLOYED_SOURCES)
         hits.append(c)
         reasons.append(pl.when(c).then(pl.concat_str([pl.lit("生源类别为「"), pl.col("student_source"), pl.lit("」")])))
     if "employer" in cols:
         emp = pl.col("employer")
-        c = emp.is_not_null() & ~emp.str.to_lowercase().is_in(NO_EMPLOYER)
+        c0 = emp.is_not_null() & ~emp.str.to_lowercase().is_in(NO_EMPLOYER)
+        now.append(c0)
+        c = current & c0
         hits.append(c)
         reasons.append(pl.when(c).then(pl.concat_str([pl.lit("工作单位填有「"), emp, pl.lit("」")])))
     if "employed" in cols:
-        c = pl.col("employed").fill_null(False)
+        c0 = pl.col("employed").fill_null(False)
+        now.append(c0)
+        c = current & c0
         hits.append(c)
         reasons.append(pl.when(c).then(pl.concat_str([pl.lit("是否在职为「"), pl.col("employed__raw"), pl.lit("」")])
                                        if "employed__raw" in cols else pl.lit("是否在职为「是」")))
@@ -224,7 +238,9 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
             .with_columns(_listed=pl.lit(True))
         )
         lf = lf.join(listed, on="id_number", how="left")
-        c = pl.col("_listed").fill_null(False)
+        c0 = pl.col("_listed").fill_null(False)
+        now.append(c0)
+        c = current & c0
         hits.append(c)
         reasons.append(pl.when(c).then(pl.concat_str([
             pl.lit("在职参保名单中有此身份证号"),
@@ -232,7 +248,11 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
             .then(pl.concat_str([pl.lit("（参保单位「"), pl.col("_listed_employer"), pl.lit("」）")]))
             .otherwise(pl.lit("")),
         ])))
-    flagged = lf.filter((pl.col("study_mode") == FULL_TIME) & pl.any_horizontal(hits))
+    full_time = pl.col("study_mode") == FULL_TIME
+    if now:
+        note_unjudged(ctx, "R103", "roster", {k: full_time & pl.any_horizontal(now) & e
+                                               for k, e in unreadable("roster", cols, "status").items()}, frame=lf)
+    flagged = lf.filter(full_time & pl.any_horizontal(hits))
     msg = pl.concat_str([
         pl.lit("学习形式为全日制，但"), pl.concat_str(reasons, separator="，", ignore_nulls=True),
         pl.lit("：在职职工只能注册为非全日制学籍，请核实后改为非全日制"),
@@ -244,7 +264,8 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "R104", severity="error", title="务农农民/服刑人员注册为全日制", title_en="special group registered full-time",
     clause="二（二）", needs={"roster": ("study_mode", "student_source")},
-    what="学习形式为全日制，而生源类别为务农农民或服刑人员（含同义词农民、服刑犯人）。",
+    what="学习形式为全日制，而生源类别为务农农民或服刑人员（含同义词农民、服刑犯人）。"
+         "生源类别和学习形式是注册时的情况，毕业、退学等已不在籍的学生也判断（当初的注册就违规）。",
     why="招收务农农民、服刑人员等特定人员只能注册为非全日制学籍（二（二））。",
     example="生源类别「服刑犯人」、学习形式「全日制」→ R104。",
 )
@@ -264,7 +285,8 @@ def special_group_full_time(ctx: Context) -> pl.LazyFrame:
 @rule(
     "R105", severity="error", title="短期培训学员注册正式学籍", title_en="short-term trainee given a formal registration",
     clause="二（二）", needs={"roster": ()},
-    what="班级类型为短期培训/职业培训，或学制不足 1 年。",
+    what="班级类型为短期培训/职业培训，或学制不足 1 年。班级类型和学制是注册时的情况，毕业、退学等已不在籍的学生也判断"
+         "（注册了正式学籍这件事不因离校而改变）。",
     why="短期培训学员不得注册技工院校正式学籍，否则会套取学历教育的资助（二（二））。",
     example="学制「半年」→ R105；班级类型「短训」（短期培训的同义词）→ R105。",
 )
@@ -293,7 +315,7 @@ def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "R106", severity="warning", title="弹性学制/学分制学生注册为全日制", title_en="flexible/credit-system student coded full-time",
     clause="二（二）", needs={"roster": ("schooling_system", "study_mode")},
-    what="学制类型为弹性学制或学分制，而学习形式为全日制。",
+    what="学制类型为弹性学制或学分制，而学习形式为全日制。学制类型和学习形式是注册时的情况，毕业、退学等已不在籍的学生也判断。",
     why="采用弹性学制、学分制开展的非全日制教育须单独注册，与全日制学籍区分（二（二））。",
     example="学制类型「弹性学制」、学习形式「全日制」→ R106。",
 )

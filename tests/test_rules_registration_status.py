@@ -1,0 +1,54 @@
+"""Red-team false findings in the registration rules (R102, R103, R108), through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_id, write_xlsx
+from test_rules_registration import check, messages, rec, roster
+
+
+def r103_by_row(res) -> dict[str, str]:
+    got = res.rule("R103")
+    return dict(zip(got["row"].to_list(), got["message"].to_list(), strict=True))
+
+
+def employed_list(tmp_path: Path, *ids: str) -> Path:
+    return write_xlsx(tmp_path / "in" / "在职参保名单.xlsx",
+                      [["身份证号", "姓名", "参保单位"], *[[i, "某人", "某餐饮公司"] for i in ids]],
+                      title="在职参保人员名单")
+
+
+# ------------------------------------------------------------------ R103: only students on the register
+def test_r103_graduates_and_dropouts_who_work_now_are_not_workers_registered_full_time(tmp_path, cli):
+    """A graduate with a 就业单位 and 参保, a dropout on the 参保 list: what they do now is no
+    registration of a worker as full-time. Near misses: a 在校 (written 在读) student with an
+    employer, a 休学 student on the list, and a graduate whose 生源类别 (written at
+    registration) is 企业职工 are still reported."""
+    ids = [make_id(f"2006010{i}", seq="111") for i in range(1, 8)]
+    recs = [
+        rec(学籍号="1", 身份证号=ids[0], 学籍状态="毕业", 毕业日期="2025-06-20", 就业单位="郑州宇通客车股份有限公司"),
+        rec(学籍号="2", 身份证号=ids[1], 学籍状态="退学", 就业单位=""),
+        rec(学籍号="3", 身份证号=ids[2], 学籍状态="已毕业", 就业单位="某某机械有限公司"),  # synonym
+        rec(学籍号="4", 身份证号=ids[3], 学籍状态="在读", 就业单位="某某机械有限公司"),  # synonym of 在校
+        rec(学籍号="5", 身份证号=ids[4], 学籍状态="休学", 就业单位=""),
+        rec(学籍号="6", 身份证号=ids[5], 学籍状态="毕业", 就业单位="", 生源类别="企业职工"),
+        rec(学籍号="7", 身份证号=ids[6], 学籍状态="转出", 就业单位="", 是否在职="是"),
+    ]
+    emp = employed_list(tmp_path, ids[0], ids[1], ids[4])
+    res = check(cli, roster(tmp_path, "名册.xlsx", recs), extra=("--employed", str(emp)))
+    got = r103_by_row(res)
+    assert sorted(got) == ["6", "7", "8"], got
+    assert "工作单位填有「某某机械有限公司」" in got["6"]
+    assert "在职参保名单" in got["7"]
+    assert "生源类别为「企业职工」" in got["8"]
+
+
+def test_r103_a_student_whose_status_cannot_be_read_is_not_judged_but_counted(tmp_path, cli):
+    """学籍状态「实习」 is no status of the list: whether the student is on the register is unknown,
+    so the employer is not read, and the row is counted among those R103 could not judge."""
+    recs = [rec(学籍号="1", 学籍状态="实习", 工作单位="某某机械有限公司"),
+            rec(学籍号="2", 身份证号=make_id("20070505", seq="224"), 性别="女", 工作单位="某某机械有限公司")]
+    res = check(cli, roster(tmp_path, "名册.xlsx", recs))
+    assert sorted(r103_by_row(res)) == ["4"], messages(res, "R103")
+    assert res.json["run"]["unjudged"]["R103"]["rows"] == 1, res.json["run"]["unjudged"]
