@@ -52,3 +52,22 @@ def test_r103_a_student_whose_status_cannot_be_read_is_not_judged_but_counted(tm
     res = check(cli, roster(tmp_path, "名册.xlsx", recs))
     assert sorted(r103_by_row(res)) == ["4"], messages(res, "R103")
     assert res.json["run"]["unjudged"]["R103"]["rows"] == 1, res.json["run"]["unjudged"]
+
+
+# ------------------------------------------------------------------ R103: words that mean "no employer"
+NONE_WORDS = ["否", "无工作", "暂未就业", "无。", "未就业", "／", "（无）", " 暂无工作单位 ", "无/学生", "N/A", "不在职",
+              "——", "待业", "在校学生", "暂 无", "没有"]
+EMPLOYERS = ["无锡市某某机械有限公司", "无线电厂", "未来科技有限公司", "空港物流有限公司", "学生资助服务中心", "郑州宇通客车股份有限公司"]
+
+
+def test_r103_no_employer_words_are_no_employer_and_names_starting_with_them_are(tmp_path, cli):
+    """「否」「无工作」「暂未就业」「无。」… were reported as 工作单位填有「…」. Near misses: an employer
+    whose name only starts with such a word (无锡…, 无线电厂, 未来…, 空港…, 学生资助…) is still one."""
+    recs = [rec(学籍号=str(i), 身份证号=make_id("20080101", seq=f"{i:03d}"), 工作单位=w)
+            for i, w in enumerate(NONE_WORDS + EMPLOYERS, start=1)]
+    res = check(cli, roster(tmp_path, "名册.xlsx", recs))
+    got = r103_by_row(res)
+    first = len(NONE_WORDS) + 3  # the data starts on row 3 (a title row, then the header)
+    assert sorted(got, key=int) == [str(r) for r in range(first, first + len(EMPLOYERS))], got
+    for w in EMPLOYERS:
+        assert any(f"工作单位填有「{w}」" in m for m in got.values()), w

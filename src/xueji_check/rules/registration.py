@@ -24,9 +24,16 @@ RESTRICTED_SOURCES = ("务农农民", "农民", "服刑人员", "服刑犯人")
 TRAINING_CLASSES = ("短期培训", "职业培训")
 FLEXIBLE_SYSTEMS = ("弹性学制", "学分制")
 GRADUATED = "毕业"
-# 工作单位 cells that mean "none".
-NO_EMPLOYER = ("无", "暂无", "没有", "无单位", "无工作单位", "待业", "无业", "学生", "在校学生", "/", "-", "--",
-               "—", "——", "0", "空", "null", "none", "n/a")
+# 工作单位 cells that mean "none": the whole cell is made of these words (暂无、未就业、暂未就业、
+# 无工作单位、不在职、待业、学生…), with punctuation, symbols and spaces around or between them
+# (「无。」「（无）」「无/学生」「—」) not counted. Anchored at both ends, so a name that only starts
+# with such a word is an employer: 无锡某某公司, 无线电厂, 未来科技, 非凡公司, 空港物流.
+_GAP = r"[\p{P}\p{S}\s]*"
+_NONE_WORD = (rf"(?:(?:(?:暂时?|目前|现在?|当前|尚|还|仍){_GAP})?(?:无|没有|未|不|非)(?:固定|参加)?"
+              r"(?:工作单位|就业单位|单位|就业|工作|在职|任职|上班|业)?"
+              r"|待就?业|失业|在校学生|在读学生|在校生|学生|在读|否|空|不详|不适用|在家务农|务农|在家"
+              r"|0|null|none|nil|n/?a)")
+NO_EMPLOYER = rf"(?i)^{_GAP}(?:{_NONE_WORD}{_GAP})*$"
 MAX_LISTED = 5  # other rows named in a duplicate message
 
 
@@ -190,9 +197,13 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     what="学习形式为全日制，而生源类别为企业职工/在职职工、或填有工作单位、或是否在职=是、或身份证号在 --employed 在职参保名单中。"
          "工作单位、是否在职和参保名单说的是学生现在的情况，只对在籍（学籍状态为在校、休学）的学生判断：毕业、结业、退学、转出等"
          "已不在籍的学生现在工作或参保，不是在职职工注册为全日制；学籍状态无法识别的计入未能判断的行。"
-         "生源类别是注册时的情况，不论学籍状态都判断（注册时就是在职职工却注册为全日制，毕业了也仍是违规注册）。",
+         "生源类别是注册时的情况，不论学籍状态都判断（注册时就是在职职工却注册为全日制，毕业了也仍是违规注册）。"
+         "工作单位整格只写了表示没有工作单位的词（无、否、没有、暂无、未就业、暂未就业、无工作、无单位、待业、无业、不在职、"
+         "学生、在校学生、空、0、/、- 等，不分大小写，前后和词间的标点、空格不计）的，不算填有工作单位；"
+         "只是以这些字开头的单位名称（无锡某公司、无线电厂）仍算工作单位。",
     why="在职职工只能注册非全日制学籍，不得占用全日制学籍和资助（二（二））。",
-    example="全日制学生的工作单位为「某客车股份有限公司」→ R103；工作单位填「无」「学生」「/」不报。",
+    example="全日制学生的工作单位为「某客车股份有限公司」或「无锡某机械有限公司」→ R103；"
+            "工作单位填「无」「无。」「暂未就业」「学生」「/」不报。",
 )
 def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     """全日制 while the student is an employed worker (source, employer, flag or 参保 list).
@@ -216,7 +227,7 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
         reasons.append(pl.when(c).then(pl.concat_str([pl.lit("生源类别为「"), pl.col("student_source"), pl.lit("」")])))
     if "employer" in cols:
         emp = pl.col("employer")
-        c0 = emp.is_not_null() & ~emp.str.to_lowercase().is_in(NO_EMPLOYER)
+        c0 = emp.is_not_null() & ~emp.str.contains(NO_EMPLOYER)
         now.append(c0)
         c = current & c0
         hits.append(c)
