@@ -71,3 +71,36 @@ def test_r103_no_employer_words_are_no_employer_and_names_starting_with_them_are
     assert sorted(got, key=int) == [str(r) for r in range(first, first + len(EMPLOYERS))], got
     for w in EMPLOYERS:
         assert any(f"工作单位填有「{w}」" in m for m in got.values()), w
+
+
+# ------------------------------------------------------------------ R108: new students only
+def late(i: int, **kw: str) -> dict[str, str]:
+    """A student enrolled 2023-09-01 and registered 2024-03-12 (after the 2023-10-20 deadline)."""
+    return rec(学籍号=f"G{i}", 身份证号=make_id("20070315", seq=f"{i:03d}"), 入学日期="2023年9月1日",
+               注册日期="2024年3月12日", **kw)
+
+
+def test_r108_a_student_whose_status_says_transferred_in_is_no_late_new_student(tmp_path, cli):
+    """学籍状态「转入」 (read as 在校): registered when the transfer was made. Near miss: the same
+    dates for a student 在校 are still late."""
+    f = roster(tmp_path, "名册.xlsx", [late(1, 学籍状态="转入"), late(2, 学籍状态=" 系统内转入 "), late(3)])
+    res = check(cli, f)
+    assert res.rule("R108")["row"].to_list() == ["5"], messages(res, "R108")
+    assert "逾期 144 天" in messages(res, "R108")[0]
+
+
+def test_r108_a_transfer_in_change_at_this_school_exempts_the_student(tmp_path, cli):
+    """A 转入 (or 系统外转入) change of the student in the changes table: not judged, also when the
+    change names the student by 学籍号 only. Near misses: a 转入 change at another school, and a
+    休学 change at this school, leave R108 on."""
+    ids = [make_id("20070315", seq=f"{i:03d}") for i in range(1, 5)]
+    f = roster(tmp_path, "名册.xlsx", [late(i) for i in range(1, 5)])
+    changes = write_xlsx(tmp_path / "in" / "学籍异动记录.xlsx", [
+        ["学籍号", "姓名", "身份证号", "学校名称", "异动类型", "异动日期"],
+        ["G1", "张三", ids[0], "东方技工学校", "转入", "2024-03-08"],
+        ["G2", "张三", "", "东方技工学校", "系统外转入", "2024-03-08"],  # by 学籍号 only
+        ["G3", "张三", ids[2], "西方技工学校", "转入", "2024-03-08"],  # another school
+        ["G4", "张三", ids[3], "东方技工学校", "休学", "2024-03-08"],
+    ], title="学籍异动记录")
+    res = check(cli, f, extra=("--changes", str(changes)))
+    assert res.rule("R108")["row"].to_list() == ["5", "6"], messages(res, "R108")

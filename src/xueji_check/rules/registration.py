@@ -383,12 +383,18 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
 @rule(
     "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration",
     clause="二（一）", needs={"roster": ("register_date", "enroll_date")},
-    what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。",
+    what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。"
+         "只查新生注册：转入的学生不判断——学籍状态写的是转入（含系统内转入、系统外转入），或学籍异动记录中有该生的转入异动"
+         "（按身份证号、没有时按学籍号认人；异动记录和名册都有学校名称时，须是转入本校的异动；不论审批状态）。"
+         "转入学生的注册日期是转入时办理的，晚于入学学期的截止日是正常的。",
     why="新生学籍须按时注册；逾期补录是虚假学籍的信号（二（一））。",
-    example="2024-09-01 入学、2024-10-28 注册 → R108（逾期 8 天）；10-20 当天注册不报。",
+    example="2024-09-01 入学、2024-10-28 注册 → R108（逾期 8 天）；10-20 当天注册不报；"
+            "2023-09-01 入学、2024-03-08 转入本校、2024-03-12 注册 → 不报。",
 )
 def late_registration(ctx: Context) -> pl.LazyFrame:
-    """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn)."""
+    """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn), for new
+    students only: a student transferred in (`transferred_in`) registered at this school when
+    the transfer was made, not as a new student."""
     cols = ctx.columns("roster")
     note_unjudged(ctx, "R108", "roster", unreadable("roster", cols, "register_date", "enroll_date"))
     years = ctx.lf("roster").select(pl.col("enroll_date").dt.year().drop_nulls().unique().sort()) \
@@ -398,6 +404,7 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
         schema={"_year": pl.Int32, "_season": pl.String, "_deadline": pl.Date}, orient="row",
     )
     lf = ctx.lf("roster").filter(pl.col("register_date").is_not_null() & pl.col("enroll_date").is_not_null())
+    lf = lf.join(transferred_in(ctx), on=["_file", "_sheet", "_row"], how="anti")
     lf = lf.with_columns(
         _year=pl.col("enroll_date").dt.year().cast(pl.Int32),
         _season=pl.when(pl.col("enroll_date").dt.month() <= 6).then(pl.lit("spring")).otherwise(pl.lit("autumn")),
@@ -412,6 +419,35 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
         pl.lit(" 天）：请查明逾期注册原因，核实是否为虚假或补录学籍"),
     ])
     return emit(flagged, "roster", msg, field="register_date", key=_student_key(cols))
+
+
+TRANSFER_IN = ("转入", "系统内转入", "系统外转入")  # change types (schemas/changes.toml) of a transfer in
+
+
+def transferred_in(ctx: Context) -> pl.LazyFrame:
+    """The roster rows (`_file`, `_sheet`, `_row`) of students who came by transfer: a status
+    written 转入 (the status list reads it as 在校, `status__raw` keeps the word), or a 转入 change
+    of the same person (`changes.with_person`: the document, else the 学籍号) in the changes
+    table, at the row's school when both tables name schools (a change without a school, or a
+    row without one, matches any)."""
+    ix = ["_file", "_sheet", "_row"]
+    cols = ctx.columns("roster")
+    parts = []
+    if "status__raw" in cols:
+        parts.append(ctx.lf("roster").filter(pl.col("status__raw").str.contains("转入").fill_null(False)).select(ix))
+    if ctx.has("changes", "change_type"):
+        ccols = ctx.columns("changes")
+        moves = (with_person(ctx, "changes")
+                 .filter(pl.col("change_type").is_in(TRANSFER_IN) & pl.col("_person").is_not_null())
+                 .select("_person", _to=_col(ccols, "school_name")).unique())
+        rows = with_person(ctx, "roster").filter(pl.col("_person").is_not_null()).select(
+            *ix, "_person", _at=_col(cols, "school_name"))
+        parts.append(rows.join(moves, on="_person", how="inner")
+                     .filter(pl.col("_to").is_null() | pl.col("_at").is_null() | (pl.col("_to") == pl.col("_at")))
+                     .select(ix))
+    if not parts:
+        return ctx.lf("roster").select(ix).clear()
+    return pl.concat(parts).unique()
 
 
 # ------------------------------------------------------------------ R109
