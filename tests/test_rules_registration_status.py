@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import make_id, write_xlsx
-from test_rules_registration import check, messages, rec, roster
+from test_rules_registration import check, messages, rec, roster, table
 
 
 def r103_by_row(res) -> dict[str, str]:
@@ -104,3 +104,32 @@ def test_r108_a_transfer_in_change_at_this_school_exempts_the_student(tmp_path, 
     ], title="学籍异动记录")
     res = check(cli, f, extra=("--changes", str(changes)))
     assert res.rule("R108")["row"].to_list() == ["5", "6"], messages(res, "R108")
+
+
+# ------------------------------------------------------------------ R102: one registration listed twice
+def test_r102_a_summary_sheet_repeating_the_class_sheet_is_the_same_registration(tmp_path, cli):
+    """Class sheet + 全校汇总 with the same school and 学籍号; on the summary sheet one ID was saved
+    as a number by Excel, another has a typo, a third 学籍号 lost its leading zero: one 学籍 each,
+    no R102 (S003/S004 report the numbers). Near misses: the same person under another ID with
+    another 学籍号 at the same school, or the same 学籍号 at another school, are still reported."""
+    a, b, c = (make_id("20080315", seq="131"), make_id("20080720", seq="251"), make_id("20080101", seq="371"))
+    typo = b[:-1] + ("1" if b[-1] != "1" else "2")
+    other_c = make_id("20080101", region="110105", seq="371")
+
+    def row(sid, name, idn, **kw):
+        return rec(学籍号=sid, 姓名=name, 身份证号=idn, 出生日期=f"{str(idn)[6:10]}-{str(idn)[10:12]}-{str(idn)[12:14]}", **kw)
+
+    cls = [row("D2024001", "张三", a), row("D2024002", "李四", b), row("0240003", "王五", c)]
+    summary = [row("D2024001", "张三", int(a)), row("d2024002", "李四", typo), row(240003, "王五", c)]
+    f = write_xlsx(tmp_path / "in" / "东方.xlsx", table(cls), sheet="数控2401班", extra_sheets={"全校汇总": table(summary)})
+    res = check(cli, f)
+    assert res.rule("R102").height == 0, messages(res, "R102")
+    assert {"S003", "S004"} <= set(res.findings["rule_id"].to_list())
+
+    near = [row("D2024009", "王五", other_c), row("0240003", "王五", other_c, 学校名称="西方技工学校")]
+    g = write_xlsx(tmp_path / "in" / "东方2.xlsx", table(cls), sheet="数控2401班",
+                   extra_sheets={"全校汇总": table(summary), "补录": table(near)})
+    res = check(cli, g)
+    got = res.rule("R102")
+    assert sorted(got["sheet"].to_list()) == ["全校汇总", "数控2401班", "补录", "补录"], messages(res, "R102")
+    assert set(got["name"].to_list()) == {"王五"}

@@ -102,20 +102,7 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     note_unjudged(ctx, "R101", "roster", unreadable("roster", cols, "id_number", "status"))
     key = "id_number__key"
     active = ctx.lf("roster").filter(pl.col("status").is_in(ACTIVE) & pl.col(key).is_not_null())
-    # one 学籍: a school and its 学籍号 (a row without a 学籍号 is a 学籍 of its own); the same 学籍
-    # listed twice (a 全校汇总 sheet beside the class sheets, a hidden old copy) is no second one
-    # (without a school name, the file stands for the school: two schools' exports with the
-    # column left empty are two schools)
-    sid = _col(cols, "student_id")
-    school = pl.coalesce(_col(cols, "school_name"), pl.lit("file:") + pl.col("_file"))
-    # (学籍号 compared as A302 does: letters in either case, a number's leading zeros that Excel
-    # drops in one sheet and not in another)
-    sid_same = pl.coalesce(nz.student_id_digits(sid), sid.str.to_uppercase())
-    registration = pl.when(sid.is_not_null()).then(
-        pl.concat_str([school, pl.lit("|"), sid_same])).otherwise(
-        pl.concat_str([pl.lit("row|"), pl.col("_file"), pl.lit("|"), pl.col("_sheet"), pl.lit("|"),
-                       pl.col("_row").cast(pl.String)]))
-    shared = active.group_by(key).agg(_regs=registration.n_unique()).filter(pl.col("_regs") > 1).select(key)
+    shared = active.group_by(key).agg(_regs=_registration(cols).n_unique()).filter(pl.col("_regs") > 1).select(key)
     dups = active.join(shared, on=key, how="semi")
     if "school_name" not in cols:
         dups = dups.with_columns(school_name=pl.lit(None, pl.String))
@@ -131,6 +118,21 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     return emit(dups, "roster", msg, field="id_number", key=_student_key(cols))
 
 
+def _registration(cols: list[str]) -> pl.Expr:
+    """Which 学籍 a row is: a school and its 学籍号 (a row without a 学籍号 is a 学籍 of its own).
+    The same 学籍 listed twice (a 全校汇总 sheet beside the class sheets, a hidden old copy) is no
+    second one. Without a school name, the file stands for the school: two schools' exports with
+    the column left empty are two schools. 学籍号 compared as A302 does: letters in either case,
+    a number's leading zeros that Excel drops in one sheet and not in another."""
+    sid = _col(cols, "student_id")
+    school = pl.coalesce(_col(cols, "school_name"), pl.lit("file:") + pl.col("_file"))
+    sid_same = pl.coalesce(nz.student_id_digits(sid), sid.str.to_uppercase())
+    return pl.when(sid.is_not_null()).then(
+        pl.concat_str([school, pl.lit("|"), sid_same])).otherwise(
+        pl.concat_str([pl.lit("row|"), pl.col("_file"), pl.lit("|"), pl.col("_sheet"), pl.lit("|"),
+                       pl.col("_row").cast(pl.String)]))
+
+
 def _document_words(cols: list[str]) -> pl.Expr:
     """身份证号, or 护照号码 (the row's document type) for a document that is not a GB 11643 number."""
     doc = _col(cols, "id_number__doc")
@@ -142,7 +144,9 @@ def _document_words(cols: list[str]) -> pl.Expr:
 @rule(
     "R102", severity="warning", title="疑似异号重复注册", title_en="suspected duplicate under different IDs",
     clause="二（三）", needs={"roster": ("name", "id_number", "status")},
-    what="姓名、出生日期、性别相同而证件号码不同，且都在校或休学。姓名按规范形式比较（全半角、空格、间隔点不计）；因编码丢字（?）的姓名不参与。",
+    what="姓名、出生日期、性别相同而证件号码不同，且都在校或休学。姓名按规范形式比较（全半角、空格、间隔点不计）；因编码丢字（?）的姓名不参与。"
+         "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表），即使其中一行的证件号码"
+         "被 Excel 存成数字或有录入错误，也不互相比较（学籍号的比较方式与 R101 相同）；号码的错误由 S003、S004 报出。",
     why="同一人用不同号码（他人证件或编造的号码）重复注册，R101 查不出来，需人工核对证件（二（三））。",
     example="南山和西城各有一名在校的「王建国」，都生于 2009-03-15、男，身份证号不同 → 两行都报。",
 )
@@ -151,6 +155,7 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     documents, both active. Names damaged by a GBK save (`?`) are left out: two damaged names
     can look alike without being alike."""
     cols = ctx.columns("roster")
+    registration = _registration(cols)
     if "school_name" not in cols:
         cols = [*cols, "school_name"]
     birth = pl.coalesce(_col(cols, "id_number__birth", pl.Date), _col(cols, "birth_date", pl.Date))
@@ -160,7 +165,7 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     damaged = name_damaged(pl.col("name"))
     note_unjudged(ctx, "R102", "roster", {"姓名含编码损坏的字符（?）": damaged & pl.col("status").is_in(ACTIVE)})
     lf = ctx.lf("roster").with_columns(
-        _birth=birth, _gender=gender, _ident=ident, _shown=shown,
+        _birth=birth, _gender=gender, _ident=ident, _shown=shown, _reg=registration,
         school_name=_col(cols, "school_name"),
     ).filter(pl.col("status").is_in(ACTIVE) & _col(cols, "name__key").is_not_null() & ~damaged
              & pl.col("_birth").is_not_null() & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
@@ -171,11 +176,12 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     desc = pl.concat_str([_where(cols, multi_sheet_files(ctx)), pl.lit("，姓名「"), pl.col("name"), pl.lit("」，证件号 "), mask_id(pl.col("_shown")),
                           pl.lit("）")])
     right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
-                        "school_name", "_file", "_sheet", "_row")
+                        pl.col("_reg").alias("_reg_r"), "school_name", "_file", "_sheet", "_row")
     pairs = (
-        cand.select("_i", *group, "_ident")
+        cand.select("_i", *group, "_ident", "_reg")
         .join(right, on=group, how="inner")
-        .filter(pl.col("_ident") != pl.col("_ident_r"))
+        # (two rows of one 学籍, the same school and 学籍号, are one registration listed twice)
+        .filter((pl.col("_ident") != pl.col("_ident_r")) & (pl.col("_reg") != pl.col("_reg_r")))
         .sort(["_i", "school_name", "_file", "_sheet", "_row"], nulls_last=True)
         .group_by("_i")
         .agg(_others=pl.col("_desc").head(MAX_LISTED).str.join("；"), _n=pl.len())
