@@ -54,6 +54,24 @@ def test_r103_a_student_whose_status_cannot_be_read_is_not_judged_but_counted(tm
     assert res.json["run"]["unjudged"]["R103"]["rows"] == 1, res.json["run"]["unjudged"]
 
 
+def test_r103_an_interns_or_ended_cover_on_the_list_is_no_employment(tmp_path, cli):
+    """The 参保 list's 参保险种 and 参保状态: an intern's work-injury cover, a student's medical
+    insurance and a cover that has stopped are no job. Near miss: 职工养老保险, 正常参保."""
+    ids = [make_id(f"2007020{i}", seq="131") for i in range(1, 6)]
+    recs = [rec(学籍号=str(i), 身份证号=idn, 就业单位="") for i, idn in enumerate(ids, 1)]
+    emp = write_xlsx(tmp_path / "in" / "在职参保名单.xlsx", [
+        ["身份证号", "姓名", "参保单位", "参保险种", "参保状态"],
+        [ids[0], "某人", "某实习企业", "工伤保险（实习生）", "正常参保"],
+        [ids[1], "某人", "某学校", "城乡居民基本医疗保险", "正常"],
+        [ids[2], "某人", "某餐饮公司", "职工养老保险", "停保"],
+        [ids[3], "某人", "某餐饮公司", "企业职工基本养老保险", "正常参保"],
+    ], title="在职参保人员名单")
+    res = check(cli, roster(tmp_path, "名册.xlsx", recs), extra=("--employed", str(emp)))
+    got = r103_by_row(res)
+    assert sorted(got) == ["6"], got  # ids[3]: the roster's title and header take rows 1-2
+    assert "某餐饮公司" in got["6"]
+
+
 # ------------------------------------------------------------------ R103: words that mean "no employer"
 NONE_WORDS = ["否", "无工作", "暂未就业", "无。", "未就业", "／", "（无）", " 暂无工作单位 ", "无/学生", "N/A", "不在职",
               "——", "待业", "在校学生", "暂 无", "没有"]

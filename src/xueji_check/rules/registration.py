@@ -203,6 +203,8 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     what="学习形式为全日制，而生源类别为企业职工/在职职工、或填有工作单位、或是否在职=是、或身份证号在 --employed 在职参保名单中。"
          "工作单位、是否在职和参保名单说的是学生现在的情况，只对在籍（学籍状态为在校、休学）的学生判断：毕业、结业、退学、转出等"
          "已不在籍的学生现在工作或参保，不是在职职工注册为全日制；学籍状态无法识别的计入未能判断的行。"
+         "参保名单有参保险种、参保状态列时，实习生工伤保险、学生医保、城乡居民医保、学平险等学生的参保，"
+         "以及已停保、暂停、终止的参保，不算在职。"
          "生源类别是注册时的情况，不论学籍状态都判断（注册时就是在职职工却注册为全日制，毕业了也仍是违规注册）。"
          "工作单位整格只写了表示没有工作单位的词（无、否、没有、暂无、未就业、暂未就业、无工作、无单位、待业、无业、不在职、"
          "学生、在校学生、空、0、/、- 等，不分大小写，前后和词间的标点、空格不计）的，不算填有工作单位；"
@@ -248,7 +250,7 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     if has_list:
         emp_cols = ctx.columns("employed")
         listed = (
-            ctx.lf("employed").filter(pl.col("id_number").is_not_null())
+            ctx.lf("employed").filter(pl.col("id_number").is_not_null() & _employed_now(emp_cols))
             .group_by("id_number")
             .agg(_listed_employer=pl.col("employer").drop_nulls().first() if "employer" in emp_cols
                  else pl.lit(None, pl.String))
@@ -425,6 +427,24 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
         pl.lit(" 天）：请查明逾期注册原因，核实是否为虚假或补录学籍"),
     ])
     return emit(flagged, "roster", msg, field="register_date", key=_student_key(cols))
+
+
+# 参保险种 that cover students, not workers: the work-injury cover of interns (实习生参加工伤保险)
+# and students' own insurance (学生医保, 城乡居民医保, 学平险); 参保状态 that end the cover.
+STUDENT_COVER = r"实习|学生|学平|城乡居民|居民医疗|居民医保|少儿"
+COVER_ENDED = r"停保|暂停|终止|中断|退保|注销|已停|停止"
+
+
+def _employed_now(emp_cols: list[str]) -> pl.Expr:
+    """Rows of the 在职参保名单 that say the person works now: not a student's or intern's cover
+    (参保险种 STUDENT_COVER), not a cover that has ended (参保状态 COVER_ENDED). Without those
+    columns every row does."""
+    ok = pl.lit(True)
+    if "insurance_type" in emp_cols:
+        ok = ok & ~pl.col("insurance_type").str.contains(STUDENT_COVER).fill_null(False)
+    if "insurance_status" in emp_cols:
+        ok = ok & ~pl.col("insurance_status").str.contains(COVER_ENDED).fill_null(False)
+    return ok
 
 
 TRANSFER_IN = ("转入", "系统内转入", "系统外转入")  # change types (schemas/changes.toml) of a transfer in
