@@ -413,3 +413,26 @@ def test_a304_a_row_without_a_name_is_the_named_student_of_its_number_at_its_sch
                   ["2024001", "", "乙技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]])
     r = check(cli, "--aid", a, as_of="2025-06-30")
     assert sorted(r.rule("A304")["row"].to_list()) == ["2", "3"], r.rule("A304")["message"].to_list()
+
+
+# ------------------------------------------------------------------ refused applications
+def test_refused_unpaid_applications_are_not_accused_of_a_payment(tmp_path, cli):
+    """A refused application that was never paid (审批状态 不通过/驳回/不予受理 …, no 发放日期) was
+    reported as paid beyond the years (A305), applied late (A306), paid twice (A304), above the
+    standard (A308), in cash (A309), on a shared card (A311): refusing it is what the notice
+    requires. Near misses: the same refusal with a 发放日期 (paid: judged, and A312), an approved late
+    application beyond the years."""
+    headers = [*AID_HEADERS, "审批状态"]
+    card = "6217002710000123456"
+    aid = [aid_row("S1", "张三", A, term="2020秋", amount="2000", apply="2020-10-15", pay="") + ["不通过"],
+           aid_row("S1", "张三", A, term="2020秋", apply="2020-11-06", pay="", method="现金", card=card) + [" 驳回 "],
+           aid_row("S2", "李四", B, term="2020秋", apply="2020-11-06", pay="未发放") + ["不予受理"],
+           aid_row("S2", "李四", B, term="2020秋", apply="2020-11-06", pay="2020-12-01", card=card) + ["审核通过"],
+           aid_row("S1", "张三", A, term="2020秋", apply="2020-10-15", pay="2020-12-01") + ["审核不通过（超龄）"]]
+    r = check(cli, *files(tmp_path, aid, std_roster(), aid_headers=headers))
+    assert sorted(r.rule("A305")["row"].to_list()) == ["6", "7"], r.rule("A305").select("row", "message").rows()
+    assert r.rule("A306")["row"].to_list() == ["6"], r.rule("A306").select("row", "message").rows()
+    for rid in ("A304", "A308", "A309", "A311"):
+        assert r.rule(rid).height == 0, (rid, r.rule(rid)["message"].to_list())
+    a312 = r.rule("A312")
+    assert a312["row"].to_list() == ["7"] and "「未通过」" in a312["message"][0], a312["message"].to_list()

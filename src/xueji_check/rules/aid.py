@@ -32,9 +32,39 @@ GRANT, WAIVER = "国家助学金", "免学费"
 GONE_STATUSES = ("退学", "转出", "转学", "毕业", "结业", "开除", "死亡")
 GONE_CHANGES = ("退学", "转出", "转学", "系统内转出", "系统外转出", "开除", "死亡")
 TRAINING = ("短期培训", "职业培训")
+# The approval status of a refused application (schemas/aid.toml `approval_status`: 不通过, 驳回,
+# 退回, 审核不通过, 不予受理 … all read as 未通过), and the statuses under which nothing may be paid.
+REFUSED = ("未通过",)
+PENDING = ("待审核", *REFUSED)
 ROSTER_FIELDS = ("status", "study_mode", "class_type", "enroll_date", "graduation_date", "school_name",
                  "_file", "_sheet", "_row", "_key")
 CACHE = "_cache:aid_roster"
+# appended to the `what` of every rule that skips a refused, unpaid application (`refused_unpaid`)
+NOT_REFUSED = "审批状态为未通过（不通过、驳回、退回、不予受理等）且没有发放的申请不判断：申请已被拒绝，没有发放资金。"
+
+
+def refused_unpaid(cols: list[str]) -> pl.Expr:
+    """Boolean per aid row: the application was refused (审批状态 in REFUSED) and the row shows no
+    payment (发放日期 empty, or a text that says it was not paid: 未发放, 无). Nothing was awarded
+    or paid, and refusing it is what the notice requires (三（一）–（三）): the rules that accuse a
+    payment or an award (A301, A303–A309, A311) do not judge it. A refused row with a 发放日期 is
+    judged as paid (and A312 reports it)."""
+    if "approval_status" not in cols:
+        return pl.lit(False)
+    if "pay_date" in cols:
+        raw = pl.col("pay_date__raw") if "pay_date__raw" in cols else pl.lit(None, pl.String)
+        said_unpaid = raw.str.contains(r"^\s*$|未|无|不|否|没有").fill_null(True)
+        paid = pl.col("pay_date").is_not_null() | ~said_unpaid
+    else:
+        paid = pl.lit(False)
+    return (pl.col("approval_status").is_in(list(REFUSED)) & ~paid).fill_null(False)
+
+
+def awarded(ctx: Context, lf: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The aid rows (`lf`, else the normalised aid table) without the refused, unpaid applications
+    (`refused_unpaid`)."""
+    lf = ctx.lf("aid") if lf is None else lf
+    return lf.filter(~refused_unpaid(ctx.columns("aid")))
 
 
 def term_bounds(ctx: Context) -> tuple[pl.Expr, pl.Expr]:
@@ -164,7 +194,7 @@ def what(cols: list[str]) -> pl.Expr:
 @rule(
     "A301", severity="error", title="非全日制或培训学员享受资助", title_en="aid to a part-time student or trainee",
     clause="三（二）", needs={"aid": (), "roster": ()},
-    what="资助对象在学籍名册中为非全日制，或班级类型为培训。",
+    what="资助对象在学籍名册中为非全日制，或班级类型为培训。" + NOT_REFUSED,
     why="免学费和国家助学金只资助全日制学历教育在校生（三（二））。",
     example="学习形式为非全日制的学生领取国家助学金 → A301。",
 )
@@ -173,7 +203,7 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
     if "study_mode" not in rcols and "class_type" not in rcols:
         ctx.options["skip:A301"] = "学籍名册缺少列：学习形式、班级类型"
         return None
-    lf = joined(ctx)
+    lf = awarded(ctx, joined(ctx))
     cols = lf.collect_schema().names()
     part = (pl.col("r_study_mode") == "非全日制").fill_null(False) if "r_study_mode" in cols else pl.lit(False)
     train = pl.col("r_class_type").is_in(list(TRAINING)).fill_null(False) if "r_class_type" in cols else pl.lit(False)
@@ -227,13 +257,13 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A303", severity="error", title="非在籍学期享受资助", title_en="aid for a term without enrolment",
     clause="三（二）", needs={"aid": ("term",), "roster": ()},
-    what="学生在该学期开始前已退学/转出/毕业/开除/死亡（离校日期取异动记录或毕业日期），或入学日期在该学期结束之后。",
+    what="学生在该学期开始前已退学/转出/毕业/开除/死亡（离校日期取异动记录或毕业日期），或入学日期在该学期结束之后。" + NOT_REFUSED,
     why="不在籍的学期不得享受资助（三（二））。",
     example="2024-12-02 退学，却领取 2025 年春季学期国家助学金 → A303。",
 )
 def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A303", "aid", unreadable("aid", ctx.columns("aid"), "term"))
-    lf = joined(ctx).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
+    lf = awarded(ctx, joined(ctx)).filter(pl.col("term_year").is_not_null() & pl.col("r__key").is_not_null()) \
         if "r__key" in joined(ctx).collect_schema().names() else None
     if lf is None:
         ctx.options["skip:A303"] = "学籍名册缺少身份证号和学籍号，无法与资助表对应"
@@ -277,7 +307,7 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
          "取同一学校同一学籍号其他行的姓名）。"
          "国家助学金由同一学校分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报"
          "（合计不超过标准时，分次发放与重复发放无法区分；各档标准低于 grant_per_term 的省份请把它设为本省的标准）；"
-         "两所学校各发一次的、合计超过标准的照报，并写明合计金额。",
+         "两所学校各发一次的、合计超过标准的照报，并写明合计金额。" + NOT_REFUSED,
     why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
     example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报；"
             "2024秋 国家助学金分 10 月、12 月两次各发 500 元 → 不报。",
@@ -288,7 +318,7 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
     keys = ["_who", "term", "aid_type"]
     # who: the document; a row without one by its 学籍号 and name: a school's own 学号 (an alias of
     # 学籍号) repeats across schools, and 2024001 李一 at 乙 is not 2024001 张一 at 甲
-    lf = ctx.lf("aid")
+    lf = awarded(ctx)  # a refused application and the one approved after it are one grant
     sid_row = pl.col("_key").str.starts_with("SID:")
     if "name__key" in cols:
         # a row whose name is empty takes the name its 学籍号 has at its school in other rows (when
@@ -344,7 +374,7 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A305", severity="error", title="超出资助年限", title_en="outside the years covered",
     clause="三（一）", needs={"aid": ("term", "aid_type")},
-    what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，没有时用资助表的在校年级。",
+    what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，没有时用资助表的在校年级。" + NOT_REFUSED,
     why="资助只覆盖规定的学年（三（一））。",
     example="2022 年秋季入学，2024 年秋季（第 3 学年）领国家助学金 → A305；2023 级 2025 年春季（第 2 学年）不报。",
 )
@@ -355,7 +385,7 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
     if not has_enrol and "grade_year" not in cols_aid:
         ctx.options["skip:A305"] = "既没有学籍名册的入学日期，也没有资助表的在校年级，无法推算学年"
         return None
-    lf = joined(ctx) if has_enrol else ctx.lf("aid")
+    lf = awarded(ctx, joined(ctx) if has_enrol else None)
     cols = lf.collect_schema().names()
     p = ctx.policy
     term_idx = pl.col("term_year") * 2 + (pl.col("term_season") == "autumn").cast(pl.Int32)
@@ -385,7 +415,7 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A306", severity="error", title="资助申报逾期", title_en="late aid application",
     clause="三（三）", needs={"aid": ("term", "apply_date")},
-    what="申报日期晚于该学期的申报期限（春季 04-30，秋季 10-30；策略文件 [deadlines] 可改）。",
+    what="申报日期晚于该学期的申报期限（春季 04-30，秋季 10-30；策略文件 [deadlines] 可改）。" + NOT_REFUSED,
     why="资助按学期申报，逾期不予补报（三（三））。",
     example="2025 年春季学期 05-06 申报 → A306。",
 )
@@ -395,7 +425,7 @@ def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
     dl = pl.DataFrame(
         [(y, s, ctx.policy.deadline("aid_application", s, y)) for y, s in terms.iter_rows()],
         schema={"term_year": terms.schema["term_year"], "term_season": pl.String, "_deadline": pl.Date}, orient="row")
-    lf = ctx.lf("aid").join(dl.lazy(), on=["term_year", "term_season"], how="inner")
+    lf = awarded(ctx).join(dl.lazy(), on=["term_year", "term_season"], how="inner")
     lf = lf.filter(pl.col("apply_date") > pl.col("_deadline"))
     cols = ctx.columns("aid")
     msg = pl.concat_str([what(cols), pl.lit("申报日期 "), day(pl.col("apply_date")), pl.lit("，晚于申报期限 "),
@@ -407,7 +437,7 @@ def late_aid_application(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A307", severity="warning", title="大龄资助申请", title_en="over-age aid applicant",
     clause="四（一）", needs={"aid": ("term", "id_number")},
-    what="按身份证号计算，学期开始时已满 over_age 周岁（默认 25）的资助申请。",
+    what="按身份证号计算，学期开始时已满 over_age 周岁（默认 25）的资助申请。" + NOT_REFUSED,
     why="大龄申请人多为在职人员，需加大审核力度（四（一））。",
     example="1998 年 5 月出生的学生申请 2024 年秋季学期助学金（26 周岁）→ A307。",
 )
@@ -420,7 +450,7 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
     start, _ = term_bounds(ctx)
     age_limit = ctx.policy.over_age
     b = pl.col("id_number__birth")
-    lf = ctx.lf("aid").filter(b.is_not_null() & pl.col("term_year").is_not_null()).with_columns(_ts=start)
+    lf = awarded(ctx).filter(b.is_not_null() & pl.col("term_year").is_not_null()).with_columns(_ts=start)
     ts = pl.col("_ts")
     age = (ts.dt.year().cast(pl.Int32) - b.dt.year().cast(pl.Int32)
            - ((ts.dt.month().cast(pl.Int32) * 100 + ts.dt.day().cast(pl.Int32))
@@ -439,14 +469,14 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
     clause="三（一）", needs={"aid": ("aid_type", "amount")},
     what="国家助学金金额超过每学期标准上限 grant_per_term（默认 1500 元，即每年 3000 元）。中职国家助学金按《中等职业学校"
          "国家助学金管理办法》（财科教〔2016〕35号，本通知三（一）所依据）平均每生每年 2000 元，各地在 1000–3000 元范围内"
-         "分 2–3 档确定：默认取上限，以免把高档的学生报成超标；本省标准（或国家调整后的标准）不同的，请在策略文件中设置。",
+         "分 2–3 档确定：默认取上限，以免把高档的学生报成超标；本省标准（或国家调整后的标准）不同的，请在策略文件中设置。" + NOT_REFUSED,
     why="超标准发放的须追回（三（一））。",
     example="一个学期的国家助学金为 2000 元 → A308；1500 元（每年 3000 元，最高档）不报。",
 )
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
     # to the fen: 1500.004 (a formula's rounding) is 1500.00 元, not above 1500
-    lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & (pl.col("amount").round(2) > std))
+    lf = awarded(ctx).filter((pl.col("aid_type") == GRANT) & (pl.col("amount").round(2) > std))
     cols = ctx.columns("aid")
     std_txt = f"{std:g}"
     msg = pl.concat_str([what(cols), pl.lit("金额 "), money(pl.col("amount")),
@@ -461,7 +491,7 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     what="国家助学金的发放方式是现金、银行卡、社会保障卡或其他（发放方式的规定取值中资助卡/中职资助卡以外的，"
          "aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。发放方式按数据说明中该列的取值读，与 S007 "
          "相同：含「资助卡」的写法（资助卡发放、转账至资助卡、银行卡（资助卡））算资助卡，写明现金、微信、支付宝、代领"
-         "或未办理资助卡的不算；无法识别的写法（如「打卡」「未发放」）不报，计入未能判断的行（S007 报其取值）。",
+         "或未办理资助卡的不算；无法识别的写法（如「打卡」「未发放」）不报，计入未能判断的行（S007 报其取值）。" + NOT_REFUSED,
     why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
     example="发放方式「现金」「资助卡未激活，发现金」→ A309；「资助卡发放」不报；「打卡」不报，计入未能判断。",
 )
@@ -482,7 +512,7 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     judged = method.is_in(values)
     # a way of writing it that names no known method: not judged (a guess would accuse the school)
     note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~judged})
-    lf = ctx.lf("aid").filter(grant & ~card & judged)
+    lf = awarded(ctx).filter(grant & ~card & judged)
     cols = ctx.columns("aid")
     msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method__raw"),
                          pl.lit(f"」，国家助学金应通过{'、'.join(ok)}发放；请改为资助卡发放并核实资金去向")])
@@ -530,7 +560,7 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
          "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"
          "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
          "不是 12–25 位数字的内容（无、待办）不参与比对。几名学生的卡号相同、且是 16 位以上第 15 位之后全是 0 的（Excel 只保留 15 位"
-         "有效数字，会把一个学校的连号卡变成同一个数）：这不能说明是一张卡，按被 Excel 截断报 S004，不报 A311。",
+         "有效数字，会把一个学校的连号卡变成同一个数）：这不能说明是一张卡，按被 Excel 截断报 S004，不报 A311。" + NOT_REFUSED,
     why="资助资金须发到学生本人的资助卡（三（五））；多名「学生」共用一张卡，是公开查处的冒领、套取资助案件的典型手法。"
         "同一学生的助学金和免学费用同一张卡不算。",
     example="张三和李四的资助卡号都是 6217 0012 3456 7890 123（一行写成 6217-0012-3456-7890-123）→ 两行都报；"
@@ -552,7 +582,9 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
         "资助卡号被 Excel 存成数字": damaged,
         "资助卡号疑似被 Excel 存成数字而截断（几名学生卡号相同，第 15 位之后全是 0），请核对原始卡号并把该列设为文本": cut_shared,
         "既没有可用的证件号码也没有学籍号": card.is_not_null() & ~damaged & nobody})
-    usable = pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null()
+    # a refused application never paid puts no money on the card (after the windows of `damaged`)
+    usable = pl.col("_card").is_not_null() & ~pl.col("_damaged") & pl.col("_person").is_not_null() \
+        & ~refused_unpaid(cols)
     # the shared cards, counted on three narrow columns and collected here (few); their rows are
     # then read again by card (a semi join kept every column of every row until the end: 3.1 s,
     # now 1.8 s over a province's 1M aid rows)
@@ -576,9 +608,6 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A312
-PENDING = ("待审核", "未通过")
-
-
 @rule(
     "A312", severity="error", title="未审批先发放", title_en="paid before approval", clause="三（三）",
     needs={"aid": ("pay_date",)},
@@ -597,7 +626,7 @@ def paid_before_approval(ctx: Context) -> pl.LazyFrame | None:
     note_unjudged(ctx, "A312", "aid", unreadable("aid", cols, "pay_date", "approved_date", "approval_status"))
     paid = pl.col("pay_date").is_not_null()
     early = (pl.col("pay_date") < pl.col("approved_date")).fill_null(False) if has_date else pl.lit(False)
-    pending = pl.col("approval_status").is_in(PENDING).fill_null(False) if has_status else pl.lit(False)
+    pending = pl.col("approval_status").is_in(list(PENDING)).fill_null(False) if has_status else pl.lit(False)
     lf = ctx.lf("aid").filter(paid & (early | pending))
     early_txt = pl.when(early).then(pl.concat_str([
         pl.lit("发放日期 "), day(pl.col("pay_date")), pl.lit(" 早于审批日期 "), day(pl.col("approved_date")),
