@@ -436,3 +436,18 @@ def test_refused_unpaid_applications_are_not_accused_of_a_payment(tmp_path, cli)
         assert r.rule(rid).height == 0, (rid, r.rule(rid)["message"].to_list())
     a312 = r.rule("A312")
     assert a312["row"].to_list() == ["7"] and "「未通过」" in a312["message"][0], a312["message"].to_list()
+
+
+def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
+    """「2024-2025学年」or「…（全年）」with 2000 or 3000 元 was reported as above the per-term standard
+    while S007 said the term was not read: it may be a year's amount. Not judged, counted. Near
+    misses: the same amounts in a term that is read (2024-2025学年第一学期, 24秋)."""
+    aid = [aid_row("S1", "张三", A, term="2024-2025学年", amount="2000", apply="2024-10-10", pay="2025-06-10"),
+           aid_row("S2", "李四", B, term="2024-2025学年（全年）", amount="3000", apply="2024-10-10", pay="2025-06-10"),
+           aid_row("S1", "张三", A, term="2024-2025学年第一学期", amount="2000", apply="2024-10-10", pay="2024-12-10"),
+           aid_row("S2", "李四", B, term=" 24秋 ", amount="1600", apply="2024-10-10", pay="2024-12-10")]
+    r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2025-06-30")
+    a = r.rule("A308")
+    assert sorted(a["row"].to_list()) == ["5", "6"], a.select("row", "message").rows()
+    assert sorted(r.rule("S007").filter(pl.col("column") == "学期")["row"].to_list()) == ["3", "4"]
+    assert r.json["run"]["unjudged"]["A308"]["rows"] == 2, r.json["run"]["unjudged"]

@@ -469,15 +469,21 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
     clause="三（一）", needs={"aid": ("aid_type", "amount")},
     what="国家助学金金额超过每学期标准上限 grant_per_term（默认 1500 元，即每年 3000 元）。中职国家助学金按《中等职业学校"
          "国家助学金管理办法》（财科教〔2016〕35号，本通知三（一）所依据）平均每生每年 2000 元，各地在 1000–3000 元范围内"
-         "分 2–3 档确定：默认取上限，以免把高档的学生报成超标；本省标准（或国家调整后的标准）不同的，请在策略文件中设置。" + NOT_REFUSED,
+         "分 2–3 档确定：默认取上限，以免把高档的学生报成超标；本省标准（或国家调整后的标准）不同的，请在策略文件中设置。"
+         "学期无法识别的行（如「2024-2025学年」「2024-2025学年（全年）」，可能是全年金额）不判断，计入未能判断的行（S007 报其学期）。"
+         + NOT_REFUSED,
     why="超标准发放的须追回（三（一））。",
-    example="一个学期的国家助学金为 2000 元 → A308；1500 元（每年 3000 元，最高档）不报。",
+    example="一个学期的国家助学金为 2000 元 → A308；1500 元（每年 3000 元，最高档）不报；学期写「2024-2025学年」、金额 3000 元 → 不报，计入未能判断。",
 )
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
-    # to the fen: 1500.004 (a formula's rounding) is 1500.00 元, not above 1500
-    lf = awarded(ctx).filter((pl.col("aid_type") == GRANT) & (pl.col("amount").round(2) > std))
     cols = ctx.columns("aid")
+    # the standard is per term: a row whose term was not read (2024-2025学年, 全年) may be a year's
+    # amount, up to twice the standard; not judged (S007 reports the term)
+    note_unjudged(ctx, "A308", "aid", unreadable("aid", cols, "term"))
+    one_term = pl.col("term_year").is_not_null() if "term_year" in cols else pl.lit(False)
+    # to the fen: 1500.004 (a formula's rounding) is 1500.00 元, not above 1500
+    lf = awarded(ctx).filter((pl.col("aid_type") == GRANT) & one_term & (pl.col("amount").round(2) > std))
     std_txt = f"{std:g}"
     msg = pl.concat_str([what(cols), pl.lit("金额 "), money(pl.col("amount")),
                          pl.lit(f" 元，超过每学期标准 {std_txt} 元（每年 {std * 2:g} 元）；请核实并追回超发部分")])
