@@ -217,6 +217,23 @@ def test_a311_near_misses_same_student_and_placeholders(tmp_path, cli):
     assert res.rule("A311").height == 0, res.rule("A311")["message"].to_list()
 
 
+def test_a311_one_students_student_id_written_two_ways_is_one_student(tmp_path, cli):
+    """The card of a student in a row with ID and 学籍号 00240003 and in a row without ID and 240003
+    (Excel dropped the zeros), or D20240007 and d20240007, was called shared with 2 students, the
+    student himself being the other. 学籍号 compare as in A302/R101. Near miss: another student
+    (学籍号 240005, no ID) on the same card is still reported."""
+    recs = [grant("00240003", "张三", A), grant("240003", "张三", "", 学期="2025春", 申报日期="2025-04-01"),
+            grant("D20240007", "李四", B, 资助卡号=CARD2),
+            grant(" d20240007 ", "李四", "", 学期="2025春", 申报日期="2025-04-01", 资助卡号=CARD2),
+            grant("240005", "王五", "", 学期="2025春", 申报日期="2025-04-01")]
+    res = check(cli, "--aid", aid_file(tmp_path, recs), as_of="2025-06-30")
+    a = res.rule("A311")
+    assert rows(res, "A311") == ["3", "4", "7"], a.select("row", "message").rows()
+    assert all("2 名不同的学生" in m for m in a["message"]), a["message"].to_list()
+    zhang = a.filter(pl.col("name") == "张三")["message"].to_list()
+    assert all("王五" in m and "张三（" not in m for m in zhang), zhang
+
+
 def test_a311_damaged_cards_are_s004_and_never_matched(tmp_path, cli):
     # two different students whose cards Excel turned into the same number
     path = tmp_path / "in" / "资助.xlsx"

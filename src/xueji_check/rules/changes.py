@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from xueji_check import normalize as nz
 from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
@@ -119,18 +120,25 @@ MAX_LISTED = 5  # other students named in a message about a group (A311, R110)
 SID_DOCUMENTS = "_cache:sid_documents"
 
 
+def sid_same(sid: pl.Expr) -> pl.Expr:
+    """The form in which two 学籍号 are the same student's, as A302 and R101 compare them: digits
+    without the leading zeros Excel drops (`normalize.student_id_digits`: 00240003 and 240003),
+    else upper case (d20240007 is D20240007; `student_id_digits` leaves letters alone)."""
+    return pl.coalesce(nz.student_id_digits(sid), sid.str.to_uppercase())
+
+
 def _sid_documents(ctx: Context) -> pl.LazyFrame | None:
-    """Each 学籍号 that has exactly one document key over every table of the run: `student_id`,
-    `_sid_doc`; None when no table has both columns. Made once per run (every rule taking
+    """Each 学籍号 (in its `sid_same` form) that has exactly one document key over every table of
+    the run: `_sid`, `_sid_doc`; None when no table has both columns. Made once per run (every rule taking
     `with_person` shares it; over a province's 2M rows each making it took ~0.4 s):
     `Context.shared`."""
     if SID_DOCUMENTS in ctx.options:
         return ctx.options[SID_DOCUMENTS]
-    pairs = [ctx.lf(k).select("student_id", "id_number__key") for k in ctx.kinds()
+    pairs = [ctx.lf(k).select(sid_same(pl.col("student_id")).alias("_sid"), "id_number__key") for k in ctx.kinds()
              if ctx.has(k, "student_id", "id_number__key")]
     sid_map = None
     if pairs:
-        sid_map = (pl.concat(pairs).drop_nulls().unique().group_by("student_id")
+        sid_map = (pl.concat(pairs).drop_nulls().unique().group_by("_sid")
                    .agg(_sid_doc=pl.col("id_number__key").first(), _docs=pl.len())
                    .filter(pl.col("_docs") == 1).drop("_docs"))
         sid_map = ctx.shared("sid_documents", sid_map)
@@ -142,21 +150,22 @@ def with_person(ctx: Context, kind: str) -> pl.LazyFrame:
     """The rows of `kind` with `_person`, who the row is about: the document key
     (`id_number__key`: a GB 11643 number, else type + number); for a row without one, the
     document key its 学籍号 has in another row of any table (when that 学籍号 has exactly one);
-    else `SID:` + 学籍号; null when the row has neither. So one student written with an ID in one
-    row and only a 学籍号 in another is one person, not two."""
+    else `SID:` + 学籍号; null when the row has neither. 学籍号 are compared in their `sid_same`
+    form. So one student written with an ID in one row and only a 学籍号 in another (00240003 there,
+    240003 or d… for D… here) is one person, not two."""
     cols = ctx.columns(kind)
     doc = pl.col("id_number__key") if "id_number__key" in cols else pl.lit(None, pl.String)
     if "student_id" not in cols:
         return ctx.lf(kind).with_columns(_person=doc)
     sid_map = _sid_documents(ctx)
-    lf = ctx.lf(kind)
+    lf = ctx.lf(kind).with_columns(_sid=sid_same(pl.col("student_id")))
     if sid_map is not None:
-        lf = lf.join(sid_map, on="student_id", how="left")
+        lf = lf.join(sid_map, on="_sid", how="left")
         mapped = pl.col("_sid_doc")
     else:
         mapped = pl.lit(None, pl.String)
-    person = pl.coalesce(doc, mapped, pl.lit("SID:") + pl.col("student_id"))
-    return lf.with_columns(_person=person).drop("_sid_doc", strict=False)
+    person = pl.coalesce(doc, mapped, pl.lit("SID:") + pl.col("_sid"))
+    return lf.with_columns(_person=person).drop("_sid", "_sid_doc", strict=False)
 
 
 def others_by_person(lf: pl.LazyFrame, group: str, desc: pl.Expr) -> pl.LazyFrame:
