@@ -451,3 +451,40 @@ def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
     assert sorted(a["row"].to_list()) == ["5", "6"], a.select("row", "message").rows()
     assert sorted(r.rule("S007").filter(pl.col("column") == "学期")["row"].to_list()) == ["3", "4"]
     assert r.json["run"]["unjudged"]["A308"]["rows"] == 2, r.json["run"]["unjudged"]
+
+
+# ------------------------------------------------------------------ A305 and 休学
+def test_a305_counts_suspended_terms_out_and_does_not_judge_what_it_cannot_count(tmp_path, cli):
+    """李华 enrolled 2022-09-01, 休学 2023-09-04, 复学 2024-09-02: 2024秋 and 2025春 are her second
+    year, not the third (A305 said 请追回). A suspension without its 复学, and an aid row whose own
+    在校年级 (二年级) is within the years while the calendar says year 3, and a student the roster says is
+    休学 with no dated record, are not judged (counted).
+    Near misses: no suspension (year 3: reported); a suspension that still leaves year 3 (reported,
+    saying what was counted out)."""
+    d, e, f = make_id("20060104", seq="153"), make_id("20060105", seq="163"), make_id("20060106", seq="173")
+    roster = [roster_row("S1", "李华", A, enroll="2022-09-01"), roster_row("S2", "李四", B, enroll="2022-09-01"),
+              roster_row("S3", "王五", C, enroll="2021-09-01"), roster_row("S4", "赵六", d, enroll="2022-09-01"),
+              roster_row("S5", "钱七", e, enroll="2022-09-01"),
+              roster_row("S6", "孙八", f, enroll="2022-09-01", status="休学")]
+    changes = write_xlsx(tmp_path / "异动.xlsx", [
+        ["学籍号", "姓名", "身份证号", "学校名称", "异动类型", "异动日期", "申报日期"],
+        ["S1", "李华", A, "东方技工学校", "休学", "2023-09-04", "2023-09-08"],
+        ["S1", "李华", A, "东方技工学校", "复学", "2024年9月2日", "2024-09-05"],
+        ["S3", "王五", C, "东方技工学校", "休学", "2022-09-05", "2022-09-08"],
+        ["S3", "王五", C, "东方技工学校", "复学", "2023-09-01", "2023-09-05"],
+        ["S4", "赵六", d, "东方技工学校", "休学", "2023-03-10", "2023-03-15"]], title="学籍异动记录")
+    headers = [*AID_HEADERS, "在校年级"]
+    fall, spring = {"term": "2024-2025学年第一学期", "apply": "2024-10-15"}, {"term": "2025春", "apply": "2025-04-15"}
+    aid = [aid_row("S1", "李华", A, **fall) + ["二年级"], aid_row("S1", "李华", A, **spring) + ["二年级"],
+           aid_row("S2", "李四", B, **fall) + [""],
+           aid_row("S3", "王五", C, **fall) + ["三年级"],
+           aid_row("S4", "赵六", d, **fall) + [""],
+           aid_row("S5", "钱七", e, **fall) + ["二年级"],
+           aid_row("S6", "孙八", f, **fall) + [""]]
+    r = check(cli, *files(tmp_path, aid, roster, aid_headers=headers), "--changes", changes, as_of="2025-06-30")
+    a = r.rule("A305").sort("row")
+    assert a["student_id"].to_list() == ["S2", "S3"], a.select("student_id", "message").rows()
+    assert "第 3 学年" in a["message"][1] and "扣除休学的 2 个学期" in a["message"][1], a["message"][1]
+    assert "扣除" not in a["message"][0]
+    unjudged = r.json["run"]["unjudged"]["A305"]
+    assert unjudged["rows"] == 3 and len(unjudged["reasons"]) == 3, unjudged

@@ -15,6 +15,7 @@ from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
 from xueji_check.registry import rule
 from xueji_check.rules.changes import (
+    LEAVING,
     day,
     money,
     multi_sheet_files,
@@ -371,12 +372,82 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A305
+# Change types that suspend a student's study (保留学籍: 休学, 入伍) and the one that ends it; a
+# 留级 repeats a year (the calendar then counts one year too many).
+SUSPENSIONS = tuple(k for k, v in LEAVING.items() if v == "休学")
+RESUME, REPEAT = "复学", "留级"
+
+
+def date_term(d: pl.Expr) -> pl.Expr:
+    """The term a date falls in, as an index (year × 2, + 1 for autumn: July on), like an aid
+    row's `term_year` × 2 + autumn."""
+    return d.dt.year().cast(pl.Int32) * 2 + (d.dt.month() >= 7).cast(pl.Int32)
+
+
+def away_terms(ctx: Context, lf: pl.LazyFrame) -> pl.LazyFrame:
+    """`lf` (aid rows matched to the roster: `_aid`, `r__key`, `term_year`, `term_season`) with
+    `_away` (Int32: the terms before the row's term the student was suspended, from each 休学/入伍
+    of the changes paired with the first 复学 after it; 休学 2023-09-04, 复学 2024-09-02 → 2) and
+    `_away_unknown` (Boolean: a suspension before the term without a date or without a 复学 after
+    it, or a 留级 before the term or undated: the year cannot be counted) and `_suspended` (the
+    student has a dated suspension record). Changes refused (审批状态 未通过) do not count. The
+    source: the notice 三（一） gives the grant to 一、二年级 students, and suspended terms are no
+    year of study."""
+    none = lf.with_columns(_away=pl.lit(0, pl.Int32), _away_unknown=pl.lit(False), _suspended=pl.lit(False))
+    if not ctx.has("changes", "change_type") or "r__key" not in lf.collect_schema().names():
+        return none
+    ccols = ctx.columns("changes")
+    when = pl.col("occurred_date") if "occurred_date" in ccols else pl.lit(None, pl.Date)
+    ch = ctx.lf("changes").filter(pl.col("_key").is_not_null()
+                                  & pl.col("change_type").is_in([*SUSPENSIONS, RESUME, REPEAT]))
+    if "approval_status" in ccols:  # a change refused did not happen
+        ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    ch = ch.select(pl.col("_key").alias("r__key"), "change_type", when.alias("_s"))
+    susp = ch.filter(pl.col("change_type").is_in(list(SUSPENSIONS)))
+    back = ch.filter((pl.col("change_type") == RESUME) & pl.col("_s").is_not_null()).select(
+        "r__key", pl.col("_s").alias("_b")).sort("_b")
+    # each dated suspension with the first 复学 on or after it; two suspensions before one 复学
+    # (a record written twice) are one, from the first
+    paired = (susp.filter(pl.col("_s").is_not_null()).select("r__key", "_s").sort("_s")
+              .join_asof(back, left_on="_s", right_on="_b", by="r__key", strategy="forward", check_sortedness=False)
+              .group_by("r__key", "_b").agg(pl.col("_s").min())
+              .select("r__key", "_s", "_b", _repeat=pl.lit(False)))
+    undated = susp.filter(pl.col("_s").is_null()).select("r__key", "_s", _b=pl.lit(None, pl.Date),
+                                                         _repeat=pl.lit(False))
+    repeat = ch.filter(pl.col("change_type") == REPEAT).select("r__key", "_s", _b=pl.lit(None, pl.Date),
+                                                               _repeat=pl.lit(True))
+    events = pl.concat([paired, undated, repeat]).collect()
+    if events.height == 0:
+        return none
+    t = pl.col("term_year") * 2 + (pl.col("term_season") == "autumn").cast(pl.Int32)
+    s_idx, b_idx = date_term(pl.col("_s")), date_term(pl.col("_b"))
+    before = pl.col("_s").is_null() | (s_idx < t)
+    known = pl.col("_s").is_not_null() & pl.col("_b").is_not_null() & ~pl.col("_repeat")
+    per_row = (lf.select("_aid", "r__key", "term_year", "term_season")
+               .filter(pl.col("r__key").is_not_null() & pl.col("term_year").is_not_null())
+               .join(events.lazy(), on="r__key", how="inner")
+               .group_by("_aid").agg(
+                   _away=pl.when(before & known).then((pl.min_horizontal(b_idx, t) - s_idx).clip(0))
+                   .otherwise(0).sum().cast(pl.Int32),
+                   _away_unknown=(before & ~known).any(),
+                   _suspended=(pl.col("_s").is_not_null() & ~pl.col("_repeat")).any()))
+    return (lf.join(per_row, on="_aid", how="left", maintain_order="left")
+            .with_columns(pl.col("_away").fill_null(0), pl.col("_away_unknown").fill_null(False),
+                          pl.col("_suspended").fill_null(False)))
+
+
 @rule(
     "A305", severity="error", title="超出资助年限", title_en="outside the years covered",
     clause="三（一）", needs={"aid": ("term", "aid_type")},
-    what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，没有时用资助表的在校年级。" + NOT_REFUSED,
+    what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，"
+         "没有时用资助表的在校年级。休学（含入伍保留学籍）的学期不计入学年：异动记录中休学与其后复学的日期都有的，"
+         "扣除其间的学期（休学所在学期起、复学所在学期前）；该学期之前有休学却没有日期或没有其后的复学、有留级记录，"
+         "或学籍名册状态为休学而异动记录中没有休学日期的，学年无法推算，不报，计入未能判断的行。"
+         "资助表填写的在校年级在资助年限内（如二年级）、按入学日期推算却超出的，可能是休学或留级没有记录，"
+         "也不报，计入未能判断的行（不当作矛盾报出：以免冤枉按实际年级申报的学校）。" + NOT_REFUSED,
     why="资助只覆盖规定的学年（三（一））。",
-    example="2022 年秋季入学，2024 年秋季（第 3 学年）领国家助学金 → A305；2023 级 2025 年春季（第 2 学年）不报。",
+    example="2022 年秋季入学，2024 年秋季（第 3 学年）领国家助学金 → A305；2023 级 2025 年春季（第 2 学年）不报；"
+            "2022 年秋季入学、2023-09-04 休学、2024-09-02 复学，2024 年秋季为第 2 学年，不报。",
 )
 def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
     cols_aid = ctx.columns("aid")
@@ -386,23 +457,37 @@ def aid_beyond_years(ctx: Context) -> pl.LazyFrame | None:
         ctx.options["skip:A305"] = "既没有学籍名册的入学日期，也没有资助表的在校年级，无法推算学年"
         return None
     lf = awarded(ctx, joined(ctx) if has_enrol else None)
+    lf = away_terms(ctx, lf) if has_enrol else lf.with_columns(
+        _away=pl.lit(0, pl.Int32), _away_unknown=pl.lit(False), _suspended=pl.lit(False))
     cols = lf.collect_schema().names()
     p = ctx.policy
     term_idx = pl.col("term_year") * 2 + (pl.col("term_season") == "autumn").cast(pl.Int32)
     from_enrol = pl.lit(None, pl.Int32)
     if "r_enroll_date" in cols:
-        e = pl.col("r_enroll_date")
-        intake_idx = e.dt.year().cast(pl.Int32) * 2 + (e.dt.month() >= 7).cast(pl.Int32)
-        diff = term_idx - intake_idx
-        from_enrol = pl.when(diff >= 0).then(diff // 2 + 1)
+        diff = term_idx - date_term(pl.col("r_enroll_date"))
+        from_enrol = pl.when(diff >= 0).then((diff - pl.col("_away")).clip(0) // 2 + 1)
     grade = pl.col("grade_year").cast(pl.Int32) if "grade_year" in cols else pl.lit(None, pl.Int32)
-    lf = lf.with_columns(_year=pl.coalesce(from_enrol, grade), _from_enrol=from_enrol.is_not_null())
     limit = pl.when(pl.col("aid_type") == GRANT).then(pl.lit(p.grant_years)).when(
         pl.col("aid_type") == WAIVER).then(pl.lit(p.fee_waiver_years))
-    lf = lf.with_columns(_limit=limit).filter(pl.col("_year") > pl.col("_limit"))
+    lf = lf.with_columns(_year=pl.coalesce(from_enrol, grade), _from_enrol=from_enrol.is_not_null(),
+                         _grade=grade, _limit=limit)
+    beyond = (pl.col("_year") > pl.col("_limit")).fill_null(False)
+    by_enrol = beyond & pl.col("_from_enrol")
+    roster_away = (pl.col("r_status") == "休学").fill_null(False) & ~pl.col("_suspended") \
+        if "r_status" in cols else pl.lit(False)
+    unknown = {
+        "该学期之前有休学（无日期或没有其后的复学）或留级，学年无法推算": by_enrol & pl.col("_away_unknown"),
+        "学籍名册状态为休学、异动记录中没有休学日期，学年无法推算": by_enrol & ~pl.col("_away_unknown") & roster_away,
+        "资助表的在校年级在资助年限内，按入学日期推算却超出（可能有未记录的休学或留级）":
+            by_enrol & ~pl.col("_away_unknown") & ~roster_away & (pl.col("_grade") <= pl.col("_limit")).fill_null(False),
+    }
+    note_unjudged(ctx, "A305", "aid", unknown, frame=lf)
+    lf = lf.filter(beyond & ~pl.any_horizontal(list(unknown.values())))
+    away_txt = pl.when(pl.col("_away") > 0).then(pl.concat_str([
+        pl.lit("扣除休学的 "), pl.col("_away").cast(pl.String), pl.lit(" 个学期，")])).otherwise(pl.lit(""))
     basis = pl.when(pl.col("_from_enrol")).then(pl.concat_str([
         pl.lit("该生 "), day(pl.col("r_enroll_date")) if "r_enroll_date" in cols else pl.lit(""),
-        pl.lit(" 入学"), where_in_roster(ctx) if "r__row" in cols else pl.lit(""), pl.lit("，")])).otherwise(
+        pl.lit(" 入学"), where_in_roster(ctx) if "r__row" in cols else pl.lit(""), pl.lit("，"), away_txt])).otherwise(
         pl.lit("资助表填写的在校年级为 "))
     msg = pl.concat_str([
         what(cols), pl.lit("："), basis, pl.col("term").fill_null(""), pl.lit(" 为第 "), pl.col("_year").cast(pl.String),
