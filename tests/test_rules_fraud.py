@@ -265,6 +265,31 @@ def test_a311_csv_with_excel_zeros(tmp_path, cli):
     assert res.rule("A311").height == 0 and rows(res, "S004") == ["2", "3"]
 
 
+def test_a310_a311_a_social_security_card_column_beside_the_aid_card_column(tmp_path, cli):
+    """A table with 资助卡号 and 社会保障卡号, each row filling one: the loader kept only 资助卡号 (a
+    duplicate header) and A310 said the card of a row paid by 社保卡 was missing. Near misses: both
+    empty (A310), a 社会保障卡号 that is another student's 资助卡号 (A311), a table with only
+    社保卡号 (A311 still compares it)."""
+    recs = [grant("S1", "张三", A, 发放方式="社保卡", 资助卡号="", 社会保障卡号=CARD2),
+            grant("S2", "李四", B, 资助卡号=CARD, 社会保障卡号=""),
+            grant("S3", "王五", C, 资助卡号="", 社会保障卡号=""),
+            grant("S4", "赵六", D, 发放方式="社保卡", 资助卡号="", 社会保障卡号=CARD)]
+    res = check(cli, "--aid", aid_file(tmp_path, recs))
+    assert not [p for p in res.json["run"]["problems"] if "表头重复" in p["message"]], res.json["run"]["problems"]
+    a310 = res.rule("A310")
+    assert rows(res, "A310") == ["5"] and "资助卡号、社会保障卡号均为空" in a310["message"][0], a310["message"].to_list()
+    a311 = res.rule("A311").sort("row")
+    assert rows(res, "A311") == ["4", "6"] and a311["column"].to_list() == ["资助卡号", "社会保障卡号"], \
+        a311.select("row", "column", "message").rows()
+    only = [{k: v for k, v in r.items() if k != "资助卡号"} for r in recs[3:]] + [
+        {**grant("S5", "钱七", E, 发放方式="社保卡", 社保卡号=CARD)}]
+    for r in only:
+        r.setdefault("社保卡号", r.pop("社会保障卡号", ""))
+        r.pop("资助卡号", None)
+    res2 = check(cli, "--aid", aid_file(tmp_path / "b", only))
+    assert rows(res2, "A311") == ["3", "4"], res2.rule("A311")["message"].to_list()
+
+
 def test_a311_skipped_without_card_column(tmp_path, cli):
     rec = grant("S1", "张三", A)
     del rec["资助卡号"]

@@ -40,6 +40,8 @@ PENDING = ("待审核", *REFUSED)
 ROSTER_FIELDS = ("status", "study_mode", "class_type", "enroll_date", "graduation_date", "school_name",
                  "_file", "_sheet", "_row", "_key")
 CACHE = "_cache:aid_roster"
+# The card-number fields of an aid row, in the order a row's card is taken (schemas/aid.toml).
+CARD_FIELDS = ("card_number", "ss_card_number")
 # appended to the `what` of every rule that skips a refused, unpaid application (`refused_unpaid`)
 NOT_REFUSED = "审批状态为未通过（不通过、驳回、退回、不予受理等）且没有发放的申请不判断：申请已被拒绝，没有发放资金。"
 
@@ -614,40 +616,46 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A310", severity="warning", title="发放台账不完整", title_en="ledger incomplete",
     clause="三（五）", needs={"aid": ("aid_type", "pay_date")},
-    what="已发放（有发放日期）的国家助学金，学生签字为空或否（否/N/0/×），或资助卡号为空。",
+    what="已发放（有发放日期）的国家助学金，学生签字为空或否（否/N/0/×），或资助卡号为空（表中另有社会保障卡号列的，"
+         "两列都空才算卡号为空：以社会保障卡发放的行只填社会保障卡号）。",
     why="发放台账须有学生签字和资助卡号，才能证明资金发到了学生本人（三（五））。",
     example="已于 2025-05-10 发放，学生签字为「否」→ A310。",
 )
 def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
-    has_sign, has_card = "signed" in cols, "card_number" in cols
+    cards = [c for c in CARD_FIELDS if c in cols]
+    has_sign, has_card = "signed" in cols, bool(cards)
     if not has_sign and not has_card:
         ctx.options["skip:A310"] = "资助表缺少列：学生签字、资助卡号"
         return None
     no_sign = ((pl.col("signed__raw").is_null() | (pl.col("signed") == False)).fill_null(False)  # noqa: E712
                if has_sign else pl.lit(False))
-    no_card = pl.col("card_number").is_null() if has_card else pl.lit(False)
+    # every card column of the row empty: a row paid by 社保卡 fills only 社会保障卡号
+    no_card = pl.all_horizontal([pl.col(c).is_null() for c in cards]) if has_card else pl.lit(False)
     lf = ctx.lf("aid").filter((pl.col("aid_type") == GRANT) & pl.col("pay_date").is_not_null() & (no_sign | no_card))
     sign_txt = pl.when(no_sign).then(pl.concat_str([
         pl.lit("学生签字为"), pl.when(pl.col("signed__raw").is_null()).then(pl.lit("空")).otherwise(
             pl.concat_str([pl.lit("「"), pl.col("signed__raw"), pl.lit("」")]))])) if has_sign else pl.lit(None)
-    card_txt = pl.when(no_card).then(pl.lit("资助卡号为空")) if has_card else pl.lit(None)
+    card_txt = pl.when(no_card).then(pl.lit(
+        "资助卡号、社会保障卡号均为空" if len(cards) > 1 else f"{load_kind('aid').field_map[cards[0]].title}为空")) \
+        if has_card else pl.lit(None)
     missing = pl.concat_str([sign_txt, card_txt], separator="、", ignore_nulls=True)
     msg = pl.concat_str([what(cols), pl.lit("已于 "), day(pl.col("pay_date")), pl.lit(" 发放，但"), missing,
                          pl.lit("；发放台账应有学生签字和资助卡号，请补齐并核实资金是否发到学生本人")])
-    out = emit(lf.with_columns(_no_sign=no_sign), "aid", msg, field="signed" if has_sign else "card_number",
+    card_field = cards[0] if cards else "card_number"
+    out = emit(lf.with_columns(_no_sign=no_sign), "aid", msg, field="signed" if has_sign else card_field,
                key=aid_key(cols))
     if has_sign and has_card:  # point at the cell that is missing
         out = out.with_columns(field=pl.when(pl.col("message").str.contains("学生签字为")).then(pl.lit("signed"))
-                               .otherwise(pl.lit("card_number")))
+                               .otherwise(pl.lit(card_field)))
     return out
 
 
 # ------------------------------------------------------------------ A311
 @rule(
     "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）",
-    needs={"aid": ("card_number",)},
-    what="同一资助卡号（或银行卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
+    needs={"aid": ()},
+    what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
          "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"
          "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
          "不是 12–25 位数字的内容（无、待办）不参与比对。几名学生的卡号相同、且是 16 位以上第 15 位之后全是 0 的（Excel 只保留 15 位"
@@ -659,10 +667,22 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
 )
 def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     cols = ctx.columns("aid")
+    cards = [c for c in CARD_FIELDS if c in cols]
+    if not cards:
+        ctx.options["skip:A311"] = "资助申报与发放缺少列：资助卡号"
+        return None
+
+    def per_row(part) -> pl.Expr:
+        """`part(field)` of the row's card: 资助卡号, else (when empty) 社会保障卡号."""
+        out = part(cards[-1])
+        for c in reversed(cards[:-1]):
+            out = pl.when(pl.col(c).is_not_null()).then(part(c)).otherwise(out)
+        return out
+
     # computed once when the table was normalised (tables.with_derived)
-    damaged = nz.card_damage_of("card_number", cols)  # stored when normalised, sharing judged over the run
-    card = pl.col("card_number__key") if "card_number__key" in cols else nz.card_key(pl.col("card_number"))
-    cut = pl.col("card_number__cut") if "card_number__cut" in cols else nz.card_cut(pl.col("card_number"))
+    damaged = per_row(lambda f: nz.card_damage_of(f, cols))  # stored when normalised, sharing judged over the run
+    card = per_row(lambda f: pl.col(f"{f}__key") if f"{f}__key" in cols else nz.card_key(pl.col(f)))
+    cut = per_row(lambda f: pl.col(f"{f}__cut") if f"{f}__cut" in cols else nz.card_cut(pl.col(f)))
     lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged, _cut=cut)
     nobody = pl.all_horizontal([pl.col(c).is_null() for c in ("id_number__key", "student_id") if c in cols] or [pl.lit(True)])
     # Excel's mark on a value several students share: no evidence of one card (Excel makes one
@@ -683,7 +703,7 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
               .agg(_persons=pl.col("_person").n_unique(), _cut=pl.col("_cut").any())
               .filter((pl.col("_persons") > 1) & ~pl.col("_cut")).select("_card").collect(engine="streaming"))
     mine = card.is_in(shared["_card"].implode())
-    if "card_number__damaged" in cols:  # the windows left in `damaged` are over the card: the same on its rows alone
+    if all(f"{c}__damaged" in cols for c in cards):  # the windows left in `damaged` are over the card: the same on its rows alone
         lf = with_person(ctx, "aid").filter(mine).with_columns(_card=card, _damaged=damaged, _cut=cut)
     else:  # damage judged per table (`card_damaged`): over all the rows first
         lf = lf.filter(mine)
@@ -695,7 +715,12 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
         pl.lit("。资助资金应发到学生本人的资助卡，一张卡只能对应一名学生：请核实卡号是否录错、资金是否发到了学生本人"),
     ])
     key = pl.concat_str([aid_key(cols), pl.col("_card")], separator="|")
-    return emit(rows, "aid", msg, field="card_number", key=key)
+    if len(cards) == 1:
+        return emit(rows, "aid", msg, field=cards[0], key=key)
+    # the cell the card was read from: 资助卡号, or 社会保障卡号 when that was empty
+    first = pl.col(cards[0]).is_not_null()
+    return pl.concat([emit(rows.filter(first), "aid", msg, field=cards[0], key=key),
+                      emit(rows.filter(~first), "aid", msg, field=cards[1], key=key)])
 
 
 # ------------------------------------------------------------------ A312
