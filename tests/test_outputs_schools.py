@@ -222,3 +222,32 @@ def test_school_aliases_must_name_a_school(tmp_path, cli):
     f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "李敏", make_id())])
     r = cli("check", "--roster", f, *AS_OF, "--config", policy)
     assert r.code == 2 and "[school_aliases]" in r.stderr
+
+
+def test_a302_does_not_call_students_absent_from_a_roster_that_could_not_be_checked(tmp_path, cli):
+    """A roster refused with S001 (no 学习形式, no school anywhere) may hold the aid's students:
+    A302 does not accuse them, and counts them as not judged, naming the file. Near miss: with
+    the unchecked roster's school known, another school's absent student is still reported."""
+    cols = [h for h in ROSTER_HEADERS if h not in ("学习形式", "学校名称")]
+    idn, other = make_id(seq="511"), make_id(seq="522")
+    write_csv(tmp_path / "in" / "名册.csv",
+              [cols, [v for h, v in zip(ROSTER_HEADERS, roster_row("S1", "张三", idn), strict=True) if h in cols]])
+    write_xlsx(tmp_path / "in" / "南山名册.xlsx", [ROSTER_HEADERS, roster_row("N1", "王五", make_id(seq="533"),
+                                                                              school="南山高级技工学校")])
+    write_xlsx(tmp_path / "in" / "资助.xlsx", [["姓名", "身份证号", "学期", "资助类型", "金额"],
+                                               ["张三", idn, "2024秋", "国家助学金", "1000"]])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    assert r.rule("S001").height == 1 and r.rule("A302").height == 0, r.rule("A302").rows()
+    reasons = r.json["run"]["unjudged"]["A302"]
+    assert reasons["rows"] == 1 and any("名册.csv" in k for k in reasons["reasons"]), reasons
+    # the unchecked roster names its school (title): another school's student is judged
+    write_xlsx(tmp_path / "in2" / "名册.xlsx",
+               [cols, [v for h, v in zip(ROSTER_HEADERS, roster_row("S1", "张三", idn), strict=True) if h in cols]],
+               title="东方技工学校2024年秋季学期学籍名册")
+    write_xlsx(tmp_path / "in2" / "南山名册.xlsx", [ROSTER_HEADERS, roster_row("N1", "王五", make_id(seq="533"),
+                                                                               school="南山高级技工学校")])
+    write_xlsx(tmp_path / "in2" / "资助.xlsx", [["学校名称", "姓名", "身份证号", "学期", "资助类型", "金额"],
+                                                ["东方技工学校", "张三", idn, "2024秋", "国家助学金", "1000"],
+                                                ["南山高级技工学校", "李四", other, "2024秋", "国家助学金", "1000"]])
+    r = cli("check", tmp_path / "in2", *AS_OF, "--format", "csv,json", out=tmp_path / "o2")
+    assert r.rule("A302")["school"].to_list() == ["南山高级技工学校"], r.rule("A302").rows()

@@ -515,6 +515,10 @@ def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.E
     ctx._unjudged.append((rule_id, kind, labels, q))
 
 
+# ctx.options key of the roster tables that could not be checked (required columns missing):
+# [(file, sheet, school charged)]; A302 does not call a student absent who may be in one.
+ROSTERS_NOT_CHECKED = "rosters_not_checked"
+
 # ctx.options key of the Problems a rule raises about an input as a whole (a publicity list whose
 # period cannot be read): reported with the loader's, not as findings.
 RULE_PROBLEMS = "problems"
@@ -1048,6 +1052,8 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     cal = WorkCalendar(policy)
     ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of, heights=dict(heights),
                   scratch=store.scratch)
+    ctx.options[ROSTERS_NOT_CHECKED] = [(t.file, t.sheet, school_of.get(tid, UNNAMED))
+                                        for tid, t in missing_columns if t.kind == "roster"]
     step("执行规则", len(CATALOG))
     skipped: dict[str, str] = {}
     lazies: list[tuple[str, pl.LazyFrame]] = []

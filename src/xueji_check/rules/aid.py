@@ -7,10 +7,12 @@ at school wins. The join is collected once per run and shared by the rules.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from xueji_check import normalize as nz
-from xueji_check.engine import Context, note_unjudged, unreadable
+from xueji_check.engine import ROSTERS_NOT_CHECKED, Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id
 from xueji_check.registry import rule
@@ -26,6 +28,7 @@ from xueji_check.rules.changes import (
     who,
     with_person,
 )
+from xueji_check.schools import SEVERAL, UNNAMED
 from xueji_check.spec import load_kind
 
 GRANT, WAIVER = "国家助学金", "免学费"
@@ -234,6 +237,17 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
     has_sid = pl.col("student_id").is_not_null() if "student_id" in cols else pl.lit(False)
     lf = lf.filter(pl.col("_by").is_null() & (has_id | has_sid))
     note_unjudged(ctx, "A302", "aid", unreadable("aid", cols, "_key"))
+    # a roster that could not be checked (S001) may hold the student: the rows of its school (all
+    # rows when its school is unknown, and rows without a school) are not judged
+    blocked = ctx.options.get(ROSTERS_NOT_CHECKED, [])
+    if blocked:
+        schools = {s for *_, s in blocked}
+        school = pl.col("school_name") if "school_name" in cols else pl.lit(None, pl.String)
+        maybe = pl.lit(True) if schools & {UNNAMED, SEVERAL} else (school.is_null() | school.is_in(list(schools)))
+        files = list(dict.fromkeys(Path(f).name for f, *_ in blocked))
+        names = "、".join(f"「{f}」" for f in files[:3]) + (f" 等 {len(files)} 个文件" if len(files) > 3 else "")
+        note_unjudged(ctx, "A302", "aid", {f"学籍名册{names}缺少必需列、未能检查，受助学生可能在其中": maybe}, frame=lf)
+        lf = lf.filter(~maybe)
     if "id_number" in cols:
         doc = pl.col("id_number__doc") if "id_number__doc" in cols else pl.lit(None, pl.String)
         words = pl.when(pl.col("id_number__key").str.contains(":")).then(
