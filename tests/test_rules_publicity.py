@@ -364,3 +364,44 @@ def test_p402_joins_digits_on_the_separators_masking_splits_on(tmp_path, cli):
             ["2", "李四", "东方技工学校", "学号2401.0101.01", "2024级"]]
     r = check(cli, "--publicity", pub(tmp_path, "公示时间：2018年11月5日至2018年11月9日", near, headers))
     assert r.rule("P402").height == 0, r.rule("P402")["message"].to_list()
+
+
+# ------------------------------------------------------------------ P403: who is a recipient
+def test_p403_refused_or_pending_applicants_are_not_expected_on_the_list(tmp_path, cli):
+    """With 审批状态 and no 审批日期 column: a refused application (审核不通过, 驳回, 未通过) and one
+    still 待审核 are not recipients; an approved one (审核通过, 已审批) missing from the list still is
+    (赵四); a blank status cannot be judged and is counted as such."""
+    aid = write_csv(tmp_path / "资助申报.csv", [
+        ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "审批状态"],
+        ["D1", "赵一", make_id("20080315", seq="131"), "东方技工学校", "2024秋", "国家助学金", "审核通过"],
+        ["D2", "钱二", make_id("20080316", seq="151"), "东方技工学校", "2024秋", "国家助学金", " 审核不通过 "],
+        ["D3", "孙三", make_id("20080317", seq="171"), "东方技工学校", "2024秋", "国家助学金", "待审核"],
+        ["D4", "李四", make_id("20080318", seq="191"), "东方技工学校", "2024秋", "国家助学金", "驳回"],
+        ["D5", "周五", make_id("20080319", seq="211"), "东方技工学校", "2024秋", "国家助学金", "未通过"],
+        ["D6", "吴六", make_id("20080320", seq="231"), "东方技工学校", "2024秋", "国家助学金", ""],
+        ["D7", "赵四", make_id("20080321", seq="251"), "东方技工学校", "2024秋", "国家助学金", "已审批"],
+    ], encoding="gbk")
+    f = pub(tmp_path, "东方技工学校2024年秋季学期国家助学金公示名单 公示时间：2024年11月4日至2024年11月8日",
+            [["1", "赵一", "东方技工学校", "数控", "1班", "国家助学金"]])
+    r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
+    p = r.rule("P403")
+    assert p["name"].to_list() == ["赵四"], p["message"].to_list()
+    assert "已审批的受助学生" in p["message"][0]
+    assert r.json["run"]["unjudged"]["P403"]["reasons"] == {"审批状态为空或无法识别（无审批日期列）": 1}
+
+
+def test_p403_a_refused_status_outweighs_an_approval_date(tmp_path, cli):
+    """Both columns: 审批日期 filled but 审批状态 不通过 (refused after a first approval) is not
+    expected; 审批状态 已通过 without a date is (王五); no status and no date is not approved."""
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型", "审批日期", "审批状态"],
+        [A, "张三", "东方技工学校", "2024秋", "国家助学金", "2024-10-25", "已通过"],
+        [make_id("20030102", seq="133"), "李四", "东方技工学校", "2024秋", "国家助学金", "2024-10-25", "不通过"],
+        [make_id("20030103", seq="143"), "王五", "东方技工学校", "2024秋", "国家助学金", "", "通过"],
+        [make_id("20030104", seq="153"), "赵六", "东方技工学校", "2024秋", "国家助学金", "", ""],
+        [make_id("20030105", seq="163"), "孙七", "东方技工学校", "2024秋", "国家助学金", "2024-10-25", "审核中"],
+    ])
+    f = pub(tmp_path, "东方技工学校2024年秋季学期国家助学金公示名单 公示时间：2024年11月4日至2024年11月8日",
+            [["1", "张三", "东方技工学校", "数控", "1班", "国家助学金"]])
+    r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()

@@ -21,7 +21,7 @@ from xueji_check.findings import RAW_SCHEMA, emit
 from xueji_check.load import Problem, Table
 from xueji_check.pii import SEP_DASHES
 from xueji_check.registry import rule
-from xueji_check.rules.aid import what
+from xueji_check.rules.aid import PENDING, what
 from xueji_check.rules.changes import student_key
 from xueji_check.schools import UNNAMED
 from xueji_check.spec import normalise_header
@@ -485,6 +485,31 @@ def title_scope(t: Table) -> tuple[set[str], set[str]]:
 MAX_DAMAGED_PATTERNS = 200  # damaged names of a publicity list matched as patterns (more: a broken file)
 
 
+# approval_status in schemas/aid.toml: the canonical value of an approved application (通过,
+# 审核通过, 已审批… are read as it); rules.aid.PENDING names the two that are not (待审核, 未通过)
+APPROVED = "已通过"
+
+
+def approved_recipients(cols: list[str]) -> tuple[pl.Expr, pl.Expr | None]:
+    """Which aid rows are approved recipients, expected on a publicity list (P403), from the aid
+    table's columns `cols`: (a boolean expression true on those rows, an expression true on the
+    rows whose approval cannot be read, or None). An application is approved when it has an
+    审批日期 or its 审批状态 is 已通过, and never when its 审批状态 is 未通过 (refused: 审核不通过,
+    驳回, 退回…) or 待审核 (not decided yet: the school reviews and publicises before the
+    approval, so the list may still be to come). With neither column every row is a recipient;
+    with a 审批状态 but no 审批日期 column, a status left blank or outside the list cannot be
+    judged (notice 三（三）–三（四）: 审核、公示、审批、发放)."""
+    has_date, has_status = "approved_date" in cols, "approval_status" in cols
+    if not has_status:
+        return (pl.col("approved_date").is_not_null() if has_date else pl.lit(True)), None
+    status = pl.col("approval_status")
+    said = (status == APPROVED).fill_null(False)
+    refused_or_pending = status.is_in(list(PENDING)).fill_null(False)
+    if has_date:
+        return ~refused_or_pending & (pl.col("approved_date").is_not_null() | said), None
+    return said, ~said & ~refused_or_pending
+
+
 def _with_name_key(df: pl.DataFrame) -> pl.DataFrame:
     """`_nk`: the canonical name (`name__key` of the normaliser, else computed)."""
     return df.with_columns(_nk=pl.col("name__key") if "name__key" in df.columns else nz.name_key(pl.col("name")))
@@ -493,7 +518,10 @@ def _with_name_key(df: pl.DataFrame) -> pl.DataFrame:
 @rule(
     "P403", severity="warning", title="受助学生未公示", title_en="approved recipients not publicised",
     clause="三（四）", needs={"publicity": ("name",), "aid": ("name",)},
-    what="资助表中已审批的受助学生不在公示名单中（按姓名 + 学校匹配，公示名单不含身份证号）。",
+    what="资助表中已审批的受助学生不在公示名单中（按姓名 + 学校匹配，公示名单不含身份证号）。"
+         "已审批指有审批日期或审批状态为已通过；审批状态为未通过（审核不通过、驳回、退回等）的申请人不是受助学生，"
+         "待审核的尚未审定（公示可在审批之前），都不要求出现在公示名单中。资助表没有审批日期列时，审批状态为空或无法识别的行不判断；"
+         "两列都没有时，资助表各行都算受助学生。",
     why="受助学生名单须经公示（三（四））。",
     example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条。",
 )
@@ -543,11 +571,11 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     pub_pairs = pub_pairs.filter(~nz.name_damaged(pl.col("_nk")))
     aid_names = pl.col("name__key") if "name__key" in acols else nz.name_key(pl.col("name"))
     lf = ctx.lf("aid").filter(pl.col("name").is_not_null()).with_columns(_nk=aid_names)
-    note_unjudged(ctx, "P403", "aid", {"姓名含乱码（?、？ 或 �）": nz.name_damaged(pl.col("name"))})
-    lf = lf.filter(~nz.name_damaged(pl.col("name")))
-    approved = "approved_date" in acols
-    if approved:
-        lf = lf.filter(pl.col("approved_date").is_not_null())
+    recipient, undecided = approved_recipients(acols)
+    note_unjudged(ctx, "P403", "aid", {"姓名含乱码（?、？ 或 �）": nz.name_damaged(pl.col("name")),
+                                       **({"审批状态为空或无法识别（无审批日期列）": undecided} if undecided is not None else {})})
+    lf = lf.filter(~nz.name_damaged(pl.col("name")) & recipient)
+    approved = "approved_date" in acols or "approval_status" in acols
     if scoped_terms and terms and "term" in acols:
         lf = lf.filter(pl.col("term").is_in(sorted(terms)))
     if scoped_types and types and "aid_type" in acols:
