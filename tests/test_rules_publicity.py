@@ -405,3 +405,58 @@ def test_p403_a_refused_status_outweighs_an_approval_date(tmp_path, cli):
             [["1", "张三", "东方技工学校", "数控", "1班", "国家助学金"]])
     r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
     assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()
+
+
+# ------------------------------------------------------------------ P403: each school's own lists
+def test_p403_a_school_is_judged_against_its_own_lists_whatever_the_other_schools_lists(tmp_path, cli):
+    """东方's list covers 2024秋 only; 南山's list names no term (so all of 南山's terms). 东方's
+    2025春 recipient (新生九) is no finding, with or without 南山's list or a list naming no school,
+    and 东方's findings are the same in every run; a 2024秋 recipient missing from 东方's list
+    (王五) and a 南山 recipient missing from 南山's (南二, any term) still are."""
+    aid = write_xlsx(tmp_path / "资助申报_2024-2025.xlsx", [
+        ["学籍号", "姓名", "身份证号", "学校名称", "学期", "资助类型", "审批日期"],
+        ["D1", "赵一", A, "东方技工学校", "2024秋", "国家助学金", "2024-10-25"],
+        ["D9", "新生九", make_id("20090315", seq="191"), "东方技工学校", "2025春", "国家助学金", "2025-04-25"],
+        ["D5", "王五", make_id("20080317", seq="171"), "东方技工学校", "2024-2025学年第一学期", "国家助学金", "2024-10-25"],
+        ["N1", "南一", make_id("20080415", seq="211"), "南山高级技工学校", "2024秋", "国家助学金", "2024-10-25"],
+        ["N2", "南二", make_id("20080416", seq="231"), "南山高级技工学校", "2025春", "国家助学金", "2025-04-25"],
+    ])
+    east = pub(tmp_path / "east", "东方技工学校2024年秋季学期国家助学金公示名单 公示时间：2024年11月4日至2024年11月8日",
+               [["1", "赵一", "东方技工学校", "数控", "1班", "国家助学金"]], name="资助公示_东方技工学校.xlsx")
+    south = write_xlsx(tmp_path / "south" / "资助公示_南山高级技工学校.xlsx",
+                       [["序号", "姓名", "专业"], ["1", "南一", "数控"]],
+                       title="南山高级技工学校国家助学金受助学生公示 公示时间：2024年11月4日至2024年11月8日")
+    nameless = write_xlsx(tmp_path / "other" / "公示名单.xlsx", [["序号", "姓名"], ["1", "李雷"]],
+                          title="国家助学金受助学生公示 公示时间：2024年11月4日至2024年11月8日")
+
+    def run(out, *lists):
+        args = [x for f in lists for x in ("--publicity", f)]
+        return cli("check", *args, "--aid", aid, "--as-of", "2025-06-30", "--format", "csv,json", out=tmp_path / out)
+
+    alone, both, three = run("o1", east), run("o2", east, south), run("o3", east, south, nameless)
+
+    def east_findings(r):
+        p = r.rule("P403").filter(r.rule("P403")["school"] == "东方技工学校")
+        return sorted(zip(p["name"].to_list(), p["message"].to_list(), strict=True))
+
+    assert [n for n, _ in east_findings(alone)] == ["王五"], east_findings(alone)
+    assert "在 1 份公示名单中均未找到" in east_findings(alone)[0][1]
+    assert east_findings(both) == east_findings(alone) == east_findings(three)
+    assert sorted(both.rule("P403")["name"].to_list()) == ["南二", "王五"], both.rule("P403")["message"].to_list()
+    assert sorted(three.rule("P403")["name"].to_list()) == ["南二", "王五"]
+
+
+def test_p403_a_list_naming_a_school_spelled_otherwise_is_about_that_school_only(tmp_path, cli):
+    """A list whose title names 东方技工学校 (no school column) is about the aid table's
+    东方技工学校（东校区）, whose missing recipient (王五) is reported, and about no other school:
+    西城's recipients (not on any list of theirs) are no finding."""
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型", "审批状态"],
+        [A, "张三", "东方技工学校（东校区）", "2024秋", "国家助学金", "已通过"],
+        [make_id("20030103", seq="143"), "王五", "东方技工学校（东校区）", "2024秋", "国家助学金", "已通过"],
+        [make_id("20030104", seq="153"), "赵六", "西城技师学院", "2024秋", "国家助学金", "已通过"],
+    ])
+    f = write_xlsx(tmp_path / "公示.xlsx", [["序号", "姓名", "专业"], ["1", "张三", "数控"]],
+                   title="东方技工学校2024年秋季学期国家助学金公示 公示时间：2024年11月4日至2024年11月8日")
+    r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()

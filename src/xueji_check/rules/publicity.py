@@ -23,7 +23,7 @@ from xueji_check.pii import SEP_DASHES
 from xueji_check.registry import rule
 from xueji_check.rules.aid import PENDING, what
 from xueji_check.rules.changes import student_key
-from xueji_check.schools import UNNAMED
+from xueji_check.schools import SEVERAL, UNNAMED
 from xueji_check.spec import normalise_header
 
 ALLOWED = "姓名、学校、院系、年级、专业、班级"
@@ -515,13 +515,63 @@ def _with_name_key(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(_nk=pl.col("name__key") if "name__key" in df.columns else nz.name_key(pl.col("name")))
 
 
+def list_schools(named: str | None, aid_schools: list[str]) -> list[str | None]:
+    """The schools of the aid table (`aid_schools`) a publicity list naming `named` is about:
+    that school; else the aid table's schools whose name holds it or is held in it (a title's
+    东方技工学校 for the aid table's 东方技工学校（东校区）); none when no school is like it (a
+    list about a school without recipients here is about no one else either); [None] (not
+    identified) when the list names no school."""
+    if named is None or named in (UNNAMED, SEVERAL):
+        return [None]
+    if named in aid_schools:
+        return [named]
+    return [x for x in aid_schools if named in x or x in named]
+
+
+SCOPE_SCHEMA = {"_lid": pl.Int64, "_school": pl.String, "_terms": pl.List(pl.String), "_types": pl.List(pl.String)}
+
+
+def covered(lf: pl.LazyFrame, cols: list[str], scopes: pl.DataFrame) -> pl.LazyFrame:
+    """The aid rows of `lf` (columns `cols`) some publicity list is about, with `_nlists`: how many
+    lists are. `scopes` has one row per list and school it names (SCOPE_SCHEMA): `_lid`, `_school`
+    (an aid table's school; null when the list names none of them), `_terms`, `_types` (empty:
+    any). A row is covered by a list whose term and aid type take in the row's (when the aid table
+    has those columns) and whose school is the row's, or, for a school without a list of its own,
+    by a list whose school is not identified. So a school's recipients are judged against its own
+    lists only, whatever the lists of other schools cover (notice 三（四）: each school publicises
+    its recipients). Joined on the few distinct (school, term, type) triples, not the rows."""
+    keys = [c for c in ("school_name", "term", "aid_type") if c in cols]
+    if not keys:
+        return lf.with_columns(_nlists=pl.lit(scopes["_lid"].n_unique(), pl.UInt32))
+    combos = lf.select(keys).unique()
+    lists = scopes.lazy()
+    if "school_name" in keys:
+        own = lists.filter(pl.col("_school").is_not_null())
+        with_own = scopes["_school"].drop_nulls().unique().to_list()
+        parts = [combos.join(own, left_on="school_name", right_on="_school", how="inner"),
+                 combos.filter(~pl.col("school_name").is_in(with_own).fill_null(False))
+                 .join(lists.filter(pl.col("_school").is_null()).drop("_school"), how="cross")]
+    else:
+        parts = [combos.join(lists.drop("_school"), how="cross")]
+    cov = pl.concat(parts, how="diagonal_relaxed")
+    if "term" in keys:
+        cov = cov.filter((pl.col("_terms").list.len() == 0) | pl.col("_terms").list.contains(pl.col("term")).fill_null(False))
+    if "aid_type" in keys:
+        cov = cov.filter((pl.col("_types").list.len() == 0)
+                         | pl.col("_types").list.contains(pl.col("aid_type")).fill_null(False))
+    cov = cov.group_by(keys).agg(pl.col("_lid").n_unique().alias("_nlists"))
+    return lf.join(cov, on=keys, how="inner", nulls_equal=True)
+
+
 @rule(
     "P403", severity="warning", title="受助学生未公示", title_en="approved recipients not publicised",
     clause="三（四）", needs={"publicity": ("name",), "aid": ("name",)},
     what="资助表中已审批的受助学生不在公示名单中（按姓名 + 学校匹配，公示名单不含身份证号）。"
          "已审批指有审批日期或审批状态为已通过；审批状态为未通过（审核不通过、驳回、退回等）的申请人不是受助学生，"
          "待审核的尚未审定（公示可在审批之前），都不要求出现在公示名单中。资助表没有审批日期列时，审批状态为空或无法识别的行不判断；"
-         "两列都没有时，资助表各行都算受助学生。",
+         "两列都没有时，资助表各行都算受助学生。每所学校的受助学生只与该校自己的公示名单比对，且只比对名单标题或列中写明的学期、"
+         "资助类型（未写明的不限），别的学校的名单不影响该校的结果；名单写的学校与资助表写法不同的（如 东方技工学校 与 东方技工学校（东校区）），"
+         "与名称相互包含的学校比对；认不出学校的名单只与没有自己名单的学校比对。",
     why="受助学生名单须经公示（三（四））。",
     example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条。",
 )
@@ -533,9 +583,7 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         if a_school else []
     tids = table_tids(ctx)
     pairs: list[pl.DataFrame] = []
-    terms: set[str] = set()
-    types: set[str] = set()
-    scoped_terms = scoped_types = True
+    scopes: list[dict] = []
     by_tid = pub.partition_by("_tid", as_dict=True)
     for t in ctx.tables.get("publicity", []):
         tid = tids.get((t.file, t.sheet))
@@ -548,19 +596,16 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
             t_terms |= set(part["term"].drop_nulls().to_list())
         if "aid_type" in part.columns and part["aid_type"].drop_nulls().len():
             t_types |= set(part["aid_type"].drop_nulls().to_list())
-        scoped_terms &= bool(t_terms)
-        scoped_types &= bool(t_types)
-        terms |= t_terms
-        types |= t_types
         if "school_name" in part.columns and part["school_name"].drop_nulls().len():
             pairs.append(part.select("_nk", pl.col("school_name").alias("_school")).drop_nulls("_nk"))
-            continue
-        # the list's school as every file-level finding takes it (title line, else file name)
-        school = ctx.table_school.get(tid)
-        if school in aid_schools:
-            pairs.append(names.with_columns(_school=pl.lit(school, pl.String)))
+            schools = sorted({x for named in part["school_name"].drop_nulls().unique().to_list()
+                              for x in list_schools(named, aid_schools)}, key=lambda x: (x is None, x or ""))
         else:
-            pairs.append(names.with_columns(_school=pl.lit(None, pl.String)))
+            # the list's school as every file-level finding takes it (title line, else file name)
+            school = ctx.table_school.get(tid)
+            schools = list_schools(school, aid_schools)
+            pairs.append(names.with_columns(_school=pl.lit(school if school in aid_schools else None, pl.String)))
+        scopes += [{"_lid": tid, "_school": s, "_terms": sorted(t_terms), "_types": sorted(t_types)} for s in schools]
     if not pairs:
         ctx.options["skip:P403"] = "公示名单中没有姓名"
         return None
@@ -576,14 +621,9 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
                                        **({"审批状态为空或无法识别（无审批日期列）": undecided} if undecided is not None else {})})
     lf = lf.filter(~nz.name_damaged(pl.col("name")) & recipient)
     approved = "approved_date" in acols or "approval_status" in acols
-    if scoped_terms and terms and "term" in acols:
-        lf = lf.filter(pl.col("term").is_in(sorted(terms)))
-    if scoped_types and types and "aid_type" in acols:
-        lf = lf.filter(pl.col("aid_type").is_in(sorted(types)))
+    lf = covered(lf, acols, pl.DataFrame(scopes, schema=SCOPE_SCHEMA, orient="row"))
     any_school = pub_pairs.filter(pl.col("_school").is_null()).select("_nk").unique()
     known = pub_pairs.filter(pl.col("_school").is_not_null())
-    if a_school and any_school.height == 0:
-        lf = lf.filter(pl.col("school_name").is_in(known["_school"].unique().to_list()))
     lf = lf.join(any_school.lazy(), on="_nk", how="anti")
     if a_school:
         lf = lf.join(known.lazy(), left_on=["_nk", "school_name"], right_on=["_nk", "_school"], how="anti")
@@ -593,12 +633,11 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         patterns = damaged["_nk"].unique().head(MAX_DAMAGED_PATTERNS)
         lf = lf.filter(~pl.any_horizontal([pl.col("_nk").str.contains(p) for p in
                                            pl.select(nz.name_pattern(pl.lit(patterns))).to_series().to_list()]))
-    n_lists = len(tids)
     who = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」"),
                          *([pl.lit(" + 学校「"), pl.col("school_name").fill_null("未注明"), pl.lit("」")] if a_school else [])])
     msg = pl.concat_str([what(acols), pl.lit("已审批的受助学生" if approved else "的受助学生"), pl.lit("按"), who,
-                         pl.lit(f"在 {n_lists} 份公示名单中均未找到；资助名单须经公示，请核实是否漏公示，"
-                                "或公示名单中的姓名、学校有误")])
+                         pl.lit("在 "), pl.col("_nlists").cast(pl.String),
+                         pl.lit(" 份公示名单中均未找到；资助名单须经公示，请核实是否漏公示，或公示名单中的姓名、学校有误")])
     return emit(lf, "aid", msg, field="name",
                 key=student_key(acols, pl.col("term") if "term" in acols else pl.lit(None),
                                 pl.col("aid_type") if "aid_type" in acols else pl.lit(None)))
