@@ -446,6 +446,77 @@ def test_p403_a_school_is_judged_against_its_own_lists_whatever_the_other_school
     assert sorted(three.rule("P403")["name"].to_list()) == ["南二", "王五"]
 
 
+# ------------------------------------------------------------------ P401: the year of a period written without one
+@pytest.mark.parametrize("terms,text,expected", [
+    (("2024秋",), "公示时间：1月6日至1月10日", (dt.date(2025, 1, 6), dt.date(2025, 1, 10))),  # January after an autumn term
+    (("2024秋",), "公示时间：11月4日至11月8日", (dt.date(2024, 11, 4), dt.date(2024, 11, 8))),
+    (("2024秋",), "公示时间：12月30日至1月6日", (dt.date(2024, 12, 30), dt.date(2025, 1, 6))),
+    (("2024秋",), "公示时间：8月26日至8月30日", (dt.date(2024, 8, 26), dt.date(2024, 8, 30))),
+    (("2025春",), "公示时间：3月3日至3月7日", (dt.date(2025, 3, 3), dt.date(2025, 3, 7))),
+    (("2024秋", "2025春"), "公示时间：3月3日至3月7日", (dt.date(2025, 3, 3), dt.date(2025, 3, 7))),
+    (("2024秋", "2025春"), "公示时间：11月4日至11月8日", (dt.date(2024, 11, 4), dt.date(2024, 11, 8))),
+])
+def test_parse_period_year_from_the_term(terms, text, expected):
+    from xueji_check.rules.publicity import ListYear
+    assert parse_period(text, ListYear(terms=terms)) == expected
+
+
+@pytest.mark.parametrize("signed,text,expected", [
+    (dt.date(2024, 12, 30), "公示时间：1月6日至1月10日", (dt.date(2025, 1, 6), dt.date(2025, 1, 10))),
+    (dt.date(2025, 1, 3), "公示时间：12月27日至1月3日", (dt.date(2024, 12, 27), dt.date(2025, 1, 3))),
+    (dt.date(2024, 11, 1), "公示时间：11月4日至11月8日", (dt.date(2024, 11, 4), dt.date(2024, 11, 8))),
+])
+def test_parse_period_year_nearest_the_signing_date(signed, text, expected):
+    from xueji_check.rules.publicity import ListYear
+    assert parse_period(text, ListYear(signed=signed, terms=("2023秋",), title=2023)) == expected
+
+
+def _list_with_footer(tmp_path, name, title, footer):
+    rows = [["1", "张三", "东方技工学校", "数控加工", "数控1班", "国家助学金"]]
+    return write_xlsx(tmp_path / name, [OK_HEADERS, *rows, [], *[[x] if not isinstance(x, list) else x for x in footer]],
+                      title=title)
+
+
+def test_p401_january_period_of_an_autumn_term_list_is_in_the_next_year(tmp_path, cli):
+    """A 2024秋 list publicised 1月6日至1月10日 ran Mon 2025-01-06 to Fri 01-10 (5 working days), not
+    in January 2024 (Sat–Wed, 3 working days); 1月6日至1月8日 is still too short, in 2025."""
+    title = "东方技工学校2024年秋季学期国家助学金（第二批）受助学生名单公示"
+    ok = check(cli, "--publicity", _list_with_footer(tmp_path, "a.xlsx", title, ["公示时间：1月6日至1月10日",
+                                                                                  "监督电话：0371-66881234"]),
+               as_of="2025-06-30")
+    assert ok.rule("P401").height == 0, ok.rule("P401")["message"].to_list()
+    assert "P401" not in ok.json["run"]["skipped_rules"]
+    short = check(cli, "--publicity", _list_with_footer(tmp_path, "b.xlsx", title, ["公示时间：1月6日至1月8日"]),
+                  as_of="2025-06-30")
+    p = short.rule("P401")
+    assert p.height == 1 and "2025-01-06 至 2025-01-08" in p["message"][0] and "3 个工作日" in p["message"][0]
+    assert "2024秋" in p["message"][0] and "1 月在 2025 年" in p["message"][0]
+
+
+def test_p401_spring_term_list_keeps_its_year(tmp_path, cli):
+    ok = check(cli, "--publicity", pub(tmp_path, "东方技工学校2025年春季学期国家助学金公示 公示时间：3月3日至3月7日"),
+               as_of="2025-06-30")
+    assert ok.rule("P401").height == 0, ok.rule("P401")["message"].to_list()
+    short = check(cli, "--publicity", pub(tmp_path, "东方技工学校2025年春季学期国家助学金公示 公示时间：3月3日至3月5日",
+                                          name="b.xlsx"), as_of="2025-06-30")
+    assert short.rule("P401").height == 1 and "2025-03-03 至 2025-03-05" in short.rule("P401")["message"][0]
+
+
+def test_p401_year_from_the_signing_date_under_the_list(tmp_path, cli):
+    """The 落款 date (here an Excel date cell after the school's name) dates a period written
+    without a year: 1月6日至1月10日 under a list signed 2024-12-30 is January 2025, whatever the
+    year in the title (2024年国家助学金)."""
+    title = "东方技工学校2024年国家助学金受助学生名单公示"
+    footer = ["公示时间：1月6日至1月10日", "东方技工学校（盖章）", [dt.datetime(2024, 12, 30)]]
+    ok = check(cli, "--publicity", _list_with_footer(tmp_path, "a.xlsx", title, footer), as_of="2025-06-30")
+    assert ok.rule("P401").height == 0, ok.rule("P401")["message"].to_list()
+    assert "P401" not in ok.json["run"]["skipped_rules"]
+    footer = ["公示时间：1月6日至1月9日", ["东方技工学校", "2024年12月30日"]]
+    short = check(cli, "--publicity", _list_with_footer(tmp_path, "b.xlsx", title, footer), as_of="2025-06-30")
+    p = short.rule("P401")
+    assert p.height == 1 and "2025-01-06 至 2025-01-09" in p["message"][0] and "落款日期 2024-12-30" in p["message"][0]
+
+
 def test_p403_a_list_naming_a_school_spelled_otherwise_is_about_that_school_only(tmp_path, cli):
     """A list whose title names 东方技工学校 (no school column) is about the aid table's
     东方技工学校（东校区）, whose missing recipient (王五) is reported, and about no other school:

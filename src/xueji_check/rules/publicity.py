@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +53,11 @@ def _mk(y: int | None, m: str, d: str) -> dt.date | None:
         return None
 
 
-def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] | None:
+def parse_period(text: str, year: int | Callable[[int, int], int | None] | None = None
+                 ) -> tuple[dt.date, dt.date] | None:
     """`公示时间：2018年5月2日至2018年5月8日`, `公示期：2018.5.2-2018.5.8`, `…2018年5月2日至8日`;
-    with `year` (taken from the list's title or term) also a period written without one
-    (`公示时间：11月4日至11月8日`). An end written without its year (or its month) that would fall
+    with `year` (the list's: a year, or a function of the start's month and day, `ListYear`) also
+    a period written without one (`公示时间：11月4日至11月8日`). An end written without its year (or its month) that would fall
     before the start is in the next year (month) when that makes a period of at most WRAP_DAYS
     days: `2024年12月27日至1月3日` ends 2025-01-03, `12月28日至3日` on 3 January; `5月8日至4月2日`
     and `11月8日至4日` stay as written (an end before the start, reported)."""
@@ -70,7 +72,8 @@ def parse_period(text: str, year: int | None = None) -> tuple[dt.date, dt.date] 
             first = _DATE.search(seg) if year is not None and m is not None else None
             if first is None:
                 return None
-    y = int(first.group(1)) if first.group(1) else year
+    y = int(first.group(1)) if first.group(1) else \
+        year(int(first.group(2)), int(first.group(3))) if callable(year) else year
     start = _mk(y, first.group(2), first.group(3))
     rest = seg[first.end():]
     day_only = _DAY_ONLY.match(rest)
@@ -102,14 +105,91 @@ def table_tids(ctx: Context) -> dict[tuple[str, str], int]:
     return {(f, s): t for f, s, t in df.select("_file", "_sheet", "_tid").unique().iter_rows()}
 
 
-def list_year(t: Table) -> int | None:
-    """The year a publicity list is about, for a period written without one: the year of the
-    term its title or file name names (2024秋 → 2024), else a year written in its title."""
+# 落款 (or 制表/公布日期): a line that is a date with its year, alone or after the school's name
+# or a 日期 label (a note such as 张三于2024年9月1日入学 is none)
+_SIGNED = re.compile(
+    r"^\s*(?:[^\d:：]{0,40}?(?:学校|学院|技校|中心|公司|委员会|办公室|领导小组|工作组|教育局|人社局|局|处|科|站|部)"
+    r"\s*[（(]?(?:盖章|公章|章)?[）)]?|[^\d:：]{0,10}日期\s*[:：]?)?\s*((?:19|20)\d{2})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]"
+    r"\s*(\d{1,2})\s*[日号]?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+_ACADEMIC_YEAR = re.compile(r"((?:19|20)\d{2})\s*[-－—–~～至/]\s*(?:19|20)\d{2}\s*学年")
+# An autumn term (秋季学期, 第一学期) starts in late August or September and ends in January or
+# February: its lists are published from September to January, so a month from August to
+# December is the term's first year and one from January to July the next (a 2024秋 list
+# publicised 1月6日至1月10日 ran in January 2025). A spring term (February–July) is its own year.
+AUTUMN_FROM_MONTH = 8
+
+
+@dataclass
+class ListYear:
+    """The year of a date a publicity list writes without one (`公示时间：1月6日至1月10日`), as
+    a function of its month and day: by the list's 落款 date (`signed`) when it has one (the year
+    that puts the date nearest to it), else by the terms its title names (`terms`, labels such
+    as 2024秋: an autumn term's January–July is the next year, AUTUMN_FROM_MONTH), else by a
+    school year (`academic`, the first year of 2024-2025学年: read as an autumn term), else the
+    year its title writes (`title`)."""
+
+    signed: dt.date | None = None
+    terms: tuple[str, ...] = ()
+    academic: int | None = None
+    title: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.signed or self.terms or self.academic or self.title)
+
+    def _term(self, month: int) -> str:
+        """The term whose months take in `month` (autumn: August–January, spring: February–July),
+        else the latest named."""
+        def within(label: str) -> bool:
+            return month >= AUTUMN_FROM_MONTH or month == 1 if label.endswith("秋") else 2 <= month < AUTUMN_FROM_MONTH
+        return next((x for x in sorted(self.terms, reverse=True) if within(x)), max(self.terms))
+
+    def __call__(self, month: int, day: int) -> int | None:
+        if self.signed is not None:
+            near = []
+            for y in (self.signed.year - 1, self.signed.year, self.signed.year + 1):
+                try:
+                    near.append((abs((dt.date(y, month, day) - self.signed).days), -y))
+                except ValueError:
+                    continue
+            return -min(near)[1] if near else None
+        if self.terms:
+            label = self._term(month)
+            y = int(label[:4])
+            return y + 1 if label.endswith("秋") and month < AUTUMN_FROM_MONTH else y
+        if self.academic is not None:
+            return self.academic + (month < AUTUMN_FROM_MONTH)
+        return self.title
+
+    def basis(self, month: int, year: int) -> str:
+        """Where `year` came from, for the message (Chinese)."""
+        if self.signed is not None:
+            return f"（未写年份，按落款日期 {self.signed} 取 {year} 年）"
+        if self.terms:
+            return f"（年份取自名单标题的学期「{self._term(month)}」：{month} 月在 {year} 年）"
+        if self.academic is not None:
+            return f"（年份取自名单标题的「{self.academic}-{self.academic + 1}学年」：{month} 月在 {year} 年）"
+        return f"（年份取自名单标题：{year} 年）"
+
+
+def list_year(t: Table) -> ListYear:
+    """The year of a period a publicity list writes without one (`ListYear`): from its 落款
+    date (a footer or title line that is a date with its year), the terms its title or file name
+    names, a school year in its title, or a year written in its title."""
+    signed = None
+    for line in [*t.footer_lines, *t.title_lines]:
+        m = _SIGNED.match(line)
+        if m and "公示" not in line:
+            try:
+                signed = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                break
+            except ValueError:
+                continue
     terms, _ = title_scope(t)
-    if terms:
-        return max(int(x[:4]) for x in terms)
-    m = re.search(r"((?:19|20)\d{2})\s*年", " ".join(t.title_lines))
-    return int(m.group(1)) if m else None
+    title = " ".join(t.title_lines)
+    academic = _ACADEMIC_YEAR.search(title)
+    year = re.search(r"((?:19|20)\d{2})\s*年", title)
+    return ListYear(signed, tuple(sorted(terms)), int(academic.group(1)) if academic else None,
+                    int(year.group(1)) if year else None)
 
 
 def text_periods(t: Table) -> list[Period]:
@@ -118,14 +198,13 @@ def text_periods(t: Table) -> list[Period]:
     mentioning 公示. A period without a year takes the list's (`list_year`), and says so."""
     out = []
     year = list_year(t)
-    known = f"（年份取自名单标题：{year} 年）" if year else ""
 
     def read(line: str) -> tuple[dt.date, dt.date, str] | None:
         p = parse_period(line)
         if p:
             return p[0], p[1], ""
         p = parse_period(line, year) if year else None
-        return (p[0], p[1], known) if p else None
+        return (p[0], p[1], year.basis(p[0].month, p[0].year)) if p else None
 
     for line in t.title_lines:
         p = read(line)
@@ -206,7 +285,9 @@ def min_end(ctx: Context, start: dt.date) -> dt.date:
 @rule(
     "P401", severity="error", title="公示期不足", title_en="publicity period too short",
     clause="三（四）", needs={"publicity": ()},
-    what="公示期（首尾两天都算）少于 5 个工作日（publicity_workdays）。公示期取自 --publicity-start/--publicity-end、公示开始/结束日期列或标题、表尾中的「公示时间：X 月 X 日至 X 月 X 日」。",
+    what="公示期（首尾两天都算）少于 5 个工作日（publicity_workdays）。公示期取自 --publicity-start/--publicity-end、公示开始/结束日期列或标题、表尾中的「公示时间：X 月 X 日至 X 月 X 日」。"
+         "公示期未写年份时，有落款日期的取离落款日期最近的年份；否则按名单标题写明的学期推定（秋季学期的 8–12 月在当年，"
+         "1–7 月在下一年，如 2024 年秋季学期名单的 1 月 6 日是 2025 年 1 月 6 日；春季学期在当年），再否则取标题中的年份。",
     why="资助名单须公示不少于 5 个工作日（三（四））。",
     example="2024-11-04 至 11-07（周一至周四）只有 4 个工作日 → P401；11-04 至 11-08 不报。",
 )
