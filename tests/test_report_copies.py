@@ -287,3 +287,21 @@ def test_rows_above_and_below_the_header_show_no_personal_number(tmp_path, cli):
     ws = openpyxl.load_workbook(r.out / "report.xlsx").worksheets[3]
     texts = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert mobile in texts and ID_C in texts
+
+
+def test_period_without_a_year_marks_the_footer_line(tmp_path, cli):
+    """A footer period written without a year (1月6日至1月8日 under a 2024秋 title: January 2025,
+    3 working days) is marked where P401 read it, like a period with its year."""
+    f = sheet_rows(tmp_path / "公示.xlsx", [
+        ["东方技工学校2024年秋季学期国家助学金受助学生名单公示"],
+        ["序号", "姓名", "学校", "专业", "资助类型", "金额"],
+        [1, "张三", "东方技工学校", "数控", "国家助学金", 1000],
+        None,
+        ["公示时间：1月6日至1月8日"],
+    ], sheet="公示")
+    r = cli("check", "--publicity", f, "--as-of", "2025-06-30")
+    assert r.rule("P401")["message"].str.contains("2025-01-06").to_list() == [True], r.findings.rows()
+    wb = openpyxl.load_workbook(r.out / "report.xlsx")
+    ws = copy_of(wb, "公示")
+    assert ws["C5"].value.startswith("公示时间") and "P401" in ws["C5"].comment.text
+    assert ("P401", "第 5 行（表尾）", ws.title, "C5", None) in links(wb)

@@ -220,11 +220,16 @@ def period_cell(t) -> tuple[int, int | None] | None:
     rules.publicity.text_periods looks: the title lines first, then the footer lines): the sheet
     row (1-based) and the index of the cell holding the period (None if no copied cell holds it),
     or None when no such line."""
-    from xueji_check.rules.publicity import parse_period
+    from xueji_check.rules.publicity import list_year, parse_period
 
-    row = next((r for line, r in zip(t.title_lines, t.title_rows, strict=False) if parse_period(line)), None)
+    year = list_year(t)
+
+    def stated(text: str) -> bool:  # a period with its year, or without (the list's year, as P401 reads it)
+        return bool(parse_period(text) or (year and parse_period(text, year)))
+
+    row = next((r for line, r in zip(t.title_lines, t.title_rows, strict=False) if stated(line)), None)
     if row is None:
-        row = next((r for line, r in zip(t.footer_lines, t.footer_rows, strict=False) if parse_period(line)), None)
+        row = next((r for line, r in zip(t.footer_lines, t.footer_rows, strict=False) if stated(line)), None)
     if row is None:
         return None
     other = _other_rows(t).filter(pl.col("_row") == row)
@@ -233,7 +238,7 @@ def period_cell(t) -> tuple[int, int | None] | None:
     cells = [(int(c[1:]), v) for c, v in other.drop("_row").row(0, named=True).items()
              if c[1:].isdigit() and v is not None and str(v).strip() and int(c[1:]) < COPY_MAX_COLS]
     cells.sort()
-    hit = next((i for i, v in cells if parse_period(str(v))), None)
+    hit = next((i for i, v in cells if stated(str(v))), None)
     if hit is None:
         hit = next((i for i, v in cells if "公示" in str(v)), cells[0][0] if cells else None)
     return row, hit
