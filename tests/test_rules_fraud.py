@@ -164,7 +164,8 @@ def test_address_near_misses_stay_apart(a, b):
 
 
 @pytest.mark.parametrize("raw", ["无", "不详", "同上", "周口市郸城县汲冢镇王庄村", "周口市郸城县汲冢镇王庄村3组",
-                                 "东方技工学校学生宿舍3栋201室", "郑州市金水区东方技校集体户12号", ""])
+                                 "东方技工学校学生宿舍3栋201室", "郑州市金水区东方技校集体户12号", "",
+                                 "郑州市二七区儿童福利院3号楼", "开封市SOS儿童村5号", "洛阳市未成年人救助保护中心2号"])
 def test_addresses_that_say_nothing_about_a_household(raw):
     assert pl.select(nz.address_key(pl.lit(raw))).item() is None
 

@@ -854,9 +854,9 @@ def phone_is_local(number: pl.Expr) -> pl.Expr:
 
 # ---------------------------------------------------------------- home addresses
 # Words that make an address the school's own or a collective one (boarders' dormitories, the
-# school's 集体户口 where students move their household registration): shared by many students
-# by nature, so not compared.
-ADDRESS_COLLECTIVE = r"学校|学院|技校|技工|中专|职校|职专|校区|宿舍|集体户"
+# school's 集体户口 where students move their household registration) or a home that raises
+# children (儿童福利院, SOS儿童村, 未成年人救助保护中心): shared by many students by nature, so not compared.
+ADDRESS_COLLECTIVE = r"学校|学院|技校|技工|中专|职校|职专|校区|宿舍|集体户|福利院|儿童村|孤儿院|救助|福利中心|养育院|(?i:sos)"
 # A house or room number: an address without one (only a village or street) is shared by many
 # families and says nothing about who lives together.
 _ADDRESS_HOUSE = r"\d+\s*(号|室|栋|单元|#|房)|\d+\s*[-－—]\s*\d+"
