@@ -488,3 +488,24 @@ def test_a305_counts_suspended_terms_out_and_does_not_judge_what_it_cannot_count
     assert "扣除" not in a["message"][0]
     unjudged = r.json["run"]["unjudged"]["A305"]
     assert unjudged["rows"] == 3 and len(unjudged["reasons"]) == 3, unjudged
+
+
+def test_a_name_in_the_signature_column_is_a_signature_not_an_unreadable_value(tmp_path, cli):
+    """学生签字 holding the student's name (typed or signed) is signed: no S007, no A310. Near
+    misses: 待签 and 未签字 are not names (S007 for the first, A310 for the second)."""
+    aid = [aid_row("S1", "张三", A, signed="张三"), aid_row("S2", "李四", B, signed="阿依古丽·买买提"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", signed="待签"),
+           aid_row("S2", "李四", B, term="2019春", apply="2019-04-01", signed="未签字")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("S007").filter(pl.col("column") == "学生签字")["row"].to_list() == ["5"], r.rule("S007").rows()
+    assert r.rule("A310")["row"].to_list() == ["6"], r.rule("A310").rows()
+
+
+def test_year_based_credit_system_is_no_credit_system(tmp_path, cli):
+    """学制类型 学年学分制 is the year-based system of full-time schools: no S007, no R106."""
+    headers = [*ROSTER_HEADERS, "学制类型"]
+    rows = [[*roster_row("S1", "张三", A), "学年学分制"], [*roster_row("S2", "李四", B), "学分制"]]
+    f = write_xlsx(tmp_path / "名册.xlsx", [headers, *rows])
+    r = check(cli, "--roster", f)
+    assert r.rule("S007").height == 0, r.rule("S007").rows()
+    assert r.rule("R106")["row"].to_list() == ["3"]

@@ -444,6 +444,20 @@ def yes_no(raw: pl.Expr) -> pl.Expr:
     )
 
 
+# A name signed or typed into a 学生签字 cell (张三, 阿依古丽·买买提): 2-8 Chinese characters and name
+# dots, none of the characters that write "not yet" (未签, 待签, 无, 缺).
+_SIGNATURE = r"^[\p{Han}·•・.]{2,8}$"
+_NOT_SIGNED = r"[未无否待不没缺空]"
+
+
+def signature(raw: pl.Expr) -> pl.Expr:
+    """True where a 学生签字 cell holds a name (the student signed, or the name was typed), else
+    null: a cell yes_no cannot read is a signature when it looks like one (`_SIGNATURE`)."""
+    s = compact(raw)
+    return pl.when(s.str.contains(_SIGNATURE) & ~s.str.contains(_NOT_SIGNED)).then(pl.lit(True)) \
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+
+
 def grade_year(raw: pl.Expr) -> pl.Expr:
     """`一年级`, `1`, `二年级` → year of study; `2018级` (a cohort) → null."""
     s = compact(raw).str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))

@@ -29,7 +29,10 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] |
         v = nz.number(raw, f.sum_parts)
         return [nz.clean_text(raw).alias(f"{n}__raw"), pl.when(nz.within(v, f.min, f.max)).then(v).alias(n)]
     if f.type == "bool":
-        return [nz.clean_text(raw).alias(f"{n}__raw"), nz.yes_no(raw).alias(n)]
+        v = nz.yes_no(raw)
+        if n == "signed":  # a name in the 学生签字 cell is the signature (A310 reads it so; no S007)
+            v = pl.coalesce(v, nz.signature(raw))
+        return [nz.clean_text(raw).alias(f"{n}__raw"), v.alias(n)]
     if f.type == "enum":
         return [nz.clean_text(raw).alias(f"{n}__raw"), nz.enum_value(raw, f.values, f.synonyms, f.patterns).alias(n)]
     if f.type == "term":
