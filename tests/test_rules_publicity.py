@@ -531,3 +531,19 @@ def test_p403_a_list_naming_a_school_spelled_otherwise_is_about_that_school_only
                    title="东方技工学校2024年秋季学期国家助学金公示 公示时间：2024年11月4日至2024年11月8日")
     r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
     assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()
+
+
+def test_p403_a_school_column_spelled_otherwise_matches_its_names(tmp_path, cli):
+    """The list's 学校 column writes 东方技工学校 for the aid table's 东方技工学校（东校区）: its names
+    match the aid table's recipients of that school (张三 is on it); 王五, missing, is reported; a
+    name whose school cell is empty (李四) matches at any school."""
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型", "审批状态"],
+        [A, "张三", "东方技工学校（东校区）", "2024秋", "国家助学金", "已通过"],
+        [make_id("20030105", seq="163"), "李四", "东方技工学校（东校区）", "2024秋", "国家助学金", "已通过"],
+        [make_id("20030103", seq="143"), "王五", "东方技工学校（东校区）", "2024秋", "国家助学金", "已通过"],
+    ])
+    f = write_xlsx(tmp_path / "公示.xlsx", [["序号", "姓名", "学校"], ["1", "张三", "东方技工学校"], ["2", "李四", None]],
+                   title="2024年秋季学期国家助学金公示 公示时间：2024年11月4日至2024年11月8日")
+    r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()

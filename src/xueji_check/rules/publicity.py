@@ -678,9 +678,17 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         if "aid_type" in part.columns and part["aid_type"].drop_nulls().len():
             t_types |= set(part["aid_type"].drop_nulls().to_list())
         if "school_name" in part.columns and part["school_name"].drop_nulls().len():
-            pairs.append(part.select("_nk", pl.col("school_name").alias("_school")).drop_nulls("_nk"))
-            schools = sorted({x for named in part["school_name"].drop_nulls().unique().to_list()
-                              for x in list_schools(named, aid_schools)}, key=lambda x: (x is None, x or ""))
+            # each name paired with the aid table's school(s) its list's school stands for (a list
+            # writing 东方技工学校 for the aid table's 东方技工学校（东校区）), as the scope is
+            named_as = {named: list_schools(named, aid_schools) for named in part["school_name"].drop_nulls().unique().to_list()}
+            mapping = pl.DataFrame([(k, v) for k, vs in named_as.items() for v in vs],
+                                   schema={"school_name": pl.String, "_school": pl.String}, orient="row")
+            # (a name whose school cell is empty matches the name at any school: not reported)
+            pairs.append(part.select("_nk", "school_name").drop_nulls("_nk")
+                         .join(mapping, on="school_name", how="left")
+                         .filter(pl.col("school_name").is_null() | pl.col("_school").is_not_null())
+                         .select("_nk", "_school"))
+            schools = sorted({x for vs in named_as.values() for x in vs}, key=lambda x: (x is None, x or ""))
         else:
             # the list's school as every file-level finding takes it (title line, else file name)
             school = ctx.table_school.get(tid)
