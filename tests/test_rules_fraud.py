@@ -310,7 +310,19 @@ def test_a312_paid_before_approval_and_while_pending(tmp_path, cli):
     assert a["row"].to_list() == ["3", "4", "5"]
     assert "发放日期 2024-10-20 早于审批日期 2024-10-25（早 5 天）" in a["message"][0] and a["column"][0] == "发放日期"
     assert "审批状态为「待审核」却已于 2024-11-20 发放" in a["message"][1] and a["column"][1] == "审批状态"
-    assert "「未通过」" in a["message"][2]
+    assert "审批状态为「驳回」却已于" in a["message"][2]  # the cell as written
+    assert res.rule("S007").height == 0
+
+
+def test_a312_a_refusal_then_the_approval_is_approved(tmp_path, cli):
+    """退回修改后通过 and 驳回后重新申报，已通过 end in an approval: paid, no A312. Near miss: 审核不通过（超龄）
+    paid is A312."""
+    recs = [grant("S1", "张三", A, 审批日期="", 审批状态="退回修改后通过"),
+            grant("S2", "李四", B, 审批日期="", 审批状态="驳回后重新申报，已通过"),
+            grant("S3", "王五", C, 审批日期="", 审批状态="审核不通过（超龄）")]
+    res = check(cli, "--aid", aid_file(tmp_path, recs))
+    assert res.rule("A312")["row"].to_list() == ["5"], res.rule("A312")["message"].to_list()
+    assert "「审核不通过(超龄)」" in res.rule("A312")["message"][0]  # as written, brackets half-width
     assert res.rule("S007").height == 0
 
 

@@ -763,7 +763,9 @@ def paid_before_approval(ctx: Context) -> pl.LazyFrame | None:
         pl.lit("（早 "), (pl.col("approved_date") - pl.col("pay_date")).dt.total_days().cast(pl.String), pl.lit(" 天）"),
     ])) if has_date else pl.lit(None, pl.String)
     pending_txt = pl.when(pending).then(pl.concat_str([
-        pl.lit("审批状态为「"), pl.col("approval_status"), pl.lit("」却已于 "), day(pl.col("pay_date")), pl.lit(" 发放"),
+        pl.lit("审批状态为「"), pl.coalesce(pl.col("approval_status__raw"), pl.col("approval_status"))
+        if "approval_status__raw" in cols else pl.col("approval_status"),
+        pl.lit("」却已于 "), day(pl.col("pay_date")), pl.lit(" 发放"),
     ])) if has_status else pl.lit(None, pl.String)
     msg = pl.concat_str([
         what(cols), pl.lit("："), pl.concat_str([early_txt, pending_txt], separator="，", ignore_nulls=True),
