@@ -435,7 +435,7 @@ def test_refused_unpaid_applications_are_not_accused_of_a_payment(tmp_path, cli)
     for rid in ("A304", "A308", "A309", "A311"):
         assert r.rule(rid).height == 0, (rid, r.rule(rid)["message"].to_list())
     a312 = r.rule("A312")
-    assert a312["row"].to_list() == ["7"] and "「未通过」" in a312["message"][0], a312["message"].to_list()
+    assert a312["row"].to_list() == ["7"] and "「审核不通过(超龄)」" in a312["message"][0], a312["message"].to_list()
 
 
 def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
