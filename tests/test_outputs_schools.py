@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_csv, write_xlsx
-from xueji_check.schools import SEVERAL, school_in_text
+from xueji_check.schools import SEVERAL, named_school, school_in_text
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 AS_OF = ("--as-of", "2025-06-30")
@@ -60,6 +60,12 @@ def test_school_summary_adds_up_to_the_findings(sample_run):
     ("甲市2024年秋季学期技工学校国家助学金受助学生名单公示", None),
     ("全市技工院校2024年资助名单", None),
     ("关于各技师学院学籍注册的通知", None),
+    ("甲市人社局关于技工学校学籍注册情况的通报", None),
+    ("甲市各技工学校2024年学籍名册", None),
+    ("市教育局直属学校名单", None),
+    ("甲市技工院校学籍汇总", None),
+    ("东方技工学校关于2024年秋季学期学籍注册的报告", "东方技工学校"),
+    ("甲市技工学校2024级学籍名册", "甲市技工学校"),  # a city's own school of that name
     # two schools named: the file is charged to several, not to the first
     ("乙市北湖技工学校、乙市西城技师学院2024年秋季学期国家助学金公示", SEVERAL),
     ("北湖技工学校和西城技师学院联合公示", SEVERAL),
@@ -251,3 +257,28 @@ def test_a302_does_not_call_students_absent_from_a_roster_that_could_not_be_chec
                                                 ["南山高级技工学校", "李四", other, "2024秋", "国家助学金", "1000"]])
     r = cli("check", tmp_path / "in2", *AS_OF, "--format", "csv,json", out=tmp_path / "o2")
     assert r.rule("A302")["school"].to_list() == ["南山高级技工学校"], r.rule("A302").rows()
+
+
+def test_a_sheet_named_after_a_school_names_it_before_the_file():
+    assert named_school([], "甲市技工院校学籍汇总.xlsx", "东方技工学校", []) == "东方技工学校"
+    assert named_school([], "东方技工学校名册.xlsx", "2024级", []) == "东方技工学校"
+
+
+def test_a_roster_whose_title_school_is_doubtful_is_not_checked(tmp_path, cli):
+    """新东方技工学校 (its title only) beside a known 东方技工学校: the school of its rows is
+    doubtful, so the table is not checked (S001, a warning says why), and the two schools'
+    students are never taken for one registration. Near miss: a title naming a school the data
+    does not contradict (西山技工学校) is checked, and the same ID at both schools is R101."""
+    cols = [h for h in ROSTER_HEADERS if h != "学校名称"]
+    idn = make_id(seq="611")
+    own = [v for h, v in zip(ROSTER_HEADERS, roster_row("2024001", "张三", idn), strict=True) if h != "学校名称"]
+    write_xlsx(tmp_path / "in" / "东方名册.xlsx", [ROSTER_HEADERS, roster_row("2024001", "张三", idn)])
+    write_xlsx(tmp_path / "in" / "名册2.xlsx", [cols, own], title="新东方技工学校2024级学籍名册")
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    assert r.rule("S001")["file"].str.ends_with("名册2.xlsx").to_list() == [True]
+    assert r.rule("R101").height == 0
+    assert "也可能是本次数据中的「东方技工学校」" in r.stdout + r.stderr
+    write_xlsx(tmp_path / "in" / "名册2.xlsx", [cols, own], title="西山技工学校2024级学籍名册")
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json", out=tmp_path / "o2")
+    assert sorted(r.rule("R101")["school"].to_list()) == ["东方技工学校", "西山技工学校"]
+    assert r.rule("S001").height == 0

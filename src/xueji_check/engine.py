@@ -624,26 +624,50 @@ def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table]) 
 
 
 def schools_filled(frames: dict[str, pl.LazyFrame], tables: list[Table], school_of: dict[int, str],
-                   specs: dict) -> dict[str, pl.LazyFrame]:
+                   specs: dict, problems: list[Problem]) -> tuple[dict[str, pl.LazyFrame], list[int]]:
     """`frames` with the 学校名称 of the rows of each table that has no school column although its
     kind requires one (a school's own roster names the school only in its title or file name:
-    the loader let it through for that, `load.table.build_table`) set to the school the table is
-    charged to (`school_of`, table id → school). Such rows take part in the rules comparing
-    schools (R101) as if the column had been there."""
+    the loader let it through for that, `load.table.build_table`) set to the school its title,
+    sheet or file names (`schools.named_school`, words only), with an info line in `problems`.
+    Such rows take part in the rules comparing schools (R101) as if the column had been there.
+    When the run's data makes that name doubtful (`school_of`, the table's school read with the
+    run's known schools, is another: 新东方技工学校 beside a known 东方技工学校), the table is not
+    checked (S001, as without the name) and a warning says why; its table id is returned so that
+    the caller drops it. Returns (frames, table ids not checked)."""
+    from xueji_check.schools import named_school
+
     out = dict(frames)
+    dropped: list[int] = []
     for kind, lf in frames.items():
         field = specs[kind].field_map.get("school_name")
         if field is None or not field.required:
             continue
-        fill = {tid: school_of[tid] for tid, t in enumerate(tables)
-                if t.kind == kind and not t.missing and "school_name" not in t.field_cols
-                and school_of.get(tid) not in (None, UNNAMED, SEVERAL)}
+        fill: dict[int, str] = {}
+        for tid, t in enumerate(tables):
+            if t.kind != kind or t.missing or "school_name" in t.field_cols:
+                continue
+            words = named_school(t.title_lines, t.file, t.sheet, [])
+            known = school_of.get(tid)
+            if words and words == known:
+                fill[tid] = words
+                problems.append(Problem("info", t.file, t.sheet, None,
+                                        f"表中没有「学校名称」列，各行按标题或文件名中的学校「{words}」检查；"
+                                        "如果不是该校的表，请加上学校名称列后重新检查"))
+                continue
+            dropped.append(tid)
+            t.missing.append("school_name")
+            doubt = f"「{words}」也可能是本次数据中的「{known}」" if words and known not in (None, UNNAMED, SEVERAL) \
+                else f"「{words or '（无）'}」无法确定是哪一所学校"
+            problems.append(Problem("warning", t.file, t.sheet, None,
+                                    f"表中没有「学校名称」列，标题或文件名中的学校{doubt}，该表未检查；请加上学校名称列后重新检查"))
+        if dropped:
+            out[kind] = out[kind].filter(~pl.col("_tid").is_in(dropped))
         if not fill:
             continue
         named = pl.col("_tid").replace_strict(fill, default=None, return_dtype=pl.String)
         cur = pl.col("school_name") if "school_name" in lf.collect_schema().names() else pl.lit(None, pl.String)
-        out[kind] = lf.with_columns(pl.coalesce(cur, named).alias("school_name"))
-    return out
+        out[kind] = out[kind].with_columns(pl.coalesce(cur, named).alias("school_name"))
+    return out, dropped
 
 
 def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[int, str],
@@ -1024,7 +1048,14 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
              for k, lf in frames.items()}
     school_of = table_schools(all_tables, pairs)
     school_of = {tid: policy.school_aliases.get(s, s) for tid, s in school_of.items()}
-    frames = schools_filled(frames, all_tables, school_of, specs)
+    frames, unchecked = schools_filled(frames, all_tables, school_of, specs, problems)
+    for tid in unchecked:  # back to S001: the school of its rows is doubtful
+        t = all_tables[tid]
+        missing_columns.append((tid, t))
+        tables[t.kind] = [x for x in tables[t.kind] if x is not t]
+        heights[t.kind] -= t.raw.height
+        if not tables[t.kind]:
+            frames.pop(t.kind)
     problems.extend(schools_not_on_rosters(pairs, all_tables))
     for kind, lf in frames.items():
         raw_parts.append(validation_findings(kind, lf, typed_documents(frames.get("roster"))

@@ -33,19 +33,24 @@ _SEGMENT = re.compile(f"[^{_SEPARATORS}]+")
 
 # A name made only of what every school of its kind is called (技工学校, 各技工院校, 全市技师学院):
 # a title such as 甲市2024年秋季学期技工学校国家助学金受助学生名单 names no school.
+# So is a name ending in 技工院校 (技工院校 is what the schools are called together: 甲市技工院校
+# 学籍汇总) or holding a word that gathers schools (甲市各技工学校, 市教育局直属学校).
+_KIND = r"(?:高级技工|技工|技师|职业技术|职业|技术|中等职业|中职|高职|中等|高等)?"
 _GENERIC = re.compile(r"^(?:各|全|全市|全省|全区|全县|我市|本市|我省|本省|我区|本区|我校|本校|各级|各类|相关|所属|市属|省属|"
-                      r"民办|公办|其他|有关|以下|上述)?(?:高级技工|技工|技师|职业技术|职业|技术|中等职业|中职|高职|中等|高等)?"
-                      + _SUFFIX + "$")
+                      r"民办|公办|其他|有关|以下|上述)?" + _KIND + _SUFFIX + "$"
+                      r"|技工院校$|(?:各|所有|所属|直属|相关|有关|以下|上述|其他)(?:市属|省属|民办|公办)?" + _KIND + _SUFFIX + "$")
+# Words no school's name holds: what comes before them is the sender of a notice (甲市人社局关于…).
+_NOT_IN_NAME = re.compile(r"关于")
 
 
 def _pattern_names(text: str) -> list[tuple[int, str]]:
     """(position, name) of every name ending in 学校/学院/… in `text`, leading words such as
     2024年秋季学期 dropped, names of a kind of school only (技工学校) left out."""
     out: list[tuple[int, str]] = []
-    for m in _SEGMENT.finditer(text):
+    for m in _SEGMENT.finditer(_NOT_IN_NAME.sub(lambda w: " " * len(w.group(0)), text)):
         seg = _LEAD.sub("", m.group(0))
         start = m.end() - len(seg)
-        out += [(start + n.start(), n.group(0)) for n in _NAME.finditer(seg) if not _GENERIC.match(n.group(0))]
+        out += [(start + n.start(), n.group(0)) for n in _NAME.finditer(seg) if not _GENERIC.search(n.group(0))]
     return out
 
 
@@ -92,14 +97,14 @@ def school_in_text(text: str, known: list[str]) -> str | None:
 
 
 def named_school(title_lines: list[str], file: str, sheet: str, known: list[str]) -> str | None:
-    """The school a table names outside its rows: in its title lines, else its file name, else its
-    sheet name, else (a school of the run's data only, `known`) the folder the file is in. None
+    """The school a table names outside its rows: in its title lines, else its sheet name (a city's
+    workbook with a sheet per school), else its file name, else (a school of the run's data only, `known`) the folder the file is in. None
     when it names none; `SEVERAL` when the first place that names a school names two."""
     for line in title_lines:
         found = school_in_text(line, known)
         if found:
             return found
-    found = school_in_text(Path(file).stem, known) or school_in_text(sheet, known)
+    found = school_in_text(sheet, known) or school_in_text(Path(file).stem, known)
     if found:
         return found
     folder = Path(file).parent.name

@@ -172,7 +172,7 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
     missing = _missing(spec, guess.mapping)
     title_lines = _title_lines(rows, guess.row_index)
     if "school_name" in missing:
-        _school_outside_rows(sheet, title_lines, missing, problems)
+        _school_outside_rows(sheet, title_lines, missing)
     if split is None:
         split = split_records(_below_header(df, guess.row_index), headers, guess.mapping,
                               second_tables=kind != "publicity")
@@ -196,20 +196,17 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
                  other_rows=other)
 
 
-def _school_outside_rows(sheet: RawSheet, title_lines: list[str], missing: list[str],
-                         problems: list[Problem]) -> None:
-    """A table without its required 学校名称 column whose title, file name or sheet name names one
+def _school_outside_rows(sheet: RawSheet, title_lines: list[str], missing: list[str]) -> None:
+    """A table without its required 学校名称 column whose title, sheet name or file name names one
     school (a school's own export) is checked as that school's: school_name is taken off
-    `missing` (the engine fills the rows, `engine.schools_filled`) and an info line says so.
-    Several schools or none: the column stays missing (S001)."""
+    `missing` (the engine fills the rows and says so, or puts it back when the run's data makes
+    the name doubtful: `engine.schools_filled`). Several schools or none: the column stays
+    missing (S001)."""
     from xueji_check.schools import SEVERAL, named_school
 
     school = named_school(title_lines, sheet.file, sheet.sheet, [])
     if school and school != SEVERAL:
         missing.remove("school_name")
-        problems.append(Problem("info", sheet.file, sheet.sheet, None,
-                                f"表中没有「学校名称」列，各行按标题或文件名中的学校「{school}」检查；"
-                                "如果不是该校的表，请加上学校名称列后重新检查"))
 
 
 def _missing(spec: KindSpec, mapping: dict[str, str]) -> list[str]:
