@@ -151,3 +151,13 @@ def test_r102_a_summary_sheet_repeating_the_class_sheet_is_the_same_registration
     got = res.rule("R102")
     assert sorted(got["sheet"].to_list()) == ["全校汇总", "数控2401班", "补录", "补录"], messages(res, "R102")
     assert set(got["name"].to_list()) == {"王五"}
+
+
+def test_r102_two_valid_numbers_under_one_student_id_are_two_people(tmp_path, cli):
+    """One school, one 学籍号, two valid IDs (different areas, same name, birth and gender): no
+    S003/S004 explains the difference, so it may be two people on one 学籍: both rows reported."""
+    a, b = make_id("20070315", seq="111"), make_id("20070315", region="410302", seq="311")
+    recs = [rec(学籍号="2024001", 姓名="张三", 身份证号=a, 出生日期="2007-03-15"),
+            rec(学籍号="2024001", 姓名="张三", 身份证号=b, 出生日期="2007-03-15")]
+    res = check(cli, write_xlsx(tmp_path / "in" / "东方.xlsx", table(recs)))
+    assert res.rule("R102").height == 2, messages(res, "R102")

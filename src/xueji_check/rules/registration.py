@@ -145,8 +145,9 @@ def _document_words(cols: list[str]) -> pl.Expr:
     "R102", severity="warning", title="疑似异号重复注册", title_en="suspected duplicate under different IDs",
     clause="二（三）", needs={"roster": ("name", "id_number", "status")},
     what="姓名、出生日期、性别相同而证件号码不同，且都在校或休学。姓名按规范形式比较（全半角、空格、间隔点不计）；因编码丢字（?）的姓名不参与。"
-         "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表），即使其中一行的证件号码"
-         "被 Excel 存成数字或有录入错误，也不互相比较（学籍号的比较方式与 R101 相同）；号码的错误由 S003、S004 报出。",
+         "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表）：其中一行的证件号码"
+         "被 Excel 存成数字或有录入错误的，不互相比较（学籍号的比较方式与 R101 相同；号码的错误由 S003、S004 报出）；"
+         "两个号码都有效的照报（同一学籍号登记了两个不同的人）。",
     why="同一人用不同号码（他人证件或编造的号码）重复注册，R101 查不出来，需人工核对证件（二（三））。",
     example="南山和西城各有一名在校的「王建国」，都生于 2009-03-15、男，身份证号不同 → 两行都报。",
 )
@@ -164,8 +165,11 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     shown = pl.coalesce(pl.col("id_number"), _col(cols, "id_number__raw"))
     damaged = name_damaged(pl.col("name"))
     note_unjudged(ctx, "R102", "roster", {"姓名含编码损坏的字符（?）": damaged & pl.col("status").is_in(ACTIVE)})
+    # a number S003/S004 report (Excel's number, a typo): the same registration's other row is
+    # the same person, not a second one
+    bad = ~_col(cols, "id_number__status").is_in(["ok", "other"]).fill_null(False)
     lf = ctx.lf("roster").with_columns(
-        _birth=birth, _gender=gender, _ident=ident, _shown=shown, _reg=registration,
+        _birth=birth, _gender=gender, _ident=ident, _shown=shown, _reg=registration, _bad=bad,
         school_name=_col(cols, "school_name"),
     ).filter(pl.col("status").is_in(ACTIVE) & _col(cols, "name__key").is_not_null() & ~damaged
              & pl.col("_birth").is_not_null() & pl.col("_gender").is_not_null() & pl.col("_ident").is_not_null())
@@ -176,12 +180,14 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
     desc = pl.concat_str([_where(cols, multi_sheet_files(ctx)), pl.lit("，姓名「"), pl.col("name"), pl.lit("」，证件号 "), mask_id(pl.col("_shown")),
                           pl.lit("）")])
     right = cand.select(*group, pl.col("_i").alias("_j"), pl.col("_ident").alias("_ident_r"), desc.alias("_desc"),
-                        pl.col("_reg").alias("_reg_r"), "school_name", "_file", "_sheet", "_row")
+                        pl.col("_reg").alias("_reg_r"), pl.col("_bad").alias("_bad_r"), "school_name", "_file", "_sheet", "_row")
     pairs = (
-        cand.select("_i", *group, "_ident", "_reg")
+        cand.select("_i", *group, "_ident", "_reg", "_bad")
         .join(right, on=group, how="inner")
-        # (two rows of one 学籍, the same school and 学籍号, are one registration listed twice)
-        .filter((pl.col("_ident") != pl.col("_ident_r")) & (pl.col("_reg") != pl.col("_reg_r")))
+        # (two rows of one 学籍, the same school and 学籍号, one of whose numbers S003/S004 report,
+        # are one registration listed twice; two valid numbers under one 学籍号 are still two people)
+        .filter((pl.col("_ident") != pl.col("_ident_r"))
+                & ((pl.col("_reg") != pl.col("_reg_r")) | ~(pl.col("_bad") | pl.col("_bad_r"))))
         .sort(["_i", "school_name", "_file", "_sheet", "_row"], nulls_last=True)
         .group_by("_i")
         .agg(_others=pl.col("_desc").head(MAX_LISTED).str.join("；"), _n=pl.len())
