@@ -490,6 +490,21 @@ def test_a305_counts_suspended_terms_out_and_does_not_judge_what_it_cannot_count
     assert unjudged["rows"] == 3 and len(unjudged["reasons"]) == 3, unjudged
 
 
+def test_a305_a_suspension_recorded_with_the_student_id_only_counts(tmp_path, cli):
+    """The changes file has 学籍号 but no 身份证号 (241, where Excel dropped the roster's leading 0):
+    the 休学 and 复学 are the student's, as with_person reads them. Near miss: 李四 (no change) is
+    in year 3."""
+    roster = [roster_row("0241", "李华", A, enroll="2022-09-01"), roster_row("0242", "李四", B, enroll="2022-09-01")]
+    changes = write_xlsx(tmp_path / "异动.xlsx", [
+        ["学籍号", "姓名", "学校名称", "异动类型", "异动日期", "申报日期"],
+        ["241", "李华", "东方技工学校", "休学", "2023-09-04", "2023-09-08"],
+        ["241", "李华", "东方技工学校", "复学", "2024-09-02", "2024-09-05"]], title="学籍异动记录")
+    fall = {"term": "2024秋", "apply": "2024-10-15"}
+    aid = [aid_row("0241", "李华", A, **fall), aid_row("0242", "李四", B, **fall)]
+    r = check(cli, *files(tmp_path, aid, roster), "--changes", changes, as_of="2025-06-30")
+    assert r.rule("A305")["student_id"].to_list() == ["0242"], r.rule("A305").select("student_id", "message").rows()
+
+
 def test_a_name_in_the_signature_column_is_a_signature_not_an_unreadable_value(tmp_path, cli):
     """学生签字 holding the student's name (typed or signed) is signed: no S007, no A310. Near
     misses: 待签 and 未签字 are not names (S007 for the first, A310 for the second)."""

@@ -23,6 +23,7 @@ from xueji_check.rules.changes import (
     multi_sheet_files,
     others_by_person,
     row_ref,
+    sid_same,
     student_key,
     term_text,
     who,
@@ -414,11 +415,13 @@ def away_terms(ctx: Context, lf: pl.LazyFrame) -> pl.LazyFrame:
         return none
     ccols = ctx.columns("changes")
     when = pl.col("occurred_date") if "occurred_date" in ccols else pl.lit(None, pl.Date)
-    ch = ctx.lf("changes").filter(pl.col("_key").is_not_null()
-                                  & pl.col("change_type").is_in([*SUSPENSIONS, RESUME, REPEAT]))
+    # who a change is about as `with_person` says (a change written with the 学籍号 only is the
+    # student whose ID that 学籍号 has elsewhere), matched to the roster row's key
+    ch = with_person(ctx, "changes").filter(pl.col("_person").is_not_null()
+                                            & pl.col("change_type").is_in([*SUSPENSIONS, RESUME, REPEAT]))
     if "approval_status" in ccols:  # a change refused did not happen
         ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
-    ch = ch.select(pl.col("_key").alias("r__key"), "change_type", when.alias("_s"))
+    ch = ch.select(pl.col("_person").alias("r__key"), "change_type", when.alias("_s"))
     susp = ch.filter(pl.col("change_type").is_in(list(SUSPENSIONS)))
     back = ch.filter((pl.col("change_type") == RESUME) & pl.col("_s").is_not_null()).select(
         "r__key", pl.col("_s").alias("_b")).sort("_b")
@@ -439,7 +442,9 @@ def away_terms(ctx: Context, lf: pl.LazyFrame) -> pl.LazyFrame:
     s_idx, b_idx = date_term(pl.col("_s")), date_term(pl.col("_b"))
     before = pl.col("_s").is_null() | (s_idx < t)
     known = pl.col("_s").is_not_null() & pl.col("_b").is_not_null() & ~pl.col("_repeat")
-    per_row = (lf.select("_aid", "r__key", "term_year", "term_season")
+    rk = pl.col("r__key")  # a roster row without an ID: its 学籍号 in the form with_person compares
+    person = pl.when(rk.str.starts_with("SID:")).then(pl.lit("SID:") + sid_same(rk.str.strip_prefix("SID:"))).otherwise(rk)
+    per_row = (lf.select("_aid", person.alias("r__key"), "term_year", "term_season")
                .filter(pl.col("r__key").is_not_null() & pl.col("term_year").is_not_null())
                .join(events.lazy(), on="r__key", how="inner")
                .group_by("_aid").agg(
