@@ -282,3 +282,22 @@ def test_a_roster_whose_title_school_is_doubtful_is_not_checked(tmp_path, cli):
     r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json", out=tmp_path / "o2")
     assert sorted(r.rule("R101")["school"].to_list()) == ["东方技工学校", "西山技工学校"]
     assert r.rule("S001").height == 0
+
+
+def test_a302_reads_the_school_of_an_unchecked_roster_from_its_school_column(tmp_path, cli):
+    """The unchecked roster (no 学习形式) has a school column 东方技工学校（东校区） and a file name
+    naming 东方技工学校: its school is the column's, so the aid rows of 东方技工学校（东校区） are not
+    judged by A302; 南山's absent student still is."""
+    cols = [h for h in ROSTER_HEADERS if h != "学习形式"]
+    idn = make_id(seq="711")
+    row = [v for h, v in zip(ROSTER_HEADERS, roster_row("S1", "张三", idn, school="东方技工学校（东校区）"), strict=True)
+           if h in cols]
+    write_xlsx(tmp_path / "in" / "东方技工学校学籍名册.xlsx", [cols, row])
+    write_xlsx(tmp_path / "in" / "南山名册.xlsx", [ROSTER_HEADERS, roster_row("N1", "王五", make_id(seq="733"),
+                                                                              school="南山高级技工学校")])
+    write_xlsx(tmp_path / "in" / "资助.xlsx", [["学校名称", "姓名", "身份证号", "学期", "资助类型", "金额"],
+                                               ["东方技工学校（东校区）", "张三", idn, "2024秋", "国家助学金", "1000"],
+                                               ["南山高级技工学校", "李四", make_id(seq="744"), "2024秋", "国家助学金", "1000"]])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    assert r.rule("S001")["school"].to_list() == ["东方技工学校(东校区)"]
+    assert r.rule("A302")["school"].to_list() == ["南山高级技工学校"], r.rule("A302").rows()

@@ -583,13 +583,20 @@ def drop_unknown_cells(raw: pl.DataFrame, tables: list[Table]) -> pl.DataFrame:
     return raw.join(pl.concat(parts), on=["_tid", "_row", "field"], how="anti")
 
 
-def schools_aliased(frames: dict[str, pl.LazyFrame], aliases: dict[str, str]) -> dict[str, pl.LazyFrame]:
-    """`frames` with each school name the policy's [school_aliases] lists (compared as normalised:
-    spaces and full/half width ignored) replaced by the full name it stands for."""
+def school_alias_map(aliases: dict[str, str]) -> dict[str, str]:
+    """The policy's [school_aliases] with each name in the form school names are compared in
+    (`normalize.compact`: spaces and full/half width ignored): name → full name."""
     if not aliases:
-        return frames
+        return {}
     keys = pl.DataFrame({"k": list(aliases)}).select(nz.compact(pl.col("k"))).get_column("k").to_list()
-    mapping = dict(zip(keys, aliases.values(), strict=True))
+    return dict(zip(keys, aliases.values(), strict=True))
+
+
+def schools_aliased(frames: dict[str, pl.LazyFrame], mapping: dict[str, str]) -> dict[str, pl.LazyFrame]:
+    """`frames` with each school name of `mapping` (`school_alias_map`) replaced by the full name
+    it stands for."""
+    if not mapping:
+        return frames
     return {k: lf.with_columns(pl.col("school_name").replace(mapping))
             if "school_name" in lf.collect_schema().names() else lf for k, lf in frames.items()}
 
@@ -1040,14 +1047,15 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         if tables[kind]:
             frames[kind] = _as_of_run(_gathered(scan_tables(uses[kind]), uses[kind], kind, store),
                                       specs[kind], as_of, kind, store.scratch)
-    frames = schools_aliased(frames, policy.school_aliases)
+    aliases = school_alias_map(policy.school_aliases)
+    frames = schools_aliased(frames, aliases)
     # the school each table is charged to (its school column, title line or file name): from
     # each kind's distinct (table, school) pairs and their rows, all that schools.table_schools looks at
     pairs = {k: lf.group_by("_tid", "school_name", maintain_order=True).len().collect(engine="streaming")
              if "school_name" in lf.collect_schema().names() else lf.select("_tid").head(0).collect()
              for k, lf in frames.items()}
     school_of = table_schools(all_tables, pairs)
-    school_of = {tid: policy.school_aliases.get(s, s) for tid, s in school_of.items()}
+    school_of = {tid: aliases.get(s, s) for tid, s in school_of.items()}
     frames, unchecked = schools_filled(frames, all_tables, school_of, specs, problems)
     for tid in unchecked:  # back to S001: the school of its rows is doubtful
         t = all_tables[tid]

@@ -130,7 +130,7 @@ def _raw_schools(t: Table) -> list[str]:
     """The distinct school names of a table's raw school column (a table that was not normalised)."""
     if "school_name" not in t.field_cols:
         return []
-    s = t.raw.select(nz.clean_text(pl.col(t.field_cols["school_name"])).alias("s")).get_column("s")
+    s = t.raw.select(nz.compact(pl.col(t.field_cols["school_name"])).alias("s")).get_column("s")
     return s.drop_nulls().unique(maintain_order=True).to_list()
 
 
@@ -147,7 +147,8 @@ def table_schools(tables: list[Table], frames: dict[str, pl.DataFrame]) -> dict[
     normalised = {k for k, df in frames.items() if "_tid" in df.columns and "school_name" in df.columns}
     out: dict[int, str] = {}
     for tid, t in enumerate(tables):
-        in_column = by_table.get(tid, []) if t.kind in normalised else _raw_schools(t)
+        # (a table refused with S001 was not normalised: its school column read raw)
+        in_column = by_table.get(tid, []) if t.kind in normalised and not t.missing else _raw_schools(t)
         if len(in_column) == 1:
             out[tid] = in_column[0]
             continue
