@@ -269,17 +269,33 @@ def test_c203_a_transfer_when_the_changes_name_no_school(tmp_path, cli):
     r = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
     c = r.rule("C203")
     assert c["student_id"].to_list() == ["B2"], c["message"].to_list()
-    assert r.json["run"]["unjudged"]["C203"]["rows"] == 2, r.json["run"]["unjudged"]
-    # with a change whose date cannot be read: both tables' rows are counted (review: the roster's
-    # count replaced the changes')
+    assert r.json["run"]["unjudged"]["C203"]["rows"] == 1, r.json["run"]["unjudged"]  # 王一's change
+    # with a change whose date cannot be read: both reasons' rows are counted (review: one count
+    # replaced the other)
     changes = write_xlsx(tmp_path / "异动.xlsx", [["学籍号", "姓名", "身份证号", "异动类型", "异动日期", "申报日期"],
                          ["A1", "王一", a, "转出", "2025-02-24", "2025-02-25"],
                          ["B2", "王二", b, "退学", "2025年13月1日", "2025-02-25"]])
     u = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30").json["run"]["unjudged"]["C203"]
-    assert u["rows"] == 3 and len(u["reasons"]) == 2, u
+    assert u["rows"] == 2 and len(u["reasons"]) == 2, u
 
 
 def test_c203_skipped_without_roster(tmp_path, cli):
     f = changes_file(tmp_path, [["S1", "张三", make_id(), "东方技工学校", "退学", "2024-10-08", "2024-10-09"]])
     r = check(cli, "--changes", f, as_of="2024-12-31")
     assert r.json["run"]["skipped_rules"]["C203"] == "未提供学籍名册"
+
+
+def test_c203_a_change_at_the_school_its_title_names_is_that_schools(tmp_path, cli):
+    """张三 转出 at 东方; the changes file titled 西山技工学校… (no school column) records his 转入 at
+    西山: no C203 at 东方 (R108 at 东方 is still judged: the 转入 is another school's). Near miss:
+    李四 退学 in 东方's own changes file, still 在校 at 东方: reported."""
+    a, b = make_id("20090301", seq="133"), make_id("20090302", seq="143")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS,
+                        roster_row("D1", "张三", a, status="转出"), roster_row("D2", "李四", b)])
+    head = ["学籍号", "姓名", "身份证号", "异动类型", "异动日期", "申报日期"]
+    west = write_xlsx(tmp_path / "西山.xlsx", [head, ["X1", "张三", a, "转入", "2025-03-03", "2025-03-04"]],
+                      title="西山技工学校2025年春季学期学籍异动记录")
+    east = write_xlsx(tmp_path / "东方.xlsx", [head, ["D2", "李四", b, "退学", "2025-03-03", "2025-03-04"]],
+                      title="东方技工学校2025年春季学期学籍异动记录")
+    r = check(cli, "--roster", roster, "--changes", west, "--changes", east, as_of="2025-06-30")
+    assert r.rule("C203")["student_id"].to_list() == ["D2"], r.rule("C203")["message"].to_list()

@@ -161,3 +161,25 @@ def test_r102_two_valid_numbers_under_one_student_id_are_two_people(tmp_path, cl
             rec(学籍号="2024001", 姓名="张三", 身份证号=b, 出生日期="2007-03-15")]
     res = check(cli, write_xlsx(tmp_path / "in" / "东方.xlsx", table(recs)))
     assert res.rule("R102").height == 2, messages(res, "R102")
+
+
+def test_r108_a_transfer_in_at_another_school_or_after_the_registration_is_no_excuse(tmp_path, cli):
+    """张三 registered late at 东方 and later left for 西山 (a changes file titled 西山…, no school
+    column): his 转入 is 西山's, R108 at 东方 stands. 李四's 转入 at 东方 is dated after his
+    registration: not what the registration was for, R108 stands. 王五 transferred in to 东方
+    before registering: not judged."""
+    head = ["学籍号", "姓名", "身份证号", "性别", "学校名称", "学制", "学习形式", "入学日期", "注册日期", "学籍状态"]
+    a, b, c = make_id("20080301", seq="151"), make_id("20080302", seq="161"), make_id("20080303", seq="171")
+    roster = write_xlsx(tmp_path / "in" / "名册.xlsx", [head,
+        ["D1", "张三", a, "男", "东方技工学校", "3", "全日制", "2024-09-01", "2024-11-15", "转出"],
+        ["D2", "李四", b, "男", "东方技工学校", "3", "全日制", "2024-09-01", "2024-11-15", "在校"],
+        ["D3", "王五", c, "男", "东方技工学校", "3", "全日制", "2024-09-01", "2024-11-15", "在校"]])
+    ch = ["学籍号", "姓名", "身份证号", "异动类型", "异动日期", "申报日期"]
+    west = write_xlsx(tmp_path / "in" / "西山异动.xlsx", [ch, ["X1", "张三", a, "转入", "2025-03-03", "2025-03-04"]],
+                      title="西山技工学校2025年春季学期学籍异动记录")
+    east = write_xlsx(tmp_path / "in" / "东方异动.xlsx", [ch, ["D2", "李四", b, "转入", "2025-01-06", "2025-01-07"],
+                                                         ["D3", "王五", c, "转入", "2024-11-11", "2024-11-12"]],
+                      title="东方技工学校学籍异动记录")
+    res = cli("check", "--roster", roster, "--changes", west, "--changes", east, "--as-of", "2025-06-30",
+              "--format", "csv,json")
+    assert sorted(res.rule("R108")["student_id"].to_list()) == ["D1", "D2"], res.rule("R108")["message"].to_list()

@@ -13,6 +13,7 @@ from xueji_check.calendar import KNOWN_MAX, KNOWN_MIN, UNKNOWN_NOTE
 from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.registry import rule
+from xueji_check.schools import SEVERAL, UNNAMED
 
 # Change types after which the roster should not say 在校, and the status it should say.
 LEAVING = {
@@ -351,7 +352,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
 def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     rcols, ccols = ctx.columns("roster"), ctx.columns("changes")
     note_unjudged(ctx, "C203", "changes", unreadable("changes", ccols, "_key", "change_type", "occurred_date"))
-    by_school = "school_name" in rcols and "school_name" in ccols
+    by_school = "school_name" in rcols
     keys = ["_key", "school_name"] if by_school else ["_key"]
     # a change dated after --as-of has not happened yet on that day (休学 from September)
     ch = ctx.lf("changes").filter(pl.col("_key").is_not_null() & pl.col("change_type").is_not_null()
@@ -359,6 +360,22 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
                                   & (pl.col("occurred_date") <= pl.lit(ctx.as_of)))
     if "approval_status" in ccols:
         ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    ro = ctx.lf("roster").filter(pl.col("_key").is_not_null() & pl.col("status").is_not_null())
+    if by_school:
+        # the school of a change: its school column, else the school its table names (the title
+        # 西山技工学校学籍异动记录), else the student's when the rosters have them at one school only;
+        # a change still without a school (the student on several schools' rosters) is not judged:
+        # 转出 at one and 在校 at the other is a transfer
+        named = {tid: x for tid, x in ctx.table_school.items() if x not in (UNNAMED, SEVERAL)}
+        only = (ro.group_by("_key").agg(pl.col("school_name").drop_nulls().unique().alias("_s"))
+                .filter(pl.col("_s").list.len() == 1).select("_key", pl.col("_s").list.first().alias("_only")))
+        ch = (ch.with_columns(_cs=pl.coalesce(pl.col("school_name") if "school_name" in ccols else pl.lit(None, pl.String),
+                                              pl.col("_tid").replace_strict(named, default=None, return_dtype=pl.String)))
+              .join(only, on="_key", how="left")
+              .with_columns(school_name=pl.coalesce("_cs", "_only")))
+        note_unjudged(ctx, "C203", "changes", {"学生在几所学校的名册中、异动记录未写学校": pl.col("school_name").is_null()},
+                      frame=ch.join(ro.select("_key").unique(), on="_key", how="semi"))
+        ch = ch.filter(pl.col("school_name").is_not_null())
     latest = (ch.with_row_index("_order")
               .sort([*keys, "occurred_date", "_order"])
               .group_by(keys, maintain_order=True)
@@ -367,14 +384,6 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
                    pl.col("_row").last().alias("_change_row"),
                    pl.col("_file").last().alias("_change_file"),
                    pl.col("_sheet").last().alias("_change_sheet")))
-    ro = ctx.lf("roster").filter(pl.col("_key").is_not_null() & pl.col("status").is_not_null())
-    if not by_school and "school_name" in rcols:
-        # changes that name no school cannot say which of a transferred student's schools they
-        # belong to (转出 at one, 在校 at the other is a transfer): such students are not judged
-        several = pl.col("school_name").drop_nulls().n_unique().over("_key") > 1  # (no school: none)
-        note_unjudged(ctx, "C203", "roster", {"学生在几所学校的名册中、异动记录未写学校": several},
-                      frame=ro.join(latest.select("_key"), on="_key", how="semi"))
-        ro = ro.filter(~several)
     j = ro.join(latest, on=keys, how="inner")
     leaving = pl.col("_last_type").is_in(list(LEAVING))
     returning = pl.col("_last_type").is_in(list(RETURNING))

@@ -15,7 +15,7 @@ from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import rule
 from xueji_check.rules.changes import multi_sheet_files, others_by_person, row_ref, who, with_person
-from xueji_check.schools import UNNAMED
+from xueji_check.schools import SEVERAL, UNNAMED
 
 ACTIVE = ("在校", "休学")
 FULL_TIME = "全日制"
@@ -460,8 +460,9 @@ def transferred_in(ctx: Context) -> pl.LazyFrame:
     """The roster rows (`_file`, `_sheet`, `_row`) of students who came by transfer: a status
     written 转入 (the status list reads it as 在校, `status__raw` keeps the word), or a 转入 change
     of the same person (`changes.with_person`: the document, else the 学籍号) in the changes
-    table, at the row's school when both tables name schools (a change without a school, or a
-    row without one, matches any)."""
+    table, at the row's school when both name one (the change's school column, else the school its
+    table is charged to; a change without a school, or a row without one, matches any), dated on
+    or before the row's 注册日期 when both are known."""
     ix = ["_file", "_sheet", "_row"]
     cols = ctx.columns("roster")
     parts = []
@@ -469,13 +470,22 @@ def transferred_in(ctx: Context) -> pl.LazyFrame:
         parts.append(ctx.lf("roster").filter(pl.col("status__raw").str.contains("转入").fill_null(False)).select(ix))
     if ctx.has("changes", "change_type"):
         ccols = ctx.columns("changes")
+        # the school a change is at: its school column, else the school its table is charged to
+        # (the title 西山技工学校2025年春季学期学籍异动记录)
+        table_school = {tid: s for tid, s in ctx.table_school.items() if s not in (UNNAMED, SEVERAL)}
+        to = pl.coalesce(_col(ccols, "school_name"),
+                         pl.col("_tid").replace_strict(table_school, default=None, return_dtype=pl.String))
+        when = _col(ccols, "occurred_date", pl.Date)
         moves = (with_person(ctx, "changes")
                  .filter(pl.col("change_type").is_in(TRANSFER_IN) & pl.col("_person").is_not_null())
-                 .select("_person", _to=_col(ccols, "school_name")).unique())
+                 .select("_person", _to=to, _on=when).unique())
         rows = with_person(ctx, "roster").filter(pl.col("_person").is_not_null()).select(
-            *ix, "_person", _at=_col(cols, "school_name"))
+            *ix, "_person", _at=_col(cols, "school_name"), _reg=_col(cols, "register_date", pl.Date))
+        # at the row's school, and not after the row's registration (a transfer that came later is
+        # not what this registration was for)
         parts.append(rows.join(moves, on="_person", how="inner")
                      .filter(pl.col("_to").is_null() | pl.col("_at").is_null() | (pl.col("_to") == pl.col("_at")))
+                     .filter((pl.col("_on") <= pl.col("_reg")).fill_null(True))
                      .select(ix))
     if not parts:
         return ctx.lf("roster").select(ix).clear()
