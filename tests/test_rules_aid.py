@@ -438,6 +438,15 @@ def test_refused_unpaid_applications_are_not_accused_of_a_payment(tmp_path, cli)
     assert a312["row"].to_list() == ["7"] and "「审核不通过(超龄)」" in a312["message"][0], a312["message"].to_list()
 
 
+def test_a_refused_row_whose_pay_date_says_it_was_paid_is_judged(tmp_path, cli):
+    """发放日期 「已发放（日期不详）」 on a refused row: paid, so judged (cash → A309); 「暂未发放」 is not."""
+    headers = [*AID_HEADERS, "审批状态"]
+    aid = [aid_row("S1", "张三", A, pay="已发放（日期不详）", method="现金") + ["不通过"],
+           aid_row("S2", "李四", B, pay="暂未发放", method="现金") + ["不通过"]]
+    r = check(cli, *files(tmp_path, aid, std_roster(), aid_headers=headers))
+    assert r.rule("A309")["student_id"].to_list() == ["S1"], r.rule("A309").select("row", "message").rows()
+
+
 def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
     """「2024-2025学年」or「…（全年）」with 2000 or 3000 元 was reported as above the per-term standard
     while S007 said the term was not read: it may be a year's amount. Not judged, counted. Near

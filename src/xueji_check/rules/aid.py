@@ -60,7 +60,8 @@ def refused_unpaid(cols: list[str]) -> pl.Expr:
         return pl.lit(False)
     if "pay_date" in cols:
         raw = pl.col("pay_date__raw") if "pay_date__raw" in cols else pl.lit(None, pl.String)
-        said_unpaid = raw.str.contains(r"^\s*$|未|无|不|否|没有").fill_null(True)
+        # (a text that starts by saying so: 未发放, 无, 暂未发放; 已发放（日期不详） was paid)
+        said_unpaid = raw.str.contains(r"^\s*$|^(?:未|无|不|否|没有|暂未|尚未)").fill_null(True)
         paid = pl.col("pay_date").is_not_null() | ~said_unpaid
     else:
         paid = pl.lit(False)
