@@ -265,23 +265,33 @@ def test_a_sheet_named_after_a_school_names_it_before_the_file():
 
 
 def test_a_roster_whose_title_school_is_doubtful_is_not_checked(tmp_path, cli):
-    """新东方技工学校 (its title only) beside a known 东方技工学校: the school of its rows is
-    doubtful, so the table is not checked (S001, a warning says why), and the two schools'
-    students are never taken for one registration. Near miss: a title naming a school the data
-    does not contradict (西山技工学校) is checked, and the same ID at both schools is R101."""
+    """A title naming 北城区东方技工学校 beside a known 东方技工学校: the same school or another?
+    The table is not checked (S001 charged to the name its title gives, a warning says why).
+    新东方技工学校 is not 东方技工学校: checked as its own school, and the same ID registered at
+    both is R101 at both. Near miss: 西山技工学校 likewise."""
     cols = [h for h in ROSTER_HEADERS if h != "学校名称"]
     idn = make_id(seq="611")
     own = [v for h, v in zip(ROSTER_HEADERS, roster_row("2024001", "张三", idn), strict=True) if h != "学校名称"]
     write_xlsx(tmp_path / "in" / "东方名册.xlsx", [ROSTER_HEADERS, roster_row("2024001", "张三", idn)])
-    write_xlsx(tmp_path / "in" / "名册2.xlsx", [cols, own], title="新东方技工学校2024级学籍名册")
+    write_xlsx(tmp_path / "in" / "名册2.xlsx", [cols, own], title="北城区东方技工学校2024级学籍名册")
     r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
-    assert r.rule("S001")["file"].str.ends_with("名册2.xlsx").to_list() == [True]
+    s001 = r.rule("S001")
+    assert s001["file"].str.ends_with("名册2.xlsx").to_list() == [True]
+    assert s001["school"].to_list() == ["北城区东方技工学校"]
     assert r.rule("R101").height == 0
     assert "也可能是本次数据中的「东方技工学校」" in r.stdout + r.stderr
-    write_xlsx(tmp_path / "in" / "名册2.xlsx", [cols, own], title="西山技工学校2024级学籍名册")
-    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json", out=tmp_path / "o2")
-    assert sorted(r.rule("R101")["school"].to_list()) == ["东方技工学校", "西山技工学校"]
-    assert r.rule("S001").height == 0
+    for i, title in enumerate(["新东方技工学校2024级学籍名册", "西山技工学校2024级学籍名册"]):
+        write_xlsx(tmp_path / "in" / "名册2.xlsx", [cols, own], title=title)
+        r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json", out=tmp_path / f"o{i}")
+        assert sorted(r.rule("R101")["school"].to_list()) == sorted(["东方技工学校", title[:title.index("2024")]])
+        assert r.rule("S001").height == 0
+
+
+def test_a_known_school_inside_a_longer_name_is_not_that_school():
+    assert school_in_text("新东方技工学校公示", ["东方技工学校"]) == "新东方技工学校"
+    assert school_in_text("关于公布北城区东方技工学校名单", ["东方技工学校"]) == "东方技工学校"
+    assert school_in_text("东方技工学校（西校区）2024级学籍名册", []) == "东方技工学校(西校区)"
+    assert school_in_text("东方技工学校（西校区）名册", ["东方技工学校(西校区)", "东方技工学校"]) == "东方技工学校(西校区)"
 
 
 def test_a302_reads_the_school_of_an_unchecked_roster_from_its_school_column(tmp_path, cli):

@@ -319,9 +319,13 @@ def test_a312_a_refusal_then_the_approval_is_approved(tmp_path, cli):
     paid is A312."""
     recs = [grant("S1", "张三", A, 审批日期="", 审批状态="退回修改后通过"),
             grant("S2", "李四", B, 审批日期="", 审批状态="驳回后重新申报，已通过"),
-            grant("S3", "王五", C, 审批日期="", 审批状态="审核不通过（超龄）")]
+            grant("S3", "王五", C, 审批日期="", 审批状态="审核不通过（超龄）"),
+            grant("S4", "赵六", D, 审批日期="", 审批状态="终审不通过"),
+            grant("S5", "钱七", E, 审批日期="", 审批状态="退回后再次审核未通过"),
+            grant("S6", "孙八", make_id("20080606", seq="163"), 审批日期="", 审批状态="复核后不予通过"),
+            grant("S7", "周九", make_id("20080707", seq="173"), 审批日期="", 审批状态="初审通过，终审不通过")]
     res = check(cli, "--aid", aid_file(tmp_path, recs))
-    assert res.rule("A312")["row"].to_list() == ["5"], res.rule("A312")["message"].to_list()
+    assert res.rule("A312")["row"].to_list() == ["5", "6", "7", "8", "9"], res.rule("A312")["message"].to_list()
     assert "「审核不通过(超龄)」" in res.rule("A312")["message"][0]  # as written, brackets half-width
     assert res.rule("S007").height == 0
 

@@ -631,7 +631,7 @@ def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table]) 
 
 
 def schools_filled(frames: dict[str, pl.LazyFrame], tables: list[Table], school_of: dict[int, str],
-                   specs: dict, problems: list[Problem]) -> tuple[dict[str, pl.LazyFrame], list[int]]:
+                   specs: dict, problems: list[Problem]) -> tuple[dict[str, pl.LazyFrame], dict[int, str]]:
     """`frames` with the 学校名称 of the rows of each table that has no school column although its
     kind requires one (a school's own roster names the school only in its title or file name:
     the loader let it through for that, `load.table.build_table`) set to the school its title,
@@ -639,12 +639,13 @@ def schools_filled(frames: dict[str, pl.LazyFrame], tables: list[Table], school_
     Such rows take part in the rules comparing schools (R101) as if the column had been there.
     When the run's data makes that name doubtful (`school_of`, the table's school read with the
     run's known schools, is another: 新东方技工学校 beside a known 东方技工学校), the table is not
-    checked (S001, as without the name) and a warning says why; its table id is returned so that
-    the caller drops it. Returns (frames, table ids not checked)."""
+    checked (S001, as without the name, charged to the school its words name) and a warning says
+    why. Returns (frames, table id → school to charge, of the tables not checked: the caller drops
+    them)."""
     from xueji_check.schools import named_school
 
     out = dict(frames)
-    dropped: list[int] = []
+    dropped: dict[int, str] = {}
     for kind, lf in frames.items():
         field = specs[kind].field_map.get("school_name")
         if field is None or not field.required:
@@ -661,14 +662,14 @@ def schools_filled(frames: dict[str, pl.LazyFrame], tables: list[Table], school_
                                         f"表中没有「学校名称」列，各行按标题或文件名中的学校「{words}」检查；"
                                         "如果不是该校的表，请加上学校名称列后重新检查"))
                 continue
-            dropped.append(tid)
+            dropped[tid] = words if words and words != SEVERAL else UNNAMED
             t.missing.append("school_name")
             doubt = f"「{words}」也可能是本次数据中的「{known}」" if words and known not in (None, UNNAMED, SEVERAL) \
                 else f"「{words or '（无）'}」无法确定是哪一所学校"
             problems.append(Problem("warning", t.file, t.sheet, None,
                                     f"表中没有「学校名称」列，标题或文件名中的学校{doubt}，该表未检查；请加上学校名称列后重新检查"))
         if dropped:
-            out[kind] = out[kind].filter(~pl.col("_tid").is_in(dropped))
+            out[kind] = out[kind].filter(~pl.col("_tid").is_in(list(dropped)))
         if not fill:
             continue
         named = pl.col("_tid").replace_strict(fill, default=None, return_dtype=pl.String)
@@ -1057,8 +1058,9 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     school_of = table_schools(all_tables, pairs)
     school_of = {tid: aliases.get(s, s) for tid, s in school_of.items()}
     frames, unchecked = schools_filled(frames, all_tables, school_of, specs, problems)
-    for tid in unchecked:  # back to S001: the school of its rows is doubtful
+    for tid, school in unchecked.items():  # back to S001: the school of its rows is doubtful
         t = all_tables[tid]
+        school_of[tid] = school
         missing_columns.append((tid, t))
         tables[t.kind] = [x for x in tables[t.kind] if x is not t]
         heights[t.kind] -= t.raw.height

@@ -43,25 +43,55 @@ _GENERIC = re.compile(r"^(?:各|全|全市|全省|全区|全县|我市|本市|�
 _NOT_IN_NAME = re.compile(r"关于")
 
 
+# A campus or branch written in brackets after a school's name is part of it, as a school column
+# writes it: 东方技工学校（西校区） (school names are compared with half-width brackets).
+_BRANCH = re.compile(r"\(([\u4e00-\u9fff]{1,6}(?:校区|分校|分院)|[东南西北新老本总][校部])\)")
+# What may stand right before a known school's name found inside a longer text: a place's
+# ending (北城区东方技工学校), else it is part of another name (新东方技工学校 is not 东方技工学校).
+_PLACE_END = "市区县省州盟旗镇乡"
+
+
+def _half_brackets(text: str) -> str:
+    return text.replace("（", "(").replace("）", ")")
+
+
 def _pattern_names(text: str) -> list[tuple[int, str]]:
-    """(position, name) of every name ending in 学校/学院/… in `text`, leading words such as
-    2024年秋季学期 dropped, names of a kind of school only (技工学校) left out."""
+    """(position, name) of every name ending in 学校/学院/… in `text` (half-width brackets),
+    leading words such as 2024年秋季学期 dropped, names of a kind of school only (技工学校) left
+    out, a campus in brackets right after a name kept with it (东方技工学校(西校区))."""
     out: list[tuple[int, str]] = []
     for m in _SEGMENT.finditer(_NOT_IN_NAME.sub(lambda w: " " * len(w.group(0)), text)):
         seg = _LEAD.sub("", m.group(0))
         start = m.end() - len(seg)
-        out += [(start + n.start(), n.group(0)) for n in _NAME.finditer(seg) if not _GENERIC.search(n.group(0))]
+        for n in _NAME.finditer(seg):
+            if _GENERIC.search(n.group(0)):
+                continue
+            pos = start + n.start()
+            branch = _BRANCH.match(text, pos + len(n.group(0)))
+            out.append((pos, n.group(0) + (branch.group(0) if branch and n.end() == len(seg) else "")))
     return out
+
+
+def _known_at(text: str, pos: int) -> bool:
+    """Whether a known school's name found at `pos` of `text` starts a name there: at the start, or
+    after a character that is no Chinese character, or after a place's ending (`_PLACE_END`)."""
+    if pos == 0:
+        return True
+    before = text[pos - 1]
+    return not ("\u4e00" <= before <= "\u9fff") or before in _PLACE_END
 
 
 def schools_in_text(text: str, known: list[str]) -> list[str]:
     """Every school named in `text` (a title line, a file or folder name), in order: schools of
-    the run's data (`known`, longest first) where they occur, else names ending in 学校/学院/…
-    (see `school_in_text`). A school written in brackets right after another is taken as the
-    other's second name (XX技师学院（XX高级技工学校）: one institution, two plates) and not
+    the run's data (`known`, longest first) where they occur as a name of their own (not inside a
+    longer name: 新东方技工学校 is not 东方技工学校), else names ending in 学校/学院/… (see
+    `school_in_text`). Brackets are read half-width, as school names are compared; a campus in
+    brackets is part of the name. A school written in brackets right after another is taken as
+    the other's second name (XX技师学院（XX高级技工学校）: one institution, two plates) and not
     counted. Shape: a list of distinct names, possibly empty."""
     if not text:
         return []
+    text = _half_brackets(text)
     found: list[tuple[int, int, str]] = []  # (start, end, name)
     rest = text
     for school in known:
@@ -69,15 +99,16 @@ def schools_in_text(text: str, known: list[str]) -> list[str]:
             continue
         pos = rest.find(school)
         while pos >= 0:
-            found.append((pos, pos + len(school), school))
-            rest = rest[:pos] + "\x00" * len(school) + rest[pos + len(school):]
+            if _known_at(text, pos):
+                found.append((pos, pos + len(school), school))
+                rest = rest[:pos] + "\x00" * len(school) + rest[pos + len(school):]
             pos = rest.find(school, pos + len(school))
     if not found:
         found = [(pos, pos + len(name), name) for pos, name in _pattern_names(text)]
     found.sort()
     names: list[str] = []
     for i, (start, _end, name) in enumerate(found):
-        if i and text[found[i - 1][1]:start].strip() in ("(", "（") and text[start + len(name):].lstrip()[:1] in (")", "）"):
+        if i and text[found[i - 1][1]:start].strip() == "(" and text[start + len(name):].lstrip()[:1] == ")":
             continue  # a second name in brackets
         if name not in names:
             names.append(name)
