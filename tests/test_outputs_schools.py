@@ -311,3 +311,18 @@ def test_a302_reads_the_school_of_an_unchecked_roster_from_its_school_column(tmp
     r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
     assert r.rule("S001")["school"].to_list() == ["东方技工学校(东校区)"]
     assert r.rule("A302")["school"].to_list() == ["南山高级技工学校"], r.rule("A302").rows()
+
+
+def test_a_school_named_by_a_rosters_title_is_on_the_rosters(tmp_path, cli):
+    """The aid names 西山技工学校, whose roster names it in its title only: no "not on any roster"
+    line for it; 东山技工学校 (no roster) gets one."""
+    cols = [h for h in ROSTER_HEADERS if h != "学校名称"]
+    idn = make_id(seq="811")
+    row = [v for h, v in zip(ROSTER_HEADERS, roster_row("S1", "张三", idn), strict=True) if h != "学校名称"]
+    write_xlsx(tmp_path / "in" / "名册.xlsx", [cols, row], title="西山技工学校2024级学籍名册")
+    write_xlsx(tmp_path / "in" / "资助.xlsx", [["学校名称", "姓名", "身份证号", "学期", "资助类型", "金额"],
+                                               ["西山技工学校", "张三", idn, "2024秋", "国家助学金", "1000"],
+                                               ["东山技工学校", "李四", make_id(seq="822"), "2024秋", "国家助学金", "1000"]])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    out = r.stdout + r.stderr
+    assert "「东山技工学校」（1 行） 不在本次的任何学籍名册中" in out and "「西山技工学校」（1 行）" not in out

@@ -601,15 +601,17 @@ def schools_aliased(frames: dict[str, pl.LazyFrame], mapping: dict[str, str]) ->
             if "school_name" in lf.collect_schema().names() else lf for k, lf in frames.items()}
 
 
-def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table]) -> list[Problem]:
+def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table],
+                           school_of: dict[int, str]) -> list[Problem]:
     """An info line per file of another kind (aid, changes, publicity) whose rows name a school no
-    roster of the run has (`pairs`: per kind, the rows per table id and school): often a short or
-    old name of a school (甲市一技 for 甲市第一技工学校), which the summary would count as a school
-    of its own. Nothing when the run has no roster with school names."""
+    roster of the run has (`pairs`: per kind, the rows per table id and school; `school_of`: the
+    school of each table, for rosters whose school is in their title only): often a short or old
+    name of a school (甲市一技 for 甲市第一技工学校), which the summary would count as a school of its
+    own. Nothing when the run has no roster with a school."""
     roster = pairs.get("roster")
-    if roster is None or "school_name" not in roster.columns:
-        return []
-    known = set(roster.get_column("school_name").drop_nulls().to_list())
+    known = set(roster.get_column("school_name").drop_nulls().to_list()) \
+        if roster is not None and "school_name" in roster.columns else set()
+    known |= {school_of[tid] for tid, t in enumerate(tables) if t.kind == "roster" and not t.missing} - {UNNAMED, SEVERAL}
     if not known:
         return []
     out: list[Problem] = []
@@ -1066,7 +1068,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         heights[t.kind] -= t.raw.height
         if not tables[t.kind]:
             frames.pop(t.kind)
-    problems.extend(schools_not_on_rosters(pairs, all_tables))
+    problems.extend(schools_not_on_rosters(pairs, all_tables, school_of))
     for kind, lf in frames.items():
         raw_parts.append(validation_findings(kind, lf, typed_documents(frames.get("roster"))
                                              if kind != "roster" else None))
