@@ -121,11 +121,13 @@ class Context:
         """`lf`, something the rules make once per run and share (`rules.aid.with_roster`, the
         学籍号 map of `rules.changes.with_person`), computed now: written to `scratch/<name>.parquet`
         (0600: personal data, as the store's own files) with Polars' streaming sink and scanned,
-        or collected into memory without a scratch folder. Raises what the sink raises."""
+        or collected into memory without a scratch folder. Raises what the sink raises.
+        LZ4, not Polars' default zstd: the file lives for one run and is read by several rules
+        (a province's aid⋈roster match: written ~0.9 s and read ~1 s faster in all)."""
         if self.scratch is None:
             return lf.collect().lazy()
         path = self.scratch / f"{name}.parquet"
-        lf.sink_parquet(path)
+        lf.sink_parquet(path, compression="lz4")
         os.chmod(path, 0o600)
         return pl.scan_parquet(path)
 

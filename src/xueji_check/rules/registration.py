@@ -419,12 +419,14 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
         schema={"_year": pl.Int32, "_season": pl.String, "_deadline": pl.Date}, orient="row",
     )
     lf = ctx.lf("roster").filter(pl.col("register_date").is_not_null() & pl.col("enroll_date").is_not_null())
-    lf = lf.join(transferred_in(ctx), on=["_file", "_sheet", "_row"], how="anti")
     lf = lf.with_columns(
         _year=pl.col("enroll_date").dt.year().cast(pl.Int32),
         _season=pl.when(pl.col("enroll_date").dt.month() <= 6).then(pl.lit("spring")).otherwise(pl.lit("autumn")),
     ).join(deadlines, on=["_year", "_season"], how="left")
-    flagged = lf.filter(pl.col("register_date") > pl.col("_deadline")).with_columns(
+    # the late rows first (few), then those transferred in taken out: the anti-join's left side
+    # is then the late rows, not the whole roster
+    flagged = lf.filter(pl.col("register_date") > pl.col("_deadline")) \
+        .join(transferred_in(ctx), on=["_tid", "_row"], how="anti").with_columns(
         _late=(pl.col("register_date") - pl.col("_deadline")).dt.total_days())
     msg = pl.concat_str([
         pl.lit("入学日期 "), _day(pl.col("enroll_date")), pl.lit("（"), pl.col("_year").cast(pl.String),
@@ -458,13 +460,13 @@ TRANSFER_IN = ("转入", "系统内转入", "系统外转入")  # change types (
 
 
 def transferred_in(ctx: Context) -> pl.LazyFrame:
-    """The roster rows (`_file`, `_sheet`, `_row`) of students who came by transfer: a status
+    """The roster rows (`_tid`, `_row`) of students who came by transfer: a status
     written 转入 (the status list reads it as 在校, `status__raw` keeps the word), or a 转入 change
     of the same person (`changes.with_person`: the document, else the 学籍号) in the changes
     table, at the row's school when both name one (the change's school column, else the school its
     table is charged to; a change without a school, or a row without one, matches any), dated on
     or before the row's 注册日期 when both are known."""
-    ix = ["_file", "_sheet", "_row"]
+    ix = ["_tid", "_row"]
     cols = ctx.columns("roster")
     parts = []
     if "status__raw" in cols:
