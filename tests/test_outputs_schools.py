@@ -72,6 +72,15 @@ def test_school_summary_adds_up_to_the_findings(sample_run):
     # one institution with two plates: the name in brackets is the same school's second name
     ("广州市技师学院（广州市高级技工学校）2024年秋季学期学籍名册", "广州市技师学院"),
     ("甲市第一技工学校2024秋学籍名册", "甲市第一技工学校"),
+    # a school joined to another or included in a group: the text is about several schools
+    ("甲市技工院校（含东方技工学校）学籍汇总", SEVERAL),
+    ("甲市第一技工学校（含东方技工学校）2024级学籍名册", SEVERAL),
+    ("甲市技工学校(包括东方技工学校)名册", SEVERAL),
+    ("西山技工学校及东方技工学校2024年秋季学期公示", SEVERAL),
+    ("东方技工学校与西城技师学院联合公示", SEVERAL),
+    # near misses: names that start with such a word are names of their own
+    ("和平技工学校2024级学籍名册", "和平技工学校"),
+    ("含山县技工学校学籍名册", "含山县技工学校"),
 ])
 def test_school_named_in_a_title_or_file_name(text, expected):
     assert school_in_text(text, []) == expected
@@ -79,6 +88,19 @@ def test_school_named_in_a_title_or_file_name(text, expected):
 
 def test_known_school_wins_over_a_guess():
     assert school_in_text("关于公布北城区东方技工学校名单", ["东方技工学校"]) == "东方技工学校"
+
+
+def test_a_known_school_joined_to_another_is_several():
+    """A known school found in a text that joins it to another school (named or not, known or
+    not) does not make the text that school's: 东方 was found alone in 「西山技工学校及东方技工学校」
+    and 「甲市技工院校（含东方技工学校）」, and a file so named was charged to 东方."""
+    known = ["东方技工学校"]
+    assert school_in_text("西山技工学校及东方技工学校2024秋公示", known) == SEVERAL
+    assert school_in_text("东方技工学校和西山技工学校学籍", known) == SEVERAL
+    assert school_in_text("甲市技工院校（含东方技工学校）", known) == SEVERAL
+    assert school_in_text("东方技工学校2024年秋季学期学生名册", known) == "东方技工学校"
+    assert school_in_text("东方技工学校（原西山职业学校）学籍名册", known) == "东方技工学校"
+    assert named_school([], "甲市技工院校（含东方技工学校）/资助公示.xlsx", "Sheet1", known) is None
 
 
 def test_two_known_schools_in_a_title_are_several():
@@ -326,3 +348,19 @@ def test_a_school_named_by_a_rosters_title_is_on_the_rosters(tmp_path, cli):
     r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
     out = r.stdout + r.stderr
     assert "「东山技工学校」（1 行） 不在本次的任何学籍名册中" in out and "「西山技工学校」（1 行）" not in out
+
+
+def test_a_roster_titled_for_a_group_of_schools_is_not_one_schools(tmp_path, cli):
+    """A roster without 学校名称 whose title names a school only as part of a group
+    (甲市技工院校（含东方技工学校）) is not checked as that school's export: its students may be any
+    of the group's, so a finding charged to 东方 could be another school's. It is refused with
+    S001 (which column to add), as a roster naming no school."""
+    cols = [h for h in ROSTER_HEADERS if h != "学校名称"]
+    rows = [[v for h, v in zip(ROSTER_HEADERS, roster_row("J1", "宋洋", make_id(seq="411")), strict=True) if h != "学校名称"]]
+    write_xlsx(tmp_path / "in" / "汇总.xlsx", [cols, *rows], title="甲市技工院校（含东方技工学校）2024年秋季学期学籍汇总")
+    write_xlsx(tmp_path / "in" / "东方.xlsx", [ROSTER_HEADERS, roster_row("D1", "许明", make_id(seq="422"), school="东方技工学校")])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    s001 = r.rule("S001")
+    assert s001["file"].str.ends_with("汇总.xlsx").to_list() == [True], s001.rows()
+    assert s001["school"].to_list() != ["东方技工学校"]
+    assert "东方技工学校」检查" not in r.stderr + r.stdout

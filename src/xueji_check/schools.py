@@ -49,6 +49,25 @@ _BRANCH = re.compile(r"\(([\u4e00-\u9fff]{1,6}(?:校区|分校|分院)|[东南�
 # What may stand right before a known school's name found inside a longer text: a place's
 # ending (北城区东方技工学校), else it is part of another name (新东方技工学校 is not 东方技工学校).
 _PLACE_END = "市区县省州盟旗镇乡"
+# Words that join a school to what comes before it: 甲市技工院校（含东方技工学校）, 西山技工学校及东方
+# 技工学校. An inclusion (含, 包括) says the text covers more than the schools it names; a
+# conjunction (及, 与, …) only counts right after another school's name (和平技工学校 and
+# 含山县技工学校 at the start of a text are names of their own).
+_INCLUDE = ("包括", "包含", "含")
+_AND = ("以及", "及", "与", "暨", "和")
+
+
+def _joined(text: str, pos: int) -> tuple[str | None, int]:
+    """How the name starting at `pos` of `text` is joined to what comes before it, and where the
+    joining word starts: ("include", i) for 甲市技工院校(含 … or …学校含 …; ("and", i) for
+    西山技工学校及 …; (None, pos) otherwise."""
+    for kind, words in (("include", _INCLUDE), ("and", _AND)):
+        for w in words:
+            if text.startswith(w, pos - len(w)) and pos >= len(w):
+                before = text[:pos - len(w)]
+                if before.endswith(("校", "院")) or (kind == "include" and before.endswith("(")):
+                    return kind, pos - len(w)
+    return None, pos
 
 
 def _half_brackets(text: str) -> str:
@@ -64,21 +83,26 @@ def _pattern_names(text: str) -> list[tuple[int, str]]:
         seg = _LEAD.sub("", m.group(0))
         start = m.end() - len(seg)
         for n in _NAME.finditer(seg):
-            if _GENERIC.search(n.group(0)):
+            name, pos = n.group(0), start + n.start()
+            for w in (*_INCLUDE, *_AND):  # a joining word is not part of the name (西山技工学校及东方技工学校)
+                if name.startswith(w) and _joined(text, pos + len(w))[0] is not None:
+                    name, pos = name[len(w):], pos + len(w)
+                    break
+            if _GENERIC.search(name):
                 continue
-            pos = start + n.start()
-            branch = _BRANCH.match(text, pos + len(n.group(0)))
-            out.append((pos, n.group(0) + (branch.group(0) if branch and n.end() == len(seg) else "")))
+            branch = _BRANCH.match(text, pos + len(name))
+            out.append((pos, name + (branch.group(0) if branch and n.end() == len(seg) else "")))
     return out
 
 
 def _known_at(text: str, pos: int) -> bool:
     """Whether a known school's name found at `pos` of `text` starts a name there: at the start, or
-    after a character that is no Chinese character, or after a place's ending (`_PLACE_END`)."""
+    after a character that is no Chinese character, or after a place's ending (`_PLACE_END`), or
+    after a word joining it to another school (`_joined`: 含, 及 …)."""
     if pos == 0:
         return True
     before = text[pos - 1]
-    return not ("\u4e00" <= before <= "\u9fff") or before in _PLACE_END
+    return not ("\u4e00" <= before <= "\u9fff") or before in _PLACE_END or _joined(text, pos)[0] is not None
 
 
 def schools_in_text(text: str, known: list[str]) -> list[str]:
@@ -88,7 +112,10 @@ def schools_in_text(text: str, known: list[str]) -> list[str]:
     `school_in_text`). Brackets are read half-width, as school names are compared; a campus in
     brackets is part of the name. A school written in brackets right after another is taken as
     the other's second name (XX技师学院（XX高级技工学校）: one institution, two plates) and not
-    counted. Shape: a list of distinct names, possibly empty."""
+    counted. A school joined by an inclusion (甲市技工院校（含东方技工学校）) says the text covers
+    more schools than it names, and a school joined to another (西山技工学校及东方技工学校) follows
+one that may not be known: `SEVERAL` is then added to the list. Shape: a list of distinct
+    names (and `SEVERAL`), possibly empty."""
     if not text:
         return []
     text = _half_brackets(text)
@@ -103,8 +130,10 @@ def schools_in_text(text: str, known: list[str]) -> list[str]:
                 found.append((pos, pos + len(school), school))
                 rest = rest[:pos] + "\x00" * len(school) + rest[pos + len(school):]
             pos = rest.find(school, pos + len(school))
-    if not found:
-        found = [(pos, pos + len(name), name) for pos, name in _pattern_names(text)]
+    # names ending in 学校/学院/… where no known school was found (东方技工学校和西山技工学校: 西山
+    # is named though no table of the run has it)
+    found += [(pos, pos + len(name), name) for pos, name in _pattern_names(text)
+              if not any(pos < e and b < pos + len(name) for b, e, _ in found)]
     found.sort()
     names: list[str] = []
     for i, (start, _end, name) in enumerate(found):
@@ -112,6 +141,8 @@ def schools_in_text(text: str, known: list[str]) -> list[str]:
             continue  # a second name in brackets
         if name not in names:
             names.append(name)
+    if names and any(_joined(text, start)[0] for start, _end, _name in found):
+        names.append(SEVERAL)  # joined to another school, named or not (含, 及 …)
     return names
 
 
