@@ -287,6 +287,20 @@ def test_a309_card_wordings_are_the_card_and_an_unknown_wording_is_not_judged(tm
     assert s007["row"].to_list() == ["7"], s007["message"].to_list()
 
 
+def test_a309_cash_paid_into_the_card_is_the_card(tmp_path, cli):
+    """现金存入资助卡 (cash deposited on the student's aid card) is paid through the card: no A309.
+    Cash paid otherwise still is (资助卡未激活，发现金; 现金，未存入资助卡), and cash paid into a
+    social security card is that card (A309 under the default policy, as 社会保障卡 is)."""
+    methods = ["现金存入资助卡", "现金充值到学生资助卡", "现金，未存入资助卡", "资助卡未激活，发现金", "现金转入社保卡"]
+    aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
+           for i, m in enumerate(methods)]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    a309 = r.rule("A309").sort("row")
+    assert a309["row"].to_list() == ["5", "6", "7"], a309["message"].to_list()
+    assert "社会保障卡" not in a309["message"][1] and "「现金转入社保卡」" in a309["message"][2]
+    assert r.rule("S007").filter(pl.col("column") == "发放方式").height == 0
+
+
 def test_a309_not_yet_paid_or_collected_by_someone_else(tmp_path, cli):
     """未发放 names no method (not judged, not cash); 资助卡（代领） is not paid to the student."""
     aid = [aid_row("S1", "张三", A, method="未发放"), aid_row("S2", "李四", B, method="资助卡（代领）")]
