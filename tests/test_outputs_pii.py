@@ -316,3 +316,38 @@ def test_huge_cell_is_cut_in_every_output(tmp_path, cli):
         for c in row:
             assert c.value is None or len(str(c.value)) < QUOTE_LIMIT + 100
     assert len(r.stdout + r.stderr) < 20_000
+
+
+def test_numbers_in_file_and_folder_names_are_masked_and_kept_apart(tmp_path, cli):
+    """A file named after a student (异动申请_张三_<ID>.xlsx, a CSV whose stem is its sheet name, a
+    folder named by a mobile) shows the number masked in every output and on the terminal, also
+    with --show-pii (a file name is no value the user asked to see). Two files whose names
+    differ only in the masked digits stay two files: each finding names its own. Near miss: a
+    timestamp in an export's name (card-shaped) stays readable, so the file can be found."""
+    a, b = make_id(seq="131"), make_id(birth="20070303", seq="133")  # in names only, never in cells
+    twin = a[:6] + b[6:14] + a[14:]  # masks as a does
+    secrets = {"file_a": a, "file_twin": twin, "csv": b, "folder": "13912345678"}
+    d = tmp_path / "in" / f"联系人{secrets['folder']}"
+    write_xlsx(d / f"异动申请_张三_{a}.xlsx", [ROSTER_HEADERS, roster_row("S1", "甲", make_id(seq="141") + "0")])
+    write_xlsx(d / f"异动申请_张三_{twin}.xlsx", [ROSTER_HEADERS, roster_row("S2", "乙", make_id(seq="143") + "0")])
+    (d / f"名册_{b}.csv").write_text(
+        ",".join(ROSTER_HEADERS) + "\n" + ",".join(roster_row("S3", "丙", make_id(seq="145") + "0")) + "\n",
+        encoding="utf-8")
+    write_xlsx(d / "学籍导出_2024090112304512345.xlsx", [ROSTER_HEADERS, roster_row("S4", "丁", make_id(seq="147") + "0")])
+    for extra in ([], ["--show-pii"]):
+        r = cli("check", tmp_path / "in", "--as-of", AS_OF, "--format", "xlsx,csv,json,html,parquet", *extra,
+                out=tmp_path / f"out{len(extra)}")
+        texts = _texts(r.out)
+        texts["terminal"] = r.stdout + r.stderr
+        for where, text in texts.items():
+            for name, v in secrets.items():
+                assert v not in text, f"{name} {v} in {where} ({extra})"
+        s003 = r.rule("S003")
+        rows = dict(zip(s003["student_id"].to_list(), s003["file"].to_list(), strict=True))
+        assert len(rows) == 4 and len(set(rows.values())) == 4, rows  # each file its own finding
+        masked = f"异动申请_张三_{a[:6]}********{a[-4:]}.xlsx"
+        pair = sorted([rows["S1"], rows["S2"]], key=len)
+        assert pair[0].endswith(masked) and pair[1].endswith(masked + "（2）"), rows
+        assert rows["S3"].endswith(f"名册_{b[:6]}********{b[-4:]}.csv"), rows
+        assert rows["S4"].endswith("学籍导出_2024090112304512345.xlsx"), rows
+        assert all("联系人139****5678" in f for f in rows.values()), rows

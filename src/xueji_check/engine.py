@@ -31,6 +31,7 @@ from xueji_check.load import (  # _open_regular: the loader's safe open (regular
     load_file,
     refuse_given,
     shown_path,
+    shown_paths,
 )
 from xueji_check.load import parquet as parquet_mod
 from xueji_check.load.files import MEMORY, PARQUET_BYTES_PER_CELL
@@ -1015,6 +1016,8 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
                 # the same file given by folder and by option: the explicit kind wins, read once
                 inputs = [i for i in inputs if i.path.resolve() != p.resolve()]
             inputs.append(InputFile(p, str(p), kind))
+    for inp, shown in zip(inputs, shown_paths([i.path for i in inputs]), strict=True):
+        inp.display = shown  # an ID or mobile in a file name is masked in everything shown
     specs = all_kinds()
     step = progress.step if progress else (lambda *a, **k: None)
     step("读取文件", len(inputs))

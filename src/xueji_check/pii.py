@@ -98,6 +98,11 @@ PASSES = 2
 # The day's second digit in id15 is not checked (only its first, 0-3), so that the last four
 # characters can be one group; a loose day only widens what is masked.
 
+# IDs and mobiles: for file and folder names (张三_410105200801041241_异动申请.xlsx). Card-shaped
+# runs are left alone there: a system's export is often named by a 16-19 digit timestamp, and the
+# name must still find the file.
+PATH_SHAPES = ("id18", "id18_grouped", "id18_grouped4", "id15", "mobile", "mobile56")
+
 # Only IDs: for columns whose value is itself an identifier (学籍号), where an 11-digit or
 # 16-digit 学籍号 must stay readable, but a G-prefixed ID number (G410105…) must not.
 ID_ONLY = ("id18", "id18_grouped", "id18_grouped4", "id15")

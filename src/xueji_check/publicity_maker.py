@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font
 from xueji_check import normalize as nz
 from xueji_check.calendar import WorkCalendar
 from xueji_check.engine import Context
-from xueji_check.load import InputFile, Problem, Table, load_file
+from xueji_check.load import InputFile, Problem, Table, load_file, shown_path
 from xueji_check.pii import mask_text
 from xueji_check.policy import Policy
 from xueji_check.report import describe_os_error, neutralise_text, same_file
@@ -59,9 +59,9 @@ def zh_date(d: dt.date) -> str:
 def load_kind(path: Path, kind: str, as_of: dt.date) -> pl.DataFrame:
     """Read one file with the project's loader and normalise it (exit with the loader's message)."""
     if not path.exists():
-        raise MakerError(f"文件不存在：{path}，请检查路径是否正确")
+        raise MakerError(f"文件不存在：{shown_path(path)}，请检查路径是否正确")
     problems: list[Problem] = []
-    inp = InputFile(path, str(path), kind)
+    inp = InputFile(path, shown_path(path), kind)
     load_file(inp, problems, all_kinds())
     spec = all_kinds()[kind]
     tables = [t for t in inp.tables if t.kind == kind and not t.missing]

@@ -45,6 +45,7 @@ from xueji_check.load.files import (
     discover,
     refuse_given,
     shown_path,
+    shown_paths,
     special_message,
 )
 from xueji_check.load.kinds import nearest_kind_message
@@ -73,7 +74,7 @@ from xueji_check.spec import GUIDE_SHEET_NAMES, NOT_DATA_SHEETS, KindSpec, all_k
 __all__ = [
     "CSV_SPARE_COLUMNS", "CSV_SUFFIXES", "EXCEL_SUFFIXES", "FOLDER_SUFFIXES", "UTF8_SAMPLE", "InputFile",
     "LoadError", "NotChecked", "Problem", "RawSheet", "Table", "_CONTROL", "_CONTROL_BYTES", "_Scanner",
-    "_clean_text", "_clean_utf8", "_csv_width", "available_memory", "decode_bytes", "refuse_given", "shown_path",
+    "_clean_text", "_clean_utf8", "_csv_width", "available_memory", "decode_bytes", "refuse_given", "shown_path", "shown_paths",
     "_drop_blank_and_total_rows", "_read_csv_bytes", "build_table", "decode_text", "discover", "load_file",
     "read_csv_text", "read_excel_bytes", "redact", "scan_zip",
 ]
@@ -177,7 +178,7 @@ def _read_parquet(inp: InputFile, fh: BinaryIO, head: bytes, size: int, problems
     body = pl.DataFrame(cols)
     names = body.columns
     df = pl.concat([pl.DataFrame([names], schema=names, orient="row"), body])
-    return [RawSheet(inp.display, inp.path.stem, df.rename({c: f"c{i}" for i, c in enumerate(names)}))]
+    return [RawSheet(inp.display, shown_path(inp.path.stem), df.rename({c: f"c{i}" for i, c in enumerate(names)}))]
 
 
 def _plain_type(dtype: pl.DataType) -> bool:
@@ -249,7 +250,7 @@ def _read_sheets(inp: InputFile, fh: BinaryIO, problems: list[Problem],
             inp.sha256 = hashlib.sha256(data).hexdigest()
             box = [data]  # handed over, so the CSV reader can drop the raw bytes once decoded
             del data
-            return [read_csv_text(box, inp.display, path.stem, problems)]
+            return [read_csv_text(box, inp.display, shown_path(path.stem), problems)]
     if not is_excel_content:
         # not a workbook whatever its name: refused from the head (empty, text, PDF, …)
         return read_excel_bytes(head, inp.display, problems)

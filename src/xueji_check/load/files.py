@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xueji_check.load.model import LoadError, Problem, printable
+from xueji_check.pii import PATH_SHAPES, mask_text
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 # Read as delimited text. `.txt` is read when a user names the file (Excel's "Unicode 文本" and
@@ -79,8 +80,27 @@ NOT_UTF8_NAME = ("文件名不是 UTF-8 编码（常见于在 Windows 上打包�
 
 def shown_path(p: Path | str) -> str:
     """`p` as text that can be printed and written: a name that is not UTF-8 (its bytes kept by
-    Python as lone surrogates) shows those bytes as \\xNN instead of making every output fail."""
-    return printable(os.fspath(p))
+    Python as lone surrogates) shows those bytes as \\xNN instead of making every output fail;
+    an ID or mobile number in a file or folder name (张三_410105200801041241.xlsx) is masked
+    (`pii.PATH_SHAPES`, always: the name is shown in every output and on the terminal)."""
+    return mask_text(printable(os.fspath(p)), PATH_SHAPES)
+
+
+def shown_paths(paths: list[Path]) -> list[str]:
+    """`shown_path` of each of `paths`, kept distinct: two files whose names differ only in a
+    masked number (异动_410105200801041241.xlsx, 异动_410105200901041241.xlsx) are told apart by
+    a number after the second one's name (`…xlsx（2）`), so no finding or annotated copy mixes
+    them."""
+    out, seen = [], {}
+    for p in paths:
+        shown = base = shown_path(p)
+        n = 1
+        while seen.get(shown, p) != p:
+            n += 1
+            shown = f"{base}（{n}）"
+        seen[shown] = p
+        out.append(shown)
+    return out
 
 
 def refuse_given(p: Path) -> str | None:
@@ -88,7 +108,7 @@ def refuse_given(p: Path) -> str | None:
     tried. Symbolic links are followed (the user named the path); a FIFO, device or socket is
     refused from its type, without opening it; a path that is not UTF-8 (`shown_path`) is refused,
     so that no report names a file it cannot spell."""
-    if shown_path(p) != os.fspath(p):
+    if printable(os.fspath(p)) != os.fspath(p):
         return NOT_UTF8_NAME
     try:
         st = p.stat()
@@ -307,7 +327,7 @@ def discover(paths: list[Path], problems: list[Problem], not_checked: list[NotCh
 
     def add(f: Path) -> None:
         shown = shown_path(f)
-        if shown != os.fspath(f):
+        if printable(os.fspath(f)) != os.fspath(f):
             problems.append(Problem("error", shown, None, None, NOT_UTF8_NAME))
             not_checked.append(NotChecked(shown, NOT_UTF8_NAME))
             return

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from xueji_check.load.files import shown_path
 from xueji_check.load.kinds import HEADER_SCAN_ROWS
 from xueji_check.load.model import LoadError, Problem, RawSheet, Table, _first_line
 from xueji_check.load.table import build_table, set_aside_message, set_aside_rows
@@ -71,7 +72,7 @@ class ParquetSource:
         """The column names and the first `n` rows, as a RawSheet of text (row 0: the names)."""
         body = self.scan().head(n).drop("_row").collect()
         names = pl.DataFrame([self.names], schema=body.columns, orient="row")
-        return RawSheet("", self.path.stem, pl.concat([names, body]))
+        return RawSheet("", shown_path(self.path.stem), pl.concat([names, body]))
 
     def check_unchanged(self) -> None:
         """Raise LoadError when the file is no longer the one that was checked and hashed."""
