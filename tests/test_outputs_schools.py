@@ -71,6 +71,7 @@ def test_school_summary_adds_up_to_the_findings(sample_run):
     ("北湖技工学校和西城技师学院联合公示", SEVERAL),
     # one institution with two plates: the name in brackets is the same school's second name
     ("广州市技师学院（广州市高级技工学校）2024年秋季学期学籍名册", "广州市技师学院"),
+    ("甲市技师学院暨甲市高级技工学校2024年秋季学期学籍名册", "甲市技师学院"),
     ("甲市第一技工学校2024秋学籍名册", "甲市第一技工学校"),
     # a school joined to another or included in a group: the text is about several schools
     ("甲市技工院校（含东方技工学校）学籍汇总", SEVERAL),

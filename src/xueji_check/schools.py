@@ -52,16 +52,18 @@ _PLACE_END = "市区县省州盟旗镇乡"
 # Words that join a school to what comes before it: 甲市技工院校（含东方技工学校）, 西山技工学校及东方
 # 技工学校. An inclusion (含, 包括) says the text covers more than the schools it names; a
 # conjunction (及, 与, …) only counts right after another school's name (和平技工学校 and
-# 含山县技工学校 at the start of a text are names of their own).
+# 含山县技工学校 at the start of a text are names of their own). 暨 after a school joins its second
+# name (XX技师学院暨XX高级技工学校: one institution, two plates), as a name in brackets does.
 _INCLUDE = ("包括", "包含", "含")
-_AND = ("以及", "及", "与", "暨", "和")
+_AND = ("以及", "及", "与", "和")
+_ALIAS = ("暨",)
 
 
 def _joined(text: str, pos: int) -> tuple[str | None, int]:
     """How the name starting at `pos` of `text` is joined to what comes before it, and where the
     joining word starts: ("include", i) for 甲市技工院校(含 … or …学校含 …; ("and", i) for
-    西山技工学校及 …; (None, pos) otherwise."""
-    for kind, words in (("include", _INCLUDE), ("and", _AND)):
+    西山技工学校及 …; ("alias", i) for …技师学院暨 …; (None, pos) otherwise."""
+    for kind, words in (("include", _INCLUDE), ("and", _AND), ("alias", _ALIAS)):
         for w in words:
             if text.startswith(w, pos - len(w)) and pos >= len(w):
                 before = text[:pos - len(w)]
@@ -84,7 +86,7 @@ def _pattern_names(text: str) -> list[tuple[int, str]]:
         start = m.end() - len(seg)
         for n in _NAME.finditer(seg):
             name, pos = n.group(0), start + n.start()
-            for w in (*_INCLUDE, *_AND):  # a joining word is not part of the name (西山技工学校及东方技工学校)
+            for w in (*_INCLUDE, *_AND, *_ALIAS):  # a joining word is not part of the name (西山技工学校及东方技工学校)
                 if name.startswith(w) and _joined(text, pos + len(w))[0] is not None:
                     name, pos = name[len(w):], pos + len(w)
                     break
@@ -139,9 +141,11 @@ one that may not be known: `SEVERAL` is then added to the list. Shape: a list of
     for i, (start, _end, name) in enumerate(found):
         if i and text[found[i - 1][1]:start].strip() == "(" and text[start + len(name):].lstrip()[:1] == ")":
             continue  # a second name in brackets
+        if i and _joined(text, start)[0] == "alias":
+            continue  # a second name after 暨
         if name not in names:
             names.append(name)
-    if names and any(_joined(text, start)[0] for start, _end, _name in found):
+    if names and any(_joined(text, start)[0] in ("include", "and") for start, _end, _name in found):
         names.append(SEVERAL)  # joined to another school, named or not (含, 及 …)
     return names
 
