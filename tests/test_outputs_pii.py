@@ -351,3 +351,33 @@ def test_numbers_in_file_and_folder_names_are_masked_and_kept_apart(tmp_path, cl
         assert rows["S3"].endswith(f"名册_{b[:6]}********{b[-4:]}.csv"), rows
         assert rows["S4"].endswith("学籍导出_2024090112304512345.xlsx"), rows
         assert all("联系人139****5678" in f for f in rows.values()), rows
+
+
+def test_numbers_in_sheet_names_are_masked_and_kept_apart(tmp_path, cli):
+    """A workbook with a sheet per student named by the ID: the names are masked in every output
+    (with --show-pii too), and two sheets whose names differ only in the masked digits stay two
+    sheets (（2）), each finding on its own sheet's row."""
+    a, b = make_id(seq="161"), make_id(birth="20070303", seq="163")
+    twin = a[:6] + b[6:14] + a[14:]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = f"张三{a}"
+    ws.append(ROSTER_HEADERS)
+    ws.append(roster_row("S1", "甲", make_id(seq="171") + "0"))
+    ws2 = wb.create_sheet(f"张三{twin}")
+    ws2.append(ROSTER_HEADERS)
+    ws2.append(roster_row("S2", "乙", make_id(seq="173") + "0"))
+    ws2.append(roster_row("S3", "丙", make_id(seq="175") + "0"))
+    f = tmp_path / "名册.xlsx"
+    wb.save(f)
+    for extra in ([], ["--show-pii"]):
+        r = cli("check", f, "--as-of", AS_OF, "--format", "xlsx,csv,json,html,parquet", *extra, out=tmp_path / f"o{len(extra)}")
+        texts = _texts(r.out)
+        texts["terminal"] = r.stdout + r.stderr
+        for where, text in texts.items():
+            for v in (a, twin):
+                assert v not in text, f"{v} in {where} ({extra})"
+        s003 = r.rule("S003")
+        sheets = dict(zip(s003["student_id"].to_list(), s003["sheet"].to_list(), strict=True))
+        masked = f"张三{a[:6]}********{a[-4:]}"
+        assert sheets == {"S1": masked, "S2": masked + "（2）", "S3": masked + "（2）"}, sheets

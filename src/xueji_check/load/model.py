@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from xueji_check.pii import cut_text, mask_text
+from xueji_check.pii import PATH_SHAPES, cut_text, mask_text
 
 
 class LoadError(Exception):
@@ -29,6 +29,27 @@ def printable(text: str) -> str:
             return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         except UnicodeEncodeError:  # a surrogate that is no escaped byte
             return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def shown_sheet(name: str | None) -> str | None:
+    """A sheet's name as shown: printable, an ID or mobile number in it masked (as in file
+    names, `pii.PATH_SHAPES`, always: a workbook with a sheet per student)."""
+    return mask_text(printable(name), PATH_SHAPES) if isinstance(name, str) else name
+
+
+def shown_sheet_names(names: list[str]) -> list[str]:
+    """`shown_sheet` of each of a workbook's sheet names, kept distinct: two names that differ
+    only in a masked number get （2） after the second, so their rows and findings stay apart."""
+    out, seen = [], set()
+    for name in names:
+        shown = base = shown_sheet(name)
+        n = 1
+        while shown in seen:
+            n += 1
+            shown = f"{base}（{n}）"
+        seen.add(shown)
+        out.append(shown)
+    return out
 
 
 def redact(text: str) -> str:
@@ -52,7 +73,7 @@ class Problem:
 
     def __post_init__(self) -> None:
         self.file = printable(self.file)
-        self.sheet = printable(self.sheet)
+        self.sheet = shown_sheet(self.sheet)
         self.message = redact(printable(self.message))
 
     def where(self) -> str:

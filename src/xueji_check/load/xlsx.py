@@ -16,7 +16,14 @@ from typing import BinaryIO
 import polars as pl
 
 from xueji_check.load.biff import check_xls, xlsb_extent
-from xueji_check.load.model import LoadError, Problem, RawSheet, _detail, _first_line
+from xueji_check.load.model import (
+    LoadError,
+    Problem,
+    RawSheet,
+    _detail,
+    _first_line,
+    shown_sheet_names,
+)
 from xueji_check.memory import release_free_memory
 
 # A workbook whose parts inflate beyond this is refused (zip bomb guard).
@@ -1174,6 +1181,7 @@ def _read_workbook(data: bytes | BinaryIO, fh: BinaryIO, scans: dict[str, SheetS
     # ranges (Excel itself sees an empty cell inside a merged range)
     outcomes = _resolve_formulas({n: df for n, df, _ in loaded}, scans) if any(s.formulas for s in scans.values()) else {}
     out = []
+    sheet_shown = dict(zip([n for n, _, _ in loaded], shown_sheet_names([n for n, _, _ in loaded]), strict=True))
     for name, df, hidden in loaded:
         unknown = None
         scan = scans.get(name)
@@ -1197,7 +1205,7 @@ def _read_workbook(data: bytes | BinaryIO, fh: BinaryIO, scans: dict[str, SheetS
                 problems.append(Problem(
                     "warning", display, name, first_row[0] + 1 if first_row else None,
                     f"单元格 {shown}{more}是公式错误值，已按空值处理；请在 Excel 中修正公式后重新导出"))
-        out.append(RawSheet(display, name, df, hidden=hidden, unknown=unknown))
+        out.append(RawSheet(display, sheet_shown[name], df, hidden=hidden, unknown=unknown))
     return out
 
 
