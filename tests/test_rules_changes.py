@@ -299,3 +299,20 @@ def test_c203_a_change_at_the_school_its_title_names_is_that_schools(tmp_path, c
                       title="东方技工学校2025年春季学期学籍异动记录")
     r = check(cli, "--roster", roster, "--changes", west, "--changes", east, as_of="2025-06-30")
     assert r.rule("C203")["student_id"].to_list() == ["D2"], r.rule("C203")["message"].to_list()
+
+
+def test_c203_c202_a_change_refused_in_other_words_did_not_happen(tmp_path, cli):
+    """审核不通过, 审批不通过, 已驳回, 已退回, 不予批准, 审核不通过（材料不全）: refused, as the aid
+    table's 审批状态 reads them; the roster's 在校 is right and no batch is counted (they had been
+    S007 and counted as changes that happened). Near miss: 已通过 is reported."""
+    words = ["审核不通过", "审批不通过", "已驳回", "已退回", "不予批准", "审核不通过（材料不全）", "已通过"]
+    ids = [make_id("20080401", seq=f"{111 + 2 * i:03d}") for i in range(len(words))]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *[roster_row(f"S{i}", f"学生{i}", x)
+                                                                   for i, x in enumerate(ids)]])
+    changes = write_xlsx(tmp_path / "异动.xlsx", [[*CHANGE_HEADERS, "审核状态"], *[
+        [f"S{i}", f"学生{i}", x, "东方技工学校", "退学", "2025.3.3", "2025.3.5", w] for i, (x, w) in enumerate(zip(ids, words, strict=True))]],
+        title="东方技工学校学籍异动记录")
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
+    assert r.rule("C203")["student_id"].to_list() == ["S6"], r.rule("C203")["message"].to_list()
+    assert r.rule("S007").height == 0, r.rule("S007")["message"].to_list()
+    assert r.rule("C202").height == 0, r.rule("C202")["message"].to_list()
