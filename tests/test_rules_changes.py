@@ -85,11 +85,29 @@ def test_c201_an_approved_change_without_report_date_was_reported_by_its_approva
     f = write_xlsx(tmp_path / "异动.xlsx", [headers,
                    ["S1", "张三", ids[0], "东方技工学校", "休学", "2025-03-03", "", "2025-03-06", "已通过"],
                    ["S2", "李四", ids[1], "东方技工学校", "休学", "2025-03-03", "", "2025-04-30", "已通过"],
-                   ["S3", "王五", ids[2], "东方技工学校", "休学", "2025-03-03", "", "", "待审核"]])
+                   ["S3", "王五", ids[2], "东方技工学校", "休学", "2025-03-03", "", "", ""]])
     r = check(cli, "--changes", f, as_of="2025-06-30")
     c = r.rule("C201")
     assert c["student_id"].to_list() == ["S3"] and "仍未申报" in c["message"][0], c["message"].to_list()
     assert r.json["run"]["unjudged"]["C201"]["rows"] == 1, r.json["run"]["unjudged"]
+
+
+def test_c201_a_change_with_an_approval_status_was_reported(tmp_path, cli):
+    """申报日期 and 审批日期 empty, 审批状态 待审核 / 已通过 / 审核不通过: the change was submitted for
+    approval, so it was reported, on a day not known: not judged (it had been reported as 仍未申报).
+    Near miss: no 审批状态 either, past the deadline: still reported as not reported."""
+    ids = [make_id(f"2003010{i}", seq="123") for i in (1, 2, 3, 4)]
+    headers = [*CHANGE_HEADERS, "审批日期", "审批状态"]
+    f = write_xlsx(tmp_path / "异动.xlsx", [headers,
+                   ["S1", "张三", ids[0], "东方技工学校", "转专业", "2025年1月24日", "", "", "待审核"],
+                   ["S2", "李四", ids[1], "东方技工学校", "休学", "2025.3.3", "", "", "已通过"],
+                   ["S3", "王五", ids[2], "东方技工学校", "休学", "2025.3.3", "", "", "审核不通过"],
+                   ["S4", "赵六", ids[3], "东方技工学校", "休学", "2025.3.3", "", "", ""]],
+                   title="东方技工学校学籍异动记录")
+    r = check(cli, "--changes", f, as_of="2025-06-30")
+    c = r.rule("C201")
+    assert c["student_id"].to_list() == ["S4"] and "仍未申报" in c["message"][0], c["message"].to_list()
+    assert r.json["run"]["unjudged"]["C201"]["rows"] == 3, r.json["run"]["unjudged"]
 
 
 def test_c201_unreported_past_deadline_on_as_of(tmp_path, cli):

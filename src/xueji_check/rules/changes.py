@@ -206,7 +206,8 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
     "C201", severity="error", title="学籍异动申报逾期", title_en="change reported late",
     clause="二（三）", needs={"changes": ("occurred_date",)},
     what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
-         "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行。"
+         "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
+         "没有审批日期而审批状态为待审核、已通过或未通过的，已提交审批，也不报未申报，何时申报不能判断，计入未能判断的行。"
          "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。",
     why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
     example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
@@ -240,6 +241,12 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         reasons["申报日期为空、审批日期晚于申报期限"] = (
             unreported & ~month_only & pl.col("approved_date").is_not_null() & (pl.col("approved_date") > pl.col("_deadline")))
         unreported = unreported & ~approved
+    if "approval_status" in cols:
+        # a change with an approval status (待审核, 已通过, 未通过) without any date was submitted for
+        # approval, so it was reported; when is not known: not judged, rather than called unreported
+        submitted = pl.col("approval_status").is_in(["待审核", "已通过", "未通过"]).fill_null(False)
+        reasons["申报日期为空、审批状态表明已申报"] = unreported & ~month_only & submitted
+        unreported = unreported & ~submitted
     note_unjudged(ctx, "C201", "changes", reasons, frame=lf)
     lf = lf.filter(pl.col("occurred_date").is_not_null() & ~month_only & (late | unreported))
     end = pl.coalesce(pl.col("reported_date"), pl.col("_as_of"))
