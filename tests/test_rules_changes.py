@@ -334,3 +334,25 @@ def test_c203_c202_a_change_refused_in_other_words_did_not_happen(tmp_path, cli)
     assert r.rule("C203")["student_id"].to_list() == ["S6"], r.rule("C203")["message"].to_list()
     assert r.rule("S007").height == 0, r.rule("S007")["message"].to_list()
     assert r.rule("C202").height == 0, r.rule("C202")["message"].to_list()
+
+
+def test_c203_c202_a_withdrawn_change_did_not_happen(tmp_path, cli):
+    """A 退学 or 休学 withdrawn (审批状态 已撤销, 已取消, 撤回, 作废): the roster's 在校 is right and no
+    batch is counted (they had been S007 and counted as changes that happened). Near miss: the
+    same changes 已通过 are reported (C203 for each, C202 for the batch)."""
+    words = ["已撤销", "已取消", "撤回", "学校申请作废"]
+    ids = [make_id("20080501", seq=f"{111 + 2 * i:03d}") for i in range(len(words))]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *[roster_row(f"S{i}", f"学生{i}", x)
+                                                                   for i, x in enumerate(ids)]])
+
+    def run(statuses):
+        changes = write_xlsx(tmp_path / "异动.xlsx", [[*CHANGE_HEADERS, "审批状态", "备注"], *[
+            [f"S{i}", f"学生{i}", x, "东方技工学校", "退学", "2025.3.3", "2025.3.5", w, "学生返校"]
+            for i, (x, w) in enumerate(zip(ids, statuses, strict=True))]], title="东方技工学校学籍异动记录")
+        return check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
+
+    r = run(words)
+    assert r.rule("C203").height == 0, r.rule("C203")["message"].to_list()
+    assert r.rule("C202").height == 0 and r.rule("S007").height == 0, r.findings["message"].to_list()
+    r = run(["已通过"] * len(words))
+    assert r.rule("C203").height == len(words) and r.rule("C202").height == 1, r.findings["message"].to_list()

@@ -18,6 +18,7 @@ from xueji_check.normalize import mask_id
 from xueji_check.registry import rule
 from xueji_check.rules.changes import (
     LEAVING,
+    NOT_HAPPENED,
     day,
     money,
     multi_sheet_files,
@@ -420,8 +421,8 @@ def away_terms(ctx: Context, lf: pl.LazyFrame) -> pl.LazyFrame:
     # student whose ID that 学籍号 has elsewhere), matched to the roster row's key
     ch = with_person(ctx, "changes").filter(pl.col("_person").is_not_null()
                                             & pl.col("change_type").is_in([*SUSPENSIONS, RESUME, REPEAT]))
-    if "approval_status" in ccols:  # a change refused did not happen
-        ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    if "approval_status" in ccols:  # a change refused or withdrawn did not happen
+        ch = ch.filter(~pl.col("approval_status").fill_null("").is_in(NOT_HAPPENED))
     ch = ch.select(pl.col("_person").alias("r__key"), "change_type", when.alias("_s"))
     susp = ch.filter(pl.col("change_type").is_in(list(SUSPENSIONS)))
     back = ch.filter((pl.col("change_type") == RESUME) & pl.col("_s").is_not_null()).select(

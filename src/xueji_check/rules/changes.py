@@ -22,6 +22,8 @@ LEAVING = {
 }
 # Change types after which the roster should say 在校.
 RETURNING = ("复学", "转入", "系统内转入", "系统外转入")
+# 审批状态 of a change that did not happen: refused (审核不通过, 驳回, 退回) or withdrawn (撤销, 取消).
+NOT_HAPPENED = ("未通过", "已撤销")
 # Roster statuses that mean "not at school" (毕业/结业 are not contradicted by an old 复学).
 AWAY_STATUSES = ("休学", "退学", "转出", "转学", "开除", "死亡")
 ZH_SEASON = {"spring": "春", "autumn": "秋"}
@@ -207,7 +209,7 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
     clause="二（三）", needs={"changes": ("occurred_date",)},
     what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
-         "没有审批日期而审批状态为待审核、已通过或未通过的，已提交审批，也不报未申报，何时申报不能判断，计入未能判断的行。"
+         "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的，已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行。"
          "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。",
     why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
     example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
@@ -242,9 +244,10 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
             unreported & ~month_only & pl.col("approved_date").is_not_null() & (pl.col("approved_date") > pl.col("_deadline")))
         unreported = unreported & ~approved
     if "approval_status" in cols:
-        # a change with an approval status (待审核, 已通过, 未通过) without any date was submitted for
-        # approval, so it was reported; when is not known: not judged, rather than called unreported
-        submitted = pl.col("approval_status").is_in(["待审核", "已通过", "未通过"]).fill_null(False)
+        # a change with an approval status (待审核, 已通过, 未通过, 已撤销) without any date was submitted
+        # for approval (or withdrawn): when it was reported is not known: not judged, rather than
+        # called unreported
+        submitted = pl.col("approval_status").is_in(["待审核", "已通过", *NOT_HAPPENED]).fill_null(False)
         reasons["申报日期为空、审批状态表明已申报"] = unreported & ~month_only & submitted
         unreported = unreported & ~submitted
     note_unjudged(ctx, "C201", "changes", reasons, frame=lf)
@@ -277,7 +280,7 @@ BULK_SHARE_MIN = 2  # changes at least, for the share of a school's students to 
     clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
     what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）"
          "且至少 2 人（在校生只有几人的学校，1 人转学不是大批量）。每个集中时段报一条。同一学生同一天的同一异动写了几行的"
-         "（两份导出有重叠、退回后重新申报）算一条；审批状态为未通过的不计。",
+         "（两份导出有重叠、退回后重新申报）算一条；审批状态为未通过或已撤销的不计。",
     why="短期内大批异动可能是集中虚假注册后批量退学，需重点核查（四（一））。",
     example="在校生 25 人的学校一周内 4 人休学（16%）→ C202。",
 )
@@ -287,8 +290,8 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     cal = ctx.calframe.frame.lazy().select(pl.col("date").alias("occurred_date"), pl.col("cum").alias("_idx"))
     ccols = ctx.columns("changes")
     ch = ctx.lf("changes").filter(pl.col("occurred_date").is_not_null() & pl.col("school_name").is_not_null())
-    if "approval_status" in ccols:  # a change refused (未通过, 退回) did not happen
-        ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    if "approval_status" in ccols:  # a change refused (未通过, 退回) or withdrawn (已撤销) did not happen
+        ch = ch.filter(~pl.col("approval_status").fill_null("").is_in(NOT_HAPPENED))
     # one change of one student written twice (two overlapping exports, a record sent back and
     # submitted again) is one change; a row without a student key is its own change
     who_ = pl.coalesce(pl.col("_key") if "_key" in ccols else pl.lit(None, pl.String),
@@ -350,7 +353,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "C203", severity="warning", title="学籍状态与异动记录不一致", title_en="roster and changes disagree",
     clause="二（三）", needs={"roster": ("status",), "changes": ("change_type", "occurred_date")},
-    what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过的异动、"
+    what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过或已撤销的异动、"
          "异动日期晚于检查基准日（--as-of）的异动不计。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
          "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
@@ -365,8 +368,8 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     ch = ctx.lf("changes").filter(pl.col("_key").is_not_null() & pl.col("change_type").is_not_null()
                                   & pl.col("occurred_date").is_not_null()
                                   & (pl.col("occurred_date") <= pl.lit(ctx.as_of)))
-    if "approval_status" in ccols:
-        ch = ch.filter(pl.col("approval_status").fill_null("") != "未通过")
+    if "approval_status" in ccols:  # refused or withdrawn: did not happen
+        ch = ch.filter(~pl.col("approval_status").fill_null("").is_in(NOT_HAPPENED))
     ro = ctx.lf("roster").filter(pl.col("_key").is_not_null() & pl.col("status").is_not_null())
     if by_school:
         # the school of a change: its school column, else the school its table names (the title
