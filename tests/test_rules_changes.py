@@ -110,6 +110,25 @@ def test_c201_a_change_with_an_approval_status_was_reported(tmp_path, cli):
     assert r.json["run"]["unjudged"]["C201"]["rows"] == 3, r.json["run"]["unjudged"]
 
 
+def test_c201_a_change_sent_back_and_reported_again_was_reported_when_first_reported(tmp_path, cli):
+    """张三's 休学 reported on 2025-03-05 (on time), sent back (退回) and reported again on 04-01: it
+    was reported in time, not 21 working days late. 王五's 休学 is on the whole school's sheet with
+    its 申报日期 and on his class's sheet without one: reported, not 仍未申报. Near miss: 李四's
+    退学 first reported on 04-01 is late."""
+    a, b, c = make_id("20080601", seq="111"), make_id("20080602", seq="121"), make_id("20080603", seq="131")
+    headers = [*CHANGE_HEADERS, "审批日期", "审批状态", "备注"]
+    school = [headers,
+              ["S1", "张三", a, "东方技工学校", "休学", "2025.3.3", "2025.3.5", "2025.3.10", "退回", "材料不全"],
+              ["S1", "张三", a, "东方技工学校", "休学", "2025.3.3", "2025.4.1", "2025.4.3", "已通过", "重新申报"],
+              ["S2", "李四", b, "东方技工学校", "退学", "2025.3.3", "2025.4.1", "2025.4.3", "已通过", ""],
+              ["S3", "王五", c, "东方技工学校", "休学", "2025.3.3", "2025.3.4", "", "", ""]]
+    f = write_xlsx(tmp_path / "异动.xlsx", school, title="东方技工学校学籍异动记录", sheet="全校汇总",
+                   extra_sheets={"数控2401班": [headers, ["S3", "王五", c, "东方技工学校", "休学", "2025.3.3", "", "", "", ""]]})
+    r = check(cli, "--changes", f, as_of="2025-06-30")
+    c201 = r.rule("C201")
+    assert c201["student_id"].to_list() == ["S2"], c201["message"].to_list()
+
+
 def test_c201_unreported_past_deadline_on_as_of(tmp_path, cli):
     a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
     f = changes_file(tmp_path, [

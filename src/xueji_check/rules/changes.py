@@ -210,7 +210,8 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
     what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
          "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的，已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行。"
-         "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。",
+         "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。"
+         "同一学生同一天的同一异动写了几行的（全校汇总表和班级表各一行、退回后重新申报），按其中最早的申报日期判断。",
     why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
     example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
 )
@@ -227,13 +228,22 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     # passed: not judged, rather than counted from the earliest day it could be
     month_only = (pl.col("occurred_date__ym") | pl.col("reported_date__ym")).fill_null(False)
     reasons["异动日期或申报日期只写了年月"] = pl.col("occurred_date").is_not_null() & month_only
-    lf = ctx.lf("changes").with_columns(_as_of=pl.lit(ctx.as_of))
+    lf = ctx.lf("changes").with_columns(_as_of=pl.lit(ctx.as_of), _written=pl.col("reported_date__raw").is_not_null())
+    if "_key" in cols:
+        # one change of one student written in several rows (the whole school's sheet and a class's
+        # sheet, a record sent back (退回) and submitted again) was reported when it was first
+        # reported: each of its rows is judged on the earliest 申报日期 of them all
+        same = ["_key", "occurred_date", *(["change_type"] if "change_type" in cols else [])]
+        one = pl.col("_key").is_not_null() & pl.col("occurred_date").is_not_null()
+        lf = lf.with_columns(
+            reported_date=pl.when(one).then(pl.col("reported_date").min().over(same)).otherwise(pl.col("reported_date")),
+            _written=pl.when(one).then(pl.col("_written").any().over(same)).otherwise(pl.col("_written")))
     lf = cal.nth_workday_after(lf, "occurred_date", n, "_deadline")
     lf = cal.workdays_between(lf, "occurred_date", "reported_date", "_n")
     lf = cal.workdays_between(lf, "occurred_date", "_as_of", "_n_now")
     reported = pl.col("reported_date").is_not_null()
     late = reported & (pl.col("_n") > n)
-    unreported = (pl.col("reported_date__raw").is_null() & pl.col("_deadline").is_not_null()
+    unreported = (~pl.col("_written") & pl.col("_deadline").is_not_null()
                   & (pl.col("_deadline") < pl.lit(ctx.as_of)))
     if "approved_date" in cols:
         # an empty 申报日期 of an approved change is a date not written, not a change not reported:
