@@ -375,3 +375,16 @@ def test_c203_c202_a_withdrawn_change_did_not_happen(tmp_path, cli):
     assert r.rule("C202").height == 0 and r.rule("S007").height == 0, r.findings["message"].to_list()
     r = run(["已通过"] * len(words))
     assert r.rule("C203").height == len(words) and r.rule("C202").height == 1, r.findings["message"].to_list()
+
+
+def test_c201_a_late_change_on_two_sheets_is_one_finding(tmp_path, cli):
+    """王五's late 休学 on the whole school's sheet and on his class's sheet is one late report, one
+    finding at its first row (it had been two, charging the school twice). Near miss: 李四's late
+    退学 on the same sheets is another finding."""
+    a, b = make_id("20080701", seq="111"), make_id("20080702", seq="121")
+    rows = [["S3", "王五", a, "东方技工学校", "休学", 45562, 45582], ["S4", "李四", b, "东方技工学校", "退学", "2024.9.27", "2024年10月17日"]]
+    f = write_xlsx(tmp_path / "异动.xlsx", [CHANGE_HEADERS, *rows], title="东方技工学校学籍异动记录", sheet="全校汇总",
+                   extra_sheets={"数控2401班": [CHANGE_HEADERS, *rows]})
+    c = check(cli, "--changes", f, as_of="2025-06-30").rule("C201")
+    assert sorted(c["student_id"].to_list()) == ["S3", "S4"], c["message"].to_list()
+    assert set(c["sheet"].to_list()) == {"全校汇总"} and all("11 个工作日" in m for m in c["message"]), c

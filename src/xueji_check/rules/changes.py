@@ -211,7 +211,7 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
          "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的，已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行。"
          "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。"
-         "同一学生同一天的同一异动写了几行的（全校汇总表和班级表各一行、退回后重新申报），按其中最早的申报日期判断。",
+         "同一学生同一天的同一异动写了几行的（全校汇总表和班级表各一行、退回后重新申报），按其中最早的申报日期判断，只在第一行报一条。",
     why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
     example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
 )
@@ -262,6 +262,11 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         unreported = unreported & ~submitted
     note_unjudged(ctx, "C201", "changes", reasons, frame=lf)
     lf = lf.filter(pl.col("occurred_date").is_not_null() & ~month_only & (late | unreported))
+    if "_key" in cols:
+        # and it is reported once, at its first row in run order (not once per sheet it is on)
+        change = pl.when(one).then(pl.concat_str([pl.col(c).cast(pl.String) for c in same], separator="|", ignore_nulls=True)) \
+            .otherwise(pl.concat_str([pl.lit("row:"), pl.col("_tid").cast(pl.String), pl.lit(":"), pl.col("_row").cast(pl.String)]))
+        lf = lf.with_columns(_change=change).sort("_tid", "_row").unique("_change", keep="first", maintain_order=True)
     end = pl.coalesce(pl.col("reported_date"), pl.col("_as_of"))
     note = unknown_note(ctx, pl.col("occurred_date").dt.year(), end.dt.year(),
                         years_spanned(ctx, "changes", "occurred_date", "reported_date", extra=(ctx.as_of,)))
