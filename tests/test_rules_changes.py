@@ -188,7 +188,7 @@ def test_c202_count_in_sliding_window(tmp_path, cli):
     c = r.rule("C202")
     assert c.height == 1, r.stdout
     msg = c["message"][0]
-    assert "东方技工学校" in msg and "最多 5 条" in msg and "2024-03-04" in msg and "2024-03-15" in msg
+    assert "东方技工学校" in msg and "最多 5 名学生" in msg and "2024-03-04" in msg and "2024-03-15" in msg
     assert c["row"][0] is None and c["school"][0] == "东方技工学校"
 
 
@@ -243,6 +243,23 @@ def test_c202_a_change_written_twice_or_refused_is_not_two(tmp_path, cli):
     changes = write_xlsx(tmp_path / "异动.xlsx", [headers, *rows])
     c = check(cli, "--roster", roster, "--changes", changes, "--changes", copy, as_of="2025-06-30").rule("C202")
     assert c.height == 1 and "共有 2 条" in c["message"][0], c["message"].to_list()
+
+
+def test_c202_counts_students_not_changes(tmp_path, cli):
+    """One of 15 students 休学 on 03-03 and 复学 on 03-12: two changes, one student (6.7 %), no batch
+    (it had been 2 changes, 13.3 %, reported as bulk). Near miss: a second student's 退学 in the
+    window makes 2 students (13.3 %): C202, counting students."""
+    roster_rows = [roster_row(f"S{i}", f"学生{i}", make_id("20030101", seq=f"{100 + i:03d}")) for i in range(15)]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *roster_rows])
+    one, two = roster_rows[1], roster_rows[2]
+    rows = [["S1", one[1], one[2], "东方技工学校", "休学", "2025.3.3", "2025.3.4"],
+            ["S1", one[1], one[2], "东方技工学校", "复学", "2025.3.12", "2025.3.13"]]
+    r = check(cli, "--roster", roster, "--changes", changes_file(tmp_path, rows), as_of="2025-06-30")
+    assert r.rule("C202").height == 0, r.rule("C202")["message"].to_list()
+    rows.append(["S2", two[1], two[2], "东方技工学校", "退学", "2025.3.7", "2025.3.10"])
+    c = check(cli, "--roster", roster, "--changes", changes_file(tmp_path, rows), as_of="2025-06-30").rule("C202")
+    assert c.height == 1 and "共有 3 条学籍异动（2 名学生）" in c["message"][0] and "最多 2 名学生" in c["message"][0], \
+        c["message"].to_list()
 
 
 def test_c202_skipped_without_school(tmp_path, cli):

@@ -295,7 +295,7 @@ BULK_SHARE_MIN = 2  # changes at least, for the share of a school's students to 
     clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
     what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）"
          "且至少 2 人（在校生只有几人的学校，1 人转学不是大批量）。每个集中时段报一条。同一学生同一天的同一异动写了几行的"
-         "（两份导出有重叠、退回后重新申报）算一条；审批状态为未通过或已撤销的不计。",
+         "（两份导出有重叠、退回后重新申报）算一条；同一学生在时段内有几次异动的（休学后复学）算 1 人；审批状态为未通过或已撤销的不计。",
     why="短期内大批异动可能是集中虚假注册后批量退学，需重点核查（四（一））。",
     example="在校生 25 人的学校一周内 4 人休学（16%）→ C202。",
 )
@@ -315,7 +315,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     what_ = pl.col("change_type") if "change_type" in ccols else pl.lit(None, pl.String)
     ch = (ch.with_columns(_who=who_, _what=what_).sort("_tid", "_row")
           .unique(["school_name", "_who", "_what", "occurred_date"], keep="first", maintain_order=True)
-          .select("school_name", "occurred_date", "_file", "_sheet", "_tid")
+          .select("school_name", "occurred_date", "_who", "_file", "_sheet", "_tid")
           .join(cal, on="occurred_date", how="inner"))
     has_roster = ctx.has("roster", "school_name")
     if has_roster:
@@ -324,10 +324,21 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
             ident.n_unique().alias("_size"))
     else:
         size = pl.LazyFrame(schema={"school_name": pl.String, "_size": pl.UInt32})
-    # Changes per school and working-day index, then a rolling sum over the window.
-    per_day = ch.group_by("school_name", "_idx").agg(pl.len().alias("_n")).sort("school_name", "_idx")
-    win = per_day.with_columns(
-        _total=pl.col("_n").rolling_sum_by("_idx", window_size=f"{w}i").over("school_name"))
+    # Students (not changes: one student's 休学 and 复学 a week apart are one student) with a change
+    # in the window ending on each day with changes. A change on day i counts in the windows ending
+    # on i .. i+w-1; a student's next change only adds the days its earlier ones did not cover, so
+    # the covered spans, summed as +1/-1 steps per school, give each window's number of students.
+    prev = pl.col("_idx").shift(1).over("school_name", "_who")
+    spans = (ch.select("school_name", "_who", "_idx").unique().sort("school_name", "_who", "_idx")
+             .with_columns(_s=pl.max_horizontal("_idx", (prev + w).fill_null(pl.col("_idx"))), _e=pl.col("_idx") + w)
+             .filter(pl.col("_s") < pl.col("_e")))
+    days = ch.select("school_name", "_idx").unique()
+    steps = pl.concat([spans.select("school_name", pl.col("_s").alias("_idx"), _d=pl.lit(1, pl.Int64)),
+                       spans.select("school_name", pl.col("_e").alias("_idx"), _d=pl.lit(-1, pl.Int64)),
+                       days.with_columns(_d=pl.lit(0, pl.Int64))], how="vertical_relaxed")
+    win = (steps.group_by("school_name", "_idx").agg(pl.col("_d").sum()).sort("school_name", "_idx")
+           .with_columns(_total=pl.col("_d").cum_sum().over("school_name"))
+           .join(days, on=["school_name", "_idx"], how="semi").drop("_d"))
     win = win.join(size, on="school_name", how="left")
     share = pl.col("_total") / pl.col("_size")
     hit = (pl.col("_total") >= p.bulk_count) | (
@@ -343,7 +354,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     inside = ch.join(episodes, on="school_name", how="inner").filter(
         pl.col("_idx").is_between(pl.col("_lo"), pl.col("_hi")))
     out = inside.group_by("school_name", "_ep").agg(
-        pl.len().alias("_count"), pl.col("occurred_date").min().alias("_d1"),
+        pl.len().alias("_count"), pl.col("_who").n_unique().alias("_people"), pl.col("occurred_date").min().alias("_d1"),
         pl.col("occurred_date").max().alias("_d2"), pl.col("_peak").first(), pl.col("_size").first(),
         # the episode's first table in run order (a join's order is not kept by the streaming engine)
         pl.col("_file").sort_by("_tid").first(), pl.col("_sheet").sort_by("_tid").first(),
@@ -356,9 +367,9 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
         pl.lit("（未提供该校学籍名册，未按比例判断）" if has_roster else "（未提供学籍名册，未按比例判断）"))
     msg = pl.concat_str([
         pl.col("school_name"), pl.lit(" 在 "), day(pl.col("_d1")), pl.lit(" 至 "), day(pl.col("_d2")),
-        pl.lit(" 期间共有 "), pl.col("_count").cast(pl.String), pl.lit(f" 条学籍异动，其中任意 {w} 个工作日内最多 "),
-        pl.col("_peak").cast(pl.String), pl.lit(" 条"), share_txt,
-        pl.lit(f"，达到大批量异动标准（{p.bulk_count} 条或在校生的 {p.bulk_share * 100:g}%）；"
+        pl.lit(" 期间共有 "), pl.col("_count").cast(pl.String), pl.lit(" 条学籍异动（"), pl.col("_people").cast(pl.String),
+        pl.lit(f" 名学生），其中任意 {w} 个工作日内最多 "), pl.col("_peak").cast(pl.String), pl.lit(" 名学生"), share_txt,
+        pl.lit(f"，达到大批量异动标准（{p.bulk_count} 人或在校生的 {p.bulk_share * 100:g}%）；"
                "请重点核查这些异动是否真实、是否有集中虚假注册后退学的情况"), note])
     key = pl.concat_str([pl.lit("school:"), pl.col("school_name"), day(pl.col("_d1"))], separator="|")
     return emit(out.with_columns(_row=pl.lit(None, pl.Int64)), "changes", msg, key=key)
