@@ -62,6 +62,21 @@ def test_s006_unreadable_date(tmp_path, cli):
     assert r.rule("S006")["row"].to_list() == ["2"]
 
 
+def test_s006_a_dash_slash_or_wu_in_a_date_cell_is_no_date_not_an_unreadable_one(tmp_path, cli):
+    """毕业日期 「/」「—」「无」 of students still at school: empty cells, not unreadable dates (they had
+    been S006 errors); the same in the required 入学日期 is S002 (empty). Near miss: 「2024年13月1日」
+    is still S006."""
+    head = [*HEAD, "毕业日期"]
+    rows = [row(sid=str(i), idn=make_id(seq=f"{101 + 2 * i:03d}"), enroll=e) + [g]
+            for i, (e, g) in enumerate([("2024.9.1", "/"), ("2024.9.1", "—"), ("2024.9.1", "无"),
+                                        ("/", ""), ("2024年13月1日", "")])]
+    f = write_xlsx(tmp_path / "in" / "名册.xlsx", [head, *rows], title="东方技工学校学籍名册")
+    r = cli("check", f, *AS_OF)
+    assert r.rule("S006")["student_id"].to_list() == ["4"], r.rule("S006")["message"].to_list()
+    s002 = r.rule("S002")
+    assert s002["student_id"].to_list() == ["3"] and s002["column"].to_list() == ["入学日期"], s002["message"].to_list()
+
+
 def test_s007_enum_outside(tmp_path, cli):
     r = run_roster(tmp_path, cli, [row(mode="半日制"), row(sid="2", idn=make_id(seq="103"), mode=" 全日制教育 "),
                                    row(sid="3", idn=make_id(seq="105"), status="在籍")])

@@ -316,11 +316,18 @@ def mask_id(e: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- dates
+# What a clerk writes in a date cell that has no date (毕业日期 of a student still at school): a
+# dash or slash, 无, 暂无. An empty cell, not an unreadable date (S002 when the date is required).
+DATE_PLACEHOLDER = r"^(?:[\s\p{Pd}/／\\_＿、.。·]+|无|暂无)$"
+
+
 def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     """Parse every date format of DATA.md in stages. Adds ``name`` (pl.Date), ``name__raw``
-    (cleaned text) and ``name__ym`` (year-month only, so the day is the 1st)."""
+    (cleaned text; null for a placeholder, `DATE_PLACEHOLDER`) and ``name__ym`` (year-month only,
+    so the day is the 1st)."""
     s = pl.col(f"{name}__raw")
-    lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"))
+    text = clean_text(pl.col(raw_col))
+    lf = lf.with_columns(pl.when(~text.str.contains(DATE_PLACEHOLDER)).then(text).alias(f"{name}__raw"))
     lf = lf.with_columns(
         _date_tail_dropped(_time_dropped(s).str.replace_all(r"\s+", ""))
         .alias("_d_s")
