@@ -68,6 +68,20 @@ def test_s008_ignores_how_a_name_is_typed_but_not_a_different_name(tmp_path, cli
     assert s008["message"][0] == "姓名「王六」与学籍名册中同一学生的姓名「王五」不一致，请核对是否录错或冒名"
 
 
+def test_s008_a_note_in_brackets_after_a_name_is_no_other_name(tmp_path, cli):
+    """张三（代领）, 李四(曾用名李思), 孙七【休学】 in the aid table are the roster's 张三, 李四, 孙七 with a
+    remark (they had been S008, 冒名). Near miss: 王六（代领） for the roster's 王五 is still S008."""
+    names = [("张三", "张三（代领）"), ("李四", "李四(曾用名李思)"), ("孙七", "孙七【休学】"), ("王五", "王六（代领）")]
+    ids = [make_id(seq=f"{s:03d}") for s in (101, 103, 105, 107)]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *[roster_row(f"D{i}", r, x)
+                                                                   for i, ((r, _), x) in enumerate(zip(names, ids, strict=True))]])
+    aid = write_xlsx(tmp_path / "资助.xlsx", [AID_HEAD, *[aid_row(f"D{i}", a, x)
+                                                        for i, ((_, a), x) in enumerate(zip(names, ids, strict=True))]])
+    s008 = cli("check", "--roster", roster, "--aid", aid, *AS_OF).rule("S008")
+    assert s008["student_id"].to_list() == ["D3"], s008["message"].to_list()
+    assert keys(["张三（代领）", "李四(曾用名李思)", "Kim (Min)jun", "(张三)"]) == ["张三", "李四", "KIM(MIN)JUN", None]
+
+
 def test_r102_matches_canonical_names_and_outputs_the_names_as_typed(tmp_path, cli):
     a, b = make_id("20080101", seq="111"), make_id("20080101", region="440305", seq="111")
     f = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("D1", "KIM MINJUN", a),

@@ -602,19 +602,25 @@ def name_display(raw: pl.Expr, **flags: bool) -> pl.Expr:
 _NAME_DROP_ASCII = [" ", ".", "-", "'", "`", '"', "="]
 
 
+# A note in brackets after a name (张三（代领）, 李四(曾用名李思), 孙七【休学】): no name holds brackets,
+# so it is a remark on the name, not part of it (after NFKC, full-width brackets are ASCII).
+NAME_NOTE = r"\s*[(\[【][^()\[\]【】]*[)\]】]\s*$"
+
+
 def name_key(raw: pl.Expr, *, special: bool = True, wrapped: bool = True) -> pl.Expr:
     """The canonical form of a name for matching (S008, R102, P403), never shown: NFKC (full-width
     letters and digits, compatibility ideographs), upper case, without invisible characters,
     spaces, separator dots, hyphens and apostrophes, so `阿卜杜拉·艾力`, `阿卜杜拉•艾力`,
     `阿卜杜拉.艾力`, `阿卜杜拉艾力` and `Kim Min-jun`, `KIM MINJUN`, `ＫＩＭ　ＭＩＮＪＵＮ` are one
-    name each. Works on raw cells and on `name_display` output alike; null when nothing is left.
+    name each; a note in brackets after the name (`NAME_NOTE`: 张三（代领）) is dropped. Works on raw
+    cells and on `name_display` output alike; null when nothing is left.
     ``special`` False (`text_flags`: only printable ASCII and CJK ideographs) takes a cheaper road
     to the same result; ``wrapped`` is not needed (= and quotes are dropped anyway)."""
     s = raw.cast(pl.String)
     if special:
-        s = s.str.normalize("NFKC").str.replace_all(_NAME_DROP, "")
+        s = s.str.normalize("NFKC").str.replace(NAME_NOTE, "").str.replace_all(_NAME_DROP, "")
     else:
-        s = s.str.replace_many(_NAME_DROP_ASCII, [""] * len(_NAME_DROP_ASCII))
+        s = s.str.replace(NAME_NOTE, "").str.replace_many(_NAME_DROP_ASCII, [""] * len(_NAME_DROP_ASCII))
     return _null_if_empty(s.str.to_uppercase())
 
 
