@@ -129,6 +129,22 @@ def test_c201_a_change_sent_back_and_reported_again_was_reported_when_first_repo
     assert c201["student_id"].to_list() == ["S2"], c201["message"].to_list()
 
 
+def test_c201_a_table_without_a_report_date_column_is_not_called_unreported(tmp_path, cli):
+    """西山's changes table has no 申报日期 column, 东方's has one: 李四's 休学 at 西山 is not judged (it
+    had been reported as 仍未申报（申报日期为空）, charging 西山 with a column it never had). Near
+    miss: 王五's empty 申报日期 in 东方's CSV, past the deadline, is still not reported."""
+    a, b, c = make_id("20081501", seq="111"), make_id("20081502", seq="121"), make_id("20081503", seq="131")
+    east = write_csv(tmp_path / "异动_东方.csv", [CHANGE_HEADERS, ["S1", "张三", a, "东方技工学校", "休学", "2025.3.3", "2025.3.4"],
+                                                 ["S3", "王五", c, "东方技工学校", "退学", "2025.3.3", ""]])
+    west = write_xlsx(tmp_path / "异动_西山.xlsx", [["学籍号", "姓名", "身份证号", "学校名称", "异动类型", "异动日期", "备注"],
+                                                   ["X1", "李四", b, "西山技工学校", "休学", "2025.3.3", "因病"]],
+                      title="西山技工学校学籍异动记录")
+    r = check(cli, "--changes", east, "--changes", west, as_of="2025-06-30")
+    c201 = r.rule("C201")
+    assert c201["student_id"].to_list() == ["S3"] and "仍未申报" in c201["message"][0], c201["message"].to_list()
+    assert r.json["run"]["unjudged"]["C201"]["reasons"] == {"所在表格没有申报日期列": 1}, r.json["run"]["unjudged"]
+
+
 def test_c201_unreported_past_deadline_on_as_of(tmp_path, cli):
     a, b = make_id("20030101", seq="123"), make_id("20030102", seq="133")
     f = changes_file(tmp_path, [

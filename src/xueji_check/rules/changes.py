@@ -211,7 +211,8 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
          "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的，已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行。"
          "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。"
-         "同一学生同一天的同一异动写了几行的（全校汇总表和班级表各一行、退回后重新申报），按其中最早的申报日期判断，只在第一行报一条。",
+         "同一学生同一天的同一异动写了几行的（全校汇总表和班级表各一行、退回后重新申报），按其中最早的申报日期判断，只在第一行报一条。"
+         "几张异动表中只有部分有申报日期列的，没有该列的表中的异动不报未申报，计入未能判断的行。",
     why="学籍异动须及时申报；拖延申报常用来掩盖学生已离校却仍领资助（二（三））。",
     example="2024-09-27 发生、2024-10-17 申报，跨国庆节共 11 个工作日 → C201；10-16 申报（第 10 个工作日）不报。",
 )
@@ -245,6 +246,12 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     late = reported & (pl.col("_n") > n)
     unreported = (~pl.col("_written") & pl.col("_deadline").is_not_null()
                   & (pl.col("_deadline") < pl.lit(ctx.as_of)))
+    # a row of a table without a 申报日期 column (another export beside one with it) says nothing of
+    # when its change was reported: not judged, rather than called unreported
+    with_col = [f"{x.file}\x00{x.sheet or ''}" for x in ctx.tables.get("changes", []) if "reported_date" in x.field_cols]
+    in_table = pl.concat_str([pl.col("_file"), pl.lit("\x00"), pl.col("_sheet").fill_null("")]).is_in(with_col)
+    reasons["所在表格没有申报日期列"] = unreported & ~month_only & ~in_table
+    unreported = unreported & in_table
     if "approved_date" in cols:
         # an empty 申报日期 of an approved change is a date not written, not a change not reported:
         # it was reported by its 审批日期 at the latest. On time when that is within the deadline;
