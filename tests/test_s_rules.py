@@ -84,6 +84,25 @@ def test_s007_enum_outside(tmp_path, cli):
     assert s["row"].to_list() == ["2"] and "半日制" in s["message"][0]
 
 
+def test_s008_a_school_numbered_student_is_compared_within_its_school(tmp_path, cli):
+    """学籍号 2024001 is a student of 东方 and another of 西山 (each school numbers its own): an aid
+    row of 西山 known only by that number is no other name of 东方's student. Near misses: the same
+    number at the same school under another name is S008; an aid table without a school column
+    is compared when the number is on one school's roster only."""
+    write_xlsx(tmp_path / "in" / "名册.xlsx", [HEAD, roster_row("2024001", "张三", "") + ["2008-01-01"],
+                                             roster_row("2024002", "王五", "") + ["2008-02-01"]])
+    write_xlsx(tmp_path / "in" / "资助.xlsx", [["学籍号", "姓名", "学校名称", "学期", "资助类型"],
+                                             ["2024001", "李四", "西山技工学校", "2024秋", "国家助学金"],
+                                             ["2024002", "王六", "东方技工学校", "2024秋", "国家助学金"]])
+    write_xlsx(tmp_path / "in" / "资助2.xlsx", [["学籍号", "姓名", "学期", "资助类型"],
+                                              ["2024001", "赵七", "2025春", "国家助学金"]])
+    r = cli("check", tmp_path / "in", *AS_OF, "--format", "csv,json")
+    s = r.rule("S008").sort("file")
+    assert s.select("file", "row").rows() == [(str(tmp_path / "in" / "资助.xlsx"), "3"),
+                                              (str(tmp_path / "in" / "资助2.xlsx"), "2")], s.rows()
+    assert "王六" in s["message"][0] and "赵七" in s["message"][1]
+
+
 def test_s008_name_differs_between_roster_and_aid(tmp_path, cli):
     idn = make_id(seq="101")
     write_xlsx(tmp_path / "in" / "名册.xlsx", [HEAD, row(idn=idn, name="张伟")])

@@ -415,13 +415,29 @@ def name_mismatch(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataF
     in aid/changes. Names are compared in their canonical form (`normalize.name_key`: width, case,
     spaces and separator dots do not count) and shown as written. A name with characters lost in
     a GBK save (`?`, `？`, U+FFFD) matches when the legible characters do (each `?` one lost
-    character); it is reported as encoding damage (`encoding_damage`), not as another person."""
+    character); it is reported as encoding damage (`encoding_damage`), not as another person.
+    A 学籍号 is numbered by each school (2024001 at two schools is two students): a row known by
+    its 学籍号 only (`SID:` key) is compared with the roster rows of its own school; a row without
+    a school, with the roster's rows of that 学籍号 when they are all at one school."""
     roster = frames.get("roster")
     if roster is None or "name__key" not in roster.lazy().collect_schema().names():
         return empty_raw()
+
+    def match_key(lf: pl.LazyFrame) -> pl.Expr:
+        """`_key`, with the school for a 学籍号 key (null school: the key alone)."""
+        school = pl.col("school_name") if "school_name" in lf.collect_schema().names() else pl.lit(None, pl.String)
+        sid = pl.col("_key").str.starts_with("SID:") & school.is_not_null()
+        return pl.when(sid).then(pl.concat_str([pl.col("_key"), pl.lit("@"), school])).otherwise(pl.col("_key"))
+
     # (key, name) pairs and anti joins: no per-row list of names is built (1M ⋈ 1M stays light)
-    pairs = roster.lazy().filter(pl.col("_key").is_not_null() & pl.col("name__key").is_not_null()) \
-        .select("_key", "name__key", "name").unique(["_key", "name__key"], keep="first").collect(engine="streaming").lazy()
+    rl = roster.lazy()
+    pairs = rl.filter(pl.col("_key").is_not_null() & pl.col("name__key").is_not_null()) \
+        .select("_key", _k=match_key(rl), name__key="name__key", name="name") \
+        .unique(["_k", "name__key"], keep="first").collect(engine="streaming").lazy()
+    # a 学籍号 whose roster rows are all at one school: a row without a school is that school's
+    sid_one = (pairs.filter(pl.col("_key").str.starts_with("SID:")).group_by("_key")
+               .agg(pl.col("_k").n_unique().alias("_n"), pl.col("_k").first().alias("_one"))
+               .filter(pl.col("_n") == 1).select("_key", "_one"))
     out = []
     for kind in ("aid", "changes"):
         df = frames.get(kind)
@@ -430,18 +446,21 @@ def name_mismatch(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataF
         # the rows whose name differs, found on the three columns the joins need (with every column
         # a national aid table's joins held 9 GB), then read in full
         base = df.lazy().with_row_index("_i")
-        odd_i = (base.filter(pl.col("name__key").is_not_null() & pl.col("_key").is_not_null())
-                 .select("_i", "_key", "name__key")
-                 .join(pairs.select("_key", "name__key"), on=["_key", "name__key"], how="anti")
-                 .join(pairs.select("_key").unique(), on="_key", how="semi").collect(engine="streaming"))
+        base = base.with_columns(_k=match_key(base)).join(sid_one, on="_key", how="left", maintain_order="left") \
+            .with_columns(_k=pl.when(pl.col("_k").str.starts_with("SID:") & ~pl.col("_k").str.contains("@", literal=True))
+                          .then(pl.col("_one")).otherwise(pl.col("_k"))).drop("_one")
+        odd_i = (base.filter(pl.col("name__key").is_not_null() & pl.col("_k").is_not_null())
+                 .select("_i", "_k", "name__key")
+                 .join(pairs.select("_k", "name__key"), on=["_k", "name__key"], how="anti")
+                 .join(pairs.select("_k").unique(), on="_k", how="semi").collect(engine="streaming"))
         if odd_i.height == 0:
             continue
         odd = base.filter(pl.col("_i").is_in(odd_i.get_column("_i").implode())).collect(engine="streaming").lazy()
         # the roster's names, gathered only for the students that differ
-        theirs = pairs.join(odd.select("_key").unique(), on="_key", how="semi").with_columns(
+        theirs = pairs.join(odd.select("_k").unique(), on="_k", how="semi").with_columns(
             _r_damaged=nz.name_damaged(pl.col("name__key")))
-        cand = odd.select("_i", "_key", "name__key", _damaged=nz.name_damaged(pl.col("name__key"))).join(
-            theirs.select("_key", pl.col("name__key").alias("_r_key"), "_r_damaged"), on="_key", how="inner")
+        cand = odd.select("_i", "_k", "name__key", _damaged=nz.name_damaged(pl.col("name__key"))).join(
+            theirs.select("_k", pl.col("name__key").alias("_r_key"), "_r_damaged"), on="_k", how="inner")
         cand = cand.filter(pl.col("_damaged") | pl.col("_r_damaged"))
         legible_same = (
             pl.when(pl.col("_damaged") & pl.col("_r_damaged")).then(pl.lit(True))  # nothing to tell them apart by
@@ -450,8 +469,8 @@ def name_mismatch(frames: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> pl.DataF
         explained = cand.filter(legible_same.fill_null(False)).select("_i").unique()
         damaged_keys = cand.select("_i").unique().with_columns(_any_damage=pl.lit(True))
         odd = odd.join(explained, on="_i", how="anti").join(damaged_keys, on="_i", how="left")
-        names = theirs.group_by("_key").agg(pl.col("name").sort().str.join("、").alias("_roster_names"))
-        j = odd.join(names, on="_key", how="inner")
+        names = theirs.group_by("_k").agg(pl.col("name").sort().str.join("、").alias("_roster_names"))
+        j = odd.join(names, on="_k", how="inner")
         plain = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」与学籍名册中同一学生的姓名「"),
                                pl.col("_roster_names"), pl.lit("」不一致，请核对是否录错或冒名")])
         damaged = pl.concat_str([
