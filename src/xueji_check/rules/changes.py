@@ -234,10 +234,14 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         # one change of one student written in several rows (the whole school's sheet and a class's
         # sheet, a record sent back (退回) and submitted again) was reported when it was first
         # reported: each of its rows is judged on the earliest 申报日期 of them all
-        same = ["_key", "occurred_date", *(["change_type"] if "change_type" in cols else [])]
+        # (at one school: a 学籍号 is numbered by each school, so 2024001 at two schools is two
+        # students; a date with only its year and month is no earliest day)
+        same = ["_key", "occurred_date", *[c for c in ("change_type", "school_name") if c in cols]]
         one = pl.col("_key").is_not_null() & pl.col("occurred_date").is_not_null()
-        lf = lf.with_columns(
-            reported_date=pl.when(one).then(pl.col("reported_date").min().over(same)).otherwise(pl.col("reported_date")),
+        full = pl.when(~pl.col("reported_date__ym").fill_null(False)).then(pl.col("reported_date"))
+        lf = lf.with_columns(_own=pl.col("reported_date")).with_columns(
+            reported_date=pl.when(one).then(pl.coalesce(full.min().over(same), pl.col("reported_date")))
+            .otherwise(pl.col("reported_date")),
             _written=pl.when(one).then(pl.col("_written").any().over(same)).otherwise(pl.col("_written")))
     lf = cal.nth_workday_after(lf, "occurred_date", n, "_deadline")
     lf = cal.workdays_between(lf, "occurred_date", "reported_date", "_n")
@@ -273,7 +277,10 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         # and it is reported once, at its first row in run order (not once per sheet it is on)
         change = pl.when(one).then(pl.concat_str([pl.col(c).cast(pl.String) for c in same], separator="|", ignore_nulls=True)) \
             .otherwise(pl.concat_str([pl.lit("row:"), pl.col("_tid").cast(pl.String), pl.lit(":"), pl.col("_row").cast(pl.String)]))
-        lf = lf.with_columns(_change=change).sort("_tid", "_row").unique("_change", keep="first", maintain_order=True)
+        # the row that holds the date judged (the finding quotes it), else the first in run order
+        holds = (pl.col("_own") == pl.col("reported_date")).fill_null(False)
+        lf = lf.with_columns(_change=change, _other=~holds).sort("_other", "_tid", "_row") \
+            .unique("_change", keep="first", maintain_order=True).sort("_tid", "_row")
     end = pl.coalesce(pl.col("reported_date"), pl.col("_as_of"))
     note = unknown_note(ctx, pl.col("occurred_date").dt.year(), end.dt.year(),
                         years_spanned(ctx, "changes", "occurred_date", "reported_date", extra=(ctx.as_of,)))
