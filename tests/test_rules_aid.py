@@ -291,12 +291,13 @@ def test_a309_cash_paid_into_the_card_is_the_card(tmp_path, cli):
     """现金存入资助卡 (cash deposited on the student's aid card) is paid through the card: no A309.
     Cash paid otherwise still is (资助卡未激活，发现金; 现金，未存入资助卡), and cash paid into a
     social security card is that card (A309 under the default policy, as 社会保障卡 is)."""
-    methods = ["现金存入资助卡", "现金充值到学生资助卡", "现金，未存入资助卡", "资助卡未激活，发现金", "现金转入社保卡"]
+    methods = ["现金存入资助卡", "现金充值到学生资助卡", "现金，未存入资助卡", "资助卡未激活，发现金", "现金转入社保卡",
+               "现金未存入资助卡"]
     aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
            for i, m in enumerate(methods)]
     r = check(cli, *files(tmp_path, aid, std_roster()))
     a309 = r.rule("A309").sort("row")
-    assert a309["row"].to_list() == ["5", "6", "7"], a309["message"].to_list()
+    assert a309["row"].to_list() == ["5", "6", "7", "8"], a309["message"].to_list()
     assert "社会保障卡" not in a309["message"][1] and "「现金转入社保卡」" in a309["message"][2]
     assert r.rule("S007").filter(pl.col("column") == "发放方式").height == 0
 

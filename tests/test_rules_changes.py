@@ -421,3 +421,46 @@ def test_c201_a_late_change_on_two_sheets_is_one_finding(tmp_path, cli):
     c = check(cli, "--changes", f, as_of="2025-06-30").rule("C201")
     assert sorted(c["student_id"].to_list()) == ["S3", "S4"], c["message"].to_list()
     assert set(c["sheet"].to_list()) == {"全校汇总"} and all("11 个工作日" in m for m in c["message"]), c
+
+
+def test_c201_one_changes_late_report_is_charged_to_the_row_with_the_date_at_its_own_school(tmp_path, cli):
+    """The review's cases of the rows-of-one-change grouping:
+    - a class sheet without a 申报日期 column first in run order, the school's sheet with the late
+      date second: the finding is on the row that holds the date it quotes;
+    - 学籍号 2024001 is 李四 at 西山 (no 申报日期) and 张三 at 东方 (reported late): two students, not
+      one change; 西山 is not charged with 东方's date (each school's own finding)."""
+    a = make_id("20080701", seq="131")
+    no_date = [h for h in CHANGE_HEADERS if h != "申报日期"]
+    d = tmp_path / "in"
+    write_xlsx(d / "a_班级.xlsx", [no_date, ["S3", "王五", a, "东方技工学校", "休学", "2024.9.27"]])
+    write_xlsx(d / "b_全校.xlsx", [CHANGE_HEADERS, ["S3", "王五", a, "东方技工学校", "休学", "2024.9.27", "2024.10.25"]])
+    c = check(cli, d, as_of="2025-06-30").rule("C201")
+    assert c.select("file", "row", "column").rows() == [(str(d / "b_全校.xlsx"), "2", "申报日期")], c.rows()
+    e = tmp_path / "in2"
+    write_xlsx(e / "a_西山.xlsx", [CHANGE_HEADERS, ["2024001", "李四", "", "西山技工学校", "休学", "2024.9.2", ""]])
+    write_xlsx(e / "b_东方.xlsx", [CHANGE_HEADERS, ["2024001", "张三", "", "东方技工学校", "休学", "2024.9.2", "2024.10.25"]])
+    c = cli("check", e, "--as-of", "2025-06-30", "--format", "csv,json", out=tmp_path / "o2").rule("C201").sort("school")
+    assert c["school"].to_list() == ["东方技工学校", "西山技工学校"], c.rows()
+    assert "2024-10-25" in c["message"][0] and "2024-10-25" not in c["message"][1], c["message"].to_list()
+
+
+def test_c203_a_change_sent_back_and_submitted_again_is_pending_not_refused(tmp_path, cli):
+    """A 复学 whose 审批状态 says it was sent back (退回) or withdrawn (撤回) and submitted again, still
+    in review, is pending, not refused: the roster's 在校 agrees with it (the review found a false
+    C203 "名册应为休学"). Near miss: a 复学 sent back and not submitted again (退回修改) did not
+    happen, so the 休学 before it is the latest change: C203."""
+    x = make_id("20080601", seq="141")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "赵六", x)])
+
+    def run(status):
+        changes = write_xlsx(tmp_path / "异动.xlsx", [[*CHANGE_HEADERS, "审批状态"],
+                                                      ["S1", "赵六", x, "东方技工学校", "休学", "2025.3.3", "2025.3.4", "已通过"],
+                                                      ["S1", "赵六", x, "东方技工学校", "复学", "2025.5.6", "2025.5.7", status]],
+                             title="东方技工学校学籍异动记录")
+        return check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
+
+    for status in ("退回修改后重新提交，待审核", "撤回后重新提交，待审核", "驳回后重新提交"):
+        r = run(status)
+        assert r.rule("C203").height == 0 and r.rule("S007").height == 0, (status, r.findings["message"].to_list())
+    r = run("退回修改")
+    assert r.rule("C203").height == 1, r.findings["message"].to_list()
