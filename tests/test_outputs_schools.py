@@ -102,6 +102,11 @@ def test_a_known_school_joined_to_another_is_several():
     assert school_in_text("东方技工学校2024年秋季学期学生名册", known) == "东方技工学校"
     assert school_in_text("东方技工学校（原西山职业学校）学籍名册", known) == "东方技工学校"
     assert named_school([], "甲市技工院校（含东方技工学校）/资助公示.xlsx", "Sheet1", known) is None
+    # near misses from the review: another kind of name beside a known school is no second school
+    assert school_in_text("东方技工学校2024年秋季学期全日制中等职业学校国家助学金受助学生名单", known) == "东方技工学校"
+    assert school_in_text("东方技师学院智能制造学院2024年秋季学期公示", ["东方技师学院"]) == "东方技师学院"
+    assert school_in_text("东方技工学校与企业联合培养名单", known) == "东方技工学校"
+    assert school_in_text("甲市技师学院（甲市高级技工学校）学籍名册", ["甲市高级技工学校"]) == "甲市高级技工学校"
 
 
 def test_two_known_schools_in_a_title_are_several():

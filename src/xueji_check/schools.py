@@ -97,6 +97,18 @@ def _pattern_names(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _joined_after(text: str, end: int) -> bool:
+    """Whether a school's name ending at `end` of `text` is followed by a joining word and another
+    school's name (东方技工学校和西山技工学校: 西山 named though no table of the run has it).
+    Another kind of name after it (东方技工学校全日制中等职业学校…, a sub-college) is no join."""
+    for w in (*_INCLUDE, *_AND):
+        if text.startswith(w, end):
+            m = _NAME.match(text, end + len(w))
+            if m and not _GENERIC.search(m.group(0)) and not re.search(f"[{_SEPARATORS}]", m.group(0)):
+                return True
+    return False
+
+
 def _known_at(text: str, pos: int) -> bool:
     """Whether a known school's name found at `pos` of `text` starts a name there: at the start, or
     after a character that is no Chinese character, or after a place's ending (`_PLACE_END`), or
@@ -132,10 +144,8 @@ one that may not be known: `SEVERAL` is then added to the list. Shape: a list of
                 found.append((pos, pos + len(school), school))
                 rest = rest[:pos] + "\x00" * len(school) + rest[pos + len(school):]
             pos = rest.find(school, pos + len(school))
-    # names ending in 学校/学院/… where no known school was found (东方技工学校和西山技工学校: 西山
-    # is named though no table of the run has it)
-    found += [(pos, pos + len(name), name) for pos, name in _pattern_names(text)
-              if not any(pos < e and b < pos + len(name) for b, e, _ in found)]
+    if not found:
+        found = [(pos, pos + len(name), name) for pos, name in _pattern_names(text)]
     found.sort()
     names: list[str] = []
     for i, (start, _end, name) in enumerate(found):
@@ -145,7 +155,8 @@ one that may not be known: `SEVERAL` is then added to the list. Shape: a list of
             continue  # a second name after 暨
         if name not in names:
             names.append(name)
-    if names and any(_joined(text, start)[0] in ("include", "and") for start, _end, _name in found):
+    if names and (any(_joined(text, start)[0] in ("include", "and") for start, _end, _name in found)
+                  or any(_joined_after(text, end) for _start, end, _name in found)):
         names.append(SEVERAL)  # joined to another school, named or not (含, 及 …)
     return names
 
