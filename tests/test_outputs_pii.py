@@ -381,3 +381,22 @@ def test_numbers_in_sheet_names_are_masked_and_kept_apart(tmp_path, cli):
         sheets = dict(zip(s003["student_id"].to_list(), s003["sheet"].to_list(), strict=True))
         masked = f"张三{a[:6]}********{a[-4:]}"
         assert sheets == {"S1": masked, "S2": masked + "（2）", "S3": masked + "（2）"}, sheets
+
+
+def test_numbers_in_names_the_folder_walker_reports_are_masked(tmp_path, cli):
+    """What the folder walk says about files it does not read (a lock file ~$…, a broken link, a
+    folder without tables) names them masked too: the review found their full numbers on the
+    terminal and in findings.json, report.xlsx and report.html."""
+    a, b = make_id(seq="181"), make_id(seq="183")
+    d = tmp_path / "in" / "联系人13912345679"
+    write_xlsx(d / f"异动申请_张三_{a}.xlsx", [ROSTER_HEADERS, roster_row("S1", "甲", make_id(seq="185"))])
+    (d / f"~$异动申请_张三_{a}.xlsx").write_bytes(b"lock")
+    (d / f"李四_{b}.xlsx").symlink_to(tmp_path / "nowhere.xlsx")
+    (tmp_path / "in" / f"空_{b}").mkdir()
+    r = cli("check", tmp_path / "in", "--as-of", AS_OF, "--format", "xlsx,csv,json,html,parquet")
+    texts = _texts(r.out)
+    texts["terminal"] = r.stdout + r.stderr
+    for where, text in texts.items():
+        for v in (a, b, "13912345679"):
+            assert v not in text, f"{v} in {where}"
+    assert f"李四_{b[:6]}********{b[-4:]}.xlsx" in texts["findings.json"], texts["findings.json"][:2000]

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from xueji_check.load.model import LoadError, Problem, printable
+from xueji_check.load.model import LoadError, Problem, printable, redact
 from xueji_check.pii import PATH_SHAPES, mask_text
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -53,8 +53,8 @@ class NotChecked:
     folder: bool = False
 
     def __post_init__(self) -> None:
-        self.path = printable(self.path)
-        self.reason = printable(self.reason)
+        self.path = mask_text(printable(self.path), PATH_SHAPES)  # a name holding an ID (`shown_path`)
+        self.reason = redact(printable(self.reason))
 
 
 def _special_kind(mode: int) -> str | None:

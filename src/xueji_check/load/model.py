@@ -72,7 +72,9 @@ class Problem:
     detail: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.file = printable(self.file)
+        # the file as shown: an ID or mobile in its name masked (as `files.shown_path`; the
+        # inputs' display names are masked already, a path the folder walker names is not)
+        self.file = mask_text(printable(self.file), PATH_SHAPES) if isinstance(self.file, str) else self.file
         self.sheet = shown_sheet(self.sheet)
         self.message = redact(printable(self.message))
 
