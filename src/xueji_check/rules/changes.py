@@ -394,7 +394,8 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     "C203", severity="warning", title="学籍状态与异动记录不一致", title_en="roster and changes disagree",
     clause="二（三）", needs={"roster": ("status",), "changes": ("change_type", "occurred_date")},
     what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过或已撤销的异动、"
-         "异动日期晚于检查基准日（--as-of）的异动不计。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
+         "异动日期晚于检查基准日（--as-of）的异动不计；最近一次异动的审批状态为待审核时，异动尚未生效、学校也可能已先改了名册，"
+         "名册与之不一致时不作判断，计入未能判断的行。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
          "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
     example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
@@ -433,12 +434,18 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
                    pl.col("occurred_date").last().alias("_last_date"),
                    pl.col("_row").last().alias("_change_row"),
                    pl.col("_file").last().alias("_change_file"),
-                   pl.col("_sheet").last().alias("_change_sheet")))
+                   pl.col("_sheet").last().alias("_change_sheet"),
+                   (pl.col("approval_status").last() == "待审核").fill_null(False).alias("_pending")
+                   if "approval_status" in ccols else pl.lit(False).alias("_pending")))
     j = ro.join(latest, on=keys, how="inner")
     leaving = pl.col("_last_type").is_in(list(LEAVING))
     returning = pl.col("_last_type").is_in(list(RETURNING))
     bad = (leaving & (pl.col("status") == "在校")) | (returning & pl.col("status").is_in(list(AWAY_STATUSES)))
-    j = j.filter(bad)
+    # a latest change still awaiting approval (待审核) has not taken effect, and the school may
+    # already have written it in the roster: neither status is wrong yet, so it is not judged
+    note_unjudged(ctx, "C203", "changes", {"该生最近一次异动尚在审核中（待审核），名册与之不一致": bad & pl.col("_pending")},
+                  frame=j)
+    j = j.filter(bad & ~pl.col("_pending"))
     expected = pl.when(leaving).then(
         pl.col("_last_type").replace_strict(LEAVING, default="", return_dtype=pl.String)).otherwise(pl.lit("在校"))
     msg = pl.concat_str([
