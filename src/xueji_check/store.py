@@ -54,6 +54,7 @@ import polars as pl
 
 from xueji_check import __version__
 from xueji_check.load.files import STORE_MARKER
+from xueji_check.load.model import Table
 from xueji_check.report.publish import fsync_path, try_lock
 
 FORMAT = 2  # 2: small frames in the manifest as Arrow IPC streams
@@ -564,8 +565,47 @@ def table_fields(record: dict) -> dict:
     for k, v in record.items():
         if k in ("t", "rows", "raw_columns", "columns", "normalised"):
             continue
-        out[k] = frame_from_text(v["frame"]) if isinstance(v, dict) and set(v) == {"frame"} else v
+        out[k] = frame_from_text(v["frame"]) if _is_frame(v) else v
     return out
+
+
+def _is_frame(v) -> bool:
+    return isinstance(v, dict) and set(v) == {"frame"}
+
+
+class _FrameText:
+    """A small frame of a manifest (`frame_to_text`), not decoded yet."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _decoded_when_read(name: str) -> property:
+    def get(self):
+        v = self.__dict__[name]
+        if isinstance(v, _FrameText):
+            v = self.__dict__[name] = frame_from_text(v.text)
+        return v
+
+    def set_(self, v) -> None:
+        self.__dict__[name] = v
+
+    return property(get, set_)
+
+
+LAZY_FRAMES = ("other_rows", "unknown")
+
+
+class StoredTable(Table):
+    """A `load.Table` read from a store entry (`read_entry`): its small frames (`other_rows`, the
+    rows that are not records, and `unknown`) are decoded from the manifest's text when first read,
+    not when the entry is found: a warm run over 5,000 school files spent ~0.5 s decoding frames
+    that only the annotated copy and the publicity checks read. Otherwise the same Table."""
+
+    other_rows = _decoded_when_read("other_rows")
+    unknown = _decoded_when_read("unknown")
 
 
 class StoredFrame:
@@ -736,16 +776,17 @@ def write_streamed_entry(store: Store, key: str, inp, problems: list, table, par
 def read_entry(entry: Entry, inp) -> tuple[list, list]:
     """The tables of `inp` (an InputFile found in the store) as `load.Table`s whose `raw` is a
     `StoredFrame`, and the loader's messages about it, shown under the file's current name."""
-    from xueji_check.load.model import Problem, Table
+    from xueji_check.load.model import Problem
 
     m = entry.manifest
     schema = entry.schema()
     tables = []
     for rec in m["tables"]:
-        fields = table_fields(rec)
-        fields["file"] = inp.display
+        lazy = {k: _FrameText(rec[k]["frame"]) for k in LAZY_FRAMES if _is_frame(rec.get(k))}
+        fields = table_fields({k: v for k, v in rec.items() if k not in lazy})
+        fields.update(lazy, file=inp.display)
         raw = StoredFrame(entry.files, rec["t"], rec["raw_columns"], rec["rows"], rec.get("columns"), schema)
-        tables.append(Table(**fields, raw=raw))
+        tables.append(StoredTable(**fields, raw=raw))
     problems = []
     for p in m["problems"]:
         pr = Problem(p["level"], inp.display if p["this_file"] else p["file"], p["sheet"], p["row"], "")
