@@ -78,8 +78,10 @@ class Context:
     _eager: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
     # a folder for what the rules make once per run and share (rules.aid.with_roster); None: memory
     scratch: Path | None = None
-    # note_unjudged's counts, collected with the rules (`resolve_unjudged`)
-    _unjudged: list[tuple[str, str, list[str], pl.LazyFrame]] = field(default_factory=list, repr=False)
+    # note_unjudged's counts asked for (rule, kind, labels, flags, frame or None: the kind's rows),
+    # collected with the rules (`unjudged_plans`, `resolve_unjudged`)
+    _unjudged: list[tuple[str, str, list[str], list[pl.Expr], pl.LazyFrame | None]] = field(default_factory=list, repr=False)
+    _unjudged_plan_of: list[list[int]] = field(default_factory=list, repr=False)
 
     def kinds(self) -> list[str]:
         return list(self.frames)
@@ -163,18 +165,41 @@ class Context:
             self._calframe = CalendarFrame(self.calendar, lo, hi)
         return self._calframe
 
+    def unjudged_plans(self) -> list[pl.LazyFrame]:
+        """The queries that count what `note_unjudged` was asked (each a one-row frame): one per
+        kind for every count over the kind's rows (one pass: a province's 1M aid rows were
+        scanned once per rule, ~2 s of a rerun), one per count over a rule's own frame. Collect
+        them (with the rules) and give the results, in this order, to `resolve_unjudged`."""
+        plans, self._unjudged_plan_of = [], []
+        by_kind: dict[str, list[int]] = {}
+        for n, (_rule, kind, _labels, _flags, frame) in enumerate(self._unjudged):
+            if frame is None:
+                by_kind.setdefault(kind, []).append(n)
+            else:
+                plans.append(_count_plan(frame, [(n, self._unjudged[n][3])]))
+                self._unjudged_plan_of.append([n])
+        for kind, ns in by_kind.items():
+            plans.append(_count_plan(self.lf(kind), [(n, self._unjudged[n][3]) for n in ns]))
+            self._unjudged_plan_of.append(ns)
+        return plans
+
     def resolve_unjudged(self, counted: list[pl.DataFrame] | None = None) -> None:
-        """Put the counts `note_unjudged` asked for into `options` (`counted`: their collected
-        frames, in order, when the caller collected them with the rules)."""
-        pending, self._unjudged = self._unjudged, []
+        """Put the counts `note_unjudged` asked for into `options` (`counted`: the collected
+        results of `unjudged_plans`, in order, when the caller collected them with the rules)."""
         if counted is None:
-            counted = pl.collect_all([q for *_, q in pending]) if pending else []
-        for (rule_id, kind, labels, _q), row_df in zip(pending, counted, strict=True):
+            counted = pl.collect_all(self.unjudged_plans()) if self._unjudged else []
+        rows: dict[int, dict] = {}
+        for ns, row_df in zip(self._unjudged_plan_of, counted, strict=True):
             row = row_df.row(0, named=True)
-            n = row.pop("_rows")
+            for n in ns:
+                rows[n] = row
+        pending, self._unjudged, self._unjudged_plan_of = self._unjudged, [], []
+        for m, (rule_id, kind, labels, _flags, _frame) in enumerate(pending):
+            row = rows[m]
+            n = row[f"_rows{m}"]
             if not n:
                 continue
-            reasons = {k: int(row[k]) for k in labels if row[k]}
+            reasons = {k: int(row[f"_u{m}_{i}"]) for i, k in enumerate(labels) if row[f"_u{m}_{i}"]}
             had = self.options.get(f"unjudged:{rule_id}")
             if had is not None:  # a rule that counts rows of two tables (C203: changes and roster)
                 kinds = had["kind"].split("+")
@@ -526,15 +551,19 @@ def note_unjudged(ctx: Context, rule_id: str, kind: str, reasons: dict[str, pl.E
     row of the table), when a reason needs them (C201's deadline)."""
     if kind not in ctx.frames or not reasons or ctx.height(kind) == 0:
         return
-    labels = list(reasons)
-    # each flag computed once, then counted: summed in the same select, a flag holding a window
-    # (A311's card sharing) was evaluated once per use, in aggregation context (3.8 s, not 0.6 s,
-    # over a province's 1M aid rows)
-    q = ((ctx.lf(kind) if frame is None else frame)
-         .select([e.fill_null(False).alias(f"_u{i}") for i, e in enumerate(reasons.values())])
-         .select(*[pl.col(f"_u{i}").sum().alias(label) for i, label in enumerate(labels)],
-                 pl.any_horizontal([f"_u{i}" for i in range(len(labels))]).sum().alias("_rows")))
-    ctx._unjudged.append((rule_id, kind, labels, q))
+    ctx._unjudged.append((rule_id, kind, list(reasons), [e.fill_null(False) for e in reasons.values()], frame))
+
+
+def _count_plan(lf: pl.LazyFrame, asked: list[tuple[int, list[pl.Expr]]]) -> pl.LazyFrame:
+    """One row: for each count `n` asked (its flags), the rows each flag is true on (`_u{n}_{i}`)
+    and the rows any is true on (`_rows{n}`), over `lf`. Each flag is computed once, then counted:
+    summed in the same select, a flag holding a window (A311's card sharing) was evaluated once
+    per use, in aggregation context (3.8 s, not 0.6 s, over a province's 1M aid rows)."""
+    names = [(n, [f"_u{n}_{i}" for i in range(len(flags))]) for n, flags in asked]
+    return lf.select([e.alias(c) for (_, flags), (_, cols) in zip(asked, names, strict=True)
+                      for e, c in zip(flags, cols, strict=True)]).select(
+        *[pl.col(c).sum() for _, cols in names for c in cols],
+        *[pl.any_horizontal(cols).sum().alias(f"_rows{n}") for n, cols in names])
 
 
 # ctx.options key of the roster tables that could not be checked (required columns missing):
@@ -1147,7 +1176,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
             skipped[rid] = ctx.options.get(f"skip:{rid}", "所需数据不足")
             continue
         lazies.append((rid, res.with_columns(rule_id=pl.lit(rid))))
-    counts = [q for *_, q in ctx._unjudged]
+    counts = ctx.unjudged_plans()
     if lazies or counts:
         # Polars' streaming engine: the scans of the store are read in batches, so memory follows
         # what the rules keep (groups, joins), not the inputs
