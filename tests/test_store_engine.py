@@ -322,3 +322,29 @@ def test_the_check_date_rewrites_only_the_rows_it_changes(tmp_path):
     differs = [i for i in range(4) if was.row(i) != now.row(i)]
     assert differs == [3], differs
     assert now.row(3, named=True)["id_number__status"] == "birth"
+
+
+def test_not_judged_counts_of_one_kind_are_one_pass():
+    """The counts several rules ask over a kind's rows are one plan (one pass over the rows), with
+    each count's own numbers; a count with a window (A311's card sharing) and a count over a rule's
+    own frame keep their own plans. Near miss: the numbers equal those counted one by one."""
+    from xueji_check.calendar import WorkCalendar
+    from xueji_check.engine import Context, note_unjudged
+    from xueji_check.policy import Policy
+
+    aid = pl.DataFrame({"term": [None, "2024秋", None, "2024秋"], "card": ["1", "1", "2", None],
+                        "_key": ["a", "b", "c", "d"]})
+    ctx = Context({"aid": aid}, {}, Policy(), dt.date(2025, 1, 1), WorkCalendar(Policy()), {})
+    note_unjudged(ctx, "A303", "aid", {"学期无法识别或为空": pl.col("term").is_null()})
+    note_unjudged(ctx, "A306", "aid", {"学期无法识别或为空": pl.col("term").is_null(),
+                                       "没有卡号": pl.col("card").is_null()})
+    note_unjudged(ctx, "A311", "aid", {"共用": pl.col("_key").n_unique().over("card") > 1})
+    note_unjudged(ctx, "A305", "aid", {"自有": pl.col("x") == 1}, frame=aid.lazy().with_columns(x=pl.lit(1)))
+    plans = ctx.unjudged_plans()
+    assert len(plans) == 3, [p.explain() for p in plans]
+    ctx.resolve_unjudged(pl.collect_all(plans))
+    got = {k.split(":")[1]: v for k, v in ctx.options.items() if k.startswith("unjudged:")}
+    assert got == {"A303": {"kind": "aid", "rows": 2, "reasons": {"学期无法识别或为空": 2}},
+                   "A306": {"kind": "aid", "rows": 3, "reasons": {"学期无法识别或为空": 2, "没有卡号": 1}},
+                   "A311": {"kind": "aid", "rows": 2, "reasons": {"共用": 2}},
+                   "A305": {"kind": "aid", "rows": 4, "reasons": {"自有": 4}}}, got

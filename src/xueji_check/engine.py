@@ -169,14 +169,17 @@ class Context:
         """The queries that count what `note_unjudged` was asked (each a one-row frame): one per
         kind for every count over the kind's rows (one pass: a province's 1M aid rows were
         scanned once per rule, ~2 s of a rerun), one per count over a rule's own frame. Collect
-        them (with the rules) and give the results, in this order, to `resolve_unjudged`."""
+        them (with the rules) and give the results, in this order, to `resolve_unjudged`.
+        A count with a window among its flags (A311's card sharing: `.over`) keeps a plan of its
+        own: in one select with the others, every column they read would be held for the window
+        (a national aid table's 13M rows)."""
         plans, self._unjudged_plan_of = [], []
         by_kind: dict[str, list[int]] = {}
-        for n, (_rule, kind, _labels, _flags, frame) in enumerate(self._unjudged):
-            if frame is None:
+        for n, (_rule, kind, _labels, flags, frame) in enumerate(self._unjudged):
+            if frame is None and not any(".over(" in str(e) for e in flags):
                 by_kind.setdefault(kind, []).append(n)
             else:
-                plans.append(_count_plan(frame, [(n, self._unjudged[n][3])]))
+                plans.append(_count_plan(self.lf(kind) if frame is None else frame, [(n, flags)]))
                 self._unjudged_plan_of.append([n])
         for kind, ns in by_kind.items():
             plans.append(_count_plan(self.lf(kind), [(n, self._unjudged[n][3]) for n in ns]))
