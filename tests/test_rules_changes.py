@@ -466,24 +466,29 @@ def test_c203_a_change_sent_back_and_submitted_again_is_pending_not_refused(tmp_
     assert r.rule("C203").height == 1, r.findings["message"].to_list()
 
 
-def test_c203_a_latest_change_awaiting_approval_is_not_judged(tmp_path, cli):
-    """张三's 退学 is 待审核 and the roster still says 在校; 李四's 复学 is 待审核 and the school has
-    already written 在校 over an approved 休学: neither roster is wrong yet (no C203, counted as not
-    judged). Near misses: 王五's 退学 已通过 with 在校 is reported; 赵六's pending 退学 followed by an
-    approved 复学 is judged on the 复学 (在校 is right)."""
-    a, b, c_, d = (make_id("20080601", seq="113"), make_id("20080602", seq="123"), make_id("20080603", seq="133"),
-                   make_id("20080604", seq="143"))
-    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", a), roster_row("S2", "李四", b),
-                                                 roster_row("S3", "王五", c_), roster_row("S4", "赵六", d)])
+def test_c203_a_change_awaiting_approval_has_not_taken_effect(tmp_path, cli):
+    """A change 待审核 has not taken effect: 张三's only change, a 退学 待审核, with 在校 on the roster
+    is no C203. 李四's roster already shows his 复学 待审核 over an approved 休学: written early,
+    not judged (counted). Near misses: 王五's 退学 已通过 with 在校 is reported; 钱七's approved 退学
+    entered again as 待审核, with 在校, disagrees with both and is reported (review: it was lost);
+    赵六's pending 退学 followed by an approved 复学 is judged on the 复学 (在校 is right)."""
+    ids = [make_id(f"2008060{i}", seq=f"1{i}3") for i in range(1, 6)]
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, *[roster_row(f"S{i}", n, x) for i, (n, x) in
+                                                                   enumerate(zip(["张三", "李四", "王五", "赵六", "钱七"], ids, strict=True), 1)]])
+    a, b, c_, d, e = ids
     changes = write_xlsx(tmp_path / "异动.xlsx", [[*CHANGE_HEADERS, "审批状态"],
                          ["S1", "张三", a, "东方技工学校", "退学", "2025.3.3", "2025.3.5", "待审核"],
                          ["S2", "李四", b, "东方技工学校", "休学", "2024.9.2", "2024.9.3", "已通过"],
                          ["S2", "李四", b, "东方技工学校", "复学", "2025.3.3", "2025.3.5", "审核中"],
                          ["S3", "王五", c_, "东方技工学校", "退学", "2025.3.3", "2025.3.5", "已通过"],
                          ["S4", "赵六", d, "东方技工学校", "退学", "2025.2.3", "2025.2.5", "待审批"],
-                         ["S4", "赵六", d, "东方技工学校", "复学", "2025.3.3", "2025.3.5", "通过"]],
+                         ["S4", "赵六", d, "东方技工学校", "复学", "2025.3.3", "2025.3.5", "通过"],
+                         ["S5", "钱七", e, "东方技工学校", "退学", "2025.1.10", "2025.1.13", "已通过"],
+                         ["S5", "钱七", e, "东方技工学校", "退学", "2025.3.3", "2025.3.5", "待审核"]],
                          title="东方技工学校学籍异动记录")
     r = check(cli, "--roster", roster, "--changes", changes, as_of="2025-06-30")
-    assert r.rule("C203")["student_id"].to_list() == ["S3"], r.rule("C203")["message"].to_list()
+    c = r.rule("C203").sort("student_id")
+    assert c["student_id"].to_list() == ["S3", "S5"], c["message"].to_list()
+    assert "2025-01-10" in c["message"][1], c["message"][1]  # the change in effect
     u = r.json["run"]["unjudged"]["C203"]
     assert u["rows"] == 1 and "待审核" in " ".join(u["reasons"]), u

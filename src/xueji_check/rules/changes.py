@@ -394,8 +394,8 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     "C203", severity="warning", title="学籍状态与异动记录不一致", title_en="roster and changes disagree",
     clause="二（三）", needs={"roster": ("status",), "changes": ("change_type", "occurred_date")},
     what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过或已撤销的异动、"
-         "异动日期晚于检查基准日（--as-of）的异动不计；最近一次异动的审批状态为待审核时，异动尚未生效、学校也可能已先改了名册，"
-         "名册与之不一致时不作判断，计入未能判断的行。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
+         "异动日期晚于检查基准日（--as-of）的异动不计；审批状态为待审核的异动尚未生效，按此前最近一次已生效的异动比对；"
+         "名册与之不一致、却与其后待审核的异动一致的（学校已先改了名册），不作判断，计入未能判断的行。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
          "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
     example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
@@ -427,25 +427,33 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
         note_unjudged(ctx, "C203", "changes", {"学生在几所学校的名册中、异动记录未写学校": pl.col("school_name").is_null()},
                       frame=ch.join(ro.select("_key").unique(), on="_key", how="semi"))
         ch = ch.filter(pl.col("school_name").is_not_null())
-    latest = (ch.with_row_index("_order")
-              .sort([*keys, "occurred_date", "_order"])
+    # the latest change that has taken effect, and the latest change when it still awaits approval
+    # (待审核): that one has not taken effect, and the school may already have written it in the roster
+    pend = (pl.col("approval_status") == "待审核").fill_null(False) if "approval_status" in ccols else pl.lit(False)
+    ordered = ch.with_columns(_pend=pend).with_row_index("_order").sort([*keys, "occurred_date", "_order"])
+    latest = (ordered.filter(~pl.col("_pend"))
               .group_by(keys, maintain_order=True)
               .agg(pl.col("change_type").last().alias("_last_type"),
                    pl.col("occurred_date").last().alias("_last_date"),
                    pl.col("_row").last().alias("_change_row"),
                    pl.col("_file").last().alias("_change_file"),
-                   pl.col("_sheet").last().alias("_change_sheet"),
-                   (pl.col("approval_status").last() == "待审核").fill_null(False).alias("_pending")
-                   if "approval_status" in ccols else pl.lit(False).alias("_pending")))
-    j = ro.join(latest, on=keys, how="inner")
+                   pl.col("_sheet").last().alias("_change_sheet")))
+    waiting = (ordered.group_by(keys, maintain_order=True)
+               .agg(pl.col("change_type").last().alias("_wait_type"), pl.col("_pend").last().alias("_waits"))
+               .filter(pl.col("_waits")).select(*keys, "_wait_type"))
+    j = ro.join(latest, on=keys, how="inner").join(waiting, on=keys, how="left")
+
+    def disagrees(change_type: pl.Expr) -> pl.Expr:
+        return ((change_type.is_in(list(LEAVING)) & (pl.col("status") == "在校"))
+                | (change_type.is_in(list(RETURNING)) & pl.col("status").is_in(list(AWAY_STATUSES)))).fill_null(False)
+
     leaving = pl.col("_last_type").is_in(list(LEAVING))
-    returning = pl.col("_last_type").is_in(list(RETURNING))
-    bad = (leaving & (pl.col("status") == "在校")) | (returning & pl.col("status").is_in(list(AWAY_STATUSES)))
-    # a latest change still awaiting approval (待审核) has not taken effect, and the school may
-    # already have written it in the roster: neither status is wrong yet, so it is not judged
-    note_unjudged(ctx, "C203", "changes", {"该生最近一次异动尚在审核中（待审核），名册与之不一致": bad & pl.col("_pending")},
-                  frame=j)
-    j = j.filter(bad & ~pl.col("_pending"))
+    bad = disagrees(pl.col("_last_type"))
+    # the roster disagrees with the change in effect but shows the one awaiting approval: written
+    # early, or right once approved; not judged. Disagreeing with both is reported.
+    early = pl.col("_wait_type").is_not_null() & ~disagrees(pl.col("_wait_type"))
+    note_unjudged(ctx, "C203", "changes", {"名册已按尚在审核中（待审核）的最近一次异动填写": bad & early}, frame=j)
+    j = j.filter(bad & ~early)
     expected = pl.when(leaving).then(
         pl.col("_last_type").replace_strict(LEAVING, default="", return_dtype=pl.String)).otherwise(pl.lit("在校"))
     msg = pl.concat_str([
