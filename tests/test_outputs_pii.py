@@ -353,6 +353,37 @@ def test_numbers_in_file_and_folder_names_are_masked_and_kept_apart(tmp_path, cl
         assert all("联系人139****5678" in f for f in rows.values()), rows
 
 
+def test_numbers_in_the_paths_the_user_gives_are_masked(tmp_path, cli):
+    """An output, baseline, policy or cache folder named after a student (报告_<ID>, a mobile in
+    the policy file's name) is masked wherever the run writes or prints it: findings.json's
+    parameters, the output lines, the quiet line, the cache line (as input file names are).
+    Near miss: the same run's other text keeps its digits (the check date)."""
+    a = make_id(seq="151")
+    mobile = "13912345678"
+    write_xlsx(tmp_path / "in" / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "甲", make_id(seq="161") + "0")])
+    out = tmp_path / f"报告_{a}"
+    policy = tmp_path / f"策略_{mobile}.toml"
+    assert cli("init-config", policy).code == 0
+    cache = tmp_path / f"缓存_{a}"
+    first = cli("check", tmp_path / "in", "--as-of", AS_OF, "--config", policy, "--format", "json", out=out)
+    assert first.code == 1, first.stderr
+    runs = [first]
+    for extra in ([], ["-q"]):
+        runs.append(cli("check", tmp_path / "in", "--as-of", AS_OF, "--config", policy, "--format", "json",
+                        "--baseline", out / "findings.json", "--cache", cache, *extra, out=out))
+    for r in runs:
+        assert r.code == 1, r.stderr
+        for where, text in {"terminal": r.stdout + r.stderr,
+                            "findings.json": (out / "findings.json").read_text(encoding="utf-8")}.items():
+            assert a not in text and mobile not in text, where
+    params = json.loads((out / "findings.json").read_text(encoding="utf-8"))["run"]["parameters"]
+    assert params["baseline"].endswith(f"报告_{a[:6]}********{a[-4:]}/findings.json"), params
+    assert params["config"].endswith("策略_139****5678.toml"), params
+    assert f"输出在 {tmp_path}/报告_{a[:6]}********{a[-4:]}" in runs[2].stdout, runs[2].stdout
+    assert f"缓存 {tmp_path}/缓存_{a[:6]}********{a[-4:]}" in runs[1].stdout, runs[1].stdout
+    assert AS_OF in runs[2].stdout
+
+
 def test_numbers_in_sheet_names_are_masked_and_kept_apart(tmp_path, cli):
     """A workbook with a sheet per student named by the ID: the names are masked in every output
     (with --show-pii too), and two sheets whose names differ only in the masked digits stay two

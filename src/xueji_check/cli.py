@@ -376,6 +376,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
 
     from xueji_check import engine
     from xueji_check.findings import apply_baseline, load_baseline, summary
+    from xueji_check.load.files import shown_path
     from xueji_check.policy import load_policy
     from xueji_check.report import same_file, terminal
 
@@ -427,8 +428,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "ended": ended.isoformat(timespec="seconds"), "as_of": as_of_date.isoformat(),
                 "python": platform.python_version(),
                 "parameters": {"fail_on": fail_on.value, "show_pii": show_pii, "formats": sorted(fmts),
-                               "baseline": str(baseline) if baseline else None,
-                               "config": str(config) if config else None,
+                               "baseline": shown_path(baseline) if baseline else None,
+                               "config": shown_path(config) if config else None,
                                "publicity_start": _iso(options["publicity_start"]),
                                "publicity_end": _iso(options["publicity_end"])},
                 "policy": policy.as_json(),
@@ -485,7 +486,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             con.print(f"[red]{_not_checked_line(result.not_checked)}[/]")
         if cache is not None:
             read = sum(1 for i in result.inputs if i.ok) - result.cache_hits
-            con.print(terminal.safe(f"缓存 {cache}：{result.cache_hits} 个文件没有变化，未重新读取；读取了 {read} 个文件"),
+            con.print(terminal.safe(f"缓存 {shown_path(cache)}：{result.cache_hits} 个文件没有变化，未重新读取；读取了 {read} 个文件"),
                       markup=False, highlight=False)
         terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code,
                                as_of=as_of_date.isoformat(), removed=removed, validate_only=validate_only,
@@ -645,7 +646,9 @@ def schema_cmd(
                 raise UsageError(f"--template 应为 .xlsx 文件，现为 {template}")
             check_target(template, [], force=force, option="--template")
             write_template(specs[chosen[0]], template)
-            typer.echo(f"已写出模板：{template}（第 2 行是示例行，可删除或保留；"
+            from xueji_check.load.files import shown_path
+
+            typer.echo(f"已写出模板：{shown_path(template)}（第 2 行是示例行，可删除或保留；"
                        f"每列的填写要求见工作表「{GUIDE_SHEET}」）")
             return 0
         from xueji_check.report.terminal import safe
@@ -684,7 +687,9 @@ def init_config(
         check_target(path, [], force=force, option="init-config")
         with atomic_path(path) as tmp:
             tmp.write_text(DEFAULT_CONFIG, encoding="utf-8")
-        typer.echo(f"已写出策略文件：{path}")
+        from xueji_check.load.files import shown_path
+
+        typer.echo(f"已写出策略文件：{shown_path(path)}")
         return 0
 
     raise typer.Exit(_guard(False, _run))
@@ -756,7 +761,9 @@ def cache_clear(
     def _run() -> int:
         n, freed = clear(folder)
         size = f"{freed / 1024**2:,.1f} MB" if freed >= 1024**2 else f"{freed / 1024:,.0f} KB"
-        typer.echo(f"已清空缓存文件夹 {folder}：删除了 {n} 个输入文件的缓存数据，共 {size}")
+        from xueji_check.load.files import shown_path
+
+        typer.echo(f"已清空缓存文件夹 {shown_path(folder)}：删除了 {n} 个输入文件的缓存数据，共 {size}")
         return 0
 
     raise typer.Exit(_guard(False, _run))

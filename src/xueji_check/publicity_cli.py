@@ -58,6 +58,7 @@ def make(
     示例：xueji-check publicity make --aid 资助.xlsx --roster 名册.xlsx --start 2024-11-04 --out 公示名单.xlsx
     """
     from xueji_check.cli import UsageError, _guard, parse_date
+    from xueji_check.load.files import shown_path
     from xueji_check.policy import load_policy
     from xueji_check.publicity_maker import MakerError
     from xueji_check.publicity_maker import make as make_list
@@ -76,7 +77,7 @@ def make(
             raise UsageError(str(exc)) from exc
         lines = (f"，{made.lines} 行：受多种资助或多个学期资助的学生每项一行"
                  if made.lines is not None and made.lines != made.rows else "")
-        typer.echo(f"已写出公示名单：{made.path}（{made.rows} 人{lines}）")
+        typer.echo(f"已写出公示名单：{shown_path(made.path)}（{made.rows} 人{lines}）")
         _print_left_out(made)
         typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
         if not made.starts_on_workday:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from xueji_check.findings import SEVERITY_ZH
+from xueji_check.load.files import shown_path
 from xueji_check.registry import CATALOG
 
 SEV_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
@@ -144,7 +145,7 @@ def quiet_line(findings: pl.DataFrame, resolved: list | None, as_of: str, exit_c
         st = {s: n for s, n in findings.group_by("status").len().iter_rows()}
         line += (f"；与基线相比：新增 {st.get('new', 0)}，持续 {st.get('persisting', 0)}，"
                  f"已整改 {len(resolved or [])}")
-    return safe(f"{line}；退出码 {exit_code}，输出在 {out}")
+    return safe(f"{line}；退出码 {exit_code}，输出在 {shown_path(out)}")
 
 
 VALIDATE_SKIPPED = "业务规则未执行（validate 只做格式校验）"
@@ -201,4 +202,4 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
     if removed:
         con.print(f"已移除上次运行留下、本次未生成的文件：{markup_safe('、'.join(removed))}")
     for o in outputs:  # last, one per line, for scripts
-        con.print(f"输出：{markup_safe(o)}")
+        con.print(f"输出：{markup_safe(shown_path(o))}")
