@@ -187,6 +187,21 @@ def test_r103_each_employment_signal(tmp_path, cli):
     assert "在职参保名单" in got["6"] and "某某物流公司" in got["6"]
 
 
+def test_r103_an_internship_is_no_job(tmp_path, cli):
+    """工作单位 naming an internship or work-study (placed by the school, part of full-time study)
+    is no employer; near miss: a company name alone, or 实业 in a company's name, is."""
+    recs = [
+        rec(学籍号="1", 身份证号=make_id("20080101", seq="111"), 工作单位="郑州宇通客车股份有限公司（顶岗实习）"),
+        rec(学籍号="2", 身份证号=make_id("20080102", seq="111"), 工作单位="实习单位：富士康科技集团"),
+        rec(学籍号="3", 身份证号=make_id("20080103", seq="111"), 工作单位=" 跟岗实习-海尔集团 "),
+        rec(学籍号="4", 身份证号=make_id("20080104", seq="111"), 工作单位="家庭务农"),
+        rec(学籍号="5", 身份证号=make_id("20080105", seq="111"), 工作单位="郑州宇通客车股份有限公司"),
+        rec(学籍号="6", 身份证号=make_id("20080106", seq="111"), 工作单位="某某实业有限公司"),
+    ]
+    res = check(cli, roster(tmp_path, "名册.xlsx", recs))
+    assert sorted(res.rule("R103")["row"].to_list()) == ["7", "8"], res.rule("R103")["message"].to_list()
+
+
 def test_r103_skipped_without_any_employment_data(tmp_path, cli):
     res = check(cli, roster(tmp_path, "名册.xlsx", [rec()]))
     assert "R103" in res.json["run"]["skipped_rules"]

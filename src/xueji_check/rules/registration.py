@@ -31,9 +31,12 @@ GRADUATED = "毕业"
 _GAP = r"[\p{P}\p{S}\s]*"
 _NONE_WORD = (rf"(?:(?:(?:暂时?|目前|现在?|当前|尚|还|仍){_GAP})?(?:无|没有|未|不|非)(?:固定|参加)?"
               r"(?:工作单位|就业单位|单位|就业|工作|在职|任职|上班|职业|业)?"
-              r"|待就?业中?|失业|在校学生|在读学生|在校生|学生|在读|在校|游民|否|空|不详|不适用|(?:在家|家里|家中)?务农|在家"
+              r"|待就?业中?|失业|在校学生|在读学生|在校生|学生|在读|在校|游民|否|空|不详|不适用|(?:在家|家里|家中|家庭)?务农|在家"
               r"|0|null|none|nil|n/?a)")
 NO_EMPLOYER = rf"(?i)^{_GAP}(?:{_NONE_WORD}{_GAP})*$"
+# 工作单位 of a student placed by the school: the cell names an internship (顶岗实习, 跟岗实习,
+# 实习单位：…, 认识实习) or work-study (勤工俭学, 工学交替), part of full-time study, not a job.
+INTERNSHIP = r"实习|勤工俭学|工学交替"
 MAX_LISTED = 5  # other rows named in a duplicate message
 
 
@@ -214,10 +217,11 @@ def suspected_duplicate_other_id(ctx: Context) -> pl.LazyFrame:
          "生源类别是注册时的情况，不论学籍状态都判断（注册时就是在职职工却注册为全日制，毕业了也仍是违规注册）。"
          "工作单位整格只写了表示没有工作单位的词（无、否、没有、暂无、未就业、暂未就业、无工作、无单位、待业、无业、不在职、"
          "学生、在校学生、空、0、/、- 等，不分大小写，前后和词间的标点、空格不计）的，不算填有工作单位；"
-         "只是以这些字开头的单位名称（无锡某公司、无线电厂）仍算工作单位。",
+         "只是以这些字开头的单位名称（无锡某公司、无线电厂）仍算工作单位。"
+         "工作单位写明是实习（顶岗实习、跟岗实习、「实习单位：…」）或勤工俭学、工学交替的，是学校安排的学习，不算在职。",
     why="在职职工只能注册非全日制学籍，不得占用全日制学籍和资助（二（二））。",
     example="全日制学生的工作单位为「某客车股份有限公司」或「无锡某机械有限公司」→ R103；"
-            "工作单位填「无」「无。」「暂未就业」「学生」「/」不报。",
+            "工作单位填「无」「无。」「暂未就业」「学生」「/」「家庭务农」或「某客车股份有限公司（顶岗实习）」不报。",
 )
 def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     """全日制 while the student is an employed worker (source, employer, flag or 参保 list).
@@ -241,7 +245,7 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
         reasons.append(pl.when(c).then(pl.concat_str([pl.lit("生源类别为「"), pl.col("student_source"), pl.lit("」")])))
     if "employer" in cols:
         emp = pl.col("employer")
-        c0 = emp.is_not_null() & ~emp.str.contains(NO_EMPLOYER)
+        c0 = emp.is_not_null() & ~emp.str.contains(NO_EMPLOYER) & ~emp.str.contains(INTERNSHIP)
         now.append(c0)
         c = current & c0
         hits.append(c)
