@@ -95,6 +95,23 @@ def test_r101_the_same_registration_on_a_summary_sheet_is_not_a_second_one(tmp_p
     assert res.rule("R101").height == 3 and all("另有 2 条" in m for m in messages(res, "R101")), messages(res, "R101")
 
 
+def test_r101_a_campus_named_on_one_sheet_only_is_the_same_school(tmp_path, cli):
+    """The class sheet writes 东方技工学校（东校区）, the 全校汇总 sheet 东方技工学校, with the same
+    学籍号: one 学籍 listed twice, not a duplicate registration (it had been an error on every row).
+    Near misses: another school whose name only starts alike (东方技工学校分部), and the same campus
+    under another 学籍号, are still reported."""
+    t1 = table([rec(学校名称="东方技工学校（东校区）")])
+    a = write_xlsx(tmp_path / "in" / "东方.xlsx", t1, sheet="数控1班", extra_sheets={"全校汇总": table([rec()])})
+    res = check(cli, a)
+    assert res.rule("R101").height == 0, messages(res, "R101")
+    b = write_xlsx(tmp_path / "in" / "东方2.xlsx", t1, sheet="数控1班",
+                   extra_sheets={"全校汇总": table([rec(学校名称="东方技工学校分部")])})
+    assert check(cli, b).rule("R101").height == 2
+    c = write_xlsx(tmp_path / "in" / "东方3.xlsx", t1, sheet="数控1班",
+                   extra_sheets={"全校汇总": table([rec(学籍号="2")])})
+    assert check(cli, c).rule("R101").height == 2
+
+
 def test_r101_a_summary_sheet_where_excel_dropped_the_leading_zero(tmp_path, cli):
     """学籍号 0240001 as text on the class sheet and 240001 as a number on 全校汇总 is one 学籍 (A302
     compares them so too). Near miss: 0240001 and 0240011 are two."""

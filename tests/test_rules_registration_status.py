@@ -183,3 +183,73 @@ def test_r108_a_transfer_in_at_another_school_or_after_the_registration_is_no_ex
     res = cli("check", "--roster", roster, "--changes", west, "--changes", east, "--as-of", "2025-06-30",
               "--format", "csv,json")
     assert sorted(res.rule("R108")["student_id"].to_list()) == ["D1", "D2"], res.rule("R108")["message"].to_list()
+
+
+R108_HEAD = ["学籍号", "姓名", "身份证号", "性别", "学校名称", "学制", "学习形式", "入学日期", "注册日期", "学籍状态"]
+
+
+def test_r108_a_transfer_told_by_the_old_school_is_no_new_registration(tmp_path, cli):
+    """A student who came from another school, registered here long after the intake deadline,
+    is no late new student when: the old school's roster says 转出/转学 for the same ID (赵一);
+    a 转出 change at the old school (钱二) or this school's own 转学 change dated before the
+    registration (孙三) says so. A 转入 here a few days after the registration (李四) is not judged
+    (counted). Near misses: a 转出 change at this same school (周五: he left, not came), and a 转入
+    two months after the registration (吴六), leave R108 standing."""
+    ids = [make_id(f"2008030{i}", seq=f"{151 + 10 * i}") for i in range(1, 7)]
+    names = ["赵一", "钱二", "孙三", "李四", "周五", "吴六"]
+    east = [[f"D{i}", n, d, "男", "东方技工学校", "3", "全日制", "2023-09-01", "2025-03-12", "在校"]
+            for i, (n, d) in enumerate(zip(names, ids, strict=True), 1)]
+    west = [["X1", "赵一", ids[0], "男", "西城技工学校", "3", "全日制", "2023-09-01", "2023-10-08", "转出"]]
+    r_east = write_xlsx(tmp_path / "in" / "东方名册.xlsx", [R108_HEAD, *east])
+    r_west = write_xlsx(tmp_path / "in" / "西城名册.xlsx", [R108_HEAD, *west])
+    ch = ["学籍号", "姓名", "身份证号", "学校名称", "异动类型", "异动日期", "申报日期"]
+    changes = write_xlsx(tmp_path / "in" / "异动.xlsx", [ch,
+        ["X2", "钱二", ids[1], "西城技工学校", "转出", "2025-03-05", "2025-03-06"],
+        ["D3", "孙三", ids[2], "东方技工学校（本部）", "转学", "2025-03-05", "2025-03-06"],
+        ["D4", "李四", ids[3], "东方技工学校", "转入", "2025-03-15", "2025-03-16"],
+        ["D5", "周五", ids[4], "东方技工学校", "转出", "2025-03-05", "2025-03-06"],
+        ["D6", "吴六", ids[5], "东方技工学校", "转入", "2025-05-20", "2025-05-21"]])
+    res = cli("check", "--roster", r_east, "--roster", r_west, "--changes", changes, "--as-of", "2025-06-30",
+              "--format", "csv,json")
+    assert sorted(res.rule("R108")["name"].to_list()) == ["吴六", "周五"], messages(res, "R108")
+    reasons = res.json["run"]["unjudged"]["R108"]["reasons"]
+    assert reasons == {"转入本校的异动日期在注册日期之后一个月内（无法确定注册是否为这次转入办理）": 1}, reasons
+
+
+def test_r108_an_enrolment_before_the_birth_is_a_wrong_date_not_a_late_registration(tmp_path, cli):
+    """入学日期 2004-09-01 for a student born 2008 (a year typed wrong), registered 2024-10-10: no
+    "7,295 days late" error; the row is counted as not judged and R111 names both fields without
+    calling the ID fake. Near miss: the same with 入学日期 2024-09-01 and a late registration is R108."""
+    a, b = make_id("20080317", seq="151"), make_id("20080318", seq="161")
+    f = write_xlsx(tmp_path / "in" / "名册.xlsx", [R108_HEAD,
+        ["D1", "张三", a, "男", "东方技工学校", "3", "全日制", "2004-09-01", "2024-10-10", "在校"],
+        ["D2", "李四", b, "男", "东方技工学校", "3", "全日制", "2024-09-01", "2024-11-10", "在校"]])
+    res = check(cli, f, as_of="2024-11-30")
+    assert res.rule("R108")["student_id"].to_list() == ["D2"], messages(res, "R108")
+    assert res.json["run"]["unjudged"]["R108"]["reasons"] == {"入学日期早于身份证号中的出生日期（入学日期有误）": 1}
+    (msg,) = messages(res, "R111")
+    assert "身份证号和入学日期至少有一个是错的" in msg and "并核对入学日期" in msg and "对应不到真实的人" not in msg, msg
+
+
+def test_an_excel_zero_in_a_date_cell_is_no_date(tmp_path, cli):
+    """A 0 or 1 in a date-formatted cell (a lookup that found nothing) shows as 1899-12-31 or
+    1900-01-01: S006 says what it is, and no rule counts from it (it had been R108 "45,646 days
+    late" and R111 "born after enrolment"). Near miss: a real date serial in the same column is read."""
+    import openpyxl
+
+    f = tmp_path / "in" / "名册.xlsx"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(R108_HEAD)
+    ids = [make_id("20080317", seq=f"{151 + 10 * i}") for i in range(3)]
+    for i, serial in enumerate([0, 1, 45536]):
+        ws.append([f"D{i}", "张三", ids[i], "男", "东方技工学校", "3", "全日制", serial, "2024-12-10", "在校"])
+        ws.cell(row=i + 2, column=8).number_format = "yyyy-mm-dd"
+    wb.save(f)
+    res = check(cli, f, as_of="2024-12-31")
+    s006 = res.rule("S006")
+    assert sorted(s006["student_id"].to_list()) == ["D0", "D1"], messages(res, "S006")
+    assert all("Excel 把 0 或空值显示成的日期" in m for m in s006["message"].to_list()), messages(res, "S006")
+    assert res.rule("R108")["student_id"].to_list() == ["D2"], messages(res, "R108")
+    assert res.rule("R111").height == 0, messages(res, "R111")

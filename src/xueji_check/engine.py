@@ -328,7 +328,9 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
                               pl.lit("」被 Excel 存成了数字，后几位已丢失、无法恢复；请把该列设为文本格式后重新导出")])
     if code == "S006":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.when(raw.str.contains(nz.AMBIGUOUS_MONTH)).then(pl.lit(
-            "」可能是 1 月，也可能是 10 月被 Excel 存成数字后丢了末尾的 0，无法确定；请改为 2018-09-01 这样的格式")).otherwise(
+            "」可能是 1 月，也可能是 10 月被 Excel 存成数字后丢了末尾的 0，无法确定；请改为 2018-09-01 这样的格式")).when(
+            raw.str.contains(nz.EXCEL_ZERO_TEXT)).then(pl.lit(
+            "」是 Excel 把 0 或空值显示成的日期（常见于公式或查找没有取到值），不是真实日期；请填写实际日期")).otherwise(
             pl.lit("」无法识别为日期，请改为 2018-09-01 这样的格式"))])
     if code == "S007" and f.type == "term":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(

@@ -322,7 +322,8 @@ DATE_PLACEHOLDER = r"^(?:[\s\p{Pd}/／\\_＿、.。·]+|无|暂无)$"
 
 
 def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
-    """Parse every date format of DATA.md in stages. Adds ``name`` (pl.Date), ``name__raw``
+    """Parse every date format of DATA.md in stages (a day up to 1900-01-01, Excel's 0, is not
+    read: `EXCEL_ZERO_DAY`). Adds ``name`` (pl.Date), ``name__raw``
     (cleaned text; null for a placeholder, `DATE_PLACEHOLDER`) and ``name__ym`` (year-month only,
     so the day is the 1st)."""
     s = pl.col(f"{name}__raw")
@@ -350,14 +351,20 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     # `2024.1`: January, or 2024.10 that Excel stored as a number and so lost its 0 (October):
     # not read (S006 says why) rather than guessed
     ymd_read = pl.when(~d.str.contains(AMBIGUOUS_MONTH)).then(pl.col("_d_ymd"))
+    read = pl.coalesce(from_serial, pl.col("_d_8"), ymd_read)
     lf = lf.with_columns(
-        pl.coalesce(from_serial, pl.col("_d_8"), ymd_read).alias(name),
+        pl.when(read > EXCEL_ZERO_DAY).then(read).alias(name),
         (pl.col("_d_ym") & ymd_read.is_not_null()).alias(f"{name}__ym"),
     )
     return lf.drop("_d_s", "_d_p", "_d_serial", "_d_8", "_d_ymd", "_d_ym")
 
 
 AMBIGUOUS_MONTH = r"^\d{4}\.1$"
+# What Excel shows for a 0 or 1 in a date-formatted cell (a formula or lookup that found nothing,
+# 1899-12-30/31, 1900-01-00/01): no date of a student's life. Such a day and any before it is not
+# read (S006 says why), so no rule counts from it (a registration "45,646 days late").
+EXCEL_ZERO_DAY = dt.date(1900, 1, 1)
+EXCEL_ZERO_TEXT = r"^\s*(?:1899|1900)\D"
 
 
 # A time after a date, as Excel, a CSV export or a clerk writes it: 10:15, 9:05:00.000, 10时,
@@ -402,7 +409,9 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
     ymd = pl.concat_str([y, m.str.zfill(2), d.fill_null("01").str.zfill(2)], separator="-").str.to_date(
         "%Y-%m-%d", strict=False)
     ymd = pl.when(~s.str.contains(AMBIGUOUS_MONTH)).then(ymd)  # see add_date_columns
-    return pl.struct(date=pl.coalesce(from_serial, compact8, ymd), ym_only=y.is_not_null() & d.is_null() & ymd.is_not_null())
+    read = pl.coalesce(from_serial, compact8, ymd)
+    return pl.struct(date=pl.when(read > EXCEL_ZERO_DAY).then(read),
+                     ym_only=y.is_not_null() & d.is_null() & ymd.is_not_null())
 
 
 # ---------------------------------------------------------------- numbers, yes/no, grade

@@ -46,6 +46,18 @@ _NOT_IN_NAME = re.compile(r"关于")
 # A campus or branch written in brackets after a school's name is part of it, as a school column
 # writes it: 东方技工学校（西校区） (school names are compared with half-width brackets).
 _BRANCH = re.compile(r"\(([\u4e00-\u9fff]{1,6}(?:校区|分校|分院)|[东南西北新老本总][校部])\)")
+# The same bracketed campus at the end of a school column's value (either bracket width): one
+# school's campuses share its 学籍号 (R101 and R108 compare schools without it).
+CAMPUS_SUFFIX = r"[（(](?:\p{Han}{1,6}(?:校区|分校|分院)|[东南西北新老本总][校部])[）)]$"
+
+
+def school_base(school: pl.Expr) -> pl.Expr:
+    """A school column's value without a bracketed campus at its end (东方技工学校（东校区） →
+    东方技工学校): which school a row is at when a 学籍 or a transfer is compared, so that a class
+    sheet naming the campus and a 全校汇总 sheet naming the school are one school."""
+    return school.str.replace(CAMPUS_SUFFIX, "")
+
+
 # What may stand right before a known school's name found inside a longer text: a place's
 # ending (北城区东方技工学校), else it is part of another name (新东方技工学校 is not 东方技工学校).
 _PLACE_END = "市区县省州盟旗镇乡"

@@ -15,7 +15,7 @@ from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import rule
 from xueji_check.rules.changes import multi_sheet_files, others_by_person, row_ref, who, with_person
-from xueji_check.schools import SEVERAL, UNNAMED
+from xueji_check.schools import SEVERAL, UNNAMED, school_base
 
 ACTIVE = ("在校", "休学")
 FULL_TIME = "全日制"
@@ -93,7 +93,8 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
     clause="二（二）二（三）", needs={"roster": ("id_number", "status")},
     what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。"
          "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表、隐藏的旧表），不算重复注册"
-         "（学籍号比较时不分字母大小写，数字学籍号开头被 Excel 去掉的 0 不计）。",
+         "（学籍号比较时不分字母大小写，数字学籍号开头被 Excel 去掉的 0 不计；学校名称末尾括号中的校区、分校不计，"
+         "如一张表写「东方技工学校（东校区）」、汇总表写「东方技工学校」）。",
     why="一人只能有一个有效学籍；重复注册是虚增学生、套取资助的常见手法（二（二）、二（三））。",
     example="同一身份证号在东方技工学校在校、在西城技师学院休学 → 两行都报。一校转出、另一校在校 → 不报。",
 )
@@ -124,11 +125,12 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
 def _registration(cols: list[str]) -> pl.Expr:
     """Which 学籍 a row is: a school and its 学籍号 (a row without a 学籍号 is a 学籍 of its own).
     The same 学籍 listed twice (a 全校汇总 sheet beside the class sheets, a hidden old copy) is no
-    second one. Without a school name, the file stands for the school: two schools' exports with
+    second one, nor is a campus named on one sheet and not on the other (`schools.school_base`:
+    东方技工学校（东校区） and 东方技工学校). Without a school name, the file stands for the school: two schools' exports with
     the column left empty are two schools. 学籍号 compared as A302 does: letters in either case,
     a number's leading zeros that Excel drops in one sheet and not in another."""
     sid = _col(cols, "student_id")
-    school = pl.coalesce(_col(cols, "school_name"), pl.lit("file:") + pl.col("_file"))
+    school = pl.coalesce(school_base(_col(cols, "school_name")), pl.lit("file:") + pl.col("_file"))
     sid_same = pl.coalesce(nz.student_id_digits(sid), sid.str.to_uppercase())
     return pl.when(sid.is_not_null()).then(
         pl.concat_str([school, pl.lit("|"), sid_same])).otherwise(
@@ -402,13 +404,20 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
     "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration",
     clause="二（一）", needs={"roster": ("register_date", "enroll_date")},
     what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。"
-         "只查新生注册：转入的学生不判断——学籍状态写的是转入（含系统内转入、系统外转入），或学籍异动记录中有该生的转入异动"
-         "（按身份证号、没有时按学籍号认人；异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，异动和名册都有学校时须是转入本校的异动；"
-         "异动日期晚于注册日期的不算；不论审批状态）。"
+         "只查新生注册：转入的学生不判断。以下都算转入（按身份证号、没有时按学籍号认人；异动的学校取其学校列，没有时取异动表标题或文件名写明的学校；"
+         "学校名称末尾括号中的校区不计；不论审批状态）：学籍状态写的是转入（含系统内转入、系统外转入）；"
+         "学籍异动记录中有该生转入本校的异动（异动和名册都有学校时须是本校），日期不晚于注册日期；"
+         "本校的「转学」异动日期不晚于注册日期（先转学后注册，是转来的）；"
+         "该生在另一所学校有转出、转学异动（两边学校都写明），日期不晚于注册日期；"
+         "另一所学校的名册中该生的学籍状态为转出、转学。"
+         "转入本校的异动日期在注册日期之后一个月（31 天）内的，无法确定这次注册是否为转入办理（转入的审批可能晚于注册），计入未能判断的行；"
+         "晚一个月以上的，这次注册不是为那次转入办理的，照常判断；"
+         "入学日期早于身份证号（或出生日期列）中的出生日期的，入学日期有误，也计入未能判断的行（R111 报出）。"
          "转入学生的注册日期是转入时办理的，晚于入学学期的截止日是正常的。",
     why="新生学籍须按时注册；逾期补录是虚假学籍的信号（二（一））。",
     example="2024-09-01 入学、2024-10-28 注册 → R108（逾期 8 天）；10-20 当天注册不报；"
-            "2023-09-01 入学、2024-03-08 转入本校、2024-03-12 注册 → 不报。",
+            "2023-09-01 入学、2024-03-08 转入本校、2024-03-12 注册 → 不报；"
+            "西城技工学校名册中该生为「转出」、东方技工学校 2025-03-12 注册 → 不报。",
 )
 def late_registration(ctx: Context) -> pl.LazyFrame:
     """register_date after the intake term's deadline (months 1–6 spring, 7–12 autumn), for new
@@ -423,14 +432,25 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
         schema={"_year": pl.Int32, "_season": pl.String, "_deadline": pl.Date}, orient="row",
     )
     lf = ctx.lf("roster").filter(pl.col("register_date").is_not_null() & pl.col("enroll_date").is_not_null())
+    # an enrolment before the birth the ID number (or 出生日期) gives is a wrong date (2004 typed
+    # for 2024): no deadline is counted from it (R111 reports the pair)
+    birth = pl.coalesce(_col(cols, "id_number__birth", pl.Date), _col(cols, "birth_date", pl.Date))
     lf = lf.with_columns(
         _year=pl.col("enroll_date").dt.year().cast(pl.Int32),
         _season=pl.when(pl.col("enroll_date").dt.month() <= 6).then(pl.lit("spring")).otherwise(pl.lit("autumn")),
+        _unborn=(pl.col("enroll_date") < birth).fill_null(False),
     ).join(deadlines, on=["_year", "_season"], how="left")
+    came, later = transferred_in(ctx)
     # the late rows first (few), then those transferred in taken out: the anti-join's left side
     # is then the late rows, not the whole roster
-    flagged = lf.filter(pl.col("register_date") > pl.col("_deadline")) \
-        .join(transferred_in(ctx), on=["_tid", "_row"], how="anti").with_columns(
+    late = lf.filter(pl.col("register_date") > pl.col("_deadline")) \
+        .join(came, on=["_tid", "_row"], how="anti") \
+        .join(later.with_columns(_later=pl.lit(True)), on=["_tid", "_row"], how="left")
+    note_unjudged(ctx, "R108", "roster", {
+        "入学日期早于身份证号中的出生日期（入学日期有误）": pl.col("_unborn"),
+        "转入本校的异动日期在注册日期之后一个月内（无法确定注册是否为这次转入办理）": pl.col("_later").fill_null(False)
+        & ~pl.col("_unborn")}, frame=late)
+    flagged = late.filter(~pl.col("_unborn") & pl.col("_later").is_null()).with_columns(
         _late=(pl.col("register_date") - pl.col("_deadline")).dt.total_days())
     msg = pl.concat_str([
         pl.lit("入学日期 "), _day(pl.col("enroll_date")), pl.lit("（"), pl.col("_year").cast(pl.String),
@@ -461,42 +481,71 @@ def _employed_now(emp_cols: list[str]) -> pl.Expr:
 
 
 TRANSFER_IN = ("转入", "系统内转入", "系统外转入")  # change types (schemas/changes.toml) of a transfer in
+TRANSFER_OUT = ("转出", "系统内转出", "系统外转出", "转学")  # a transfer out of the school the change is at
+LEFT_BY_TRANSFER = ("转出", "转学")  # roster statuses of a student who left by transfer
+TRANSFER_LAG_DAYS = 31  # a 转入 approved up to a month after the registration made for it
 
 
-def transferred_in(ctx: Context) -> pl.LazyFrame:
-    """The roster rows (`_tid`, `_row`) of students who came by transfer: a status
-    written 转入 (the status list reads it as 在校, `status__raw` keeps the word), or a 转入 change
-    of the same person (`changes.with_person`: the document, else the 学籍号) in the changes
-    table, at the row's school when both name one (the change's school column, else the school its
-    table is charged to; a change without a school, or a row without one, matches any), dated on
-    or before the row's 注册日期 when both are known."""
+def transferred_in(ctx: Context) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The roster rows (`_tid`, `_row`) of students who came by transfer, and those of students
+    with a 转入 change at their school dated after their 注册日期, by at most TRANSFER_LAG_DAYS (a
+    transfer the registration may or may not have been for: not judged). A student came by
+    transfer when:
+
+    - the row's status is written 转入 (the status list reads it as 在校, `status__raw` keeps it);
+    - a 转入 change of the same person (`changes.with_person`: the document, else the 学籍号) is
+      at the row's school when both name one (the change's school column, else the school its
+      table is charged to; a change without a school, or a row without one, matches any), dated on
+      or before the row's 注册日期 when both are known;
+    - a 转学 change at the row's school dated on or before its 注册日期 (both known): the student
+      was registered here after moving, so the 转学 brought them here;
+    - a 转出 or 转学 change of the same person at another school (both schools known), dated on or
+      before the row's 注册日期 when both are known;
+    - another roster row of the same person, at another school, says 转出 or 转学.
+
+    Schools are compared without a bracketed campus (`schools.school_base`)."""
     ix = ["_tid", "_row"]
     cols = ctx.columns("roster")
     parts = []
+    later = []
     if "status__raw" in cols:
         parts.append(ctx.lf("roster").filter(pl.col("status__raw").str.contains("转入").fill_null(False)).select(ix))
+    rows = with_person(ctx, "roster").filter(pl.col("_person").is_not_null()).select(
+        *ix, "_person", _at=school_base(_col(cols, "school_name")), _reg=_col(cols, "register_date", pl.Date))
+    known_apart = pl.col("_to").is_not_null() & pl.col("_at").is_not_null() & (pl.col("_to") != pl.col("_at"))
+    not_after = (pl.col("_on") <= pl.col("_reg")).fill_null(True)
     if ctx.has("changes", "change_type"):
         ccols = ctx.columns("changes")
         # the school a change is at: its school column, else the school its table is charged to
         # (the title 西山技工学校2025年春季学期学籍异动记录)
         table_school = {tid: s for tid, s in ctx.table_school.items() if s not in (UNNAMED, SEVERAL)}
-        to = pl.coalesce(_col(ccols, "school_name"),
-                         pl.col("_tid").replace_strict(table_school, default=None, return_dtype=pl.String))
+        to = school_base(pl.coalesce(_col(ccols, "school_name"),
+                                     pl.col("_tid").replace_strict(table_school, default=None, return_dtype=pl.String)))
         when = _col(ccols, "occurred_date", pl.Date)
         moves = (with_person(ctx, "changes")
-                 .filter(pl.col("change_type").is_in(TRANSFER_IN) & pl.col("_person").is_not_null())
-                 .select("_person", _to=to, _on=when).unique())
-        rows = with_person(ctx, "roster").filter(pl.col("_person").is_not_null()).select(
-            *ix, "_person", _at=_col(cols, "school_name"), _reg=_col(cols, "register_date", pl.Date))
-        # at the row's school, and not after the row's registration (a transfer that came later is
-        # not what this registration was for)
-        parts.append(rows.join(moves, on="_person", how="inner")
-                     .filter(pl.col("_to").is_null() | pl.col("_at").is_null() | (pl.col("_to") == pl.col("_at")))
-                     .filter((pl.col("_on") <= pl.col("_reg")).fill_null(True))
-                     .select(ix))
-    if not parts:
-        return ctx.lf("roster").select(ix).clear()
-    return pl.concat(parts).unique()
+                 .filter(pl.col("change_type").is_in([*TRANSFER_IN, *TRANSFER_OUT]) & pl.col("_person").is_not_null())
+                 .select("_person", "change_type", _to=to, _on=when).unique())
+        pairs = rows.join(moves, on="_person", how="inner")
+        here = pl.col("_to").is_null() | pl.col("_at").is_null() | (pl.col("_to") == pl.col("_at"))
+        came = pl.col("change_type").is_in(TRANSFER_IN) & here
+        parts.append(pairs.filter(
+            (came & not_after)
+            | ((pl.col("change_type") == "转学") & here & (pl.col("_on") <= pl.col("_reg")).fill_null(False))
+            | (pl.col("change_type").is_in(TRANSFER_OUT) & known_apart & not_after)).select(ix))
+        # a 转入 here within a month after the registration: the registration may have been made
+        # for it, while the approval came later: not judged. Later than that, the registration
+        # was not made for it (a late new student who left and came back): judged.
+        soon = (pl.col("_on") <= pl.col("_reg") + pl.duration(days=TRANSFER_LAG_DAYS)).fill_null(False)
+        later.append(pairs.filter(came & ~not_after & soon).select(ix))
+    if "status" in cols:
+        left = (with_person(ctx, "roster")
+                .filter(pl.col("_person").is_not_null()
+                        & (pl.col("status").is_in(LEFT_BY_TRANSFER)
+                           | _col(cols, "status__raw").str.contains("转出|转学").fill_null(False)))
+                .select("_person", _to=school_base(_col(cols, "school_name"))).unique())
+        parts.append(rows.join(left, on="_person", how="inner").filter(known_apart).select(ix))
+    empty = ctx.lf("roster").select(ix).clear()
+    return (pl.concat(parts).unique() if parts else empty), (pl.concat(later).unique() if later else empty)
 
 
 # ------------------------------------------------------------------ R109
@@ -702,10 +751,15 @@ def unverifiable_id(ctx: Context) -> pl.LazyFrame | None:
     ], separator="；", ignore_nulls=True)
     msg = pl.concat_str([
         pl.lit("身份证号 "), mask_id(key), pl.lit(" 的校验位正确，但"), reasons,
-        # only the code table can be incomplete: the other two reasons are certain
-        pl.when(pl.col("_born") | pl.col("_sid")).then(pl.lit("：这个号码对应不到真实的人"))
-        .otherwise(pl.lit("：这个号码很可能对应不到真实的人")),
-        pl.lit("。请与学生的居民身份证或户口簿核对后更正；学生确无身份证号的，请先办理再注册学籍"),
+        # the L/J 学籍号 is certain; the code table can be incomplete; a birth after enrolment may
+        # be a wrong 入学日期 (2004 typed for 2024) as well as a wrong number
+        pl.when(pl.col("_sid")).then(pl.lit("：这个号码对应不到真实的人"))
+        .when(pl.col("_area")).then(pl.lit("：这个号码很可能对应不到真实的人"))
+        .otherwise(pl.lit("：身份证号和入学日期至少有一个是错的（也可能是入学日期录错了年份）")),
+        pl.lit("。请与学生的居民身份证或户口簿核对后更正"),
+        pl.when(pl.col("_born") & ~pl.col("_sid") & ~pl.col("_area")).then(pl.lit("，并核对入学日期"))
+        .otherwise(pl.lit("")),
+        pl.lit("；学生确无身份证号的，请先办理再注册学籍"),
     ])
     return emit(lf, "roster", msg, field="id_number", key=_student_key(cols, "R111"))
 
