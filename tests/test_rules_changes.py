@@ -110,6 +110,22 @@ def test_c201_a_change_with_an_approval_status_was_reported(tmp_path, cli):
     assert r.json["run"]["unjudged"]["C201"]["rows"] == 3, r.json["run"]["unjudged"]
 
 
+def test_c201_a_status_that_says_reported_or_cannot_be_read_is_no_unreported_change(tmp_path, cli):
+    """审批状态 已上报 / 已提交 / 已办结 / 审批完成 / 市级审核通过 with no dates: reported (they had
+    been 仍未申报 errors and S007 errors); 初审通过 (S007 cannot read it) may be as well: not
+    judged. Near misses: 未上报 and an empty status, past the deadline, are still unreported."""
+    words = ["已上报", "已提交", "已办结", "审批完成", "市级审核通过", "初审通过", "未上报", ""]
+    headers = [*CHANGE_HEADERS, "审批日期", "审批状态"]
+    rows = [[f"S{i}", "张三", make_id("20030101", seq=f"{101 + 2 * i:03d}"), "东方技工学校", "休学", "2025.3.3", "", "", w]
+            for i, w in enumerate(words)]
+    r = check(cli, "--changes", write_xlsx(tmp_path / "异动.xlsx", [headers, *rows], title="东方技工学校学籍异动记录"),
+              as_of="2025-06-30")
+    assert r.rule("C201")["student_id"].to_list() == ["S6", "S7"], r.rule("C201")["message"].to_list()
+    assert r.rule("S007")["student_id"].to_list() == ["S5", "S6"], r.rule("S007")["message"].to_list()
+    assert r.json["run"]["unjudged"]["C201"]["reasons"] == {
+        "申报日期为空、审批状态表明已申报": 5, "申报日期为空、审批状态无法识别（S007）": 1}, r.json["run"]["unjudged"]
+
+
 def test_c201_a_change_sent_back_and_reported_again_was_reported_when_first_reported(tmp_path, cli):
     """张三's 休学 reported on 2025-03-05 (on time), sent back (退回) and reported again on 04-01: it
     was reported in time, not 21 working days late. 王五's 休学 is on the whole school's sheet with
@@ -492,3 +508,12 @@ def test_c203_a_change_awaiting_approval_has_not_taken_effect(tmp_path, cli):
     assert "2025-01-10" in c["message"][1], c["message"][1]  # the change in effect
     u = r.json["run"]["unjudged"]["C203"]
     assert u["rows"] == 1 and "待审核" in " ".join(u["reasons"]), u
+
+
+def test_c201_knows_every_approval_status_of_the_schema():
+    """C201 tells a status S007 cannot read from a known one by its own list: the schema's."""
+    from xueji_check.rules.changes import APPROVAL_STATUSES
+    from xueji_check.spec import load_kind
+
+    (field,) = [f for f in load_kind("changes").fields if f.name == "approval_status"]
+    assert set(APPROVAL_STATUSES) == set(field.values)

@@ -24,6 +24,9 @@ LEAVING = {
 RETURNING = ("复学", "转入", "系统内转入", "系统外转入")
 # 审批状态 of a change that did not happen: refused (审核不通过, 驳回, 退回) or withdrawn (撤销, 取消).
 NOT_HAPPENED = ("未通过", "已撤销")
+# 审批状态 wordings that say a change has not been reported (S007 cannot read them either).
+NOT_REPORTED = r"^(?:未|尚未|暂未|还未|没有?)(?:上报|申报|提交|报送)"
+APPROVAL_STATUSES = ("待审核", "已通过", "未通过", "已撤销")  # schemas/changes.toml
 # Roster statuses that mean "not at school" (毕业/结业 are not contradicted by an old 复学).
 AWAY_STATUSES = ("休学", "退学", "转出", "转学", "开除", "死亡")
 ZH_SEASON = {"spring": "春", "autumn": "秋"}
@@ -209,7 +212,8 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
     clause="二（三）", needs={"changes": ("occurred_date",)},
     what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
-         "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的，已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行。"
+         "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的（含已上报、已提交→待审核，已办结、审批完成→已通过等写法），已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行；"
+         "审批状态无法识别的（如「初审通过」，由 S007 报出）也可能已申报，同样计入未能判断的行，写明未上报、尚未申报的除外。"
          "异动日期或申报日期只写了年月（2024年10月）的，相隔几个工作日无法确定，也计入未能判断的行。"
          "同一学校同一学生同一天的同一异动写了几行的（全校汇总表和班级表各一行、退回后重新申报），按其中最早的完整申报日期判断，只报一条：报在写有该日期的行（都没有申报日期的，报在第一行）。"
          "几张异动表中只有部分有申报日期列的，没有该列的表中的异动不报未申报，计入未能判断的行。",
@@ -270,7 +274,14 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         # called unreported
         submitted = pl.col("approval_status").is_in(["待审核", "已通过", *NOT_HAPPENED]).fill_null(False)
         reasons["申报日期为空、审批状态表明已申报"] = unreported & ~month_only & submitted
-        unreported = unreported & ~submitted
+        # a status S007 cannot read (初审通过, 学校审核通过) may say it was reported as well: not
+        # judged either, unless it says it was not (未上报, 尚未申报)
+        # (an enum value S007 cannot read is kept as written)
+        status = pl.col("approval_status")
+        unread = (status.is_not_null() & ~status.is_in(APPROVAL_STATUSES)
+                  & ~status.str.contains(NOT_REPORTED)).fill_null(False)
+        reasons["申报日期为空、审批状态无法识别（S007）"] = unreported & ~month_only & unread
+        unreported = unreported & ~submitted & ~unread
     note_unjudged(ctx, "C201", "changes", reasons, frame=lf)
     lf = lf.filter(pl.col("occurred_date").is_not_null() & ~month_only & (late | unreported))
     if "_key" in cols:
