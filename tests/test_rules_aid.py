@@ -462,6 +462,31 @@ def test_a_refused_row_whose_pay_date_says_it_was_paid_is_judged(tmp_path, cli):
     assert r.rule("A309")["student_id"].to_list() == ["S1"], r.rule("A309").select("row", "message").rows()
 
 
+def test_a_refused_row_whose_pay_date_says_pending_or_stopped_was_not_paid(tmp_path, cli):
+    """发放日期 待发放 / 暂缓发放 / 停发 / 取消发放 on a refused row, beside the approved resubmission of
+    the same term: not paid, so no A304 "paid twice" (it had been an error on both rows). Near
+    miss: 已发放 on the refused row is a payment, and A304 stands."""
+    headers = [*AID_HEADERS, "审批状态"]
+    aid = []
+    for i, said in enumerate(["待发放", "暂缓发放", "停发", "取消发放", "已发放"]):
+        sid, idn = f"S{i}", make_id("20030101", seq=f"{201 + 2 * i:03d}")
+        aid += [aid_row(sid, "张三", idn, pay=said) + ["驳回"], aid_row(sid, "张三", idn) + ["审核通过"]]
+    r = check(cli, *files(tmp_path, aid, aid_headers=headers))
+    assert sorted(r.rule("A304")["student_id"].to_list()) == ["S4", "S4"], r.rule("A304")["message"].to_list()
+
+
+def test_a309_an_aid_card_with_a_note_about_sms_banking_or_a_new_card_is_the_aid_card(tmp_path, cli):
+    """资助卡（未开通短信）, 资助卡（卡已激活，未开通网银）, 资助卡（原卡未激活，已补办新卡）: paid
+    through the aid card (they had been A309 errors: 未开/未激活 read as "no card"). Near misses:
+    资助卡未激活 and 未开通资助卡 still are 其他 (A309)."""
+    methods = ["资助卡（未开通短信）", "资助卡（卡已激活，未开通网银）", "资助卡（原卡未激活，已补办新卡）",
+               "资助卡未激活", "未开通资助卡"]
+    aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
+           for i, m in enumerate(methods)]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A309")["row"].to_list() == ["6", "7"], r.rule("A309")["message"].to_list()
+
+
 def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
     """「2024-2025学年」or「…（全年）」with 2000 or 3000 元 was reported as above the per-term standard
     while S007 said the term was not read: it may be a year's amount. Not judged, counted. Near

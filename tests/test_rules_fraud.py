@@ -346,6 +346,18 @@ def test_a312_an_approval_with_a_note_or_a_level_is_approved(tmp_path, cli):
     assert [words[int(r) - 3] for r in res.rule("S007")["row"].to_list()] == ["初审通过"]
 
 
+def test_a312_a_pay_date_of_year_and_month_is_early_only_when_its_whole_month_is(tmp_path, cli):
+    """发放日期 2024年11月 (read as the 1st) against 审批日期 2024-11-15 may be any day of November:
+    not judged, counted (it had been "早 14 天"). Near miss: 2024年10月 is early by at least 15 days."""
+    recs = [grant("S1", "张三", A, 审批日期="2024-11-15", 发放日期="2024年11月"),
+            grant("S2", "李四", B, 审批日期="2024-11-15", 发放日期="2024.11"),
+            grant("S3", "王五", C, 审批日期="2024-11-15", 发放日期="2024年10月")]
+    res = check(cli, "--aid", aid_file(tmp_path, recs))
+    (msg,) = res.rule("A312")["message"].to_list()
+    assert "发放日期 2024年10月 早于审批日期 2024-11-15（至少早 15 天）" in msg, msg
+    assert res.json["run"]["unjudged"]["A312"]["reasons"] == {"发放日期或审批日期只写了年月，无法确定先后": 2}
+
+
 def test_a312_both_reasons_in_one_message(tmp_path, cli):
     res = check(cli, "--aid", aid_file(tmp_path, [grant("S1", "张三", A, 审批日期="2024-12-01", 审批状态="待审核")]))
     msg = res.rule("A312")["message"][0]

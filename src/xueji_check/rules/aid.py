@@ -48,12 +48,13 @@ CACHE = "_cache:aid_roster"
 # The card-number fields of an aid row, in the order a row's card is taken (schemas/aid.toml).
 CARD_FIELDS = ("card_number", "ss_card_number")
 # appended to the `what` of every rule that skips a refused, unpaid application (`refused_unpaid`)
-NOT_REFUSED = "审批状态为未通过（不通过、驳回、退回、不予受理等）且没有发放的申请不判断：申请已被拒绝，没有发放资金。"
+NOT_REFUSED = ("审批状态为未通过（不通过、驳回、退回、不予受理等）且没有发放（发放日期为空，或写明未发放、待发放、暂缓发放、停发、取消发放等）"
+               "的申请不判断：申请已被拒绝，没有发放资金。")
 
 
 def refused_unpaid(cols: list[str]) -> pl.Expr:
     """Boolean per aid row: the application was refused (审批状态 in REFUSED) and the row shows no
-    payment (发放日期 empty, or a text that says it was not paid: 未发放, 无). Nothing was awarded
+    payment (发放日期 empty, or a text that says it was not paid: 未发放, 无, 待发放, 停发). Nothing was awarded
     or paid, and refusing it is what the notice requires (三（一）–（三）): the rules that accuse a
     payment or an award (A301, A303–A309, A311) do not judge it. A refused row with a 发放日期 is
     judged as paid (and A312 reports it)."""
@@ -62,7 +63,8 @@ def refused_unpaid(cols: list[str]) -> pl.Expr:
     if "pay_date" in cols:
         raw = pl.col("pay_date__raw") if "pay_date__raw" in cols else pl.lit(None, pl.String)
         # (a text that starts by saying so: 未发放, 无, 暂未发放; 已发放（日期不详） was paid)
-        said_unpaid = raw.str.contains(r"^\s*$|^(?:未|无|不|否|没有|暂未|尚未)").fill_null(True)
+        # (待发放, 暂缓发放, 停发, 取消发放 say the same)
+        said_unpaid = raw.str.contains(r"^\s*$|^(?:未|无|不|否|没有|暂未|尚未|待|暂缓|缓发|停发|取消)").fill_null(True)
         paid = pl.col("pay_date").is_not_null() | ~said_unpaid
     else:
         paid = pl.lit(False)
@@ -754,7 +756,8 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     "A312", severity="error", title="未审批先发放", title_en="paid before approval", clause="三（三）",
     needs={"aid": ("pay_date",)},
     what="发放日期早于审批日期，或审批状态为待审核/未通过却已发放（有发放日期）。需要发放日期，以及审批日期或审批状态中的一列。"
-         "审批当天发放不报。",
+         "审批当天发放不报。发放日期只写了年月的（2024年11月），按该月最后一天比较：整月都早于审批日期的才报；"
+         "与审批日期同月、无法确定先后的，计入未能判断的行。",
     why="资助须先由学校审核、公示，再报主管部门审批，审批后才能发放（三（三））；先发后批，审核和公示就形同虚设。",
     example="审批日期 2024-10-25、发放日期 2024-10-20 → A312；审批状态「待审核」、发放日期 2024-11-20 → A312；"
             "审批日期与发放日期同为 2024-10-25 不报。",
@@ -767,12 +770,25 @@ def paid_before_approval(ctx: Context) -> pl.LazyFrame | None:
         return None
     note_unjudged(ctx, "A312", "aid", unreadable("aid", cols, "pay_date", "approved_date", "approval_status"))
     paid = pl.col("pay_date").is_not_null()
-    early = (pl.col("pay_date") < pl.col("approved_date")).fill_null(False) if has_date else pl.lit(False)
+    # a date with only its year and month (2024年11月, read as the 1st) may be any day of it: the
+    # payment is early only when its month ends before the approval's first possible day
+    pay_ym = pl.col("pay_date__ym").fill_null(False) if "pay_date__ym" in cols else pl.lit(False)
+    pay_last = pl.when(pay_ym).then(pl.col("pay_date").dt.month_end()).otherwise(pl.col("pay_date"))
+    if has_date:
+        early = (pay_last < pl.col("approved_date")).fill_null(False)
+        appr_ym = pl.col("approved_date__ym").fill_null(False) if "approved_date__ym" in cols else pl.lit(False)
+        unsure = (pay_ym | appr_ym) \
+            & (pl.col("pay_date") < pl.col("approved_date")).fill_null(False) & ~early
+        note_unjudged(ctx, "A312", "aid", {"发放日期或审批日期只写了年月，无法确定先后": unsure})
+    else:
+        early = pl.lit(False)
     pending = pl.col("approval_status").is_in(list(PENDING)).fill_null(False) if has_status else pl.lit(False)
     lf = ctx.lf("aid").filter(paid & (early | pending))
+    shown_pay = pl.when(pay_ym).then(pl.col("pay_date").dt.strftime("%Y年%-m月")).otherwise(day(pl.col("pay_date")))
     early_txt = pl.when(early).then(pl.concat_str([
-        pl.lit("发放日期 "), day(pl.col("pay_date")), pl.lit(" 早于审批日期 "), day(pl.col("approved_date")),
-        pl.lit("（早 "), (pl.col("approved_date") - pl.col("pay_date")).dt.total_days().cast(pl.String), pl.lit(" 天）"),
+        pl.lit("发放日期 "), shown_pay, pl.lit(" 早于审批日期 "), day(pl.col("approved_date")),
+        pl.when(pay_ym).then(pl.lit("（至少早 ")).otherwise(pl.lit("（早 ")),
+        (pl.col("approved_date") - pay_last).dt.total_days().cast(pl.String), pl.lit(" 天）"),
     ])) if has_date else pl.lit(None, pl.String)
     pending_txt = pl.when(pending).then(pl.concat_str([
         pl.lit("审批状态为「"), pl.coalesce(pl.col("approval_status__raw"), pl.col("approval_status"))
