@@ -72,6 +72,19 @@ def test_a302_not_in_roster_says_which_keys(tmp_path, cli):
     assert "身份证号「410105" in msg and "学籍号「S9」" in msg and C not in msg
 
 
+def test_a302_a_school_without_a_roster_is_not_judged(tmp_path, cli):
+    """Recipients of a school no roster of the run names (its roster not given) cannot be looked
+    for: not judged, counted with the school named (each had been an error "可能是虚假学籍").
+    Near misses: a recipient of the roster's school, or of a campus of it, who is not on the
+    roster is still A302."""
+    aid = [aid_row("S9", "王五", C), aid_row("S8", "赵六", make_id("20030104", seq="153"), school="南山技工学校"),
+           aid_row("S7", "钱七", make_id("20030105", seq="163"), school="东方技工学校（东校区）")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert sorted(r.rule("A302")["student_id"].to_list()) == ["S7", "S9"], r.rule("A302")["message"].to_list()
+    reasons = r.json["run"]["unjudged"]["A302"]["reasons"]
+    assert reasons == {"学校「南山技工学校」不在本次的任何学籍名册中（未提供该校名册，或校名写法不同）": 1}, reasons
+
+
 def test_a302_not_fired_for_format_differences(tmp_path, cli):
     old15 = make_id("19800101", seq="123")
     roster = [roster_row("S1", "张三", A.replace("X", "x")), roster_row("S2", "李四", old15),

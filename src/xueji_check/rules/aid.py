@@ -30,7 +30,7 @@ from xueji_check.rules.changes import (
     who,
     with_person,
 )
-from xueji_check.schools import SEVERAL, UNNAMED
+from xueji_check.schools import SEVERAL, UNNAMED, school_base
 from xueji_check.spec import load_kind
 
 GRANT, WAIVER = "国家助学金", "免学费"
@@ -235,7 +235,9 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
 @rule(
     "A302", severity="error", title="资助对象不在学籍名册", title_en="aid to a student not in the roster",
     clause="三（二）", needs={"aid": (), "roster": ()},
-    what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。",
+    what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。"
+         "受助学生所在的学校不在本次的任何学籍名册中的（没有提供该校的名册，或校名写法不同，学校名称末尾括号中的校区不计），"
+         "无从查找，不报，计入未能判断的行并写明学校；名册缺少必需列、未能检查的，其学校的受助学生同样不判断。",
     why="没有学籍的受助学生可能是虚假学籍套取资助（三（二））。",
     example="资助表中的「林虚构」，名册中既没有其身份证号也没有其学籍号 → A302；号码写法不同（15/18 位、空格、小写 x）、学籍号开头的 0 被 Excel 去掉（名册 00240000、资助表 240000）不报。",
 )
@@ -258,6 +260,21 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
         names = "、".join(f"「{f}」" for f in files[:3]) + (f" 等 {len(files)} 个文件" if len(files) > 3 else "")
         note_unjudged(ctx, "A302", "aid", {f"学籍名册{names}缺少必需列、未能检查，受助学生可能在其中": maybe}, frame=lf)
         lf = lf.filter(~maybe)
+    # a school no roster of the run names (its roster not given, or its name written otherwise):
+    # its recipients cannot be looked for; not judged, the schools named (the info line
+    # "不在本次的任何学籍名册中" says the same per file)
+    if "school_name" in cols and "school_name" in rcols:
+        known = set(ctx.lf("roster").select(school_base(pl.col("school_name")).drop_nulls().unique())
+                    .collect().to_series().to_list())
+        if known:
+            base = school_base(pl.col("school_name"))
+            absent = (base.is_not_null() & ~base.is_in(list(known))).fill_null(False)
+            missing = lf.filter(absent).select(pl.col("school_name").unique().sort()).collect().to_series().to_list()
+            if missing:
+                names = "、".join(f"「{x}」" for x in missing[:3]) + (f" 等 {len(missing)} 所学校" if len(missing) > 3 else "")
+                note_unjudged(ctx, "A302", "aid", {f"学校{names}不在本次的任何学籍名册中（未提供该校名册，或校名写法不同）": absent},
+                              frame=lf)
+                lf = lf.filter(~absent)
     if "id_number" in cols:
         doc = pl.col("id_number__doc") if "id_number__doc" in cols else pl.lit(None, pl.String)
         words = pl.when(pl.col("id_number__key").str.contains(":")).then(
