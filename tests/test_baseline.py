@@ -95,6 +95,40 @@ def test_fixed_row_is_resolved_and_fail_on_new(tmp_path, cli, first):
     assert "新增 1" in r3.stdout
 
 
+def test_findings_of_a_file_that_could_not_be_read_tonight_are_not_resolved(tmp_path, cli, first):
+    """Tonight's export of the same name is damaged (not a workbook): last night's findings in it
+    are gone because nothing was read, not because they were fixed. They are listed apart
+    (`unverified`, with the reason), counted on the terminal and in report.xlsx, and no
+    `resolved` entry claims them. The same for a rule that did not run tonight (R103 without the
+    在职参保名单). Near miss: a finding fixed in a file that was read is resolved."""
+    f, r1 = first
+    tonight = tmp_path / "run2"
+    tonight.mkdir()
+    fixed = write_xlsx(tonight / "西城名册.xlsx", [ROSTER_HEADERS, roster_row("W1", "郑一", make_id(seq="617"),
+                                                                              school="西城技工学校")],
+                       title="西城技工学校学生名册")
+    (tonight / f.name).write_bytes(b"PK\x03\x04 truncated")
+    old = json.loads((r1.out / "findings.json").read_text(encoding="utf-8"))
+    gone_rule = {**old["findings"][0], "rule_id": "R103", "fingerprint": "f" * 64}
+    gone_fixed = {**old["findings"][0], "file": str(fixed), "fingerprint": "e" * 64}
+    old["findings"] += [gone_rule, gone_fixed]
+    base = tmp_path / "基线.json"
+    base.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    r2 = cli("check", tonight, "--as-of", "2025-01-01", "--baseline", base, "--format", "xlsx,json",
+             out=tmp_path / "out2")
+    doc = r2.json
+    assert [r["fingerprint"] for r in doc["resolved"]] == ["e" * 64], doc["resolved"]
+    n = len(old["findings"]) - 1
+    reasons = sorted(u["reason"] for u in doc["unverified"])
+    assert len(reasons) == n and reasons.count("本次该文件未能检查") == n - 1, reasons
+    assert any(r.startswith("本次未运行 R103：") for r in reasons), reasons
+    assert doc["summary"]["unverified"] == n and doc["summary"]["resolved"] == 1
+    assert "已整改 1" in r2.stdout and f"另有 {n} 个上次的问题本次未能复核" in r2.stdout, r2.stdout
+    wb = openpyxl.load_workbook(r2.out / "report.xlsx")
+    overview = [str(c.value) for row in wb["总览"].iter_rows() for c in row if c.value is not None]
+    assert any(v.startswith("未能复核") for v in overview), overview
+
+
 def test_bad_baseline_exits_2(tmp_path, cli, first):
     f, _ = first
     bad = tmp_path / "bad.json"

@@ -375,7 +375,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
     from dataclasses import replace
 
     from xueji_check import engine
-    from xueji_check.findings import apply_baseline, load_baseline, summary
+    from xueji_check.findings import apply_baseline, load_baseline, split_unverified, summary
     from xueji_check.load.files import shown_path
     from xueji_check.policy import load_policy
     from xueji_check.report import same_file, terminal
@@ -416,9 +416,10 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         result = engine.run(paths, explicit, policy, as_of_date, show_pii=show_pii, options=options,
                             progress=progress, store=store)
         findings = result.findings
-        resolved = None
+        resolved = unverified = None
         if old is not None:
             findings, resolved = apply_baseline(findings, old, show_pii=show_pii)
+            resolved, unverified = split_unverified(resolved, result.skipped, [n.path for n in result.not_checked])
         code = 2 if result.fatal else _exit_code(findings, fail_on, len(result.not_checked))
         progress.step("写出报告")
         ended = dt.datetime.now().astimezone()
@@ -448,11 +449,12 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "calendar_note": result.calendar_note,
                 "exit_status": code,
             },
-            "summary": summary(findings, resolved),
+            "summary": summary(findings, resolved, unverified),
             "findings": [],  # written from the frame by write_json
         }
         if resolved is not None:
             doc["resolved"] = resolved
+            doc["unverified"] = unverified
         # Nothing could be read or checked (no finding at all, not even S001): no report is
         # written, so the last good one stays where a nightly job expects it.
         nothing_checked = result.fatal and findings.height == 0 and not any(result.tables.values())
@@ -480,7 +482,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         return 2
     if quiet:
         typer.echo(terminal.quiet_line(findings, resolved, as_of_date.isoformat(), code, out,
-                                       not_checked=len(result.not_checked)))
+                                       not_checked=len(result.not_checked), unverified=len(unverified or [])))
     else:
         if result.not_checked:
             con.print(f"[red]{_not_checked_line(result.not_checked)}[/]")
@@ -490,7 +492,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                       markup=False, highlight=False)
         terminal.print_summary(con, findings, result.skipped, resolved, result.calendar_note, outputs, code,
                                as_of=as_of_date.isoformat(), removed=removed, validate_only=validate_only,
-                               unjudged=engine.unjudged_line(result.unjudged))
+                               unjudged=engine.unjudged_line(result.unjudged), unverified=unverified)
     return code
 
 

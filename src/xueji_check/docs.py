@@ -35,7 +35,7 @@ COLUMN_DOC = {
     "message": "中文说明，含触发问题的取值（其中的证件号、手机号、银行卡号已打码）",
     "clause": "依据条款，如 `人社厅发〔2018〕28号 二（三）`",
     "fingerprint": "问题指纹：规则、数据类型和学生/学期键（整个文件的问题：学校、表格类型和所涉的列或学期）加盐后的 sha256 前 16 位；不含路径、文件名、工作表名和行号，下月重新导出（换了文件夹和文件名）后仍相同",
-    "status": "有 `--baseline` 时为 `new`（新增）或 `persisting`（持续）；已整改的列在 findings.json 的 `resolved` 中",
+    "status": "有 `--baseline` 时为 `new`（新增）或 `persisting`（持续）；已整改的列在 findings.json 的 `resolved` 中；上次有、本次因所在文件未能检查或规则未运行而无法复核的，不算已整改，列在 `unverified` 中（各带 `reason`）",
 }
 
 

@@ -222,9 +222,35 @@ def apply_baseline(df: pl.DataFrame, baseline: Path | list[dict], show_pii: bool
     return df, resolved
 
 
-def summary(df: pl.DataFrame, resolved: list[dict] | None = None) -> dict:
+def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked: list[str]
+                     ) -> tuple[list[dict], list[dict]]:
+    """The earlier findings gone from this run (`apply_baseline`'s `resolved`) split into those
+    this run did check again (really resolved) and those it could not (`unverified`, each with a
+    Chinese `reason`, `status` "unverified"): the rule did not run this time (`skipped`: rule id →
+    why), or the finding's file was given but could not be read (`not_checked`: the shown paths of
+    the files not checked; compared whole, then by file name, as a nightly export keeps its name).
+    Gone because the data could not be read is no 已整改."""
+    names = {Path(p).name for p in not_checked}
+    whole = set(not_checked)
+    kept, unverified = [], []
+    for r in resolved:
+        rid, f = r.get("rule_id"), r.get("file")
+        why = None
+        if rid in skipped:
+            why = f"本次未运行 {rid}：{skipped[rid]}"
+        elif isinstance(f, str) and f and (f in whole or Path(f).name in names):
+            why = "本次该文件未能检查"
+        if why is None:
+            kept.append(r)
+        else:
+            unverified.append({**r, "status": "unverified", "reason": why})
+    return kept, unverified
+
+
+def summary(df: pl.DataFrame, resolved: list[dict] | None = None, unverified: list[dict] | None = None) -> dict:
     """Counts per rule, severity and school; with a baseline also per status and the resolved
-    count (pass `resolved` so that a run with no findings still reports them)."""
+    count (pass `resolved` so that a run with no findings still reports them), and the count of
+    earlier findings this run could not check again (`split_unverified`)."""
     per_rule = {r: n for r, n in df.group_by("rule_id").len().sort("rule_id").iter_rows()}
     per_sev = {s: n for s, n in df.group_by("severity").len().sort("severity").iter_rows()}
     per_school: dict[str, dict[str, int]] = {}
@@ -246,4 +272,6 @@ def summary(df: pl.DataFrame, resolved: list[dict] | None = None) -> dict:
         out["per_rule_status"] = dict(sorted(per_rule_status.items()))
         if resolved is not None:
             out["resolved"] = len(resolved)
+        if unverified is not None:
+            out["unverified"] = len(unverified)
     return out

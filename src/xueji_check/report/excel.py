@@ -728,6 +728,8 @@ def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, sc
         o.row(["新增", st.get("new", 0)])
         o.row(["持续（上次已有，尚未整改）", st.get("persisting", 0)])
         o.row(["已整改（上次有，本次没有）", len(resolved or [])])
+        if doc.get("unverified"):
+            o.row(["未能复核（上次有，本次所在文件未能检查或规则未运行，不算已整改）", len(doc["unverified"])])
         if resolved:
             o.section("已整改的问题", ["规则", "级别", "学校", "学籍号", "身份证号", "姓名", "问题说明（上次）"])
             for r in resolved[:RESOLVED_SHOWN]:

@@ -241,6 +241,9 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
                              r.get("message")] for r in resolved[:MAX_RESOLVED_SHOWN]]))
         if len(resolved) > MAX_RESOLVED_SHOWN:
             body.append(f'<p class="note">只列出前 {MAX_RESOLVED_SHOWN} 项，完整列表见 findings.json。</p>')
+    if doc.get("unverified"):
+        body.append(f'<p class="note">另有 {len(doc["unverified"])} 个上次的问题本次未能复核（所在文件未能检查或规则未运行），'
+                    '不算已整改；列表见 findings.json 的 unverified。</p>')
 
     # findings
     shown = [c for c in COLUMNS if c != "fingerprint" and (baseline or c != "status")]

@@ -133,9 +133,10 @@ def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | No
 
 
 def quiet_line(findings: pl.DataFrame, resolved: list | None, as_of: str, exit_code: int, out,
-               not_checked: int = 0) -> str:
+               not_checked: int = 0, unverified: int = 0) -> str:
     """The one line of --quiet: the check date, the counts per severity, the files not checked,
-    with a baseline the new, persisting and resolved counts, the exit status and the output folder."""
+    with a baseline the new, persisting and resolved counts (and the earlier findings this run
+    could not check again, `findings.split_unverified`), the exit status and the output folder."""
     sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
     line = (f"xueji-check：检查基准日 {as_of}，{findings.height} 个问题（错误 {sev.get('error', 0)}，"
             f"警告 {sev.get('warning', 0)}）")
@@ -145,6 +146,8 @@ def quiet_line(findings: pl.DataFrame, resolved: list | None, as_of: str, exit_c
         st = {s: n for s, n in findings.group_by("status").len().iter_rows()}
         line += (f"；与基线相比：新增 {st.get('new', 0)}，持续 {st.get('persisting', 0)}，"
                  f"已整改 {len(resolved or [])}")
+        if unverified:
+            line += f"，未能复核 {unverified}"
     return safe(f"{line}；退出码 {exit_code}，输出在 {shown_path(out)}")
 
 
@@ -164,7 +167,8 @@ def skipped_lines(skipped: dict[str, str], validate_only: bool = False) -> list[
 
 def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str], resolved: list | None,
                   calendar_note: str, outputs: list[str], exit_code: int, *, as_of: str | None = None,
-                  removed: list[str] | tuple = (), validate_only: bool = False, unjudged: str = "") -> None:
+                  removed: list[str] | tuple = (), validate_only: bool = False, unjudged: str = "",
+                  unverified: list | None = None) -> None:
     """The run's summary: per rule, per school (capped), rules not run, the calendar note, the
     baseline comparison, the totals with the check date (检查基准日) and exit status, the outputs
     written and the earlier outputs removed from the folder; `unjudged` is the line naming rows
@@ -193,6 +197,10 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
             per[str(r.get("rule_id"))] = per.get(str(r.get("rule_id")), 0) + 1
         if per:
             line += "（" + "，".join(f"{markup_safe(k)} {v}" for k, v in sorted(per.items())) + "）"
+        if unverified:
+            # gone because its file could not be read or its rule did not run: not 已整改
+            line += (f"；另有 [yellow]{len(unverified)}[/] 个上次的问题本次未能复核（所在文件未能检查或规则未运行，"
+                     "不算已整改，见 findings.json 的 unverified）")
         con.print(line)
     sev = {s: n for s, n in findings.group_by("severity").len().iter_rows()}
     colour = "red" if exit_code else "green"
