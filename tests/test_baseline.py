@@ -129,6 +129,25 @@ def test_findings_of_a_file_that_could_not_be_read_tonight_are_not_resolved(tmp_
     assert any(v.startswith("未能复核") for v in overview), overview
 
 
+def test_a_baseline_made_with_another_fingerprint_salt_is_refused(tmp_path, cli, first):
+    """A province sets its own fingerprint_salt (as the README asks) while last night's run used
+    the default: no fingerprint can match, and the comparison would call everything new and
+    everything resolved. Refused (exit 2) with both marks named and what to do, not a silent
+    "63 new, 63 resolved". Near miss: the same own salt on both nights compares."""
+    f, r1 = first
+    own = tmp_path / "xueji.toml"
+    own.write_text('fingerprint_salt = "本省自己的盐-8f3a"\n', encoding="utf-8")
+    r2 = cli("check", f, "--as-of", "2025-01-01", "--config", own, "--baseline", r1.out / "findings.json",
+             out=tmp_path / "out2")
+    assert r2.code == 2, r2.stdout + r2.stderr
+    assert "盐与本次不同" in r2.stderr and "基线：xueji-check" in r2.stderr and "校验码" in r2.stderr, r2.stderr
+    assert "本省自己的盐" not in r2.stdout + r2.stderr
+    r3 = cli("check", f, "--as-of", "2025-01-01", "--config", own, "--format", "json", out=tmp_path / "out3")
+    r4 = cli("check", f, "--as-of", "2025-01-01", "--config", own, "--baseline", r3.out / "findings.json",
+             "--fail-on", "new", out=tmp_path / "out4")
+    assert r4.code == 0 and r4.json["summary"]["per_status"]["new"] == 0, r4.stdout + r4.stderr
+
+
 def test_bad_baseline_exits_2(tmp_path, cli, first):
     f, _ = first
     bad = tmp_path / "bad.json"

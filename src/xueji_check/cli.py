@@ -375,7 +375,13 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
     from dataclasses import replace
 
     from xueji_check import engine
-    from xueji_check.findings import apply_baseline, load_baseline, split_unverified, summary
+    from xueji_check.findings import (
+        apply_baseline,
+        read_baseline,
+        salt_mismatch,
+        split_unverified,
+        summary,
+    )
     from xueji_check.load.files import shown_path
     from xueji_check.policy import load_policy
     from xueji_check.report import same_file, terminal
@@ -403,9 +409,14 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
     old = None
     if baseline is not None:
         try:
-            old = load_baseline(baseline)
+            old, old_run = read_baseline(baseline)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
+        now_mark = policy.as_json().get("fingerprint_salt", "")
+        if (mark := salt_mismatch(old_run, now_mark)) is not None:
+            raise UsageError(f"基线文件 {baseline} 的问题指纹用的盐与本次不同（基线：{mark}；本次：{now_mark}），"
+                             "两次的指纹无法比对，比较会把全部问题算作新增、上次的全部算作已整改。"
+                             "请用与基线相同的 fingerprint_salt；如是有意更换了盐，请先不加 --baseline 运行一次，以其 findings.json 作为新的基线")
     options = {"validate_only": validate_only, "publicity_start": parse_date(pub_start, "--publicity-start"),
                "publicity_end": parse_date(pub_end, "--publicity-end")}
     if cache is None and policy.cache and not no_cache:

@@ -140,6 +140,12 @@ def publishable(df: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
 def load_baseline(baseline: Path) -> list[dict]:
     """The findings of an earlier findings.json. Raises ValueError with a Chinese message that
     says what is wrong (missing, a folder, not text, not JSON, not a findings.json)."""
+    return read_baseline(baseline)[0]
+
+
+def read_baseline(baseline: Path) -> tuple[list[dict], dict]:
+    """The findings of an earlier findings.json and its `run` block ({} when it has none), as
+    `load_baseline` (the same ValueErrors)."""
     what = "请给出上次运行输出的 findings.json"
     if not baseline.exists():
         raise ValueError(f"找不到基线文件 {baseline}；{what}")
@@ -169,7 +175,18 @@ def load_baseline(baseline: Path) -> list[dict]:
         raise ValueError(f"基线文件 {baseline} 不是 xueji-check 输出的 findings.json（缺少 findings 列表）；{what}")
     if old and not any(isinstance(f.get("fingerprint"), str) and f.get("fingerprint") for f in old):
         raise ValueError(f"基线文件 {baseline} 中的问题没有 fingerprint，无法比较；{what}")
-    return old
+    run = data.get("run")
+    return old, run if isinstance(run, dict) else {}
+
+
+def salt_mismatch(run: dict, mark_now: str) -> str | None:
+    """The earlier run's fingerprint-salt mark (`Policy.as_json`: the default salt, or 已设置 with
+    a checksum) when it differs from this run's `mark_now`, else None (also when the earlier file
+    does not say). Fingerprints made with two salts never match: a comparison would call every
+    finding new and every earlier one resolved."""
+    policy = run.get("policy")
+    mark = policy.get("fingerprint_salt") if isinstance(policy, dict) else None
+    return mark if isinstance(mark, str) and mark != mark_now else None
 
 
 def _baseline_value(k: str, v: object, show_pii: bool) -> object:
