@@ -274,6 +274,35 @@ def test_temporary_store_of_a_dead_run_is_removed_a_live_one_kept(tmp_path):
     assert list(base.iterdir()) == []
 
 
+def test_a_run_killed_while_removing_its_temporary_store_leaves_it_findable(tmp_path, monkeypatch):
+    """A run killed (SIGKILL) half-way through removing its temporary store: the marker goes
+    last, so the folder of personal data left behind still holds it, and the next run removes
+    it (rmtree had removed the marker first: the data stayed in the temporary folder forever)."""
+    inp, problems = _loaded(_roster(tmp_path))
+    base = tmp_path / "tmp"
+    base.mkdir()
+    store = st.Store.temporary(base)
+    st.write_entry(store, _key(inp), inp, problems, {})
+    root = store.root
+    removed = []
+    real = st.shutil.rmtree
+
+    def killed_after_first(path, *a, **kw):  # the kill lands after the first folder removed
+        if removed:
+            raise SystemExit("killed")
+        removed.append(path)
+        real(path, *a, **kw)
+
+    monkeypatch.setattr(st.shutil, "rmtree", killed_after_first)
+    with pytest.raises(SystemExit):
+        store.close()
+    monkeypatch.setattr(st.shutil, "rmtree", real)
+    assert root.exists() and (root / st.MARKER).is_file() and removed
+    os.utime(root, (0, 0))  # (its lock was released with the process)
+    st.Store.temporary(base).close()
+    assert not root.exists(), sorted(p.name for p in root.rglob("*"))
+
+
 # ------------------------------------------------------------------ foreign folders and clear
 def test_open_refuses_a_folder_that_is_not_a_store(tmp_path):
     d = tmp_path / "docs"

@@ -143,6 +143,47 @@ def test_a_changed_file_is_read_again_the_others_not(tmp_path, monkeypatch):
     cold.close()
 
 
+def test_an_entry_copied_under_another_files_key_is_not_trusted(tmp_path, monkeypatch):
+    """One file's entry copied into the folder of another's key, its `key` field edited to match
+    (someone writing in the 0700 cache by hand): its manifest still names the other file's
+    content, so it is not used and the file is read again (it had been used: findings quoted the
+    wrong file's rows). Near miss: the untouched entries are used."""
+    import json
+
+    src = province(tmp_path)
+    policy = load_policy(None)
+    with st.Store.open(tmp_path / "cache") as store:
+        first = _run([src], store=store)
+    a, b = sorted(src.glob("学籍名册_*.xlsx"))[:2]
+    entries = tmp_path / "cache" / st.ENTRIES
+
+    def key_of(p: Path) -> str:
+        inp = next(i for i in first.inputs if i.path.name == p.name)
+        return engine._store_key(inp, policy)[0]
+
+    ka, kb = key_of(a), key_of(b)
+    shutil.rmtree(entries / kb)
+    shutil.copytree(entries / ka, entries / kb)
+    manifest = json.loads((entries / kb / st.MANIFEST).read_text(encoding="utf-8"))
+    manifest["key"] = kb
+    (entries / kb / st.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    reads: list[str] = []
+    real = engine.load_file
+
+    def counting(inp, problems, specs=None, **kw):
+        reads.append(inp.path.name)
+        return real(inp, problems, specs, **kw)
+
+    monkeypatch.setattr(engine, "load_file", counting)
+    with st.Store.open(tmp_path / "cache") as store:
+        second = _run([src], store=store)
+    assert reads == [b.name], reads
+    assert second.rows == first.rows
+    _same(_findings(first), _findings(second))
+    first.close()
+    second.close()
+
+
 def test_renamed_or_moved_file_is_shown_under_its_new_name(tmp_path):
     src = province(tmp_path, schools=2)
     with st.Store.open(tmp_path / "cache") as store:

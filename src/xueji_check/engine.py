@@ -777,9 +777,10 @@ READ_AHEAD_BYTES = 512 * 2**20
 BATCH_ROWS = 200_000
 
 
-def _store_key(inp: InputFile, policy: Policy) -> str | None:
+def _store_key(inp: InputFile, policy: Policy) -> tuple[str, dict] | None:
     """The store key of `inp` from its current content (read once, through the same checks as
-    the loader's: a regular file, read-only), or None when it cannot be opened (the loader then
+    the loader's: a regular file, read-only) and what an entry's manifest must say of its input
+    (name, sha256, size, kind named by option), or None when it cannot be opened (the loader then
     says why)."""
     try:
         with _open_regular(inp.path) as fh:
@@ -787,7 +788,8 @@ def _store_key(inp: InputFile, policy: Policy) -> str | None:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
     except Exception:
         return None
-    return entry_key(sha256=digest, size=size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
+    key = entry_key(sha256=digest, size=size, name=inp.path.name, kind_hint=inp.kind_hint, policy=policy)
+    return key, {"name": inp.path.name, "sha256": digest, "size": size, "kind_hint": inp.kind_hint}
 
 
 def store_write_error(exc: Exception, where: Path, persistent: bool = False) -> StoreError:
@@ -899,8 +901,14 @@ def load_into_store(inputs: list[InputFile], store: Store, specs: dict, policy: 
     def found(i: int) -> bool:
         """Input i taken from the store (its tables and messages set) when its entry is there."""
         inp = inputs[i]
-        key = _store_key(inp, policy)
-        entry = store.get(key) if key is not None else None
+        keyed = _store_key(inp, policy)
+        entry = store.get(keyed[0]) if keyed is not None else None
+        # an entry is this file's only when its manifest says so too (an entry copied under
+        # another's key, its key field edited, is not trusted)
+        said = entry.manifest.get("input") if entry is not None else None
+        if entry is not None and (not isinstance(said, dict) or any(said.get(k) != v for k, v in keyed[1].items())):
+            store.reject(entry)
+            entry = None
         if entry is not None:
             try:
                 inp.tables, local[i] = read_entry(entry, inp)

@@ -347,7 +347,7 @@ class Store:
                         os.close(fd)
                     setattr(self, attr, None)
             if not self.persistent:
-                shutil.rmtree(self.root, ignore_errors=True)
+                remove_marked_last(self.root)
             elif self._run is not None:
                 shutil.rmtree(self._run, ignore_errors=True)
 
@@ -384,6 +384,14 @@ class Store:
                 os.utime(d / MANIFEST)  # last use, for `prune`
         self.hits += 1
         return Entry(key, d, manifest)
+
+    def reject(self, entry: Entry) -> None:
+        """Remove an entry `get` returned that its reader found not to be the file's after all
+        (its manifest names other content): it is rebuilt, and `put` does not keep it in place of
+        the new one."""
+        self.hits -= 1
+        self.misses += 1
+        self._discard(entry.path)
 
     def _discard(self, d: Path) -> None:
         """Remove a broken entry folder (renamed away first, so no reader sees half of it)."""
@@ -463,6 +471,29 @@ class Store:
         return n
 
 
+def remove_marked_last(folder: Path) -> None:
+    """Remove a temporary store: its data first, then its `lock`, its marker last, then the
+    folder. A run killed while it removes leaves a folder that still holds the marker, so the next
+    run's `cleanup_temporary` finds and removes it (the marker first, as rmtree went, left a
+    folder of personal data nothing would ever remove)."""
+    try:
+        children = sorted(folder.iterdir(), key=lambda c: (c.name == MARKER, c.name == "lock"))
+    except OSError:
+        children = []
+    for child in children:
+        if child.name in (MARKER, "lock"):
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                child.unlink()
+    for name in ("lock", MARKER):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def cleanup_temporary(base: Path) -> list[Path]:
     """Remove temporary stores in `base` left by runs that no longer live."""
     removed = []
@@ -474,7 +505,7 @@ def cleanup_temporary(base: Path) -> list[Path]:
                 if hasattr(os, "getuid") and d.stat().st_uid != os.getuid():
                     continue  # another user's: not ours to judge
                 if _abandoned(d):
-                    shutil.rmtree(d, ignore_errors=True)
+                    remove_marked_last(d)
                     removed.append(d)
             except OSError:
                 continue
