@@ -331,6 +331,18 @@ def test_clear_removes_only_what_the_tool_wrote(tmp_path):
         st.clear(tmp_path / "nope")
 
 
+def test_clear_refuses_a_cache_a_run_is_using(tmp_path):
+    """cache clear while a check runs on the folder: refused, nothing removed (the run had died
+    with a bare "路径不存在"). Once the run ends, clear empties it."""
+    store, key, _ = _stored(tmp_path)
+    with pytest.raises(st.StoreError, match="另一次检查正在使用"):
+        st.clear(tmp_path / "cache")
+    assert store.get(key) is not None
+    store.close()
+    n, _ = st.clear(tmp_path / "cache")
+    assert n == 1
+
+
 def test_prune_removes_entries_unused_for_long(tmp_path):
     store, key, inp = _stored(tmp_path)
     old = 1_000_000_000

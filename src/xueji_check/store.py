@@ -524,6 +524,13 @@ def clear(folder: Path) -> tuple[int, int]:
         raise StoreError(f"缓存文件夹 {folder} 不存在；未删除任何文件")
     if not (folder / MARKER).is_file():
         raise StoreError(f"{folder} 不是 xueji-check 的缓存文件夹（其中没有 {MARKER} 标记文件）；为免误删，未删除任何文件")
+    # a run that lives holds its run folder's lock: its entries are in use (removing them under
+    # it made it fail with a bare "路径不存在")
+    with contextlib.suppress(OSError):
+        runs = folder / RUNS
+        if runs.is_dir() and not runs.is_symlink() and any(
+                d.is_dir() and not d.is_symlink() and not _abandoned(d) for d in runs.iterdir()):
+            raise StoreError(f"另一次检查正在使用缓存文件夹 {folder}，未删除任何文件；请等它结束后再运行 cache clear")
     entries = 0
     freed = 0
     for sub in (ENTRIES, RUNS):
