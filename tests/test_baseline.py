@@ -158,6 +158,21 @@ def test_bad_baseline_exits_2(tmp_path, cli, first):
         assert "基线" in r.stderr
 
 
+def test_a_baseline_cut_inside_a_character_is_called_truncated(tmp_path, cli, first):
+    """findings.json cut in the middle of a Chinese character: "被截断", not "不是文本文件，可能选错了
+    文件". Near miss: a binary file still is "不是文本文件"."""
+    f, r1 = first
+    raw = (r1.out / "findings.json").read_bytes()
+    cut = raw[: raw.index("东方".encode()) + 1]
+    bad = tmp_path / "cut.json"
+    bad.write_bytes(cut)
+    r = cli("check", f, "--as-of", "2025-01-01", "--baseline", bad, out=tmp_path / "o")
+    assert r.code == 2 and "被截断" in r.stderr, r.stderr
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    r = cli("check", f, "--as-of", "2025-01-01", "--baseline", bad, out=tmp_path / "o")
+    assert r.code == 2 and "不是文本文件" in r.stderr, r.stderr
+
+
 def _frame(fps: list[str]) -> pl.DataFrame:
     return pl.DataFrame({"rule_id": ["S002"] * len(fps), "severity": ["error"] * len(fps),
                          "school": ["甲校"] * len(fps), "fingerprint": fps,

@@ -162,6 +162,9 @@ def read_baseline(baseline: Path) -> tuple[list[dict], dict]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3 and raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            # JSON cut inside a character (a copy or a write that stopped part-way)
+            raise ValueError(f"基线文件 {baseline} 在末尾处被截断（最后一个字符不完整），可能已损坏；{what}") from exc
         raise ValueError(f"基线文件 {baseline} 不是文本文件（不是 UTF-8 编码的 JSON），可能选错了文件；{what}") from exc
     try:
         data = json.loads(text)
