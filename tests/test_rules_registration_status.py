@@ -253,3 +253,24 @@ def test_an_excel_zero_in_a_date_cell_is_no_date(tmp_path, cli):
     assert all("Excel 把 0 或空值显示成的日期" in m for m in s006["message"].to_list()), messages(res, "S006")
     assert res.rule("R108")["student_id"].to_list() == ["D2"], messages(res, "R108")
     assert res.rule("R111").height == 0, messages(res, "R111")
+
+
+def test_ordinary_wordings_of_status_programme_length_dates_and_photos_are_read(tmp_path, cli):
+    """Red team: readable values had been S006/S007 errors. 学籍状态 休学中 / 在校（走读）/ 毕业离校 /
+    毕业（已离校）; 学制 五年一贯制 / 18个月; 入学日期 202409; 毕业照片 已拍照 / 照片已上传. 6个月 is half a
+    year: R105 now sees it. Near misses: 在校（休学） names another status (S007), 202413 is no
+    month (S006), 毕业照片 未拍照 is R109."""
+    head = ["学籍号", "姓名", "身份证号", "性别", "学校名称", "学制", "学习形式", "入学日期", "学籍状态", "毕业日期", "毕业照片"]
+    vals = [("3", "2024-09-01", "休学中", "", ""), ("3", "2024-09-01", "在校（走读）", "", ""),
+            ("3", "2021-09-01", "毕业离校", "2024-07-01", "已拍照"), ("3", "2021-09-01", "毕业（已离校）", "2024-07-01", "照片已上传"),
+            ("五年一贯制", "2024-09-01", "在校", "", ""), ("18个月", "2024-09-01", "在校", "", ""),
+            ("3", "202409", "在校", "", ""), ("6个月", "2024-09-01", "在校", "", ""),
+            ("3", "2024-09-01", "在校（休学）", "", ""), ("3", "202413", "在校", "", ""),
+            ("3", "2021-09-01", "毕业", "2024-07-01", "未拍照")]
+    rows = [[f"D{i}", "张三", make_id("20080101", seq=f"{101 + 2 * i:03d}"), "男", "东方技工学校", y, "全日制", e, st, g, ph]
+            for i, (y, e, st, g, ph) in enumerate(vals)]
+    res = check(cli, write_xlsx(tmp_path / "in" / "名册.xlsx", [head, *rows]), as_of="2024-12-31")
+    assert res.rule("S007")["student_id"].to_list() == ["D8"], messages(res, "S007")
+    assert res.rule("S006")["student_id"].to_list() == ["D9"], messages(res, "S006")
+    assert res.rule("R105")["student_id"].to_list() == ["D7"], messages(res, "R105")
+    assert res.rule("R109")["student_id"].to_list() == ["D10"], messages(res, "R109")

@@ -335,7 +335,8 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     )
     d = pl.col("_d_s")
     lf = lf.with_columns(
-        d.str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
+        d.str.replace(YEAR_MONTH_6, "$1-$2")
+        .str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
         .str.extract_groups(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$").alias("_d_p"),
         # Excel serials of realistic dates are five digits (1927-2173); `2018.9` is a year-month.
         pl.when(d.str.contains(r"^\d{5}(\.\d+)?$"))
@@ -360,6 +361,9 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
 
 
 AMBIGUOUS_MONTH = r"^\d{4}\.1$"
+# 202409: a year and month written as six digits (as some systems export 入学年月); no other
+# reading of six digits is a date (an Excel serial of six digits is after the year 2173).
+YEAR_MONTH_6 = r"^((?:19|20)\d{2})(0[1-9]|1[0-2])$"
 # What Excel shows for a 0 or 1 in a date-formatted cell (a formula or lookup that found nothing,
 # 1899-12-30/31, 1900-01-00/01): no date of a student's life. Such a day and any before it is not
 # read (S006 says why), so no rule counts from it (a registration "45,646 days late").
@@ -403,7 +407,7 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
         s.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False))
     from_serial = (pl.lit(EXCEL_EPOCH) + pl.duration(days=serial_days)).cast(pl.Date)
     compact8 = pl.when(s.str.contains(r"^\d{8}$")).then(s.str.to_date("%Y%m%d", strict=False))
-    parts = (s.str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
+    parts = (s.str.replace(YEAR_MONTH_6, "$1-$2").str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
              .str.extract_groups(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$"))
     y, m, d = parts.struct.field("1"), parts.struct.field("2"), parts.struct.field("3")
     ymd = pl.concat_str([y, m.str.zfill(2), d.fill_null("01").str.zfill(2)], separator="-").str.to_date(
@@ -419,8 +423,13 @@ def number(raw: pl.Expr, sum_parts: bool = False) -> pl.Expr:
     """`3`, `3年`, `三年`, `三年制`, `3学年`, `3（年）`, `2.5年`, `两年半`, `1,000.00元` → Float64 (null
     when unreadable). With `sum_parts` (a field whose schema says so: 学制), `2+1` / `2年+1年` /
     `3+2` read as the sum of the parts (two years at school and one in a company is a 学制 of three
-    years); otherwise such a value is unreadable (an amount `1000+500` is not guessed at)."""
-    s = compact(raw).str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
+    years); otherwise such a value is unreadable (an amount `1000+500` is not guessed at). With
+    `sum_parts` also `五年一贯制` (a five-year through programme: 5) and `6个月` / `18个月` (a
+    programme counted in months: 0.5, 1.5 years)."""
+    s = compact(raw)
+    if sum_parts:
+        s = s.str.replace(r"一贯制$|贯通(?:培养|制)?$", "")
+    s = s.str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
     s = s.str.replace_all(r"学年|年制|[（(]年[）)]|[,，元年¥￥]|人民币|RMB", "")  # 3年制, 3学年, 3（年）
     s = s.str.replace(r"^(\d+)\.5$", "$1.5").str.replace(r"^\.5$", "0.5")
     value = s.cast(pl.Float64, strict=False)
@@ -428,7 +437,8 @@ def number(raw: pl.Expr, sum_parts: bool = False) -> pl.Expr:
         return value
     parts = s.str.extract_groups(r"^(\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?)$")
     total = parts.struct.field("1").cast(pl.Float64, strict=False) + parts.struct.field("2").cast(pl.Float64, strict=False)
-    return pl.coalesce(value, total)
+    months = s.str.extract(r"^(\d+(?:\.\d+)?)个?月$").cast(pl.Float64, strict=False) / 12
+    return pl.coalesce(value, total, months)
 
 
 def student_id_digits(sid: pl.Expr) -> pl.Expr:

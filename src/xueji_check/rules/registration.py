@@ -552,7 +552,7 @@ def transferred_in(ctx: Context) -> tuple[pl.LazyFrame, pl.LazyFrame]:
 @rule(
     "R109", severity="warning", title="提前毕业或毕业无照片", title_en="graduation before the programme ends / without photo",
     clause="二（四）", needs={"roster": ("status",)},
-    what="状态为毕业，而毕业日期早于「入学日期 + 学制」超过 graduation_tolerance_days 天（默认 92 天）；或状态为毕业而毕业照片为否或为空（有该列时）。",
+    what="状态为毕业，而毕业日期早于「入学日期 + 学制」超过 graduation_tolerance_days 天（默认 92 天）；或状态为毕业而毕业照片为空或为否、无、未采集、待采集（有该列时；是、已拍照、照片已上传、照片文件名等为有照片）。",
     why="未修完学制提前毕业、没有毕业照片的毕业生需要核实（二（四））。容差放宽到 92 天：只容许 31 天会把 9 月入学、6–7 月正常毕业的学生全部标出。",
     example="2022-09-01 入学、学制 3 年、2024-01-15 毕业（提前约一年半）→ R109；2025-07-01 毕业不报。",
 )
@@ -580,9 +580,8 @@ def early_graduation(ctx: Context) -> pl.LazyFrame | None:
         ])
         parts.append(emit(early, "roster", msg, field="graduation_date", key=_student_key(cols, "date")))
     if can_photo:
-        raw = _col(cols, "graduation_photo__raw")
-        no_photo = (pl.col("graduation_photo") == False) | raw.is_null()  # noqa: E712
-        missing = grads.filter(no_photo.fill_null(False))
+        raw = nz.clean_text(pl.col("graduation_photo"))
+        missing = grads.filter(nz.photo_missing(pl.col("graduation_photo")))
         msg = pl.concat_str([
             pl.lit("学籍状态为毕业，但毕业照片"),
             pl.when(raw.is_null()).then(pl.lit("未填写")).otherwise(pl.concat_str([pl.lit("为「"), raw, pl.lit("」")])),
