@@ -515,6 +515,19 @@ def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
     assert r.json["run"]["unjudged"]["A308"]["rows"] == 2, r.json["run"]["unjudged"]
 
 
+def test_a308_two_terms_in_one_row_are_no_term(tmp_path, cli):
+    """「2024年秋季、2025年春季」or「2024秋+2025春」with 3000 元 (two terms' grant in one row) had been
+    read as its first term and called above the per-term standard: the term is not read (S007),
+    the row not judged. Near miss: 「2024年秋季」 with 3000 元 is A308."""
+    aid = [aid_row("S1", "张三", A, term="2024年秋季、2025年春季", amount="3000", apply="2024-10-10", pay="2025-06-10"),
+           aid_row("S2", "李四", B, term="2024秋+2025春", amount="3000", apply="2024-10-10", pay="2025-06-10"),
+           aid_row("S1", "张三", A, term="2023年秋季", amount="3000", apply="2023-10-10", pay="2023-12-10")]
+    r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2025-06-30")
+    assert r.rule("A308")["row"].to_list() == ["5"], r.rule("A308").select("row", "message").rows()
+    assert sorted(r.rule("S007").filter(pl.col("column") == "学期")["row"].to_list()) == ["3", "4"]
+    assert r.json["run"]["unjudged"]["A308"]["rows"] == 2, r.json["run"]["unjudged"]
+
+
 # ------------------------------------------------------------------ A305 and 休学
 def test_a305_counts_suspended_terms_out_and_does_not_judge_what_it_cannot_count(tmp_path, cli):
     """李华 enrolled 2022-09-01, 休学 2023-09-04, 复学 2024-09-02: 2024秋 and 2025春 are her second

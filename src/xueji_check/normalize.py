@@ -501,7 +501,8 @@ def grade_year(raw: pl.Expr) -> pl.Expr:
 #   …第二学期 …下学期 …春季学期 2024-2025-2                 -> 2025 spring
 #   2024学年第一学期 / 2024学年第二学期 (the school year 2024-2025) -> 2024 autumn / 2025 spring
 # A school year whose two years are not consecutive (2024-2026) is not read, nor are months
-# (2024.09: a month is not a term) and 2024年第一学期 (without 学年 it is not clear which year).
+# (2024.09: a month is not a term), 2024年第一学期 (without 学年 it is not clear which year) and two
+# terms in one cell (2024秋+2025春).
 _TERM_DASHES = ["/", "~", "～", "至", "—", "–", "－", "_", "、"]
 _TERM_ACAD = (r"^(\d{4}|\d{2})-(\d{4}|\d{2})(?:学年度|学年|年度|年)?-?"
               r"(第?[一二12]学?期|[上下]学?期|[秋春]季?学?期?|[12]|\([12一二]\))")
@@ -519,6 +520,15 @@ def _year(e: pl.Expr) -> pl.Expr:
 def _term_text(raw: pl.Expr) -> pl.Expr:
     s = compact(raw).str.replace_many(_TERM_DASHES, ["-"] * len(_TERM_DASHES)).str.replace_all(r"-+", "-")
     return s.str.replace_many(["（", "）"], ["(", ")"])
+
+
+# Two terms in one cell (2024年秋季、2025年春季; 2024秋+2025春; 2024年上半年至2024年下半年): a row of
+# two terms (a year's amount, perhaps) is no term: not read, rather than read as its first one.
+_TERM_ANY = r"(?:\d{4}|\d{2})年?度?(?:[春秋]|[上下]半年)"
+
+
+def _two_terms(s: pl.Expr) -> pl.Expr:
+    return s.str.count_matches(_TERM_ANY) >= 2
 
 
 def _term_parts(s: pl.Expr) -> dict[str, pl.Expr]:
@@ -560,8 +570,10 @@ def term_struct(raw: pl.Expr) -> pl.Expr:
     """A term as schools write it (the forms above) → struct of ``year``, ``season``
     (spring/autumn) and ``label`` (`2018春`); all null when the text is not one of those forms.
     Expression form (a literal, a scan of titles); tables use the staged `add_term_columns`."""
-    year, season, label = _term_from_parts(**_term_parts(_term_text(raw)))
-    return pl.struct(year=year, season=season, label=label)
+    text = _term_text(raw)
+    year, season, label = _term_from_parts(**_term_parts(text))
+    one = ~_two_terms(text).fill_null(False)
+    return pl.struct(year=pl.when(one).then(year), season=pl.when(one).then(season), label=pl.when(one).then(label))
 
 
 def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
@@ -571,7 +583,9 @@ def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"), _term_text(pl.col(raw_col)).alias("_t_s"))
     lf = lf.with_columns(*[e.alias(parts[k]) for k, e in _term_parts(pl.col("_t_s")).items()])
     year, season, label = _term_from_parts(**{k: pl.col(c) for k, c in parts.items()})
-    lf = lf.with_columns(label.alias(name), year.alias(f"{name}_year"), season.alias(f"{name}_season"))
+    one = ~_two_terms(pl.col("_t_s")).fill_null(False)
+    lf = lf.with_columns(pl.when(one).then(label).alias(name), pl.when(one).then(year).alias(f"{name}_year"),
+                         pl.when(one).then(season).alias(f"{name}_season"))
     return lf.drop("_t_s", *parts.values())
 
 
