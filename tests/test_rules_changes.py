@@ -321,6 +321,22 @@ def test_c203_roster_active_but_latest_change_is_leave(tmp_path, cli):
     assert "复学" in c["message"][1] and "应为「在校」" in c["message"][1]
 
 
+def test_c203_a_student_who_left_and_enrolled_again_is_judged_on_the_new_registration(tmp_path, cli):
+    """张三 left (退学 2024-01-08, 学籍号 D1) and enrolled again in September (学籍号 D2, 在校): his
+    old row says 退学, his new row was registered after that change and is right (it had been
+    "名册应为退学"). Near miss: 李四's 退学 came after his only enrolment, and the roster still says
+    在校: C203."""
+    a, b = make_id("20070101", seq="123"), make_id("20070102", seq="133")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS,
+                                                 roster_row("D1", "张三", a, enroll="2023-09-01", status="退学"),
+                                                 roster_row("D2", "张三", a, enroll="2024-09-01"),
+                                                 roster_row("D3", "李四", b, enroll="2023-09-01")])
+    changes = changes_file(tmp_path, [["D1", "张三", a, "东方技工学校", "退学", "2024-01-08", "2024-01-09"],
+                                      ["D3", "李四", b, "东方技工学校", "退学", "2024-01-08", "2024-01-09"]])
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-11-30")
+    assert r.rule("C203")["student_id"].to_list() == ["D3"], r.rule("C203")["message"].to_list()
+
+
 def test_c203_messy_ids_match_across_files(tmp_path, cli):
     a = make_id("19800101", seq="123")  # 15-digit form in the changes file
     old = a[:6] + a[8:17]

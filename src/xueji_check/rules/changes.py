@@ -407,7 +407,8 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
     what="同一学生最近一次异动为退学/转出/休学/毕业而名册仍为在校，或最近一次异动为复学/转入而名册不是在校。审批状态为未通过或已撤销的异动、"
          "异动日期晚于检查基准日（--as-of）的异动不计；审批状态为待审核的异动尚未生效，按此前最近一次已生效的异动比对；"
          "名册与之不一致、却与其后待审核的异动一致的（学校已先改了名册），不作判断，计入未能判断的行。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
-         "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。",
+         "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。"
+         "名册行的入学日期或注册日期晚于该异动的，是异动之后的另一次注册（退学后重新入学、用新学籍号注册，或经本校记录的转学转来），不与该异动比对。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
     example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
 )
@@ -453,6 +454,12 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
                .agg(pl.col("change_type").last().alias("_wait_type"), pl.col("_pend").last().alias("_waits"))
                .filter(pl.col("_waits")).select(*keys, "_wait_type"))
     j = ro.join(latest, on=keys, how="inner").join(waiting, on=keys, how="left")
+    # a roster row whose registration came after the change (入学日期 or 注册日期 later than it: the
+    # student left and enrolled again under a new 学籍号, or came here by the 转学 this school
+    # recorded) is another registration than the one the change was about
+    later = [pl.col(c) for c in ("enroll_date", "register_date") if c in rcols]
+    if later:
+        j = j.filter(~pl.any_horizontal([(pl.col("_last_date") < c).fill_null(False) for c in later]))
 
     def disagrees(change_type: pl.Expr) -> pl.Expr:
         return ((change_type.is_in(list(LEAVING)) & (pl.col("status") == "在校"))
