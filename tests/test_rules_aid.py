@@ -405,6 +405,24 @@ def test_a304_a_schools_own_number_without_id_is_not_one_student_across_schools(
     assert r.rule("A304").height == 2, r.rule("A304")["message"].to_list()
 
 
+def test_a304_the_same_number_and_name_at_two_schools_are_the_students_the_rosters_name(tmp_path, cli):
+    """2024001 王伟 at 甲 and 2024001 王伟 at 乙 (each school's own 学号, no ID in the aid rows): the
+    rosters give them two ID numbers, so they are two students (one grant each had been called a
+    cross-school duplicate). Near misses: without the rosters they cannot be told apart (reported,
+    as documented), and 王伟 paid twice at 甲 is reported with the rosters too."""
+    headers = ["学号", "姓名", "学校名称", "学期", "资助类型", "金额", "发放日期"]
+    a = write_csv(tmp_path / "资助_甲校.csv", [headers, ["2024001", "王伟", "甲技工学校", "2024秋", "国家助学金", "1000", "2024-11-20"]])
+    b = write_csv(tmp_path / "资助_乙校.csv", [headers, ["2024001", "王伟", "乙技工学校", "2024秋", "国家助学金", "1000", "2024-11-25"]])
+    ra = write_xlsx(tmp_path / "名册_甲.xlsx", [ROSTER_HEADERS, roster_row("2024001", "王伟", A, school="甲技工学校")])
+    rb = write_xlsx(tmp_path / "名册_乙.xlsx", [ROSTER_HEADERS, roster_row("2024001", "王伟", B, school="乙技工学校")])
+    r = check(cli, "--aid", a, "--aid", b, "--roster", ra, "--roster", rb, as_of="2025-06-30")
+    assert r.rule("A304").height == 0, r.rule("A304")["message"].to_list()
+    assert check(cli, "--aid", a, "--aid", b, as_of="2025-06-30").rule("A304").height == 2
+    c = write_csv(tmp_path / "资助_甲校2.csv", [headers, ["2024001", "王伟", "甲技工学校", "2024年秋季学期", "国家助学金", "1000", "2024-12-20"]])
+    r = check(cli, "--aid", a, "--aid", b, "--aid", c, "--roster", ra, "--roster", rb, as_of="2025-06-30")
+    assert sorted(r.rule("A304")["file"].str.replace(r"^.*/", "").to_list()) == ["资助_甲校.csv", "资助_甲校2.csv"]
+
+
 def test_a309_a_provinces_own_card_word_is_read_before_the_patterns(tmp_path, cli):
     """aid_card_methods = [… "惠民一卡通"]: 银行卡（惠民一卡通） is that card (the patterns alone read
     银行卡, found by review). Near misses: 现金（未办惠民一卡通） is cash; 银行卡 alone is a bank card."""

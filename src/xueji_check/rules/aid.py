@@ -348,7 +348,8 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
     clause="三（五）", needs={"aid": ("term", "aid_type")},
     what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。同一学生按证件号码认定；"
          "没有证件号码的按学籍号加姓名（学校自编的学号在各校会重复，学号相同、姓名不同的是两名学生；姓名空着的行，"
-         "取同一学校同一学籍号其他行的姓名）。"
+         "取同一学校同一学籍号其他行的姓名）；其学籍号在本校名册中找得到的，按名册中该生的证件号码认定"
+         "（两校各有一名学号 2024001 的「王伟」、名册中身份证号不同，是两名学生）。"
          "国家助学金由同一学校分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报"
          "（合计不超过标准时，分次发放与重复发放无法区分；各档标准低于 grant_per_term 的省份请把它设为本省的标准）；"
          "两所学校各发一次的、合计超过标准的照报，并写明合计金额。" + NOT_REFUSED,
@@ -383,6 +384,15 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
         name = pl.lit(None, pl.String)
     who_ = pl.when(sid_row & name.is_not_null()).then(pl.concat_str([pl.col("_key"), pl.lit("|"), name])) \
         .otherwise(pl.col("_key"))
+    if ctx.has("roster") and "school_name" in cols and "school_name" in ctx.columns("roster"):
+        # a row without a document whose 学籍号 the roster has at the row's own school is that
+        # roster row's student: 2024001 王伟 at 甲 and 2024001 王伟 at 乙, two students the rosters
+        # give two ID numbers, are two (the matched roster fields sit beside the aid rows in the
+        # same order: `with_roster`)
+        lf = awarded(ctx, joined(ctx))
+        own = (pl.col("r_school_name") == pl.col("school_name")).fill_null(False) \
+            & pl.col("r__key").is_not_null() & ~pl.col("r__key").str.starts_with("SID:")
+        who_ = pl.when(sid_row & own).then(pl.col("r__key")).otherwise(who_)
     lf = lf.with_columns(_who=who_).filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
     place = pl.concat_str([school, pl.lit(" "), row_ref(multi_sheet_files(ctx))])
