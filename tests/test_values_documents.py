@@ -73,7 +73,18 @@ def test_near_miss_forms_of_each_type():
 def test_without_a_type_a_passport_shape_is_suspect_and_a_plain_bad_id_is_not():
     out = st(["E12345678", "H0123456700", "USA440108050612", "4101052008", "41010520080101123X", "12345678"])
     assert out["status"].to_list() == ["suspect", "suspect", "suspect", "length", "check", "length"]
-    assert out["key"].to_list()[:3] == ["证件:E12345678", "证件:H0123456700", "证件:USA440108050612"]
+    # (an untyped H/M number of 10 digits: a 港澳 permit, keyed on its lifelong part)
+    assert out["key"].to_list()[:3] == ["证件:E12345678", "证件:H01234567", "证件:USA440108050612"]
+
+
+def test_an_untyped_hk_permit_with_and_without_its_renewal_count_is_one_person():
+    """H12345678 and H1234567801 with no 证件类型 column: one holder (A311 had called the two rows
+    of one student sharing a card two students). Near miss: H12345679 is another holder, and a
+    passport-shaped E1234567801 keeps all its digits."""
+    out = st(["H12345678", "H1234567801", "h12345678 02", "H12345679", "E1234567801"])
+    keys = out["key"].to_list()
+    assert keys[0] == keys[1] == keys[2] == "证件:H12345678", keys
+    assert keys[3] == "证件:H12345679" and keys[4] == "证件:E1234567801", keys
 
 
 def test_mask_short_numbers():

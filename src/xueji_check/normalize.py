@@ -266,7 +266,10 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
     lf = lf.with_columns(status.alias(f"{name}__status"))
     st = pl.col(f"{name}__status")
     keyed = st.is_in(["ok", "suspect", "other"])
-    lifelong = pl.when(c == "hm").then(s.str.slice(0, 9)).when(c == "tw").then(s.str.slice(0, 8)).otherwise(s)
+    # (an untyped H/M number of 10 digits is a 港澳 permit with its renewal count: H12345678 and
+    # H1234567801 are one person, as A302 matches them)
+    lifelong = pl.when(c == "hm").then(s.str.slice(0, 9)).when(c == "tw").then(s.str.slice(0, 8)) \
+        .when((c == "id") & s.str.contains(r"^[HM]\d{10}$")).then(s.str.slice(0, 9)).otherwise(s)
     label = pl.when(c == "id").then(pl.lit("证件")).otherwise(pl.col(f"{name}__doc"))
     gender = pl.when(full.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男")).otherwise(pl.lit("女"))
     lf = lf.with_columns(
