@@ -384,15 +384,23 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
         name = pl.lit(None, pl.String)
     who_ = pl.when(sid_row & name.is_not_null()).then(pl.concat_str([pl.col("_key"), pl.lit("|"), name])) \
         .otherwise(pl.col("_key"))
-    if ctx.has("roster") and "school_name" in cols and "school_name" in ctx.columns("roster"):
-        # a row without a document whose 学籍号 the roster has at the row's own school is that
-        # roster row's student: 2024001 王伟 at 甲 and 2024001 王伟 at 乙, two students the rosters
-        # give two ID numbers, are two (the matched roster fields sit beside the aid rows in the
-        # same order: `with_roster`)
-        lf = awarded(ctx, joined(ctx))
-        own = (pl.col("r_school_name") == pl.col("school_name")).fill_null(False) \
-            & pl.col("r__key").is_not_null() & ~pl.col("r__key").str.starts_with("SID:")
-        who_ = pl.when(sid_row & own).then(pl.col("r__key")).otherwise(who_)
+    rcols = ctx.columns("roster") if ctx.has("roster") else []
+    if {"school_name", "student_id"} <= set(cols) and {"school_name", "student_id", "id_number__key"} <= set(rcols):
+        # a row without a document whose 学籍号 the roster has at the row's own school (one
+        # document there) is that roster student: 2024001 王伟 at 甲 and 2024001 王伟 at 乙, two
+        # students the rosters give two ID numbers, are two. A lookup in the few such pairs (the
+        # rows without a document), not a join of the aid table with the roster.
+        at = pl.concat_str([sid_same(pl.col("student_id")), pl.lit("\x1f"), school_base(pl.col("school_name"))])
+        asked = lf.filter(sid_row).select(at.alias("_at")).drop_nulls().unique().collect(engine="streaming")
+        if asked.height:
+            docs = (ctx.lf("roster").filter(pl.col("id_number__key").is_not_null())
+                    .select(at.alias("_at"), "id_number__key")
+                    .filter(pl.col("_at").is_in(asked["_at"].to_list())).unique()
+                    .group_by("_at").agg(pl.col("id_number__key").first(), pl.len().alias("_docs"))
+                    .filter(pl.col("_docs") == 1).collect(engine="streaming"))
+            if docs.height:
+                doc = at.replace_strict(docs["_at"], docs["id_number__key"], default=None, return_dtype=pl.String)
+                who_ = pl.when(sid_row & doc.is_not_null()).then(doc).otherwise(who_)
     lf = lf.with_columns(_who=who_).filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
     place = pl.concat_str([school, pl.lit(" "), row_ref(multi_sheet_files(ctx))])

@@ -152,19 +152,20 @@ def _sid_documents(ctx: Context) -> pl.LazyFrame | None:
     return sid_map
 
 
-def with_person(ctx: Context, kind: str) -> pl.LazyFrame:
-    """The rows of `kind` with `_person`, who the row is about: the document key
+def with_person(ctx: Context, kind: str, rows: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The rows of `kind` (or `rows`, some of them) with `_person`, who the row is about: the document key
     (`id_number__key`: a GB 11643 number, else type + number); for a row without one, the
     document key its 学籍号 has in another row of any table (when that 学籍号 has exactly one);
     else `SID:` + 学籍号; null when the row has neither. 学籍号 are compared in their `sid_same`
     form. So one student written with an ID in one row and only a 学籍号 in another (00240003 there,
     240003 or d… for D… here) is one person, not two."""
     cols = ctx.columns(kind)
+    base = ctx.lf(kind) if rows is None else rows
     doc = pl.col("id_number__key") if "id_number__key" in cols else pl.lit(None, pl.String)
     if "student_id" not in cols:
-        return ctx.lf(kind).with_columns(_person=doc)
+        return base.with_columns(_person=doc)
     sid_map = _sid_documents(ctx)
-    lf = ctx.lf(kind).with_columns(_sid=sid_same(pl.col("student_id")))
+    lf = base.with_columns(_sid=sid_same(pl.col("student_id")))
     if sid_map is not None:
         lf = lf.join(sid_map, on="_sid", how="left")
         mapped = pl.col("_sid_doc")

@@ -14,7 +14,14 @@ from xueji_check.engine import Context, note_unjudged, unreadable
 from xueji_check.findings import emit
 from xueji_check.normalize import mask_id, name_damaged
 from xueji_check.registry import rule
-from xueji_check.rules.changes import multi_sheet_files, others_by_person, row_ref, who, with_person
+from xueji_check.rules.changes import (
+    multi_sheet_files,
+    others_by_person,
+    row_ref,
+    sid_same,
+    who,
+    with_person,
+)
 from xueji_check.schools import SEVERAL, UNNAMED, school_base
 
 ACTIVE = ("在校", "休学")
@@ -440,11 +447,13 @@ def late_registration(ctx: Context) -> pl.LazyFrame:
         _season=pl.when(pl.col("enroll_date").dt.month() <= 6).then(pl.lit("spring")).otherwise(pl.lit("autumn")),
         _unborn=(pl.col("enroll_date") < birth).fill_null(False),
     ).join(deadlines, on=["_year", "_season"], how="left")
-    came, later = transferred_in(ctx)
     # the late rows first (few), then those transferred in taken out: the anti-join's left side
     # is then the late rows, not the whole roster
-    late = lf.filter(pl.col("register_date") > pl.col("_deadline")) \
-        .join(came, on=["_tid", "_row"], how="anti") \
+    # (collected here, one streaming pass: the late rows are few, and every test of a transfer
+    # below then runs on them alone, not on a plan that reads the roster again beside the others)
+    late = lf.filter(pl.col("register_date") > pl.col("_deadline")).collect(engine="streaming").lazy()
+    came, later = transferred_in(ctx, late)
+    late = late.join(came, on=["_tid", "_row"], how="anti") \
         .join(later.with_columns(_later=pl.lit(True)), on=["_tid", "_row"], how="left")
     note_unjudged(ctx, "R108", "roster", {
         "入学日期早于身份证号中的出生日期（入学日期有误）": pl.col("_unborn"),
@@ -486,7 +495,7 @@ LEFT_BY_TRANSFER = ("转出", "转学")  # roster statuses of a student who left
 TRANSFER_LAG_DAYS = 31  # a 转入 approved up to a month after the registration made for it
 
 
-def transferred_in(ctx: Context) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def transferred_in(ctx: Context, among: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """The roster rows (`_tid`, `_row`) of students who came by transfer, and those of students
     with a 转入 change at their school dated after their 注册日期, by at most TRANSFER_LAG_DAYS (a
     transfer the registration may or may not have been for: not judged). A student came by
@@ -503,18 +512,21 @@ def transferred_in(ctx: Context) -> tuple[pl.LazyFrame, pl.LazyFrame]:
       before the row's 注册日期 when both are known;
     - another roster row of the same person, at another school, says 转出 or 转学.
 
-    Schools are compared without a bracketed campus (`schools.school_base`)."""
+    Schools are compared without a bracketed campus (`schools.school_base`). Only the rows of
+    `among` (roster rows with their fields: the late ones, few) are looked at: a province's roster
+    is not joined with itself."""
     ix = ["_tid", "_row"]
     cols = ctx.columns("roster")
     parts = []
     later = []
+    mine = among
     if "status__raw" in cols:
-        parts.append(ctx.lf("roster").filter(pl.col("status__raw").str.contains("转入").fill_null(False)).select(ix))
-    rows = with_person(ctx, "roster").filter(pl.col("_person").is_not_null()).select(
-        *ix, "_person", _at=school_base(_col(cols, "school_name")), _reg=_col(cols, "register_date", pl.Date))
+        parts.append(mine.filter(pl.col("status__raw").str.contains("转入").fill_null(False)).select(ix))
     known_apart = pl.col("_to").is_not_null() & pl.col("_at").is_not_null() & (pl.col("_to") != pl.col("_at"))
     not_after = (pl.col("_on") <= pl.col("_reg")).fill_null(True)
+    at = {"_at": school_base(_col(cols, "school_name")), "_reg": _col(cols, "register_date", pl.Date)}
     if ctx.has("changes", "change_type"):
+        rows = with_person(ctx, "roster", mine).filter(pl.col("_person").is_not_null()).select(*ix, "_person", **at)
         ccols = ctx.columns("changes")
         # the school a change is at: its school column, else the school its table is charged to
         # (the title 西山技工学校2025年春季学期学籍异动记录)
@@ -538,12 +550,15 @@ def transferred_in(ctx: Context) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         soon = (pl.col("_on") <= pl.col("_reg") + pl.duration(days=TRANSFER_LAG_DAYS)).fill_null(False)
         later.append(pairs.filter(came & ~not_after & soon).select(ix))
     if "status" in cols:
-        left = (with_person(ctx, "roster")
-                .filter(pl.col("_person").is_not_null()
-                        & (pl.col("status").is_in(LEFT_BY_TRANSFER)
-                           | _col(cols, "status__raw").str.contains("转出|转学").fill_null(False)))
-                .select("_person", _to=school_base(_col(cols, "school_name"))).unique())
-        parts.append(rows.join(left, on="_person", how="inner").filter(known_apart).select(ix))
+        # (rosters to rosters: the document, else the 学籍号; the map of 学籍号 to documents over
+        # every table `with_person` builds is not needed here, and held half a gigabyte at 1M rows)
+        person = pl.coalesce(_col(cols, "id_number__key"), pl.lit("SID:") + sid_same(_col(cols, "student_id")))
+        gone = ctx.lf("roster").filter(pl.col("status").is_in(LEFT_BY_TRANSFER)
+                                       | _col(cols, "status__raw").str.contains("转出|转学").fill_null(False))
+        left = gone.select(_person=person, _to=school_base(_col(cols, "school_name"))) \
+            .filter(pl.col("_person").is_not_null()).unique()
+        here = mine.select(*ix, _person=person, **at).filter(pl.col("_person").is_not_null())
+        parts.append(here.join(left, on="_person", how="inner").filter(known_apart).select(ix))
     empty = ctx.lf("roster").select(ix).clear()
     return (pl.concat(parts).unique() if parts else empty), (pl.concat(later).unique() if later else empty)
 
