@@ -323,6 +323,18 @@ def test_a309_not_yet_paid_or_collected_by_someone_else(tmp_path, cli):
     assert r.json["run"]["unjudged"]["A309"]["rows"] == 1
 
 
+def test_a309_a_row_not_paid_yet_is_not_judged(tmp_path, cli):
+    """资助卡（未激活）or 现金 on a row whose 发放日期 is empty or 待发放: nothing was paid, so no
+    "not paid through the aid card" (it had been an error); counted as not judged. Near miss: the
+    same method on a paid row is A309."""
+    aid = [aid_row("S1", "张三", A, method="资助卡（未激活）", pay=""),
+           aid_row("S2", "李四", B, method="现金", pay="待发放"),
+           aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", method="现金")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A309")["row"].to_list() == ["5"], r.rule("A309")["message"].to_list()
+    assert r.json["run"]["unjudged"]["A309"]["reasons"] == {"尚未发放（发放日期为空）": 2}, r.json["run"]["unjudged"]
+
+
 def test_a310_ledger_incomplete(tmp_path, cli):
     aid = [aid_row("S1", "张三", A, signed="否"), aid_row("S2", "李四", B, signed="李四"),  # a written name
            aid_row("S1", "张三", A, term="2019春", apply="2019-04-01", signed="√", card=""),

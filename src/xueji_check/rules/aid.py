@@ -52,6 +52,20 @@ NOT_REFUSED = ("审批状态为未通过（不通过、驳回、退回、不予�
                "的申请不判断：申请已被拒绝，没有发放资金。")
 
 
+_SAID_UNPAID = r"^\s*$|^(?:未|无|不|否|没有|暂未|尚未|待|暂缓|缓发|停发|取消)"
+
+
+def _not_paid(cols: list[str]) -> pl.Expr:
+    """True where the table has a 发放日期 column and this row shows no payment: the date empty,
+    or a text that says it was not paid (未发放, 无, 待发放, 暂缓发放, 停发, 取消发放; 已发放（日期
+    不详） was paid). False when the table has no such column (nothing says it was not paid)."""
+    if "pay_date" not in cols:
+        return pl.lit(False)
+    raw = pl.col("pay_date__raw") if "pay_date__raw" in cols else pl.lit(None, pl.String)
+    said_unpaid = raw.str.contains(_SAID_UNPAID).fill_null(True)
+    return pl.col("pay_date").is_null() & said_unpaid
+
+
 def refused_unpaid(cols: list[str]) -> pl.Expr:
     """Boolean per aid row: the application was refused (审批状态 in REFUSED) and the row shows no
     payment (发放日期 empty, or a text that says it was not paid: 未发放, 无, 待发放, 停发). Nothing was awarded
@@ -60,15 +74,9 @@ def refused_unpaid(cols: list[str]) -> pl.Expr:
     judged as paid (and A312 reports it)."""
     if "approval_status" not in cols:
         return pl.lit(False)
-    if "pay_date" in cols:
-        raw = pl.col("pay_date__raw") if "pay_date__raw" in cols else pl.lit(None, pl.String)
-        # (a text that starts by saying so: 未发放, 无, 暂未发放; 已发放（日期不详） was paid)
-        # (待发放, 暂缓发放, 停发, 取消发放 say the same)
-        said_unpaid = raw.str.contains(r"^\s*$|^(?:未|无|不|否|没有|暂未|尚未|待|暂缓|缓发|停发|取消)").fill_null(True)
-        paid = pl.col("pay_date").is_not_null() | ~said_unpaid
-    else:
-        paid = pl.lit(False)
-    return (pl.col("approval_status").is_in(list(REFUSED)) & ~paid).fill_null(False)
+    # (a refused row in a table without 发放日期 shows no payment either)
+    unpaid = _not_paid(cols) if "pay_date" in cols else pl.lit(True)
+    return (pl.col("approval_status").is_in(list(REFUSED)) & unpaid).fill_null(False)
 
 
 def awarded(ctx: Context, lf: pl.LazyFrame | None = None) -> pl.LazyFrame:
@@ -647,7 +655,8 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     what="国家助学金的发放方式是现金、银行卡、社会保障卡或其他（发放方式的规定取值中资助卡/中职资助卡以外的，"
          "aid_card_methods；以社会保障卡发放的省份可在策略文件中加上）。发放方式按数据说明中该列的取值读，与 S007 "
          "相同：含「资助卡」的写法（资助卡发放、转账至资助卡、银行卡（资助卡））算资助卡，写明现金、微信、支付宝、代领"
-         "或未办理资助卡的不算；无法识别的写法（如「打卡」「未发放」）不报，计入未能判断的行（S007 报其取值）。" + NOT_REFUSED,
+         "或未办理资助卡的不算；无法识别的写法（如「打卡」「未发放」）不报，计入未能判断的行（S007 报其取值）。"
+         "表中有发放日期列、而该行尚未发放（发放日期为空，或写明未发放、待发放等）的，没有发放可判断，计入未能判断的行。" + NOT_REFUSED,
     why="国家助学金须通过资助卡发放到学生本人，不得发放现金（三（五））。",
     example="发放方式「现金」「资助卡未激活，发现金」→ A309；「资助卡发放」不报；「打卡」不报，计入未能判断。",
 )
@@ -667,8 +676,11 @@ def grant_not_via_aid_card(ctx: Context) -> pl.LazyFrame | None:
     grant = (pl.col("aid_type") == GRANT) & method.is_not_null()
     judged = method.is_in(values)
     # a way of writing it that names no known method: not judged (a guess would accuse the school)
-    note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~judged})
-    lf = awarded(ctx).filter(grant & ~card & judged)
+    # a row not paid yet (the table has 发放日期, this row none): no payment to judge the way of
+    unpaid = _not_paid(ctx.columns("aid"))
+    note_unjudged(ctx, "A309", "aid", {"发放方式无法识别": grant & ~card & ~judged,
+                                       "尚未发放（发放日期为空）": grant & ~card & judged & unpaid})
+    lf = awarded(ctx).filter(grant & ~card & judged & ~unpaid)
     cols = ctx.columns("aid")
     msg = pl.concat_str([what(cols), pl.lit("发放方式为「"), pl.col("pay_method__raw"),
                          pl.lit(f"」，国家助学金应通过{'、'.join(ok)}发放；请改为资助卡发放并核实资金去向")])
