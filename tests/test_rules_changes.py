@@ -126,6 +126,21 @@ def test_c201_a_status_that_says_reported_or_cannot_be_read_is_no_unreported_cha
         "申报日期为空、审批状态表明已申报": 5, "申报日期为空、审批状态无法识别（S007）": 1}, r.json["run"]["unjudged"]
 
 
+def test_c201_an_export_is_judged_as_of_its_export_date(tmp_path, cli):
+    """The changes file says 导出日期：2025年1月6日 under its title: a 休学 of 2024-12-30 without a
+    申报日期 was five working days old then, not "仍未申报…已过 100 个工作日" as of the check date
+    (the export cannot show a report made after it). Near miss: a change whose deadline had passed
+    by the export date is reported, as of that date, and says so."""
+    a, b = make_id("20070101", seq="123"), make_id("20070102", seq="133")
+    f = write_xlsx(tmp_path / "异动.xlsx", [["东方技工学校学籍异动记录"], ["导出日期：2025年1月6日 10:15"], CHANGE_HEADERS,
+                                            ["S1", "张三", a, "东方技工学校", "休学", "2024-12-30", ""],
+                                            ["S2", "李四", b, "东方技工学校", "退学", "2024-12-02", ""]], title=None)
+    r = check(cli, "--changes", f, as_of="2025-06-30")
+    (msg,) = r.rule("C201")["message"].to_list()
+    assert r.rule("C201")["student_id"].to_list() == ["S2"]
+    assert "截至 2025-01-06（该表的导出日期）仍未申报" in msg and "2025-06-30" not in msg, msg
+
+
 def test_c201_a_change_sent_back_and_reported_again_was_reported_when_first_reported(tmp_path, cli):
     """张三's 休学 reported on 2025-03-05 (on time), sent back (退回) and reported again on 04-01: it
     was reported in time, not 21 working days late. 王五's 休学 is on the whole school's sheet with

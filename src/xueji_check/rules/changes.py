@@ -6,6 +6,10 @@ the unknown-calendar note, a stable student key).
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import re
+
 import polars as pl
 
 from xueji_check import normalize as nz
@@ -207,11 +211,30 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
     return pl.concat_str([name, pl.lit("（"), place(cols, multi), pl.lit("）")])
 
 
+# An export's date as systems and clerks write it in a title or under the table: 导出日期：2025年1月6日,
+# 导出时间 2025-01-06 10:15, 数据截至 2025.1.6, 生成日期/打印日期/制表日期 (not 截止日期: a deadline).
+_EXPORT_DATE = re.compile(r"(?:(?:导出|生成|打印|制表|下载|统计)(?:日期|时间)|数据截[至止](?:日期|时间)?)\s*[：:]?\s*"
+                          r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+def export_date(t) -> dt.date | None:
+    """The day a table says it was exported (`_EXPORT_DATE` in its title or footer lines), or
+    None; the latest when it says several."""
+    found = []
+    for line in [*t.title_lines, *t.footer_lines]:
+        for m in _EXPORT_DATE.finditer(line or ""):
+            with contextlib.suppress(ValueError):
+                found.append(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    return max(found) if found else None
+
+
 # ------------------------------------------------------------------ C201
 @rule(
     "C201", severity="error", title="学籍异动申报逾期", title_en="change reported late",
     clause="二（三）", needs={"changes": ("occurred_date",)},
     what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
+         "异动表的标题或表下写明了导出日期（「导出日期：2025年1月6日」「数据截至 2025-01-06」，也认生成、打印、制表、统计日期）、且早于 --as-of 的，"
+         "导出之后的申报表中不可能有，未申报按导出日期判断；"
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
          "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的（含已上报、已提交→待审核，已办结、审批完成→已通过等写法），已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行；"
          "审批状态无法识别的（如「初审通过」，由 S007 报出）也可能已申报，同样计入未能判断的行，写明未上报、尚未申报的除外。"
@@ -234,7 +257,15 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     # passed: not judged, rather than counted from the earliest day it could be
     month_only = (pl.col("occurred_date__ym") | pl.col("reported_date__ym")).fill_null(False)
     reasons["异动日期或申报日期只写了年月"] = pl.col("occurred_date").is_not_null() & month_only
-    lf = ctx.lf("changes").with_columns(_as_of=pl.lit(ctx.as_of), _written=pl.col("reported_date__raw").is_not_null())
+    # a table that says when it was exported (导出日期：2025年1月6日 in its title or under it) cannot
+    # show a report made after that day: "still unreported" is judged as of the earlier of the two
+    exported = {k: d for k, d in ((f"{x.file}\x00{x.sheet or ''}", export_date(x)) for x in ctx.tables.get("changes", []))
+                if d is not None and d < ctx.as_of}
+    where = pl.concat_str([pl.col("_file"), pl.lit("\x00"), pl.col("_sheet").fill_null("")])
+    cut = where.replace_strict(list(exported), list(exported.values()), default=None, return_dtype=pl.Date) \
+        if exported else pl.lit(None, pl.Date)
+    lf = ctx.lf("changes").with_columns(_as_of=pl.coalesce(cut, pl.lit(ctx.as_of)), _exported=cut.is_not_null(),
+                                        _written=pl.col("reported_date__raw").is_not_null())
     if "_key" in cols:
         # one change of one student written in several rows (the whole school's sheet and a class's
         # sheet, a record sent back (退回) and submitted again) was reported when it was first
@@ -254,7 +285,7 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     reported = pl.col("reported_date").is_not_null()
     late = reported & (pl.col("_n") > n)
     unreported = (~pl.col("_written") & pl.col("_deadline").is_not_null()
-                  & (pl.col("_deadline") < pl.lit(ctx.as_of)))
+                  & (pl.col("_deadline") < pl.col("_as_of")))
     # a row of a table without a 申报日期 column (another export beside one with it) says nothing of
     # when its change was reported: not judged, rather than called unreported
     with_col = [f"{x.file}\x00{x.sheet or ''}" for x in ctx.tables.get("changes", []) if "reported_date" in x.field_cols]
@@ -303,7 +334,9 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         pl.lit("，相隔 "), pl.col("_n").cast(pl.String), pl.lit(f" 个工作日，超过规定的 {n} 个工作日（申报期限为 "),
         day(pl.col("_deadline")), pl.lit("）；请核实逾期原因并督促学校按时申报"), note])
     msg_unrep = pl.concat_str([
-        what, pl.lit("异动日期 "), day(pl.col("occurred_date")), pl.lit(f"，截至 {ctx.as_of.isoformat()} 仍未申报（申报日期为空），已过 "),
+        what, pl.lit("异动日期 "), day(pl.col("occurred_date")), pl.lit("，截至 "), day(pl.col("_as_of")),
+        pl.when(pl.col("_exported")).then(pl.lit("（该表的导出日期）")).otherwise(pl.lit(" ")),
+        pl.lit("仍未申报（申报日期为空），已过 "),
         pl.col("_n_now").cast(pl.String), pl.lit(f" 个工作日，超过规定的 {n} 个工作日（申报期限为 "),
         day(pl.col("_deadline")), pl.lit("）；请立即申报并说明逾期原因"), note])
     msg = pl.when(reported).then(msg_late).otherwise(msg_unrep)
