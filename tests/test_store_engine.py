@@ -116,10 +116,8 @@ def test_store_scans_equal_frames_normalised_in_memory(tmp_path):
     r.close()
 
 
-def test_a_changed_file_is_read_again_the_others_not(tmp_path, monkeypatch):
-    src = province(tmp_path)
-    with st.Store.open(tmp_path / "cache") as store:
-        first = _run([src], store=store)
+def _count_reads(monkeypatch) -> list[str]:
+    """The names of the input files read (not taken from the store) from now on, in order."""
     reads: list[str] = []
     real = engine.load_file
 
@@ -128,6 +126,14 @@ def test_a_changed_file_is_read_again_the_others_not(tmp_path, monkeypatch):
         return real(inp, problems, specs, **kw)
 
     monkeypatch.setattr(engine, "load_file", counting)
+    return reads
+
+
+def test_a_changed_file_is_read_again_the_others_not(tmp_path, monkeypatch):
+    src = province(tmp_path)
+    with st.Store.open(tmp_path / "cache") as store:
+        first = _run([src], store=store)
+    reads = _count_reads(monkeypatch)
     changed = src / "学籍名册_第3技工学校.xlsx"
     rows = [ROSTER_HEADERS, roster_row("G2001", "新生", make_id(birth="20090101", seq="551"), school="第3技工学校")]
     write_xlsx(changed, rows)
@@ -167,14 +173,7 @@ def test_an_entry_copied_under_another_files_key_is_not_trusted(tmp_path, monkey
     manifest = json.loads((entries / kb / st.MANIFEST).read_text(encoding="utf-8"))
     manifest["key"] = kb
     (entries / kb / st.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    reads: list[str] = []
-    real = engine.load_file
-
-    def counting(inp, problems, specs=None, **kw):
-        reads.append(inp.path.name)
-        return real(inp, problems, specs, **kw)
-
-    monkeypatch.setattr(engine, "load_file", counting)
+    reads = _count_reads(monkeypatch)
     with st.Store.open(tmp_path / "cache") as store:
         second = _run([src], store=store)
     assert reads == [b.name], reads
