@@ -521,13 +521,14 @@ def test_a_refused_row_whose_pay_date_says_pending_or_stopped_was_not_paid(tmp_p
 def test_a309_an_aid_card_with_a_note_about_sms_banking_or_a_new_card_is_the_aid_card(tmp_path, cli):
     """资助卡（未开通短信）, 资助卡（卡已激活，未开通网银）, 资助卡（原卡未激活，已补办新卡）: paid
     through the aid card (they had been A309 errors: 未开/未激活 read as "no card"). Near misses:
-    资助卡未激活 and 未开通资助卡 still are 其他 (A309)."""
+    资助卡未激活, 未开通资助卡, 资助卡（已激活，微信转账） and 资助卡（未激活，待补办新卡） still are 其他
+    (A309)."""
     methods = ["资助卡（未开通短信）", "资助卡（卡已激活，未开通网银）", "资助卡（原卡未激活，已补办新卡）",
-               "资助卡未激活", "未开通资助卡"]
+               "资助卡未激活", "未开通资助卡", "资助卡（已激活，微信转账）", "资助卡（未激活，待补办新卡）"]
     aid = [aid_row("S1", "张三", A, term=f"{2018 + i // 2}{'秋' if i % 2 == 0 else '春'}", method=m)
            for i, m in enumerate(methods)]
     r = check(cli, *files(tmp_path, aid, std_roster()))
-    assert r.rule("A309")["row"].to_list() == ["6", "7"], r.rule("A309")["message"].to_list()
+    assert r.rule("A309")["row"].to_list() == ["6", "7", "8", "9"], r.rule("A309")["message"].to_list()
 
 
 def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):

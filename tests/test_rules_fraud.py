@@ -334,15 +334,18 @@ def test_a312_an_approval_with_a_note_or_a_level_is_approved(tmp_path, cli):
     """A final approval with a note after it (审核通过（曾退回）, 复审通过（初审未通过）, 驳回后重新申报
     已通过（2024-10-25）), 现已通过 after a refusal, a level's approval (县级审核通过) and 已批准 are
     approved: paid, no A312 and no S007 (they had been refusals, and S007 errors). Near misses:
-    不予通过（材料不全） and 未通过（已退回） paid are A312; 初审通过 is no final approval: S007."""
+    不予通过（材料不全）, 未通过（已退回） and an approval whose note is another decision (审核通过（终审
+    不通过）, 县级审核通过（市级退回）, 审核通过（待审批）) paid are A312; 初审通过 is no final approval: S007."""
     words = ["审核通过（曾退回）", "已通过（初审退回）", "复审通过（初审未通过）", "驳回后重新申报已通过（2024-10-25）",
              "退回补充材料，现已通过", "退回后通过(市级)", "县级审核通过", "审批通过（市人社局）", "已批准", "审核同意",
-             "不予通过（材料不全）", "未通过（已退回）", "初审通过"]
+             "不予通过（材料不全）", "未通过（已退回）", "审核通过（终审不通过）", "县级审核通过（市级退回）", "审核通过（待审批）",
+             "初审通过"]
     recs = [grant(f"S{i}", "张三", make_id("20080101", seq=f"{101 + 2 * i:03d}"), 审批日期="", 审批状态=w)
             for i, w in enumerate(words)]
     res = check(cli, "--aid", aid_file(tmp_path, recs))
     flagged = [words[int(r) - 3] for r in res.rule("A312")["row"].to_list()]
-    assert flagged == ["不予通过（材料不全）", "未通过（已退回）"], res.rule("A312")["message"].to_list()
+    assert flagged == ["不予通过（材料不全）", "未通过（已退回）", "审核通过（终审不通过）", "县级审核通过（市级退回）",
+                       "审核通过（待审批）"], res.rule("A312")["message"].to_list()
     assert [words[int(r) - 3] for r in res.rule("S007")["row"].to_list()] == ["初审通过"]
 
 
