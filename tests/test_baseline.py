@@ -194,3 +194,18 @@ def test_apply_baseline_unit(tmp_path):
     empty, res = apply_baseline(_frame([]), base)
     assert summary(empty, res)["per_status"] == {"new": 0, "persisting": 0}
     assert "per_status" not in summary(_frame(["a"]))
+
+
+def test_split_unverified_matches_a_file_name_only_when_it_is_unique_tonight():
+    """西城/名册.xlsx unreadable tonight says nothing of last night's findings in 东方/名册.xlsx when
+    tonight also reads a 名册.xlsx: the name is not unique, so only the whole path counts. Near
+    miss: last night's 昨晚/异动.xlsx is the same export as tonight's unreadable 今晚/异动.xlsx."""
+    from xueji_check.findings import split_unverified
+
+    old = [{"rule_id": "S002", "file": "/昨晚/东方/名册.xlsx", "fingerprint": "a"},
+           {"rule_id": "S002", "file": "/昨晚/异动.xlsx", "fingerprint": "b"},
+           {"rule_id": "S002", "file": "/今晚/西城/名册.xlsx", "fingerprint": "c"}]
+    inputs = ["/今晚/东方/名册.xlsx", "/今晚/西城/名册.xlsx", "/今晚/异动.xlsx"]
+    kept, unverified = split_unverified(old, {}, ["/今晚/西城/名册.xlsx", "/今晚/异动.xlsx"], inputs)
+    assert [r["fingerprint"] for r in kept] == ["a"]
+    assert [r["fingerprint"] for r in unverified] == ["b", "c"]

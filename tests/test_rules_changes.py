@@ -139,6 +139,12 @@ def test_c201_an_export_is_judged_as_of_its_export_date(tmp_path, cli):
     (msg,) = r.rule("C201")["message"].to_list()
     assert r.rule("C201")["student_id"].to_list() == ["S2"]
     assert "截至 2025-01-06（该表的导出日期）仍未申报" in msg and "2025-06-30" not in msg, msg
+    assert r.json["run"]["unjudged"]["C201"]["reasons"] == {"申报期限在该表的导出日期之后（导出后是否申报不得而知）": 1}
+    # review: a 统计时间 period's first day is no export date
+    g = write_xlsx(tmp_path / "异动2.xlsx", [["东方技工学校学籍异动统计表（统计时间：2024年9月1日至2024年12月31日）"], CHANGE_HEADERS,
+                                             ["S3", "王五", a, "东方技工学校", "退学", "2024-10-08", ""]], title=None)
+    (msg,) = check(cli, "--changes", g, as_of="2025-01-10").rule("C201")["message"].to_list()
+    assert "截至 2025-01-10 仍未申报" in msg, msg
 
 
 def test_c201_a_change_sent_back_and_reported_again_was_reported_when_first_reported(tmp_path, cli):
@@ -350,6 +356,14 @@ def test_c203_a_student_who_left_and_enrolled_again_is_judged_on_the_new_registr
                                       ["D3", "李四", b, "东方技工学校", "退学", "2024-01-08", "2024-01-09"]])
     r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-11-30")
     assert r.rule("C203")["student_id"].to_list() == ["D3"], r.rule("C203")["message"].to_list()
+    # review: a 转入 is compared with the registration it made (registered after it, by nature)
+    c = make_id("20070103", seq="143")
+    head = [*ROSTER_HEADERS, "注册日期"]
+    roster = write_xlsx(tmp_path / "名册2.xlsx", [head, [*roster_row("D4", "王五", c, enroll="2023-09-01", status="退学"),
+                                                         "2024-03-12"]])
+    changes = changes_file(tmp_path, [["D4", "王五", c, "东方技工学校", "转入", "2024-03-08", "2024-03-09"]], name="异动2.xlsx")
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-11-30")
+    assert r.rule("C203")["student_id"].to_list() == ["D4"], r.rule("C203")["message"].to_list()
 
 
 def test_c203_messy_ids_match_across_files(tmp_path, cli):

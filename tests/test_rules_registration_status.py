@@ -266,11 +266,12 @@ def test_ordinary_wordings_of_status_programme_length_dates_and_photos_are_read(
             ("五年一贯制", "2024-09-01", "在校", "", ""), ("18个月", "2024-09-01", "在校", "", ""),
             ("3", "202409", "在校", "", ""), ("6个月", "2024-09-01", "在校", "", ""),
             ("3", "2024-09-01", "在籍（保留学籍）", "", ""), ("3", "202413", "在校", "", ""),
-            ("3", "2021-09-01", "毕业", "2024-07-01", "未拍照")]
+            ("3", "2021-09-01", "毕业", "2024-07-01", "未拍照"), ("3", "2021-09-01", "毕业", "2024-07-01", "照片未上传"),
+            ("3", "2021-09-01", "毕业", "2024-07-01", "张未来.jpg"), ("3", "200901", "在校", "", "")]
     rows = [[f"D{i}", "张三", make_id("20080101", seq=f"{101 + 2 * i:03d}"), "男", "东方技工学校", y, "全日制", e, st, g, ph]
             for i, (y, e, st, g, ph) in enumerate(vals)]
     res = check(cli, write_xlsx(tmp_path / "in" / "名册.xlsx", [head, *rows]), as_of="2024-12-31")
     assert res.rule("S007")["student_id"].to_list() == ["D8"], messages(res, "S007")
-    assert res.rule("S006")["student_id"].to_list() == ["D9"], messages(res, "S006")
+    assert res.rule("S006")["student_id"].to_list() == ["D9", "D13"], messages(res, "S006")  # 200901: YYMMDD too
     assert res.rule("R105")["student_id"].to_list() == ["D7"], messages(res, "R105")
-    assert res.rule("R109")["student_id"].to_list() == ["D10"], messages(res, "R109")
+    assert res.rule("R109")["student_id"].to_list() == ["D10", "D11"], messages(res, "R109")

@@ -430,7 +430,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         resolved = unverified = None
         if old is not None:
             findings, resolved = apply_baseline(findings, old, show_pii=show_pii)
-            resolved, unverified = split_unverified(resolved, result.skipped, [n.path for n in result.not_checked])
+            resolved, unverified = split_unverified(resolved, result.skipped, [n.path for n in result.not_checked],
+                                                    [i.display for i in result.inputs])
         code = 2 if result.fatal else _exit_code(findings, fail_on, len(result.not_checked))
         progress.step("写出报告")
         ended = dt.datetime.now().astimezone()

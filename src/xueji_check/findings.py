@@ -242,15 +242,20 @@ def apply_baseline(df: pl.DataFrame, baseline: Path | list[dict], show_pii: bool
     return df, resolved
 
 
-def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked: list[str]
-                     ) -> tuple[list[dict], list[dict]]:
+def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked: list[str],
+                     inputs: list[str] | None = None) -> tuple[list[dict], list[dict]]:
     """The earlier findings gone from this run (`apply_baseline`'s `resolved`) split into those
     this run did check again (really resolved) and those it could not (`unverified`, each with a
     Chinese `reason`, `status` "unverified"): the rule did not run this time (`skipped`: rule id →
     why), or the finding's file was given but could not be read (`not_checked`: the shown paths of
-    the files not checked; compared whole, then by file name, as a nightly export keeps its name).
-    Gone because the data could not be read is no 已整改."""
-    names = {Path(p).name for p in not_checked}
+    the files not checked; compared whole, then by file name, as a nightly export keeps its name
+    and moves to tonight's folder, when no other input of the run (`inputs`, shown paths) has that
+    name: 西城/名册.xlsx unreadable says nothing of 东方/名册.xlsx). Gone because the data could not be
+    read is no 已整改."""
+    counts: dict[str, int] = {}
+    for p in inputs if inputs is not None else not_checked:
+        counts[Path(p).name] = counts.get(Path(p).name, 0) + 1
+    names = {Path(p).name for p in not_checked if counts.get(Path(p).name, 0) <= 1}
     whole = set(not_checked)
     kept, unverified = [], []
     for r in resolved:

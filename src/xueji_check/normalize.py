@@ -338,7 +338,7 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     )
     d = pl.col("_d_s")
     lf = lf.with_columns(
-        d.str.replace(YEAR_MONTH_6, "$1-$2")
+        _year_month_6(d)
         .str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
         .str.extract_groups(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$").alias("_d_p"),
         # Excel serials of realistic dates are five digits (1927-2173); `2018.9` is a year-month.
@@ -364,9 +364,18 @@ def add_date_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
 
 
 AMBIGUOUS_MONTH = r"^\d{4}\.1$"
-# 202409: a year and month written as six digits (as some systems export 入学年月); no other
-# reading of six digits is a date (an Excel serial of six digits is after the year 2173).
+# 202409: a year and month written as six digits (as some systems export 入学年月), read only
+# where the six digits cannot also be a day written YYMMDD (200901: 2009-01 or 2020-09-01?): such a
+# value is not guessed at (S006). An Excel serial of six digits is after the year 2173.
 YEAR_MONTH_6 = r"^((?:19|20)\d{2})(0[1-9]|1[0-2])$"
+YYMMDD_6 = r"^\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$"
+
+
+def _year_month_6(d: pl.Expr) -> pl.Expr:
+    """`d` with a six-digit year and month (`YEAR_MONTH_6`, not also a `YYMMDD_6` day) written
+    2024-09."""
+    return pl.when(d.str.contains(YEAR_MONTH_6) & ~d.str.contains(YYMMDD_6)).then(
+        d.str.replace(YEAR_MONTH_6, "$1-$2")).otherwise(d)
 # What Excel shows for a 0 or 1 in a date-formatted cell (a formula or lookup that found nothing,
 # 1899-12-30/31, 1900-01-00/01): no date of a student's life. Such a day and any before it is not
 # read (S006 says why), so no rule counts from it (a registration "45,646 days late").
@@ -410,7 +419,7 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
         s.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False))
     from_serial = (pl.lit(EXCEL_EPOCH) + pl.duration(days=serial_days)).cast(pl.Date)
     compact8 = pl.when(s.str.contains(r"^\d{8}$")).then(s.str.to_date("%Y%m%d", strict=False))
-    parts = (s.str.replace(YEAR_MONTH_6, "$1-$2").str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
+    parts = (_year_month_6(s).str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "").str.strip_chars("-")
              .str.extract_groups(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$"))
     y, m, d = parts.struct.field("1"), parts.struct.field("2"), parts.struct.field("3")
     ymd = pl.concat_str([y, m.str.zfill(2), d.fill_null("01").str.zfill(2)], separator="-").str.to_date(
@@ -1046,7 +1055,13 @@ PHOTO_MISSING_WORDS = [*FALSE_WORDS, "未采集", "待采集", "未拍", "未拍
                        "-", "--", "—"]
 
 
+# A photo cell that says it is missing in more words: 照片未上传, 待上传, 缺失, 未上传照片, 无照片.
+# (not 未 or 待 alone: 张未来.jpg is a photo)
+PHOTO_MISSING_TEXT = r"未(?:上传|采集|拍|提交|照)|待(?:上传|采集|拍|补)|缺失|缺照|没有|^无"
+
+
 def photo_missing(raw: pl.Expr) -> pl.Expr:
-    """True where a photo cell is empty or says there is no photo (PHOTO_MISSING_WORDS)."""
+    """True where a photo cell is empty or says there is no photo (PHOTO_MISSING_WORDS, or
+    PHOTO_MISSING_TEXT anywhere in it: 照片未上传, 待上传)."""
     s = compact(raw).str.to_lowercase()
-    return s.is_null() | s.is_in(PHOTO_MISSING_WORDS)
+    return s.is_null() | s.is_in(PHOTO_MISSING_WORDS) | s.str.contains(PHOTO_MISSING_TEXT).fill_null(False)

@@ -244,8 +244,8 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
     "A302", severity="error", title="资助对象不在学籍名册", title_en="aid to a student not in the roster",
     clause="三（二）", needs={"aid": (), "roster": ()},
     what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。"
-         "受助学生所在的学校不在本次的任何学籍名册中的（没有提供该校的名册，或校名写法不同，学校名称末尾括号中的校区不计），"
-         "无从查找，不报，计入未能判断的行并写明学校；名册缺少必需列、未能检查的，其学校的受助学生同样不判断。",
+         "受助学生所在的学校不在本次的任何学籍名册中、该校也没有任何受助学生在名册中找到的（没有提供该校的名册；学校名称末尾括号中的校区不计），"
+         "无从查找，不报，计入未能判断的行并写明学校（该校有受助学生在名册中找到的，是校名写法不同，其余的照常判断）；名册缺少必需列、未能检查的，其学校的受助学生同样不判断。",
     why="没有学籍的受助学生可能是虚假学籍套取资助（三（二））。",
     example="资助表中的「林虚构」，名册中既没有其身份证号也没有其学籍号 → A302；号码写法不同（15/18 位、空格、小写 x）、学籍号开头的 0 被 Excel 去掉（名册 00240000、资助表 240000）不报。",
 )
@@ -272,8 +272,12 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
     # its recipients cannot be looked for; not judged, the schools named (the info line
     # "不在本次的任何学籍名册中" says the same per file)
     if "school_name" in cols and "school_name" in rcols:
-        known = set(ctx.lf("roster").select(school_base(pl.col("school_name")).drop_nulls().unique())
-                    .collect().to_series().to_list())
+        # a school is on the rosters when they name it, or when any of its recipients was found
+        # in them (the aid table writes its name otherwise: 东方技校): its other recipients are judged
+        known = set(pl.concat([ctx.lf("roster").select("school_name"),
+                               joined(ctx).filter(pl.col("_by").is_not_null()).select("school_name")])
+                    .select(school_base(pl.col("school_name")).drop_nulls().unique())
+                    .collect(engine="streaming").to_series().to_list())
         if known:
             base = school_base(pl.col("school_name"))
             absent = (base.is_not_null() & ~base.is_in(list(known))).fill_null(False)
@@ -401,14 +405,20 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
         at = pl.concat_str([sid_same(pl.col("student_id")), pl.lit("\x1f"), school_base(pl.col("school_name"))])
         asked = lf.filter(sid_row).select(at.alias("_at")).drop_nulls().unique().collect(engine="streaming")
         if asked.height:
+            rname = pl.col("name__key") if "name__key" in rcols else pl.lit(None, pl.String)
             docs = (ctx.lf("roster").filter(pl.col("id_number__key").is_not_null())
-                    .select(at.alias("_at"), "id_number__key")
+                    .select(at.alias("_at"), "id_number__key", rname.alias("_rname"))
                     .filter(pl.col("_at").is_in(asked["_at"].to_list())).unique()
-                    .group_by("_at").agg(pl.col("id_number__key").first(), pl.len().alias("_docs"))
+                    .group_by("_at").agg(pl.col("id_number__key").first(), pl.col("_rname").first(),
+                                         pl.col("id_number__key").n_unique().alias("_docs"))
                     .filter(pl.col("_docs") == 1).collect(engine="streaming"))
             if docs.height:
                 doc = at.replace_strict(docs["_at"], docs["id_number__key"], default=None, return_dtype=pl.String)
-                who_ = pl.when(sid_row & doc.is_not_null()).then(doc).otherwise(who_)
+                # the same student only when the names agree (or the aid row has none): 2024001
+                # 王伟 is not the roster's 2024001 张三 (a 学号 another school's list reused)
+                named = at.replace_strict(docs["_at"], docs["_rname"], default=None, return_dtype=pl.String)
+                agree = name.is_null() | named.is_null() | (name == named)
+                who_ = pl.when(sid_row & doc.is_not_null() & agree).then(doc).otherwise(who_)
     lf = lf.with_columns(_who=who_).filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
     school = pl.col("school_name").fill_null("（未注明学校）") if "school_name" in cols else pl.lit("")
     place = pl.concat_str([school, pl.lit(" "), row_ref(multi_sheet_files(ctx))])

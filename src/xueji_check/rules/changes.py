@@ -212,9 +212,10 @@ def who(cols: list[str], multi: list[str]) -> pl.Expr:
 
 
 # An export's date as systems and clerks write it in a title or under the table: 导出日期：2025年1月6日,
-# 导出时间 2025-01-06 10:15, 数据截至 2025.1.6, 生成日期/打印日期/制表日期 (not 截止日期: a deadline).
-_EXPORT_DATE = re.compile(r"(?:(?:导出|生成|打印|制表|下载|统计)(?:日期|时间)|数据截[至止](?:日期|时间)?)\s*[：:]?\s*"
-                          r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+# 导出时间 2025-01-06 10:15, 数据截至 2025.1.6, 生成日期/打印日期/制表日期 (not 截止日期, a deadline,
+# nor 统计时间 or a date that starts a period: 2024年9月1日至…).
+_EXPORT_DATE = re.compile(r"(?:(?:导出|生成|打印|制表|下载)(?:日期|时间)|数据截[至止](?:日期|时间)?)\s*[：:]?\s*"
+                          r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?!\s*(?:至|到|—|－|-|~|～))")
 
 
 def export_date(t) -> dt.date | None:
@@ -233,8 +234,8 @@ def export_date(t) -> dt.date | None:
     "C201", severity="error", title="学籍异动申报逾期", title_en="change reported late",
     clause="二（三）", needs={"changes": ("occurred_date",)},
     what="异动发生之日起（不含当日）至申报日（含当日）超过 10 个工作日（change_report_workdays；按国务院节假日安排，含调休上班日）。没有申报日期、且截至 --as-of 已过期限的，报为未申报；"
-         "异动表的标题或表下写明了导出日期（「导出日期：2025年1月6日」「数据截至 2025-01-06」，也认生成、打印、制表、统计日期）、且早于 --as-of 的，"
-         "导出之后的申报表中不可能有，未申报按导出日期判断；"
+         "异动表的标题或表下写明了导出日期（「导出日期：2025年1月6日」「数据截至 2025-01-06」，也认生成、打印、制表日期；统计时间和时段的起始日不算）、且早于 --as-of 的，"
+         "导出之后的申报表中不可能有，未申报按导出日期判断，导出时尚未到期的计入未能判断的行；"
          "但已有审批日期的，说明最晚在审批日已申报：审批日期在期限内的不报，晚于期限的不能判断何时申报，计入未能判断的行；"
          "没有审批日期而审批状态为待审核、已通过、未通过或已撤销的（含已上报、已提交→待审核，已办结、审批完成→已通过等写法），已提交审批或已撤销，也不报未申报，何时申报不能判断，计入未能判断的行；"
          "审批状态无法识别的（如「初审通过」，由 S007 报出）也可能已申报，同样计入未能判断的行，写明未上报、尚未申报的除外。"
@@ -286,6 +287,10 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
     late = reported & (pl.col("_n") > n)
     unreported = (~pl.col("_written") & pl.col("_deadline").is_not_null()
                   & (pl.col("_deadline") < pl.col("_as_of")))
+    # late by the check date, not yet by the export date: what came after the export is not known
+    reasons["申报期限在该表的导出日期之后（导出后是否申报不得而知）"] = (
+        ~pl.col("_written") & pl.col("_exported") & pl.col("_deadline").is_not_null()
+        & (pl.col("_deadline") >= pl.col("_as_of")) & (pl.col("_deadline") < pl.lit(ctx.as_of)))
     # a row of a table without a 申报日期 column (another export beside one with it) says nothing of
     # when its change was reported: not judged, rather than called unreported
     with_col = [f"{x.file}\x00{x.sheet or ''}" for x in ctx.tables.get("changes", []) if "reported_date" in x.field_cols]
@@ -442,7 +447,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
          "异动日期晚于检查基准日（--as-of）的异动不计；审批状态为待审核的异动尚未生效，按此前最近一次已生效的异动比对；"
          "名册与之不一致、却与其后待审核的异动一致的（学校已先改了名册），不作判断，计入未能判断的行。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
          "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。"
-         "名册行的入学日期或注册日期晚于该异动的，是异动之后的另一次注册（退学后重新入学、用新学籍号注册，或经本校记录的转学转来），不与该异动比对。",
+         "最近一次异动为退学、转出、休学等离校异动、而名册行的入学日期或注册日期晚于它的，是异动之后的另一次注册（退学后重新入学、用新学籍号注册，或经本校记录的转学转来），不与该异动比对。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
     example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
 )
@@ -491,9 +496,11 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     # a roster row whose registration came after the change (入学日期 or 注册日期 later than it: the
     # student left and enrolled again under a new 学籍号, or came here by the 转学 this school
     # recorded) is another registration than the one the change was about
+    # (a leaving change only: a 转入's registration comes after it by nature, and is the one it made)
     later = [pl.col(c) for c in ("enroll_date", "register_date") if c in rcols]
     if later:
-        j = j.filter(~pl.any_horizontal([(pl.col("_last_date") < c).fill_null(False) for c in later]))
+        j = j.filter(~(pl.col("_last_type").is_in(list(LEAVING))
+                       & pl.any_horizontal([(pl.col("_last_date") < c).fill_null(False) for c in later])))
 
     def disagrees(change_type: pl.Expr) -> pl.Expr:
         return ((change_type.is_in(list(LEAVING)) & (pl.col("status") == "在校"))
