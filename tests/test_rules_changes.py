@@ -366,6 +366,22 @@ def test_c203_a_student_who_left_and_enrolled_again_is_judged_on_the_new_registr
     assert r.rule("C203")["student_id"].to_list() == ["D4"], r.rule("C203")["message"].to_list()
 
 
+def test_c203_a_month_only_date_in_the_month_of_another_change_is_not_ordered(tmp_path, cli):
+    """休学 2024-03-05 and 复学 written 2024年3月 (read as the 1st): which came last is not known,
+    so 在校 on the roster is not called wrong (it had been, the 复学 sorting first); counted. Near
+    miss: 复学 written 2024年4月 is after the 休学 for sure, and 休学 on the roster disagrees: C203."""
+    a, b = make_id("20070101", seq="123"), make_id("20070102", seq="133")
+    roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", a, enroll="2023-09-01"),
+                                                 roster_row("S2", "李四", b, enroll="2023-09-01", status="休学")])
+    changes = changes_file(tmp_path, [["S1", "张三", a, "东方技工学校", "休学", "2024-03-05", "2024-03-06"],
+                                      ["S1", "张三", a, "东方技工学校", "复学", "2024年3月", "2024-03-28"],
+                                      ["S2", "李四", b, "东方技工学校", "休学", "2024-03-05", "2024-03-06"],
+                                      ["S2", "李四", b, "东方技工学校", "复学", "2024年4月", "2024-04-28"]])
+    r = check(cli, "--roster", roster, "--changes", changes, as_of="2024-11-30")
+    assert r.rule("C203")["student_id"].to_list() == ["S2"], r.rule("C203")["message"].to_list()
+    assert r.json["run"]["unjudged"]["C203"]["reasons"] == {"同月的异动中有只写了年月的，无法确定哪一次在后": 1}
+
+
 def test_c203_messy_ids_match_across_files(tmp_path, cli):
     a = make_id("19800101", seq="123")  # 15-digit form in the changes file
     old = a[:6] + a[8:17]

@@ -477,7 +477,7 @@ def remove_marked_last(folder: Path) -> None:
     run's `cleanup_temporary` finds and removes it (the marker first, as rmtree went, left a
     folder of personal data nothing would ever remove)."""
     try:
-        children = sorted(folder.iterdir(), key=lambda c: (c.name == MARKER, c.name == "lock"))
+        children = list(folder.iterdir())
     except OSError:
         children = []
     for child in children:

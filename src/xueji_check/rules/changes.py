@@ -311,9 +311,8 @@ def late_change_reports(ctx: Context) -> pl.LazyFrame | None:
         # called unreported
         submitted = pl.col("approval_status").is_in(["待审核", "已通过", *NOT_HAPPENED]).fill_null(False)
         reasons["申报日期为空、审批状态表明已申报"] = unreported & ~month_only & submitted
-        # a status S007 cannot read (初审通过, 学校审核通过) may say it was reported as well: not
-        # judged either, unless it says it was not (未上报, 尚未申报)
-        # (an enum value S007 cannot read is kept as written)
+        # a status S007 cannot read (初审通过, 学校审核通过: an enum value kept as written) may say
+        # it was reported as well: not judged either, unless it says it was not (未上报, 尚未申报)
         status = pl.col("approval_status")
         unread = (status.is_not_null() & ~status.is_in(APPROVAL_STATUSES)
                   & ~status.str.contains(NOT_REPORTED)).fill_null(False)
@@ -447,6 +446,7 @@ def bulk_changes(ctx: Context) -> pl.LazyFrame | None:
          "异动日期晚于检查基准日（--as-of）的异动不计；审批状态为待审核的异动尚未生效，按此前最近一次已生效的异动比对；"
          "名册与之不一致、却与其后待审核的异动一致的（学校已先改了名册），不作判断，计入未能判断的行。异动与名册按学生和学校比对：异动的学校取其学校列，没有时取异动表标题或文件名写明的学校，"
          "再没有时取该生所在的唯一一所学校；该生在几所学校的名册中（转学）而异动没有写明学校时，无法确定异动属于哪所学校，计入未能判断的行。"
+         "最近一次异动与该生同月的另一次异动中有只写了年月的（「2024年3月」复学、2024-03-05 休学），无法确定哪一次在后，计入未能判断的行。"
          "最近一次异动为退学、转出、休学等离校异动、而名册行的入学日期或注册日期晚于它的，是异动之后的另一次注册（退学后重新入学、用新学籍号注册，或经本校记录的转学转来），不与该异动比对。",
     why="名册与异动记录不一致，说明名册没有及时更新，已离校的学生可能仍被当作在校生领取资助（二（三））。",
     example="异动记录 2025-01-10 退学，名册学籍状态仍为「在校」→ C203。",
@@ -482,13 +482,19 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     # (待审核): that one has not taken effect, and the school may already have written it in the roster
     pend = (pl.col("approval_status") == "待审核").fill_null(False) if "approval_status" in ccols else pl.lit(False)
     ordered = ch.with_columns(_pend=pend).with_row_index("_order").sort([*keys, "occurred_date", "_order"])
+    # a date with only its year and month (2024年3月, read as the 1st) in the month of another change
+    # of the student: which came last is not known (a 复学 of 2024年3月 and a 休学 of 2024-03-05)
+    ym = pl.col("occurred_date__ym").fill_null(False) if "occurred_date__ym" in ccols else pl.lit(False)
+    month = pl.col("occurred_date").dt.truncate("1mo")
     latest = (ordered.filter(~pl.col("_pend"))
               .group_by(keys, maintain_order=True)
               .agg(pl.col("change_type").last().alias("_last_type"),
                    pl.col("occurred_date").last().alias("_last_date"),
                    pl.col("_row").last().alias("_change_row"),
                    pl.col("_file").last().alias("_change_file"),
-                   pl.col("_sheet").last().alias("_change_sheet")))
+                   pl.col("_sheet").last().alias("_change_sheet"),
+                   (((month == month.last()) & (ym | ym.last())).sum() - ym.last().cast(pl.UInt32) > 0)
+                   .alias("_order_unknown")))
     waiting = (ordered.group_by(keys, maintain_order=True)
                .agg(pl.col("change_type").last().alias("_wait_type"), pl.col("_pend").last().alias("_waits"))
                .filter(pl.col("_waits")).select(*keys, "_wait_type"))
@@ -511,8 +517,10 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     # the roster disagrees with the change in effect but shows the one awaiting approval: written
     # early, or right once approved; not judged. Disagreeing with both is reported.
     early = pl.col("_wait_type").is_not_null() & ~disagrees(pl.col("_wait_type"))
-    note_unjudged(ctx, "C203", "changes", {"名册已按尚在审核中（待审核）的最近一次异动填写": bad & early}, frame=j)
-    j = j.filter(bad & ~early)
+    unknown = pl.col("_order_unknown").fill_null(False)
+    note_unjudged(ctx, "C203", "changes", {"名册已按尚在审核中（待审核）的最近一次异动填写": bad & early & ~unknown,
+                                           "同月的异动中有只写了年月的，无法确定哪一次在后": bad & unknown}, frame=j)
+    j = j.filter(bad & ~early & ~unknown)
     expected = pl.when(leaving).then(
         pl.col("_last_type").replace_strict(LEAVING, default="", return_dtype=pl.String)).otherwise(pl.lit("在校"))
     msg = pl.concat_str([
