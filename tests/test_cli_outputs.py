@@ -40,7 +40,8 @@ def test_outputs_of_an_earlier_run_are_removed_and_nothing_else(tmp_path, cli):
     r = cli("check", f, "--as-of", AS_OF, "--format", "csv,json", out=out)
     assert r.code == 1
     left = sorted(p.name for p in out.iterdir())
-    assert left == sorted(["findings.csv", "问题清单.csv", "findings.json", "我的笔记.txt", "report.html.bak", "旧报告"])
+    assert left == sorted([".xueji-check-outputs.json", "findings.csv", "问题清单.csv", "findings.json", "我的笔记.txt",
+                           "report.html.bak", "旧报告"])
     assert (out / "旧报告" / "report.html").is_file()
     assert "已移除上次运行留下、本次未生成的文件：findings.parquet、report.xlsx、report.html" in r.stdout \
         or all(n in r.stdout for n in ("findings.parquet", "report.xlsx", "report.html"))
@@ -51,7 +52,8 @@ def test_outputs_of_an_earlier_run_are_removed_and_nothing_else(tmp_path, cli):
 def test_run_outputs_lists_every_file_written(tmp_path, cli):
     r = cli("check", _roster(tmp_path), "--as-of", AS_OF, "--format", "html,json,xlsx")
     assert r.json["run"]["outputs"] == ["findings.json", "report.xlsx", "report.html"]
-    assert sorted(p.name for p in r.out.iterdir()) == sorted(r.json["run"]["outputs"])
+    # and the record of what the run wrote (report.owned)
+    assert sorted(p.name for p in r.out.iterdir()) == sorted([*r.json["run"]["outputs"], ".xueji-check-outputs.json"])
 
 
 def test_a_folder_with_an_output_name_is_left_alone(tmp_path, cli):

@@ -21,8 +21,8 @@ def _roster(tmp_path):
 def test_validate_writes_report_xlsx_with_annotated_copies(tmp_path, cli):
     r = cli("validate", _roster(tmp_path), "--as-of", "2025-01-01")
     assert r.code == 1
-    assert sorted(p.name for p in r.out.iterdir()) == sorted(["findings.csv", "问题清单.csv", "findings.json",
-                                                              "report.xlsx"])
+    assert sorted(p.name for p in r.out.iterdir()) == sorted([".xueji-check-outputs.json", "findings.csv", "问题清单.csv",
+                                                              "findings.json", "report.xlsx"])
     assert r.json["run"]["outputs"] == ["findings.csv", "问题清单.csv", "findings.json", "report.xlsx"]
     wb = openpyxl.load_workbook(r.out / "report.xlsx")
     assert {"总览", "问题清单"} <= set(wb.sheetnames)
@@ -51,7 +51,7 @@ def test_check_still_lists_each_skipped_rule(tmp_path, cli):
 
 def test_validate_format_option(tmp_path, cli):
     r = cli("validate", _roster(tmp_path), "--as-of", "2025-01-01", "--format", "json")
-    assert sorted(p.name for p in r.out.iterdir()) == ["findings.json"]
+    assert sorted(p.name for p in r.out.iterdir()) == [".xueji-check-outputs.json", "findings.json"]
 
 
 def test_quiet_line_has_the_check_date_and_the_baseline_counts(tmp_path, cli):

@@ -86,19 +86,20 @@ def test_output_folder_inside_inputs_that_already_holds_a_report(tmp_path, cli):
     assert (out / "findings.csv").read_bytes() == first  # the old report was not read as input
     assert {Path(i["path"]).name for i in r2.json["run"]["inputs"]} == {
         "名册_东方.xlsx", "名册_西方.csv", "资助.xlsx", "异动.xlsx"}
-    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "findings.json", "report.xlsx", "问题清单.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".xueji-check-outputs.json", "findings.csv", "findings.json",
+                                                     "report.xlsx", "问题清单.csv"]
 
 
 def test_existing_report_is_replaced_and_other_files_kept(tmp_path, cli):
     good = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "", make_id())])
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "findings.csv").write_text("old", encoding="utf-8")
+    cli("check", good, "--as-of", "2024-01-01", out=out)  # the earlier report
     (out / "我的笔记.txt").write_text("keep me", encoding="utf-8")
     r = cli("check", good, "--as-of", AS_OF, out=out)
-    assert r.code == 1 and r.rule("S002").height == 1
+    assert r.code == 1 and r.rule("S002").height == 1 and r.json["run"]["as_of"] == AS_OF
     assert (out / "我的笔记.txt").read_text(encoding="utf-8") == "keep me"
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # nothing hidden is left but the record of the files written (report.owned)
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".xueji-check-outputs.json"]
 
 
 @pytest.mark.parametrize("failure", ["disk_full", "bug"])

@@ -51,6 +51,7 @@ FORMAT_HELP = "输出格式，逗号分隔，可选 xlsx、csv、json、html、p
 CACHE_HELP = ("缓存文件夹：保存读取、规范化后的数据，下次只读取有变化的文件（其中有学生个人信息，"
               "见 README 的数据安全；可在策略文件中写 cache）")
 NO_CACHE_HELP = "本次不使用缓存（即使策略文件写了 cache）"
+OUT_FORCE_HELP = "--out 中已有同名文件不是本工具写出的（或写出后被修改过）时，也覆盖或删除它们"
 KIND_HELP = "表格类型：学籍名册（roster）、学籍异动（changes）、资助（aid）、公示名单（publicity）、在职参保（employed）"
 
 
@@ -246,6 +247,7 @@ def check(
     show_pii: Annotated[bool, typer.Option("--show-pii", help="输出完整身份证号（默认打码）")] = False,
     cache: Annotated[Path | None, typer.Option("--cache", metavar="文件夹", help=CACHE_HELP)] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help=NO_CACHE_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=OUT_FORCE_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示详细的调用栈")] = False,
 ) -> None:
@@ -258,7 +260,7 @@ def check(
         return _check(paths or [], {"roster": roster or [], "changes": changes or [], "aid": aid or [],
                                     "publicity": publicity or [], "employed": employed or []},
                       config, as_of, out, fail_on, baseline, formats, publicity_start, publicity_end,
-                      annotate_all, show_pii, quiet, debug, cache=cache, no_cache=no_cache)
+                      annotate_all, show_pii, quiet, debug, cache=cache, no_cache=no_cache, force=force)
 
     code = _guard(debug, _run)
     raise typer.Exit(code)
@@ -287,7 +289,8 @@ def output_names(fmts: set[str]) -> list[str]:
 
 
 def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_all, policy,
-                   inputs: list[Path], keep: list[Path] | None = None) -> tuple[list[str], list[str]]:
+                   inputs: list[Path], keep: list[Path] | None = None,
+                   checked=None) -> tuple[list[str], list[str]]:
     """Write every output into a staging folder inside `out`, then replace the earlier report
     all-or-nothing (report.publish): a run that fails or is interrupted leaves the last good
     report as it was, never a half-written or mixed one. Output files of an earlier run that
@@ -304,6 +307,7 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
         temp_dir_of,
     )
     from xueji_check.report import files as rfiles
+    from xueji_check.report.owned import RECORD, record_of
     from xueji_check.report.publish import staging
 
     names = output_names(fmts)
@@ -343,8 +347,38 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
                 raise OutputError(f"{describe_os_error(oserr, out)}；{out} 中上次的报告未被改动") from exc
             raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(oserr)}），上次的报告未被改动；"
                               f"{os_todo(oserr)}，或用 --out 换一个文件夹") from exc
-        removed = stage.commit(names, remove=stale)
+        # the record of what this run wrote (report.owned), replaced with the report in one step
+        (stage.path / RECORD).write_text(json.dumps(record_of(stage.path, names), ensure_ascii=False, indent=1),
+                                         encoding="utf-8")
+        removed = stage.commit([*names, RECORD], remove=stale, verify=checked)
     return [str(out / n) for n in names], removed
+
+
+def _check_out_folder(out: Path, fmts: set[str], inputs: list[Path], force: bool):
+    """Refuse (UsageError) when an output file to be written is one of the run's `inputs`, and,
+    unless `force`, when `out` holds a file bearing an output name that the tool did not write,
+    or that was edited after (report.owned); an input there is left alone and needs no `force`.
+    First a killed run's half-replaced report is put back (publish.clean_stale). Returns what was
+    seen, for the commit to compare again (None with `force`)."""
+    from xueji_check.load.files import shown_path
+    from xueji_check.report import same_file_as_any
+    from xueji_check.report.owned import check_folder, refusal_message
+    from xueji_check.report.publish import clean_stale
+
+    is_input = same_file_as_any(inputs)
+    for name in output_names(fmts):
+        if is_input(out / name):
+            raise UsageError(f"{shown_path(out / name)} 是本次的输入文件，报告不能写在它上面（未写出任何报告）；"
+                             "请用 --out 换一个输出文件夹")
+    if force:
+        return None
+    if out.is_dir():
+        clean_stale(out)
+    refused, checked = check_folder(out, ALL_OUTPUT_NAMES)
+    refused = [(n, why) for n, why in refused if not is_input(out / n)]
+    if refused:
+        raise UsageError(refusal_message(out, refused, shown_path(out)))
+    return checked
 
 
 def _open_store(cache: Path | None, given: list[Path]):
@@ -371,7 +405,7 @@ def _open_store(cache: Path | None, given: list[Path]):
 
 def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_start, pub_end,
            annotate_all, show_pii, quiet, debug: bool = False, validate_only: bool = False,
-           cache: Path | None = None, no_cache: bool = False) -> int:
+           cache: Path | None = None, no_cache: bool = False, force: bool = False) -> int:
     from dataclasses import replace
 
     from xueji_check import engine
@@ -405,6 +439,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
             raise UsageError(f"无法写入输出文件夹 {out}：它是本次的输入文件，报告不会写在输入文件上；"
                              "请用 --out 给出一个文件夹")
         raise UsageError(f"无法写入输出文件夹 {out}：它是一个文件，不是文件夹；请用 --out 给出一个文件夹")
+    # files in --out that the tool did not write are refused before the run, not after minutes of work
+    checked = _check_out_folder(out, fmts, given, force)
     # the baseline is read (and checked) before the run, not after minutes of work
     old = None
     if baseline is not None:
@@ -472,7 +508,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
         nothing_checked = result.fatal and findings.height == 0 and not any(result.tables.values())
         inputs = [i.path for i in result.inputs] + ([config] if config else [])
         outputs, removed = ([], []) if nothing_checked else _write_outputs(
-            out, fmts, findings, result, doc, annotate_all, policy, inputs, keep=[baseline] if baseline else [])
+            out, fmts, findings, result, doc, annotate_all, policy, inputs, keep=[baseline] if baseline else [],
+            checked=checked)
     finally:
         progress.stop()
         store.close()  # a temporary store is removed (Ctrl-C and SIGTERM included: see _guard)
@@ -517,6 +554,7 @@ def validate(
                                                     help=VALIDATE_FAIL_ON_HELP)] = ValidateFailOn.error,
     formats: Annotated[str, typer.Option("--format", metavar="格式", help=FORMAT_HELP)] = "xlsx,csv,json",
     cache: Annotated[Path | None, typer.Option("--cache", metavar="文件夹", help=CACHE_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=OUT_FORCE_HELP)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只输出一行结果")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示调用栈")] = False,
 ) -> None:
@@ -526,7 +564,7 @@ def validate(
     """
     def _run() -> int:
         return _check(paths, {}, None, as_of, out, FailOn(fail_on.value), None, formats, None, None, False, False,
-                      quiet, debug, validate_only=True, cache=cache)
+                      quiet, debug, validate_only=True, cache=cache, force=force)
 
     raise typer.Exit(_guard(debug, _run))
 

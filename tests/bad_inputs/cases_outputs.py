@@ -150,7 +150,7 @@ def stale_staging_folders_in_out(t: Path) -> Case:
     half = out / ".xueji-tmp-halfway"
     put(half / "lock", b"12345\n")
     put(half / "commit.json", json.dumps({"names": ["findings.csv"]}).encode())
-    put(half / ".old" / "findings.csv", b"earlier")
+    put(half / ".old" / "findings.csv", b"\xef\xbb\xbfrule_id,severity,dataset,file,sheet\n")  # an earlier report's
 
     def cleaned(r, case_dir: Path) -> None:
         assert not plain.exists() and not half.exists()

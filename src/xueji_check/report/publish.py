@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from xueji_check.report import OutputError, os_reason, os_todo
+from xueji_check.report.owned import Checked, check_folder, refusal_message
 
 STAGE_PREFIX = ".xueji-tmp-"
 STALE_AFTER = 6 * 3600  # seconds; only for folders whose lock cannot be tested
@@ -241,15 +242,24 @@ class Stage:
             raise
         (self.path / "tmp").mkdir()
 
-    def commit(self, names: list[str], remove: Iterable[str] = ()) -> list[str]:
+    def commit(self, names: list[str], remove: Iterable[str] = (), verify: Checked | None = None) -> list[str]:
         """Replace out/NAME by the staged NAME for every name, and take away out/NAME for every
         name in `remove` that is a file (or a link) there, all or none (module doc). `remove` is
-        for the tool's own output names only; a folder of that name is left alone. Returns the
-        names removed. Raises OutputError (Chinese) naming the file that could not be replaced."""
+        for the tool's own output names only; a folder of that name is left alone. `verify`: what
+        the run saw of the output names before it started (report.owned); a file that appeared or
+        changed since is checked again, and one the tool did not write stops the commit. Returns
+        the names removed. Raises OutputError (Chinese) naming the file that could not be replaced."""
         out, old = self.out, self.path / ".old"
         for name in names:
             fsync_path(self.path / name)
         with hold_signals() as held, _folder_lock(out):
+            if verify is not None and (changed := verify.changed()):
+                refused, _ = check_folder(out, changed)  # another run of the tool may have written them
+                if refused:
+                    from xueji_check.load.files import shown_path
+
+                    raise OutputError(refusal_message(out, refused, shown_path(out)).replace(
+                        "本次未运行，什么也没有写出", "本次没有写出任何报告文件（这些文件在检查期间放入或改动）"))
             for name in names:
                 t = out / name
                 if t.is_dir() and not t.is_symlink():
