@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -11,6 +12,7 @@ import pytest
 
 from conftest import ROSTER_HEADERS, make_id, roster_row, write_xlsx
 from xueji_check.findings import apply_baseline, summary
+from xueji_check.registry import CATALOG
 
 
 def _rows(fixed: bool = False, extra: bool = False) -> list[list]:
@@ -110,7 +112,9 @@ def test_findings_of_a_file_that_could_not_be_read_tonight_are_not_resolved(tmp_
     (tonight / f.name).write_bytes(b"PK\x03\x04 truncated")
     old = json.loads((r1.out / "findings.json").read_text(encoding="utf-8"))
     gone_rule = {**old["findings"][0], "rule_id": "R103", "fingerprint": "f" * 64}
-    gone_fixed = {**old["findings"][0], "file": str(fixed), "fingerprint": "e" * 64}
+    # fixed in 西城's roster, read tonight (its school has rows tonight; its rule compares no files)
+    gone_fixed = {**old["findings"][0], "file": str(fixed), "school": "西城技工学校", "fingerprint": "e" * 64}
+    assert not CATALOG[gone_fixed["rule_id"]].across
     old["findings"] += [gone_rule, gone_fixed]
     base = tmp_path / "基线.json"
     base.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
@@ -209,3 +213,67 @@ def test_split_unverified_matches_a_file_name_only_when_it_is_unique_tonight():
     kept, unverified = split_unverified(old, {}, ["/今晚/西城/名册.xlsx", "/今晚/异动.xlsx"], inputs)
     assert [r["fingerprint"] for r in kept] == ["a"]
     assert [r["fingerprint"] for r in unverified] == ["b", "c"]
+
+
+def test_data_missing_tonight_is_not_resolved(tmp_path, cli):
+    """A school's roster not sent tonight: its own roster findings, the aid findings that need a
+    roster there (A301–A303), and the findings of rules that compare across schools (R101 at
+    another school, A305) are 未能复核, none 已整改; the exit status does not pretend otherwise.
+    Near miss: the same data again leaves nothing resolved or unverified."""
+    src = Path(__file__).parents[1] / "sample_data"
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    shutil.copytree(src, d1)
+    shutil.copytree(src, d2)
+    (d2 / "学籍名册_东方技工学校.xlsx").unlink()
+    cli("check", d1, "--as-of", "2025-06-30", "--fail-on", "never", out=tmp_path / "昨晚")
+    base = tmp_path / "昨晚" / "findings.json"
+    assert "东方技工学校" in json.loads(base.read_text(encoding="utf-8"))["run"]["schools_present"]["roster"]
+    r = cli("check", d2, "--as-of", "2025-06-30", "--baseline", base, "--fail-on", "new", out=tmp_path / "今晚")
+    doc = r.json
+    assert doc["resolved"] == [], [(x["rule_id"], x["school"]) for x in doc["resolved"]]
+    why = {(u["rule_id"], u["school"]): u["reason"] for u in doc["unverified"]}
+    assert why[("R103", "东方技工学校")] == "本次没有东方技工学校的学籍名册数据"
+    assert why[("A302", "东方技工学校")] == "本次没有东方技工学校的学籍名册，A302 无法复核"
+    assert "东方技工学校的学籍名册" in why[("R101", "南山高级技工学校")]
+    r = cli("check", d1, "--as-of", "2025-06-30", "--baseline", base, "--fail-on", "new", out=tmp_path / "又一晚")
+    assert r.json["resolved"] == [] and r.json["unverified"] == [] and r.code == 0
+
+
+def test_split_unverified_sheets_schools_and_rules_across():
+    """Unit: a sheet skipped for missing columns (S001 tonight), a school without rows of the
+    finding's data, a rule that compares across files when a file could not be read. Near misses:
+    a rule of one row keeps its resolved finding when another file could not be read; a finding
+    of a school present tonight is resolved; a baseline of an earlier version (no
+    schools_present) tests nothing more."""
+    from xueji_check.findings import split_unverified
+
+    present = {"roster": {"东方技工学校", "南山高级技工学校"}, "aid": {"东方技工学校"}}
+    old = [{"rule_id": "R103", "dataset": "roster", "file": "/d/东方.xlsx", "sheet": "一班", "school": "东方技工学校（东校区）",
+            "fingerprint": "sheet"},
+           {"rule_id": "R103", "dataset": "roster", "file": "/d/东方.xlsx", "sheet": "二班", "school": "东方技工学校",
+            "fingerprint": "fixed"},
+           {"rule_id": "R103", "dataset": "roster", "file": "/d/西城.xlsx", "sheet": "名册", "school": "西城技师学院",
+            "fingerprint": "no-school"},
+           {"rule_id": "A302", "dataset": "aid", "file": "/d/资助.xlsx", "sheet": "s", "school": "东方技工学校",
+            "fingerprint": "a302-ok"},
+           {"rule_id": "A301", "dataset": "aid", "file": "/d/资助.xlsx", "sheet": "s", "school": "南山高级技工学校",
+            "fingerprint": "aid-missing"},
+           {"rule_id": "R101", "dataset": "roster", "file": "/d/南山.xlsx", "sheet": "s", "school": "南山高级技工学校",
+            "fingerprint": "across"}]
+    kept, unv = split_unverified(old, {}, [], present=present, sheets_not_checked={("/d/东方.xlsx", "一班")})
+    assert [r["fingerprint"] for r in kept] == ["fixed", "a302-ok", "across"]
+    assert {r["fingerprint"]: r["reason"] for r in unv} == {
+        "sheet": "本次该工作表缺少必需列，未能检查",
+        "no-school": "本次没有西城技师学院的学籍名册数据",
+        "aid-missing": "本次没有南山高级技工学校的资助申报与发放数据"}
+    # another file unreadable: R101 (across) unverified, R103 of a present school still resolved
+    kept, unv = split_unverified(old[1:2] + old[5:], {}, ["/d/坏.xlsx"], present=present)
+    assert [r["fingerprint"] for r in kept] == ["fixed"]
+    assert unv[0]["reason"] == "本次有 1 个文件未能检查，R101 比对的数据可能不全"
+    # a school of the baseline's run gone tonight
+    before = {"roster": ["东方技工学校", "南山高级技工学校", "北湖技工学校"]}
+    kept, unv = split_unverified(old[1:2] + old[5:], {}, [], present=present, present_before=before)
+    assert [r["fingerprint"] for r in kept] == ["fixed"]
+    assert unv[0]["reason"] == "本次没有上次有的北湖技工学校的学籍名册数据，R101 比对的数据可能不全"
+    kept, unv = split_unverified(old[1:2] + old[5:], {}, [], present=present, present_before=None)
+    assert len(kept) == 2 and not unv

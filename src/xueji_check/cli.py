@@ -464,10 +464,14 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                             progress=progress, store=store)
         findings = result.findings
         resolved = unverified = None
+        present = result.schools_present()  # kind -> schools with rows (the next run's baseline)
         if old is not None:
             findings, resolved = apply_baseline(findings, old, show_pii=show_pii)
-            resolved, unverified = split_unverified(resolved, result.skipped, [n.path for n in result.not_checked],
-                                                    [i.display for i in result.inputs])
+            s001 = findings.filter(pl.col("rule_id") == "S001").select("file", "sheet").unique()
+            resolved, unverified = split_unverified(
+                resolved, result.skipped, [n.path for n in result.not_checked], [i.display for i in result.inputs],
+                present=present, sheets_not_checked={(f, sh) for f, sh in s001.iter_rows() if f is not None},
+                present_before=old_run.get("schools_present"))
         code = 2 if result.fatal else _exit_code(findings, fail_on, len(result.not_checked))
         progress.step("写出报告")
         ended = dt.datetime.now().astimezone()
@@ -493,6 +497,8 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                 "not_checked": [{"path": n.path, "folder": n.folder, "reason": n.reason} for n in result.not_checked],
                 "skipped_rules": result.skipped,
                 "unjudged": result.unjudged,
+                # kind -> the schools this run had rows of (findings.split_unverified of a later run)
+                "schools_present": {k: sorted(v) for k, v in present.items() if v},
                 "skipped_summary": "；".join(terminal.skipped_lines(result.skipped, validate_only)) or None,
                 "calendar_note": result.calendar_note,
                 "exit_status": code,

@@ -256,10 +256,35 @@ class RunResult:
     # the store this run made for itself (no --cache): removed by `close` (or when the result goes)
     store: Store | None = None
     cache_hits: int = 0  # input files found in the store (not read again)
+    # table id -> the school its rows without a school of their own are charged to (finalize)
+    table_school: dict[int, str] = field(default_factory=dict)
 
     def scan(self, kind: str) -> pl.LazyFrame:
         """The normalised rows of `kind` as a lazy scan of the store (nothing read until collected)."""
         return self.views[kind] if kind in self.views else self.frames[kind].lazy()
+
+    def schools_present(self) -> dict[str, set[str]]:
+        """Kind -> the schools this run has rows of, each written as a finding of such a row
+        names it (the row's 学校名称, else its table's school, masked and cut as in
+        `findings.finalize`), then through `schools.school_base_text`; "" for rows of no school.
+        One scan of two columns per kind. For the baseline (`findings.split_unverified`): a
+        finding of a school whose data is missing tonight is not 已整改."""
+        from xueji_check.pii import clip_text, mask_text
+        from xueji_check.schools import school_base_text
+
+        ts = pl.DataFrame({"_tid": list(self.table_school),
+                           "_ts": [None if v == UNNAMED else v for v in self.table_school.values()]},
+                          schema={"_tid": pl.Int32, "_ts": pl.String}).lazy()
+        plans, kinds = [], []
+        for kind in self.views or self.frames:
+            lf = self.scan(kind)
+            cols = lf.collect_schema().names()
+            own = pl.col("school_name").cast(pl.String) if "school_name" in cols else pl.lit(None, pl.String)
+            plans.append(lf.select(pl.col("_tid").cast(pl.Int32), own.alias("_s")).join(ts, on="_tid", how="left")
+                         .select(pl.coalesce("_s", "_ts").alias("s")).unique())
+            kinds.append(kind)
+        return {k: {school_base_text(clip_text(mask_text(v))) if v is not None else "" for v in df.get_column("s")}
+                for k, df in zip(kinds, pl.collect_all(plans), strict=True)}
 
     def close(self) -> None:
         """Remove the run's own temporary store (the tables' raw text lives there: report first)."""
@@ -1223,4 +1248,4 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
                 if k.startswith("unjudged:") and k.split(":", 1)[1] not in skipped}
     problems.extend(ctx.options.get(RULE_PROBLEMS, []))  # what rules said about an input as a whole
     return RunResult(findings, inputs, problems, skipped, KindFrames(frames), tables, note, fatal, rows, unjudged,
-                     not_checked, views=frames, cache_hits=hits)
+                     not_checked, views=frames, cache_hits=hits, table_school=school_of)

@@ -243,28 +243,75 @@ def apply_baseline(df: pl.DataFrame, baseline: Path | list[dict], show_pii: bool
 
 
 def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked: list[str],
-                     inputs: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+                     inputs: list[str] | None = None, present: dict[str, set[str]] | None = None,
+                     sheets_not_checked: set[tuple[str, str]] | None = None,
+                     present_before: dict | None = None) -> tuple[list[dict], list[dict]]:
     """The earlier findings gone from this run (`apply_baseline`'s `resolved`) split into those
     this run did check again (really resolved) and those it could not (`unverified`, each with a
-    Chinese `reason`, `status` "unverified"): the rule did not run this time (`skipped`: rule id →
-    why), or the finding's file was given but could not be read (`not_checked`: the shown paths of
-    the files not checked; compared whole, then by file name, as a nightly export keeps its name
-    and moves to tonight's folder, when no other input of the run (`inputs`, shown paths) has that
-    name: 西城/名册.xlsx unreadable says nothing of 东方/名册.xlsx). Gone because the data could not be
-    read is no 已整改."""
+    Chinese `reason`, `status` "unverified"). Gone because the data could not be read, or was not
+    given tonight, is no 已整改. A finding is unverified when, this run:
+
+    - its rule did not run (`skipped`: rule id → why);
+    - its file was given but could not be read (`not_checked`: the shown paths of the files not
+      checked; compared whole, then by file name, as a nightly export keeps its name and moves to
+      tonight's folder, when no other input of the run (`inputs`, shown paths) has that name:
+      西城/名册.xlsx unreadable says nothing of 东方/名册.xlsx);
+    - its sheet was skipped for missing columns (`sheets_not_checked`: (file, sheet) of tonight's
+      S001 findings; the file matched as above);
+    - there were no rows of its data (its `dataset`) at its school, or none of another kind its
+      rule needs there (a roster not sent tonight leaves A302 unjudged). `present`: kind → the
+      schools with rows (`RunResult.schools_present`, through `schools.school_base`; "" for
+      rows of no school). None skips this test;
+    - its rule compares rows across files or schools (`Rule.across`: R101, A304, …) and any
+      input file could not be read, or a school that had rows of some kind in the baseline's run
+      (`present_before`: its ``run.schools_present``, absent in baselines of earlier versions)
+      has none tonight: the row it had matched may be in the data missing."""
+    from xueji_check.registry import CATALOG
+    from xueji_check.schools import UNNAMED, school_base_text
+    from xueji_check.spec import KIND_TITLES
+
+    titles = dict(KIND_TITLES)
     counts: dict[str, int] = {}
     for p in inputs if inputs is not None else not_checked:
         counts[Path(p).name] = counts.get(Path(p).name, 0) + 1
-    names = {Path(p).name for p in not_checked if counts.get(Path(p).name, 0) <= 1}
+
+    def unique(p: str) -> bool:
+        return counts.get(Path(p).name, 0) <= 1
+
+    names = {Path(p).name for p in not_checked if unique(p)}
     whole = set(not_checked)
+    sheets = set(sheets_not_checked or ())
+    sheet_names = {(Path(f).name, sh) for f, sh in sheets if unique(f)}
+    gone: list[str] = []  # schools' data of the baseline's run missing tonight, as 东方技工学校的学籍名册
+    if present is not None and isinstance(present_before, dict):
+        for kind, before in present_before.items():
+            if isinstance(before, list) and kind in titles:
+                gone += [f"{s or '（未注明学校）'}的{titles[kind]}" for s in before
+                         if isinstance(s, str) and s not in present.get(kind, set())]
     kept, unverified = [], []
     for r in resolved:
-        rid, f = r.get("rule_id"), r.get("file")
+        rid, f, sheet = r.get("rule_id"), r.get("file"), r.get("sheet")
+        rule = CATALOG.get(str(rid)) if rid in CATALOG else None
+        school = r.get("school") if isinstance(r.get("school"), str) and r.get("school") != UNNAMED else ""
+        base = school_base_text(school)
+        who = school or "（未注明学校）"
         why = None
         if rid in skipped:
             why = f"本次未运行 {rid}：{skipped[rid]}"
         elif isinstance(f, str) and f and (f in whole or Path(f).name in names):
             why = "本次该文件未能检查"
+        elif isinstance(f, str) and f and ((f, sheet) in sheets or (Path(f).name, sheet) in sheet_names):
+            why = "本次该工作表缺少必需列，未能检查"
+        elif present is not None and (kind := r.get("dataset")) in titles and base not in present.get(kind, set()):
+            why = f"本次没有{who}的{titles[kind]}数据"
+        elif present is not None and rule is not None and (
+                need := next((k for k in rule.needs if k != r.get("dataset") and base not in present.get(k, set())), None)):
+            why = f"本次没有{who}的{titles.get(need, need)}，{rid} 无法复核"
+        elif rule is not None and rule.across and not_checked:
+            why = f"本次有 {len(not_checked)} 个文件未能检查，{rid} 比对的数据可能不全"
+        elif rule is not None and rule.across and gone:
+            more = f"等 {len(gone)} 处" if len(gone) > 1 else ""
+            why = f"本次没有上次有的{gone[0]}{more}数据，{rid} 比对的数据可能不全"
         if why is None:
             kept.append(r)
         else:

@@ -58,6 +58,14 @@ def school_base(school: pl.Expr) -> pl.Expr:
     return school.str.replace(CAMPUS_SUFFIX, "")
 
 
+_CAMPUS_SUFFIX_RE = re.compile(CAMPUS_SUFFIX.replace(r"\p{Han}", "[\u4e00-\u9fff]"))
+
+
+def school_base_text(school: str) -> str:
+    """`school_base` for one name in Python (a finding of the baseline)."""
+    return _CAMPUS_SUFFIX_RE.sub("", school)
+
+
 # What may stand right before a known school's name found inside a longer text: a place's
 # ending (北城区东方技工学校), else it is part of another name (新东方技工学校 is not 东方技工学校).
 _PLACE_END = "市区县省州盟旗镇乡"

@@ -356,7 +356,7 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
 
 # ------------------------------------------------------------------ A304
 @rule(
-    "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term",
+    "A304", severity="error", title="同一学期重复资助", title_en="same aid paid twice in a term", across=True,
     clause="三（五）", needs={"aid": ("term", "aid_type")},
     what="同一学生同一学期同一资助类型出现多行（同校或跨校，学期写法不同也算），每行都报。同一学生按证件号码认定；"
          "没有证件号码的按学籍号加姓名（学校自编的学号在各校会重复，学号相同、姓名不同的是两名学生；姓名空着的行，"
@@ -520,7 +520,7 @@ def away_terms(ctx: Context, lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 @rule(
-    "A305", severity="error", title="超出资助年限", title_en="outside the years covered",
+    "A305", severity="error", title="超出资助年限", title_en="outside the years covered", across=True,
     clause="三（一）", needs={"aid": ("term", "aid_type")},
     what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，"
          "没有时用资助表的在校年级。休学（含入伍保留学籍）的学期不计入学年：异动记录中休学与其后复学的日期都有的，"
@@ -738,7 +738,7 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
 
 # ------------------------------------------------------------------ A311
 @rule(
-    "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）",
+    "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）", across=True,
     needs={"aid": ()},
     what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
          "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"

@@ -354,7 +354,7 @@ BULK_SHARE_MIN = 2  # changes at least, for the share of a school's students to 
 
 
 @rule(
-    "C202", severity="warning", title="大批量学籍异动", title_en="bulk changes",
+    "C202", severity="warning", title="大批量学籍异动", title_en="bulk changes", across=True,
     clause="四（一）", needs={"changes": ("occurred_date", "school_name")},
     what="同一学校在任意 window 个工作日内（默认 10）异动人数 ≥ count（默认 50），或达到该校在校生的 share（默认 10%）"
          "且至少 2 人（在校生只有几人的学校，1 人转学不是大批量）。每个集中时段报一条。同一学生同一天的同一异动写了几行的"

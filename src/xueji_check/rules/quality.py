@@ -71,7 +71,7 @@ declare(
 )
 
 declare(
-    "S008", severity="warning", title="同一学生在不同文件中姓名不一致", title_en="same student with different names",
+    "S008", severity="warning", title="同一学生在不同文件中姓名不一致", title_en="same student with different names", across=True,
     clause="二（三）",
     what="同一身份证号（或学籍号）在学籍名册与资助表、异动记录中的姓名不同。学籍号由各校自编，只有学籍号的行只与本校名册比较"
          "（没有学校列的，该学籍号只在一所学校的名册中时与该校比较）。比较前统一全半角、大小写、空格和间隔点，"

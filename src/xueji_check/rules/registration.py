@@ -96,7 +96,7 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
 
 # ------------------------------------------------------------------ R101
 @rule(
-    "R101", severity="error", title="重复注册学籍", title_en="duplicate registration",
+    "R101", severity="error", title="重复注册学籍", title_en="duplicate registration", across=True,
     clause="二（二）二（三）", needs={"roster": ("id_number", "status")},
     what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。"
          "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表、隐藏的旧表），不算重复注册"
@@ -154,7 +154,7 @@ def _document_words(cols: list[str]) -> pl.Expr:
 
 # ------------------------------------------------------------------ R102
 @rule(
-    "R102", severity="warning", title="疑似异号重复注册", title_en="suspected duplicate under different IDs",
+    "R102", severity="warning", title="疑似异号重复注册", title_en="suspected duplicate under different IDs", across=True,
     clause="二（三）", needs={"roster": ("name", "id_number", "status")},
     what="姓名、出生日期、性别相同而证件号码不同，且都在校或休学。姓名按规范形式比较（全半角、空格、间隔点不计）；因编码丢字（?）的姓名不参与。"
          "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表）：其中一行的证件号码"
@@ -408,7 +408,7 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
 
 # ------------------------------------------------------------------ R108
 @rule(
-    "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration",
+    "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration", across=True,
     clause="二（一）", needs={"roster": ("register_date", "enroll_date")},
     what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。"
          "只查新生注册：转入的学生不判断。以下都算转入（按身份证号、没有时按学籍号认人；异动的学校取其学校列，没有时取异动表标题或文件名写明的学校；"
@@ -649,7 +649,7 @@ def _address_contacts(ctx: Context, lf: pl.LazyFrame, cols: list[str]) -> pl.Laz
 
 
 @rule(
-    "R110", severity="warning", title="联系方式聚集", title_en="contact cluster", clause="二（三）四（一）",
+    "R110", severity="warning", title="联系方式聚集", title_en="contact cluster", clause="二（三）四（一）", across=True,
     needs={"roster": ("status",)},
     what="同一联系电话或同一家庭住址登记给超过 contact_cluster_max 名（默认 3）在校/休学的不同学生，同校或跨校。每行都报，"
          "写明人数并列出其他学生所在的行（不显示电话和住址）。电话比较前统一全半角，去掉空格、连字符、括号和 +86/0086，"
