@@ -100,6 +100,8 @@ def data_md() -> str:
                 values += "（同义词：" + "，".join(f"{a}→{b}" for a, b in f.synonyms.items()) + "）"
             if f.patterns_note:
                 values += f"（{f.patterns_note}）"
+            if f.out_of_scope_note:
+                values += f"（{f.out_of_scope_note}）"
             if f.open:
                 values += "（其他取值照原样保留）"
             if f.min is not None or f.max is not None:

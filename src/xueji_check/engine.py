@@ -783,11 +783,43 @@ def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[in
     return out
 
 
+def leave_out_of_scope(frames: dict[str, pl.LazyFrame], specs: dict, heights: dict[str, int],
+                       problems: list[Problem]) -> tuple[dict[str, pl.LazyFrame], dict[str, int], list[str]]:
+    """The rows the rules see: each kind's rows without those whose enum value is outside the
+    notice (`FieldSpec.out_of_scope`: 省级助学金, 国家奖学金 in 资助类型; neither a wrong value, S007,
+    nor aid the notice covers, so no rule may judge them). One query per kind with such a field
+    (the rows left out, counted by file and value); an info line per file names the values and
+    counts. Returns (frames, heights, the kinds left with no row)."""
+    out, hs, emptied = dict(frames), dict(heights), []
+    for kind, lf in frames.items():
+        cols = lf.collect_schema().names()
+        fields = [f for f in specs[kind].fields if f.type == "enum" and f.out_of_scope and f.name in cols]
+        if not fields:
+            continue
+        cond = pl.any_horizontal([f.out_of_scope_expr(pl.col(f.name)) for f in fields])
+        counts = lf.filter(cond).group_by("_file", *(f.name for f in fields)).len().sort("len", descending=True).collect()
+        if not counts.height:
+            continue
+        out[kind] = lf.filter(~cond)
+        left = hs.get(kind, 0) - int(counts["len"].sum())
+        hs[kind] = left
+        if left <= 0:
+            emptied.append(kind)
+        f0 = fields[0]
+        for (file,), g in counts.group_by("_file", maintain_order=True):
+            shown = [f"{v} {n} 行" for v, n in zip(g[f0.name], g["len"], strict=True) if v is not None][:8]
+            problems.append(Problem(
+                "info", file, None, None,
+                f"有 {int(g['len'].sum())} 行{f0.title}是通知范围以外的其他资助（{'，'.join(shown)}"
+                f"{'等' if g.height > 8 else ''}），不属于免学费和国家助学金，资助和公示规则不检查这些行"))
+    return out, hs, emptied
+
+
 def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
     for kind, fields in rule.needs.items():
         title = all_kinds()[kind].title
         if not ctx.has(kind):
-            return f"未提供{title}"
+            return ctx.options.get(f"empty:{kind}") or f"未提供{title}"
         fmap = all_kinds()[kind].field_map
         missing = [fmap[f].title for f in fields if f not in ctx.columns(kind)]
         if missing:
@@ -1184,8 +1216,11 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
-    ctx = Context(frames, tables, policy, as_of, cal, options or {}, table_school=school_of, heights=dict(heights),
-                  scratch=store.scratch)
+    rule_frames, rule_heights, emptied = leave_out_of_scope(frames, specs, heights, problems)
+    ctx = Context(rule_frames, tables, policy, as_of, cal, options or {}, table_school=school_of,
+                  heights=rule_heights, scratch=store.scratch)
+    for kind in emptied:
+        ctx.options[f"empty:{kind}"] = f"{specs[kind].title}中没有免学费或国家助学金的行（都是其他资助）"
     ctx.options[ROSTERS_NOT_CHECKED] = [(t.file, t.sheet, school_of.get(tid, UNNAMED))
                                         for tid, t in missing_columns if t.kind == "roster"]
     step("执行规则", len(CATALOG))

@@ -44,7 +44,10 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
     elif f.type == "number":
         out.append(("S007", raw.is_null() | (c.is_not_null() & within(c, f.min, f.max))))
     elif f.type == "enum" and not f.open and f.values:
-        out.append(("S007", c.is_null() | c.is_in(list(f.values))))
+        ok = c.is_null() | c.is_in(list(f.values))
+        if f.out_of_scope:  # another aid, not a wrong value (engine.out_of_scope)
+            ok = ok | f.out_of_scope_expr(c)
+        out.append(("S007", ok))
     return {n: out} if out else {}
 
 

@@ -53,6 +53,23 @@ class FieldSpec:
     # (资助卡发放 → 资助卡); the first that matches gives the value (normalize.enum_value)
     patterns: tuple[tuple[str, str], ...] = ()
     patterns_note: str = ""  # the patterns in words, for docs and 填表说明
+    # enum: a regex for values that are not wrong but outside what the notice covers (省级助学金,
+    # 国家奖学金 in 资助类型): no S007; their rows are left out of the rules (engine.out_of_scope)
+    out_of_scope: str = ""
+    out_of_scope_unless: str = ""  # a regex: a value it finds is never out of scope
+    out_of_scope_note: str = ""  # the same in words
+
+    def out_of_scope_expr(self, c):
+        """True where the normalised value `c` is outside the notice (`out_of_scope`), False
+        elsewhere and for nulls; all False when the field has no such values."""
+        import polars as pl
+
+        if not self.out_of_scope:
+            return pl.lit(False)
+        e = c.str.contains(self.out_of_scope)
+        if self.out_of_scope_unless:
+            e = e & ~c.str.contains(self.out_of_scope_unless)
+        return e.fill_null(False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,20 @@ def _field_from_toml(d: dict) -> FieldSpec:
         sum_parts=bool(d.get("sum_parts", False)),
         patterns=_patterns(d),
         patterns_note=str(d.get("patterns_note", "")),
+        out_of_scope=_regex(d, "out_of_scope"),
+        out_of_scope_unless=_regex(d, "out_of_scope_unless"),
+        out_of_scope_note=str(d.get("out_of_scope_note", "")),
     )
+
+
+def _regex(d: dict, key: str) -> str:
+    """A field's regex under `key` ("" when none), checked to compile (ValueError naming it)."""
+    text = str(d.get(key, ""))
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"schemas 中字段 {d['name']} 的 {key} {text!r} 不是有效的正则表达式：{exc}") from exc
+    return text
 
 
 def _patterns(d: dict) -> tuple[tuple[str, str], ...]:

@@ -79,6 +79,8 @@ def accepted(f: FieldSpec) -> str:
             text += f"（也接受：{'、'.join(f'{a}（={b}）' for a, b in f.synonyms.items())}）"
         if f.patterns_note:
             text += f"；{f.patterns_note}"
+        if f.out_of_scope_note:
+            text += f"；{f.out_of_scope_note}"
         if f.open:
             text += "；也可填其他值，照原样保留"
         return text
