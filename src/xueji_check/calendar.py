@@ -395,6 +395,40 @@ class WorkCalendar:
         return UNKNOWN_NOTE.format(years=year_list(years))
 
 
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def workdays_lines(cal: WorkCalendar, start: dt.date, end: dt.date) -> list[str]:
+    """What `xueji-check workdays START END` prints (start <= end): the working days from `start`
+    to `end` counted both ways the rules count them — both ends included, as P401 counts a
+    publicity period, and `start` left out, as C201 counts the working days after a change — then
+    the holidays and make-up working days from `start` to `end`, and the notes on estimated years.
+    A school planning a 公示期 reads the first count: the second alone would tell it one day short
+    of what P401 counts. In an estimated year both counts use the listed days (the estimate with
+    the fewer working days: safe to plan a period of at least N days by); P401 itself counts
+    with `for_minimums` (never fewer), and a note says so when that gives more."""
+    both = cal.workdays_in(start, end)
+    after = cal.workdays_between(start, end)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    est = "（估计）" if any(cal.is_estimated(d) for d in days) else ""
+    lines = [f"{start} 至 {end}：首尾两天都计入共 {both} 个工作日{est}（资助公示期按此计算，P401）；"
+             f"不含 {start}、含 {end} 为 {after} 个工作日{est}（学籍异动申报期限按此计算：自异动发生次日起算，C201）"]
+    for d in days:
+        name = cal.holiday_name(d)
+        if name:
+            lines.append(f"  {d} 星期{WEEKDAYS_ZH[d.weekday()]} 放假：{name}")
+        elif cal.is_makeup_workday(d):
+            lines.append(f"  {d} 星期{WEEKDAYS_ZH[d.weekday()]} 调休上班")
+    generous = cal.for_minimums().workdays_in(start, end) if est else both
+    if generous != both:
+        lines.append(f"注意：检查公示期（P401）时，估计的年份按不会误判公示天数不足的方向估计，这段时间计为 {generous} 个工作日；"
+                     f"安排公示期请按上面的 {both} 个计算，以免国务院公布放假安排后天数不足")
+    note = cal.note_unknown(set(cal.unknown_years_used) | {start.year, end.year})
+    if note:
+        lines.append("注意：" + note.strip("（）"))
+    return lines
+
+
 def year_list(years: set[int]) -> str:
     """2027、2028 or 1990–2003、2027–2100: sorted years, runs of 3 or more as ranges."""
     out: list[str] = []

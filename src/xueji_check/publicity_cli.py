@@ -36,7 +36,27 @@ def _print_left_out(made) -> None:
     if len(lines) > EXCLUDED_SHOWN:
         typer.echo(f"  ……另有 {len(lines) - EXCLUDED_SHOWN} 条，见「{EXCLUDED_SHEET}」工作表")
     for u in made.unchecked or []:
-        typer.echo(safe(f"提示：{u}（加 --roster 学籍名册 才能核对在籍与全日制资格）" if "学籍名册" in u else f"提示：{u}"))
+        typer.echo(safe(f"提示：{u}（加 --roster 学籍名册 才能核对）" if f"未能核对：{NO_ROSTER}" in u else f"提示：{u}"))
+
+
+NO_ROSTER = "未提供学籍名册"
+
+
+def self_check_line(unchecked: list[str] | None) -> str:
+    """The last line: P401/P402 passed, and the eligibility rules checked on every row and those
+    not (or not on every row: `unchecked` lines start with the rule id), so that a list printed
+    without a roster never reads as checked for eligibility."""
+    from xueji_check.publicity_maker import ELIGIBILITY_RULES
+
+    missed = [r for r in ELIGIBILITY_RULES if any(u.startswith(r) for u in unchecked or [])]
+    checked = [r for r in ELIGIBILITY_RULES if r not in missed]
+    line = "自检通过：公示期（P401）与个人敏感信息（P402）均符合要求"
+    if checked:
+        line += f"；资助资格已按 {'、'.join(checked)} 核对"
+    if missed:
+        line += (f"；{'、'.join(missed)} 未核对或未全部核对（见上方提示），"
+                 "名单中可能有不符合资助条件的学生，公示前请人工核实")
+    return line
 
 
 @app.command(cls=ZhCommand)
@@ -45,7 +65,7 @@ def make(
     start: Annotated[str, typer.Option("--start", metavar="日期",
                                        help="公示开始日期，如 2024-11-04、2024/11/4、2024年11月4日")],
     out: Annotated[Path, typer.Option("--out", metavar="文件", help="写出的公示名单 .xlsx")] = Path("公示名单.xlsx"),
-    roster: Annotated[Path | None, typer.Option("--roster", metavar="文件", help="学籍名册（补充专业、年级、学校）")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", metavar="文件", help="学籍名册：核对资助资格（A301–A303 全日制、在籍，A305 按入学日期推算学年）所必需，并补充专业、年级、学校；不给时这些资格不核对或只按资助表的在校年级核对")] = None,
     term: Annotated[str | None, typer.Option("--term", metavar="学期", help="只公示该学期，如 2024秋")] = None,
     school: Annotated[str | None, typer.Option("--school", metavar="学校", help="只公示该学校")] = None,
     config: Annotated[Path | None, typer.Option("--config", metavar="策略文件",
@@ -82,10 +102,7 @@ def make(
         typer.echo(f"公示时间：{made.start} 至 {made.end}，共 {made.workdays} 个工作日（首尾两天都计入）{made.note}")
         if not made.starts_on_workday:
             typer.echo("提示：开始日期不是工作日，不计入公示的工作日数；请确认当天确实已张贴公示")
-        checked = "、".join(r for r in ("A301", "A302", "A303", "A305")
-                           if not any(u.startswith(r) for u in made.unchecked or []))
-        typer.echo("自检通过：公示期（P401）与个人敏感信息（P402）均符合要求"
-                   + (f"；资助资格已按 {checked} 核对" if checked else ""))
+        typer.echo(self_check_line(made.unchecked))
         return 0
 
     raise typer.Exit(_guard(False, _run))

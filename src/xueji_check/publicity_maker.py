@@ -37,7 +37,8 @@ class MakerError(Exception):
 class Made:
     """What `make` wrote: the list, its people (`rows`: the number of students listed), its
     period, the students left out (姓名/学校/学期/资助类型/规则/原因), the duplicates merged, and
-    the eligibility rules that could not run (Chinese lines)."""
+    the eligibility rules that could not run or could not judge some listed rows (Chinese lines,
+    each starting with the rule id)."""
 
     path: Path
     rows: int
@@ -117,7 +118,10 @@ def ineligible(rows: pl.DataFrame, roster: pl.DataFrame | None, policy: Policy,
                as_of: dt.date) -> tuple[pl.DataFrame, list[str]]:
     """Run the eligibility rules (ELIGIBILITY_RULES) on the selected aid rows, as `check` would.
     Returns the flagged rows (`_file`, `_sheet`, `_row`, `rule_id`, `message`, masked) and, for
-    each rule that could not run, a Chinese line saying why (e.g. no roster given)."""
+    each rule that could not run, or ran but could not judge some rows (A305 on a row whose
+    school year neither the roster's 入学日期 nor the aid table's 在校年级 gives), a Chinese line
+    starting with the rule id and saying why (e.g. no roster given). A rule without such a line
+    was checked on every row."""
     from xueji_check.engine import rule_skip_reason
     from xueji_check.pii import mask_series
     from xueji_check.registry import CATALOG, load_rule_modules
@@ -125,7 +129,7 @@ def ineligible(rows: pl.DataFrame, roster: pl.DataFrame | None, policy: Policy,
     load_rule_modules()
     frames = {"aid": rows} | ({"roster": roster} if roster is not None else {})
     ctx = Context(frames, {}, policy, as_of, WorkCalendar(policy), {})
-    parts, notes = [], []
+    parts, notes, ran = [], [], []
     for rid in ELIGIBILITY_RULES:
         rule = CATALOG[rid]
         why = rule_skip_reason(rule, ctx)
@@ -134,11 +138,71 @@ def ineligible(rows: pl.DataFrame, roster: pl.DataFrame | None, policy: Policy,
             why = why or ctx.options.get(f"skip:{rid}", "所需数据不足")
             notes.append(f"{rid}（{rule.title}）未能核对：{why}")
             continue
+        ran.append(rid)
         parts.append(found.select("_file", "_sheet", "_row", "message").with_columns(rule_id=pl.lit(rid)).collect())
     flagged = pl.concat(parts) if parts else pl.DataFrame(
         schema={"_file": pl.String, "_sheet": pl.String, "_row": pl.Int64, "message": pl.String, "rule_id": pl.String})
     flagged = flagged.with_columns(mask_series(flagged.get_column("message")).alias("message"))
+    # the rows a rule that ran could not judge, among those listed (a row left out by another
+    # rule is not on the list: no matter that this one could not judge it)
+    listed = rows.select(IDENT).join(flagged.select(IDENT).unique(), on=IDENT, how="anti")
+    for rid in ran:
+        partly = _not_judged(ctx, rid, roster is not None, listed)
+        if partly:
+            notes.append(f"{rid}（{CATALOG[rid].title}）{partly}")
     return flagged, notes
+
+
+IDENT = ["_file", "_sheet", "_row"]
+
+
+def _no_school_year(ctx: Context, has_roster: bool) -> tuple[str, pl.LazyFrame] | None:
+    """The aid rows of 国家助学金 or 免学费 (not refused) whose school year A305 cannot reckon:
+    no 入学日期 of a roster row they match (or a term before it) and no 在校年级, with why. A305
+    passes them silently (nothing to compare with the years covered); the list must not say
+    they were checked."""
+    from xueji_check.rules.aid import GRANT, WAIVER, awarded, date_term, joined
+
+    has_enrol = ctx.has("roster", "enroll_date")
+    lf = awarded(ctx, joined(ctx) if has_enrol else None)
+    cols = lf.collect_schema().names()
+    if not {"aid_type", "term_year", "term_season", *IDENT} <= set(cols):
+        return None
+    known = pl.col("grade_year").is_not_null() if "grade_year" in cols else pl.lit(False)
+    if "r_enroll_date" in cols:
+        term_idx = pl.col("term_year") * 2 + (pl.col("term_season") == "autumn").cast(pl.Int32)
+        known = known | (term_idx >= date_term(pl.col("r_enroll_date"))).fill_null(False)
+    why = ("资助表的在校年级为空、学籍名册中也没有其入学日期，学年无法推算" if has_roster else
+           "资助表的在校年级为空，又未提供学籍名册（无法按入学日期推算），学年无法推算；"
+           "加 --roster 学籍名册 或在资助表中填写在校年级 才能核对")
+    return why, lf.filter(pl.col("aid_type").is_in([GRANT, WAIVER]) & pl.col("term_year").is_not_null()
+                          & ~known).select(IDENT)
+
+
+def _not_judged(ctx: Context, rid: str, has_roster: bool, listed: pl.DataFrame) -> str:
+    """`有 N 行未能核对：why` for rule `rid` that ran on the rows in `ctx`: the rows of `listed`
+    (IDENT) it counted as not judged (`note_unjudged`), and for A305 the rows without a school
+    year; "" when it judged every listed row."""
+    found: list[tuple[str, pl.LazyFrame]] = []
+    for rule_id, kind, labels, flags, frame in ctx._unjudged:
+        if rule_id != rid or kind != "aid":
+            continue
+        base = ctx.lf("aid") if frame is None else frame
+        found += [(label, base.filter(flag).select(IDENT)) for label, flag in zip(labels, flags, strict=True)]
+    if rid == "A305" and (blank := _no_school_year(ctx, has_roster)) is not None:
+        found.append(blank)
+    seen: set[tuple] = set()
+    reasons: dict[str, int] = {}
+    for why, lf in found:
+        hit = listed.join(lf.collect().unique(), on=IDENT, how="semi")
+        if hit.height:
+            reasons[why] = reasons.get(why, 0) + hit.height
+            seen.update(hit.iter_rows())
+    if not seen:
+        return ""
+    if len(reasons) == 1:
+        return f"有 {len(seen)} 行未能核对：{next(iter(reasons))}"
+    return f"有 {len(seen)} 行未能核对：" + "；".join(f"{why}（{k} 行）" for why, k in reasons.items())
 
 
 def split_eligible(rows: pl.DataFrame, flagged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -30,7 +30,7 @@ from xueji_check.normalize import mask_id
 from xueji_check.pii import clip_expr, mask_series, mask_text
 from xueji_check.registry import CATALOG
 from xueji_check.report import INJECTION, atomic_path
-from xueji_check.report.terminal import VALIDATE_SKIPPED
+from xueji_check.report.terminal import FOCUS_MIN_SCHOOLS, VALIDATE_SKIPPED
 from xueji_check.schools import UNNAMED
 from xueji_check.spec import KIND_TITLES, all_kinds
 
@@ -320,10 +320,11 @@ def shown_school(e: pl.Expr) -> pl.Expr:
     return clip_expr(e.map_batches(mask_series, return_dtype=pl.String))
 
 
-def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
+def school_table(findings: pl.DataFrame, result, *, validate_only: bool = False) -> pl.DataFrame:
     """Per school: students, findings by severity and rule family, findings and errors per 100
     students (`per100`, `err100`), rank (by `err100`, then `per100`), and whether it is a school to
-    visit first (重点监管学校)."""
+    visit first (重点监管学校): never when fewer than FOCUS_MIN_SCHOOLS schools are ranked, nor in
+    `validate` (`validate_only`: format checks only); `focus_notes` says why."""
     roster = result.frames.get("roster") if result is not None else None
     if roster is not None and "school_name" in roster.columns and roster.height:
         students = (roster.filter(pl.col("school_name").is_not_null())
@@ -352,6 +353,8 @@ def school_table(findings: pl.DataFrame, result) -> pl.DataFrame:
     n_focus = max(1, math.ceil(ranked * 0.1)) if ranked else 0
     t = t.with_row_index("rank", offset=1).with_columns(
         rank=pl.when(pl.col("per100").is_not_null()).then(pl.col("rank").cast(pl.Int64)))
+    if validate_only or t["rank"].drop_nulls().len() < FOCUS_MIN_SCHOOLS:
+        n_focus = 0  # the first of a few schools, or of format errors alone: no school to visit first
     t = t.with_columns(focus=(pl.col("rank") <= n_focus) & (pl.col("error") > 0) & pl.col("rank").is_not_null())
     return t.select("rank", "school", "focus", "students", "findings", "per100", "err100", "error", "warning", "info",
                     *[f"fam_{k}" for k in FAMILIES], "new")
@@ -450,8 +453,24 @@ def money_table(result) -> Money | None:
     return Money(types, rows)
 
 
-FOCUS_RULE = ("按「每百名学生错误数」从高到低排名（相同时看「每百名学生问题数」）：警告只是提示核实，不应让一所学校排到错误更多的学校前面；排名前 10%（至少 1 所）且有错误级问题的学校标为重点监管学校，"
+FOCUS_RULE = ("按「每百名学生错误数」从高到低排名（相同时看「每百名学生问题数」）：警告只是提示核实，不应让一所学校排到错误更多的学校前面；"
+              f"参与排名的学校不少于 {FOCUS_MIN_SCHOOLS} 所时，排名前 10% 且有错误级问题的学校标为重点监管学校，"
               "建议优先实地核查（回头看）。名册中没有学生的学校不参与排名。")
+
+
+def focus_notes(schools: pl.DataFrame, validate_only: bool = False) -> list[str]:
+    """The lines under the school table: how schools are ranked and labelled (FOCUS_RULE), and,
+    when no school is labelled for the reason `school_table` has, why."""
+    if validate_only:
+        return [FOCUS_RULE, "本次为 validate（只做格式校验），不标重点监管学校：格式问题不能说明学校存在学籍或资助违规，"
+                "排名只按格式问题计算，仅供参考；重点监管学校只在 check 的完整检查中标出。"]
+    ranked = schools["rank"].drop_nulls().len() if schools.height else 0
+    if ranked >= FOCUS_MIN_SCHOOLS:
+        return [FOCUS_RULE]
+    who = ("本次只有 1 所学校参与排名（如学校自查），" if ranked == 1 else
+           f"本次参与排名的学校只有 {ranked} 所（少于 {FOCUS_MIN_SCHOOLS} 所），")
+    return [FOCUS_RULE, who + f"不标重点监管学校：少于 {FOCUS_MIN_SCHOOLS} 所学校时前 10% 不足 1 所，"
+            "排在第一不说明该校的问题比其他学校突出；请逐条核实「问题清单」中的问题。"]
 
 
 # ------------------------------------------------------------------ writing helpers
@@ -780,7 +799,8 @@ def _write_findings(wb, styles: Styles, located: pl.DataFrame) -> None:
                 _write_text(ws, r, c + 1, v)
 
 
-def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool, money: Money | None = None) -> None:
+def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool, money: Money | None = None,
+                   notes: list[str] | None = None) -> None:
     """学校汇总: the ranking by errors, then findings, per 100 students (its school rows add up to the total of
     findings), then, below it, the aid money per school and term (`money_table`)."""
     ws = wb.add_worksheet("学校汇总")
@@ -805,10 +825,12 @@ def _write_schools(wb, styles: Styles, schools: pl.DataFrame, baseline: bool, mo
         for c, v in enumerate(vals):
             fmt = (styles.focus_bold if c < 3 else styles.focus) if rec["focus"] else None
             _put(ws, r, c, v, fmt)
-    _put(ws, r + 2, 1, FOCUS_RULE)
+    notes = notes or [FOCUS_RULE]
+    for k, line in enumerate(notes):
+        _put(ws, r + 2 + k, 1, line)
     if money is None:
         return
-    r += 4
+    r += 3 + len(notes)
     _put(ws, r, 1, "资助资金（按学校和学期：受助人数与金额）", styles.section)
     r += 1
     # two header rows: the aid type over its 人数 and 金额 columns
@@ -1578,7 +1600,9 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
     findings = findings.with_columns(pl.col("row").cast(pl.Int64))
     plans, left_out = plan_sheets(findings, result, annotate_all, row_limit) if result is not None else ([], [])
     located = locate(findings, plans)
-    schools = school_table(findings, result)
+    validate_only = doc.get("run", {}).get("command") == "validate"
+    schools = school_table(findings, result, validate_only=validate_only)
+    focus = focus_notes(schools, validate_only)
     notes: list[str] = []
     if any(p.limited for p in plans):
         total = sum(t.raw.height for inp in result.inputs for t in inp.tables)
@@ -1598,7 +1622,7 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
         notes.append(f"问题清单只列出前 {EXCEL_MAX_ROWS - 1} 项（Excel 单表行数上限），全部 {findings.height} 项见 findings.csv")
     if findings.height > EXCEL_MAX_LINKS:
         notes.append(f"问题清单前 {EXCEL_MAX_LINKS} 项带有跳转链接（Excel 单表超链接上限）")
-    notes.append(FOCUS_RULE)
+    notes.extend(focus)
 
     with atomic_path(target) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
@@ -1611,7 +1635,7 @@ def write_report(findings: pl.DataFrame, result, doc: dict, target: Path, *, ann
             _write_overview(wb, styles, findings, result, doc, plans, policy, schools, notes)
             _write_findings(wb, styles, located)
             baseline = findings["status"].null_count() < findings.height or doc.get("resolved") is not None
-            _write_schools(wb, styles, schools, baseline, money_table(result))
+            _write_schools(wb, styles, schools, baseline, money_table(result), focus)
             for p in plans:
                 _write_annotated(wb, styles, p, located, show_pii=bool(doc["run"].get("parameters", {}).get("show_pii")))
         except BaseException:

@@ -15,13 +15,13 @@ from xueji_check.report import atomic_path
 from xueji_check.report.excel import (
     CHART_COLOUR,
     FAMILIES,
-    FOCUS_RULE,
     HEADERS_ZH,
     KIND_ZH,
     MONEY_NOTE,
     SEV_COLOUR,
     STATUS_ZH,
     Money,
+    focus_notes,
     money_table,
     not_checked_rows,
     school_table,
@@ -214,7 +214,7 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
                        cell_classes=cells) if rows else '<p class="note">没有发现问题。</p>')
 
     # per school
-    schools = school_table(findings, result)
+    schools = school_table(findings, result, validate_only=validate_only)
     body.append("<h2>学校汇总</h2>")
     body.append(svg_chart(schools))
     rows = [[r["rank"], r["school"], "重点监管学校" if r["focus"] else "", r["students"], r["findings"],
@@ -223,7 +223,7 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
     body.append(_table(["排名", "学校", "重点监管", "学生数", "问题数", "每百名学生问题数", "每百名学生错误数", "错误", "警告", "提示",
                         *[f"{k} {v}" for k, v in FAMILIES.items()]], rows,
                        classes=["focus" if r["focus"] else "" for r in schools.iter_rows(named=True)]))
-    body.append(f'<p class="note">{_e(FOCUS_RULE)}</p>')
+    body.extend(f'<p class="note">{_e(line)}</p>' for line in focus_notes(schools, validate_only))
 
     # the money per school and term
     money = money_table(result)

@@ -83,6 +83,14 @@ def print_problems(con: Console, problems, full_list: str | None = None) -> None
 
 
 SCHOOLS_SHOWN = 15
+# The fewest schools ranked (schools with students in the roster) for the top 10% to be a school:
+# among fewer, "the top 10%, at least one" labels whichever school comes first (in a school's
+# self-audit, the school itself), which says nothing about it compared with others
+# (report.excel.school_table).
+FOCUS_MIN_SCHOOLS = 10
+SCHOOLS_TITLE = ("按学校统计（按错误数排序；按每百名学生错误数的排名见 report.xlsx「学校汇总」，"
+                 f"参与排名的学校不少于 {FOCUS_MIN_SCHOOLS} 所时才标出重点监管学校）")
+SCHOOLS_TITLE_VALIDATE = "按学校统计（按错误数排序；validate 只做格式校验，不标重点监管学校）"
 
 
 def _has_status(findings: pl.DataFrame, resolved: list | None) -> bool:
@@ -113,7 +121,7 @@ def rule_table(findings: pl.DataFrame, baseline: bool) -> RichTable | None:
     return t
 
 
-def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | None, int]:
+def school_table(findings: pl.DataFrame, baseline: bool, validate_only: bool = False) -> tuple[RichTable | None, int]:
     if findings.height == 0:
         return None, 0
     sevs = ("error", "warning", "info")
@@ -121,7 +129,7 @@ def school_table(findings: pl.DataFrame, baseline: bool) -> tuple[RichTable | No
            .group_by("school").agg(*[(pl.col("severity") == s).sum().alias(s) for s in sevs],
                                    (pl.col("status") == "new").sum().alias("new"))
            .sort(["error", "warning", "info", "school"], descending=[True, True, True, False]))
-    t = RichTable(title="按学校统计（按错误数排序；按每百名学生的重点监管排名见 report.xlsx「学校汇总」）")
+    t = RichTable(title=SCHOOLS_TITLE_VALIDATE if validate_only else SCHOOLS_TITLE)
     t.add_column("学校")
     for s in sevs:
         t.add_column(f"[{SEV_STYLE[s]}]{SEVERITY_ZH[s]}[/]", justify="right")
@@ -177,7 +185,7 @@ def print_summary(con: Console, findings: pl.DataFrame, skipped: dict[str, str],
     t = rule_table(findings, baseline)
     if t is not None:
         con.print(t)
-    st, more = school_table(findings, baseline)
+    st, more = school_table(findings, baseline, validate_only)
     if st is not None:
         con.print(st)
         if more:
