@@ -760,18 +760,19 @@ OTHER_DATA_SUFFIXES = {".json", ".html", ".docx", ".doc", ".pdf", ".wps", ".et"}
 
 @app.command(cls=ZhCommand)
 def workdays(
-    start: Annotated[str, typer.Argument(metavar="起始日期", help="起始日期（不计入），写法同 --as-of")],
-    end: Annotated[str, typer.Argument(metavar="结束日期", help="结束日期（计入）")],
+    start: Annotated[str, typer.Argument(metavar="起始日期", help="起始日期，写法同 --as-of")],
+    end: Annotated[str, typer.Argument(metavar="结束日期", help="结束日期")],
     config: Annotated[Path | None, typer.Option("--config", metavar="策略文件",
                                                 help="策略文件（[holidays] 补充）")] = None,
 ) -> None:
-    """计算两个日期之间的工作日数（不含起始日、含结束日），并列出其间的节假日和调休上班日。
+    """计算两个日期之间的工作日数：首尾两天都计入（资助公示期 P401 的算法），
+    以及不含起始日、含结束日（学籍异动申报期限 C201 的算法），并列出其间的节假日和调休上班日。
 
     尚未公布放假安排的年份按估计计算，估计的日子标“（估计）”。
 
     示例：xueji-check workdays 2024-09-27 2024-10-14
     """
-    from xueji_check.calendar import WorkCalendar
+    from xueji_check.calendar import WorkCalendar, workdays_lines
     from xueji_check.policy import load_policy
 
     def _run() -> int:
@@ -780,21 +781,8 @@ def workdays(
         if b < a:
             raise UsageError(f"起始日期 {a} 晚于结束日期 {b}：请把较早的日期写在前面，"
                              f"如 xueji-check workdays {b} {a}")
-        cal = WorkCalendar(load_policy(config))
-        n = cal.workdays_between(a, b)
-        lo, hi = min(a, b), max(a, b)
-        days = [lo + dt.timedelta(days=i) for i in range(1, (hi - lo).days + 1)]
-        estimated = any(cal.is_estimated(d) for d in days)
-        typer.echo(f"{a} 至 {b}：{n} 个工作日{'（估计）' if estimated else ''}（不含 {a}，含 {b}）")
-        for d in days:
-            name = cal.holiday_name(d)
-            if name:
-                typer.echo(f"  {d} 星期{'一二三四五六日'[d.weekday()]} 放假：{name}")
-            elif cal.is_makeup_workday(d):
-                typer.echo(f"  {d} 星期{'一二三四五六日'[d.weekday()]} 调休上班")
-        note = cal.note_unknown(set(cal.unknown_years_used) | {a.year, b.year})
-        if note:
-            typer.echo("注意：" + note.strip("（）"))
+        for line in workdays_lines(WorkCalendar(load_policy(config)), a, b):
+            typer.echo(line)
         return 0
 
     raise typer.Exit(_guard(False, _run))
