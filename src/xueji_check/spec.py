@@ -89,6 +89,18 @@ class KindSpec:
     def required_columns(self) -> list[str]:
         return [f.name for f in self.fields if f.required or f.required_column]
 
+    def field_of(self, header: object) -> str | None:
+        """The field a header cell names, or None: its normalised text (`normalise_header`) among
+        the aliases, else the same without a note in brackets at its end that only says how to
+        fill the column (身份证号（18位）, 证件类型（必填）, 入学日期(格式：2024-09-01); `header_note`).
+        A note that says whose or which value (身份证号（监护人）, 金额（大写）) is no such note."""
+        h = normalise_header(header)
+        index = self._alias_index
+        f = index.get(h)
+        if f is None and (bare := _HEADER_NOTE.sub("", h)) != h:
+            f = index.get(bare)
+        return f
+
     def alias_index(self) -> dict[str, str]:
         """Normalised header text -> field name (built once per spec: the header search asks
         for it on every row it tries, in every file)."""
@@ -113,6 +125,12 @@ def schemas_dir() -> Path:
 
 
 _HEADER_DROP = re.compile(r"[\s*＊※★·:：]+")
+# A note at the end of a header (after normalise_header: half-width brackets, no spaces or
+# colons) that says only how to fill the column: 必填/选填, a length (18位), text format, a date
+# format or an example, the unit 元. One or more, separated by 、,;/ (（18位，必填）).
+_NOTE_WORD = (r"(?:必填项?|必须填写|必须|选填|可选|可不填|非必填|请填写|填写|\d+位(?:数字)?|文本(?:格式)?|"
+              r"格式[^)\]】]*|例[^)\]】]*|如[^)\]】]*|示例[^)\]】]*|yyyy[^)\]】]*|单位元|人民币元|元)")
+_HEADER_NOTE = re.compile(rf"[(\[【]{_NOTE_WORD}(?:[,、;/]{_NOTE_WORD})*[)\]】]$")
 
 
 def normalise_header(text: object) -> str:

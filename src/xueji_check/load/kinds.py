@@ -44,11 +44,10 @@ def _map_row(cells: list[str], spec: KindSpec) -> tuple[dict[str, str], list[str
     column names the same field. The first column is used, unless its header is a weak one
     (`_alias_rank`) and a later one is not: a school's own 学号 column before the 学籍号 column is
     not read as the 学籍号."""
-    index = spec.alias_index()
     chosen: dict[str, tuple[int, int]] = {}  # field -> (rank, column)
     dups: list[str] = []
     for i, text in enumerate(cells):
-        f = index.get(normalise_header(text))
+        f = spec.field_of(text)
         if f is None:
             continue
         rank = _alias_rank(text)

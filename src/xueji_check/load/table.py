@@ -161,10 +161,9 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
     if guess.duplicates:
         fmap = spec.field_map
         used = {f: headers[int(c[1:])] for f, c in guess.mapping.items()}
-        index = spec.alias_index()
         parts = []
         for d in guess.duplicates:
-            f = index.get(normalise_header(d))
+            f = spec.field_of(d)
             parts.append(f"「{d}」与「{used.get(f, '')}」都对应{fmap[f].title if f in fmap else ''}")
         problems.append(Problem("warning", sheet.file, sheet.sheet, guess.row_index + 1,
                                 f"表头重复：{'；'.join(parts)}，已使用后者（靠前的列是「学号」「状态」这样常指别的内容的表头时用后面的列，否则用靠前的列）；"
