@@ -1,11 +1,13 @@
-"""The aid-type wordings a publicity list shares with the aid table (国家助学金（一等）), through the
-real CLI."""
+"""P403 against masked names on publicity lists (王*伟, 张*, 刘**) and the aid-type wordings a
+publicity list shares with the aid table (国家助学金（一等）), through the real CLI."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from conftest import make_id, write_xlsx
+from xueji_check.rules.publicity import mask_parts, masked_matches
 
 TITLE = "东方技工学校2018年秋季学期国家助学金公示名单 公示时间：2018年11月5日至2018年11月9日"
 HEADERS = ["序号", "姓名", "学校", "专业", "班级", "资助类型"]
@@ -25,6 +27,92 @@ def run(tmp_path, cli, recipients, listed, *, types=None, school="东方技工�
 
 def p403(r) -> list[str]:
     return sorted(r.rule("P403")["name"].to_list())
+
+
+# ------------------------------------------------------------------ masked names
+@pytest.mark.parametrize("recipient,listed", [
+    ("王大伟", "王*伟"),      # one hidden character in the middle
+    ("张三", "张*"),          # a single trailing mask: one character...
+    ("张三丰", "张*"),        # ...or more (张* is written for 张三丰 too)
+    ("刘一二", "刘**"),       # a run: one character each
+    ("欧阳娜娜", "欧阳*"),    # a compound surname shown
+    ("王大伟", "王×伟"),
+    ("陈立", "陈○"),
+])
+def test_p403_masked_name_found(tmp_path, cli, recipient, listed):
+    r = run(tmp_path, cli, [recipient], [listed])
+    assert p403(r) == [], r.rule("P403")["message"].to_list()
+    assert "P403" not in r.json["run"].get("unjudged", {})
+
+
+@pytest.mark.parametrize("recipient,listed", [
+    ("王大明", "王*伟"),      # a different shown character
+    ("李大伟", "王*伟"),      # a different surname
+    ("王伟", "王*伟"),        # shorter than the mask
+    ("王大小伟", "王*伟"),    # longer: a mask in the middle is one character
+    ("刘一", "刘**"),         # a run at the end is one character each: exactly three
+    ("刘一二三", "刘**"),
+    ("欧阳娜", "欧阳*娜"),    # one hidden character: four in all
+    ("张", "张*"),            # a trailing mask hides at least one character
+])
+def test_p403_masked_name_near_miss_still_reported(tmp_path, cli, recipient, listed):
+    """The mask does not fit: still reported, next to a recipient a mask on the same list fits
+    (赵六 as 赵*), who is not."""
+    r = run(tmp_path, cli, [recipient, "赵六"], [listed, "赵*"])
+    assert p403(r) == [recipient], r.rule("P403")["message"].to_list()
+
+
+def test_p403_masked_names_messy(tmp_path, cli):
+    """Full-width ＊, spaces around and inside, a note in brackets, a mask mixed with an exact name
+    on the same list: each recipient a mask fits is found; the one none fits is reported."""
+    recipients = ["王大伟", "李小明", "张三丰", "赵钱孙", "孙悟空", "周八"]
+    listed = [" 王＊伟 ", "李 ＊ 明", "张＊（代领）", "赵**", "孙悟空", "周*九"]
+    r = run(tmp_path, cli, recipients, listed)
+    assert p403(r) == ["周八"], r.rule("P403")["message"].to_list()
+    assert "姓名「周八」" in r.rule("P403")["message"][0]
+
+
+def test_p403_masked_name_only_at_its_own_school(tmp_path, cli):
+    """A mask on 东方技工学校's list does not stand for a recipient of another school."""
+    aid = write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型"],
+        [make_id("20030101", seq="101"), "王大伟", "东方技工学校", "2018秋", "国家助学金"],
+        [make_id("20030101", seq="103"), "王小伟", "西方技工学校", "2018秋", "国家助学金"]])
+    east = write_xlsx(tmp_path / "东方公示.xlsx", [HEADERS, ["1", "王*伟", "东方技工学校", "数控", "1班", "国家助学金"]],
+                      title=TITLE)
+    west = write_xlsx(tmp_path / "西方公示.xlsx", [HEADERS, ["1", "李*", "西方技工学校", "数控", "1班", "国家助学金"]],
+                      title=TITLE.replace("东方", "西方"))
+    r = cli("check", "--publicity", east, "--publicity", west, "--aid", aid, "--as-of", "2018-12-31",
+            "--format", "csv,json")
+    assert p403(r) == ["王小伟"], r.rule("P403")["message"].to_list()
+
+
+def test_p403_one_mask_two_recipients_is_not_judged(tmp_path, cli):
+    """One 王*伟 on the list, two recipients it fits: which one it stands for is unknown, so neither
+    is reported; both are counted as not judged. Two rows of 王*伟 stand for both: judged, found."""
+    r = run(tmp_path, cli, ["王大伟", "王小伟", "张三"], ["王*伟", "张三"])
+    assert p403(r) == [], r.rule("P403")["message"].to_list()
+    unjudged = r.json["run"]["unjudged"]["P403"]
+    assert unjudged["rows"] == 2 and list(unjudged["reasons"].values()) == [2], unjudged
+    r = run(tmp_path / "2", cli, ["王大伟", "王小伟", "张三"], ["王*伟", "王*伟", "张三"])
+    assert p403(r) == [] and "P403" not in r.json["run"].get("unjudged", {})
+
+
+def test_mask_parts_lengths():
+    """The regex and join keys of each mask (no CLI)."""
+    df = pl.DataFrame({"_nk": ["王*伟", "张*", "刘**", "*伟", "*", "欧阳*娜"]}).select(mask_parts(pl.col("_nk")))
+    assert df["_re"].to_list() == ["^王.伟$", "^张.+$", "^刘..$", "^.伟$", "^.+$", "^欧阳.娜$"]
+    assert df["_first"].to_list() == ["王", "张", "刘", None, None, "欧"]
+    assert df["_len"].to_list() == [3, None, 3, 2, None, 4]
+
+
+def test_masked_matches_without_school_column():
+    names = pl.LazyFrame({"_nk": ["王大伟", "王大明", "张三丰"], "school_name": [None, None, None]},
+                         schema={"_nk": pl.String, "school_name": pl.String})
+    masks = pl.DataFrame({"_nk": ["王*伟", "张*"], "_school": ["东方技工学校", None], "_rows": [1, 1]},
+                         schema={"_nk": pl.String, "_school": pl.String, "_rows": pl.UInt32})
+    got = masked_matches(names, masks, by_school=False).collect().sort("_nk")
+    assert got["_nk"].to_list() == ["张三丰", "王大伟"] and got["_clear"].to_list() == [True, True]
 
 
 # ------------------------------------------------------------------ aid types as the aid table writes them

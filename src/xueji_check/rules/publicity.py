@@ -644,6 +644,75 @@ def covered(lf: pl.LazyFrame, cols: list[str], scopes: pl.DataFrame) -> pl.LazyF
     return lf.join(cov, on=keys, how="inner", nulls_equal=True)
 
 
+# A name masked on a publicity list (人社厅发〔2018〕28号: a list carries no personal data beyond
+# the name, and many lists hide part of it): 王*伟, 张*, 刘**, 欧阳*, 李＊明, 赵×, 陈○. After
+# `nz.name_key` (NFKC) a full-width ＊ (or ﹡) is `*`; these are the characters that stand for a
+# hidden one.
+MASK_CHARS = "*×○"
+MASK = f"[{MASK_CHARS}]"
+# one mask character alone at the end (张*, 欧阳*, *), not a run (刘**)
+_OPEN_END = f"(?:^|[^{MASK_CHARS}]){MASK}$"
+# a hidden or lost character (a mask, or a character lost in a GBK save: `nz.NAME_DAMAGE`)
+_HIDDEN = f"[{MASK_CHARS}?？\\x{{FFFD}}]"
+
+
+def name_masked(nk: pl.Expr) -> pl.Expr:
+    """True where a publicity list's name key holds a mask character (`MASK`)."""
+    return nk.str.contains(MASK).fill_null(False)
+
+
+def mask_parts(nk: pl.Expr) -> list[pl.Expr]:
+    """Of a masked name key (`name_masked`): `_first`, its first character when shown (null when
+    hidden); `_len`, its length when the mask fixes it (null when it does not); `_re`, the names
+    it stands for as an anchored regex. Each mask character (and each `?`/`？` of a GBK save) is
+    one character, except one mask character alone at the end (张*, 欧阳*), which is one or more:
+    lists write 张* for 张三 and for 张三丰 alike, and reading it as one character would report
+    张三丰 as not publicised; a run at the end (刘**) is one character each. A run of U+FFFD is one
+    or more characters (`nz.name_pattern`)."""
+    open_end = nk.str.contains(_OPEN_END)
+    esc = nk.str.replace_all(r"([\\.+^$()\[\]{}|])", r"\$1")
+    body = pl.when(open_end).then(esc.str.head(-1) + ".+").otherwise(esc)
+    pattern = "^" + body.str.replace_all(r"\x{FFFD}+", ".+").str.replace_all(f"[{MASK_CHARS}?？]", ".") + "$"
+    first = nk.str.head(1)
+    return [pl.when(first.str.contains(_HIDDEN)).then(None).otherwise(first).alias("_first"),
+            pl.when(open_end | nk.str.contains(r"\x{FFFD}")).then(None).otherwise(nk.str.len_chars())
+            .cast(pl.UInt32).alias("_len"),
+            pattern.alias("_re")]
+
+
+def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) -> pl.LazyFrame:
+    """Which of `names` (`_nk`, `school_name`: recipients not found as written) a masked name of a
+    publicity list stands for: one row per name so found, with `_clear` true when some mask it
+    fits is one no more recipients fit than the list has rows of it. `masks` has `_nk` (the masked
+    name key), `_school` (null: any school) and `_rows` (the most rows one list has of it). Joined
+    on the school, the first character and the length where the mask shows them (a mask without
+    one is joined without it), then the regex of `mask_parts` is checked on the few pairs; with
+    `by_school` False (the aid table has no school) the school is not compared."""
+    m = masks.with_columns(mask_parts(pl.col("_nk"))).rename({"_nk": "_mnk"})
+    n = names.with_columns(_first=pl.col("_nk").str.head(1), _len=pl.col("_nk").str.len_chars().cast(pl.UInt32))
+    if not by_school:
+        m = m.with_columns(_school=pl.lit(None, pl.String))
+    parts = []
+    for school in (True, False):
+        for first in (True, False):
+            for length in (True, False):
+                sub = m.filter(pl.col("_school").is_not_null() == school, pl.col("_first").is_not_null() == first,
+                               pl.col("_len").is_not_null() == length)
+                if sub.height == 0:
+                    continue
+                left = [c for c, on in (("school_name", school), ("_first", first), ("_len", length)) if on]
+                right = [{"school_name": "_school"}.get(c, c) for c in left]
+                sub = sub.drop([c for c in ("_first", "_len") if c not in right]).lazy()
+                joined = n.join(sub, left_on=left, right_on=right, how="inner") if left else n.join(sub, how="cross")
+                parts.append(joined.with_columns(_school=pl.col("school_name")) if school else joined)
+    if not parts:
+        return names.select("_nk", "school_name").clear().with_columns(_clear=pl.lit(True))
+    fit = (pl.concat(parts, how="diagonal_relaxed").filter(pl.col("_nk").str.contains(pl.col("_re")))
+           .select("_nk", "school_name", "_mnk", "_school", "_rows"))
+    fit = fit.with_columns(_fits=pl.struct("_nk", "school_name").n_unique().over("_mnk", "_school"))
+    return fit.group_by("_nk", "school_name").agg((pl.col("_fits") <= pl.col("_rows")).any().alias("_clear"))
+
+
 @rule(
     "P403", severity="warning", title="受助学生未公示", title_en="approved recipients not publicised",
     clause="三（四）", needs={"publicity": ("name",), "aid": ("name",)},
@@ -652,9 +721,13 @@ def covered(lf: pl.LazyFrame, cols: list[str], scopes: pl.DataFrame) -> pl.LazyF
          "待审核的尚未审定（公示可在审批之前），都不要求出现在公示名单中。资助表没有审批日期列时，审批状态为空或无法识别的行不判断；"
          "两列都没有时，资助表各行都算受助学生。每所学校的受助学生只与该校自己的公示名单比对，且只比对名单标题或列中写明的学期、"
          "资助类型（未写明的不限），别的学校的名单不影响该校的结果；名单写的学校与资助表写法不同的（如 东方技工学校 与 东方技工学校（东校区）），"
-         "与名称相互包含的学校比对；认不出学校的名单只与没有自己名单的学校比对。",
-    why="受助学生名单须经公示（三（四））。",
-    example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条。",
+         "与名称相互包含的学校比对；认不出学校的名单只与没有自己名单的学校比对。"
+         "公示名单中打码的姓名（用「*」「＊」「×」「○」代替部分字，如 王＊伟、刘＊＊、欧阳＊）与同校露出的字相同、位置相同、字数相符的受助学生算作已公示："
+         "每个打码符号代表一个字（王＊伟、刘＊＊ 都是三个字），只有末尾单独一个打码符号可代表一个或几个字（张＊ 可以是 张三，也可以是 张三丰）。"
+         "一个打码姓名能对上同校几名受助学生、而名单上这样的打码姓名少于这些学生时（名单上一个 王＊伟，受助学生有 王大伟、王小伟），"
+         "无法确定公示的是谁，这几名学生都不报，计入未能判断的行数。",
+    why="受助学生名单须经公示（三（四））；公示名单不得公开个人信息，常将姓名部分打码。",
+    example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条；名单上写 王＊伟 的，受助学生 王大伟 不报，王大明 照报。",
 )
 def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     pub = ctx.frame("publicity")
@@ -687,18 +760,26 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
             pairs.append(part.select("_nk", "school_name").drop_nulls("_nk")
                          .join(mapping, on="school_name", how="left")
                          .filter(pl.col("school_name").is_null() | pl.col("_school").is_not_null())
-                         .select("_nk", "_school"))
+                         .select("_nk", "_school", _lid=pl.lit(tid, pl.Int64)))
             schools = sorted({x for vs in named_as.values() for x in vs}, key=lambda x: (x is None, x or ""))
         else:
             # the list's school as every file-level finding takes it (title line, else file name)
             school = ctx.table_school.get(tid)
             schools = list_schools(school, aid_schools)
-            pairs.append(names.with_columns(_school=pl.lit(school if school in aid_schools else None, pl.String)))
+            pairs.append(names.with_columns(_school=pl.lit(school if school in aid_schools else None, pl.String),
+                                            _lid=pl.lit(tid, pl.Int64)))
         scopes += [{"_lid": tid, "_school": s, "_terms": sorted(t_terms), "_types": sorted(t_types)} for s in schools]
     if not pairs:
         ctx.options["skip:P403"] = "公示名单中没有姓名"
         return None
-    pub_pairs = pl.concat(pairs).unique()
+    all_pairs = pl.concat(pairs)
+    pub_pairs = all_pairs.select("_nk", "_school").unique()
+    # A masked name (王*伟, 张*: `mask_parts`) stands for the recipients it fits; the most rows one
+    # list has of it (two 王*伟 on one list stand for two recipients).
+    masked = name_masked(pl.col("_nk"))
+    masks = (all_pairs.filter(masked).group_by("_nk", "_school", "_lid").len()
+             .group_by("_nk", "_school").agg(pl.col("len").max().alias("_rows")))
+    pub_pairs = pub_pairs.filter(~masked)
     # A name damaged by a GBK save (王?) cannot be matched as written: its readable characters
     # are matched as a pattern, and an aid name so damaged is left to the encoding warning.
     damaged = pub_pairs.filter(nz.name_damaged(pl.col("_nk")))
@@ -722,6 +803,17 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         patterns = damaged["_nk"].unique().head(MAX_DAMAGED_PATTERNS)
         lf = lf.filter(~pl.any_horizontal([pl.col("_nk").str.contains(p) for p in
                                            pl.select(nz.name_pattern(pl.lit(patterns))).to_series().to_list()]))
+    if masks.height:
+        # a recipient a masked name fits is publicised; when more recipients fit a mask than the list
+        # has rows of it (王*伟 once, 王大伟 and 王小伟 both recipients), which one it stands for is
+        # unknown: neither is reported, both are counted as not judged
+        names = lf.select("_nk", pl.col("school_name") if a_school else pl.lit(None, pl.String).alias("school_name"))
+        fits = masked_matches(names.unique(), masks, a_school)
+        on = ["_nk", "school_name"] if a_school else ["_nk"]
+        lf = lf.join(fits.select(*on, "_clear"), on=on, how="left", nulls_equal=True)
+        note_unjudged(ctx, "P403", "aid", {"公示名单中的打码姓名（如 王*伟）对应不止一名受助学生，无法确定公示的是谁":
+                                           ~pl.col("_clear")}, frame=lf)
+        lf = lf.filter(pl.col("_clear").is_null()).drop("_clear")
     who = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」"),
                          *([pl.lit(" + 学校「"), pl.col("school_name").fill_null("未注明"), pl.lit("」")] if a_school else [])])
     msg = pl.concat_str([what(acols), pl.lit("已审批的受助学生" if approved else "的受助学生"), pl.lit("按"), who,
