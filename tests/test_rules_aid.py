@@ -645,3 +645,14 @@ def test_year_based_credit_system_is_no_credit_system(tmp_path, cli):
     r = check(cli, "--roster", f)
     assert r.rule("S007").height == 0, r.rule("S007").rows()
     assert r.rule("R106")["row"].to_list() == ["3"]
+
+
+def test_a302_a_school_written_with_its_city_is_on_the_roster(tmp_path, cli):
+    """The aid table writes 郑州市东方技工学校, the roster 东方技工学校: the recipient on the roster
+    is found (no A302) and no line says the school is on no roster. Near miss: a recipient on no
+    roster of that school is still reported."""
+    fake = make_id("20030105", seq="153")
+    aid = [aid_row("S1", "张三", A, school="郑州市东方技工学校"), aid_row("S9", "王五", fake, school="郑州市东方技工学校")]
+    r = check(cli, *files(tmp_path, aid, std_roster()))
+    assert r.rule("A302")["student_id"].to_list() == ["S9"], r.rule("A302")["message"].to_list()
+    assert not [p for p in r.json["run"]["problems"] if "不在本次的任何学籍名册中" in p["message"]]

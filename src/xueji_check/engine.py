@@ -695,11 +695,16 @@ def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table],
     known |= {school_of[tid] for tid, t in enumerate(tables) if t.kind == "roster" and not t.missing} - {UNNAMED, SEVERAL}
     if not known:
         return []
+    from xueji_check.schools import school_base
+
+    known_base = pl.Series([*known], dtype=pl.String).to_frame("s").select(school_base(pl.col("s"))).to_series()
     out: list[Problem] = []
     for kind, df in pairs.items():
         if kind == "roster" or "school_name" not in df.columns:
             continue
-        other = df.filter(pl.col("school_name").is_not_null() & ~pl.col("school_name").is_in(list(known)))
+        # compared as the rules compare schools (a campus, the city before the name, 技校)
+        other = df.filter(pl.col("school_name").is_not_null()
+                          & ~school_base(pl.col("school_name")).is_in(known_base.to_list()))
         by_file: dict[str, dict[str, int]] = {}
         for tid, school, n in other.iter_rows():
             t = tables[tid]
@@ -710,6 +715,30 @@ def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table],
             out.append(Problem("info", file, None, None,
                                f"学校 {shown} 不在本次的任何学籍名册中：如是某校的简称或别的写法，请在策略文件的 [school_aliases] "
                                "中写明它对应的全称，问题才会记在同一所学校名下"))
+    return out
+
+
+def school_variants(pairs: dict[str, pl.DataFrame], tables: list[Table]) -> list[Problem]:
+    """An info line per school written in more than one way that the rules compare as one
+    (`schools.school_base`: 郑州市东方技工学校 and 东方技工学校, 东方技校 and 东方技工学校), so
+    that the merge is never silent: two schools told apart only by the city before one name should
+    say so in their names. A bracketed campus alone is no variant worth a line. `pairs`: per kind,
+    the rows per table id and school."""
+    from xueji_check.schools import CAMPUS_SUFFIX, school_base
+
+    rows = [df.select(pl.col("_tid"), pl.col("school_name")) for df in pairs.values() if "school_name" in df.columns]
+    if not rows:
+        return []
+    named = pl.concat(rows).drop_nulls("school_name").with_columns(
+        _base=school_base(pl.col("school_name")), _plain=pl.col("school_name").str.replace(CAMPUS_SUFFIX, ""))
+    groups = named.group_by("_base").agg(pl.col("_plain").unique().sort(), pl.col("school_name").unique().sort(),
+                                         pl.col("_tid").min()).filter(pl.col("_plain").list.len() > 1).sort("_base")
+    out = []
+    for base, _plain, written, tid in groups.iter_rows():
+        shown = "」「".join(written[:6]) + ("」等" if len(written) > 6 else "」")
+        out.append(Problem("info", tables[tid].file, None, None,
+                           f"学校名称「{shown}在比对学籍、资助时按同一所学校「{base}」处理（学校名称前的省市区县名、"
+                           "「技校」与「技工学校」、括号中的校区不计）；如其实是不同的学校，两校学籍号与证件号码都相同的行不会按重复注册报告（R101），请人工核对"))
     return out
 
 
@@ -1192,6 +1221,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
         if not tables[t.kind]:
             frames.pop(t.kind)
     problems.extend(schools_not_on_rosters(pairs, all_tables, school_of))
+    problems.extend(school_variants(pairs, all_tables))
     for kind, lf in frames.items():
         raw_parts.append(validation_findings(kind, lf, typed_documents(frames.get("roster"))
                                              if kind != "roster" else None))
