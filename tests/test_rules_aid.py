@@ -656,3 +656,23 @@ def test_a302_a_school_written_with_its_city_is_on_the_roster(tmp_path, cli):
     r = check(cli, *files(tmp_path, aid, std_roster()))
     assert r.rule("A302")["student_id"].to_list() == ["S9"], r.rule("A302")["message"].to_list()
     assert not [p for p in r.json["run"]["problems"] if "不在本次的任何学籍名册中" in p["message"]]
+
+
+def test_a304_a_cancelled_application_a_refund_and_a_zero_row_are_no_second_payment(tmp_path, cli):
+    """Red team: a second row of the term that was cancelled (已撤销/作废, no 发放日期), a refund row
+    (-1000 after the 1000 paid), a 0-元 placeholder: no A304 and no S007. Near miss: paid twice,
+    refunded once, paid again is still one payment too many; two payments and no refund are reported."""
+    headers = [*AID_HEADERS, "审批状态"]
+    ok = "已通过"
+    rows = [[*aid_row("S1", "张三", A), ok], [*aid_row("S1", "张三", A, pay=""), "已撤销"],
+            [*aid_row("S2", "李四", B), ok], [*aid_row("S2", "李四", B, amount="-1000", pay="2019-01-10"), ok],
+            [*aid_row("S2", "李四", B, amount="0", pay=""), "作废"]]
+    r = check(cli, *files(tmp_path, rows, std_roster(), aid_headers=headers))
+    assert r.rule("A304").height == 0, r.rule("A304")["message"].to_list()
+    assert r.rule("S007").height == 0, r.rule("S007")["message"].to_list()
+    rows = [[*aid_row("S2", "李四", B), ok], [*aid_row("S2", "李四", B, amount="-1000", pay="2019-01-10"), ok],
+            [*aid_row("S2", "李四", B, pay="2019-02-01"), ok], [*aid_row("S2", "李四", B, pay="2019-03-01"), ok]]
+    r = check(cli, *files(tmp_path, rows, std_roster(), aid_headers=headers))
+    a304 = r.rule("A304")
+    assert sorted(a304["row"].to_list()) == ["3", "5", "6"], a304["message"].to_list()  # not the refund row
+    assert "另有 1 行退回" in a304["message"][0]

@@ -365,6 +365,8 @@ def _s_message(code: str, f: FieldSpec, has_type: bool = False) -> pl.Expr:
     if code == "S007" and f.type == "number":
         lo, hi = ("" if v is None else f"{v:g}" for v in (f.min, f.max))
         span = f"，应在 {lo}–{hi} 之间" if f.min is not None and f.max is not None else ""
+        if f.min is not None and f.max is not None and f.min == -f.max:  # 金额: a negative one is a refund
+            span = f"，应在 0–{hi} 之间（退回的写负数）"
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit(f"」无法识别为数字或超出范围{span}")])
     if code == "S007" and f.type == "bool":
         return pl.concat_str([pl.lit(f"{title}「"), raw, pl.lit("」无法识别，请填 是 或 否")])

@@ -364,7 +364,8 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
          "（两校各有一名学号 2024001 的「王伟」、名册中身份证号不同，是两名学生）。"
          "国家助学金由同一学校分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报"
          "（合计不超过标准时，分次发放与重复发放无法区分；各档标准低于 grant_per_term 的省份请把它设为本省的标准）；"
-         "两所学校各发一次的、合计超过标准的照报，并写明合计金额。" + NOT_REFUSED,
+         "两所学校各发一次的、合计超过标准的照报，并写明合计金额。金额为 0 的行不算一次资助；金额为负数的行是退回（冲销），"
+         "抵消一次发放，本身不报：发放行数减去退回行数为 2 以上才报。" + NOT_REFUSED,
     why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
     example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报；"
             "2024秋 国家助学金分 10 月、12 月两次各发 500 元 → 不报。",
@@ -435,17 +436,30 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
         extra = ["pay_date", "amount", *(["school_name"] if "school_name" in cols else [])]
     else:
         instalments, extra = pl.lit(False), []
-    counts = (lf.select(*keys, *extra).group_by(keys).agg(_n=pl.len(), _inst=instalments)
-              .filter((pl.col("_n") > 1) & ~pl.col("_inst")).drop("_inst").collect(engine="streaming"))
+    # a row of 0 元 grants nothing (a placeholder); a row of a negative amount is a refund (退回,
+    # 冲销) that cancels one payment: the student is paid twice only when the payments less the
+    # refunds are two or more, and a refund row itself is never reported
+    if "amount" in cols:
+        lf = lf.filter(pl.col("amount").fill_null(1) != 0)
+        refund = pl.col("amount").fill_null(0) < 0
+    else:
+        refund = pl.lit(False)
+    counts = (lf.select(*keys, *extra, _refund=refund).group_by(keys)
+              .agg(_n=(~pl.col("_refund")).sum().cast(pl.UInt32), _back=pl.col("_refund").sum().cast(pl.UInt32),
+                   _inst=instalments)
+              .filter((pl.col("_n").cast(pl.Int64) - pl.col("_back").cast(pl.Int64) > 1) & ~pl.col("_inst"))
+              .drop("_inst").collect(engine="streaming"))
     dup = lf.join(counts.lazy(), on=keys, how="inner", maintain_order="left").with_columns(_place=place)
     places = dup.group_by(keys).agg(pl.col("_place").sort_by("_file", "_row").head(10).str.join("、").alias("_places"),
                                     (pl.col("amount").sum() if "amount" in cols else pl.lit(None, pl.Float64))
                                     .alias("_total"))
-    dup = dup.join(places, on=keys, how="left")
+    dup = dup.join(places, on=keys, how="left").filter(~refund)
     total = pl.concat_str([pl.lit("，合计 "), money(pl.col("_total")), pl.lit(" 元")]) if "amount" in cols else pl.lit("")
+    back = pl.when(pl.col("_back") > 0).then(pl.concat_str([pl.lit("，另有 "), pl.col("_back").cast(pl.String),
+                                                             pl.lit(" 行退回（负数金额）")])).otherwise(pl.lit(""))
     msg = pl.concat_str([what(cols), pl.lit("对同一学生重复出现 "), pl.col("_n").cast(pl.String), pl.lit(" 次（"),
-                         pl.col("_places"), pl.when(pl.col("_n") > 10).then(pl.lit(" 等")).otherwise(pl.lit("")),
-                         pl.lit("）"), total.fill_null(""),
+                         pl.col("_places"), pl.when(pl.col("_n") + pl.col("_back") > 10).then(pl.lit(" 等")).otherwise(pl.lit("")),
+                         pl.lit("）"), back, total.fill_null(""),
                          pl.lit("；同一学期同一项目只能享受一次，请核实并追回多发部分")])
     return emit(dup, "aid", msg, field="aid_type", key=aid_key(cols))
 
