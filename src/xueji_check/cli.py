@@ -244,7 +244,7 @@ def check(
     publicity_end: Annotated[str | None, typer.Option("--publicity-end", metavar="日期",
                                                       help="公示结束日期（写法同 --as-of）")] = None,
     annotate_all: Annotated[bool, typer.Option("--annotate-all", help="大文件也完整复制到批注工作簿")] = False,
-    show_pii: Annotated[bool, typer.Option("--show-pii", help="输出完整身份证号（默认打码）")] = False,
+    show_pii: Annotated[bool, typer.Option("--show-pii", help="输出完整的身份证号、手机号、银行卡号，原表副本中的住址等也不打码（默认打码）；只在安全环境中使用")] = False,
     cache: Annotated[Path | None, typer.Option("--cache", metavar="文件夹", help=CACHE_HELP)] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help=NO_CACHE_HELP)] = False,
     force: Annotated[bool, typer.Option("--force", help=OUT_FORCE_HELP)] = False,
@@ -725,7 +725,7 @@ def schema_cmd(
 
 @app.command("init-config", cls=ZhCommand)
 def init_config(
-    path: Annotated[Path, typer.Argument(metavar="文件", help="写出的策略文件路径（默认 xueji.toml）")] = Path("xueji.toml"),
+    path: Annotated[Path, typer.Argument(metavar="文件", help="写出的策略文件路径")] = Path("xueji.toml"),
     force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False,
 ) -> None:
     """写出带中文注释的默认策略文件 xueji.toml。
