@@ -676,3 +676,23 @@ def test_a304_a_cancelled_application_a_refund_and_a_zero_row_are_no_second_paym
     a304 = r.rule("A304")
     assert sorted(a304["row"].to_list()) == ["3", "5", "6"], a304["message"].to_list()  # not the refund row
     assert "另有 1 行退回" in a304["message"][0]
+
+
+def test_a302_an_aid_table_keyed_by_the_schools_own_xuehao_is_not_judged(tmp_path, cli):
+    """Red team: the roster has 学号 (the school's own number) and 学籍号; the aid table has only
+    学号 and 姓名. The roster is read by its 学籍号, so the aid table's 学号 cannot be looked for:
+    not judged (counted), not A302 on every row. Near misses: the aid table headed 学籍号 is judged
+    (A302 for a number on no roster), and so is a 学号 table beside a roster without a 学号 column."""
+    roster = write_xlsx(tmp_path / "名册.xlsx", [["学号", *ROSTER_HEADERS],
+                                               *[[f"2024{i:03d}", *roster_row(f"S{i}", n, "", enroll="2018-09-01")]
+                                                 for i, n in enumerate(["张三", "李四"], 1)]])
+    rows = [["2024001", "张三", "东方技工学校", "2018秋", "国家助学金", "1000"],
+            ["2024002", "李四", "东方技工学校", "2018秋", "国家助学金", "1000"]]
+    aid = write_xlsx(tmp_path / "资助.xlsx", [["学号", "姓名", "学校名称", "学期", "资助类型", "金额"], *rows])
+    r = check(cli, "--aid", aid, "--roster", roster)
+    assert r.rule("A302").height == 0, r.rule("A302")["message"].to_list()
+    assert r.json["run"]["unjudged"]["A302"]["rows"] == 2
+    aid2 = write_xlsx(tmp_path / "资助2.xlsx", [["学籍号", "姓名", "学校名称", "学期", "资助类型", "金额"], *rows])
+    assert check(cli, "--aid", aid2, "--roster", roster).rule("A302").height == 2
+    plain = write_xlsx(tmp_path / "名册2.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", "", enroll="2018-09-01")])
+    assert check(cli, "--aid", aid, "--roster", plain).rule("A302").height == 2

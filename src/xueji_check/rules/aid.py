@@ -31,7 +31,7 @@ from xueji_check.rules.changes import (
     with_person,
 )
 from xueji_check.schools import SEVERAL, UNNAMED, school_base
-from xueji_check.spec import load_kind
+from xueji_check.spec import load_kind, normalise_header
 
 GRANT, WAIVER = "国家助学金", "免学费"
 # Roster statuses under which a student is no longer enrolled, and the change types that end it.
@@ -287,6 +287,16 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
                 note_unjudged(ctx, "A302", "aid", {f"学校{names}不在本次的任何学籍名册中（未提供该校名册，或校名写法不同）": absent},
                               frame=lf)
                 lf = lf.filter(~absent)
+    # an aid table keyed by its 学号 beside a roster that has a 学号 column of its own apart from
+    # the 学籍号 it was read by (the loader used the 学籍号): a school's own 学号 is not looked for
+    # there, so a row without a document cannot be judged (it had been an error on every row)
+    own_no = _own_number_tables(ctx)
+    if own_no and "student_id" in cols:
+        where = pl.concat_str([pl.col("_file"), pl.lit("\x1f"), pl.col("_sheet").fill_null("")])
+        own = (~has_id & where.is_in(own_no)).fill_null(False)
+        note_unjudged(ctx, "A302", "aid", {"资助表只有学号、没有证件号码，名册中另有学号列而按学籍号读取，学号无法与名册对应": own},
+                      frame=lf)
+        lf = lf.filter(~own)
     if "id_number" in cols:
         doc = pl.col("id_number__doc") if "id_number__doc" in cols else pl.lit(None, pl.String)
         words = pl.when(pl.col("id_number__key").str.contains(":")).then(
@@ -307,6 +317,21 @@ def aid_not_in_roster(ctx: Context) -> pl.LazyFrame | None:
                          pl.lit("，可能是虚假学籍套取资助；请核实该生是否真实在籍，或补交其所在学校的学籍名册")])
     field = "id_number" if "id_number" in cols else "student_id"
     return emit(lf, "aid", msg, field=field, key=aid_key(cols))
+
+
+def _own_number_tables(ctx: Context) -> list[str]:
+    """The aid tables (file + "\x1f" + sheet) whose 学籍号 column is headed 学号, when some roster
+    of the run has a 学号 column besides the column it reads the 学籍号 from: the aid table's
+    numbers may be the school's own 学号, which the roster keeps in a column the rules do not read.
+    Empty when no roster has such a column."""
+    def own(t) -> bool:
+        used = {int(c[1:]) for c in t.field_cols.values()}
+        return any(normalise_header(h) == "学号" and i not in used for i, h in enumerate(t.headers))
+
+    if not any(own(t) for t in ctx.tables.get("roster", [])):
+        return []
+    return [f"{t.file}\x1f{t.sheet or ''}" for t in ctx.tables.get("aid", [])
+            if "student_id" in t.field_cols and normalise_header(t.headers[int(t.field_cols["student_id"][1:])]) == "学号"]
 
 
 # ------------------------------------------------------------------ A303
