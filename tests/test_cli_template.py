@@ -146,3 +146,14 @@ def test_template_still_refuses_an_existing_file_and_non_xlsx(tmp_path, cli):
     assert cli("schema", "aid", "--template", path, "--force").code == 0
     bad = cli("schema", "aid", "--template", tmp_path / "模板.xls")
     assert bad.code == 2 and ".xlsx" in bad.stderr
+
+
+def test_an_unfilled_template_says_the_roster_has_no_rows_not_that_none_was_given(tmp_path, cli):
+    """New user: checking the template itself listed every R rule as 未提供学籍名册. Near miss: the
+    kinds not given at all still say 未提供."""
+    tpl = tmp_path / "学籍名册模板.xlsx"
+    assert cli("schema", "名册", "--template", tpl).code == 0
+    r = cli("check", tpl, "--as-of", "2025-06-30")
+    skipped = r.json["run"]["skipped_rules"]
+    assert skipped["R101"] == "学籍名册没有数据行", skipped
+    assert skipped["A302"] == "未提供资助申报与发放"

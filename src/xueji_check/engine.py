@@ -850,7 +850,9 @@ def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
     for kind, fields in rule.needs.items():
         title = all_kinds()[kind].title
         if not ctx.has(kind):
-            return ctx.options.get(f"empty:{kind}") or f"未提供{title}"
+            if ctx.tables.get(kind):  # given, but only its header (an empty export, a template)
+                return ctx.options.get(f"empty:{kind}") or f"{title}没有数据行"
+            return f"未提供{title}"
         fmap = all_kinds()[kind].field_map
         missing = [fmap[f].title for f in fields if f not in ctx.columns(kind)]
         if missing:
