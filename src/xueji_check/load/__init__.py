@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from typing import BinaryIO
 
@@ -82,6 +83,21 @@ __all__ = [
 
 HEAD_BYTES = UTF8_SAMPLE  # what is looked at before a file is read whole
 
+
+
+# A sheet of totals beside the lists (汇总, 分校统计): its sheet name or a header says so
+_SUMMARY_SHEET = re.compile(r"汇总|统计|合计|小计")
+_COUNT_HEADER = re.compile(r"人数|人次|户数|总数|合计|小计|总计")
+_PERSON_FIELDS = ("name", "id_number", "student_id")
+
+
+def is_summary_table(sheet: str | None, tbl) -> bool:
+    """A table that lacks required columns and every column naming a student (姓名, 证件号码,
+    学籍号), in a sheet named as totals (汇总, 统计) or under a header counting people or summing
+    (人数, 合计): a summary beside the student lists, not a list with columns missing (S001)."""
+    if not tbl.missing or any(f in tbl.field_cols for f in _PERSON_FIELDS):
+        return False
+    return bool(_SUMMARY_SHEET.search(sheet or "")) or any(_COUNT_HEADER.search(h or "") for h in tbl.headers)
 
 def _open_regular(path) -> BinaryIO:
     """Open read-only, and only a regular file: the type is checked on the open descriptor
@@ -346,6 +362,10 @@ def load_file(inp: InputFile, problems: list[Problem], specs: dict[str, KindSpec
             problems.append(Problem("info", inp.display, sh.sheet, None,
                                     f"工作表名「{sh.sheet.strip()}」表明这是填表说明或示例，其中的表格未作为数据检查；"
                                     "如确是学生数据，请把工作表改名后再检查"))
+            continue
+        if len(sheets) > 1 and is_summary_table(sh.sheet, tbl):
+            problems.append(Problem("info", inp.display, sh.sheet, None,
+                                    "这个工作表是汇总表（有人数、合计等，没有学生的姓名、证件号码或学籍号列），不作为名单检查"))
             continue
         tbl.unknown = sh.unknown
         if sh.hidden:
