@@ -45,9 +45,10 @@ def test_r103_graduates_and_dropouts_who_work_now_are_not_workers_registered_ful
 
 
 def test_r103_a_student_whose_status_cannot_be_read_is_not_judged_but_counted(tmp_path, cli):
-    """学籍状态「实习」 is no status of the list: whether the student is on the register is unknown,
-    so the employer is not read, and the row is counted among those R103 could not judge."""
-    recs = [rec(学籍号="1", 学籍状态="实习", 工作单位="某某机械有限公司"),
+    """学籍状态「停学」 is no status of the list (a disciplinary suspension or a leave): whether the
+    student is on the register is unknown, so the employer is not read, and the row is counted
+    among those R103 could not judge."""
+    recs = [rec(学籍号="1", 学籍状态="停学", 工作单位="某某机械有限公司"),
             rec(学籍号="2", 身份证号=make_id("20070505", seq="224"), 性别="女", 工作单位="某某机械有限公司")]
     res = check(cli, roster(tmp_path, "名册.xlsx", recs))
     assert sorted(r103_by_row(res)) == ["4"], messages(res, "R103")
