@@ -505,23 +505,38 @@ def grade_year(raw: pl.Expr) -> pl.Expr:
 
 # ---------------------------------------------------------------- terms
 # The forms of a term that are read (schemas/aid.toml says the same to users). A year may be
-# written with 4 digits or 2 (24 = 2024); dashes, slashes, 至 and ~ between two years are one.
+# written with 4 digits or 2 (24 = 2024), or with 4 Chinese numerals (二〇二四年秋季学期); dashes,
+# slashes, 至 and ~ between two years are one.
 #   2024秋 2024年秋 2024秋季 2024年秋季学期 2024年度秋季     -> 2024 autumn (春 -> spring)
 #   2024年下半年 / 2024年上半年                             -> 2024 autumn / 2024 spring
 #   2024-2025学年第一学期 2024/2025学年第1学期 2024-2025学年上学期 2024-2025学年秋季学期
-#   2024-2025-1 2024-2025(1)                                -> 2024 autumn
-#   …第二学期 …下学期 …春季学期 2024-2025-2                 -> 2025 spring
+#   2024-2025-1 2024-2025(1) 2024-2025学年(上) 2024-2025学年上  -> 2024 autumn
+#   …第二学期 …下学期 …春季学期 …(下) …学年下 2024-2025-2   -> 2025 spring
 #   2024学年第一学期 / 2024学年第二学期 (the school year 2024-2025) -> 2024 autumn / 2025 spring
+#   a range of months that spans one term: 2024年9月-2025年1月, 2024.9-2025.1 (from July, August or
+#   September to December, January or February of the next year) -> 2024 autumn; 2025年3月-2025年7月
+#   (from January, February or March to June or July of the same year) -> 2025 spring
+#   a term followed by the same term again in brackets: 2024年秋季学期（24秋） -> 2024 autumn
 # A school year whose two years are not consecutive (2024-2026) is not read, nor are months
-# (2024.09: a month is not a term), 2024年第一学期 (without 学年 it is not clear which year) and two
-# terms in one cell (2024秋+2025春).
+# (2024.09: a month is not a term), a range of months that is not one term (2024年9月-2025年6月),
+# 2024年第一学期 (without 学年 it is not clear which year), two terms in one cell (2024秋+2025春) and a
+# term with a bracket naming another term (2024年秋季学期（25春）; 2025年春季学期(原2024秋补发): the row
+# pays 2024秋 late, so neither term is right to read: as 2025春 it could count a grant twice).
 _TERM_DASHES = ["/", "~", "～", "至", "—", "–", "－", "_", "、"]
 _TERM_ACAD = (r"^(\d{4}|\d{2})-(\d{4}|\d{2})(?:学年度|学年|年度|年)?-?"
-              r"(第?[一二12]学?期|[上下]学?期|[秋春]季?学?期?|[12]|\([12一二]\))")
+              r"(第?[一二12]学?期|[上下]学?期|[秋春]季?学?期?|[12]|\([12一二上下]\)|[上下]$)")
 _TERM_SCHOOL_YEAR = r"^(\d{4}|\d{2})(?:学年度|学年)(第?[一二12]学?期|[上下]学?期|[秋春]季?学?期?)"
 _TERM_HALF = r"^(\d{4}|\d{2})年?度?([上下])半年"
 _TERM_SEASON = r"^(\d{4}|\d{2})年?度?([春秋])"
+_TERM_MONTHS = r"^(\d{4})[年.](\d{1,2})月?-(?:(\d{4})[年.])?(\d{1,2})月?$"
 _FIRST_TERM = r"[一1上秋]"
+# A year in Chinese numerals at the start (二〇二四年, 二〇二四-二〇二五学年; ○ and 零 for 〇 too).
+_CN_YEAR_DIGITS = {"〇": "0", "○": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+                   "七": "7", "八": "8", "九": "9"}
+_CN_YEAR = "^[" + "".join(_CN_YEAR_DIGITS) + "]{4}(?:年|学年|-)"
+# A note in brackets at the end of a term (2024年秋季学期(24秋)): what comes before it, and the note.
+_TERM_NOTE = r"^(.+?)\(([^()]+)\)$"
+_TERM_PARTS = ("acad", "sy", "half", "season", "months")
 
 
 def _year(e: pl.Expr) -> pl.Expr:
@@ -531,7 +546,9 @@ def _year(e: pl.Expr) -> pl.Expr:
 
 def _term_text(raw: pl.Expr) -> pl.Expr:
     s = compact(raw).str.replace_many(_TERM_DASHES, ["-"] * len(_TERM_DASHES)).str.replace_all(r"-+", "-")
-    return s.str.replace_many(["（", "）"], ["(", ")"])
+    s = s.str.replace_many(["（", "）"], ["(", ")"])
+    return pl.when(s.str.contains(_CN_YEAR)).then(
+        s.str.replace_many(list(_CN_YEAR_DIGITS), list(_CN_YEAR_DIGITS.values()))).otherwise(s)
 
 
 # Two terms in one cell (2024年秋季、2025年春季; 2024秋+2025春; 2024年上半年至2024年下半年): a row of
@@ -540,22 +557,32 @@ _TERM_ANY = r"(?:\d{4}|\d{2})年?度?(?:[春秋]|[上下]半年)"
 
 
 def _two_terms(s: pl.Expr) -> pl.Expr:
-    return s.str.count_matches(_TERM_ANY) >= 2
+    return (s.str.count_matches(_TERM_ANY) >= 2).fill_null(False)
 
 
 def _term_parts(s: pl.Expr) -> dict[str, pl.Expr]:
     return {"acad": s.str.extract_groups(_TERM_ACAD), "sy": s.str.extract_groups(_TERM_SCHOOL_YEAR),
-            "half": s.str.extract_groups(_TERM_HALF), "season": s.str.extract_groups(_TERM_SEASON)}
+            "half": s.str.extract_groups(_TERM_HALF), "season": s.str.extract_groups(_TERM_SEASON),
+            "months": s.str.extract_groups(_TERM_MONTHS)}
 
 
-def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(year, season, label) from the four matches of `_term_parts` (structs of groups)."""
+def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr,
+                     months: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(year, season, label) from the five matches of `_term_parts` (structs of groups)."""
     a1, a2, a_sem = _year(acad.struct.field("1")), _year(acad.struct.field("2")), acad.struct.field("3")
     a_first = a_sem.str.contains(_FIRST_TERM)
     a_ok = a_sem.is_not_null() & (a2 == a1 + 1)
     sy_year, sy_sem = _year(sy.struct.field("1")), sy.struct.field("2")
     sy_first = sy_sem.str.contains(_FIRST_TERM)
     half_w, season_w = half.struct.field("2"), season.struct.field("2")
+    # a range of months: the term it spans, else none
+    m_y1 = months.struct.field("1").cast(pl.Int32, strict=False)
+    m_m1 = months.struct.field("2").cast(pl.Int32, strict=False)
+    m_y2 = pl.coalesce(months.struct.field("3").cast(pl.Int32, strict=False), m_y1)
+    m_m2 = months.struct.field("4").cast(pl.Int32, strict=False)
+    m_autumn = m_m1.is_between(7, 9) & (((m_y2 == m_y1) & (m_m2 == 12)) | ((m_y2 == m_y1 + 1) & m_m2.is_between(1, 2)))
+    m_spring = m_m1.is_between(1, 3) & (m_y2 == m_y1) & m_m2.is_between(6, 7)
+    m_ok = (m_autumn | m_spring).fill_null(False)
     # a school year given but not consecutive (2024-2026学年…): not read at all
     bad_acad = a_sem.is_not_null() & ~a_ok
     year = (
@@ -564,6 +591,7 @@ def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr)
         .when(sy_sem.is_not_null()).then(pl.when(sy_first).then(sy_year).otherwise(sy_year + 1))
         .when(half_w.is_not_null()).then(_year(half.struct.field("1")))
         .when(season_w.is_not_null()).then(_year(season.struct.field("1")))
+        .when(m_ok).then(m_y1)
     )
     autumn = (
         pl.when(bad_acad).then(None)
@@ -571,6 +599,7 @@ def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr)
         .when(sy_sem.is_not_null()).then(sy_first)
         .when(half_w.is_not_null()).then(half_w == "下")
         .when(season_w.is_not_null()).then(season_w == "秋")
+        .when(m_ok).then(m_autumn)
     )
     season_txt = pl.when(autumn).then(pl.lit("autumn")).when(~autumn).then(pl.lit("spring"))
     label = pl.when(year.is_not_null() & autumn.is_not_null()).then(
@@ -578,27 +607,50 @@ def _term_from_parts(acad: pl.Expr, sy: pl.Expr, half: pl.Expr, season: pl.Expr)
     return year, season_txt, label
 
 
+def _term_chosen(full: pl.Expr, base: pl.Expr, note: pl.Expr, two_full: pl.Expr, two_base: pl.Expr) -> pl.Expr:
+    """The label of a cell from the labels of its whole text (`full`), of the text before a bracket
+    at its end (`base`) and of the bracket's content (`note`): a note that is a term must be the
+    same term as the text before it (2024年秋季学期(24秋)), else the cell is not read
+    (2024年秋季学期(25春)); a cell without such a note is read whole, unless it names two terms."""
+    return pl.when(note.is_not_null()).then(pl.when((note == base) & ~two_base).then(base)) \
+        .when(~two_full).then(full)
+
+
+def _term_of_label(label: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(year, season) of a label (2024秋 -> 2024, autumn)."""
+    year = label.str.slice(0, 4).cast(pl.Int32, strict=False)
+    season = pl.when(label.str.ends_with("秋")).then(pl.lit("autumn")).when(label.is_not_null()).then(pl.lit("spring"))
+    return year, season
+
+
 def term_struct(raw: pl.Expr) -> pl.Expr:
     """A term as schools write it (the forms above) → struct of ``year``, ``season``
     (spring/autumn) and ``label`` (`2018春`); all null when the text is not one of those forms.
-    Expression form (a literal, a scan of titles); tables use the staged `add_term_columns`."""
-    text = _term_text(raw)
-    year, season, label = _term_from_parts(**_term_parts(text))
-    one = ~_two_terms(text).fill_null(False)
-    return pl.struct(year=pl.when(one).then(year), season=pl.when(one).then(season), label=pl.when(one).then(label))
+    Expression form (a literal, a scan of titles): `add_term_columns` on the batch (as one nested
+    expression, the three readings of a cell took seconds to optimise)."""
+    def batch(b: pl.Series) -> pl.Series:
+        out = add_term_columns(b.cast(pl.String).to_frame("v").lazy(), "v", "t").collect()
+        return out.select(pl.struct(year="t_year", season="t_season", label="t")).to_series()
+
+    return raw.map_batches(batch, return_dtype=pl.Struct({"year": pl.Int32, "season": pl.String, "label": pl.String}))
 
 
 def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
-    """`term_struct` in stages (the nested form is slow to optimise): adds ``name__raw`` (cleaned
-    text), ``name`` (label `2024秋`), ``name_year`` and ``name_season``."""
-    parts = {k: f"_t_{k}" for k in ("acad", "sy", "half", "season")}
+    """The term of a cell in stages (the nested form is slow to optimise): adds ``name__raw``
+    (cleaned text), ``name`` (label `2024秋`), ``name_year`` and ``name_season``."""
+    texts = {"f": "_t_s", "b": "_t_b", "n": "_t_n"}
+    parts = {(t, k): f"_t_{t}_{k}" for t in texts for k in _TERM_PARTS}
     lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"), _term_text(pl.col(raw_col)).alias("_t_s"))
-    lf = lf.with_columns(*[e.alias(parts[k]) for k, e in _term_parts(pl.col("_t_s")).items()])
-    year, season, label = _term_from_parts(**{k: pl.col(c) for k, c in parts.items()})
-    one = ~_two_terms(pl.col("_t_s")).fill_null(False)
-    lf = lf.with_columns(pl.when(one).then(label).alias(name), pl.when(one).then(year).alias(f"{name}_year"),
-                         pl.when(one).then(season).alias(f"{name}_season"))
-    return lf.drop("_t_s", *parts.values())
+    lf = lf.with_columns(pl.col("_t_s").str.extract_groups(_TERM_NOTE).alias("_t_note"))
+    lf = lf.with_columns(pl.col("_t_note").struct.field("1").alias("_t_b"), pl.col("_t_note").struct.field("2").alias("_t_n"))
+    lf = lf.with_columns(*[e.alias(parts[(t, k)]) for t, c in texts.items() for k, e in _term_parts(pl.col(c)).items()])
+    lf = lf.with_columns(*[_term_from_parts(**{k: pl.col(parts[(t, k)]) for k in _TERM_PARTS})[2].alias(f"_t_{t}_label")
+                           for t in texts])
+    lf = lf.with_columns(_term_chosen(pl.col("_t_f_label"), pl.col("_t_b_label"), pl.col("_t_n_label"),
+                                      _two_terms(pl.col("_t_s")), _two_terms(pl.col("_t_b"))).alias(name))
+    year, season = _term_of_label(pl.col(name))
+    lf = lf.with_columns(year.alias(f"{name}_year"), season.alias(f"{name}_season"))
+    return lf.drop("_t_s", "_t_note", "_t_b", "_t_n", *parts.values(), *[f"_t_{t}_label" for t in texts])
 
 
 # ---------------------------------------------------------------- enums
