@@ -431,26 +431,69 @@ def date_struct(raw: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- numbers, yes/no, grade
+# An amount written in the uppercase numerals of financial documents (大写金额): 壹仟元, 壹仟元整,
+# 壹仟伍佰元整, 贰仟元, 壹万零伍拾元, 人民币壹仟伍佰元整; up to 玖万玖仟玖佰玖拾玖. Read only in the form
+# the rules of writing amounts give (every place written with its unit, 零 for a skipped place, no
+# 角/分): 壹仟伍 (colloquially 1500, literally unclear) and 壹仟伍元 are not read.
+_FIN_DIGITS = "壹贰叁肆伍陆柒捌玖"
+_FIN_PLACES = (("万", 10000), ("仟", 1000), ("佰", 100), ("拾", 10))
+
+
+def _financial_grammar() -> str:
+    g = f"[{_FIN_DIGITS}]"
+    tens = f"{g}拾{g}?"
+    hundreds = f"{g}佰(?:{tens}|零{g})?"
+    thousands = f"{g}仟(?:{hundreds}|零(?:{tens}|{g}))?"
+    wan = f"{g}万(?:{thousands}|零(?:{hundreds}|{tens}|{g}))?"
+    return f"^(?:人民币)?(?:{wan}|{thousands}|{hundreds}|{tens}|{g})(?:[元圆]整?|整)?$"
+
+
+FINANCIAL_AMOUNT = _financial_grammar()
+
+
+def _financial_amount(s: pl.Expr) -> pl.Expr:
+    """An amount in financial uppercase numerals (`FINANCIAL_AMOUNT`, on compact text) as Float64,
+    else null: each place's digit times its unit, plus the digit written last without a unit."""
+    def digit(e: pl.Expr) -> pl.Expr:
+        return e.replace_strict(list(_FIN_DIGITS), list(range(1, 10)), default=0, return_dtype=pl.Int64).fill_null(0)
+
+    total = pl.sum_horizontal([digit(s.str.extract(f"([{_FIN_DIGITS}]){unit}", 1)) * k for unit, k in _FIN_PLACES]
+                              + [digit(s.str.extract(f"([{_FIN_DIGITS}])(?:[元圆]整?|整)?$", 1))])
+    return pl.when(s.str.contains(FINANCIAL_AMOUNT)).then(total.cast(pl.Float64))
+
+
 def number(raw: pl.Expr, sum_parts: bool = False) -> pl.Expr:
-    """`3`, `3年`, `三年`, `三年制`, `3学年`, `3（年）`, `2.5年`, `两年半`, `1,000.00元` → Float64 (null
-    when unreadable). With `sum_parts` (a field whose schema says so: 学制), `2+1` / `2年+1年` /
+    """`3`, `3年`, `三年`, `三年制`, `3学年`, `3（年）`, `2.5年`, `两年半`, `1,000.00元`, `1000元整`, `1000（元）`
+    → Float64 (null when unreadable); without `sum_parts` also an amount in financial uppercase
+    numerals (`FINANCIAL_AMOUNT`: 壹仟元整, 壹仟伍佰元整, 贰仟元). A refund (`-1000`) is read as
+    written (the field's range decides), `(1000)` is not read. With `sum_parts` (a field whose schema says so: 学制), `2+1` / `2年+1年` /
     `3+2` read as the sum of the parts (two years at school and one in a company is a 学制 of three
     years); otherwise such a value is unreadable (an amount `1000+500` is not guessed at). With
     `sum_parts` also `五年一贯制` (a five-year through programme: 5) and `6个月` / `18个月` (a
     programme counted in months: 0.5, 1.5 years)."""
     s = compact(raw)
+    financial = None if sum_parts else _financial_amount(s)
     if sum_parts:
         s = s.str.replace(r"一贯制$|贯通(?:培养|制)?$", "")
     s = s.str.replace_many(list(_CN_DIGITS), list(_CN_DIGITS.values()))
-    s = s.str.replace_all(r"学年|年制|[（(]年[）)]|[,，元年¥￥]|人民币|RMB", "")  # 3年制, 3学年, 3（年）
+    # 3年制, 3学年, 3（年）; 1000（元）, 1000元整
+    s = s.str.replace_all(r"学年|年制|[（(][年元][）)]|元?整$|[,，元年¥￥]|人民币|RMB", "")
     s = s.str.replace(r"^(\d+)\.5$", "$1.5").str.replace(r"^\.5$", "0.5")
     value = s.cast(pl.Float64, strict=False)
     if not sum_parts:
-        return value
+        return pl.coalesce(value, financial)
     parts = s.str.extract_groups(r"^(\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?)$")
     total = parts.struct.field("1").cast(pl.Float64, strict=False) + parts.struct.field("2").cast(pl.Float64, strict=False)
     months = s.str.extract(r"^(\d+(?:\.\d+)?)个?月$").cast(pl.Float64, strict=False) / 12
     return pl.coalesce(value, total, months)
+
+
+def number_raw(raw: pl.Expr) -> pl.Expr:
+    """A number cell's text (`clean_text`), null for a placeholder that says "no value" (the
+    date's `DATE_PLACEHOLDER`: `—`, `/`, `－`, `无`, `暂无`): an optional amount written so is empty,
+    not an unreadable number (S007); a required one is empty (S002)."""
+    text = clean_text(raw)
+    return pl.when(~text.str.contains(DATE_PLACEHOLDER)).then(text)
 
 
 def student_id_digits(sid: pl.Expr) -> pl.Expr:
