@@ -52,3 +52,15 @@ def test_other_aid_in_a_headerless_kind_column_order(tmp_path, cli):
     rows = [aid_row("S9", "王五", FAKE, kind=" 市级 奖学金 "), aid_row("S9", "王五", FAKE, kind="助学金 （校级）")]
     r = check(cli, *files(tmp_path, rows, _roster(), aid_headers=headers))
     assert r.findings.height == 0, r.findings.select("rule_id", "message").rows()
+
+
+def test_grants_that_may_be_the_national_one_are_not_dropped(tmp_path, cli):
+    """Review: 技校助学金, 学校助学金, 助学金（技工院校）, 三区三州助学金, 学费补助, 生活费补助 were dropped
+    as other aid, hiding a fake recipient. They stay S007, and the rules judge the row."""
+    kinds = ["技校助学金", "学校助学金", "助学金（技工院校）", "三区三州助学金", "学费补助", "生活费补助"]
+    rows = [aid_row("S9", "王五", FAKE, kind=k, term=t) for k, t in zip(kinds, ["2018秋", "2019春", "2019秋", "2020春",
+                                                                            "2020秋", "2021春"], strict=True)]
+    r = check(cli, *files(tmp_path, rows, _roster()))
+    assert r.rule("S007").height == len(kinds), r.rule("S007")["message"].to_list()
+    assert r.rule("A302").height == len(kinds)
+    assert not any("其他资助" in p["message"] for p in r.json["run"]["problems"])

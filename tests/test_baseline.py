@@ -277,3 +277,23 @@ def test_split_unverified_sheets_schools_and_rules_across():
     assert unv[0]["reason"] == "本次没有上次有的北湖技工学校的学籍名册数据，R101 比对的数据可能不全"
     kept, unv = split_unverified(old[1:2] + old[5:], {}, [], present=present, present_before=None)
     assert len(kept) == 2 and not unv
+
+
+def test_split_unverified_reads_only_the_kinds_of_the_rule():
+    """Review: a fixed R101 was 未能复核 because another school's 异动 file was missing; and a finding
+    of a sheet of several schools got a reason naming （多所学校）. Near miss: the roster of a school
+    gone tonight still makes an R101 unverified."""
+    from xueji_check.findings import split_unverified
+    from xueji_check.schools import SEVERAL
+
+    present = {"roster": {"东方技工学校"}, "changes": {"东方技工学校"}}
+    r101 = {"rule_id": "R101", "dataset": "roster", "file": "/d/东方.xlsx", "sheet": "s", "school": "东方技工学校",
+            "fingerprint": "r101"}
+    s001 = {"rule_id": "S001", "dataset": "roster", "file": "/d/全省.xlsx", "sheet": "s", "school": SEVERAL,
+            "fingerprint": "s001"}
+    kept, unv = split_unverified([r101, s001], {}, [], present=present,
+                                 present_before={"changes": ["东方技工学校", "西城技师学院"], "roster": ["东方技工学校"]})
+    assert [r["fingerprint"] for r in kept] == ["r101", "s001"] and not unv
+    kept, unv = split_unverified([r101], {}, [], present=present,
+                                 present_before={"roster": ["东方技工学校", "西城技师学院"]})
+    assert not kept and "西城技师学院的学籍名册" in unv[0]["reason"]

@@ -217,3 +217,31 @@ def test_check_folder_reads_no_more_than_the_head_without_a_record(tmp_path):
     (out / "report.html").write_bytes(b" " * (owned.HEAD_BYTES + 10) + "<title>xueji-check 检查报告".encode())
     refused, _ = owned.check_folder(out, ["report.html"])
     assert refused == [("report.html", "foreign")]
+
+
+def test_a_record_that_cannot_be_read_trusts_nothing(tmp_path, cli):
+    """Review: a record of the wrong shape fell back to the content signatures, and an edited
+    report.xlsx (still the tool's sheets) was replaced. A record that is there but unreadable makes
+    every output file refused; a record deleted (a folder of an earlier version) is judged by content."""
+    f = _roster(tmp_path)
+    out = tmp_path / "out"
+    cli("check", f, "--as-of", AS_OF, out=out)
+    (out / owned.RECORD).write_text('{"tool": "xueji-check", "files": []}', encoding="utf-8")
+    before = _files(out)
+    r = cli("check", f, "--as-of", AS_OF, out=out)
+    assert r.code == 2 and "记录文件 .xueji-check-outputs.json 无法读取" in r.stderr, r.stderr
+    assert _files(out) == before
+
+
+def test_a_baseline_left_in_the_folder_stays_the_tools(tmp_path, cli):
+    """Review: csv only with the folder's findings.json as baseline kept that file, the new record
+    did not list it, and the next run refused it as not the tool's."""
+    f = _roster(tmp_path)
+    out = tmp_path / "out"
+    cli("check", f, "--as-of", AS_OF, out=out)
+    r = cli("check", f, "--as-of", AS_OF, "--format", "csv", "--baseline", out / "findings.json", out=out)
+    assert r.code == 1 and (out / "findings.json").is_file()
+    r = cli("check", f, "--as-of", AS_OF, "--baseline", out / "findings.json", out=out)
+    assert r.code == 1, r.stderr
+    r = cli("check", f, "--as-of", AS_OF, out=out)
+    assert r.code == 1, r.stderr

@@ -348,13 +348,15 @@ def _write_outputs(out: Path, fmts: set[str], findings, result, doc, annotate_al
             raise OutputError(f"无法写入输出文件夹 {out}（{os_reason(oserr)}），上次的报告未被改动；"
                               f"{os_todo(oserr)}，或用 --out 换一个文件夹") from exc
         # the record of what this run wrote (report.owned), replaced with the report in one step
-        (stage.path / RECORD).write_text(json.dumps(record_of(stage.path, names), ensure_ascii=False, indent=1),
+        kept = [out / n for n in ALL_OUTPUT_NAMES
+                if n not in names and is_protected(out / n) and (out / n).is_file() and not (out / n).is_symlink()]
+        (stage.path / RECORD).write_text(json.dumps(record_of(stage.path, names, kept), ensure_ascii=False, indent=1),
                                          encoding="utf-8")
         removed = stage.commit([*names, RECORD], remove=stale, verify=checked)
     return [str(out / n) for n in names], removed
 
 
-def _check_out_folder(out: Path, fmts: set[str], inputs: list[Path], force: bool):
+def _check_out_folder(out: Path, fmts: set[str], inputs: list[Path], force: bool, baseline: Path | None = None):
     """Refuse (UsageError) when an output file to be written is one of the run's `inputs`, and,
     unless `force`, when `out` holds a file bearing an output name that the tool did not write,
     or that was edited after (report.owned); an input there is left alone and needs no `force`.
@@ -375,7 +377,9 @@ def _check_out_folder(out: Path, fmts: set[str], inputs: list[Path], force: bool
     if out.is_dir():
         clean_stale(out)
     refused, checked = check_folder(out, ALL_OUTPUT_NAMES)
-    refused = [(n, why) for n, why in refused if not is_input(out / n)]
+    # an input there is left alone, and so is the baseline: it was read whole before the run
+    kept = same_file_as_any([*inputs, *([baseline] if baseline else [])])
+    refused = [(n, why) for n, why in refused if not kept(out / n)]
     if refused:
         raise UsageError(refusal_message(out, refused, shown_path(out)))
     return checked
@@ -440,7 +444,7 @@ def _check(paths, explicit, config, as_of, out, fail_on, baseline, formats, pub_
                              "请用 --out 给出一个文件夹")
         raise UsageError(f"无法写入输出文件夹 {out}：它是一个文件，不是文件夹；请用 --out 给出一个文件夹")
     # files in --out that the tool did not write are refused before the run, not after minutes of work
-    checked = _check_out_folder(out, fmts, given, force)
+    checked = _check_out_folder(out, fmts, given, force, baseline)
     # the baseline is read (and checked) before the run, not after minutes of work
     old = None
     if baseline is not None:

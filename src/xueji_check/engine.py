@@ -704,7 +704,7 @@ def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table],
     for kind, df in pairs.items():
         if kind == "roster" or "school_name" not in df.columns:
             continue
-        # compared as the rules compare schools (a campus, the city before the name, 技校)
+        # compared as the rules compare schools (a campus, 技校)
         other = df.filter(pl.col("school_name").is_not_null()
                           & ~school_base(pl.col("school_name")).is_in(known_base.to_list()))
         by_file: dict[str, dict[str, int]] = {}
@@ -722,9 +722,8 @@ def schools_not_on_rosters(pairs: dict[str, pl.DataFrame], tables: list[Table],
 
 def school_variants(pairs: dict[str, pl.DataFrame], tables: list[Table]) -> list[Problem]:
     """An info line per school written in more than one way that the rules compare as one
-    (`schools.school_base`: 郑州市东方技工学校 and 东方技工学校, 东方技校 and 东方技工学校), so
-    that the merge is never silent: two schools told apart only by the city before one name should
-    say so in their names. A bracketed campus alone is no variant worth a line. `pairs`: per kind,
+    (`schools.school_base`: 东方技校 and 东方技工学校), so
+    that the merge is never silent. A bracketed campus alone is no variant worth a line. `pairs`: per kind,
     the rows per table id and school."""
     from xueji_check.schools import CAMPUS_SUFFIX, school_base
 
@@ -739,8 +738,8 @@ def school_variants(pairs: dict[str, pl.DataFrame], tables: list[Table]) -> list
     for base, _plain, written, tid in groups.iter_rows():
         shown = "」「".join(written[:6]) + ("」等" if len(written) > 6 else "」")
         out.append(Problem("info", tables[tid].file, None, None,
-                           f"学校名称「{shown}在比对学籍、资助时按同一所学校「{base}」处理（学校名称前的省市区县名、"
-                           "「技校」与「技工学校」、括号中的校区不计）；如其实是不同的学校，两校学籍号与证件号码都相同的行不会按重复注册报告（R101），请人工核对"))
+                           f"学校名称「{shown}在比对学籍、资助时按同一所学校「{base}」处理（「技校」与「技工学校」、"
+                           "括号中的校区不计）；如其实是不同的学校，两校学籍号与证件号码都相同的行不会按重复注册报告（R101），请人工核对"))
     return out
 
 

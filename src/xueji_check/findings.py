@@ -267,7 +267,7 @@ def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked:
       (`present_before`: its ``run.schools_present``, absent in baselines of earlier versions)
       has none tonight: the row it had matched may be in the data missing."""
     from xueji_check.registry import CATALOG
-    from xueji_check.schools import UNNAMED, school_base_text
+    from xueji_check.schools import SEVERAL, UNNAMED, school_base_text
     from xueji_check.spec import KIND_TITLES
 
     titles = dict(KIND_TITLES)
@@ -282,17 +282,18 @@ def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked:
     whole = set(not_checked)
     sheets = set(sheets_not_checked or ())
     sheet_names = {(Path(f).name, sh) for f, sh in sheets if unique(f)}
-    gone: list[str] = []  # schools' data of the baseline's run missing tonight, as 东方技工学校的学籍名册
+    gone: dict[str, list[str]] = {}  # kind -> schools of the baseline's run with no rows of it tonight
     if present is not None and isinstance(present_before, dict):
         for kind, before in present_before.items():
             if isinstance(before, list) and kind in titles:
-                gone += [f"{s or '（未注明学校）'}的{titles[kind]}" for s in before
-                         if isinstance(s, str) and s not in present.get(kind, set())]
+                gone[kind] = [f"{s or '（未注明学校）'}的{titles[kind]}" for s in before
+                              if isinstance(s, str) and s not in present.get(kind, set())]
     kept, unverified = [], []
     for r in resolved:
         rid, f, sheet = r.get("rule_id"), r.get("file"), r.get("sheet")
         rule = CATALOG.get(str(rid)) if rid in CATALOG else None
         school = r.get("school") if isinstance(r.get("school"), str) and r.get("school") != UNNAMED else ""
+        several = school == SEVERAL  # a sheet of several schools: which one's data is not known
         base = school_base_text(school)
         who = school or "（未注明学校）"
         why = None
@@ -302,16 +303,19 @@ def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked:
             why = "本次该文件未能检查"
         elif isinstance(f, str) and f and ((f, sheet) in sheets or (Path(f).name, sheet) in sheet_names):
             why = "本次该工作表缺少必需列，未能检查"
-        elif present is not None and (kind := r.get("dataset")) in titles and base not in present.get(kind, set()):
+        elif present is not None and not several and (kind := r.get("dataset")) in titles \
+                and base not in present.get(kind, set()):
             why = f"本次没有{who}的{titles[kind]}数据"
-        elif present is not None and rule is not None and (
+        elif present is not None and rule is not None and not several and (
                 need := next((k for k in rule.needs if k != r.get("dataset") and base not in present.get(k, set())), None)):
             why = f"本次没有{who}的{titles.get(need, need)}，{rid} 无法复核"
         elif rule is not None and rule.across and not_checked:
             why = f"本次有 {len(not_checked)} 个文件未能检查，{rid} 比对的数据可能不全"
-        elif rule is not None and rule.across and gone:
-            more = f"等 {len(gone)} 处" if len(gone) > 1 else ""
-            why = f"本次没有上次有的{gone[0]}{more}数据，{rid} 比对的数据可能不全"
+        elif rule is not None and rule.across and (
+                lost := [g for k in ({*rule.needs, *rule.uses} or titles) for g in gone.get(k, [])]):
+            # only the kinds the rule reads (S008 names none: every kind)
+            more = f"等 {len(lost)} 处" if len(lost) > 1 else ""
+            why = f"本次没有上次有的{lost[0]}{more}数据，{rid} 比对的数据可能不全"
         if why is None:
             kept.append(r)
         else:

@@ -43,6 +43,8 @@ class Rule:
     # the rule compares rows with other rows, of other files or schools too (duplicates, counts,
     # cards shared): a file not read tonight may be why one of its earlier findings is gone
     across: bool = False
+    # kinds the rule also reads when they are there, beside `needs` (the roster's enrolment dates)
+    uses: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -63,7 +65,7 @@ _RULES: dict[str, Rule] = {}
 
 def declare(rule_id: str, *, severity: str, title: str, title_en: str, clause: str, what: str, why: str,
             example: str, needs: dict[str, tuple[str, ...]] | None = None, func: Callable | None = None,
-            module: str = "", across: bool = False) -> Rule:
+            module: str = "", across: bool = False, uses: tuple[str, ...] = ()) -> Rule:
     """Register one rule. ``clause`` is the clause of the notice (`二（三）`; the notice's number is
     put in front) or, after a `；`, other rules cited. ``module`` defaults to the caller's. Raises ValueError for a malformed id or
     severity, missing documentation, or an id already declared by another function."""
@@ -81,7 +83,7 @@ def declare(rule_id: str, *, severity: str, title: str, title_en: str, clause: s
         raise ValueError(f"rule {rule_id} is declared twice ({old.module} and {module})")
     r = Rule(id=rule_id, severity=severity, title=title, title_en=title_en, clause=f"{NOTICE} {clause}",
              needs={k: tuple(v) for k, v in (needs or {}).items()}, what=what.strip(), why=why.strip(),
-             example=example.strip(), func=func, module=module, across=across or len(needs or {}) > 1)
+             example=example.strip(), func=func, module=module, across=across, uses=tuple(uses))
     _RULES[rule_id] = r
     CATALOG._order = None
     return r

@@ -51,28 +51,13 @@ _BRANCH = re.compile(r"\(([\u4e00-\u9fff]{1,6}(?:校区|分校|分院)|[东南�
 CAMPUS_SUFFIX = r"[（(](?:\p{Han}{1,6}(?:校区|分校|分院)|[东南西北新老本总][校部])[）)]$"
 
 
-# A place named before a school's name: a province (…省, …自治区), a city (…市, …州, …盟,
-# …地区), a district or county (…区, …县, …旗), each of at least two characters before its
-# ending (城市建设技工学校 and 新市技工学校 keep theirs), in that order, any of them left out.
-PLACE_PREFIX = (r"^(?:\p{Han}{2,3}?(?:省|自治区))?(?:\p{Han}{2,4}?(?:市|州|盟|地区))?"
-                r"(?:\p{Han}{2,4}?(?:区|县|旗))?")
-# What must be left after the place for it to be one: a name of two characters or more and a
-# school's kind (郑州市东方技工学校 → 东方技工学校; 郑州市技工学校 keeps its city).
-SCHOOL_AFTER_PLACE = r"^\p{Han}{2,}(?:高级技工学校|技工学校|技师学院|技工院校|职业技术学校|职业学校)$"
-
-
 def school_base(school: pl.Expr) -> pl.Expr:
     """Which school a row is at when a 学籍 or a transfer is compared, from a school column's
     value: without a bracketed campus at its end (东方技工学校（东校区） → 东方技工学校: a class sheet
-    naming the campus and a 全校汇总 sheet naming the school are one school), with 技校 at its end
-    written out (东方技校 → 东方技工学校), and without the place before the name (郑州市东方技工学校,
-    河南省东方技工学校 → 东方技工学校; `PLACE_PREFIX`, only when a name and a school's kind are left,
-    `SCHOOL_AFTER_PLACE`). Two exports of one school seldom write it alike; two schools that differ
-    only by the city before the same name are rare, and are compared as one only where their rows
-    share a 学籍号 and a document."""
-    s = school.str.replace(CAMPUS_SUFFIX, "").str.replace(r"技校$", "技工学校")
-    bare = s.str.replace(PLACE_PREFIX, "")
-    return pl.when(bare.str.contains(SCHOOL_AFTER_PLACE)).then(bare).otherwise(s)
+    naming the campus and a 全校汇总 sheet naming the school are one school) and with 技校 at its
+    end written out (东方技校 → 东方技工学校). The city before a name is kept: 郑州市第一技工学校 and
+    开封市第一技工学校 are two schools (a place is most schools' distinguishing word)."""
+    return school.str.replace(CAMPUS_SUFFIX, "").str.replace(r"技校$", "技工学校")
 
 
 def _py(pattern: str) -> re.Pattern:
@@ -80,15 +65,11 @@ def _py(pattern: str) -> re.Pattern:
 
 
 _CAMPUS_SUFFIX_RE = _py(CAMPUS_SUFFIX)
-_PLACE_PREFIX_RE = _py(PLACE_PREFIX)
-_SCHOOL_AFTER_PLACE_RE = _py(SCHOOL_AFTER_PLACE)
 
 
 def school_base_text(school: str) -> str:
     """`school_base` for one name in Python (a finding of the baseline)."""
-    s = re.sub("技校$", "技工学校", _CAMPUS_SUFFIX_RE.sub("", school))
-    bare = _PLACE_PREFIX_RE.sub("", s, count=1)
-    return bare if _SCHOOL_AFTER_PLACE_RE.search(bare) else s
+    return re.sub("技校$", "技工学校", _CAMPUS_SUFFIX_RE.sub("", school))
 
 
 # What may stand right before a known school's name found inside a longer text: a place's

@@ -27,7 +27,8 @@ def field_exprs(f: FieldSpec, col: str, as_of: dt.date, flags: dict[str, bool] |
         # a value outside the field's range is reported by S007 and used by no rule or sum (an
         # amount of 13912345678 is a phone number typed into the wrong column, not money)
         v = nz.number(raw, f.sum_parts)
-        return [nz.clean_text(raw).alias(f"{n}__raw"), pl.when(nz.within(v, f.min, f.max)).then(v).alias(n)]
+        # a placeholder (—, /, 无) is an empty cell: S002 when required, nothing when optional
+        return [nz.number_raw(raw).alias(f"{n}__raw"), pl.when(nz.within(v, f.min, f.max)).then(v).alias(n)]
     if f.type == "bool":
         v = nz.yes_no(raw)
         if n == "signed":  # a name in the 学生签字 cell is the signature (A310 reads it so; no S007)

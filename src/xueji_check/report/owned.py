@@ -46,27 +46,35 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def record_of(folder: Path, names: Iterable[str]) -> dict:
-    """The record of the files `names` in `folder` (a staging folder just before its commit):
+def record_of(folder: Path, names: Iterable[str], kept: Iterable[Path] = ()) -> dict:
+    """The record of the files `names` in `folder` (a staging folder just before its commit), and
+    of `kept`: output files of the folder this run leaves in place (a baseline read from it), so
+    that the next run does not take them for the user's:
     ``{"tool": "xueji-check", "files": {name: {"size": bytes, "sha256": hex}}}``."""
     files = {}
-    for name in names:
-        p = folder / name
-        files[name] = {"size": p.stat().st_size, "sha256": file_sha256(p)}
+    for p in [*(folder / n for n in names), *kept]:
+        files[p.name] = {"size": p.stat().st_size, "sha256": file_sha256(p)}
     return {"tool": "xueji-check", "files": files}
 
 
+BAD_RECORD = {"files": {}}  # a record that is there but cannot be read: lists nothing, so trusts nothing
+
+
 def _read_record(out: Path) -> dict | None:
-    """The folder's record, or None when it is missing, unreadable or not one."""
+    """The folder's record; None when there is none (a folder of an earlier version: judged by
+    content); `BAD_RECORD` when one is there but cannot be read or is not one (review: falling back
+    to content let an edited report.xlsx be replaced), so that every output file is refused."""
     p = out / RECORD
+    if not (p.exists() or p.is_symlink()):
+        return None
     try:
         if p.is_symlink() or not p.is_file() or p.stat().st_size > 1 << 20:
-            return None
+            return BAD_RECORD
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return BAD_RECORD
     if not isinstance(doc, dict) or doc.get("tool") != "xueji-check" or not isinstance(doc.get("files"), dict):
-        return None
+        return BAD_RECORD
     return doc
 
 
@@ -150,7 +158,8 @@ def check_folder(out: Path, names: Iterable[str]) -> tuple[list[tuple[str, str]]
     """Which files bearing one of `names` in `out` the tool may not replace.
 
     Returns ``(refused, checked)``: `refused` lists (name, why) with `why` one of ``"link"``,
-    ``"edited"`` (listed in the record, content changed), ``"foreign"`` (not the tool's); `checked`
+    ``"edited"`` (listed in the record, content changed), ``"foreign"`` (not the tool's),
+    ``"record"`` (the record is there but unreadable); `checked`
     is what was seen, for the commit to compare again. A folder that does not exist holds
     nothing. Reading errors make a file foreign (it cannot be shown to be the tool's)."""
     names = tuple(names)
@@ -170,7 +179,9 @@ def check_folder(out: Path, names: Iterable[str]) -> tuple[list[tuple[str, str]]
         if not p.is_file():
             continue  # a folder of that name: the commit refuses it with its own message
         try:
-            if record is not None:
+            if record is BAD_RECORD:
+                refused.append((name, "record"))
+            elif record is not None:
                 listed = record["files"].get(name)
                 if not isinstance(listed, dict):
                     refused.append((name, "foreign"))
@@ -185,12 +196,16 @@ def check_folder(out: Path, names: Iterable[str]) -> tuple[list[tuple[str, str]]
 
 WHY_ZH = {"link": "是一个链接，不是本工具写出的文件",
           "edited": "在本工具写出后被修改过（可能在 Excel/WPS 中编辑并保存过）",
-          "foreign": "不是本工具写出的文件"}
+          "foreign": "不是本工具写出的文件",
+          "record": f"无法确认是本工具写出且未被修改的（记录文件 {RECORD} 无法读取）"}
 
 
 def refusal_message(out: Path, refused: list[tuple[str, str]], shown: str) -> str:
     """The Chinese message for `refused` files in the output folder `shown` (the folder's name
     as it may be printed)."""
-    which = "；".join(f"{name} {WHY_ZH[why]}" for name, why in refused)
+    by_why: dict[str, list[str]] = {}
+    for name, why in refused:
+        by_why.setdefault(why, []).append(name)
+    which = "；".join(f"{'、'.join(names)} {WHY_ZH[why]}" for why, names in by_why.items())
     return (f"输出文件夹 {shown} 中已有同名文件：{which}。为免覆盖或删除您的文件，本次未运行，什么也没有写出。"
             "请把这些文件移走或改名后重新运行，或用 --out 换一个输出文件夹；确认可以覆盖时加 --force")

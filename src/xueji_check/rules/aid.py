@@ -241,7 +241,7 @@ def aid_to_part_time_or_trainee(ctx: Context) -> pl.LazyFrame | None:
 
 # ------------------------------------------------------------------ A302
 @rule(
-    "A302", severity="error", title="资助对象不在学籍名册", title_en="aid to a student not in the roster",
+    "A302", severity="error", title="资助对象不在学籍名册", title_en="aid to a student not in the roster", across=True,
     clause="三（二）", needs={"aid": (), "roster": ()},
     what="资助表中的学生按证件号码（其次学籍号）在学籍名册中找不到。"
          "受助学生所在的学校不在本次的任何学籍名册中、该校也没有任何受助学生在名册中找到的（没有提供该校的名册；学校名称末尾括号中的校区不计），"
@@ -326,7 +326,10 @@ def _own_number_tables(ctx: Context) -> list[str]:
     Empty when no roster has such a column."""
     def own(t) -> bool:
         used = {int(c[1:]) for c in t.field_cols.values()}
-        return any(normalise_header(h) == "学号" and i not in used for i, h in enumerate(t.headers))
+        return any(normalise_header(h) == "学号" and i not in used and f"c{i}" in t.raw.columns
+                   # an empty column holds no 学号
+                   and bool((t.raw.get_column(f"c{i}").cast(pl.String).str.strip_chars().fill_null("") != "").any())
+                   for i, h in enumerate(t.headers))
 
     if not any(own(t) for t in ctx.tables.get("roster", [])):
         return []
@@ -390,7 +393,7 @@ def aid_outside_enrolment(ctx: Context) -> pl.LazyFrame | None:
          "国家助学金由同一学校分次发放的（各行都有发放日期且互不相同、都有金额且合计不超过每学期标准 grant_per_term）不报"
          "（合计不超过标准时，分次发放与重复发放无法区分；各档标准低于 grant_per_term 的省份请把它设为本省的标准）；"
          "两所学校各发一次的、合计超过标准的照报，并写明合计金额。金额为 0 的行不算一次资助；金额为负数的行是退回（冲销），"
-         "抵消一次发放，本身不报：发放行数减去退回行数为 2 以上才报。" + NOT_REFUSED,
+         "本身不报：有退回时按金额判断，退回后剩下的合计仍多于最大的一笔发放才报（没有金额的，按发放行数减去退回行数为 2 以上）。" + NOT_REFUSED,
     why="同一学期同一项目只能享受一次，多发的须追回（三（五））。",
     example="「2024秋」和「2024年秋季学期」各有一行同一学生的国家助学金 → 两行都报；"
             "2024秋 国家助学金分 10 月、12 月两次各发 500 元 → 不报。",
@@ -469,11 +472,19 @@ def aid_paid_twice(ctx: Context) -> pl.LazyFrame | None:
         refund = pl.col("amount").fill_null(0) < 0
     else:
         refund = pl.lit(False)
-    counts = (lf.select(*keys, *extra, _refund=refund).group_by(keys)
+    # with a refund, the amounts decide: what is left after it must be more than the largest single
+    # payment (1000 + 1000 − 50 is still two grants; 3 × 1000 − 2000 is one); without amounts, rows
+    amt = pl.col("amount") if "amount" in cols else pl.lit(None, pl.Float64)
+    counts = (lf.select(*keys, *extra, *(["amount"] if "amount" in cols and "amount" not in extra else []),
+                        _refund=refund).group_by(keys)
               .agg(_n=(~pl.col("_refund")).sum().cast(pl.UInt32), _back=pl.col("_refund").sum().cast(pl.UInt32),
-                   _inst=instalments)
-              .filter((pl.col("_n").cast(pl.Int64) - pl.col("_back").cast(pl.Int64) > 1) & ~pl.col("_inst"))
-              .drop("_inst").collect(engine="streaming"))
+                   _inst=instalments, _net=pl.when(pl.col("_refund").any()).then(
+                       pl.when(amt.is_not_null().all()).then(amt.sum() > amt.filter(amt > 0).max()).otherwise(None)))
+              .with_columns(_dup=pl.when(pl.col("_back") > 0).then(
+                  pl.coalesce(pl.col("_net"), pl.col("_n").cast(pl.Int64) - pl.col("_back").cast(pl.Int64) > 1))
+                  .otherwise(pl.col("_n") > 1))
+              .filter(pl.col("_dup") & ~pl.col("_inst"))
+              .drop("_inst", "_net", "_dup").collect(engine="streaming"))
     dup = lf.join(counts.lazy(), on=keys, how="inner", maintain_order="left").with_columns(_place=place)
     places = dup.group_by(keys).agg(pl.col("_place").sort_by("_file", "_row").head(10).str.join("、").alias("_places"),
                                     (pl.col("amount").sum() if "amount" in cols else pl.lit(None, pl.Float64))
@@ -559,7 +570,7 @@ def away_terms(ctx: Context, lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 @rule(
-    "A305", severity="error", title="超出资助年限", title_en="outside the years covered", across=True,
+    "A305", severity="error", title="超出资助年限", title_en="outside the years covered", across=True, uses=("roster", "changes"),
     clause="三（一）", needs={"aid": ("term", "aid_type")},
     what="国家助学金超出第 1–2 学年（grant_years），免学费超出第 1–3 学年（fee_waiver_years）。学年由名册入学日期与学期推算，"
          "没有时用资助表的在校年级。休学（含入伍保留学籍）的学期不计入学年：异动记录中休学与其后复学的日期都有的，"

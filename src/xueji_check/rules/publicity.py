@@ -714,7 +714,7 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
 
 
 @rule(
-    "P403", severity="warning", title="受助学生未公示", title_en="approved recipients not publicised",
+    "P403", severity="warning", title="受助学生未公示", title_en="approved recipients not publicised", across=True,
     clause="三（四）", needs={"publicity": ("name",), "aid": ("name",)},
     what="资助表中已审批的受助学生不在公示名单中（按姓名 + 学校匹配，公示名单不含身份证号）。"
          "已审批指有审批日期或审批状态为已通过；审批状态为未通过（审核不通过、驳回、退回等）的申请人不是受助学生，"

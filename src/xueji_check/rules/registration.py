@@ -101,8 +101,9 @@ def _others_in_group(lf: pl.LazyFrame, group: list[str], desc: pl.Expr) -> pl.La
     what="同一证件号码在多行处于在校或休学状态（同一文件内，或跨文件、跨学校）。15 位与 18 位号码视为同一人；护照、通行证按证件类型加号码比较。每行都报，并列出其他学校和行号。"
          "同一学校同一学籍号的几行是同一个学籍列了几次（如各班工作表之外的「全校汇总」表、隐藏的旧表），不算重复注册"
          "（学籍号比较时不分字母大小写，数字学籍号开头被 Excel 去掉的 0 不计；学校名称末尾括号中的校区、分校不计，"
-         "如一张表写「东方技工学校（东校区）」、汇总表写「东方技工学校」；名称前的省市区县名和「技校」的简写也不计，"
-         "如「郑州市东方技工学校」「东方技校」与「东方技工学校」，并有一条提示列出按同一所学校处理的写法）。",
+         "如一张表写「东方技工学校（东校区）」、汇总表写「东方技工学校」；「技校」的简写也不计，如「东方技校」与「东方技工学校」，"
+         "并有一条提示列出按同一所学校处理的写法；名称前的市县名要计：「郑州市东方技工学校」与「东方技工学校」是两所学校，"
+         "是同一所的请在策略文件的 [school_aliases] 中写明）。",
     why="一人只能有一个有效学籍；重复注册是虚增学生、套取资助的常见手法（二（二）、二（三））。",
     example="同一身份证号在东方技工学校在校、在西城技师学院休学 → 两行都报。一校转出、另一校在校 → 不报。",
 )
@@ -256,6 +257,8 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     if "employer" in cols:
         emp = pl.col("employer")
         c0 = emp.is_not_null() & ~emp.str.contains(NO_EMPLOYER) & ~emp.str.contains(INTERNSHIP)
+        if "status__raw" in cols:  # 学籍状态 顶岗实习, 在校-企业实习 (read as 在校): the employer is the internship's
+            c0 = c0 & ~pl.col("status__raw").str.contains(INTERNSHIP).fill_null(False)
         now.append(c0)
         c = current & c0
         hits.append(c)
@@ -409,7 +412,7 @@ def over_age_full_time(ctx: Context) -> pl.LazyFrame:
 
 # ------------------------------------------------------------------ R108
 @rule(
-    "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration", across=True,
+    "R108", severity="error", title="新生学籍注册逾期", title_en="late new-student registration", across=True, uses=("changes",),
     clause="二（一）", needs={"roster": ("register_date", "enroll_date")},
     what="注册日期晚于入学学期的注册截止日（春季 04-20，秋季 10-20；入学月份 1–6 为春季、7–12 为秋季；策略文件 [deadlines] 可改）。截止日当天注册不算逾期。"
          "只查新生注册：转入的学生不判断。以下都算转入（按身份证号、没有时按学籍号认人；异动的学校取其学校列，没有时取异动表标题或文件名写明的学校；"
