@@ -827,7 +827,9 @@ def leave_out_of_scope(frames: dict[str, pl.LazyFrame], specs: dict, heights: di
         if not fields:
             continue
         cond = pl.any_horizontal([f.out_of_scope_expr(pl.col(f.name)) for f in fields])
-        counts = lf.filter(cond).group_by("_file", *(f.name for f in fields)).len().sort("len", descending=True).collect()
+        names = [f.name for f in fields]
+        counts = (lf.filter(cond).group_by("_file", *names).len()
+                  .sort(["_file", "len", *names], descending=[False, True, *[False] * len(names)]).collect())
         if not counts.height:
             continue
         out[kind] = lf.filter(~cond)

@@ -312,7 +312,7 @@ def split_unverified(resolved: list[dict], skipped: dict[str, str], not_checked:
         elif rule is not None and rule.across and not_checked:
             why = f"本次有 {len(not_checked)} 个文件未能检查，{rid} 比对的数据可能不全"
         elif rule is not None and rule.across and (
-                lost := [g for k in ({*rule.needs, *rule.uses} or titles) for g in gone.get(k, [])]):
+                lost := [g for k in (dict.fromkeys([*rule.needs, *rule.uses]) or titles) for g in gone.get(k, [])]):
             # only the kinds the rule reads (S008 names none: every kind)
             more = f"等 {len(lost)} 处" if len(lost) > 1 else ""
             why = f"本次没有上次有的{lost[0]}{more}数据，{rid} 比对的数据可能不全"
