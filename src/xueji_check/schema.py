@@ -45,7 +45,7 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
         out.append(("S007", raw.is_null() | (c.is_not_null() & within(c, f.min, f.max))))
     elif f.type == "enum" and not f.open and f.values:
         ok = c.is_null() | c.is_in(list(f.values))
-        if f.out_of_scope:  # another aid, not a wrong value (engine.out_of_scope)
+        if f.out_of_scope:  # another aid, not a wrong value (engine.leave_out_of_scope)
             ok = ok | f.out_of_scope_expr(c)
         out.append(("S007", ok))
     return {n: out} if out else {}

@@ -60,11 +60,7 @@ def school_base(school: pl.Expr) -> pl.Expr:
     return school.str.replace(CAMPUS_SUFFIX, "").str.replace(r"技校$", "技工学校")
 
 
-def _py(pattern: str) -> re.Pattern:
-    return re.compile(pattern.replace(r"\p{Han}", "[\u4e00-\u9fff]"))
-
-
-_CAMPUS_SUFFIX_RE = _py(CAMPUS_SUFFIX)
+_CAMPUS_SUFFIX_RE = re.compile(CAMPUS_SUFFIX.replace(r"\p{Han}", "[\u4e00-\u9fff]"))  # Python's re has no \p
 
 
 def school_base_text(school: str) -> str:

@@ -54,7 +54,7 @@ class FieldSpec:
     patterns: tuple[tuple[str, str], ...] = ()
     patterns_note: str = ""  # the patterns in words, for docs and 填表说明
     # enum: a regex for values that are not wrong but outside what the notice covers (省级助学金,
-    # 国家奖学金 in 资助类型): no S007; their rows are left out of the rules (engine.out_of_scope)
+    # 国家奖学金 in 资助类型): no S007; their rows are left out of the rules (engine.leave_out_of_scope)
     out_of_scope: str = ""
     out_of_scope_unless: str = ""  # a regex: a value it finds is never out of scope
     out_of_scope_note: str = ""  # the same in words
@@ -92,7 +92,7 @@ class KindSpec:
     def field_of(self, header: object) -> str | None:
         """The field a header cell names, or None: its normalised text (`normalise_header`) among
         the aliases, else the same without a note in brackets at its end that only says how to
-        fill the column (身份证号（18位）, 证件类型（必填）, 入学日期(格式：2024-09-01); `header_note`).
+        fill the column (身份证号（18位）, 证件类型（必填）, 入学日期(格式：2024-09-01); `_HEADER_NOTE`).
         A note that says whose or which value (身份证号（监护人）, 金额（大写）) is no such note."""
         h = normalise_header(header)
         index = self._alias_index

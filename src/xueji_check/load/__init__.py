@@ -83,8 +83,6 @@ __all__ = [
 
 HEAD_BYTES = UTF8_SAMPLE  # what is looked at before a file is read whole
 
-
-
 # A sheet of totals beside the lists (汇总, 分校统计): its sheet name or a header says so
 _SUMMARY_SHEET = re.compile(r"汇总|统计|合计|小计")
 _COUNT_HEADER = re.compile(r"人数|人次|户数|总数|合计|小计|总计")
@@ -98,6 +96,7 @@ def is_summary_table(sheet: str | None, tbl) -> bool:
     if not tbl.missing or any(f in tbl.field_cols for f in _PERSON_FIELDS):
         return False
     return bool(_SUMMARY_SHEET.search(sheet or "")) or any(_COUNT_HEADER.search(h or "") for h in tbl.headers)
+
 
 def _open_regular(path) -> BinaryIO:
     """Open read-only, and only a regular file: the type is checked on the open descriptor
