@@ -47,6 +47,15 @@ def test_help_is_chinese_without_programmer_types(cli, path):
         assert "选项：" in r.stdout
 
 
+@pytest.mark.parametrize("path", _all_commands(), ids=lambda p: " ".join(p) or "root")
+def test_short_help_option_on_every_command(cli, path):
+    """-h is --help everywhere (users type it; it had been "没有 -h 这个选项")."""
+    r = cli(*path, "-h")
+    assert r.code == 0, r.stdout + r.stderr
+    assert r.stdout == cli(*path, "--help").stdout
+    assert "-h, --help" in r.stdout
+
+
 def test_check_help_names_every_option_with_a_chinese_value():
     r = subprocess.run([sys.executable, "-m", "xueji_check", "check", "--help"], capture_output=True,
                        text=True, env={"COLUMNS": "60", "PATH": ""}, timeout=120)

@@ -267,7 +267,9 @@ class ZhUsageError(click.exceptions.UsageError):
         if self.ctx is not None:
             lines.append(self.ctx.get_usage())
             if self.ctx.command.get_help_option(self.ctx) is not None:
-                lines.append(f"运行 {self.ctx.command_path} {self.ctx.help_option_names[0]} 查看帮助。")
+                names = self.ctx.help_option_names
+                lines.append(f"运行 {self.ctx.command_path} {next((n for n in names if n.startswith('--')), names[0])}"
+                             " 查看帮助。")
             lines.append("")
         lines.append(f"错误：{self.message}")
         click.echo(safe("\n".join(lines), newlines=True), file=file, err=file is None)
