@@ -327,7 +327,7 @@ def test_c203_roster_active_but_latest_change_is_leave(tmp_path, cli):
     a, b, c_ = make_id("20030101", seq="123"), make_id("20030102", seq="133"), make_id("20030103", seq="143")
     roster = write_xlsx(tmp_path / "名册.xlsx", [ROSTER_HEADERS, roster_row("S1", "张三", a),
                                                  roster_row("S2", "李四", b),
-                                                 roster_row("S3", "王五", c_, status="休学")])
+                                                 roster_row("S3", "王五", c_, status="已休学")])
     changes = changes_file(tmp_path, [
         ["S1", "张三", a, "东方技工学校", "退学", "2024-10-08", "2024-10-09"],
         ["S2", "李四", b, "东方技工学校", "休学", "2024-03-04", "2024-03-05"],  # then 复学: 在校 is right
@@ -340,6 +340,7 @@ def test_c203_roster_active_but_latest_change_is_leave(tmp_path, cli):
     assert c["dataset"][0] == "roster" and c["column"][0] == "学籍状态"
     assert "退学" in c["message"][0] and "2024-10-08" in c["message"][0] and "异动.xlsx 第 3 行" in c["message"][0]
     assert "复学" in c["message"][1] and "应为「在校」" in c["message"][1]
+    assert "名册状态为「已休学」" in c["message"][1], c["message"][1]  # as written, not its reading 休学
 
 
 def test_c203_a_student_who_left_and_enrolled_again_is_judged_on_the_new_registration(tmp_path, cli):

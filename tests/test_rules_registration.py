@@ -235,8 +235,21 @@ def test_r104_farmers_and_prisoners_full_time(tmp_path, cli):
     ]
     res = check(cli, roster(tmp_path, "名册.xlsx", recs))
     assert sorted(res.rule("R104")["row"].to_list()) == ["3", "4"]
-    assert any("「服刑人员」" in m for m in messages(res, "R104"))
+    # the message quotes the cell as written (trimmed), not its reading: the user searches for 服刑犯人
+    assert any("生源类别为「服刑犯人」" in m for m in messages(res, "R104"))
+    assert not any("服刑人员」" in m for m in messages(res, "R104"))
     assert any("「务农农民」" in m for m in messages(res, "R104"))
+
+
+def test_messages_quote_listed_values_as_written(tmp_path, cli):
+    """R101, R105, R106 (and R103, C203) quote 在读, 短训, 学分 as the school wrote them."""
+    a = roster(tmp_path, "东方.xlsx", [rec(学籍状态="在读", 班级类型="短训", 学制类型="学分")])
+    b = roster(tmp_path, "西方.xlsx", [rec(学籍号="9", 学校名称="西方技工学校", 学籍状态="正常在校")])
+    res = check(cli, a, b)
+    r101 = " ".join(messages(res, "R101"))
+    assert "本行学籍状态为「在读」" in r101 and "西方.xlsx 第 3 行，正常在校）" in r101, r101
+    assert "班级类型为「短训」" in messages(res, "R105")[0]
+    assert "学制类型为「学分」" in messages(res, "R106")[0]
 
 
 def test_r104_skipped_without_source_column(tmp_path, cli):
@@ -255,7 +268,7 @@ def test_r105_training_class_and_short_programme(tmp_path, cli):
     res = check(cli, roster(tmp_path, "名册.xlsx", recs))
     got = dict(zip(res.rule("R105")["row"].to_list(), res.rule("R105")["message"].to_list(), strict=True))
     assert sorted(got) == ["3", "4", "6"]
-    assert "「短期培训」" in got["3"] and "学制 0.5 年" in got["4"] and "「职业培训」" in got["6"]
+    assert "「短期培训」" in got["3"] and "学制 0.5 年" in got["4"] and "班级类型为「培训」" in got["6"]  # as written
 
 
 def test_r105_skipped_without_roster(tmp_path, cli):

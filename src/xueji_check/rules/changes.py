@@ -524,7 +524,8 @@ def roster_change_disagreement(ctx: Context) -> pl.LazyFrame | None:
     expected = pl.when(leaving).then(
         pl.col("_last_type").replace_strict(LEAVING, default="", return_dtype=pl.String)).otherwise(pl.lit("在校"))
     msg = pl.concat_str([
-        pl.lit("学籍名册状态为「"), pl.col("status"), pl.lit("」，而学籍异动记录中该生最近一次异动为 "),
+        pl.lit("学籍名册状态为「"), (pl.coalesce("status__raw", "status") if "status__raw" in rcols else pl.col("status")),
+        pl.lit("」，而学籍异动记录中该生最近一次异动为 "),
         day(pl.col("_last_date")), pl.lit(" 的「"), pl.col("_last_type"), pl.lit("」（"),
         row_ref(multi_sheet_files(ctx), "_change_file", "_change_sheet", "_change_row"),
         pl.lit("），名册应为「"), expected, pl.lit("」；请核实后更正名册或异动记录")])

@@ -52,6 +52,12 @@ def _col(cols: list[str], name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
     return pl.col(name) if name in cols else pl.lit(None, dtype=dtype)
 
 
+def _written(cols: list[str], name: str) -> pl.Expr:
+    """A listed value (enum) as the school wrote it (`name__raw`: 服刑犯人, 在读), so a message
+    quotes the cell the user will look for, not the reading it was given (服刑人员, 在校)."""
+    return pl.coalesce(pl.col(f"{name}__raw"), pl.col(name)) if f"{name}__raw" in cols else pl.col(name)
+
+
 def _where(cols: list[str], multi: list[str]) -> pl.Expr:
     """`西方技工学校（名册.xlsx 第 5 行` (without the closing bracket, so callers can add; the
     sheet too for a file in `multi`, see changes.row_ref)."""
@@ -120,12 +126,12 @@ def duplicate_registration(ctx: Context) -> pl.LazyFrame:
     if "school_name" not in cols:
         dups = dups.with_columns(school_name=pl.lit(None, pl.String))
         cols = [*cols, "school_name"]
-    desc = pl.concat_str([_where(cols, multi_sheet_files(ctx)), pl.lit("，"), pl.col("status"), pl.lit("）")])
+    desc = pl.concat_str([_where(cols, multi_sheet_files(ctx)), pl.lit("，"), _written(cols, "status"), pl.lit("）")])
     dups = _others_in_group(dups, [key], desc)
     what = _document_words(cols)
     msg = pl.concat_str([
         pl.lit("同一"), what, pl.lit("另有 "), pl.col("_n_others").cast(pl.String), pl.lit(" 条在校/休学学籍："),
-        pl.col("_others"), pl.lit("。本行学籍状态为「"), pl.col("status"),
+        pl.col("_others"), pl.lit("。本行学籍状态为「"), _written(cols, "status"),
         pl.lit("」；一人只能有一个有效学籍，请核实后注销重复学籍"),
     ])
     return emit(dups, "roster", msg, field="id_number", key=_student_key(cols))
@@ -253,7 +259,7 @@ def employed_full_time(ctx: Context) -> pl.LazyFrame | None:
     if "student_source" in cols:
         c = pl.col("student_source").is_in(EMPLOYED_SOURCES)
         hits.append(c)
-        reasons.append(pl.when(c).then(pl.concat_str([pl.lit("生源类别为「"), pl.col("student_source"), pl.lit("」")])))
+        reasons.append(pl.when(c).then(pl.concat_str([pl.lit("生源类别为「"), _written(cols, "student_source"), pl.lit("」")])))
     if "employer" in cols:
         emp = pl.col("employer")
         c0 = emp.is_not_null() & ~emp.str.contains(NO_EMPLOYER) & ~emp.str.contains(INTERNSHIP)
@@ -317,7 +323,7 @@ def special_group_full_time(ctx: Context) -> pl.LazyFrame:
     flagged = ctx.lf("roster").filter(
         (pl.col("study_mode") == FULL_TIME) & pl.col("student_source").is_in(RESTRICTED_SOURCES))
     msg = pl.concat_str([
-        pl.lit("生源类别为「"), pl.col("student_source"),
+        pl.lit("生源类别为「"), _written(cols, "student_source"),
         pl.lit("」却注册为全日制：招收务农农民、服刑人员等特定人员只能注册为非全日制学籍，请改为非全日制"),
     ])
     return emit(flagged, "roster", msg, field="study_mode", key=_student_key(cols))
@@ -341,7 +347,7 @@ def short_term_trainee(ctx: Context) -> pl.LazyFrame | None:
     parts: list[pl.LazyFrame] = []
     if has_class:
         hit = ctx.lf("roster").filter(pl.col("class_type").is_in(TRAINING_CLASSES))
-        msg = pl.concat_str([pl.lit("班级类型为「"), pl.col("class_type"),
+        msg = pl.concat_str([pl.lit("班级类型为「"), _written(cols, "class_type"),
                              pl.lit("」：短期培训、职业培训学员不得注册技工院校正式学籍，请撤销该学籍注册")])
         parts.append(emit(hit, "roster", msg, field="class_type", key=_student_key(cols, "class")))
     if has_years:
@@ -366,7 +372,7 @@ def flexible_system_full_time(ctx: Context) -> pl.LazyFrame:
     flagged = ctx.lf("roster").filter(
         pl.col("schooling_system").is_in(FLEXIBLE_SYSTEMS) & (pl.col("study_mode") == FULL_TIME))
     msg = pl.concat_str([
-        pl.lit("学制类型为「"), pl.col("schooling_system"),
+        pl.lit("学制类型为「"), _written(cols, "schooling_system"),
         pl.lit("」而学习形式为全日制：采用弹性学制、学分制开展的非全日制教育须单独注册、与全日制学籍区分，"
                "请核实学习形式"),
     ])
