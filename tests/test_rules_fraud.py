@@ -291,6 +291,46 @@ def test_a310_a311_a_social_security_card_column_beside_the_aid_card_column(tmp_
     assert rows(res2, "A311") == ["3", "4"], res2.rule("A311")["message"].to_list()
 
 
+def test_a311_a_card_shared_with_other_aid_is_seen(tmp_path, cli):
+    """Review: other aid (校级助学金) is left out of every rule, so A311 no longer saw a card a national
+    grant shares with another student's 校级助学金. The national row is reported, naming the other
+    student's row and its aid (no card or ID number); the other-aid row itself is never reported."""
+    recs = [grant("S1", "张三", A), grant("S2", "李四", B, 资助类型="校级助学金", 金额="500"),
+            grant("S3", "王五", C, 资助卡号=CARD2)]
+    res = check(cli, "--aid", aid_file(tmp_path, recs))
+    a = res.rule("A311")
+    assert rows(res, "A311") == ["3"], a.select("row", "message").rows()
+    msg = a["message"][0]
+    assert "2 名不同的学生" in msg and "李四（东方技工学校 资助.xlsx 第 4 行，领取的是校级助学金，不属于免学费和国家助学金）" in msg, msg
+    assert not re.search(r"\d{5,}", msg) and B not in msg
+
+
+def test_a311_other_aid_near_misses(tmp_path, cli):
+    """Not A311: the same student's 校级助学金 on his own grant card; two students' other aid alone on
+    one card (neither row is judged by the notice); a refused, unpaid other-aid application."""
+    recs = [grant("S1", "张三", A), grant("S1", "张三", A, 资助类型="校级助学金", 金额="500"),
+            grant("S2", "李四", B, 资助类型="省级助学金", 资助卡号=CARD2),
+            grant("S3", "王五", C, 资助类型="国家奖学金", 资助卡号=CARD2),
+            grant("S4", "赵六", D, 资助类型="校级助学金", 审批状态="审核不通过", 发放日期="", 审批日期="")]
+    res = check(cli, "--aid", aid_file(tmp_path, recs))
+    assert res.rule("A311").height == 0, res.rule("A311")["message"].to_list()
+
+
+def test_a311_other_aid_card_written_otherwise(tmp_path, cli):
+    """Messy: the other aid written 助学金 （校级）, its card in groups with dashes and full-width
+    digits, the student's ID only through 学籍号 in another row; a card of other aid Excel stored
+    as a number is not compared (S004)."""
+    dashed = "－".join(CARD[i:i + 4] for i in range(0, 19, 4)).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    recs = [grant("S1", "张三", A), grant("S2", "李四", B, 资助类型="国家助学金", 资助卡号=CARD2, 学期="2025春",
+                                         申报日期="2025-04-01"),
+            grant("S2", "李四", "", 资助类型=" 助学金 （校级） ", 资助卡号=dashed),
+            grant("S5", "钱七", E, 资助类型="校级助学金", 资助卡号="6.21700E+18")]
+    res = check(cli, "--aid", aid_file(tmp_path, recs), as_of="2025-06-30")
+    a = res.rule("A311")
+    assert rows(res, "A311") == ["3"], a.select("row", "message").rows()
+    assert "李四（东方技工学校 资助.xlsx 第 5 行，领取的是助学金(校级)，" in a["message"][0], a["message"][0]
+
+
 def test_a311_skipped_without_card_column(tmp_path, cli):
     rec = grant("S1", "张三", A)
     del rec["资助卡号"]

@@ -78,6 +78,10 @@ class Context:
     _eager: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
     # a folder for what the rules make once per run and share (rules.aid.with_roster); None: memory
     scratch: Path | None = None
+    # the rows of each kind left out of the rules as outside the notice (`leave_out_of_scope`:
+    # 校级助学金, 国家奖学金): evidence a rule may read (A311: a card they share with national aid),
+    # never rows a rule reports
+    left_out: dict[str, pl.LazyFrame] = field(default_factory=dict)
     # note_unjudged's counts asked for (rule, kind, labels, flags, frame or None: the kind's rows),
     # collected with the rules (`unjudged_plans`, `resolve_unjudged`)
     _unjudged: list[tuple[str, str, list[str], list[pl.Expr], pl.LazyFrame | None]] = field(default_factory=list, repr=False)
@@ -814,13 +818,14 @@ def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[in
 
 
 def leave_out_of_scope(frames: dict[str, pl.LazyFrame], specs: dict, heights: dict[str, int],
-                       problems: list[Problem]) -> tuple[dict[str, pl.LazyFrame], dict[str, int], list[str]]:
+                       problems: list[Problem]
+                       ) -> tuple[dict[str, pl.LazyFrame], dict[str, int], list[str], dict[str, pl.LazyFrame]]:
     """The rows the rules see: each kind's rows without those whose enum value is outside the
     notice (`FieldSpec.out_of_scope`: 省级助学金, 国家奖学金 in 资助类型; neither a wrong value, S007,
     nor aid the notice covers, so no rule may judge them). One query per kind with such a field
     (the rows left out, counted by file and value); an info line per file names the values and
-    counts. Returns (frames, heights, the kinds left with no row)."""
-    out, hs, emptied = dict(frames), dict(heights), []
+    counts. Returns (frames, heights, the kinds left with no row, the rows left out by kind)."""
+    out, hs, emptied, left_out = dict(frames), dict(heights), [], {}
     for kind, lf in frames.items():
         cols = lf.collect_schema().names()
         fields = [f for f in specs[kind].fields if f.type == "enum" and f.out_of_scope and f.name in cols]
@@ -833,6 +838,7 @@ def leave_out_of_scope(frames: dict[str, pl.LazyFrame], specs: dict, heights: di
         if not counts.height:
             continue
         out[kind] = lf.filter(~cond)
+        left_out[kind] = lf.filter(cond)
         left = hs.get(kind, 0) - int(counts["len"].sum())
         hs[kind] = left
         if left <= 0:
@@ -844,7 +850,7 @@ def leave_out_of_scope(frames: dict[str, pl.LazyFrame], specs: dict, heights: di
                 "info", file, None, None,
                 f"有 {int(g['len'].sum())} 行{f0.title}是通知范围以外的其他资助（{'，'.join(shown)}"
                 f"{'等' if g.height > 8 else ''}），不属于免学费和国家助学金，资助和公示规则不检查这些行"))
-    return out, hs, emptied
+    return out, hs, emptied, left_out
 
 
 def rule_skip_reason(rule: Rule, ctx: Context) -> str | None:
@@ -1251,9 +1257,9 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
-    rule_frames, rule_heights, emptied = leave_out_of_scope(frames, specs, heights, problems)
+    rule_frames, rule_heights, emptied, left_out = leave_out_of_scope(frames, specs, heights, problems)
     ctx = Context(rule_frames, tables, policy, as_of, cal, options or {}, table_school=school_of,
-                  heights=rule_heights, scratch=store.scratch)
+                  heights=rule_heights, scratch=store.scratch, left_out=left_out)
     for kind in emptied:
         ctx.options[f"empty:{kind}"] = f"{specs[kind].title}中没有免学费或国家助学金的行（都是其他资助）"
     ctx.options[ROSTERS_NOT_CHECKED] = [(t.file, t.sheet, school_of.get(tid, UNNAMED))

@@ -23,6 +23,7 @@ from xueji_check.rules.changes import (
     money,
     multi_sheet_files,
     others_by_person,
+    place,
     row_ref,
     sid_same,
     student_key,
@@ -791,13 +792,16 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
     "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）", across=True,
     needs={"aid": ()},
     what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
-         "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。卡号比较前去掉空格、连字符和不可见字符，"
+         "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。"
+         "比对时也算上同一资助表中通知范围以外的其他资助（校级、省级助学金，奖学金等）的行：免学费或国家助学金的卡号与另一名学生领取其他资助的卡号相同的，"
+         "报免学费或国家助学金的行，并写明另一名学生领取的是哪种其他资助；其他资助的行本身不报，几名学生只在其他资助中共用一张卡的也不报。卡号比较前去掉空格、连字符和不可见字符，"
          "全角转半角；被 Excel 存成数字的卡号（S004）、占位卡号（全是同一数字，或 6 位银行代码后全是同一数字，如 6217000000000000）、"
          "不是 12–25 位数字的内容（无、待办）不参与比对。几名学生的卡号相同、且是 16 位以上第 15 位之后全是 0 的（Excel 只保留 15 位"
          "有效数字，会把一个学校的连号卡变成同一个数）：这不能说明是一张卡，按被 Excel 截断报 S004，不报 A311。" + NOT_REFUSED,
     why="资助资金须发到学生本人的资助卡（三（五））；多名「学生」共用一张卡，是公开查处的冒领、套取资助案件的典型手法。"
         "同一学生的助学金和免学费用同一张卡不算。",
     example="张三和李四的资助卡号都是 6217 0012 3456 7890 123（一行写成 6217-0012-3456-7890-123）→ 两行都报；"
+            "张三的国家助学金与李四的校级助学金卡号相同 → 报张三的行，说明中写明李四领取的是校级助学金；"
             "卡号显示为 6.21700E+18 → 只报 S004，不参与比对；三名学生的卡号都是 6217001234567810（16 位，末位 0）→ 报 S004，不报 A311。",
 )
 def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
@@ -818,7 +822,13 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     damaged = per_row(lambda f: nz.card_damage_of(f, cols))  # stored when normalised, sharing judged over the run
     card = per_row(lambda f: pl.col(f"{f}__key") if f"{f}__key" in cols else nz.card_key(pl.col(f)))
     cut = per_row(lambda f: pl.col(f"{f}__cut") if f"{f}__cut" in cols else nz.card_cut(pl.col(f)))
-    lf = with_person(ctx, "aid").with_columns(_card=card, _damaged=damaged, _cut=cut)
+    # the rows compared: the aid rows the rules judge and the rows of other aid left out of them
+    # (`Context.left_out`: a 校级助学金 paid to a card a national grant also goes to is what A311
+    # exists for); `_other` marks the latter: evidence named in a message, never reported
+    both = ctx.lf("aid").with_columns(_other=pl.lit(False))
+    if ctx.left_out.get("aid") is not None:
+        both = pl.concat([both, ctx.left_out["aid"].with_columns(_other=pl.lit(True))])
+    lf = with_person(ctx, "aid", both).with_columns(_card=card, _damaged=damaged, _cut=cut)
     nobody = pl.all_horizontal([pl.col(c).is_null() for c in ("id_number__key", "student_id") if c in cols] or [pl.lit(True)])
     # Excel's mark on a value several students share: no evidence of one card (Excel makes one
     # number of a school's consecutive cards). Mostly S004 already (card_damaged); a sharing
@@ -839,11 +849,19 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
               .filter((pl.col("_persons") > 1) & ~pl.col("_cut")).select("_card").collect(engine="streaming"))
     mine = card.is_in(shared["_card"].implode())
     if all(f"{c}__damaged" in cols for c in cards):  # the windows left in `damaged` are over the card: the same on its rows alone
-        lf = with_person(ctx, "aid").filter(mine).with_columns(_card=card, _damaged=damaged, _cut=cut)
+        lf = with_person(ctx, "aid", both).filter(mine).with_columns(_card=card, _damaged=damaged, _cut=cut)
     else:  # damage judged per table (`card_damaged`): over all the rows first
         lf = lf.filter(mine)
     lf = lf.filter(usable)
-    rows = others_by_person(lf, "_card", who(cols, multi_sheet_files(ctx)))
+    multi = multi_sheet_files(ctx)
+    # a student whose rows on the card are all other aid: named with that aid, so the school sees
+    # why a row of it is cited (no card or ID number, as for every other student named)
+    kind = pl.col("aid_type").fill_null("其他资助") if "aid_type" in cols else pl.lit("其他资助")
+    other_aid = pl.concat_str([pl.col("name").fill_null("（姓名为空）") if "name" in cols else pl.lit("学生"),
+                               pl.lit("（"), place(cols, multi), pl.lit("，领取的是"), kind,
+                               pl.lit("，不属于免学费和国家助学金）")])
+    desc = pl.when(pl.col("_other").all().over("_card", "_person")).then(other_aid).otherwise(who(cols, multi))
+    rows = others_by_person(lf, "_card", desc).filter(~pl.col("_other"))
     msg = pl.concat_str([
         what(cols), pl.lit("的资助卡号与其他学生相同：同一张卡登记给了 "), pl.col("_n").cast(pl.String),
         pl.lit(" 名不同的学生，除本行学生外还有："), pl.col("_others"),
