@@ -547,3 +547,62 @@ def test_p403_a_school_column_spelled_otherwise_matches_its_names(tmp_path, cli)
                    title="2024年秋季学期国家助学金公示 公示时间：2024年11月4日至2024年11月8日")
     r = check(cli, "--publicity", f, "--aid", aid, as_of="2025-06-30")
     assert r.rule("P403")["name"].to_list() == ["王五"], r.rule("P403")["message"].to_list()
+
+
+# ------------------------------------------------------------------ a list of other aid (省级助学金公示)
+def _two_recipients(tmp_path):
+    return write_xlsx(tmp_path / "资助.xlsx", [
+        ["身份证号", "姓名", "学校名称", "学期", "资助类型"],
+        [A, "张三", "东方技工学校", "2024秋", "国家助学金"],
+        [make_id("20030102", seq="133"), "李四", "东方技工学校", "2024秋", "国家助学金"]])
+
+
+SHORT = " 公示时间：2024年11月4日至2024年11月6日"  # 3 working days: P401 if it were judged
+ROW = [["1", "王五", "东方技工学校", "数控", "1班", ""]]
+
+
+def test_a_list_titled_other_aid_is_out_of_scope(tmp_path, cli):
+    """Review: a list titled 省级助学金公示 was read as a list of the national grant (its 助学金): its
+    short period was P401 and the national grant's recipients not on it P403. It is other aid,
+    like such aid rows: no publicity rule judges it, a 提示 says so."""
+    f = pub(tmp_path, "东方技工学校2024年秋季学期省级助学金公示名单" + SHORT, ROW)
+    r = check(cli, "--publicity", f, "--aid", _two_recipients(tmp_path), as_of="2025-06-30")
+    assert r.findings.filter(r.findings["rule_id"].str.starts_with("P")).height == 0, r.findings.select("rule_id", "message").rows()
+    info = [p["message"] for p in r.json["run"]["problems"] if "公示名单的标题" in p["message"]]
+    assert info == ["该公示名单的标题（或工作表名、文件名）表明公示的是通知范围以外的其他资助（省级助学金），"
+                    "不属于免学费和国家助学金：其 1 行不参与公示规则"], r.json["run"]["problems"]
+
+
+@pytest.mark.parametrize("title", [
+    "东方技工学校2024年秋季学期国家助学金和省级助学金公示名单",  # names the national grant too
+    "东方技工学校2024年秋季学期奖学金及助学金公示名单",  # a 助学金 no other-aid word qualifies
+    "东方技工学校2024年秋季学期学费减免及国家奖学金公示",  # the fee waiver
+    "东方技工学校2024年秋季学期助学金公示名单",
+])
+def test_a_list_naming_a_national_aid_beside_other_aid_is_judged(tmp_path, cli, title):
+    f = pub(tmp_path, title + SHORT, ROW)
+    r = check(cli, "--publicity", f, "--aid", _two_recipients(tmp_path), as_of="2025-06-30")
+    assert r.rule("P401").height == 1
+    assert sorted(r.rule("P403")["name"].to_list()) == ["张三", "李四"]
+
+
+def test_a_list_titled_other_aid_messy(tmp_path, cli):
+    """Messy: spaces inside the title's words, the other aid named only by the sheet (a generic
+    title) or only by the file name (no title line); a row of such a list whose aid type column
+    says 国家助学金 is still a national list's row (its recipient is found, the other reported)."""
+    rec = _two_recipients(tmp_path)
+    spaced = pub(tmp_path / "a", "东方技工学校 2024 年秋季学期 校 级 助学金 公示名单" + SHORT, ROW)
+    by_sheet = write_xlsx(tmp_path / "b" / "资助公示.xlsx", [OK_HEADERS, *ROW], title="东方技工学校学生资助公示" + SHORT,
+                          sheet="市级助学金")
+    by_file = write_xlsx(tmp_path / "c" / "东方技工学校国家奖学金公示.xlsx",
+                         [OK_HEADERS + ["公示开始日期", "公示结束日期"], ROW[0] + ["2024-11-04", "2024-11-06"]])
+    for f in (spaced, by_sheet, by_file):
+        r = check(cli, "--publicity", f, "--aid", rec, as_of="2025-06-30")
+        assert r.findings.filter(r.findings["rule_id"].str.starts_with("P")).height == 0, \
+            (f, r.findings.select("rule_id", "message").rows())
+        assert [p for p in r.json["run"]["problems"] if "公示名单的标题" in p["message"]], f
+    typed = pub(tmp_path / "d", "东方技工学校2024年秋季学期省级助学金公示名单" + SHORT,
+                [["1", "张三", "东方技工学校", "数控", "1班", "国家助学金（一等）"], *ROW])
+    r = check(cli, "--publicity", typed, "--aid", rec, as_of="2025-06-30")
+    assert r.rule("P403")["name"].to_list() == ["李四"], r.rule("P403")["message"].to_list()
+    assert r.rule("P401").height == 1

@@ -817,39 +817,88 @@ def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[in
     return out
 
 
+# An aid word in a publicity list's title, sheet or file name: one of the two national aids
+# (a 助学金 the `out_of_scope` words do not qualify is the national grant), or other aid.
+_AID_WORD = "助学金|免学费|免除学费|学费"
+
+
+def titled_other_aid(t: Table, f: FieldSpec) -> str | None:
+    """The other aid (省级助学金, 国家奖学金: `f.out_of_scope` of the aid-type field) a publicity
+    list's title names as what it publicises, or None. The first of its title lines, its sheet name
+    and its file name that names any aid decides: other aid and no national aid there (neither
+    a value `out_of_scope_unless` finds, 国家助学金, 免学费, nor a 助学金 left once the other aid
+    is taken out: 奖学金及助学金公示 is about the grant too)."""
+    if not f.out_of_scope:
+        return None
+    for text in (" ".join(t.title_lines), t.sheet, Path(t.file).stem):
+        c = nz.compact(pl.lit(text or "", pl.String))
+        row = pl.select(
+            other=c.str.extract_all(f.out_of_scope).list.unique(maintain_order=True).list.join("、"),
+            unless=c.str.contains(f.out_of_scope_unless) if f.out_of_scope_unless else pl.lit(False),
+            left=c.str.replace_all(f.out_of_scope, "").str.contains(_AID_WORD),
+        ).row(0, named=True)
+        if row["unless"] or row["left"]:
+            return None
+        if row["other"]:
+            return row["other"]
+    return None
+
+
 def leave_out_of_scope(frames: dict[str, pl.LazyFrame], specs: dict, heights: dict[str, int],
-                       problems: list[Problem]
+                       problems: list[Problem], tables: list[Table] | None = None
                        ) -> tuple[dict[str, pl.LazyFrame], dict[str, int], list[str], dict[str, pl.LazyFrame]]:
     """The rows the rules see: each kind's rows without those whose enum value is outside the
     notice (`FieldSpec.out_of_scope`: 省级助学金, 国家奖学金 in 资助类型; neither a wrong value, S007,
     nor aid the notice covers, so no rule may judge them). One query per kind with such a field
     (the rows left out, counted by file and value); an info line per file names the values and
-    counts. Returns (frames, heights, the kinds left with no row, the rows left out by kind)."""
+    counts. A publicity list whose title names other aid only (省级助学金公示: `titled_other_aid`;
+    `tables`: every table, by table id) is left out too, but for its rows whose aid type is
+    written as a national aid. Returns (frames, heights, the kinds left with no row, the rows
+    left out by kind)."""
     out, hs, emptied, left_out = dict(frames), dict(heights), [], {}
     for kind, lf in frames.items():
         cols = lf.collect_schema().names()
         fields = [f for f in specs[kind].fields if f.type == "enum" and f.out_of_scope and f.name in cols]
-        if not fields:
+        titled = {}
+        if kind == "publicity" and "aid_type" in specs[kind].field_map:  # a list known by its title
+            f = specs[kind].field_map["aid_type"]
+            titled = {tid: other for tid, t in enumerate(tables or []) if t.kind == kind and not t.missing
+                      and (other := titled_other_aid(t, f))}
+        if not fields and not titled:
             continue
-        cond = pl.any_horizontal([f.out_of_scope_expr(pl.col(f.name)) for f in fields])
+        cond = pl.any_horizontal([f.out_of_scope_expr(pl.col(f.name)) for f in fields] or [pl.lit(False)])
+        by_title = pl.lit(False)
+        if titled:
+            national = pl.col("aid_type").is_in(list(specs[kind].field_map["aid_type"].values)).fill_null(False) \
+                if "aid_type" in cols else pl.lit(False)
+            by_title = pl.col("_tid").is_in(list(titled)) & ~national & ~cond
         names = [f.name for f in fields]
         counts = (lf.filter(cond).group_by("_file", *names).len()
                   .sort(["_file", "len", *names], descending=[False, True, *[False] * len(names)]).collect())
-        if not counts.height:
+        n_titled = lf.filter(by_title).group_by("_tid").len().sort("_tid").collect() if titled else None
+        gone = int(counts["len"].sum()) + (int(n_titled["len"].sum()) if n_titled is not None else 0)
+        if not gone:
             continue
-        out[kind] = lf.filter(~cond)
-        left_out[kind] = lf.filter(cond)
-        left = hs.get(kind, 0) - int(counts["len"].sum())
+        out[kind] = lf.filter(~(cond | by_title))
+        left_out[kind] = lf.filter(cond | by_title)
+        left = hs.get(kind, 0) - gone
         hs[kind] = left
         if left <= 0:
             emptied.append(kind)
-        f0 = fields[0]
-        for (file,), g in counts.group_by("_file", maintain_order=True):
-            shown = [f"{v} {n} 行" for v, n in zip(g[f0.name], g["len"], strict=True) if v is not None][:8]
+        if counts.height:
+            f0 = fields[0]
+            for (file,), g in counts.group_by("_file", maintain_order=True):
+                shown = [f"{v} {n} 行" for v, n in zip(g[f0.name], g["len"], strict=True) if v is not None][:8]
+                problems.append(Problem(
+                    "info", file, None, None,
+                    f"有 {int(g['len'].sum())} 行{f0.title}是通知范围以外的其他资助（{'，'.join(shown)}"
+                    f"{'等' if g.height > 8 else ''}），不属于免学费和国家助学金，资助和公示规则不检查这些行"))
+        for tid, n in (n_titled.iter_rows() if n_titled is not None else []):
+            t = (tables or [])[tid]
             problems.append(Problem(
-                "info", file, None, None,
-                f"有 {int(g['len'].sum())} 行{f0.title}是通知范围以外的其他资助（{'，'.join(shown)}"
-                f"{'等' if g.height > 8 else ''}），不属于免学费和国家助学金，资助和公示规则不检查这些行"))
+                "info", t.file, t.sheet, None,
+                f"该公示名单的标题（或工作表名、文件名）表明公示的是通知范围以外的其他资助（{titled[tid]}），"
+                f"不属于免学费和国家助学金：其 {n} 行不参与公示规则"))
     return out, hs, emptied, left_out
 
 
@@ -1257,7 +1306,7 @@ def _run(paths: list[Path], explicit: dict[str, list[Path]], policy: Policy, as_
     not_checked += [NotChecked(i.display, errors.get(i.display, "无法读取或无法识别")) for i in inputs if not i.ok]
 
     cal = WorkCalendar(policy)
-    rule_frames, rule_heights, emptied, left_out = leave_out_of_scope(frames, specs, heights, problems)
+    rule_frames, rule_heights, emptied, left_out = leave_out_of_scope(frames, specs, heights, problems, all_tables)
     ctx = Context(rule_frames, tables, policy, as_of, cal, options or {}, table_school=school_of,
                   heights=rule_heights, scratch=store.scratch, left_out=left_out)
     for kind in emptied:
