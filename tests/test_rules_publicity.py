@@ -606,3 +606,66 @@ def test_a_list_titled_other_aid_messy(tmp_path, cli):
     r = check(cli, "--publicity", typed, "--aid", rec, as_of="2025-06-30")
     assert r.rule("P403")["name"].to_list() == ["李四"], r.rule("P403")["message"].to_list()
     assert r.rule("P401").height == 1
+
+
+# ------------------------------------------------------------------ P403: a name counts for its list's term
+AUTUMN = "东方技工学校2024年秋季学期国家助学金公示名单 公示时间：2024年11月4日至2024年11月8日"
+SPRING = "东方技工学校2025年春季学期国家助学金公示名单 公示时间：2025年4月7日至2025年4月11日"
+
+
+def _aid_terms(tmp_path, rows):
+    return write_xlsx(tmp_path / "资助.xlsx", [["身份证号", "姓名", "学校名称", "学期", "资助类型"]] + [
+        [make_id("20030101", seq=f"{100 + i}") if n != "张三" else A, n, "东方技工学校", term, "国家助学金"]
+        for i, (n, term) in enumerate(rows)])
+
+
+def _named(names):
+    return [[str(i + 1), n, "东方技工学校", "数控", "1班", "国家助学金"] for i, n in enumerate(names)]
+
+
+def test_p403_a_name_on_another_terms_list_is_not_publicised(tmp_path, cli):
+    """Review: 张三's 2025春 grant counted as publicised because the 2024秋 list names him. The
+    2025春 list does not: reported (his 2024秋 grant is not)."""
+    aid = _aid_terms(tmp_path, [("张三", "2024秋"), ("张三", "2025春"), ("李四", "2025春")])
+    autumn = pub(tmp_path / "a", AUTUMN, _named(["张三"]))
+    spring = pub(tmp_path / "s", SPRING, _named(["李四"]))
+    r = check(cli, "--publicity", autumn, "--publicity", spring, "--aid", aid, as_of="2025-06-30")
+    p = r.rule("P403")
+    assert p["name"].to_list() == ["张三"] and "2025年春季学期国家助学金" in p["message"][0], p["message"].to_list()
+
+
+def test_p403_term_near_misses_keep_matching(tmp_path, cli):
+    """Not reported: a list naming no term names him (any term); his term not readable in the aid
+    table (S007) or the aid table without a 学期 column; he is on his own term's list too."""
+    aid = _aid_terms(tmp_path, [("张三", "2024秋"), ("张三", "2025春"), ("李四", "2025春")])
+    autumn = pub(tmp_path / "a", AUTUMN, _named(["张三"]))
+    spring = pub(tmp_path / "s", SPRING, _named(["李四", "张三"]))
+    termless = pub(tmp_path / "n", "东方技工学校国家助学金公示名单 公示时间：2025年4月7日至2025年4月11日", _named(["张三", "李四"]))
+    for lists in ((autumn, spring), (autumn, termless)):
+        args = [x for f in lists for x in ("--publicity", f)]
+        r = check(cli, *args, "--aid", aid, as_of="2025-06-30")
+        assert r.rule("P403").height == 0, (lists, r.rule("P403")["message"].to_list())
+    unread = _aid_terms(tmp_path / "u", [("张三", "2024秋"), ("张三", "2025年第二学期"), ("李四", "2025春")])
+    r = check(cli, "--publicity", autumn, "--publicity", pub(tmp_path / "s2", SPRING, _named(["李四"])),
+              "--aid", unread, as_of="2025-06-30")
+    assert r.rule("P403").height == 0, r.rule("P403")["message"].to_list()
+    assert r.rule("S007")["name"].to_list() == ["张三"]
+
+
+def test_p403_terms_written_otherwise_and_in_a_column(tmp_path, cli):
+    """Messy: one list for both terms with a 学期 column (2024-2025学年第一学期 / 2024-2025-2), a
+    title naming its term as 2024-2025学年第二学期, masked names: a name or a mask counts for the
+    term of its row only. 王大伟 is on the list for 2024秋 only (as 王*伟); 张三 for both terms."""
+    aid = _aid_terms(tmp_path, [("张三", "2024秋"), ("张三", "2025春"), ("王大伟", "2024秋"), ("王大伟", "2025春"),
+                                ("李四", "2025春")])
+    headers = OK_HEADERS + ["学期"]
+    both = write_xlsx(tmp_path / "b" / "公示名单.xlsx", [headers,
+                      ["1", "张三", "东方技工学校", "数控", "1班", "国家助学金", " 2024-2025学年第一学期 "],
+                      ["2", "王＊伟", "东方技工学校", "数控", "1班", "国家助学金", "2024-2025学年第一学期"],
+                      ["3", "张 三", "东方技工学校", "数控", "1班", "国家助学金", "2024-2025-2"]],
+                      title="东方技工学校国家助学金公示名单 公示时间：2025年4月7日至2025年4月11日")
+    spring = pub(tmp_path / "s", "东方技工学校2024-2025学年第二学期国家助学金公示 公示时间：2025年4月7日至2025年4月11日",
+                 _named(["李四"]))
+    r = check(cli, "--publicity", both, "--publicity", spring, "--aid", aid, as_of="2025-06-30")
+    p = r.rule("P403")
+    assert p["name"].to_list() == ["王大伟"] and "2025年春季学期" in p["message"][0], p["message"].to_list()

@@ -569,6 +569,9 @@ def title_scope(t: Table) -> tuple[set[str], set[str]]:
     return terms, types
 
 
+# `_tk` of a recipient whose term is not known (no 学期 column, or a term not read): found by a
+# name on a list of any term
+ANY_TERM = "*"
 MAX_DAMAGED_PATTERNS = 200  # damaged names of a publicity list matched as patterns (more: a broken file)
 
 
@@ -694,6 +697,7 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
     on the school, the first character and the length where the mask shows them (a mask without
     one is joined without it), then the regex of `mask_parts` is checked on the few pairs; with
     `by_school` False (the aid table has no school) the school is not compared."""
+    termed = "_pterm" in masks.columns and "_tk" in names.collect_schema().names()
     m = masks.with_columns(mask_parts(pl.col("_nk"))).rename({"_nk": "_mnk"})
     n = names.with_columns(_first=pl.col("_nk").str.head(1), _len=pl.col("_nk").str.len_chars().cast(pl.UInt32))
     if not by_school:
@@ -711,12 +715,16 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
                 sub = sub.drop([c for c in ("_first", "_len") if c not in right]).lazy()
                 joined = n.join(sub, left_on=left, right_on=right, how="inner") if left else n.join(sub, how="cross")
                 parts.append(joined.with_columns(_school=pl.col("school_name")) if school else joined)
+    who = ["_nk", "school_name", *(["_tk"] if termed else [])]
+    mask = ["_mnk", "_school", *(["_pterm"] if termed else [])]
     if not parts:
-        return names.select("_nk", "school_name").clear().with_columns(_clear=pl.lit(True))
-    fit = (pl.concat(parts, how="diagonal_relaxed").filter(pl.col("_nk").str.contains(pl.col("_re")))
-           .select("_nk", "school_name", "_mnk", "_school", "_rows"))
-    fit = fit.with_columns(_fits=pl.struct("_nk", "school_name").n_unique().over("_mnk", "_school"))
-    return fit.group_by("_nk", "school_name").agg((pl.col("_fits") <= pl.col("_rows")).any().alias("_clear"))
+        return names.select(*who).clear().with_columns(_clear=pl.lit(True))
+    fit = pl.concat(parts, how="diagonal_relaxed").filter(pl.col("_nk").str.contains(pl.col("_re")))
+    if termed:  # a mask publicised for a term stands for that term's recipients (or one of no known term)
+        fit = fit.filter(pl.col("_pterm").is_null() | (pl.col("_tk") == ANY_TERM) | (pl.col("_tk") == pl.col("_pterm")))
+    fit = fit.select(*who, *mask, "_rows")
+    fit = fit.with_columns(_fits=pl.struct("_nk", "school_name").n_unique().over(mask))
+    return fit.group_by(who).agg((pl.col("_fits") <= pl.col("_rows")).any().alias("_clear"))
 
 
 @rule(
@@ -728,12 +736,16 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
          "两列都没有时，资助表各行都算受助学生。每所学校的受助学生只与该校自己的公示名单比对，且只比对名单标题或列中写明的学期、"
          "资助类型（未写明的不限），别的学校的名单不影响该校的结果；名单写的学校与资助表写法不同的（如 东方技工学校 与 东方技工学校（东校区）），"
          "与名称相互包含的学校比对；认不出学校的名单只与没有自己名单的学校比对。"
+         "名单写明学期的（标题中，或学期列；学期列有值的行按该行的学期），名单上的姓名（含打码姓名）只算该学期已公示："
+         "2024 年秋季学期名单上的学生，其 2025 年春季学期的资助不因此算作已公示；名单和该行都没有写明学期、"
+         "或资助表该行的学期为空或无法识别的，不按学期区分。"
          "公示名单中打码的姓名（用「*」「＊」「×」「○」代替部分字，如 王＊伟、刘＊＊、欧阳＊）与同校露出的字相同、位置相同、字数相符的受助学生算作已公示："
          "每个打码符号代表一个字（王＊伟、刘＊＊ 都是三个字），只有末尾单独一个打码符号可代表一个或几个字（张＊ 可以是 张三，也可以是 张三丰）。"
          "一个打码姓名能对上同校几名受助学生、而名单上这样的打码姓名少于这些学生时（名单上一个 王＊伟，受助学生有 王大伟、王小伟），"
          "无法确定公示的是谁，这几名学生都不报，计入未能判断的行数。" + OTHER_AID_LISTS,
     why="受助学生名单须经公示（三（四））；公示名单不得公开个人信息，常将姓名部分打码。",
-    example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条；名单上写 王＊伟 的，受助学生 王大伟 不报，王大明 照报。",
+    example="东方技工学校两名领取国家助学金的学生不在该校的公示名单中 → 各报一条；名单上写 王＊伟 的，受助学生 王大伟 不报，王大明 照报；"
+            "张三只在 2024 年秋季学期的名单上，2025 年春季学期的名单上没有他 → 报他 2025 年春季学期的资助。",
 )
 def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     pub = ctx.frame("publicity")
@@ -750,8 +762,14 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         if tid is None or (tid,) not in by_tid:
             continue
         part = _with_name_key(by_tid[(tid,)])
-        names = part.select("_nk").drop_nulls()
         t_terms, t_types = title_scope(t)
+        # the terms each name is publicised for: its row's 学期, else those of the list's title
+        # (a name with none stands for a recipient of any term)
+        row_term = pl.col("term") if "term" in part.columns else pl.lit(None, pl.String)
+        part = part.with_columns(_pterm=pl.when(row_term.is_not_null()).then(pl.concat_list(row_term))
+                                 .otherwise(pl.lit(sorted(t_terms) or [None], pl.List(pl.String))))
+        part = part.explode("_pterm")
+        names = part.select("_nk", "_pterm").drop_nulls("_nk")
         if "term" in part.columns and part["term"].drop_nulls().len():
             t_terms |= set(part["term"].drop_nulls().to_list())
         if "aid_type" in part.columns and part["aid_type"].drop_nulls().len():
@@ -763,28 +781,28 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
             mapping = pl.DataFrame([(k, v) for k, vs in named_as.items() for v in vs],
                                    schema={"school_name": pl.String, "_school": pl.String}, orient="row")
             # (a name whose school cell is empty matches the name at any school: not reported)
-            pairs.append(part.select("_nk", "school_name").drop_nulls("_nk")
+            pairs.append(part.select("_nk", "school_name", "_pterm").drop_nulls("_nk")
                          .join(mapping, on="school_name", how="left")
                          .filter(pl.col("school_name").is_null() | pl.col("_school").is_not_null())
-                         .select("_nk", "_school", _lid=pl.lit(tid, pl.Int64)))
+                         .select("_nk", "_school", "_pterm", _lid=pl.lit(tid, pl.Int64)))
             schools = sorted({x for vs in named_as.values() for x in vs}, key=lambda x: (x is None, x or ""))
         else:
             # the list's school as every file-level finding takes it (title line, else file name)
             school = ctx.table_school.get(tid)
             schools = list_schools(school, aid_schools)
-            pairs.append(names.with_columns(_school=pl.lit(school if school in aid_schools else None, pl.String),
-                                            _lid=pl.lit(tid, pl.Int64)))
+            pairs.append(names.select("_nk", _school=pl.lit(school if school in aid_schools else None, pl.String),
+                                      _pterm=pl.col("_pterm"), _lid=pl.lit(tid, pl.Int64)))
         scopes += [{"_lid": tid, "_school": s, "_terms": sorted(t_terms), "_types": sorted(t_types)} for s in schools]
     if not pairs:
         ctx.options["skip:P403"] = "公示名单中没有姓名"
         return None
     all_pairs = pl.concat(pairs)
-    pub_pairs = all_pairs.select("_nk", "_school").unique()
+    pub_pairs = all_pairs.select("_nk", "_school", "_pterm").unique()
     # A masked name (王*伟, 张*: `mask_parts`) stands for the recipients it fits; the most rows one
-    # list has of it (two 王*伟 on one list stand for two recipients).
+    # list has of it (two 王*伟 on one list stand for two recipients), for a term.
     masked = name_masked(pl.col("_nk"))
-    masks = (all_pairs.filter(masked).group_by("_nk", "_school", "_lid").len()
-             .group_by("_nk", "_school").agg(pl.col("len").max().alias("_rows")))
+    masks = (all_pairs.filter(masked).group_by("_nk", "_school", "_pterm", "_lid").len()
+             .group_by("_nk", "_school", "_pterm").agg(pl.col("len").max().alias("_rows")))
     pub_pairs = pub_pairs.filter(~masked)
     # A name damaged by a GBK save (王?) cannot be matched as written: its readable characters
     # are matched as a pattern, and an aid name so damaged is left to the encoding warning.
@@ -798,13 +816,24 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     lf = lf.filter(~nz.name_damaged(pl.col("name")) & recipient)
     approved = "approved_date" in acols or "approval_status" in acols
     lf = covered(lf, acols, pl.DataFrame(scopes, schema=SCOPE_SCHEMA, orient="row"))
-    any_school = pub_pairs.filter(pl.col("_school").is_null()).select("_nk").unique()
-    known = pub_pairs.filter(pl.col("_school").is_not_null())
-    lf = lf.join(any_school.lazy(), on="_nk", how="anti")
-    if a_school:
-        lf = lf.join(known.lazy(), left_on=["_nk", "school_name"], right_on=["_nk", "_school"], how="anti")
-    else:
-        lf = lf.join(known.select("_nk").unique().lazy(), on="_nk", how="anti")
+    # A name publicised for a term (`_pterm`: its row's 学期, else the list title's) stands for a
+    # recipient of that term only (a 2024秋 list does not publicise the 2025春 grant); a name
+    # publicised for no stated term, or a recipient whose term is not known (`_tk` "*"), matches
+    # whatever the term.
+    lf = lf.with_columns(_tk=pl.col("term").fill_null(ANY_TERM) if "term" in acols else pl.lit(ANY_TERM))
+    any_term = pub_pairs.filter(pl.col("_pterm").is_null()).drop("_pterm")
+    termed = pub_pairs.filter(pl.col("_pterm").is_not_null())
+    termed = pl.concat([termed, termed.with_columns(_pterm=pl.lit(ANY_TERM))]).unique()
+    for entries, tk in ((any_term, []), (termed, ["_tk"])):
+        pk = ["_pterm"] if tk else []
+        any_school = entries.filter(pl.col("_school").is_null()).select("_nk", *pk).unique()
+        known = entries.filter(pl.col("_school").is_not_null())
+        lf = lf.join(any_school.lazy(), left_on=["_nk", *tk], right_on=["_nk", *pk], how="anti")
+        if a_school:
+            lf = lf.join(known.lazy(), left_on=["_nk", "school_name", *tk], right_on=["_nk", "_school", *pk], how="anti")
+        else:
+            lf = lf.join(known.select("_nk", *pk).unique().lazy(), left_on=["_nk", *tk], right_on=["_nk", *pk],
+                         how="anti")
     if damaged.height:
         patterns = damaged["_nk"].unique().head(MAX_DAMAGED_PATTERNS)
         lf = lf.filter(~pl.any_horizontal([pl.col("_nk").str.contains(p) for p in
@@ -813,13 +842,15 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         # a recipient a masked name fits is publicised; when more recipients fit a mask than the list
         # has rows of it (王*伟 once, 王大伟 and 王小伟 both recipients), which one it stands for is
         # unknown: neither is reported, both are counted as not judged
-        names = lf.select("_nk", pl.col("school_name") if a_school else pl.lit(None, pl.String).alias("school_name"))
+        names = lf.select("_nk", pl.col("school_name") if a_school else pl.lit(None, pl.String).alias("school_name"),
+                          "_tk")
         fits = masked_matches(names.unique(), masks, a_school)
-        on = ["_nk", "school_name"] if a_school else ["_nk"]
+        on = ["_nk", "school_name", "_tk"] if a_school else ["_nk", "_tk"]
         lf = lf.join(fits.select(*on, "_clear"), on=on, how="left", nulls_equal=True)
         note_unjudged(ctx, "P403", "aid", {"公示名单中的打码姓名（如 王*伟）对应不止一名受助学生，无法确定公示的是谁":
                                            ~pl.col("_clear")}, frame=lf)
         lf = lf.filter(pl.col("_clear").is_null()).drop("_clear")
+    lf = lf.drop("_tk")
     who = pl.concat_str([pl.lit("姓名「"), pl.col("name"), pl.lit("」"),
                          *([pl.lit(" + 学校「"), pl.col("school_name").fill_null("未注明"), pl.lit("」")] if a_school else [])])
     msg = pl.concat_str([what(acols), pl.lit("已审批的受助学生" if approved else "的受助学生"), pl.lit("按"), who,
