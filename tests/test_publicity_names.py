@@ -104,6 +104,10 @@ def test_mask_parts_lengths():
     assert df["_re"].to_list() == ["^王.伟$", "^张.+$", "^刘..$", "^.伟$", "^.+$", "^欧阳.娜$"]
     assert df["_first"].to_list() == ["王", "张", "刘", None, None, "欧"]
     assert df["_len"].to_list() == [3, None, 3, 2, None, 4]
+    fixed = pl.DataFrame({"_nk": ["王**", "王*伟", "*伟", "刘**"], "_f": [True, True, True, False]}).select(
+        mask_parts(pl.col("_nk"), pl.col("_f")))
+    assert fixed["_re"].to_list() == ["^王.+$", "^王.+伟$", "^.+伟$", "^刘..$"]
+    assert fixed["_len"].to_list() == [None, None, None, 3]
 
 
 def test_masked_matches_without_school_column():
@@ -153,3 +157,43 @@ def test_publicity_grant_tier_scopes_the_list(tmp_path, cli):
                    title="东方技工学校2018年秋季学期资助公示 公示时间：2018年11月5日至2018年11月9日")
     r = cli("check", "--publicity", f, "--aid", aid, "--as-of", "2018-12-31", "--format", "csv,json")
     assert r.rule("S007").height == 0 and p403(r) == ["李四"], r.findings["message"].to_list()
+
+
+# ------------------------------------------------------------------ lists masking every name to one width
+def test_p403_fixed_width_masks_match_the_characters_shown(tmp_path, cli):
+    """Review: a list masking every name as its surname and two stars (王伟 → 王**, 张三丰 → 张**)
+    reported 王伟 and 李娜 (王** read as three characters). Such a list is matched on the characters
+    shown; a recipient whose surname no mask shows is still reported."""
+    r = run(tmp_path, cli, ["王伟", "李娜", "张三丰", "赵六"], ["王**", "李**", "张**"])
+    assert p403(r) == ["赵六"], r.rule("P403")["message"].to_list()
+    assert "P403" not in r.json["run"].get("unjudged", {})
+
+
+@pytest.mark.parametrize("listed", [
+    ["王**", "李*"],          # a list masking character by character: 王** is three characters
+    ["王**", "李娜", "张*明"],  # masks of two shapes
+    ["王**", "李娜"],         # one masked name: nothing tells how the list masks
+])
+def test_p403_fixed_width_near_miss_character_masks(tmp_path, cli, listed):
+    r = run(tmp_path, cli, ["王伟", "李娜"], listed)
+    assert p403(r) == ["王伟"], r.rule("P403")["message"].to_list()
+
+
+def test_p403_fixed_width_mask_fitting_two_recipients_is_not_judged(tmp_path, cli):
+    """One 王** on a fixed-width list, recipients 王伟 and 王大伟 both fit it: neither reported,
+    both counted as not judged (the list has one row of it); two rows of it stand for both."""
+    r = run(tmp_path, cli, ["王伟", "王大伟", "李娜"], ["王**", "李**"])
+    assert p403(r) == [], r.rule("P403")["message"].to_list()
+    assert r.json["run"]["unjudged"]["P403"]["rows"] == 2
+    r = run(tmp_path / "2", cli, ["王伟", "王大伟", "李娜"], ["王**", "王**", "李**"])
+    assert p403(r) == [] and "P403" not in r.json["run"].get("unjudged", {})
+
+
+def test_p403_fixed_width_masks_messy(tmp_path, cli):
+    """Messy: full-width ＊ and ×, spaces, a compound surname with the same two marks (欧阳××), the
+    first and last characters shown (王*伟 style) on a list of one width: matched on what is shown
+    (王*伟 is 王大小伟 there). A recipient the shown characters rule out (王明 for 王*伟) is reported."""
+    r = run(tmp_path, cli, ["王伟", "李娜", "欧阳娜娜", "周八"], [" 王＊＊ ", "李 ×× ", "欧阳××", "周**"])
+    assert p403(r) == [], r.rule("P403")["message"].to_list()
+    r = run(tmp_path / "2", cli, ["王大小伟", "李建国", "王明"], ["王*伟", "李*国", "赵*钱"])
+    assert p403(r) == ["王明"], r.rule("P403")["message"].to_list()

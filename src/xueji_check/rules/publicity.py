@@ -670,23 +670,46 @@ def name_masked(nk: pl.Expr) -> pl.Expr:
     return nk.str.contains(MASK).fill_null(False)
 
 
-def mask_parts(nk: pl.Expr) -> list[pl.Expr]:
+def mask_parts(nk: pl.Expr, fixed: pl.Expr | None = None) -> list[pl.Expr]:
     """Of a masked name key (`name_masked`): `_first`, its first character when shown (null when
     hidden); `_len`, its length when the mask fixes it (null when it does not); `_re`, the names
     it stands for as an anchored regex. Each mask character (and each `?`/`？` of a GBK save) is
     one character, except one mask character alone at the end (张*, 欧阳*), which is one or more:
     lists write 张* for 张三 and for 张三丰 alike, and reading it as one character would report
     张三丰 as not publicised; a run at the end (刘**) is one character each. A run of U+FFFD is one
-    or more characters (`nz.name_pattern`)."""
+    or more characters (`nz.name_pattern`). Where `fixed` is true (a list masking every name to
+    one width: `fixed_width_lists`) every run of mask characters is one or more characters: only
+    the characters shown are matched (王** is 王伟 as well as 王大伟)."""
     open_end = nk.str.contains(_OPEN_END)
     esc = nk.str.replace_all(r"([\\.+^$()\[\]{}|])", r"\$1")
     body = pl.when(open_end).then(esc.str.head(-1) + ".+").otherwise(esc)
+    unfixed = open_end | nk.str.contains(r"\x{FFFD}")
+    if fixed is not None:
+        fixed = fixed.fill_null(False)
+        body = pl.when(fixed).then(esc.str.replace_all(f"{MASK}+", ".+")).otherwise(body)
+        unfixed = unfixed | fixed
     pattern = "^" + body.str.replace_all(r"\x{FFFD}+", ".+").str.replace_all(f"[{MASK_CHARS}?？]", ".") + "$"
     first = nk.str.head(1)
     return [pl.when(first.str.contains(_HIDDEN)).then(None).otherwise(first).alias("_first"),
-            pl.when(open_end | nk.str.contains(r"\x{FFFD}")).then(None).otherwise(nk.str.len_chars())
-            .cast(pl.UInt32).alias("_len"),
+            pl.when(unfixed).then(None).otherwise(nk.str.len_chars()).cast(pl.UInt32).alias("_len"),
             pattern.alias("_re")]
+
+
+# The fewest masked names a list shows before the way it masks them can be told.
+FIXED_WIDTH_MIN_MASKS = 2
+
+
+def fixed_width_lists(pairs: pl.DataFrame) -> pl.Series:
+    """The lists (`_lid` of `pairs`: `_nk`, `_lid`, masked names only) that mask every name to one
+    width, whatever its length (王伟 and 王大伟 both 王**): at least FIXED_WIDTH_MIN_MASKS masked
+    names, all hiding the same number of characters at the same place, counted from the first
+    mask character to the end (王**, 李**, 欧阳** alike; 王** beside 李* or 王*伟 is a list masking
+    character by character). A list of three-character names masked character by character looks
+    the same: matching its masks on the characters shown only finds more recipients a mask fits,
+    and the rule then judges none of them (`masked_matches`)."""
+    tail = pl.col("_nk").str.extract(f"({MASK}.*)$", 1).str.replace_all(f"[^{MASK_CHARS}]", "V").str.replace_all(MASK, "*")
+    return (pairs.group_by("_lid").agg(pl.len().alias("_n"), tail.n_unique().alias("_shapes"))
+            .filter((pl.col("_n") >= FIXED_WIDTH_MIN_MASKS) & (pl.col("_shapes") == 1))["_lid"])
 
 
 def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) -> pl.LazyFrame:
@@ -698,7 +721,8 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
     one is joined without it), then the regex of `mask_parts` is checked on the few pairs; with
     `by_school` False (the aid table has no school) the school is not compared."""
     termed = "_pterm" in masks.columns and "_tk" in names.collect_schema().names()
-    m = masks.with_columns(mask_parts(pl.col("_nk"))).rename({"_nk": "_mnk"})
+    m = masks.with_columns(mask_parts(pl.col("_nk"), pl.col("_fixed") if "_fixed" in masks.columns else None)
+                           ).rename({"_nk": "_mnk"})
     n = names.with_columns(_first=pl.col("_nk").str.head(1), _len=pl.col("_nk").str.len_chars().cast(pl.UInt32))
     if not by_school:
         m = m.with_columns(_school=pl.lit(None, pl.String))
@@ -716,7 +740,7 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
                 joined = n.join(sub, left_on=left, right_on=right, how="inner") if left else n.join(sub, how="cross")
                 parts.append(joined.with_columns(_school=pl.col("school_name")) if school else joined)
     who = ["_nk", "school_name", *(["_tk"] if termed else [])]
-    mask = ["_mnk", "_school", *(["_pterm"] if termed else [])]
+    mask = ["_mnk", "_school", *(["_pterm"] if termed else []), *(["_fixed"] if "_fixed" in masks.columns else [])]
     if not parts:
         return names.select(*who).clear().with_columns(_clear=pl.lit(True))
     fit = pl.concat(parts, how="diagonal_relaxed").filter(pl.col("_nk").str.contains(pl.col("_re")))
@@ -741,6 +765,9 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
          "或资助表该行的学期为空或无法识别的，不按学期区分。"
          "公示名单中打码的姓名（用「*」「＊」「×」「○」代替部分字，如 王＊伟、刘＊＊、欧阳＊）与同校露出的字相同、位置相同、字数相符的受助学生算作已公示："
          "每个打码符号代表一个字（王＊伟、刘＊＊ 都是三个字），只有末尾单独一个打码符号可代表一个或几个字（张＊ 可以是 张三，也可以是 张三丰）。"
+         "一份名单的打码姓名至少两个、且都遮去同样多的字、遮在同样位置的（如 王＊＊、李＊＊、欧阳＊＊，或 王＊伟、李＊国），"
+         "视为不论姓名长短一律打成同样宽度，只按露出的字比对：每段连续的打码符号代表一个或几个字（王＊＊ 可以是 王伟，也可以是 王大伟）；"
+         "逐字打码、姓名恰好都是三个字的名单也会这样比对，对上的学生因此可能更多。"
          "一个打码姓名能对上同校几名受助学生、而名单上这样的打码姓名少于这些学生时（名单上一个 王＊伟，受助学生有 王大伟、王小伟），"
          "无法确定公示的是谁，这几名学生都不报，计入未能判断的行数。" + OTHER_AID_LISTS,
     why="受助学生名单须经公示（三（四））；公示名单不得公开个人信息，常将姓名部分打码。",
@@ -801,8 +828,12 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     # A masked name (王*伟, 张*: `mask_parts`) stands for the recipients it fits; the most rows one
     # list has of it (two 王*伟 on one list stand for two recipients), for a term.
     masked = name_masked(pl.col("_nk"))
-    masks = (all_pairs.filter(masked).group_by("_nk", "_school", "_pterm", "_lid").len()
-             .group_by("_nk", "_school", "_pterm").agg(pl.col("len").max().alias("_rows")))
+    # (on a list masking every name to one width, 王** is any 王 with a hidden name: `fixed_width_lists`)
+    masked_rows = all_pairs.filter(masked)
+    fixed = fixed_width_lists(masked_rows.unique(["_lid", "_nk"], keep="any"))
+    masks = (masked_rows.with_columns(_fixed=pl.col("_lid").is_in(fixed.implode()))
+             .group_by("_nk", "_school", "_pterm", "_fixed", "_lid").len()
+             .group_by("_nk", "_school", "_pterm", "_fixed").agg(pl.col("len").max().alias("_rows")))
     pub_pairs = pub_pairs.filter(~masked)
     # A name damaged by a GBK save (王?) cannot be matched as written: its readable characters
     # are matched as a pattern, and an aid name so damaged is left to the encoding warning.
