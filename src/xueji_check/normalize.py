@@ -197,8 +197,9 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
     ``flags`` what `text_flags` found in the raw column.
 
     Adds:
-    - ``name``: the number (18-character canonical for a GB 11643 number; upper case, no spaces
-      for another document) or null when it cannot serve as a key;
+    - ``name``: the number (18-character canonical for a GB 11643 number, dashes between groups
+      of its digits dropped, `id_separators_dropped`; upper case, no spaces for another document)
+      or null when it cannot serve as a key;
     - ``name__key``: the person key: a valid GB 11643 number itself (resident ID, 港澳台居民居住证
       and the 2023 永居证 share that number space), else ``type:number`` (``护照:E12345678``;
       ``证件:…`` when no type is given and the value has a passport/permit shape);
@@ -211,7 +212,8 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
     s, full, chk, is15 = pl.col("_id_s"), pl.col("_id_full"), pl.col("_id_chk"), pl.col("_id_15")
     doc = pl.col(type_col).cast(pl.String) if type_col else pl.lit(None, pl.String)
     lf = lf.with_columns(compact(pl.col(raw_col), **(flags or {})).alias(f"{name}__raw"), doc.alias(f"{name}__doc")).with_columns(
-        pl.col(f"{name}__raw").str.to_uppercase().alias("_id_s"), _doc_class(pl.col(f"{name}__doc")).alias("_id_c"))
+        pl.col(f"{name}__raw").str.to_uppercase().alias("_id_w"), _doc_class(pl.col(f"{name}__doc")).alias("_id_c"))
+    lf = lf.with_columns(id_separators_dropped(pl.col("_id_w")).alias("_id_s"))
     lf = lf.with_columns(s.str.contains(r"^\d{15}$").alias("_id_15"))
     lf = lf.with_columns(
         pl.when(is15).then(s.str.slice(0, 6) + "19" + s.str.slice(6, 9)).otherwise(s.str.slice(0, 17)).alias("_id_body"),
@@ -221,10 +223,12 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
     lf = lf.with_columns(pl.when(is15).then(pl.col("_id_body") + chk).otherwise(s).alias("_id_full"))
     # A value that survives a round trip through a float64 came from a numeric cell: the
     # trailing digits were already lost (Excel keeps 15 significant digits).
-    via_float = s.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
+    # (on the value as written: a number written in groups is text, not a numeric cell)
+    w = pl.col("_id_w")
+    via_float = w.cast(pl.Float64, strict=False).cast(pl.UInt64, strict=False).cast(pl.String)
     lf = lf.with_columns(
-        s.str.contains(r"^\d(\.\d+)?E\+?\d+$|^\d+\.\d+$").alias("_id_sci"),
-        (s.str.contains(r"^\d{18}$") & (via_float == s)).alias("_id_float"),
+        w.str.contains(r"^\d(\.\d+)?E\+?\d+$|^\d+\.\d+$").alias("_id_sci"),
+        (w.str.contains(r"^\d{18}$") & (via_float == w)).alias("_id_float"),
         full.str.contains(r"^\d{17}[\dX]$").alias("_id_shape"),
         full.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("_id_birth"),
         (full.str.slice(17, 1) == chk).alias("_id_check_ok"),
@@ -278,8 +282,33 @@ def add_id_columns(lf: pl.LazyFrame, raw_col: str, name: str, as_of: dt.date,
         pl.when(gb_ok).then(birth).alias(f"{name}__birth"),
         pl.when(gb_ok).then(gender).alias(f"{name}__gender"),
     )
-    return lf.drop("_id_s", "_id_c", "_id_15", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape",
+    return lf.drop("_id_w", "_id_s", "_id_c", "_id_15", "_id_body", "_id_chk", "_id_full", "_id_sci", "_id_float", "_id_shape",
                    "_id_birth", "_id_check_ok", "_id_len_ok", "_id_gb")
+
+
+# The dashes a clerk groups an ID number's digits with (4101-0520-0501-0112-34, 410105-200501011234):
+# hyphen-minus (full-width － is made one by `tidy`), hyphen, non-breaking hyphen, figure dash, en
+# and em dash, horizontal bar, minus sign, small hyphen-minus. Spaces are gone already (`compact`).
+ID_DASHES = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uFE58\uFE63]"
+# Digits in groups, each group after the first one preceded by a dash (or a doubled one); the check
+# character X last, in the last group or a group of its own. No dash before the first digit or after
+# the last character.
+_ID_GROUPED = rf"^\d+(?:{ID_DASHES}+\d+)*(?:{ID_DASHES}*X)?$"
+# What the groups must make once joined: the digits of a GB 11643 number (18 characters, or the
+# 15 digits of a first-generation card).
+_ID_JOINED = r"^\d{17}[\dX]$|^\d{15}$"
+
+
+def id_separators_dropped(s: pl.Expr) -> pl.Expr:
+    """An ID number's text (compact, upper case) without the dashes between groups of its digits,
+    the way card numbers lose theirs (`card_text`): 4101-0520-0501-0112-34 is 410105200501011234.
+    Only when the groups join into the 18 characters (or 15 digits) of a GB 11643 number; any other
+    value is left as written (a 17-digit or 11-digit phone number in groups, letters, a leading or
+    trailing dash), so it is judged, and shown, as it stands. The joined number is then judged like
+    any other: one that is invalid without the dashes stays invalid."""
+    joined = s.str.replace_all(ID_DASHES, "")
+    return pl.when(s.str.contains(ID_DASHES) & s.str.contains(_ID_GROUPED) & joined.str.contains(_ID_JOINED)) \
+        .then(joined).otherwise(s)
 
 
 def normalise_id(raw: pl.Series | list, as_of: dt.date | None = None,
