@@ -108,6 +108,9 @@ def data_md() -> str:
                 values += f"{'' if f.min is None else f.min} – {'' if f.max is None else f.max}"
             if f.sum_parts:
                 values += "（「2+1」「3+2」读作各段年数之和）"
+            if f.type == "term":
+                values += ("（只写学年、没有写哪个学期的（2024-2025学年、2024学年、2024-2025学年（全年），两个年份须相邻）"
+                           "识别为学年，不报 S007，但不算写了学期：资助表中依赖学期的规则不判断这些行，计入未能判断的行）")
             pii = "（个人信息）" if f.pii else ""
             out.append(f"| `{f.name}` | {f.title}{pii} | {TYPE_ZH.get(f.type, f.type)} | {req} | "
                        f"{'、'.join(f.aliases)} | {values.replace('|', '/')} |")

@@ -619,7 +619,7 @@ def unjudged_line(unjudged: dict[str, dict]) -> str:
         return ""
     parts = [f"{rid} {v['rows']} {v.get('unit', '行')}（" + "，".join(f"{k}：{n} {v.get('unit', '行')}" for k, n in v["reasons"].items()) + "）"
              for rid, v in sorted(unjudged.items())]
-    return "未能判断（原因已在 S 类规则或上面的提示中列出）：" + "；".join(parts)
+    return "未能判断（括号内为原因；无法识别的值已在 S 类规则或上面的提示中列出）：" + "；".join(parts)
 
 
 def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
@@ -646,9 +646,14 @@ def unreadable(kind: str, cols: list[str], *fields: str) -> dict[str, pl.Expr]:
             out[f"{f.title}不在规定范围" + ("或为空" if f.required else "")] = \
                 (bad | pl.col(name).is_null()) if f.required else bad
         elif raw in cols:
-            bad = pl.col(name).is_null() & pl.col(raw).is_not_null()
-            out[f"{f.title}无法识别" + ("或为空" if f.required else "")] = \
-                pl.col(name).is_null() if f.required else bad
+            missing = pl.col(name).is_null()
+            if f.type == "term" and f"{name}__school_year" in cols:
+                # a school year without its term (2024-2025学年): read, no S007, but no term to judge by
+                school_year = pl.col(f"{name}__school_year").is_not_null()
+                out[nz.SCHOOL_YEAR_ONLY] = school_year
+                missing = missing & ~school_year
+            bad = missing & pl.col(raw).is_not_null()
+            out[f"{f.title}无法识别" + ("或为空" if f.required else "")] = missing if f.required else bad
     return out
 
 

@@ -606,6 +606,14 @@ _FIRST_TERM = r"[一1上秋]"
 _CN_YEAR_DIGITS = {"〇": "0", "○": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
                    "七": "7", "八": "8", "九": "9"}
 _CN_YEAR = "^[" + "".join(_CN_YEAR_DIGITS) + "]{4}(?:年|学年|-)"
+# A school year without its term (2024-2025学年, 2024/2025学年度, 24-25学年, 2024学年, 2024-2025学年(全年)):
+# a value a school writes on purpose (a year's grant in one row), so no unreadable term (S007),
+# but no term either: the rules that need a term do not judge such a row and count it as not
+# judged (`SCHOOL_YEAR_ONLY`, engine.unreadable). Its two years must be consecutive.
+_TERM_SCHOOL_YEAR_ONLY = (r"^(\d{4}|\d{2})(?:-(\d{4}|\d{2}))?(?:学年度|学年)"
+                          r"(?:\(?(?:全年|全学年|整学年)\)?)?$")
+# The reason engine.unreadable gives for such rows.
+SCHOOL_YEAR_ONLY = "学期只写了学年、没有写哪个学期"
 # A note in brackets at the end of a term (2024年秋季学期(24秋)): what comes before it, and the note.
 _TERM_NOTE = r"^(.+?)\(([^()]+)\)$"
 _TERM_PARTS = ("acad", "sy", "half", "season", "months")
@@ -709,7 +717,9 @@ def term_struct(raw: pl.Expr) -> pl.Expr:
 
 def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     """The term of a cell in stages (the nested form is slow to optimise): adds ``name__raw``
-    (cleaned text), ``name`` (label `2024秋`), ``name_year`` and ``name_season``."""
+    (cleaned text), ``name`` (label `2024秋`), ``name_year``, ``name_season`` and
+    ``name__school_year`` (the first year of a school year written without its term,
+    `_TERM_SCHOOL_YEAR_ONLY`: 2024 for 2024-2025学年; null otherwise, and wherever ``name`` is read)."""
     texts = {"f": "_t_s", "b": "_t_b", "n": "_t_n"}
     parts = {(t, k): f"_t_{t}_{k}" for t in texts for k in _TERM_PARTS}
     lf = lf.with_columns(clean_text(pl.col(raw_col)).alias(f"{name}__raw"), _term_text(pl.col(raw_col)).alias("_t_s"))
@@ -721,7 +731,11 @@ def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     lf = lf.with_columns(_term_chosen(pl.col("_t_f_label"), pl.col("_t_b_label"), pl.col("_t_n_label"),
                                       _two_terms(pl.col("_t_s")), _two_terms(pl.col("_t_b"))).alias(name))
     year, season = _term_of_label(pl.col(name))
-    lf = lf.with_columns(year.alias(f"{name}_year"), season.alias(f"{name}_season"))
+    sy = pl.col("_t_s").str.extract_groups(_TERM_SCHOOL_YEAR_ONLY)
+    sy1, sy2 = _year(sy.struct.field("1")), _year(sy.struct.field("2"))
+    school_year = pl.when(pl.col(name).is_null() & sy1.is_not_null() & (sy2.is_null() | (sy2 == sy1 + 1))).then(sy1)
+    lf = lf.with_columns(year.alias(f"{name}_year"), season.alias(f"{name}_season"),
+                         school_year.cast(pl.Int32).alias(f"{name}__school_year"))
     return lf.drop("_t_s", "_t_note", "_t_b", "_t_n", *parts.values(), *[f"_t_{t}_label" for t in texts])
 
 

@@ -40,6 +40,8 @@ def field_checks(f: FieldSpec, present: set[str]) -> dict[str, list[tuple[str, p
         ok = raw.is_null() | c.is_not_null()
         if f.type == "grade_year":
             ok = ok | raw.str.contains(r"^\d{4}级?$")
+        if f.type == "term" and f"{n}__school_year" in present:  # 2024-2025学年: read, but no term
+            ok = ok | pl.col(f"{n}__school_year").is_not_null()
         out.append(("S007", ok))
     elif f.type == "number":
         out.append(("S007", raw.is_null() | (c.is_not_null() & within(c, f.min, f.max))))

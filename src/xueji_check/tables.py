@@ -72,7 +72,7 @@ STAGED_OUTPUTS = {
     "id_number": lambda n: [f"{n}__raw", n, f"{n}__status", f"{n}__birth", f"{n}__gender", f"{n}__key",
                             f"{n}__doc"],
     "date": lambda n: [f"{n}__raw", n, f"{n}__ym"],
-    "term": lambda n: [f"{n}__raw", n, f"{n}_year", f"{n}_season"],
+    "term": lambda n: [f"{n}__raw", n, f"{n}_year", f"{n}_season", f"{n}__school_year"],
 }
 STAGED = ("id_number", "date", "term")
 

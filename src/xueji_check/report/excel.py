@@ -363,6 +363,12 @@ def school_table(findings: pl.DataFrame, result, *, validate_only: bool = False)
 # ------------------------------------------------------------------ the money at a glance
 AID_TYPES = ("免学费", "国家助学金")
 NO_TERM = "（学期无法识别）"
+
+
+def school_year_text(first_year: pl.Expr) -> pl.Expr:
+    """The school year starting in `first_year` as a money table line: 2024-2025学年."""
+    y = first_year.cast(pl.Int32)
+    return pl.concat_str([y.cast(pl.String), pl.lit("-"), (y + 1).cast(pl.String), pl.lit("学年")])
 NO_TYPE = "（未注明资助类型）"
 MONEY_NOTE = ("人数为不同学生数（同一学生在同一学期、同一资助类型的重复记录只计一次；「合计」行的人数是所有学校、学期合起来的不同学生数，"
               "同一学生在几个学期受助只计一次，所以可能小于上面各行人数之和）；金额为各行金额之和（重复的行也计入，见 A304）；"
@@ -406,7 +412,9 @@ def money_table(result) -> Money | None:
                          col("_row", pl.Int64).cast(pl.String)])
     df = aid.with_columns(col("_tid", pl.Int64).cast(pl.Int64).alias("_tid")).join(tids, on="_tid", how="left").select(
         shown_school(pl.coalesce(col("school_name", pl.String), pl.col("_charged"), pl.lit(UNNAMED))).alias("school"),
-        col("term", pl.String).cast(pl.String).fill_null(NO_TERM).alias("term"),
+        # a school year written without its term (2024-2025学年) is its own line, not an unread term
+        pl.coalesce(col("term", pl.String).cast(pl.String),
+                    school_year_text(col("term__school_year", pl.Int32))).fill_null(NO_TERM).alias("term"),
         shown_school(col("aid_type", pl.String).cast(pl.String)).fill_null(NO_TYPE).alias("aid_type"),
         amount.alias("amount"),
         pl.coalesce(col("_key", pl.String).cast(pl.String), who).alias("_who"),
@@ -707,7 +715,7 @@ def _write_overview(wb, styles: Styles, findings, result, doc, plans, policy, sc
             o.row([path, why])
     unjudged = unjudged_rows(result, run)
     if unjudged:
-        o.section("未能判断的行（这些行的问题已在 S 类规则中列出）", ["规则", "名称", "行数", "原因"])
+        o.section("未能判断的行（无法识别的值已在 S 类规则中列出）", ["规则", "名称", "行数", "原因"])
         for row in unjudged:
             o.row(row)
 

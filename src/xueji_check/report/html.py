@@ -194,7 +194,7 @@ def render_html(findings: pl.DataFrame, result, doc: dict) -> str:
     unjudged = unjudged_rows(result, run)
     if unjudged:
         body.append("<h2>未能判断的行</h2>")
-        body.append('<p class="note">这些行缺少或无法识别某些规则需要的值，相应规则未能判断；这些行的问题已在 S 类规则中列出。</p>')
+        body.append('<p class="note">这些行缺少或无法识别某些规则需要的值（或只写了学年、没有写哪个学期），相应规则未能判断；无法识别的值已在 S 类规则中列出。</p>')
         body.append(_table(["规则", "名称", "行数", "原因"], unjudged))
 
     # per rule
