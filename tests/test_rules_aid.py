@@ -557,8 +557,9 @@ def test_a308_a_row_whose_term_was_not_read_is_not_judged(tmp_path, cli):
     r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2025-06-30")
     a = r.rule("A308")
     assert sorted(a["row"].to_list()) == ["5", "6"], a.select("row", "message").rows()
-    assert sorted(r.rule("S007").filter(pl.col("column") == "学期")["row"].to_list()) == ["3", "4"]
-    assert r.json["run"]["unjudged"]["A308"]["rows"] == 2, r.json["run"]["unjudged"]
+    # a school year without its term is read as one (no S007), but is no term: not judged, counted
+    assert r.rule("S007").filter(pl.col("column") == "学期").height == 0
+    assert r.json["run"]["unjudged"]["A308"]["reasons"] == {"学期只写了学年、没有写哪个学期": 2}, r.json["run"]["unjudged"]
 
 
 def test_a308_two_terms_in_one_row_are_no_term(tmp_path, cli):
