@@ -739,6 +739,62 @@ def add_term_columns(lf: pl.LazyFrame, raw_col: str, name: str) -> pl.LazyFrame:
     return lf.drop("_t_s", "_t_note", "_t_b", "_t_n", *parts.values(), *[f"_t_{t}_label" for t in texts])
 
 
+# ---------------------------------------------------------------- the term a title names
+# A term cell that names only the season or which term of the school year, not the year: 秋季学期,
+# 秋季, 秋, 春季学期, 第一学期, 第2学期, 上学期, 下学期. Read only with the one term (or school year) the
+# table's title names (`title_term`, `term_from_title`).
+_SEASON_ONLY = r"^(?:([春秋])季?(?:学期)?|第([一二12])学?期|([上下])学?期)$"
+# Where a term may start in a title: a digit that does not continue a number, a range of years or 第.
+_TITLE_TERM_START = re.compile(r"(?<![0-9\-/~～至—–－第])[0-9]")
+# A school year named in a title without its term (2024-2025学年国家助学金…; not 2024-2025学年第一学期).
+_TITLE_SCHOOL_YEAR = re.compile(r"(?<![0-9])([0-9]{4})\s*[-/~～至—–－]\s*([0-9]{4})\s*学年(?!度?\s*(?:第|[上下春秋]))")
+
+
+@cache
+def _title_term(text: str) -> tuple[str | None, int | None]:
+    text = unicodedata.normalize("NFKC", text)
+    starts = [m.start() for m in _TITLE_TERM_START.finditer(text)]
+    labels: set[str] = set()
+    if starts:
+        # each place read up to the next one: 2024年秋季及2025年春季 names two terms, not one cell of two
+        parts = [text[i:j] for i, j in zip(starts, [*starts[1:], len(text)], strict=True)]
+        labels = set(pl.DataFrame({"t": parts}, schema={"t": pl.String}).select(
+            term_struct(pl.col("t")).struct.field("label")).to_series().drop_nulls().to_list())
+    if labels:
+        return (next(iter(labels)) if len(labels) == 1 else None), None
+    years = {int(a) for a, b in _TITLE_SCHOOL_YEAR.findall(text) if int(b) == int(a) + 1}
+    return None, (next(iter(years)) if len(years) == 1 else None)
+
+
+def title_term(lines: list[str] | tuple[str, ...]) -> tuple[str | None, int | None]:
+    """The one term a table's title lines name, as a label (2024秋 for 2024年秋季学期国家助学金发放名单),
+    else None; and when they name no term, the one school year they name (2024 for
+    2024-2025学年国家助学金发放名单), else None. A title naming two terms (2024年秋季及2025年春季) or two
+    school years names none: nothing is guessed. Read by the same parser as the term cells."""
+    return _title_term(" ".join(lines))
+
+
+def term_from_title(raw: pl.Expr, label: str | None, school_year: int | None) -> pl.Expr:
+    """A term cell (raw) that names only the season or which term (`_SEASON_ONLY`: 秋季学期, 秋,
+    第一学期, 上学期) written as the term of the title (`title_term`): with a title term, the cell
+    must name its season (秋季学期 under 2024年秋季学期: 2024秋; 春季学期 there stays as written, S007);
+    with a title school year Y, 秋/第一/上 is Y秋 and 春/第二/下 is (Y+1)春. Any other cell as written."""
+    if label is None and school_year is None:
+        return raw
+    m = _term_text(raw).str.extract_groups(_SEASON_ONLY)
+    autumn = pl.coalesce(m.struct.field("1") == "秋", m.struct.field("2").is_in(["一", "1"]),
+                         m.struct.field("3") == "上")
+    if label is not None:
+        return pl.when(autumn == label.endswith("秋")).then(pl.lit(label)).otherwise(raw.cast(pl.String))
+    return pl.when(autumn).then(pl.lit(f"{school_year}秋")).when(~autumn).then(pl.lit(f"{school_year + 1}春")) \
+        .otherwise(raw.cast(pl.String))
+
+
+def term_words(label: str) -> str:
+    """A term label in words: 2024秋 -> 2024年秋季学期."""
+    return f"{label[:4]}年{label[4:]}季学期"
+
+
 # ---------------------------------------------------------------- enums
 def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str],
                patterns: tuple[tuple[str, str], ...] = ()) -> pl.Expr:

@@ -77,12 +77,36 @@ STAGED_OUTPUTS = {
 STAGED = ("id_number", "date", "term")
 
 
-def _fields_frame(t: Table, tid: int) -> pl.LazyFrame:
-    """A table's raw text under field names (`_f_<field>`), with file, sheet, row and table id."""
+def title_term_fill(t: Table, spec: KindSpec) -> tuple[str | None, int | None, bool]:
+    """What a table takes from the term its title names (`load.table._term_from_title`): the
+    title's term label and school year (`normalize.title_term`), and whether the table has no 学期
+    column of its own but is checked with the title's term (the loader took ``term`` off
+    `missing`). (None, None, False) for a kind without a required term."""
+    f = spec.field_map.get("term")
+    if f is None or f.type != "term" or not f.required:
+        return None, None, False
+    label, school_year = nz.title_term(t.title_lines)
+    whole = label is not None and "term" not in t.field_cols and "term" not in t.missing
+    return label, school_year, whole
+
+
+def _field_names(t: Table, spec: KindSpec) -> list[str]:
+    """The fields of a table's `_fields_frame`: its columns' (and ``term`` when the title gives it)."""
+    return [*t.field_cols, *(["term"] if title_term_fill(t, spec)[2] else [])]
+
+
+def _fields_frame(t: Table, tid: int, spec: KindSpec) -> pl.LazyFrame:
+    """A table's raw text under field names (`_f_<field>`), with file, sheet, row and table id; the
+    term completed from the table's title where the table does not give it (`title_term_fill`)."""
+    label, school_year, whole = title_term_fill(t, spec)
+    cols = [pl.col(col).alias(f"_f_{name}") if name != "term" else
+            nz.term_from_title(pl.col(col), label, school_year).alias("_f_term")
+            for name, col in t.field_cols.items()]
+    if whole:
+        cols.append(pl.lit(label, pl.String).alias("_f_term"))
     return t.raw.lazy().select(
         pl.lit(t.file).alias("_file"), pl.lit(t.sheet).alias("_sheet"), pl.col("_row"),
-        pl.lit(tid, dtype=pl.Int32).alias("_tid"),
-        *[pl.col(col).alias(f"_f_{name}") for name, col in t.field_cols.items()],
+        pl.lit(tid, dtype=pl.Int32).alias("_tid"), *cols,
     )
 
 
@@ -143,7 +167,7 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
 
 
 def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.LazyFrame:
-    return normalise_fields(_fields_frame(t, tid), list(t.field_cols), spec, as_of, t.raw.height)
+    return normalise_fields(_fields_frame(t, tid, spec), _field_names(t, spec), spec, as_of, t.raw.height)
 
 
 def student_key(columns) -> pl.Expr:
@@ -157,17 +181,17 @@ def student_key(columns) -> pl.Expr:
     return pl.coalesce(key_parts) if key_parts else pl.lit(None, dtype=pl.String)
 
 
-def _stacks(tables: list[Table], tids: list) -> dict[tuple[str, ...], list[tuple[Table, object]]]:
+def _stacks(tables: list[Table], tids: list, specs: dict[str, KindSpec]) -> dict[tuple[str, ...], list[tuple[Table, object]]]:
     stacks: dict[tuple[str, ...], list[tuple[Table, object]]] = {}
     for t, i in zip(tables, tids, strict=True):
-        stacks.setdefault((t.kind, *t.field_cols), []).append((t, i))
+        stacks.setdefault((t.kind, *_field_names(t, specs[t.kind])), []).append((t, i))
     return stacks
 
 
 def _normalise_stack(members: list[tuple[Table, int]], spec: KindSpec, as_of: dt.date) -> pl.DataFrame:
-    lf = pl.concat([_fields_frame(t, i) for t, i in members], how="vertical_relaxed")
+    lf = pl.concat([_fields_frame(t, i, spec) for t, i in members], how="vertical_relaxed")
     rows = sum(t.raw.height for t, _ in members)
-    names = list(members[0][0].field_cols)
+    names = _field_names(members[0][0], spec)
     return normalise_fields(lf, names, spec, as_of, rows).collect()
 
 
@@ -191,7 +215,8 @@ def with_derived(df: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
 def combine(tables: list[Table], spec: KindSpec, as_of: dt.date, tids: list[int]) -> pl.DataFrame:
     """One frame for all tables of a kind, in table order. Tables are stacked by layout (a
     province folder of school exports has one or two layouts) and each stack is normalised once."""
-    frames = [with_derived(_normalise_stack(members, spec, as_of), spec) for members in _stacks(tables, tids).values()]
+    frames = [with_derived(_normalise_stack(members, spec, as_of), spec)
+              for members in _stacks(tables, tids, {spec.kind: spec}).values()]
     if not frames:
         return pl.DataFrame()
     df = pl.concat(frames, how="diagonal_relaxed")
@@ -215,7 +240,7 @@ def normalise_batch(items: list[tuple[Table, object]], specs: dict[str, KindSpec
     out: dict[object, pl.DataFrame] = {}
     tables = [t for t, _ in items]
     ids = [i for _, i in items]
-    for members in _stacks(tables, ids).values():
+    for members in _stacks(tables, ids, specs).values():
         kind = members[0][0].kind
         local = [(t, n) for n, (t, _) in enumerate(members)]
         df = with_derived(_normalise_stack(local, specs[kind], STORE_AS_OF), specs[kind])

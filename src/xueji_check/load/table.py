@@ -176,6 +176,7 @@ def build_table(sheet: RawSheet, kind_hint: str | None, specs: dict[str, KindSpe
         split = split_records(_below_header(df, guess.row_index), headers, guess.mapping,
                               second_tables=kind != "publicity")
     data, aside = split
+    _term_from_title(sheet, spec, title_lines, data, guess.mapping, missing, problems)
     note = set_aside_message(aside)
     if note:
         problems.append(Problem("info", sheet.file, sheet.sheet, None, note))
@@ -206,6 +207,44 @@ def _school_outside_rows(sheet: RawSheet, title_lines: list[str], missing: list[
     school = named_school(title_lines, sheet.file, sheet.sheet, [])
     if school and school != SEVERAL:
         missing.remove("school_name")
+
+
+def _term_from_title(sheet: RawSheet, spec: KindSpec, title_lines: list[str], data: pl.DataFrame,
+                     mapping: dict[str, str], missing: list[str], problems: list[Problem]) -> None:
+    """A table whose kind requires a 学期 column (aid) and whose title names one term
+    (`normalize.title_term`: 2024年秋季学期国家助学金发放名单) takes its term from the title where
+    the table does not give it: without the column, every row is of that term (term taken off
+    `missing`; `tables.title_term_fill` fills the rows); with it, a cell that names only the season
+    (秋季学期, 秋, 第一学期) is of the title's term (or, under a title naming one school year, of that
+    school year's term). An info line says so, with the number of rows. A title naming two terms,
+    or none, gives nothing (the column stays missing: S001; such cells stay unreadable: S007)."""
+    from xueji_check import normalize as nz
+
+    field = spec.field_map.get("term")
+    if field is None or field.type != "term" or not field.required:
+        return
+    label, school_year = nz.title_term(title_lines)
+    if label is None and school_year is None:
+        return
+    col = mapping.get("term")
+    if col is None:
+        if label is None or "term" not in missing:
+            return
+        missing.remove("term")
+        problems.append(Problem("info", sheet.file, sheet.sheet, None,
+                                f"表中没有「学期」列，各行按标题中的学期「{nz.term_words(label)}」检查；"
+                                "如果不是该学期的表，请加上学期列后重新检查"))
+        return
+    if col not in data.columns:
+        return
+    read = nz.term_from_title(pl.col(col), label, school_year)
+    n = data.select((read.ne_missing(pl.col(col).cast(pl.String))).sum()).item()
+    if n:
+        whose = f"标题中的学期「{nz.term_words(label)}」" if label is not None else \
+            f"标题中的学年「{school_year}-{school_year + 1}学年」（秋季、第一、上学期为 {school_year} 年秋季学期，" \
+            f"春季、第二、下学期为 {school_year + 1} 年春季学期）"
+        problems.append(Problem("info", sheet.file, sheet.sheet, None,
+                                f"「学期」列有 {n} 行只写了秋季/春季或第几学期、没有写年份，按{whose}读取"))
 
 
 def _missing(spec: KindSpec, mapping: dict[str, str]) -> list[str]:
