@@ -669,3 +669,25 @@ def test_p403_terms_written_otherwise_and_in_a_column(tmp_path, cli):
     r = check(cli, "--publicity", both, "--publicity", spring, "--aid", aid, as_of="2025-06-30")
     p = r.rule("P403")
     assert p["name"].to_list() == ["王大伟"] and "2025年春季学期" in p["message"][0], p["message"].to_list()
+
+
+def test_p403_a_list_titled_for_two_terms_or_a_school_year_covers_each(tmp_path, cli):
+    """A title naming 2024年秋季学期和2025年春季学期 had been read as 2025春 only (the whole title read
+    as one cell): 张三's 2024秋 grant would be reported although the list names him. A school year
+    (2024-2025学年) covers both its terms. Near miss: another school year's list does not."""
+    aid = _aid_terms(tmp_path, [("张三", "2024秋"), ("李四", "2025春")])
+    both = pub(tmp_path / "b", "东方技工学校2024年秋季学期和2025年春季学期国家助学金公示名单 "
+                               "公示时间：2025年4月7日至2025年4月11日", _named(["张三", "李四"]))
+    year = pub(tmp_path / "y", "东方技工学校 2024 - 2025 学年国家助学金公示名单 公示时间：2025年4月7日至2025年4月11日",
+               _named(["张三", "李四"]))
+    extra = pub(tmp_path / "x", AUTUMN, _named(["王五"]))  # a 2024秋 supplementary list: that term is judged
+    for f in (both, year):
+        r = check(cli, "--publicity", f, "--publicity", extra, "--aid", aid, as_of="2025-06-30")
+        assert r.rule("P403").height == 0, (f, r.rule("P403")["message"].to_list())
+    # near miss: the 2024-2025 list without 张三 reports him; a 2023-2024 list naming him does not count
+    only_li = pub(tmp_path / "l", "东方技工学校2024-2025学年国家助学金公示名单 公示时间：2025年4月7日至2025年4月11日",
+                  _named(["李四"]))
+    other = pub(tmp_path / "o", "东方技工学校2023-2024学年国家助学金公示名单 公示时间：2024年4月8日至2024年4月12日",
+                _named(["张三"]))
+    r = check(cli, "--publicity", only_li, "--publicity", other, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403")["name"].to_list() == ["张三"], r.rule("P403")["message"].to_list()

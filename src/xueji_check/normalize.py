@@ -750,19 +750,27 @@ _TITLE_TERM_START = re.compile(r"(?<![0-9\-/~～至—–－第])[0-9]")
 _TITLE_SCHOOL_YEAR = re.compile(r"(?<![0-9])([0-9]{4})\s*[-/~～至—–－]\s*([0-9]{4})\s*学年(?!度?\s*(?:第|[上下春秋]))")
 
 
-@cache
-def _title_term(text: str) -> tuple[str | None, int | None]:
+def title_terms(text: str) -> tuple[set[str], set[int]]:
+    """Every term a title (or file name) names, as labels (2024秋, 2025春), each place a term may
+    start read up to the next one, so 2024年秋季及2025年春季 names two terms (the whole text read as
+    one cell gave only the last); and the school years it names without a term (2024 for
+    2024-2025学年国家助学金…, none for 2024-2025学年第一学期). Read by the same parser as the term cells."""
     text = unicodedata.normalize("NFKC", text)
     starts = [m.start() for m in _TITLE_TERM_START.finditer(text)]
     labels: set[str] = set()
     if starts:
-        # each place read up to the next one: 2024年秋季及2025年春季 names two terms, not one cell of two
         parts = [text[i:j] for i, j in zip(starts, [*starts[1:], len(text)], strict=True)]
         labels = set(pl.DataFrame({"t": parts}, schema={"t": pl.String}).select(
             term_struct(pl.col("t")).struct.field("label")).to_series().drop_nulls().to_list())
+    years = {int(a) for a, b in _TITLE_SCHOOL_YEAR.findall(text) if int(b) == int(a) + 1}
+    return labels, years
+
+
+@cache
+def _title_term(text: str) -> tuple[str | None, int | None]:
+    labels, years = title_terms(text)
     if labels:
         return (next(iter(labels)) if len(labels) == 1 else None), None
-    years = {int(a) for a, b in _TITLE_SCHOOL_YEAR.findall(text) if int(b) == int(a) + 1}
     return None, (next(iter(years)) if len(years) == 1 else None)
 
 

@@ -188,7 +188,7 @@ def list_year(t: Table) -> ListYear:
                 break
             except ValueError:
                 continue
-    terms, _ = title_scope(t)
+    terms = text_terms(_scope_text(t), school_years=False)  # a school year is `academic`, below
     title = " ".join(t.title_lines)
     academic = _ACADEMIC_YEAR.search(title)
     year = re.search(r"((?:19|20)\d{2})\s*年", title)
@@ -540,26 +540,24 @@ def _ids_outside_records(ctx: Context, where: dict[int, Table]) -> list[dict]:
 
 
 # ------------------------------------------------------------------ recipients not publicised
-# Where a term may start in a title: a digit that does not continue a number or a range of years
-# (the 2025 of 2024-2025 is no term of its own).
-_TERM_START = re.compile(r"(?<![0-9\-/~～至—–－])[0-9]")
+def text_terms(text: str, school_years: bool = True) -> set[str]:
+    """The terms (labels such as 2024秋) a title or file name names (`normalize.title_terms`: each
+    place a term may start read up to the next one, so 2024年秋季及2025年春季 names both); when it
+    names none, and `school_years`, both terms of each school year it names (2024-2025学年: 2024秋
+    and 2025春)."""
+    labels, years = nz.title_terms(text)
+    if labels or not school_years:
+        return labels
+    return {f"{y}秋" for y in years} | {f"{y + 1}春" for y in years}
 
 
-def text_terms(text: str) -> set[str]:
-    """The terms (labels such as 2024秋) written anywhere in a title or file name, read by the
-    same parser as the term columns (normalize.term_struct: 2024年下半年, 2024/2025学年第一学期,
-    2024-2025-1, 24秋, …), tried at every place a term may start."""
-    starts = [m.start() for m in _TERM_START.finditer(text)]
-    if not starts:
-        return set()
-    labels = pl.DataFrame({"t": [text[i:] for i in starts]}).select(
-        nz.term_struct(pl.col("t")).struct.field("label")).to_series()
-    return set(labels.drop_nulls().to_list())
+def _scope_text(t: Table) -> str:
+    return " ".join(t.title_lines) + " " + Path(t.file).stem
 
 
 def title_scope(t: Table) -> tuple[set[str], set[str]]:
     """Terms (2018秋) and aid types named in a table's title lines and file name."""
-    text = " ".join(t.title_lines) + " " + Path(t.file).stem
+    text = _scope_text(t)
     terms = text_terms(text)
     types = set()
     if "助学金" in text:
