@@ -691,3 +691,22 @@ def test_p403_a_list_titled_for_two_terms_or_a_school_year_covers_each(tmp_path,
                 _named(["张三"]))
     r = check(cli, "--publicity", only_li, "--publicity", other, "--aid", aid, as_of="2025-06-30")
     assert r.rule("P403")["name"].to_list() == ["张三"], r.rule("P403")["message"].to_list()
+
+
+def _with_note(tmp_path, heading, note, rows=ROW):
+    return write_xlsx(tmp_path / "公示名单.xlsx", [[note], OK_HEADERS, *rows], title=heading)
+
+
+@pytest.mark.parametrize("note", ["注：国家奖学金名单另行公示", "（注）省级助学金名单见附件", "说明：1.校级奖学金另行公示"])
+def test_a_note_under_the_title_does_not_make_the_list_other_aid(tmp_path, cli, note):
+    """Review: a generic heading (学生资助公示名单) over a note naming other aid (注：国家奖学金名单另行公示)
+    was read as a list of that aid and dropped: its short period and the recipients missing from
+    it went unreported. A note is not the heading. Near miss: a heading that names other aid
+    still makes the list other aid, whatever its note says."""
+    f = _with_note(tmp_path, "东方技工学校2024年秋季学期学生资助公示名单" + SHORT, note)
+    r = check(cli, "--publicity", f, "--aid", _two_recipients(tmp_path), as_of="2025-06-30")
+    assert r.rule("P401").height == 1, r.json["run"]["problems"]
+    assert sorted(r.rule("P403")["name"].to_list()) == ["张三", "李四"]
+    other = _with_note(tmp_path / "o", "东方技工学校2024年秋季学期省级助学金公示名单" + SHORT, "注：国家助学金名单另行公示")
+    r = check(cli, "--publicity", other, "--aid", _two_recipients(tmp_path / "o"), as_of="2025-06-30")
+    assert r.findings.filter(r.findings["rule_id"].str.starts_with("P")).height == 0, r.findings.select("rule_id", "message").rows()

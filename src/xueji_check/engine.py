@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import re
 import weakref
 from collections import deque
 from collections.abc import Mapping
@@ -825,17 +826,23 @@ def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[in
 # An aid word in a publicity list's title, sheet or file name: one of the two national aids
 # (a 助学金 the `out_of_scope` words do not qualify is the national grant), or other aid.
 _AID_WORD = "助学金|免学费|免除学费|学费"
+# A title line that is a note, not the list's heading (注：国家奖学金名单另行公示; 说明、备注、附注):
+# what it names is not what the list publicises.
+_NOTE_LINE = re.compile(r"^\s*(?:[（(【\[]\s*(?:注|说明|备注|附注|提示)\s*[）)】\]]"
+                        r"|(?:注|说明|备注|附注|提示)\s*(?:[：:、.．]|[0-9０-９一二三]))")
 
 
 def titled_other_aid(t: Table, f: FieldSpec) -> str | None:
     """The other aid (省级助学金, 国家奖学金: `f.out_of_scope` of the aid-type field) a publicity
-    list's title names as what it publicises, or None. The first of its title lines, its sheet name
+    list's title names as what it publicises, or None. The first of its title lines (but notes:
+`_NOTE_LINE`), its sheet name
     and its file name that names any aid decides: other aid and no national aid there (neither
     a value `out_of_scope_unless` finds, 国家助学金, 免学费, nor a 助学金 left once the other aid
     is taken out: 奖学金及助学金公示 is about the grant too)."""
     if not f.out_of_scope:
         return None
-    for text in (" ".join(t.title_lines), t.sheet, Path(t.file).stem):
+    heading = " ".join(line for line in t.title_lines if not _NOTE_LINE.match(line))
+    for text in (heading, t.sheet, Path(t.file).stem):
         c = nz.compact(pl.lit(text or "", pl.String))
         row = pl.select(
             other=c.str.extract_all(f.out_of_scope).list.unique(maintain_order=True).list.join("、"),
@@ -949,8 +956,6 @@ def store_write_error(exc: Exception, where: Path, persistent: bool = False) -> 
     from xueji_check.report import os_reason, os_todo
 
     if not isinstance(exc, OSError):
-        import re
-
         m = re.search(r"os error (\d+)", str(exc))
         exc = OSError(int(m.group(1)), os.strerror(int(m.group(1)))) if m else OSError(str(exc).splitlines()[0][:200])
     hint = ("" if persistent else
