@@ -47,9 +47,9 @@ def test_the_check_character_x_in_its_own_group_or_the_last_one():
 
 
 def test_a_first_generation_15_digit_id_in_groups():
-    out = normalise_id(["110105-491231-002", "110105491231002"], AS_OF)
-    assert out["status"].to_list() == ["ok", "ok"]
-    assert out["id"][0] == out["id"][1] == "11010519491231002X"
+    out = normalise_id(["110105-491231-002", "110105491231002", "110105491231-002", "110105－491231002"], AS_OF)
+    assert out["status"].to_list() == ["ok"] * 4
+    assert out["id"].to_list() == ["11010519491231002X"] * 4
 
 
 @pytest.mark.parametrize("written", [
@@ -63,6 +63,8 @@ def test_a_first_generation_15_digit_id_in_groups():
     f"{IDN[:6]}.{IDN[6:]}",             # a dot is no separator
     f"{IDN[:6]}/{IDN[6:]}",             # nor a slash
     f"{IDN[:6]}-{IDN[6:14]}-X{IDN[15:]}",  # X not last
+    f"{IDN[:6]}-{IDN[6:14]}-{IDN[14]}",  # review: an 18-digit number cut to 15 (6-8-1) is no 1920 card
+    "41010-5050101123",                 # 15 digits grouped unlike a first-generation card (6-6-3)
 ])
 def test_groups_that_do_not_make_an_id_stay_invalid(written):
     out = normalise_id([written], AS_OF).row(0, named=True)

@@ -297,18 +297,23 @@ _ID_GROUPED = rf"^\d+(?:{ID_DASHES}+\d+)*(?:{ID_DASHES}*X)?$"
 # What the groups must make once joined: the digits of a GB 11643 number (18 characters, or the
 # 15 digits of a first-generation card).
 _ID_JOINED = r"^\d{17}[\dX]$|^\d{15}$"
+# A first-generation card's 15 digits in groups only as its layout splits them (area 6, birth 6,
+# order 3): 410105-20050101-1 is an 18-digit number cut short, not a card of 1920.
+_ID_15_GROUPED = rf"^\d{{6}}{ID_DASHES}*\d{{6}}{ID_DASHES}*\d{{3}}$"
 
 
 def id_separators_dropped(s: pl.Expr) -> pl.Expr:
     """An ID number's text (compact, upper case) without the dashes between groups of its digits,
     the way card numbers lose theirs (`card_text`): 4101-0520-0501-0112-34 is 410105200501011234.
-    Only when the groups join into the 18 characters (or 15 digits) of a GB 11643 number; any other
+    Only when the groups join into the 18 characters of a GB 11643 number (or the 15 digits of a
+    first-generation card grouped as its layout, `_ID_15_GROUPED`); any other
     value is left as written (a 17-digit or 11-digit phone number in groups, letters, a leading or
     trailing dash), so it is judged, and shown, as it stands. The joined number is then judged like
     any other: one that is invalid without the dashes stays invalid."""
     joined = s.str.replace_all(ID_DASHES, "")
-    return pl.when(s.str.contains(ID_DASHES) & s.str.contains(_ID_GROUPED) & joined.str.contains(_ID_JOINED)) \
-        .then(joined).otherwise(s)
+    layout = (joined.str.len_chars() == 18) | s.str.contains(_ID_15_GROUPED)
+    return pl.when(s.str.contains(ID_DASHES) & s.str.contains(_ID_GROUPED) & joined.str.contains(_ID_JOINED)
+                   & layout).then(joined).otherwise(s)
 
 
 def normalise_id(raw: pl.Series | list, as_of: dt.date | None = None,
