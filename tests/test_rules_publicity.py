@@ -710,3 +710,20 @@ def test_a_note_under_the_title_does_not_make_the_list_other_aid(tmp_path, cli, 
     other = _with_note(tmp_path / "o", "东方技工学校2024年秋季学期省级助学金公示名单" + SHORT, "注：国家助学金名单另行公示")
     r = check(cli, "--publicity", other, "--aid", _two_recipients(tmp_path / "o"), as_of="2025-06-30")
     assert r.findings.filter(r.findings["rule_id"].str.starts_with("P")).height == 0, r.findings.select("rule_id", "message").rows()
+
+
+@pytest.mark.parametrize(("title", "name"), [
+    ("东方技工学校2024年秋季学期学生资助公示（含勤工助学）", "公示名单.xlsx"),
+    ("东方技工学校2024年秋季学期慰问金及资助发放公示", "公示名单.xlsx"),
+    ("东方技工学校2024年秋季学期学生资助公示名单", "学生资助（含奖学金）公示.xlsx"),  # the file names other aid
+])
+def test_a_list_of_student_aid_naming_other_aid_too_is_judged(tmp_path, cli, title, name):
+    """Review: a list of every aid (学生资助公示（含勤工助学）) was read as a list of the other aid it
+    names and dropped, with its published ID column (P402), short period (P401) and missing
+    recipients (P403). 资助 keeps it in scope; a title naming it decides before the file name."""
+    f = pub(tmp_path, title + SHORT, [["1", "王五", "东方技工学校", "数控", "1班", "", A]],
+            headers=OK_HEADERS + ["身份证号"], name=name)
+    r = check(cli, "--publicity", f, "--aid", _two_recipients(tmp_path), as_of="2025-06-30")
+    assert r.rule("P401").height == 1 and r.rule("P402").height == 1, r.json["run"]["problems"]
+    assert sorted(r.rule("P403")["name"].to_list()) == ["张三", "李四"]
+    assert not [p for p in r.json["run"]["problems"] if "公示名单的标题" in p["message"]]

@@ -823,9 +823,12 @@ def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[in
     return out
 
 
-# An aid word in a publicity list's title, sheet or file name: one of the two national aids
-# (a 助学金 the `out_of_scope` words do not qualify is the national grant), or other aid.
+# A word in a publicity list's title, sheet or file name that keeps the list in scope once the other
+# aid it names is taken out: one of the two national aids (a 助学金 the `out_of_scope` words do not
+# qualify is the national grant); and 资助 beside other aid (学生资助公示（含勤工助学）is a list of
+# every aid; a heading of 资助 alone leaves it to the sheet or file name).
 _AID_WORD = "助学金|免学费|免除学费|学费"
+_GENERAL_AID_WORD = "资助"
 # A title line that is a note, not the list's heading (注：国家奖学金名单另行公示; 说明、备注、附注):
 # what it names is not what the list publicises.
 _NOTE_LINE = re.compile(r"^\s*(?:[（(【\[]\s*(?:注|说明|备注|附注|提示)\s*[）)】\]]"
@@ -835,10 +838,10 @@ _NOTE_LINE = re.compile(r"^\s*(?:[（(【\[]\s*(?:注|说明|备注|附注|提�
 def titled_other_aid(t: Table, f: FieldSpec) -> str | None:
     """The other aid (省级助学金, 国家奖学金: `f.out_of_scope` of the aid-type field) a publicity
     list's title names as what it publicises, or None. The first of its title lines (but notes:
-`_NOTE_LINE`), its sheet name
-    and its file name that names any aid decides: other aid and no national aid there (neither
-    a value `out_of_scope_unless` finds, 国家助学金, 免学费, nor a 助学金 left once the other aid
-    is taken out: 奖学金及助学金公示 is about the grant too)."""
+    `_NOTE_LINE`), its sheet name and its file name that names any aid decides: other aid and no
+    national aid there (neither a value `out_of_scope_unless` finds, 国家助学金, 免学费, nor a 助学金
+    or 资助 left once the other aid is taken out: 奖学金及助学金公示 and 学生资助公示（含勤工助学） are
+    about the national aid too)."""
     if not f.out_of_scope:
         return None
     heading = " ".join(line for line in t.title_lines if not _NOTE_LINE.match(line))
@@ -848,11 +851,12 @@ def titled_other_aid(t: Table, f: FieldSpec) -> str | None:
             other=c.str.extract_all(f.out_of_scope).list.unique(maintain_order=True).list.join("、"),
             unless=c.str.contains(f.out_of_scope_unless) if f.out_of_scope_unless else pl.lit(False),
             left=c.str.replace_all(f.out_of_scope, "").str.contains(_AID_WORD),
+            general=c.str.replace_all(f.out_of_scope, "").str.contains(_GENERAL_AID_WORD),
         ).row(0, named=True)
         if row["unless"] or row["left"]:
             return None
         if row["other"]:
-            return row["other"]
+            return None if row["general"] else row["other"]
     return None
 
 
