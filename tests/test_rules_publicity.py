@@ -727,3 +727,18 @@ def test_a_list_of_student_aid_naming_other_aid_too_is_judged(tmp_path, cli, tit
     assert r.rule("P401").height == 1 and r.rule("P402").height == 1, r.json["run"]["problems"]
     assert sorted(r.rule("P403")["name"].to_list()) == ["张三", "李四"]
     assert not [p for p in r.json["run"]["problems"] if "公示名单的标题" in p["message"]]
+
+
+@pytest.mark.parametrize("title", [
+    "东方技工学校关于2024-2025学年第一学期、第二学期国家助学金的公示",
+    "东方技工学校2024-2025学年上学期和下学期国家助学金公示",
+    "东方技工学校2024年秋季、2025年春季学期国家助学金公示",
+])
+def test_p403_a_year_list_whose_title_names_both_terms_without_years(tmp_path, cli, title):
+    """Review: 第一学期、第二学期 read as 2024秋 only: 张三's 2025春 grant was reported although the
+    whole-year list names him (a 2025春 list of new recipients made that term judged)."""
+    aid = _aid_terms(tmp_path, [("张三", "2024秋"), ("张三", "2025春"), ("王五", "2025春")])
+    year = pub(tmp_path / "y", title, _named(["张三"]))
+    extra = pub(tmp_path / "x", "东方技工学校2025年春季学期国家助学金新增人员公示", _named(["王五"]))
+    r = check(cli, "--publicity", year, "--publicity", extra, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403").height == 0, r.rule("P403")["message"].to_list()

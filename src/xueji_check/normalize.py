@@ -755,11 +755,34 @@ _TITLE_TERM_START = re.compile(r"(?<![0-9\-/~～至—–－第])[0-9]")
 _TITLE_SCHOOL_YEAR = re.compile(r"(?<![0-9])([0-9]{4})\s*[-/~～至—–－]\s*([0-9]{4})\s*学年(?!度?\s*(?:第|[上下春秋]))")
 
 
+# The terms a title mentions, by season, whether or not a year is written with each: 秋季, 春学期,
+# 上学期, 第二学期, and the second of an enumeration (春、秋季学期, 春秋两季, 第一、二学期, 上、下学期).
+_TITLE_SEASONS = re.compile(
+    r"([春秋])\s*(?:两|二)?\s*(?:季|学期)"
+    r"|第\s*([一二12])\s*学?期"
+    r"|([春秋])\s*(?=[、,和及与/&]\s*[春秋]|[春秋]\s*(?:两|二)?\s*(?:季|学期))"
+    r"|第\s*([一二12])\s*(?=[、,和及与/&]\s*(?:第\s*)?[一二12]\s*学?期)"
+    r"|[、,和及与/&]\s*(?:第\s*)?([一二12])\s*学?期"
+    # 上/下学期 only as a pair (2024年下学期 alone is the autumn of a calendar year, or the spring of
+    # a school year: the parser decides)
+    r"|([上下])\s*(?:学期)?\s*(?=[、,和及与/&]\s*[上下]\s*学期)"
+    r"|[、,和及与/&]\s*([上下])\s*学期")
+_AUTUMN_WORDS = frozenset("秋上一1")
+
+
+def _title_seasons(text: str) -> set[str]:
+    """The seasons (秋, 春) of the terms `text` mentions (`_TITLE_SEASONS`)."""
+    words = {w for m in _TITLE_SEASONS.finditer(text) for w in m.groups() if w}
+    return {"秋" if w in _AUTUMN_WORDS else "春" for w in words}
+
+
 def title_terms(text: str) -> tuple[set[str], set[int]]:
     """Every term a title (or file name) names, as labels (2024秋, 2025春), each place a term may
     start read up to the next one, so 2024年秋季及2025年春季 names two terms (the whole text read as
     one cell gave only the last); and the school years it names without a term (2024 for
-    2024-2025学年国家助学金…, none for 2024-2025学年第一学期). Read by the same parser as the term cells."""
+    2024-2025学年国家助学金…, none for 2024-2025学年第一学期). Read by the same parser as the term cells.
+    A title mentioning a term the labels do not hold (2024年春、秋季学期 reads as 2024春 only;
+    2024-2025学年第一学期、第二学期 as 2024秋 only) names no term: nothing is guessed."""
     text = unicodedata.normalize("NFKC", text)
     starts = [m.start() for m in _TITLE_TERM_START.finditer(text)]
     labels: set[str] = set()
@@ -767,6 +790,8 @@ def title_terms(text: str) -> tuple[set[str], set[int]]:
         parts = [text[i:j] for i, j in zip(starts, [*starts[1:], len(text)], strict=True)]
         labels = set(pl.DataFrame({"t": parts}, schema={"t": pl.String}).select(
             term_struct(pl.col("t")).struct.field("label")).to_series().drop_nulls().to_list())
+    if not _title_seasons(text) <= {label[4:] for label in labels}:
+        labels = set()
     years = {int(a) for a, b in _TITLE_SCHOOL_YEAR.findall(text) if int(b) == int(a) + 1}
     return labels, years
 
