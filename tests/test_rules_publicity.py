@@ -742,3 +742,24 @@ def test_p403_a_year_list_whose_title_names_both_terms_without_years(tmp_path, c
     extra = pub(tmp_path / "x", "东方技工学校2025年春季学期国家助学金新增人员公示", _named(["王五"]))
     r = check(cli, "--publicity", year, "--publicity", extra, "--aid", aid, as_of="2025-06-30")
     assert r.rule("P403").height == 0, r.rule("P403")["message"].to_list()
+
+
+def test_p403_one_mask_on_a_list_of_two_terms_stands_for_one_recipient(tmp_path, cli):
+    """Review: one 王*伟 on a 2024-2025学年 list (both terms) had stood for 王大伟 in 2024秋 and for
+    王小伟 in 2025春: neither reported nor counted. It is one row: two recipients fit it, not judged.
+    Near misses: the same student in both terms fits one row (found); two rows, one a term, in a
+    学期 column, stand for one recipient each (found)."""
+    aid = _aid_terms(tmp_path, [("王大伟", "2024秋"), ("王小伟", "2025春")])
+    year = "东方技工学校2024-2025学年国家助学金公示 公示时间：2025年4月7日至2025年4月11日"
+    r = check(cli, "--publicity", pub(tmp_path / "y", year, _named(["王*伟"])), "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403").height == 0
+    assert r.json["run"]["unjudged"]["P403"]["rows"] == 2, r.json["run"]["unjudged"].get("P403")
+    same = _aid_terms(tmp_path / "s", [("王大伟", "2024秋"), ("王大伟", "2025春")])
+    r = check(cli, "--publicity", pub(tmp_path / "y2", year, _named(["王*伟"])), "--aid", same, as_of="2025-06-30")
+    assert r.rule("P403").height == 0 and "P403" not in r.json["run"].get("unjudged", {})
+    rows = write_xlsx(tmp_path / "r" / "公示名单.xlsx", [OK_HEADERS + ["学期"],
+                      ["1", "王*伟", "东方技工学校", "数控", "1班", "国家助学金", "2024秋"],
+                      ["2", "王*伟", "东方技工学校", "数控", "1班", "国家助学金", "2025春"]], title=year)
+    r = check(cli, "--publicity", rows, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403").height == 0 and "P403" not in r.json["run"].get("unjudged", {}), \
+        r.json["run"].get("unjudged", {}).get("P403")

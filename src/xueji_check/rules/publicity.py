@@ -714,7 +714,8 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
     """Which of `names` (`_nk`, `school_name`: recipients not found as written) a masked name of a
     publicity list stands for: one row per name so found, with `_clear` true when some mask it
     fits is one no more recipients fit than the list has rows of it. `masks` has `_nk` (the masked
-    name key), `_school` (null: any school) and `_rows` (the most rows one list has of it). Joined
+    name key), `_school` (null: any school), `_rows` (the most rows one list has of it, for its
+    `_pterm`) and `_rows_all` (the same over all the terms, when known). Joined
     on the school, the first character and the length where the mask shows them (a mask without
     one is joined without it), then the regex of `mask_parts` is checked on the few pairs; with
     `by_school` False (the aid table has no school) the school is not compared."""
@@ -744,9 +745,14 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
     fit = pl.concat(parts, how="diagonal_relaxed").filter(pl.col("_nk").str.contains(pl.col("_re")))
     if termed:  # a mask publicised for a term stands for that term's recipients (or one of no known term)
         fit = fit.filter(pl.col("_pterm").is_null() | (pl.col("_tk") == ANY_TERM) | (pl.col("_tk") == pl.col("_pterm")))
-    fit = fit.select(*who, *mask, "_rows")
-    fit = fit.with_columns(_fits=pl.struct("_nk", "school_name").n_unique().over(mask))
-    return fit.group_by(who).agg((pl.col("_fits") <= pl.col("_rows")).any().alias("_clear"))
+    fit = fit.select(*who, *mask, "_rows", *(["_rows_all"] if "_rows_all" in masks.columns else []))
+    student = pl.struct("_nk", "school_name")
+    fit = fit.with_columns(_fits=student.n_unique().over(mask))
+    clear = pl.col("_fits") <= pl.col("_rows")
+    if "_rows_all" in masks.columns:  # and in all the terms of the list's rows
+        fit = fit.with_columns(_fits_all=student.n_unique().over([c for c in mask if c != "_pterm"]))
+        clear = clear & (pl.col("_fits_all") <= pl.col("_rows_all"))
+    return fit.group_by(who).agg(clear.any().alias("_clear"))
 
 
 @rule(
@@ -794,7 +800,7 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
         part = part.with_columns(_pterm=pl.when(row_term.is_not_null()).then(pl.concat_list(row_term))
                                  .otherwise(pl.lit(sorted(t_terms) or [None], pl.List(pl.String))))
         part = part.explode("_pterm")
-        names = part.select("_nk", "_pterm").drop_nulls("_nk")
+        names = part.select("_nk", "_pterm", "_row").drop_nulls("_nk")
         if "term" in part.columns and part["term"].drop_nulls().len():
             t_terms |= set(part["term"].drop_nulls().to_list())
         if "aid_type" in part.columns and part["aid_type"].drop_nulls().len():
@@ -806,17 +812,17 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
             mapping = pl.DataFrame([(k, v) for k, vs in named_as.items() for v in vs],
                                    schema={"school_name": pl.String, "_school": pl.String}, orient="row")
             # (a name whose school cell is empty matches the name at any school: not reported)
-            pairs.append(part.select("_nk", "school_name", "_pterm").drop_nulls("_nk")
+            pairs.append(part.select("_nk", "school_name", "_pterm", "_row").drop_nulls("_nk")
                          .join(mapping, on="school_name", how="left")
                          .filter(pl.col("school_name").is_null() | pl.col("_school").is_not_null())
-                         .select("_nk", "_school", "_pterm", _lid=pl.lit(tid, pl.Int64)))
+                         .select("_nk", "_school", "_pterm", "_row", _lid=pl.lit(tid, pl.Int64)))
             schools = sorted({x for vs in named_as.values() for x in vs}, key=lambda x: (x is None, x or ""))
         else:
             # the list's school as every file-level finding takes it (title line, else file name)
             school = ctx.table_school.get(tid)
             schools = list_schools(school, aid_schools)
             pairs.append(names.select("_nk", _school=pl.lit(school if school in aid_schools else None, pl.String),
-                                      _pterm=pl.col("_pterm"), _lid=pl.lit(tid, pl.Int64)))
+                                      _pterm=pl.col("_pterm"), _row=pl.col("_row"), _lid=pl.lit(tid, pl.Int64)))
         scopes += [{"_lid": tid, "_school": s, "_terms": sorted(t_terms), "_types": sorted(t_types)} for s in schools]
     if not pairs:
         ctx.options["skip:P403"] = "公示名单中没有姓名"
@@ -824,14 +830,19 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     all_pairs = pl.concat(pairs)
     pub_pairs = all_pairs.select("_nk", "_school", "_pterm").unique()
     # A masked name (王*伟, 张*: `mask_parts`) stands for the recipients it fits; the most rows one
-    # list has of it (two 王*伟 on one list stand for two recipients), for a term.
+    # list has of it (two 王*伟 on one list stand for two recipients), for a term (`_rows`) and in
+    # all (`_rows_all`: one row of a list titled for two terms stands for one recipient, not one a term).
     masked = name_masked(pl.col("_nk"))
     # (on a list masking every name to one width, 王** is any 王 with a hidden name: `fixed_width_lists`)
     masked_rows = all_pairs.filter(masked)
     fixed = fixed_width_lists(masked_rows.unique(["_lid", "_nk"], keep="any"))
-    masks = (masked_rows.with_columns(_fixed=pl.col("_lid").is_in(fixed.implode()))
-             .group_by("_nk", "_school", "_pterm", "_fixed", "_lid").len()
-             .group_by("_nk", "_school", "_pterm", "_fixed").agg(pl.col("len").max().alias("_rows")))
+    masked_rows = masked_rows.with_columns(_fixed=pl.col("_lid").is_in(fixed.implode()))
+    most = ["_nk", "_school", "_fixed"]
+    masks = (masked_rows.group_by(*most, "_pterm", "_lid").agg(pl.col("_row").n_unique().alias("len"))
+             .group_by(*most, "_pterm").agg(pl.col("len").max().alias("_rows"))
+             .join(masked_rows.group_by(*most, "_lid").agg(pl.col("_row").n_unique().alias("len"))
+                   .group_by(most).agg(pl.col("len").max().alias("_rows_all")),
+                   on=most, how="left", nulls_equal=True))
     pub_pairs = pub_pairs.filter(~masked)
     # A name damaged by a GBK save (王?) cannot be matched as written: its readable characters
     # are matched as a pattern, and an aid name so damaged is left to the encoding warning.
