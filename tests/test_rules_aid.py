@@ -727,3 +727,22 @@ def test_a302_an_empty_xuehao_column_in_the_roster_changes_nothing(tmp_path, cli
                                              ["S9", "林虚构", "东方技工学校", "2018秋", "国家助学金", "1000"]])
     r = check(cli, "--aid", aid, "--roster", roster)
     assert r.rule("A302")["student_id"].to_list() == ["S9"], r.rule("A302")["message"].to_list()
+
+
+def test_a308_a_school_year_row_above_the_years_standard(tmp_path, cli):
+    """Review: 「2024-2025学年」 with 6000 元 of the grant (twice the 3000 a year) was no longer
+    flagged at all once school years were read (no S007, not judged). It is above the year's
+    standard whatever it covers: A308, not counted as not judged. Near misses: 3000 元 (a year's
+    amount) and 3000.004 元 (to the fen) are not judged; the fee waiver is not the grant. Messy:
+    a full-width, spaced 学年度."""
+    aid = [aid_row("S1", "张三", A, term="2024-2025学年", amount="6000", apply="2024-10-10", pay="2025-06-10"),
+           aid_row("S2", "李四", B, term=" ２０２４－２０２５学年度 ", amount="3001", apply="2024-10-10", pay="2025-06-10"),
+           aid_row("S1", "张三", A, term="2023-2024学年", amount="3000", apply="2023-10-10", pay="2024-06-10"),
+           aid_row("S2", "李四", B, term="2023-2024学年", amount="3000.004", apply="2023-10-10", pay="2024-06-10"),
+           aid_row("S1", "张三", A, term="2022-2023学年", amount="6000", kind="免学费", apply="2022-10-10",
+                   pay="2023-06-10")]
+    r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2025-06-30")
+    a = r.rule("A308").sort("row")
+    assert a["row"].to_list() == ["3", "4"], a.select("row", "message").rows()
+    assert "只写了学年，也超过每年标准 3000 元（每学期 1500 元）" in a["message"][0], a["message"][0]
+    assert r.json["run"]["unjudged"]["A308"]["reasons"] == {"学期只写了学年、没有写哪个学期": 2}, r.json["run"]["unjudged"]

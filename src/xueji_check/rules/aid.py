@@ -689,23 +689,31 @@ def over_age_applicant(ctx: Context) -> pl.LazyFrame | None:
     what="国家助学金金额超过每学期标准上限 grant_per_term（默认 1500 元，即每年 3000 元）。中职国家助学金按《中等职业学校"
          "国家助学金管理办法》（财科教〔2016〕35号，本通知三（一）所依据）平均每生每年 2000 元，各地在 1000–3000 元范围内"
          "分 2–3 档确定：默认取上限，以免把高档的学生报成超标；本省标准（或国家调整后的标准）不同的，请在策略文件中设置。"
-         "只写了学年、没有写哪个学期的行（如「2024-2025学年」「2024-2025学年（全年）」，可能是全年金额）不判断，以「学期只写了学年、没有写哪个学期」计入未能判断的行；其他无法识别的学期同样不判断（S007 报其学期）。"
+         "只写了学年、没有写哪个学期的行（如「2024-2025学年」「2024-2025学年（全年）」，可能是全年金额）只与每年标准（grant_per_term 的 2 倍）比较，超过的报 A308，其余不判断，以「学期只写了学年、没有写哪个学期」计入未能判断的行；其他无法识别的学期同样不判断（S007 报其学期）。"
          + NOT_REFUSED,
     why="超标准发放的须追回（三（一））。",
-    example="一个学期的国家助学金为 2000 元 → A308；1500 元（每年 3000 元，最高档）不报；学期写「2024-2025学年」、金额 3000 元 → 不报，计入未能判断。",
+    example="一个学期的国家助学金为 2000 元 → A308；1500 元（每年 3000 元，最高档）不报；学期写「2024-2025学年」、金额 3000 元 → 不报，计入未能判断；金额 6000 元 → A308。",
 )
 def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std = ctx.policy.grant_per_term
     cols = ctx.columns("aid")
-    # the standard is per term: a row whose term was not read (2024-2025学年, 全年) may be a year's
-    # amount, up to twice the standard; not judged (S007 reports the term)
-    note_unjudged(ctx, "A308", "aid", unreadable("aid", cols, "term"))
+    # the standard is per term: a row whose term was not read may be a year's amount, up to twice
+    # the standard; a row of a school year without its term (2024-2025学年) is judged against the
+    # year's standard only (above it: over whatever it covers), else not judged
+    # (to the fen: 1500.004, a formula's rounding, is 1500.00 元, not above 1500)
+    amount = pl.col("amount").round(2)
+    year_only = pl.col("term__school_year").is_not_null() & pl.col("term_year").is_null() \
+        if {"term__school_year", "term_year"} <= set(cols) else pl.lit(False)
+    over_year = (year_only & (pl.col("aid_type") == GRANT) & (amount > 2 * std)).fill_null(False)
+    grant = (pl.col("aid_type") == GRANT).fill_null(False)  # (the fee waiver has no standard here)
+    note_unjudged(ctx, "A308", "aid", {k: v & grant & ~over_year for k, v in unreadable("aid", cols, "term").items()})
     one_term = pl.col("term_year").is_not_null() if "term_year" in cols else pl.lit(False)
-    # to the fen: 1500.004 (a formula's rounding) is 1500.00 元, not above 1500
-    lf = awarded(ctx).filter((pl.col("aid_type") == GRANT) & one_term & (pl.col("amount").round(2) > std))
+    lf = awarded(ctx).filter((pl.col("aid_type") == GRANT) & ((one_term & (amount > std)) | over_year))
     std_txt = f"{std:g}"
     msg = pl.concat_str([what(cols), pl.lit("金额 "), money(pl.col("amount")),
-                         pl.lit(f" 元，超过每学期标准 {std_txt} 元（每年 {std * 2:g} 元）；请核实并追回超发部分")])
+                         pl.when(over_year).then(pl.lit(f" 元，只写了学年，也超过每年标准 {std * 2:g} 元（每学期 {std_txt} 元）"))
+                         .otherwise(pl.lit(f" 元，超过每学期标准 {std_txt} 元（每年 {std * 2:g} 元）")),
+                         pl.lit("；请核实并追回超发部分")])
     return emit(lf, "aid", msg, field="amount", key=aid_key(cols))
 
 
