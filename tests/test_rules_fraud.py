@@ -328,7 +328,7 @@ def test_a311_other_aid_card_written_otherwise(tmp_path, cli):
     res = check(cli, "--aid", aid_file(tmp_path, recs), as_of="2025-06-30")
     a = res.rule("A311")
     assert rows(res, "A311") == ["3"], a.select("row", "message").rows()
-    assert "李四（东方技工学校 资助.xlsx 第 5 行，领取的是助学金(校级)，" in a["message"][0], a["message"][0]
+    assert "李四（东方技工学校 资助.xlsx 第 5 行，领取的是助学金 (校级)，" in a["message"][0], a["message"][0]  # as written
 
 
 def test_a311_skipped_without_card_column(tmp_path, cli):
@@ -573,3 +573,18 @@ def test_r112_term_follows_as_of_and_policy_terms(tmp_path, cli):
 def test_r112_skipped_without_photo_column(tmp_path, cli):
     res = check(cli, "--roster", roster_file(tmp_path, [student("S1", "张三", A)]))
     assert skipped(res)["R112"] == "学籍名册缺少列：学籍照片"
+
+
+def test_a311_one_name_known_by_id_on_one_row_and_by_student_id_on_another_is_one_student(tmp_path, cli):
+    """Review: 张三's grant row has his ID and no 学籍号, his 校级助学金 row (another system's export)
+    his 学籍号 and no ID: no table links the two, and A311 said the card was registered to two
+    students. The only 张三 known by a document on that card is he. Near misses: 李四 known only
+    by 学籍号 beside 张三 on one card is another student (A311); two 张三 with different IDs on one
+    card stay two students. Messy: the name written with a space (张 三)."""
+    recs = [grant("", "张三", A), grant("S1", "张 三", "", 资助类型="校级助学金", 金额="500")]
+    res = check(cli, "--aid", aid_file(tmp_path, recs))
+    assert res.rule("A311").height == 0, res.rule("A311")["message"].to_list()
+    near = [grant("", "张三", A), grant("S2", "李四", "", 资助类型="校级助学金", 金额="500"),
+            grant("", "王五", C, 资助卡号=CARD2), grant("", "王五", D, 资助卡号=CARD2)]
+    res = check(cli, "--aid", aid_file(tmp_path / "n", near))
+    assert rows(res, "A311") == ["3", "5", "6"], res.rule("A311").select("row", "message").rows()

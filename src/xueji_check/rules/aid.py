@@ -796,10 +796,26 @@ def incomplete_ledger(ctx: Context) -> pl.LazyFrame | None:
 
 
 # ------------------------------------------------------------------ A311
+def _known_by_name(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
+    """`lf` (rows of shared cards with `_card`, `_person`) where a person known only by 学籍号
+    (`SID:`, no document found for it) takes the document key of the one person on the same card
+    known by a document and of the same name: 张三 with an ID on the grant's sheet and 张三 with only
+    a 学籍号 on another sheet (校级助学金 keyed otherwise) are one student, not a card shared."""
+    nk = pl.col("name__key") if "name__key" in cols else nz.name_key(pl.col("name"))
+    by_sid = pl.col("_person").str.starts_with("SID:")
+    docs = (lf.filter(~by_sid).select("_card", "_person", _nk=nk).unique()
+            .group_by("_card", "_nk").agg(_doc=pl.col("_person").first(), _docs=pl.len())
+            .filter(pl.col("_docs") == 1).drop("_docs"))
+    return (lf.with_columns(_nk=nk).join(docs, on=["_card", "_nk"], how="left", maintain_order="left")
+            .with_columns(_person=pl.when(by_sid & pl.col("_doc").is_not_null()).then(pl.col("_doc"))
+                          .otherwise(pl.col("_person")))
+            .drop("_nk", "_doc"))
+
+
 @rule(
     "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）", across=True,
     needs={"aid": ()},
-    what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
+    what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码，仍找不到证件号码的、与同一张卡上唯一一名同名且有证件号码的学生算同一人；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
          "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。"
          "比对时也算上各资助表中通知范围以外的其他资助（校级、省级助学金，奖学金等）的行：免学费或国家助学金的卡号与另一名学生领取其他资助的卡号相同的，"
          "报免学费或国家助学金的行，并写明另一名学生领取的是哪种其他资助；其他资助的行本身不报，几名学生只在其他资助中共用一张卡的也不报。卡号比较前去掉空格、连字符和不可见字符，"
@@ -861,10 +877,12 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     else:  # damage judged per table (`card_damaged`): over all the rows first
         lf = lf.filter(mine)
     lf = lf.filter(usable)
+    if "name" in cols:  # (on the few rows of the shared cards)
+        lf = _known_by_name(lf, cols).filter(pl.col("_person").n_unique().over("_card") > 1)
     multi = multi_sheet_files(ctx)
     # a student whose rows on the card are all other aid: named with that aid, so the school sees
     # why a row of it is cited (no card or ID number, as for every other student named)
-    kind = pl.col("aid_type").fill_null("其他资助") if "aid_type" in cols else pl.lit("其他资助")
+    kind = pl.coalesce(*[pl.col(c) for c in ("aid_type__raw", "aid_type") if c in cols], pl.lit("其他资助"))  # as written
     other_aid = pl.concat_str([pl.col("name").fill_null("（姓名为空）") if "name" in cols else pl.lit("学生"),
                                pl.lit("（"), place(cols, multi), pl.lit("，领取的是"), kind,
                                pl.lit("，不属于免学费和国家助学金）")])
