@@ -776,6 +776,13 @@ def _title_seasons(text: str) -> set[str]:
     return {"秋" if w in _AUTUMN_WORDS else "春" for w in words}
 
 
+@cache
+def _title_part_term(part: str) -> str | None:
+    """The term label of one place of a title (from a digit up to the next: the school's name, before
+    it, is not in it, so a province's titles share their parts and each is parsed once)."""
+    return pl.select(term_struct(pl.lit(part, pl.String)).struct.field("label")).item()
+
+
 def title_terms(text: str) -> tuple[set[str], set[int]]:
     """Every term a title (or file name) names, as labels (2024秋, 2025春), each place a term may
     start read up to the next one, so 2024年秋季及2025年春季 names two terms (the whole text read as
@@ -785,11 +792,8 @@ def title_terms(text: str) -> tuple[set[str], set[int]]:
     2024-2025学年第一学期、第二学期 as 2024秋 only) names no term: nothing is guessed."""
     text = unicodedata.normalize("NFKC", text)
     starts = [m.start() for m in _TITLE_TERM_START.finditer(text)]
-    labels: set[str] = set()
-    if starts:
-        parts = [text[i:j] for i, j in zip(starts, [*starts[1:], len(text)], strict=True)]
-        labels = set(pl.DataFrame({"t": parts}, schema={"t": pl.String}).select(
-            term_struct(pl.col("t")).struct.field("label")).to_series().drop_nulls().to_list())
+    parts = [text[i:j] for i, j in zip(starts, [*starts[1:], len(text)], strict=False)]
+    labels = {label for label in map(_title_part_term, parts) if label is not None}
     if not _title_seasons(text) <= {label[4:] for label in labels}:
         labels = set()
     years = {int(a) for a, b in _TITLE_SCHOOL_YEAR.findall(text) if int(b) == int(a) + 1}
@@ -819,13 +823,21 @@ def term_from_title(raw: pl.Expr, label: str | None, school_year: int | None) ->
     with a title school year Y, 秋/第一/上 is Y秋 and 春/第二/下 is (Y+1)春. Any other cell as written."""
     if label is None and school_year is None:
         return raw
+    return term_from_title_columns(raw, pl.lit(label, pl.String), pl.lit(school_year, pl.Int32))
+
+
+def term_from_title_columns(raw: pl.Expr, label: pl.Expr, school_year: pl.Expr) -> pl.Expr:
+    """`term_from_title` with the title's term label and school year as columns (null: none), so a
+    stack of many tables, each with its own title, is one expression (one per table made the
+    plan of a province's 2,500 aid tables grow until normalising took minutes)."""
     m = _term_text(raw).str.extract_groups(_SEASON_ONLY)
     autumn = pl.coalesce(m.struct.field("1") == "秋", m.struct.field("2").is_in(["一", "1"]),
                          m.struct.field("3") == "上")
-    if label is not None:
-        return pl.when(autumn == label.endswith("秋")).then(pl.lit(label)).otherwise(raw.cast(pl.String))
-    return pl.when(autumn).then(pl.lit(f"{school_year}秋")).when(~autumn).then(pl.lit(f"{school_year + 1}春")) \
-        .otherwise(raw.cast(pl.String))
+    by_year = label.is_null() & school_year.is_not_null()
+    return (pl.when(label.is_not_null() & (autumn == label.str.ends_with("秋"))).then(label)
+            .when(by_year & autumn).then(school_year.cast(pl.String) + "秋")
+            .when(by_year & ~autumn).then((school_year + 1).cast(pl.String) + "春")
+            .otherwise(raw.cast(pl.String)))
 
 
 def term_words(label: str) -> str:

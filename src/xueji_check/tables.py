@@ -95,19 +95,32 @@ def _field_names(t: Table, spec: KindSpec) -> list[str]:
     return [*t.field_cols, *(["term"] if title_term_fill(t, spec)[2] else [])]
 
 
-def _fields_frame(t: Table, tid: int, spec: KindSpec) -> pl.LazyFrame:
+def _fields_frame(t: Table, tid: int, spec: KindSpec, titled: bool = False) -> pl.LazyFrame:
     """A table's raw text under field names (`_f_<field>`), with file, sheet, row and table id; the
-    term completed from the table's title where the table does not give it (`title_term_fill`)."""
+    term of a table without a 学期 column is its title's (`title_term_fill`). `titled`: with the
+    title's term and school year as columns (`_title_term`, `_title_year`) for `_title_terms_read`."""
     label, school_year, whole = title_term_fill(t, spec)
-    cols = [pl.col(col).alias(f"_f_{name}") if name != "term" else
-            nz.term_from_title(pl.col(col), label, school_year).alias("_f_term")
-            for name, col in t.field_cols.items()]
+    cols = [pl.col(col).alias(f"_f_{name}") for name, col in t.field_cols.items()]
     if whole:
         cols.append(pl.lit(label, pl.String).alias("_f_term"))
+    if titled:
+        cols += [pl.lit(label, pl.String).alias("_title_term"), pl.lit(school_year, pl.Int32).alias("_title_year")]
     return t.raw.lazy().select(
         pl.lit(t.file).alias("_file"), pl.lit(t.sheet).alias("_sheet"), pl.col("_row"),
         pl.lit(tid, dtype=pl.Int32).alias("_tid"), *cols,
     )
+
+
+def _titled(tables: list[Table], spec: KindSpec) -> bool:
+    """Whether some of `tables` (one layout) has a 学期 column and a title naming a term or a school year."""
+    return any("term" in t.field_cols and title_term_fill(t, spec)[:2] != (None, None) for t in tables)
+
+
+def _title_terms_read(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """The season-only term cells of a stack made with `titled` read as their title's term
+    (`normalize.term_from_title_columns`), once over the stack."""
+    return lf.with_columns(_f_term=nz.term_from_title_columns(pl.col("_f_term"), pl.col("_title_term"),
+                                                              pl.col("_title_year"))).drop("_title_term", "_title_year")
 
 
 def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: dt.date,
@@ -167,7 +180,9 @@ def normalise_fields(lf: pl.LazyFrame, names: list[str], spec: KindSpec, as_of: 
 
 
 def normalise_table(t: Table, spec: KindSpec, as_of: dt.date, tid: int) -> pl.LazyFrame:
-    return normalise_fields(_fields_frame(t, tid, spec), _field_names(t, spec), spec, as_of, t.raw.height)
+    titled = _titled([t], spec)
+    lf = _fields_frame(t, tid, spec, titled)
+    return normalise_fields(_title_terms_read(lf) if titled else lf, _field_names(t, spec), spec, as_of, t.raw.height)
 
 
 def student_key(columns) -> pl.Expr:
@@ -189,7 +204,10 @@ def _stacks(tables: list[Table], tids: list, specs: dict[str, KindSpec]) -> dict
 
 
 def _normalise_stack(members: list[tuple[Table, int]], spec: KindSpec, as_of: dt.date) -> pl.DataFrame:
-    lf = pl.concat([_fields_frame(t, i, spec) for t, i in members], how="vertical_relaxed")
+    titled = _titled([t for t, _ in members], spec)
+    lf = pl.concat([_fields_frame(t, i, spec, titled) for t, i in members], how="vertical_relaxed")
+    if titled:
+        lf = _title_terms_read(lf)
     rows = sum(t.raw.height for t, _ in members)
     names = _field_names(members[0][0], spec)
     return normalise_fields(lf, names, spec, as_of, rows).collect()
