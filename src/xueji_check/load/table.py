@@ -19,6 +19,8 @@ first cell is a footer label, the row is a merged line, or it repeats the header
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,6 +211,22 @@ def _school_outside_rows(sheet: RawSheet, title_lines: list[str], missing: list[
         missing.remove("school_name")
 
 
+MAX_TERM_VALUES_LOOKED_AT = 1000
+
+
+def _maybe_season_only(value: str) -> bool:
+    """Whether a term cell may name only its season (秋季学期, 第一学期, 上学期: `normalize._SEASON_ONLY`
+    decides): short once spaces and punctuation are gone, a season or 第 in it, no year. Only the
+    info line's count depends on it; the cells are read in `tables` whatever it says."""
+    s = _NOT_WORD.sub("", unicodedata.normalize("NFKC", value))
+    return len(s) <= 6 and bool(_SEASON_WORD.search(s)) and not _YEAR_DIGITS.search(s)
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+_SEASON_WORD = re.compile(r"[春秋上下第]")
+_YEAR_DIGITS = re.compile(r"\d\d")
+
+
 def _term_from_title(sheet: RawSheet, spec: KindSpec, title_lines: list[str], data: pl.DataFrame,
                      mapping: dict[str, str], missing: list[str], problems: list[Problem]) -> None:
     """A table whose kind requires a 学期 column (aid) and whose title names one term
@@ -236,6 +254,11 @@ def _term_from_title(sheet: RawSheet, spec: KindSpec, title_lines: list[str], da
                                 "如果不是该学期的表，请加上学期列后重新检查"))
         return
     if col not in data.columns:
+        return
+    # most tables write their terms whole (2018秋): their few distinct cells looked at first
+    values = data.get_column(col).cast(pl.String).drop_nulls().unique().to_list()
+    if not any(_maybe_season_only(v) for v in values[:MAX_TERM_VALUES_LOOKED_AT]) \
+            and len(values) <= MAX_TERM_VALUES_LOOKED_AT:
         return
     read = nz.term_from_title(pl.col(col), label, school_year)
     n = data.select((read.ne_missing(pl.col(col).cast(pl.String))).sum()).item()
