@@ -588,3 +588,17 @@ def test_a311_one_name_known_by_id_on_one_row_and_by_student_id_on_another_is_on
             grant("", "王五", C, 资助卡号=CARD2), grant("", "王五", D, 资助卡号=CARD2)]
     res = check(cli, "--aid", aid_file(tmp_path / "n", near))
     assert rows(res, "A311") == ["3", "5", "6"], res.rule("A311").select("row", "message").rows()
+
+
+def test_a311_same_name_but_nothing_else_in_common_stays_two_students(tmp_path, cli):
+    """Review: the same-name merge hid cards shared by two students of one name: 张三 G001 with an ID
+    and 张三 G002 without (two 学籍号: two students); 王伟 with an ID at 东方 and 王伟 known only by
+    学籍号 at 西山; two 李娜 known only by 学籍号 beside one 李娜 with an ID. All stay A311."""
+    cases = [
+        [grant("G001", "张三", A), grant("G002", "张三", "")],
+        [grant("G001", "王伟", A), grant("X777", "王伟", "", 学校名称="西山技工学校")],
+        [grant("", "李娜", A), grant("S1", "李娜", ""), grant("S2", "李娜", "")],
+    ]
+    for i, recs in enumerate(cases):
+        res = check(cli, "--aid", aid_file(tmp_path / str(i), recs))
+        assert res.rule("A311").height == len(recs), (i, res.rule("A311").select("row", "message").rows())

@@ -36,6 +36,13 @@ A, B, C = make_id(seq="101"), make_id(seq="103"), make_id(seq="105")
     ("2024-2025学年上学期和下学期国家助学金", (None, None)),
     ("2024年春秋两季国家助学金", (None, None)),
     ("2024年秋季学期（上学期）国家助学金", ("2024秋", None)),  # the same term twice is one
+    ("2024年春、秋季国家助学金", (None, None)),
+    # review: a batch (第二期, 第1、2期) or a class (春季高考班, 秋季入学) is no second term
+    ("2024年秋季学期国家助学金第二期发放名单", ("2024秋", None)),
+    ("2025年春季学期国家助学金第一期发放名单", ("2025春", None)),
+    ("2024年秋季学期国家助学金 第1、2期", ("2024秋", None)),
+    ("2024年秋季学期国家助学金发放名单（春季高考班）", ("2024秋", None)),
+    ("2025年春季学期国家助学金发放名单（秋季入学新生）", ("2025春", None)),
 ])
 def test_the_one_term_a_title_names(title, want):
     assert nz.title_term([title]) == want

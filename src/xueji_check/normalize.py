@@ -758,15 +758,14 @@ _TITLE_SCHOOL_YEAR = re.compile(r"(?<![0-9])([0-9]{4})\s*[-/~～至—–－]\s*
 # The terms a title mentions, by season, whether or not a year is written with each: 秋季, 春学期,
 # 上学期, 第二学期, and the second of an enumeration (春、秋季学期, 春秋两季, 第一、二学期, 上、下学期).
 _TITLE_SEASONS = re.compile(
-    r"([春秋])\s*(?:两|二)?\s*(?:季|学期)"
-    r"|第\s*([一二12])\s*学?期"
-    r"|([春秋])\s*(?=[、,和及与/&]\s*[春秋]|[春秋]\s*(?:两|二)?\s*(?:季|学期))"
-    r"|第\s*([一二12])\s*(?=[、,和及与/&]\s*(?:第\s*)?[一二12]\s*学?期)"
-    r"|[、,和及与/&]\s*(?:第\s*)?([一二12])\s*学?期"
-    # 上/下学期 only as a pair (2024年下学期 alone is the autumn of a calendar year, or the spring of
-    # a school year: the parser decides)
-    r"|([上下])\s*(?:学期)?\s*(?=[、,和及与/&]\s*[上下]\s*学期)"
-    r"|[、,和及与/&]\s*([上下])\s*学期")
+    # two seasons together: 春、秋季(学期), 春秋两季, 春季和秋季
+    r"([春秋])\s*(?:季\s*)?(?:学期\s*)?[、,和及与/&]?\s*([春秋])\s*(?:两|二)?\s*(?:季|学期)"
+    r"|第\s*([一二12])\s*(?:学期)?\s*[、,和及与/&]\s*(?:第\s*)?([一二12])\s*学期"
+    r"|([上下])\s*(?:学期)?\s*[、,和及与/&]\s*([上下])\s*学期"
+    # one term: 秋季学期, 第二学期 (not 秋季入学, 春季高考班, 第二期: those are no terms; 2024年下学期
+    # alone is the autumn of a calendar year or the spring of a school year: the parser decides)
+    r"|([春秋])\s*(?:季\s*)?学期"
+    r"|第\s*([一二12])\s*学期")
 _AUTUMN_WORDS = frozenset("秋上一1")
 
 

@@ -800,22 +800,33 @@ def _known_by_name(lf: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
     """`lf` (rows of shared cards with `_card`, `_person`) where a person known only by 学籍号
     (`SID:`, no document found for it) takes the document key of the one person on the same card
     known by a document and of the same name: 张三 with an ID on the grant's sheet and 张三 with only
-    a 学籍号 on another sheet (校级助学金 keyed otherwise) are one student, not a card shared."""
+    a 学籍号 on another sheet (校级助学金 keyed otherwise) are one student, not a card shared. Only
+    when nothing says they are two: that person has no other 学籍号 on the card and no other school,
+    and no other person of the name is known only by 学籍号 there."""
     nk = pl.col("name__key") if "name__key" in cols else nz.name_key(pl.col("name"))
     by_sid = pl.col("_person").str.starts_with("SID:")
-    docs = (lf.filter(~by_sid).select("_card", "_person", _nk=nk).unique()
-            .group_by("_card", "_nk").agg(_doc=pl.col("_person").first(), _docs=pl.len())
+    sid = sid_same(pl.col("student_id")) if "student_id" in cols else pl.lit(None, pl.String)
+    school = pl.col("school_name") if "school_name" in cols else pl.lit(None, pl.String)
+    base = lf.with_columns(_nk=nk, _sidn=pl.when(by_sid).then(pl.col("_person").str.strip_prefix("SID:")).otherwise(sid),
+                           _sch=school)
+    docs = (base.filter(~by_sid).group_by("_card", "_nk")
+            .agg(_doc=pl.col("_person").first(), _docs=pl.col("_person").n_unique(),
+                 _dsids=pl.col("_sidn").drop_nulls().unique(), _dsch=pl.col("_sch").drop_nulls().unique())
             .filter(pl.col("_docs") == 1).drop("_docs"))
-    return (lf.with_columns(_nk=nk).join(docs, on=["_card", "_nk"], how="left", maintain_order="left")
-            .with_columns(_person=pl.when(by_sid & pl.col("_doc").is_not_null()).then(pl.col("_doc"))
-                          .otherwise(pl.col("_person")))
-            .drop("_nk", "_doc"))
+    sids = base.filter(by_sid).group_by("_card", "_nk").agg(_sp=pl.col("_person").n_unique())
+    agrees = ((pl.col("_dsids").list.len() == 0) | pl.col("_dsids").list.contains(pl.col("_sidn"))) \
+        & ((pl.col("_dsch").list.len() == 0) | pl.col("_sch").is_null() | pl.col("_dsch").list.contains(pl.col("_sch")))
+    merge = by_sid & pl.col("_doc").is_not_null() & (pl.col("_sp") == 1) & agrees.fill_null(False)
+    return (base.join(docs, on=["_card", "_nk"], how="left", maintain_order="left")
+            .join(sids, on=["_card", "_nk"], how="left", maintain_order="left")
+            .with_columns(_person=pl.when(merge).then(pl.col("_doc")).otherwise(pl.col("_person")))
+            .drop("_nk", "_sidn", "_sch", "_doc", "_dsids", "_dsch", "_sp"))
 
 
 @rule(
     "A311", severity="error", title="一卡多人", title_en="one card, several students", clause="三（五）", across=True,
     needs={"aid": ()},
-    what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码，仍找不到证件号码的、与同一张卡上唯一一名同名且有证件号码的学生算同一人；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
+    what="同一资助卡号（或银行卡号；资助卡号为空的行取社会保障卡号）登记给了不止一名学生（证件号码不同；没有证件号码的按学籍号，同一学籍号在别的表中有证件号码时按该号码，仍找不到证件号码的、与同一张卡上唯一一名同名且有证件号码的学生算同一人（该生在这张卡上没有别的学籍号、不在别的学校，且卡上只有一名这样的同名学生）；学籍号与 A302 一样比较：开头的 0 被 Excel 去掉的（00240003 与 240003）、字母大小写不同的（D20240007 与 d20240007）是同一学籍号），"
          "同校或跨校。每行都报，写明人数并列出其他学生所在的行（问题说明中不出现卡号和他们的证件号）。"
          "比对时也算上各资助表中通知范围以外的其他资助（校级、省级助学金，奖学金等）的行：免学费或国家助学金的卡号与另一名学生领取其他资助的卡号相同的，"
          "报免学费或国家助学金的行，并写明另一名学生领取的是哪种其他资助；其他资助的行本身不报，几名学生只在其他资助中共用一张卡的也不报。卡号比较前去掉空格、连字符和不可见字符，"
