@@ -744,5 +744,5 @@ def test_a308_a_school_year_row_above_the_years_standard(tmp_path, cli):
     r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2025-06-30")
     a = r.rule("A308").sort("row")
     assert a["row"].to_list() == ["3", "4"], a.select("row", "message").rows()
-    assert "只写了学年，也超过每年标准 3000 元（每学期 1500 元）" in a["message"][0], a["message"][0]
+    assert "学期只写了学年（2024-2025学年），也超过每年标准 3000 元（每学期 1500 元）" in a["message"][0], a["message"][0]
     assert r.json["run"]["unjudged"]["A308"]["reasons"] == {"学期只写了学年、没有写哪个学期": 2}, r.json["run"]["unjudged"]

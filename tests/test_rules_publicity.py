@@ -763,3 +763,27 @@ def test_p403_one_mask_on_a_list_of_two_terms_stands_for_one_recipient(tmp_path,
     r = check(cli, "--publicity", rows, "--aid", aid, as_of="2025-06-30")
     assert r.rule("P403").height == 0 and "P403" not in r.json["run"].get("unjudged", {}), \
         r.json["run"].get("unjudged", {}).get("P403")
+
+
+def test_a_list_of_other_aid_published_by_an_aid_office_stays_other_aid(tmp_path, cli):
+    """Review: 资助 in the publisher's name (学生资助管理中心关于…国家奖学金…的公示) had brought a list of
+    other aid back into scope: a false P401. Near miss: a list of 学生资助 naming other aid too is
+    still judged (the 资助 there is what it lists)."""
+    f = pub(tmp_path, "东方技工学校学生资助管理中心关于2024年国家奖学金获奖学生名单的公示" + SHORT, ROW)
+    r = check(cli, "--publicity", f, "--aid", _two_recipients(tmp_path), as_of="2025-06-30")
+    assert r.findings.filter(r.findings["rule_id"].str.starts_with("P")).height == 0, r.findings.select("rule_id", "message").rows()
+    near = pub(tmp_path / "n", "东方技工学校资助办关于2024年秋季学期学生资助（含国家奖学金）的公示" + SHORT, ROW)
+    r = check(cli, "--publicity", near, "--aid", _two_recipients(tmp_path / "n"), as_of="2025-06-30")
+    assert r.rule("P401").height == 1
+
+
+def test_p403_one_mask_on_each_of_two_one_term_lists(tmp_path, cli):
+    """Review: a 王*伟 on the 2024秋 list and one on the 2025春 list each stand for that term's 王
+    (王大伟 in autumn, 王小伟 in spring): found, not "not judged" (the rows of lists titled for two
+    terms are counted across the terms; these lists are for one term each)."""
+    aid = _aid_terms(tmp_path, [("王大伟", "2024秋"), ("王小伟", "2025春")])
+    autumn = pub(tmp_path / "a", AUTUMN, _named(["王*伟"]))
+    spring = pub(tmp_path / "s", SPRING, _named(["王*伟"]))
+    r = check(cli, "--publicity", autumn, "--publicity", spring, "--aid", aid, as_of="2025-06-30")
+    assert r.rule("P403").height == 0 and "P403" not in r.json["run"].get("unjudged", {}), \
+        r.json["run"].get("unjudged", {}).get("P403")

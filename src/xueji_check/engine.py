@@ -829,6 +829,8 @@ def missing_column_findings(missing: list[tuple[int, Table]], school_of: dict[in
 # every aid; a heading of 资助 alone leaves it to the sheet or file name).
 _AID_WORD = "助学金|免学费|免除学费|学费"
 _GENERAL_AID_WORD = "资助"
+# 资助 in the name of who publishes the list (学生资助管理中心, 资助办) says nothing of what it lists
+_AID_OFFICE = "资助(?:工作)?(?:管理)?(?:服务)?(?:中心|办公室|办|科|处|股|站|部|领导小组)"
 # A title line that is a note, not the list's heading (注：国家奖学金名单另行公示; 说明、备注、附注):
 # what it names is not what the list publicises.
 _NOTE_LINE = re.compile(r"^\s*(?:[（(【\[]\s*(?:注|说明|备注|附注|提示)\s*[）)】\]]"
@@ -851,7 +853,7 @@ def titled_other_aid(t: Table, f: FieldSpec) -> str | None:
             other=c.str.extract_all(f.out_of_scope).list.unique(maintain_order=True).list.join("、"),
             unless=c.str.contains(f.out_of_scope_unless) if f.out_of_scope_unless else pl.lit(False),
             left=c.str.replace_all(f.out_of_scope, "").str.contains(_AID_WORD),
-            general=c.str.replace_all(f.out_of_scope, "").str.contains(_GENERAL_AID_WORD),
+            general=c.str.replace_all(f.out_of_scope, "").str.replace_all(_AID_OFFICE, "").str.contains(_GENERAL_AID_WORD),
         ).row(0, named=True)
         if row["unless"] or row["left"]:
             return None

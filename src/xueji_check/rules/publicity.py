@@ -751,7 +751,7 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
     clear = pl.col("_fits") <= pl.col("_rows")
     if "_rows_all" in masks.columns:  # and in all the terms of the list's rows
         fit = fit.with_columns(_fits_all=student.n_unique().over([c for c in mask if c != "_pterm"]))
-        clear = clear & (pl.col("_fits_all") <= pl.col("_rows_all"))
+        clear = clear & ((pl.col("_fits_all") <= pl.col("_rows_all")) | pl.col("_rows_all").is_null())
     return fit.group_by(who).agg(clear.any().alias("_clear"))
 
 
@@ -838,10 +838,12 @@ def recipients_not_publicised(ctx: Context) -> pl.LazyFrame | None:
     fixed = fixed_width_lists(masked_rows.unique(["_lid", "_nk"], keep="any"))
     masked_rows = masked_rows.with_columns(_fixed=pl.col("_lid").is_in(fixed.implode()))
     most = ["_nk", "_school", "_fixed"]
+    # (`_rows_all` only where a row stands for several terms, a list titled for two: the rows of
+    # all the lists, which then stand for one recipient each; else none, the terms judged apart)
+    by_row = masked_rows.group_by(*most, "_lid", "_row").agg(_terms=pl.col("_pterm").n_unique())
     masks = (masked_rows.group_by(*most, "_pterm", "_lid").agg(pl.col("_row").n_unique().alias("len"))
              .group_by(*most, "_pterm").agg(pl.col("len").max().alias("_rows"))
-             .join(masked_rows.group_by(*most, "_lid").agg(pl.col("_row").n_unique().alias("len"))
-                   .group_by(most).agg(pl.col("len").max().alias("_rows_all")),
+             .join(by_row.group_by(most).agg(pl.when((pl.col("_terms") > 1).any()).then(pl.len()).alias("_rows_all")),
                    on=most, how="left", nulls_equal=True))
     pub_pairs = pub_pairs.filter(~masked)
     # A name damaged by a GBK save (王?) cannot be matched as written: its readable characters
