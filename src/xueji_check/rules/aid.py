@@ -891,8 +891,10 @@ def one_card_several_students(ctx: Context) -> pl.LazyFrame | None:
     else:  # damage judged per table (`card_damaged`): over all the rows first
         lf = lf.filter(mine)
     lf = lf.filter(usable)
-    if "name" in cols:  # (on the few rows of the shared cards)
-        lf = _known_by_name(lf, cols).filter(pl.col("_person").n_unique().over("_card") > 1)
+    if "name" in cols and shared.height:  # on the few rows of the shared cards, collected first (a
+        # plan joining and windowing the card's rows kept the whole aid table in memory: +300 MB at 1M)
+        lf = _known_by_name(lf.collect(engine="streaming").lazy(), cols) \
+            .filter(pl.col("_person").n_unique().over("_card") > 1)
     multi = multi_sheet_files(ctx)
     # a student whose rows on the card are all other aid: named with that aid, so the school sees
     # why a row of it is cited (no card or ID number, as for every other student named)
