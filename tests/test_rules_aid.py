@@ -568,11 +568,14 @@ def test_a308_two_terms_in_one_row_are_no_term(tmp_path, cli):
     the row not judged. Near miss: 「2024年秋季」 with 3000 元 is A308."""
     aid = [aid_row("S1", "张三", A, term="2024年秋季、2025年春季", amount="3000", apply="2024-10-10", pay="2025-06-10"),
            aid_row("S2", "李四", B, term="2024秋+2025春", amount="3000", apply="2024-10-10", pay="2025-06-10"),
-           aid_row("S1", "张三", A, term="2023年秋季", amount="3000", apply="2023-10-10", pay="2023-12-10")]
+           aid_row("S1", "张三", A, term="2023年秋季", amount="3000", apply="2023-10-10", pay="2023-12-10"),
+           # review: two seasons after one school year had been read as the first (a false A308)
+           aid_row("S2", "李四", B, term="2022-2023学年秋季、春季", amount="3000", apply="2022-10-10", pay="2023-06-10"),
+           aid_row("S2", "李四", B, term=" 2021-2022学年 春秋两季 ", amount="3000", apply="2021-10-10", pay="2022-06-10")]
     r = check(cli, *files(tmp_path, aid, std_roster()), as_of="2025-06-30")
     assert r.rule("A308")["row"].to_list() == ["5"], r.rule("A308").select("row", "message").rows()
-    assert sorted(r.rule("S007").filter(pl.col("column") == "学期")["row"].to_list()) == ["3", "4"]
-    assert r.json["run"]["unjudged"]["A308"]["rows"] == 2, r.json["run"]["unjudged"]
+    assert sorted(r.rule("S007").filter(pl.col("column") == "学期")["row"].to_list()) == ["3", "4", "6", "7"]
+    assert r.json["run"]["unjudged"]["A308"]["rows"] == 4, r.json["run"]["unjudged"]
 
 
 # ------------------------------------------------------------------ A305 and 休学

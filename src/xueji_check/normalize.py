@@ -639,10 +639,17 @@ def _term_text(raw: pl.Expr) -> pl.Expr:
 # Two terms in one cell (2024年秋季、2025年春季; 2024秋+2025春; 2024年上半年至2024年下半年): a row of
 # two terms (a year's amount, perhaps) is no term: not read, rather than read as its first one.
 _TERM_ANY = r"(?:\d{4}|\d{2})年?度?(?:[春秋]|[上下]半年)"
+# Two seasons or terms of a school year together: 春、秋季(学期), 春秋两季, 春季和秋季, 第一、二学期,
+# 上学期和下学期 (each a capture group, for `_title_seasons`; `_term_text` has made 、 a "-").
+_SEASON_PAIR = (r"([春秋])\s*(?:季\s*)?(?:学期\s*)?[、,，和及与/&+\-]?\s*([春秋])\s*(?:两|二)?\s*(?:季|学期)"
+                r"|第\s*([一二12])\s*(?:学期)?\s*[、,，和及与/&+\-]\s*(?:第\s*)?([一二12])\s*学期"
+                r"|([上下])\s*(?:学期)?\s*[、,，和及与/&+\-]\s*([上下])\s*学期")
 
 
 def _two_terms(s: pl.Expr) -> pl.Expr:
-    return (s.str.count_matches(_TERM_ANY) >= 2).fill_null(False)
+    """Two terms in one cell: two with their years (2024年秋季、2025年春季, 2024秋+2025春), or two
+    seasons together after one school year (2024-2025学年秋季、春季, 春秋两季: `_SEASON_PAIR`)."""
+    return ((s.str.count_matches(_TERM_ANY) >= 2) | s.str.contains(_SEASON_PAIR)).fill_null(False)
 
 
 def _term_parts(s: pl.Expr) -> dict[str, pl.Expr]:
@@ -758,10 +765,7 @@ _TITLE_SCHOOL_YEAR = re.compile(r"(?<![0-9])([0-9]{4})\s*[-/~～至—–－]\s*
 # The terms a title mentions, by season, whether or not a year is written with each: 秋季, 春学期,
 # 上学期, 第二学期, and the second of an enumeration (春、秋季学期, 春秋两季, 第一、二学期, 上、下学期).
 _TITLE_SEASONS = re.compile(
-    # two seasons together: 春、秋季(学期), 春秋两季, 春季和秋季
-    r"([春秋])\s*(?:季\s*)?(?:学期\s*)?[、,和及与/&]?\s*([春秋])\s*(?:两|二)?\s*(?:季|学期)"
-    r"|第\s*([一二12])\s*(?:学期)?\s*[、,和及与/&]\s*(?:第\s*)?([一二12])\s*学期"
-    r"|([上下])\s*(?:学期)?\s*[、,和及与/&]\s*([上下])\s*学期"
+    _SEASON_PAIR +
     # one term: 秋季学期, 第二学期 (not 秋季入学, 春季高考班, 第二期: those are no terms; 2024年下学期
     # alone is the autumn of a calendar year or the spring of a school year: the parser decides)
     r"|([春秋])\s*(?:季\s*)?学期"
