@@ -715,7 +715,8 @@ def masked_matches(names: pl.LazyFrame, masks: pl.DataFrame, by_school: bool) ->
     publicity list stands for: one row per name so found, with `_clear` true when some mask it
     fits is one no more recipients fit than the list has rows of it. `masks` has `_nk` (the masked
     name key), `_school` (null: any school), `_rows` (the most rows one list has of it, for its
-    `_pterm`) and `_rows_all` (the same over all the terms, when known). Joined
+    `_pterm`) and `_rows_all` (the rows of all the lists, where a row of one stands for several
+    terms: a list titled for two; null otherwise, the terms then judged apart). Joined
     on the school, the first character and the length where the mask shows them (a mask without
     one is joined without it), then the regex of `mask_parts` is checked on the few pairs; with
     `by_school` False (the aid table has no school) the school is not compared."""
