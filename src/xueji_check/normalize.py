@@ -848,6 +848,12 @@ def term_words(label: str) -> str:
     return f"{label[:4]}年{label[4:]}季学期"
 
 
+def school_year_words(first_year: pl.Expr) -> pl.Expr:
+    """The school year starting in `first_year` (``term__school_year``) in words: 2024-2025学年."""
+    y = first_year.cast(pl.Int32)
+    return pl.concat_str([y.cast(pl.String), pl.lit("-"), (y + 1).cast(pl.String), pl.lit("学年")])
+
+
 # ---------------------------------------------------------------- enums
 def enum_value(raw: pl.Expr, values: tuple[str, ...], synonyms: dict[str, str],
                patterns: tuple[tuple[str, str], ...] = ()) -> pl.Expr:

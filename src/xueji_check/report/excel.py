@@ -363,12 +363,6 @@ def school_table(findings: pl.DataFrame, result, *, validate_only: bool = False)
 # ------------------------------------------------------------------ the money at a glance
 AID_TYPES = ("免学费", "国家助学金")
 NO_TERM = "（学期无法识别）"
-
-
-def school_year_text(first_year: pl.Expr) -> pl.Expr:
-    """The school year starting in `first_year` as a money table line: 2024-2025学年."""
-    y = first_year.cast(pl.Int32)
-    return pl.concat_str([y.cast(pl.String), pl.lit("-"), (y + 1).cast(pl.String), pl.lit("学年")])
 NO_TYPE = "（未注明资助类型）"
 MONEY_NOTE = ("人数为不同学生数（同一学生在同一学期、同一资助类型的重复记录只计一次；「合计」行的人数是所有学校、学期合起来的不同学生数，"
               "同一学生在几个学期受助只计一次，所以可能小于上面各行人数之和）；金额为各行金额之和（重复的行也计入，见 A304）；"
@@ -414,7 +408,7 @@ def money_table(result) -> Money | None:
         shown_school(pl.coalesce(col("school_name", pl.String), pl.col("_charged"), pl.lit(UNNAMED))).alias("school"),
         # a school year written without its term (2024-2025学年) is its own line, not an unread term
         pl.coalesce(col("term", pl.String).cast(pl.String),
-                    school_year_text(col("term__school_year", pl.Int32))).fill_null(NO_TERM).alias("term"),
+                    nz.school_year_words(col("term__school_year", pl.Int32))).fill_null(NO_TERM).alias("term"),
         shown_school(col("aid_type", pl.String).cast(pl.String)).fill_null(NO_TYPE).alias("aid_type"),
         amount.alias("amount"),
         pl.coalesce(col("_key", pl.String).cast(pl.String), who).alias("_who"),

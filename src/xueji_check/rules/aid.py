@@ -712,9 +712,8 @@ def grant_above_standard(ctx: Context) -> pl.LazyFrame | None:
     std_txt = f"{std:g}"
     msg = pl.concat_str([what(cols), pl.lit("金额 "), money(pl.col("amount")),
                          pl.when(over_year).then(pl.concat_str([
-                             pl.lit(" 元，学期只写了学年（"), pl.col("term__school_year").cast(pl.String), pl.lit("-"),
-                             (pl.col("term__school_year").cast(pl.Int32) + 1).cast(pl.String),
-                             pl.lit(f"学年），也超过每年标准 {std * 2:g} 元（每学期 {std_txt} 元）")]))
+                             pl.lit(" 元，学期只写了学年（"), nz.school_year_words(pl.col("term__school_year")),
+                             pl.lit(f"），也超过每年标准 {std * 2:g} 元（每学期 {std_txt} 元）")]))
                          .otherwise(pl.lit(f" 元，超过每学期标准 {std_txt} 元（每年 {std * 2:g} 元）")),
                          pl.lit("；请核实并追回超发部分")])
     return emit(lf, "aid", msg, field="amount", key=aid_key(cols))
